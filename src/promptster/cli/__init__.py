@@ -1,1 +1,108 @@
+"""The `promptster` command line: a thin click layer over the typed core.
 
+`main()` is the one place that turns errors into messages and exit codes:
+0 ok, 1 a check failed, 2 usage or input error, 3 environment problem.
+Command groups live in their own modules and are imported only when used, so that
+`promptster hook ...` (run by AI tools on every tool call) starts fast.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Any
+
+import click
+
+from promptster import __version__
+from promptster.errors import ExitCode, PromptsterError
+
+# command name -> "module:attribute"; imported on first use.
+COMMANDS: dict[str, str] = {
+    "verify": "promptster.cli.bundle_cmds:verify",
+    "synth": "promptster.cli.bundle_cmds:synth",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose subcommands are imported only when invoked or listed."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module_name, attribute = self.lazy[cmd_name].split(":")
+            command = getattr(importlib.import_module(module_name), attribute)
+            assert isinstance(command, click.Command)
+            return command
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(
+    cls=LazyGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(__version__, prog_name="promptster")
+def cli() -> None:
+    """Record how a candidate works with AI coding tools; verify and review the result.
+
+    \b
+    Candidate:  promptster start PST-XXXX-XXXX   ...work...   promptster submit
+    Reviewer:   promptster verify bundle.pst     promptster review bundle.pst
+    CI:         promptster score bundles/ --format json
+    """
+
+
+def register(name: str, target: str) -> None:
+    """Add a lazily imported command (used by command-group modules as they are added)."""
+    COMMANDS[name] = target
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    try:
+        cli.main(args=args, prog_name="promptster", standalone_mode=False)
+    except PromptsterError as error:
+        report_error(error)
+        return int(error.exit_code)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.ClickException as error:
+        error.show()
+        return ExitCode.USAGE
+    except click.exceptions.Exit as done:
+        return int(done.exit_code)
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except BrokenPipeError:
+        return ExitCode.OK
+    except Exception as bug:  # a bug in Promptster, not the user's fault: say so plainly
+        if os.environ.get("PROMPTSTER_DEBUG"):
+            raise
+        click.echo(f"internal error: {type(bug).__name__}: {bug}", err=True)
+        click.echo(
+            "hint: this is a bug in promptster; "
+            "rerun with PROMPTSTER_DEBUG=1 and report the traceback",
+            err=True,
+        )
+        return ExitCode.ENVIRONMENT
+    return ExitCode.OK
+
+
+def report_error(error: PromptsterError) -> None:
+    click.echo(f"error: {error.message}", err=True)
+    if error.hint:
+        click.echo(f"hint: {error.hint}", err=True)
+
+
+def run() -> None:
+    sys.exit(main())

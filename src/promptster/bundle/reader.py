@@ -1,0 +1,134 @@
+"""Read a `.pst` bundle without trusting it.
+
+Member names are checked (no absolute paths, no `..`, no links, only the names the format
+defines), declared sizes and the total are capped before anything is inflated, and every
+member is read through a size-limited stream whose CRC zipfile checks at the end.
+"""
+
+from __future__ import annotations
+
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+from promptster.bundle import format as fmt
+from promptster.errors import FormatError, InputError
+
+
+@dataclass(frozen=True)
+class MemberProblem:
+    name: str
+    message: str
+
+
+def _name_problem(name: str) -> str | None:
+    if "\\" in name or "\0" in name:
+        return "contains a backslash or NUL byte"
+    if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "is an absolute path"
+    if any(part in ("..", ".") for part in name.split("/")):
+        return "contains '..' or '.' path segments"
+    if not fmt.is_allowed_name(name):
+        return "is not a member the bundle format defines"
+    return None
+
+
+class BundleReader:
+    """An open bundle. Structural problems are collected in `problems`, not raised."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        try:
+            self._zip = zipfile.ZipFile(self.path)
+        except FileNotFoundError as exc:
+            raise InputError(f"{self.path}: no such file") from exc
+        except IsADirectoryError as exc:
+            raise InputError(f"{self.path} is a directory, not a bundle") from exc
+        except PermissionError as exc:
+            raise InputError(f"{self.path}: permission denied") from exc
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            raise FormatError(
+                f"{self.path} is not a readable bundle (not a complete zip file: {exc})",
+                "a .pst bundle is a zip file; it may be truncated or not a bundle at all",
+            ) from exc
+        self.problems: list[MemberProblem] = []
+        self.infos: dict[str, zipfile.ZipInfo] = {}
+        self._check_entries()
+
+    def _check_entries(self) -> None:
+        infos = self._zip.infolist()
+        if len(infos) > fmt.MAX_MEMBERS:
+            self.problems.append(
+                MemberProblem("*", f"has {len(infos):,} members; the limit is {fmt.MAX_MEMBERS:,}")
+            )
+            return
+        total = 0
+        for info in infos:
+            name = info.filename
+            problem = _name_problem(name)
+            mode = info.external_attr >> 16
+            if problem is None and info.create_system == 3 and stat.S_ISLNK(mode):
+                problem = "is a symbolic link"
+            if problem is None and info.is_dir():
+                problem = "is a directory entry"
+            if problem is None and info.flag_bits & 0x1:
+                problem = "is encrypted"
+            if problem is None and name in self.infos:
+                problem = "appears twice in the zip"
+            limit = fmt.member_size_limit(name)
+            if problem is None and info.file_size > limit:
+                problem = f"declares {info.file_size:,} bytes; the limit is {limit:,} (zip bomb?)"
+            if (
+                problem is None
+                and info.compress_size > 0
+                and info.file_size / info.compress_size > fmt.MAX_COMPRESSION_RATIO
+            ):
+                problem = "declares an impossible compression ratio (zip bomb?)"
+            if problem is not None:
+                self.problems.append(MemberProblem(name, f"member {name!r} {problem}"))
+                continue
+            total += info.file_size
+            self.infos[name] = info
+        if total > fmt.MAX_TOTAL_UNCOMPRESSED:
+            self.problems.append(
+                MemberProblem("*", f"members total {total:,} bytes uncompressed; too large")
+            )
+
+    @property
+    def names(self) -> list[str]:
+        return list(self.infos)
+
+    def order(self) -> list[str]:
+        return [info.filename for info in self._zip.infolist()]
+
+    def read(self, name: str) -> bytes:
+        """Read one member, bounded by its declared size and its limit; CRC-checked."""
+        info = self.infos.get(name)
+        if info is None:
+            raise FormatError(f"the bundle has no usable member {name!r}")
+        limit = min(info.file_size, fmt.member_size_limit(name))
+        try:
+            with self._zip.open(info) as stream:
+                data = stream.read(limit + 1)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            raise FormatError(f"member {name!r} is corrupt: {exc}") from exc
+        if len(data) != info.file_size:
+            raise FormatError(f"member {name!r} is not the size its zip entry declares")
+        return data
+
+    def close(self) -> None:
+        self._zip.close()
+
+    def __enter__(self) -> BundleReader:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

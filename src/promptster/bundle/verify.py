@@ -1,0 +1,478 @@
+"""Verify a bundle offline and explain every mismatch as a typed finding.
+
+Checks, in order (docs/bundle-format.md, "Verification"): zip structure and member names;
+manifest; DSSE signature; member hashes; the timeline's hash chain, sequence, timestamps and
+head; the git snapshots and the replay of every file event onto them; then any extra checks
+(the assessment pack, added by the reviewer side).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from promptster.bundle import format as fmt
+from promptster.bundle.reader import BundleReader
+from promptster.crypto import Envelope, PublicKey, dsse_verify, sha256_digest
+from promptster.errors import CheckFailed, ExitCode, FormatError, PromptsterError
+from promptster.events import FILE_KINDS, KNOWN_KINDS, SCHEMA_VERSION
+from promptster.gitutil import FileStat, numstat_by_commit, run_git
+from promptster.jsonio import MAX_DEPTH, _depth, loads_limited
+from promptster.timeline import MAX_LINE_BYTES, genesis_hash, line_hash, split_lines
+
+Status = Literal["ok", "warning", "failed"]
+TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+_canonical = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    check: str
+    status: Status
+    message: str
+    seq: int | None = None
+
+    def to_json_obj(self) -> dict[str, Any]:
+        return {
+            "check": self.check,
+            "status": self.status,
+            "message": self.message,
+            "seq": self.seq,
+        }
+
+
+@dataclass(frozen=True)
+class FileEventRef:
+    seq: int
+    kind: str
+    path: str
+    commit: str
+    added: int
+    removed: int
+    binary: bool
+
+
+@dataclass
+class VerifyContext:
+    """What the checks learned, shared with later checks and with callers (analysis, report)."""
+
+    path: Path
+    manifest: fmt.Manifest | None = None
+    timeline: bytes | None = None
+    assessment_pack: bytes | None = None
+    file_events: list[FileEventRef] = field(default_factory=list)
+    snapshot_refs: list[tuple[int, str]] = field(default_factory=list)
+    first_ts: str | None = None
+    last_ts: str | None = None
+
+
+@dataclass
+class VerifyReport:
+    path: Path
+    findings: list[Finding]
+    context: VerifyContext
+    unreadable: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.status == "failed" for f in self.findings)
+
+    @property
+    def failures(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == "failed"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.status == "warning"]
+
+    @property
+    def exit_code(self) -> ExitCode:
+        if self.unreadable:
+            return ExitCode.USAGE
+        return ExitCode.OK if self.ok else ExitCode.CHECK_FAILED
+
+    def to_json_obj(self) -> dict[str, Any]:
+        manifest = self.context.manifest
+        return {
+            "path": str(self.path),
+            "ok": self.ok,
+            "sessionId": manifest.session_id if manifest else None,
+            "eventCount": manifest.event_count if manifest else None,
+            "findings": [f.to_json_obj() for f in self.findings],
+        }
+
+
+ExtraCheck = Callable[[VerifyContext, list[Finding]], None]
+
+
+def verify_bundle(
+    path: Path, *, extra_checks: Sequence[ExtraCheck] = (), keep_timeline: bool = False
+) -> VerifyReport:
+    """Run every check on the bundle at `path`. Never raises for bad input."""
+    context = VerifyContext(Path(path))
+    findings: list[Finding] = []
+    try:
+        reader = BundleReader(context.path)
+    except PromptsterError as exc:
+        findings.append(Finding("zip", "failed", exc.message))
+        return VerifyReport(context.path, findings, context, unreadable=True)
+    with reader:
+        try:
+            _run_checks(reader, context, findings, extra_checks)
+        except PromptsterError as exc:
+            findings.append(Finding("bundle", "failed", exc.message))
+    if not keep_timeline:
+        context.timeline = None
+    return VerifyReport(context.path, findings, context)
+
+
+def _run_checks(
+    reader: BundleReader,
+    context: VerifyContext,
+    findings: list[Finding],
+    extra_checks: Sequence[ExtraCheck],
+) -> None:
+    if reader.problems:
+        findings.extend(Finding("zip", "failed", p.message) for p in reader.problems)
+    else:
+        findings.append(Finding("zip", "ok", f"{len(reader.names)} members, names and sizes ok"))
+    missing = [name for name in fmt.REQUIRED if name not in reader.infos]
+    if missing:
+        findings.append(Finding("zip", "failed", f"missing member(s): {', '.join(missing)}"))
+        return
+    manifest_bytes = reader.read(fmt.MANIFEST)
+    try:
+        manifest = fmt.Manifest.from_json_obj(loads_limited(manifest_bytes, what="manifest.json"))
+    except FormatError as exc:
+        findings.append(Finding("manifest", "failed", exc.message))
+        return
+    context.manifest = manifest
+    findings.append(Finding("manifest", "ok", f"session {manifest.session_id}"))
+    if not _check_signature(reader, manifest, manifest_bytes, findings):
+        return
+    members = _check_member_hashes(reader, manifest, findings)
+    if fmt.ASSESSMENT in members:
+        context.assessment_pack = members[fmt.ASSESSMENT]
+    timeline = members.get(fmt.TIMELINE)
+    if timeline is not None:
+        context.timeline = timeline
+        _check_timeline(timeline, manifest, context, findings)
+    snapshots = members.get(fmt.SNAPSHOTS)
+    if snapshots is not None:
+        _check_snapshots(snapshots, manifest, context, findings)
+    for check in extra_checks:
+        check(context, findings)
+
+
+def _check_signature(
+    reader: BundleReader, manifest: fmt.Manifest, manifest_bytes: bytes, findings: list[Finding]
+) -> bool:
+    try:
+        envelope = Envelope.from_json_obj(
+            loads_limited(reader.read(fmt.SIGNATURE), what="manifest.dsse.json")
+        )
+        key = PublicKey.from_text(manifest.public_key)
+        payload = dsse_verify(envelope, fmt.MANIFEST_PAYLOAD_TYPE, key)
+    except (FormatError, CheckFailed) as exc:
+        findings.append(Finding("signature", "failed", f"manifest signature: {exc.message}"))
+        return False
+    if payload != manifest_bytes:
+        findings.append(
+            Finding(
+                "signature",
+                "failed",
+                "manifest.json differs from the signed manifest in manifest.dsse.json",
+            )
+        )
+        return False
+    findings.append(Finding("signature", "ok", f"signed by session key {key.fingerprint[:19]}…"))
+    return True
+
+
+def _check_member_hashes(
+    reader: BundleReader, manifest: fmt.Manifest, findings: list[Finding]
+) -> dict[str, bytes]:
+    """Return the members whose bytes match the manifest; report every other one."""
+    good: dict[str, bytes] = {}
+    failed_before = len(findings)
+    for name in reader.names:
+        if name not in (fmt.MANIFEST, fmt.SIGNATURE) and name not in manifest.members:
+            findings.append(
+                Finding("hashes", "failed", f"member {name!r} is not listed in the signed manifest")
+            )
+    for name, entry in manifest.members.items():
+        if name not in reader.infos:
+            findings.append(Finding("hashes", "failed", f"member {name!r} is missing"))
+            continue
+        try:
+            data = reader.read(name)
+        except FormatError as exc:
+            findings.append(Finding("hashes", "failed", exc.message))
+            continue
+        if len(data) != entry.size or sha256_digest(data) != entry.sha256:
+            findings.append(
+                Finding("hashes", "failed", f"member {name!r} was changed after signing")
+            )
+            continue
+        good[name] = data
+    if len(findings) == failed_before:
+        findings.append(Finding("hashes", "ok", f"{len(good)} members match the manifest"))
+    return good
+
+
+def _check_timeline(
+    timeline: bytes, manifest: fmt.Manifest, context: VerifyContext, findings: list[Finding]
+) -> None:
+    split = split_lines(timeline)
+    if split.torn_tail:
+        findings.append(
+            Finding("timeline", "failed", "timeline.jsonl ends with a partial line (no newline)")
+        )
+        return
+    expected_prev = genesis_hash(manifest.session_id)
+    last_ts = ""
+    unknown_kinds: dict[str, int] = {}
+    newer_versions = 0
+    for seq, line in enumerate(split.lines):
+        problem = _line_problem(seq, line, expected_prev, last_ts)
+        if isinstance(problem, str):
+            findings.append(Finding("timeline", "failed", problem, seq))
+            return
+        event = problem
+        last_ts = event["ts"]
+        if seq == 0:
+            context.first_ts = last_ts
+        kind = event["kind"]
+        if kind not in KNOWN_KINDS:
+            unknown_kinds[kind] = unknown_kinds.get(kind, 0) + 1
+        if event["v"] > SCHEMA_VERSION:
+            newer_versions += 1
+        data = event["data"]
+        if kind in FILE_KINDS:
+            ref = _file_ref(seq, kind, data)
+            if isinstance(ref, str):
+                findings.append(Finding("timeline", "failed", ref, seq))
+                return
+            context.file_events.append(ref)
+        snapshot = data.get("snapshot")
+        if isinstance(snapshot, str):
+            context.snapshot_refs.append((seq, snapshot))
+        expected_prev = line_hash(line)
+    context.last_ts = last_ts or None
+    count = len(split.lines)
+    if count != manifest.event_count:
+        findings.append(
+            Finding(
+                "timeline",
+                "failed",
+                f"the manifest says {manifest.event_count} events; the timeline has {count} "
+                "(events were removed or added after signing)",
+            )
+        )
+        return
+    head = expected_prev
+    if head != manifest.chain_head:
+        findings.append(
+            Finding("timeline", "failed", "the timeline's last hash does not match chainHead")
+        )
+        return
+    if context.first_ts and context.first_ts < manifest.started_at:
+        findings.append(Finding("timeline", "failed", "an event is dated before startedAt", 0))
+        return
+    if last_ts and last_ts > manifest.ended_at:
+        findings.append(Finding("timeline", "failed", "an event is dated after endedAt", count - 1))
+        return
+    findings.append(Finding("timeline", "ok", f"{count} events, hash chain and sequence unbroken"))
+    for kind, n in sorted(unknown_kinds.items()):
+        findings.append(
+            Finding("timeline", "warning", f"{n} event(s) of kind {kind!r} unknown to this version")
+        )
+    if newer_versions:
+        findings.append(
+            Finding(
+                "timeline",
+                "warning",
+                f"{newer_versions} event(s) use a newer envelope version; upgrade promptster",
+            )
+        )
+
+
+def _line_problem(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict[str, Any] | str:
+    """The parsed event, or a message saying what is wrong with this line."""
+    if len(line) > MAX_LINE_BYTES:
+        return f"line {seq} is {len(line):,} bytes; the limit is {MAX_LINE_BYTES:,}"
+    try:
+        event = json.loads(line)
+    except UnicodeDecodeError:
+        return f"line {seq} is not valid UTF-8"
+    except RecursionError:
+        return f"line {seq} is nested too deeply"
+    except ValueError as exc:
+        return f"line {seq} is not valid JSON ({exc})"
+    if line.count(b"{") + line.count(b"[") > MAX_DEPTH and _depth(event) > MAX_DEPTH:
+        return f"line {seq} is nested deeper than {MAX_DEPTH} levels"
+    if not isinstance(event, dict):
+        return f"line {seq} is not a JSON object"
+    if _canonical.encode(event).encode("utf-8") != line:
+        return f"line {seq} is not in canonical JSON form (edited, or duplicate keys)"
+    if event.get("seq") != seq:
+        return f"line {seq} has seq {event.get('seq')!r}: events are missing, repeated or reordered"
+    if event.get("prev") != expected_prev:
+        return f"line {seq} does not chain to the line before it (an event was edited or removed)"
+    ts = event.get("ts")
+    if not isinstance(ts, str) or not TS_PATTERN.fullmatch(ts):
+        return f"line {seq} has no valid RFC 3339 UTC timestamp"
+    if ts < last_ts:
+        return f"line {seq} is dated before the event before it"
+    if not isinstance(event.get("kind"), str) or not isinstance(event.get("data"), dict):
+        return f"line {seq} lacks a kind or a data object"
+    if not isinstance(event.get("v"), int) or not isinstance(event.get("id"), str):
+        return f"line {seq} lacks a version or an id"
+    return event
+
+
+def _file_ref(seq: int, kind: str, data: dict[str, Any]) -> FileEventRef | str:
+    path, commit = data.get("path"), data.get("commit")
+    added, removed = data.get("linesAdded", 0), data.get("linesRemoved", 0)
+    if not isinstance(path, str) or not isinstance(commit, str):
+        return f"{kind} event {seq} lacks a path or a snapshot commit"
+    if not isinstance(added, int) or not isinstance(removed, int):
+        return f"{kind} event {seq} has non-integer line counts"
+    return FileEventRef(seq, kind, path, commit, added, removed, bool(data.get("binary")))
+
+
+def _check_snapshots(
+    snapshots: bytes, manifest: fmt.Manifest, context: VerifyContext, findings: list[Finding]
+) -> None:
+    with tempfile.TemporaryDirectory(prefix="promptster-verify-") as tmp:
+        repo, bundle_file = Path(tmp) / "repo.git", Path(tmp) / "snapshots.bundle"
+        bundle_file.write_bytes(snapshots)
+        run_git(["init", "--quiet", "--bare", str(repo)])
+        checked = run_git(
+            ["bundle", "verify", "--quiet", str(bundle_file)], git_dir=repo, check=False
+        )
+        if checked.returncode != 0:
+            findings.append(
+                Finding(
+                    "snapshots",
+                    "failed",
+                    f"snapshots.bundle is not a valid git bundle: "
+                    f"{checked.error_text.splitlines()[-1] if checked.error_text else ''}",
+                )
+            )
+            return
+        fetched = run_git(
+            [
+                "fetch",
+                "--quiet",
+                "--no-tags",
+                str(bundle_file),
+                f"{fmt.SNAPSHOT_REF}:{fmt.SNAPSHOT_REF}",
+            ],
+            git_dir=repo,
+            check=False,
+        )
+        if fetched.returncode != 0:
+            findings.append(
+                Finding("snapshots", "failed", f"snapshots.bundle has no {fmt.SNAPSHOT_REF} branch")
+            )
+            return
+        head = run_git(["rev-parse", fmt.SNAPSHOT_REF], git_dir=repo).text.strip()
+        if head != manifest.snapshot_head:
+            findings.append(
+                Finding("snapshots", "failed", "the snapshot branch head is not snapshotHead")
+            )
+            return
+        stats = numstat_by_commit(repo, head)
+        order = run_git(
+            ["rev-list", "--reverse", "--first-parent", head], git_dir=repo
+        ).text.split()
+    _replay(stats, order, context, findings)
+
+
+def _replay(
+    stats: dict[str, dict[str, FileStat]],
+    order: list[str],
+    context: VerifyContext,
+    findings: list[Finding],
+) -> None:
+    """Every file event must match its commit's diff, and every commit after the baseline
+    must be explained by file events, in history order."""
+    position = {commit: index for index, commit in enumerate(order)}
+    explained: dict[str, set[str]] = {}
+    last_position = 0
+    for ref in context.file_events:
+        if ref.commit not in stats:
+            findings.append(
+                Finding(
+                    "replay",
+                    "failed",
+                    f"{ref.kind} {ref.path!r} names snapshot {ref.commit[:12]}, which is not in "
+                    "snapshots.bundle",
+                    ref.seq,
+                )
+            )
+            return
+        stat = stats[ref.commit].get(ref.path)
+        if stat is None:
+            findings.append(
+                Finding(
+                    "replay",
+                    "failed",
+                    f"{ref.kind} {ref.path!r}: snapshot {ref.commit[:12]} does not change it",
+                    ref.seq,
+                )
+            )
+            return
+        if (stat.added, stat.removed) != (ref.added, ref.removed) and not stat.binary:
+            findings.append(
+                Finding(
+                    "replay",
+                    "failed",
+                    f"{ref.kind} {ref.path!r} claims +{ref.added}/-{ref.removed} lines; the "
+                    f"snapshot diff is +{stat.added}/-{stat.removed}",
+                    ref.seq,
+                )
+            )
+            return
+        if position[ref.commit] < last_position:
+            findings.append(
+                Finding("replay", "failed", "file events are out of snapshot order", ref.seq)
+            )
+            return
+        last_position = position[ref.commit]
+        explained.setdefault(ref.commit, set()).add(ref.path)
+    for seq, commit in context.snapshot_refs:
+        if commit not in stats:
+            findings.append(
+                Finding(
+                    "replay", "failed", f"event names snapshot {commit[:12]}, which is missing", seq
+                )
+            )
+            return
+    for commit in order[1:]:  # the first commit is the baseline taken at session start
+        unexplained = sorted(set(stats[commit]) - explained.get(commit, set()))
+        if unexplained:
+            findings.append(
+                Finding(
+                    "replay",
+                    "failed",
+                    f"snapshot {commit[:12]} changes {unexplained[0]!r} but no file event "
+                    "records it (an event was removed?)",
+                )
+            )
+            return
+    findings.append(
+        Finding(
+            "replay",
+            "ok",
+            f"{len(context.file_events)} file events replay onto {len(order)} snapshots",
+        )
+    )

@@ -1,0 +1,92 @@
+"""Canonical JSON and JSON parsing with limits, for everything Promptster signs or reads.
+
+Canonical form (the contract every writer and verifier relies on):
+- UTF-8, no byte-order mark;
+- object keys sorted by their Unicode code points, no duplicate keys;
+- no whitespace outside strings (`,` and `:` separators);
+- strings escaped as Python's `json` does with `ensure_ascii=False`: `"` `\\` and control
+  characters escaped, everything else literal; lone surrogates are rejected;
+- numbers: integers in decimal, floats in their shortest round-trip repr; NaN and infinity
+  are rejected.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from promptster.errors import FormatError
+
+# JSON values as they come out of `json.loads`.
+JsonValue = Any
+JsonObject = dict[str, Any]
+
+MAX_DEPTH = 64
+DEFAULT_MAX_BYTES = 8 * 1024 * 1024
+
+_encoder = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+)
+
+
+def canonical_json(value: JsonValue) -> bytes:
+    """Encode `value` in canonical form. Raises FormatError for values JSON cannot carry."""
+    try:
+        return _encoder.encode(value).encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError, RecursionError) as exc:
+        raise FormatError(f"cannot encode as canonical JSON: {exc}") from exc
+
+
+def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise FormatError(f"duplicate key {key!r} in JSON object")
+            seen.add(key)
+    return result
+
+
+def _depth(value: JsonValue) -> int:
+    """Nesting depth, computed iteratively so hostile input cannot exhaust the stack."""
+    deepest = 0
+    stack: list[tuple[JsonValue, int]] = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item.values())
+        elif isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
+
+
+def loads_limited(
+    data: bytes | str,
+    *,
+    what: str,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_depth: int = MAX_DEPTH,
+) -> JsonValue:
+    """Parse untrusted JSON with a size cap, a nesting cap and duplicate-key rejection."""
+    if len(data) > max_bytes:
+        raise FormatError(f"{what} is {len(data):,} bytes; the limit is {max_bytes:,}")
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise FormatError(f"{what} is not valid UTF-8 (byte {exc.start})") from exc
+    else:
+        text = data
+    try:
+        value = json.loads(text, object_pairs_hook=_reject_duplicates)
+    except RecursionError as exc:
+        raise FormatError(f"{what} is nested too deeply") from exc
+    except json.JSONDecodeError as exc:
+        raise FormatError(f"{what} is not valid JSON: {exc.msg} at char {exc.pos}") from exc
+    # Counting brackets is cheap (C speed); only walk the value when it could be too deep.
+    if text.count("{") + text.count("[") > max_depth and _depth(value) > max_depth:
+        raise FormatError(f"{what} is nested deeper than {max_depth} levels")
+    return value
