@@ -68,7 +68,8 @@ def register(name: str, target: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     try:
-        cli.main(args=args, prog_name="promptster", standalone_mode=False)
+        # Without standalone mode click returns the code of a `click.exceptions.Exit`.
+        returned = cli.main(args=args, prog_name="promptster", standalone_mode=False)
     except PromptsterError as error:
         report_error(error)
         return int(error.exit_code)
@@ -95,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             err=True,
         )
         return ExitCode.ENVIRONMENT
-    return ExitCode.OK
+    return returned if isinstance(returned, int) else ExitCode.OK
 
 
 def report_error(error: PromptsterError) -> None:

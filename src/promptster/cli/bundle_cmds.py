@@ -1,0 +1,83 @@
+"""`promptster verify` and `promptster synth`: the bundle commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from promptster.bundle.verify import VerifyReport, verify_bundle
+from promptster.cli.output import err_console, print_json
+from promptster.errors import ExitCode, InputError
+
+
+@click.command()
+@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON on stdout.")
+@click.option("-v", "--verbose", is_flag=True, help="Show every check, not only problems.")
+def verify(bundles: tuple[Path, ...], as_json: bool, verbose: bool) -> None:
+    """Verify bundles offline: signature, hashes, hash chain and snapshots.
+
+    Exit status: 0 when every bundle passes, 1 when any check failed, 2 when a
+    bundle cannot be read at all.
+    """
+    reports = [verify_bundle(path) for path in bundles]
+    if as_json:
+        print_json({"bundles": [r.to_json_obj() for r in reports]})
+    else:
+        for report in reports:
+            _print_report(report, verbose)
+    codes = {r.exit_code for r in reports}
+    if ExitCode.USAGE in codes:
+        raise click.exceptions.Exit(ExitCode.USAGE)
+    if ExitCode.CHECK_FAILED in codes:
+        raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
+
+
+def _print_report(report: VerifyReport, verbose: bool) -> None:
+    console = err_console()
+    manifest = report.context.manifest
+    name = escape(str(report.path))
+    if report.ok:
+        detail = f"session {manifest.session_id}, {manifest.event_count} events" if manifest else ""
+        console.print(f"[green]✓[/] {name}  [dim]{escape(detail)}[/]  verified")
+    else:
+        console.print(f"[red]✗ {name}  failed verification[/]")
+    for finding in report.findings:
+        if finding.status == "ok" and not verbose:
+            continue
+        mark = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "failed": "[red]failed[/]"}
+        where = f" (event {finding.seq})" if finding.seq is not None else ""
+        console.print(
+            f"    {mark[finding.status]} {finding.check}{where}: {escape(finding.message)}"
+        )
+
+
+@click.command()
+@click.option(
+    "-o", "--output", required=True, type=click.Path(path_type=Path), help="Bundle to write."
+)
+@click.option("--events", default=500, show_default=True, help="Approximate number of events.")
+@click.option(
+    "--seed", default=0, show_default=True, help="Same seed, same bundle (byte for byte)."
+)
+@click.option("--candidate", default=None, help="Candidate name (default: picked by the seed).")
+def synth(output: Path, events: int, seed: int, candidate: str | None) -> None:
+    """Write a realistic synthetic bundle, for trying the reviewer side and for benchmarks.
+
+    The session mixes prompts, AI edits, hand edits, commands, test runs, decisions and
+    warnings, with real git snapshots, and is signed like a recorded one.
+    """
+    from promptster.synth import generate_bundle
+
+    if events < 2:
+        raise InputError("--events must be at least 2 (a session start and end)")
+    if events > 5_000_000:
+        raise InputError("--events is limited to 5,000,000")
+    written = generate_bundle(output, events=events, seed=seed, candidate=candidate)
+    err_console().print(
+        f"wrote {escape(str(written.path))} ({written.size:,} bytes, "
+        f"{written.manifest.event_count:,} events)"
+    )
+    click.echo(written.sha256)
