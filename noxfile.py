@@ -1,0 +1,42 @@
+"""Developer tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["tests", "lint", "typecheck"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = ["3.11"]
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Run the test suite (real git, shells, DuckDB, SMTP, Chromium, Claude Code where present)."""
+    session.install("-e", ".[test]")
+    args = session.posargs or ["-n", "auto", "--maxfail=50"]
+    session.run("pytest", *args)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff: lint and formatting."""
+    session.install("ruff>=0.6")
+    session.run("ruff", "check", "src", "tests", "benchmarks", "noxfile.py")
+    session.run("ruff", "format", "--check", "src", "tests", "benchmarks", "noxfile.py")
+
+
+@nox.session(python=PYTHON)
+def typecheck(session: nox.Session) -> None:
+    """mypy in strict mode over the package."""
+    session.install("-e", ".[test]", "mypy>=1.10")
+    session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def bench(session: nox.Session) -> None:
+    """Benchmarks against their floors, printed side by side (budgets: DESIGN.md)."""
+    session.install("-e", ".[test]")
+    scripts = sorted(str(p) for p in __import__("pathlib").Path("benchmarks").glob("bench_*.py"))
+    for script in scripts:
+        session.run("python", script, *session.posargs)
