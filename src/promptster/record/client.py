@@ -1,0 +1,273 @@
+"""The client side of the recorder protocol: how every capture source sends events.
+
+Stdlib only, on purpose: the Claude Code hook, the MCP server and the recorded shell import
+this module on every call, so it must not pull in click, rich, cryptography, duckdb, gitpython
+or watchdog (and it imports nothing else from promptster).
+
+Protocol (docs/recorder-protocol.md): newline-delimited JSON over the session's Unix domain
+socket. A client sends ``{"op": "append", "events": [...]}`` and the recorder answers
+``{"ok": true, "seqs": [...]}`` once every event is in the journal. When the recorder cannot be
+reached (not running, busy past the timeout, socket missing) the events are appended to the
+session's spool file instead (flock'd, fsynced, one event per line); the recorder ingests the
+spool in order when it starts and every few seconds while it runs, skipping event ids it already
+has. An event is acknowledged once it is in the journal or durably in the spool.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+SESSION_DIR_ENV = "PROMPTSTER_SESSION_DIR"
+SESSION_DIR_NAME = ".promptster"
+SESSION_FILE = "session.json"
+SPOOL_FILE = "spool.jsonl"
+SCHEMA_VERSION = 1
+DEFAULT_TIMEOUT_S = 1.0
+MAX_REPLY_BYTES = 16 * 1024 * 1024
+# session.json `status` values; only an active session accepts events.
+ACTIVE = "active"
+
+
+@dataclass(frozen=True)
+class SessionHandle:
+    """A located session: its `.promptster` folder and what a client needs from session.json."""
+
+    session_dir: Path
+    session_id: str
+    workspace: Path
+    socket_path: Path
+    status: str
+    deadline: str | None = None
+
+    @property
+    def spool_path(self) -> Path:
+        return self.session_dir / SPOOL_FILE
+
+    @property
+    def active(self) -> bool:
+        return self.status == ACTIVE
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What happened to a batch: `via` is "recorder", "spool" or "none" (not acknowledged)."""
+
+    via: str
+    seqs: list[int] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def acknowledged(self) -> bool:
+        return self.via in ("recorder", "spool")
+
+
+class RecorderUnavailable(Exception):
+    """The recorder could not be asked (no socket, refused, timed out, or a broken reply)."""
+
+
+def load_handle(session_dir: Path) -> SessionHandle | None:
+    """Read `session_dir/session.json`; None when it is missing or unreadable."""
+    try:
+        raw = (session_dir / SESSION_FILE).read_bytes()
+        state = json.loads(raw)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict):
+        return None
+    session_id, socket_path = state.get("sessionId"), state.get("socket")
+    if not isinstance(session_id, str) or not isinstance(socket_path, str):
+        return None
+    workspace = state.get("workspace")
+    deadline = state.get("deadline")
+    return SessionHandle(
+        session_dir=session_dir,
+        session_id=session_id,
+        workspace=Path(workspace) if isinstance(workspace, str) else session_dir.parent,
+        socket_path=Path(socket_path),
+        status=str(state.get("status", "")),
+        deadline=deadline if isinstance(deadline, str) else None,
+    )
+
+
+def find_session(start: Path | None = None) -> SessionHandle | None:
+    """Locate the session: $PROMPTSTER_SESSION_DIR, else the nearest `.promptster/session.json`
+    in `start` (default: the current folder) or one of its parents. Ended sessions are returned
+    too; check `handle.active` before sending."""
+    configured = os.environ.get(SESSION_DIR_ENV)
+    if configured:
+        return load_handle(Path(configured).expanduser())
+    try:
+        here = (start if start is not None else Path.cwd()).absolute()
+    except OSError:  # the current folder was deleted
+        return None
+    for folder in (here, *here.parents):
+        candidate = folder / SESSION_DIR_NAME
+        if (candidate / SESSION_FILE).is_file():
+            return load_handle(candidate)
+    return None
+
+
+def now_ts() -> str:
+    """RFC 3339 UTC with milliseconds, as the journal writes it."""
+    moment = datetime.now(UTC)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def new_event(
+    kind: str,
+    data: dict[str, Any],
+    *,
+    channel: str,
+    integration: str,
+    emitter: str,
+    actor: str = "unknown",
+    attribution: str = "unknown",
+    confidence: float = 0.5,
+    observability: str = "partial",
+    event_id: str | None = None,
+    ts: str | None = None,
+) -> dict[str, Any]:
+    """An event dict ready for `send_events` (the journal adds `seq` and `prev`)."""
+    return {
+        "v": SCHEMA_VERSION,
+        "id": event_id or str(uuid.uuid4()),
+        "ts": ts or now_ts(),
+        "kind": kind,
+        "source": {"channel": channel, "integration": integration, "emitter": emitter},
+        "actor": {"type": actor},
+        "provenance": {
+            "attribution": attribution,
+            "confidence": confidence,
+            "observability": observability,
+        },
+        "data": data,
+    }
+
+
+def _complete(event: dict[str, Any]) -> dict[str, Any]:
+    """Fill `v`, `id` and `ts` when a caller left them out; never touch anything else."""
+    if "v" in event and "id" in event and "ts" in event:
+        return event
+    filled = dict(event)
+    filled.setdefault("v", SCHEMA_VERSION)
+    filled.setdefault("id", str(uuid.uuid4()))
+    filled.setdefault("ts", now_ts())
+    return filled
+
+
+def request(
+    handle: SessionHandle, message: dict[str, Any], timeout: float = DEFAULT_TIMEOUT_S
+) -> dict[str, Any]:
+    """Send one request line and return the reply object. Raises RecorderUnavailable."""
+    try:
+        payload = (json.dumps(message, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"request is not JSON-serialisable: {exc}") from exc
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(timeout)
+            conn.connect(str(handle.socket_path))
+            conn.sendall(payload)
+            reply = _read_line(conn)
+    except OSError as exc:  # includes socket.timeout, ConnectionRefused, FileNotFound
+        raise RecorderUnavailable(f"recorder not reachable at {handle.socket_path}: {exc}") from exc
+    try:
+        answer = json.loads(reply)
+    except ValueError as exc:
+        raise RecorderUnavailable("the recorder sent a reply that is not JSON") from exc
+    if not isinstance(answer, dict):
+        raise RecorderUnavailable("the recorder sent a reply that is not a JSON object")
+    return answer
+
+
+def _read_line(conn: socket.socket) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            raise ConnectionError("the recorder closed the connection without a reply")
+        newline = chunk.find(b"\n")
+        if newline >= 0:
+            chunks.append(chunk[:newline])
+            return b"".join(chunks)
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > MAX_REPLY_BYTES:
+            raise ConnectionError("the recorder's reply is too large")
+
+
+def send_events(
+    handle: SessionHandle,
+    events: Iterable[dict[str, Any]],
+    *,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    spool: bool = True,
+) -> SendResult:
+    """Deliver events to the recorder, or to the spool when it cannot be reached.
+
+    Never raises for delivery problems: the result says where the events went. Events sent to
+    an ended session are refused (not spooled): nothing would ever read them.
+    """
+    batch = [_complete(event) for event in events]
+    if not batch:
+        return SendResult("recorder")
+    if not handle.active:
+        return SendResult("none", error=f"the session is {handle.status or 'not active'}")
+    try:
+        answer = request(handle, {"op": "append", "events": batch}, timeout)
+    except RecorderUnavailable as exc:
+        return _spool_or_fail(handle, batch, str(exc), spool)
+    except ValueError as exc:
+        return SendResult("none", error=str(exc))
+    if answer.get("ok") is True:
+        seqs = answer.get("seqs")
+        return SendResult("recorder", [s for s in seqs if isinstance(s, int)] if seqs else [])
+    code, message = answer.get("code"), str(answer.get("error", "refused by the recorder"))
+    if code == "unavailable":  # e.g. the disk was full for the journal: try the spool
+        return _spool_or_fail(handle, batch, message, spool)
+    return SendResult("none", error=message)  # "invalid" or "ended": spooling would not help
+
+
+def _spool_or_fail(
+    handle: SessionHandle, batch: list[dict[str, Any]], reason: str, spool: bool
+) -> SendResult:
+    if not spool:
+        return SendResult("none", error=reason)
+    try:
+        append_to_spool(handle.spool_path, batch)
+    except OSError as exc:
+        return SendResult("none", error=f"{reason}; spool failed too: {exc.strerror or exc}")
+    return SendResult("spool", error=None)
+
+
+def append_to_spool(spool_path: Path, events: list[dict[str, Any]]) -> None:
+    """Append events, one JSON line each, under an exclusive flock, and fsync them."""
+    lines = b"".join(
+        json.dumps(event, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
+        + b"\n"
+        for event in events
+    )
+    fd = os.open(spool_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        if size and os.pread(fd, 1, size - 1) != b"\n":
+            lines = b"\n" + lines  # a writer died mid-line: never glue onto its torn tail
+        view = memoryview(lines)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)  # closing releases the flock
