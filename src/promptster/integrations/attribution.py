@@ -1,0 +1,350 @@
+"""Who wrote a file change: the AI, the candidate, or both.
+
+Pure and typed: inputs are explicit values (the change the snapshots observed, the edits the AI
+tool reported, the windows in which the AI ran shell commands); the output is a verdict per
+change. The algorithm and its limits are described in docs/attribution.md.
+
+In short: every line an AI edit claim adds goes into a per-file pool. A change's added lines
+that match the pool are the AI's (and are taken out of it); lines added while an AI-run shell
+command was running are the AI's too; every other line is the candidate's. Lines the AI wrote
+stay "live" per file, so a later hand edit that removes or rewrites them makes that change
+`ai_revised_by_human`.
+
+`Attributor` is incremental (feed it claims, windows and changes in time order, as the recorder
+sees them); `attribute_changes` runs it over a whole session at once.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+Verdict = Literal["likely_ai", "ai_revised_by_human", "likely_human", "mixed", "unknown"]
+
+# How far a change may precede the claim that explains it (the watcher may commit a snapshot
+# before the PostToolUse event that carries the claim reaches the recorder).
+CLAIM_SKEW = timedelta(seconds=5)
+# How long after an AI shell command ends its writes may still show up in a snapshot.
+COMMAND_SETTLE = timedelta(seconds=2)
+# A rewritten line at least this similar to an AI line counts as a revision of it.
+SIMILARITY = 0.6
+_MAX_SIMILARITY_PAIRS = 20_000
+
+CONFIDENCE_CLAIM = 0.95
+CONFIDENCE_SHELL = 0.75
+CONFIDENCE_HUMAN_QUIET = 0.9  # no AI activity on this file nearby
+CONFIDENCE_HUMAN_BUSY = 0.75  # the AI was active on this file or in a shell nearby
+CONFIDENCE_REVISED = 0.8
+CONFIDENCE_MIXED = 0.6
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One path in one snapshot commit, as `file_create` / `file_diff` / `file_delete` saw it."""
+
+    path: str  # workspace-relative, "/"-separated
+    commit: str
+    added: tuple[str, ...]  # the added lines' text, without line endings
+    removed: tuple[str, ...]
+    time: datetime
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class EditClaim:
+    """An edit the AI tool reported (Write, Edit, MultiEdit, NotebookEdit), one per replacement."""
+
+    path: str  # workspace-relative, "/"-separated
+    time: datetime
+    tool_use_id: str
+    new_text: str  # Edit: new_string; Write: the file content
+    old_text: str = ""  # Edit: old_string; Write: ""
+    user_modified: bool = False  # the candidate changed the proposal before it was applied
+
+
+@dataclass(frozen=True)
+class CommandWindow:
+    """An AI-run shell command: files written between `start` and `end` are the AI's."""
+
+    start: datetime
+    end: datetime | None  # None while the command is still running
+    tool_use_id: str = ""
+    paths: frozenset[str] | None = None  # files it changed, when the tool reported them
+
+
+@dataclass(frozen=True)
+class ChangeVerdict:
+    path: str
+    commit: str
+    attribution: Verdict
+    confidence: float
+    ai_lines: int
+    human_lines: int
+    tool_use_ids: tuple[str, ...] = ()  # the AI edits and commands that explain the AI lines
+    event_id: str | None = None
+
+
+@dataclass
+class _FileState:
+    pool: Counter[str] = field(default_factory=Counter)  # AI-added lines not yet observed
+    old_pool: Counter[str] = field(default_factory=Counter)  # lines AI edits removed
+    owners: dict[str, list[str]] = field(default_factory=dict)  # line -> tool_use_ids
+    live_ai: Counter[str] = field(default_factory=Counter)  # AI lines now in the file
+    modified_claims: dict[str, datetime] = field(default_factory=dict)  # userModified claims
+    last_claim: datetime | None = None
+
+
+def _key(line: str) -> str:
+    return line.rstrip()
+
+
+_WORD = re.compile(r"\w")
+
+
+def is_trivial(line: str) -> bool:
+    """Blank lines and bare punctuation (`}`, `);`) say nothing about who wrote them."""
+    return len(_WORD.findall(line)) < 2
+
+
+def _claim_lines(claim: EditClaim) -> tuple[Counter[str], Counter[str]]:
+    """The lines a claim adds and removes (its context lines cancel out)."""
+    new = Counter(_key(x) for x in claim.new_text.splitlines())
+    old = Counter(_key(x) for x in claim.old_text.splitlines())
+    return new - old, old - new
+
+
+class Attributor:
+    """Incremental attribution: `add_claim` / `add_window` as the AI acts, `attribute` per change.
+
+    Claims and windows must be added before the changes they explain are attributed; a claim
+    may be up to `CLAIM_SKEW` later than its change.
+    """
+
+    def __init__(
+        self,
+        *,
+        claim_skew: timedelta = CLAIM_SKEW,
+        command_settle: timedelta = COMMAND_SETTLE,
+    ) -> None:
+        self._files: dict[str, _FileState] = {}
+        self._pending: list[EditClaim] = []
+        self._windows: list[CommandWindow] = []
+        self._claim_skew = claim_skew
+        self._settle = command_settle
+
+    def _file(self, path: str) -> _FileState:
+        return self._files.setdefault(path, _FileState())
+
+    def add_claim(self, claim: EditClaim) -> None:
+        self._pending.append(claim)
+
+    def add_window(self, window: CommandWindow) -> None:
+        """Add a command window; a window with the same tool_use_id replaces the earlier one."""
+        if window.tool_use_id:
+            self._windows = [w for w in self._windows if w.tool_use_id != window.tool_use_id]
+        self._windows.append(window)
+
+    def _release_claims(self, until: datetime) -> None:
+        """Move claims made before `until + skew` into their file's pool."""
+        keep: list[EditClaim] = []
+        for claim in self._pending:
+            if claim.time > until + self._claim_skew:
+                keep.append(claim)
+                continue
+            state = self._file(claim.path)
+            added, removed = _claim_lines(claim)
+            state.pool.update(added)
+            state.old_pool.update(removed)
+            for line in added:
+                state.owners.setdefault(line, []).append(claim.tool_use_id)
+            if claim.user_modified:
+                state.modified_claims[claim.tool_use_id] = claim.time
+            state.last_claim = max(state.last_claim or claim.time, claim.time)
+        self._pending = keep
+
+    def _shell_window(self, change: FileChange) -> CommandWindow | None:
+        for window in reversed(self._windows):
+            end = window.end + self._settle if window.end is not None else None
+            in_time = window.start <= change.time and (end is None or change.time <= end)
+            if in_time and (window.paths is None or change.path in window.paths):
+                return window
+        return None
+
+    def attribute(self, change: FileChange) -> ChangeVerdict:
+        self._release_claims(change.time)
+        state = self._file(change.path)
+        window = self._shell_window(change)
+        owners: list[str] = []
+
+        labels = self._label_added(change.added, state, window is not None, owners)
+        if window is not None and "shell" in labels:
+            owners.append(window.tool_use_id)
+        ai_added = sum(1 for label in labels if label != "human")
+        human_added = len(labels) - ai_added
+
+        ai_removed = human_removed = revised = 0
+        for line in map(_key, change.removed):
+            if state.old_pool[line] > 0:
+                state.old_pool[line] -= 1
+                ai_removed += 1
+            elif window is not None:
+                ai_removed += 1
+            else:
+                human_removed += 1
+                revised += state.live_ai[line] > 0
+            if state.live_ai[line] > 0:
+                state.live_ai[line] -= 1
+        human_new = [
+            _key(x) for x, mark in zip(change.added, labels, strict=True) if mark == "human"
+        ]
+        # A hand-tweaked version of an AI proposal that the snapshots never saw as the AI wrote it.
+        revised += _variants(human_new, list(state.pool.elements()))
+        for line, mark in zip(change.added, labels, strict=True):
+            if mark != "human":
+                state.live_ai[_key(line)] += 1
+        recent = {
+            tool_use_id
+            for tool_use_id, when in state.modified_claims.items()
+            if abs(change.time - when) <= self._claim_skew or tool_use_id in owners
+        }
+        user_modified = bool(recent) and (human_added > 0 or bool(recent & set(owners)))
+        if user_modified:
+            owners.extend(sorted(recent))
+            for tool_use_id in recent:
+                del state.modified_claims[tool_use_id]
+
+        ai_active = window is not None or (
+            state.last_claim is not None and abs(change.time - state.last_claim) <= self._claim_skew
+        )
+        attribution, confidence = _decide(
+            ai_added, human_added, ai_removed, human_removed, revised, user_modified, ai_active
+        )
+        if attribution == "likely_ai" and "shell" in labels and "claim" not in labels:
+            confidence = CONFIDENCE_SHELL
+        return ChangeVerdict(
+            path=change.path,
+            commit=change.commit,
+            attribution=attribution,
+            confidence=confidence,
+            ai_lines=ai_added,
+            human_lines=human_added,
+            tool_use_ids=tuple(dict.fromkeys(o for o in owners if o)),
+            event_id=change.event_id,
+        )
+
+    def _label_added(
+        self, added: Sequence[str], state: _FileState, in_window: bool, owners: list[str]
+    ) -> list[str]:
+        """'claim', 'shell' or 'human' per added line; trivial lines follow their neighbours."""
+        labels: list[str | None] = []
+        for line in added:
+            if is_trivial(line):
+                labels.append(None)
+                continue
+            labels.append(self._take(_key(line), state, in_window, owners))
+        settled = [label for label in labels if label is not None]
+        if not settled:  # only blank lines and punctuation: match them directly
+            return [self._take(_key(line), state, in_window, owners) for line in added]
+        result: list[str] = []
+        for index, label in enumerate(labels):
+            if label is None:
+                label = _nearest(labels, index)
+                if label == "claim" and state.pool[_key(added[index])] > 0:
+                    state.pool[_key(added[index])] -= 1
+            result.append(label)
+        return result
+
+    @staticmethod
+    def _take(line: str, state: _FileState, in_window: bool, owners: list[str]) -> str:
+        if state.pool[line] > 0:
+            state.pool[line] -= 1
+            owners.extend(state.owners.get(line, [])[:1])
+            return "claim"
+        return "shell" if in_window else "human"
+
+
+def _nearest(labels: Sequence[str | None], index: int) -> str:
+    for distance in range(1, len(labels)):
+        for probe in (index - distance, index + distance):
+            if 0 <= probe < len(labels) and labels[probe] is not None:
+                found = labels[probe]
+                assert found is not None
+                return found
+    return "human"
+
+
+def _variants(human_lines: Sequence[str], ai_lines: Sequence[str]) -> int:
+    """How many of the candidate's new lines are rewrites of lines the AI wrote."""
+    candidates = [line for line in human_lines if not is_trivial(line)]
+    reference = list(dict.fromkeys(line for line in ai_lines if not is_trivial(line)))
+    if not candidates or not reference:
+        return 0
+    exact = len(candidates) * len(reference) <= _MAX_SIMILARITY_PAIRS
+    count = 0
+    for line in candidates:
+        matcher = difflib.SequenceMatcher(None, "", line.strip(), autojunk=False)
+        for other in reference:
+            matcher.set_seq1(other.strip())
+            ratio = matcher.ratio() if exact else matcher.quick_ratio()
+            if ratio >= SIMILARITY:
+                count += 1
+                break
+    return count
+
+
+def _decide(
+    ai_added: int,
+    human_added: int,
+    ai_removed: int,
+    human_removed: int,
+    revised: int,
+    user_modified: bool,
+    ai_active: bool,
+) -> tuple[Verdict, float]:
+    human_quiet = CONFIDENCE_HUMAN_BUSY if ai_active else CONFIDENCE_HUMAN_QUIET
+    if user_modified or (revised and (human_added or human_removed)):
+        return "ai_revised_by_human", CONFIDENCE_REVISED
+    human = human_added or human_removed
+    ai = ai_added or ai_removed
+    if ai and human:
+        return "mixed", CONFIDENCE_MIXED
+    if ai:
+        return "likely_ai", CONFIDENCE_CLAIM
+    if human:
+        return "likely_human", human_quiet
+    return "unknown", 0.5  # nothing added or removed (a mode change, an empty file)
+
+
+def attribute_changes(
+    changes: Iterable[FileChange],
+    claims: Iterable[EditClaim] = (),
+    windows: Iterable[CommandWindow] = (),
+    *,
+    claim_skew: timedelta = CLAIM_SKEW,
+    command_settle: timedelta = COMMAND_SETTLE,
+) -> list[ChangeVerdict]:
+    """Attribute a whole session's changes; verdicts come back in the order of `changes`."""
+    attributor = Attributor(claim_skew=claim_skew, command_settle=command_settle)
+    for claim in sorted(claims, key=lambda c: c.time):
+        attributor.add_claim(claim)
+    for window in sorted(windows, key=lambda w: w.start):
+        attributor.add_window(window)
+    ordered = sorted(enumerate(changes), key=lambda item: item[1].time)
+    verdicts: dict[int, ChangeVerdict] = {}
+    for index, change in ordered:
+        verdicts[index] = attributor.attribute(change)
+    return [verdicts[index] for index in sorted(verdicts)]
+
+
+def ai_attribution_pct(verdicts: Iterable[ChangeVerdict]) -> float | None:
+    """AI-attributed added lines over all added lines × 100; None when nothing was added."""
+    ai = human = 0
+    for verdict in verdicts:
+        ai += verdict.ai_lines
+        human += verdict.human_lines
+    return None if ai + human == 0 else 100.0 * ai / (ai + human)
