@@ -22,6 +22,8 @@ from promptster.errors import ExitCode, PromptsterError
 COMMANDS: dict[str, str] = {
     "verify": "promptster.cli.bundle_cmds:verify",
     "synth": "promptster.cli.bundle_cmds:synth",
+    "score": "promptster.cli.analysis_cmds:score",
+    "cohort": "promptster.cli.analysis_cmds:cohort",
 }
 
 

@@ -1,0 +1,248 @@
+"""Cohorts: per-assessment averages, each session's percentile per metric, a composite rank.
+
+Percentile (DESIGN.md "Signals"): (other sessions with a strictly worse oriented value
++ ½ × other sessions with the same value) ÷ (n − 1), where n counts the sessions of the
+cohort that have a value for the metric; it needs n ≥ 2, and a session without a value has
+no percentile. 1.0 means the session beat everyone else. The orientation of every metric is
+declared once, in ORIENTATION. The composite is the weighted mean of a session's
+percentiles over the weighted metrics it has (weights renormalised over those).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from promptster.analysis.signals import SessionInfo, SessionSignals
+from promptster.errors import InputError
+from promptster.jsonio import JsonValue
+
+Orientation = Literal["higher", "lower"]
+
+# Which way is better, per metric. DESIGN.md decides where the hosted docs disagree:
+# commandFailRate and sessionDurationMs rank lower values higher; the rest rank the raw value.
+ORIENTATION: dict[str, Orientation] = {
+    "sessionDurationMs": "lower",
+    "promptCount": "higher",
+    "commandFailRate": "lower",
+    "verifyIntensity": "higher",
+    "manualEditRatio": "higher",
+    "firstChangeLatencyMs": "higher",
+}
+PERCENTILE_METRICS = tuple(ORIENTATION)
+DEFAULT_WEIGHTS: dict[str, float] = {
+    "commandFailRate": 0.30,
+    "verifyIntensity": 0.25,
+    "sessionDurationMs": 0.20,
+    "promptCount": 0.15,
+    "firstChangeLatencyMs": 0.10,
+}
+ALIASES = {"durationMs": "sessionDurationMs"}
+# Cohort averages: output name -> metric.
+AVERAGES = {
+    "avgDurationMs": "sessionDurationMs",
+    "avgPromptCount": "promptCount",
+    "avgCommandFailRate": "commandFailRate",
+    "avgVerifyIntensity": "verifyIntensity",
+    "avgManualEditRatio": "manualEditRatio",
+    "avgFirstChangeLatencyMs": "firstChangeLatencyMs",
+}
+NO_ASSESSMENT = "(no assessment)"
+
+
+def percentile(value: float, others: Sequence[float], orientation: Orientation) -> float | None:
+    """Share of the other sessions this value beats, ties counting half; None when alone."""
+    if not others:
+        return None
+    if orientation == "higher":
+        worse = sum(1 for other in others if other < value)
+    else:
+        worse = sum(1 for other in others if other > value)
+    ties = sum(1 for other in others if other == value)
+    return (worse + 0.5 * ties) / len(others)
+
+
+def composite(
+    percentiles: Mapping[str, float | None], weights: Mapping[str, float]
+) -> float | None:
+    """Weighted mean of the available percentiles; None when none of the weighted exist."""
+    total = sum(w for m, w in weights.items() if percentiles.get(m) is not None)
+    if total <= 0:
+        return None
+    return (
+        sum(
+            w * (percentiles[m] or 0.0)
+            for m, w in weights.items()
+            if percentiles.get(m) is not None
+        )
+        / total
+    )
+
+
+def _mean(values: Iterable[float | None]) -> float | None:
+    present = [v for v in values if v is not None]
+    return sum(present) / len(present) if present else None
+
+
+@dataclass(frozen=True)
+class CohortMember:
+    session: SessionInfo
+    values: dict[str, float | None]
+    percentiles: dict[str, float | None]
+    composite: float | None
+    rank: int | None
+    tests_all_passed: bool | None
+
+    def to_json_obj(self) -> dict[str, JsonValue]:
+        return {
+            "sessionId": self.session.session_id,
+            "candidateName": self.session.candidate_name,
+            "bundle": self.session.bundle_path,
+            "verified": self.session.verified,
+            "values": dict(self.values),
+            "percentiles": dict(self.percentiles),
+            "composite": self.composite,
+            "rank": self.rank,
+        }
+
+
+@dataclass(frozen=True)
+class Cohort:
+    assessment_id: str | None
+    members: list[CohortMember]  # best composite first
+    averages: dict[str, float | None]
+    test_pass_rate: float | None
+    weights: dict[str, float]
+
+    @property
+    def session_count(self) -> int:
+        return len(self.members)
+
+    def member(self, session_id: str) -> CohortMember:
+        return next(m for m in self.members if m.session.session_id == session_id)
+
+    def to_json_obj(self) -> dict[str, JsonValue]:
+        return {
+            "assessmentId": self.assessment_id,
+            "sessionCount": self.session_count,
+            "metrics": {**self.averages, "testPassRate": self.test_pass_rate},
+            "percentilesAvailable": self.session_count >= 2,
+            "orientation": dict(ORIENTATION),
+            "weights": dict(self.weights),
+            "sessions": [m.to_json_obj() for m in self.members],
+        }
+
+
+def _tests_all_passed(signals: SessionSignals) -> bool | None:
+    result = signals.value("testResults") if "testResults" in signals.signals else None
+    if not isinstance(result, dict) or not result.get("total"):
+        return None
+    return not result.get("failed") and not result.get("errors")
+
+
+def build_cohort(
+    assessment_id: str | None,
+    sessions: Sequence[SessionSignals],
+    weights: Mapping[str, float] | None = None,
+) -> Cohort:
+    """One cohort from the signals of its sessions."""
+    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
+    values = [{m: s.number(m) for m in PERCENTILE_METRICS} for s in sessions]
+    unranked: list[CohortMember] = []
+    for index, session in enumerate(sessions):
+        pct: dict[str, float | None] = {}
+        for metric in PERCENTILE_METRICS:
+            own = values[index][metric]
+            others = [
+                v[metric] for j, v in enumerate(values) if j != index and v[metric] is not None
+            ]
+            pct[metric] = (
+                None if own is None else percentile(own, others, ORIENTATION[metric])  # type: ignore[arg-type]
+            )
+        unranked.append(
+            CohortMember(
+                session=session.session,
+                values=values[index],
+                percentiles=pct,
+                composite=composite(pct, weights) if len(sessions) >= 2 else None,
+                rank=None,
+                tests_all_passed=_tests_all_passed(session),
+            )
+        )
+    ordered = sorted(
+        unranked,
+        key=lambda m: (m.composite is None, -(m.composite or 0.0), m.session.session_id),
+    )
+    members = [
+        CohortMember(**{**m.__dict__, "rank": i + 1 if m.composite is not None else None})
+        for i, m in enumerate(ordered)
+    ]
+    passed = [m.tests_all_passed for m in members if m.tests_all_passed is not None]
+    return Cohort(
+        assessment_id=assessment_id,
+        members=members,
+        averages={name: _mean(v[metric] for v in values) for name, metric in AVERAGES.items()},
+        test_pass_rate=(sum(passed) / len(passed)) if passed else None,
+        weights=weights,
+    )
+
+
+def build_cohorts(
+    sessions: Iterable[SessionSignals], weights: Mapping[str, float] | None = None
+) -> list[Cohort]:
+    """Group sessions by assessment and build each cohort, ordered by assessment id."""
+    groups: dict[str | None, list[SessionSignals]] = {}
+    for session in sessions:
+        groups.setdefault(session.session.assessment_id, []).append(session)
+    return [
+        build_cohort(assessment, members, weights)
+        for assessment, members in sorted(groups.items(), key=lambda kv: kv[0] or "")
+    ]
+
+
+def _check_weight(metric: str, weight: object) -> tuple[str, float]:
+    name = ALIASES.get(metric, metric)
+    if name not in ORIENTATION:
+        raise InputError(
+            f"unknown cohort metric {metric!r} in the weights",
+            f"the metrics are {', '.join(PERCENTILE_METRICS)}",
+        )
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise InputError(f"the weight of {metric} is not a number")
+    if not math.isfinite(weight) or weight < 0:
+        raise InputError(f"the weight of {metric} must be a finite number ≥ 0")
+    return name, float(weight)
+
+
+def parse_weights(file: Path | None, overrides: Sequence[str]) -> dict[str, float]:
+    """Weights from a JSON or TOML file (`{metric: weight}`), then `metric=w` overrides."""
+    weights = dict(DEFAULT_WEIGHTS)
+    if file is not None:
+        try:
+            text = Path(file).read_text("utf-8")
+            body = tomllib.loads(text) if Path(file).suffix == ".toml" else json.loads(text)
+        except OSError as exc:
+            raise InputError(f"cannot read the weights file {file}: {exc.strerror}") from exc
+        except (ValueError, tomllib.TOMLDecodeError) as exc:
+            raise InputError(f"the weights file {file} is not valid JSON or TOML: {exc}") from exc
+        if not isinstance(body, dict):
+            raise InputError(f"the weights file {file} must hold an object of metric: weight")
+        weights = dict(_check_weight(k, v) for k, v in body.items())
+    for item in overrides:
+        metric, sep, number = item.partition("=")
+        try:
+            value = float(number)
+        except ValueError:
+            value = math.nan
+        if not sep or math.isnan(value):
+            raise InputError(f"--weight {item!r} is not metric=number")
+        name, weight = _check_weight(metric.strip(), value)
+        weights[name] = weight
+    if not any(weights.values()):
+        raise InputError("every cohort weight is 0; give at least one metric a weight")
+    return weights

@@ -1,0 +1,250 @@
+"""Load bundles into DuckDB: verify first, then let DuckDB read the timeline JSONL itself.
+
+Tables (sql/schema.sql): `sessions`, `events`, `prompts`, `file_changes`, `commands`,
+`test_runs` (test and build runs), `decisions`. The same loader fills an in-memory database
+for one-off commands and the reviewer's workspace for `promptster import`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from promptster.bundle import format as fmt
+from promptster.bundle.reader import BundleReader
+from promptster.bundle.verify import VerifyReport, verify_bundle
+from promptster.errors import (
+    CheckFailed,
+    FormatError,
+    InputError,
+    NewerFormatError,
+    PromptsterError,
+)
+
+# The explicit column spec DuckDB reads each timeline line with (docs/event-kinds.md).
+TIMELINE_COLUMNS = (
+    "{v: 'INTEGER', id: 'VARCHAR', seq: 'BIGINT', ts: 'VARCHAR', kind: 'VARCHAR', "
+    "source: 'STRUCT(channel VARCHAR, integration VARCHAR, emitter VARCHAR)', "
+    "actor: 'STRUCT(type VARCHAR)', "
+    "provenance: 'STRUCT(attribution VARCHAR, confidence DOUBLE, observability VARCHAR)', "
+    "data: 'JSON', prev: 'VARCHAR'}"
+)
+TABLES = ("sessions", "events", "prompts", "file_changes", "commands", "test_runs", "decisions")
+
+
+def sql_text(name: str) -> str:
+    """The text of a packaged SQL file (src/promptster/analysis/sql/NAME)."""
+    return resources.files("promptster.analysis").joinpath("sql", name).read_text("utf-8")
+
+
+def prepare(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables (if absent) and this connection's macros."""
+    con.execute(sql_text("schema.sql"))
+    con.execute(sql_text("macros.sql"))
+
+
+def connect(database: str | Path = ":memory:") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection ready for loading and signals (in memory unless a path is given)."""
+    con = duckdb.connect(str(database))
+    con.execute("SET TimeZone = 'UTC'")
+    prepare(con)
+    return con
+
+
+class LoadStatus(StrEnum):
+    LOADED = "loaded"
+    UNCHANGED = "unchanged"  # the same bundle was already loaded: nothing changed
+    DUPLICATE = "duplicate"  # a different bundle claims a session already loaded
+
+
+@dataclass(frozen=True)
+class LoadedSession:
+    """What loading one bundle gave: its session, whether it verified, and what happened."""
+
+    session_id: str
+    path: Path
+    bundle_sha256: str
+    verified: bool
+    problems: tuple[str, ...]
+    status: LoadStatus
+    assessment_id: str | None
+    event_count: int
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return "sha256:" + digest.hexdigest()
+
+
+def _unverified_timeline(report: VerifyReport) -> bytes | None:
+    """The timeline bytes of a bundle that failed verification (for --allow-invalid)."""
+    if report.context.timeline is not None:
+        return report.context.timeline
+    try:
+        with BundleReader(report.path) as reader:
+            if fmt.TIMELINE not in reader.infos:
+                return None
+            return reader.read(fmt.TIMELINE)
+    except PromptsterError:
+        return None
+
+
+def verify_for_loading(path: Path, *, allow_invalid: bool) -> tuple[VerifyReport, bytes]:
+    """Verify `path`; return the report and the timeline bytes, or raise a typed error."""
+    report = verify_bundle(path, keep_timeline=True)
+    manifest = report.context.manifest
+    problems = [f.message for f in report.failures]
+    if report.unreadable:
+        raise FormatError(problems[0] if problems else f"{path} is not a readable bundle")
+    if manifest is None:
+        # No usable manifest: nothing can be attributed to a session.
+        first = problems[0] if problems else "no manifest"
+        if "reads up to" in first:
+            raise NewerFormatError(
+                f"{path}: {first}", "upgrade promptster (pip install -U promptster) to read it"
+            )
+        raise FormatError(f"{path}: {first}")
+    if not report.ok and not allow_invalid:
+        raise CheckFailed(
+            f"{path} failed verification: {problems[0]}",
+            "run `promptster verify` for every finding; --allow-invalid loads it anyway, flagged",
+        )
+    timeline = report.context.timeline if report.ok else _unverified_timeline(report)
+    if timeline is None:
+        raise FormatError(f"{path} has no readable timeline.jsonl")
+    return report, timeline
+
+
+def load_bundle(
+    con: duckdb.DuckDBPyConnection, path: Path, *, allow_invalid: bool = False
+) -> LoadedSession:
+    """Verify one bundle and load it. Idempotent: the same bundle again changes nothing."""
+    path = Path(path)
+    report, timeline = verify_for_loading(path, allow_invalid=allow_invalid)
+    manifest = report.context.manifest
+    assert manifest is not None
+    sha = file_sha256(path)
+    problems = tuple(f.message for f in report.failures)
+    found = con.execute(
+        "SELECT bundle_sha256 FROM sessions WHERE session_id = ?", [manifest.session_id]
+    ).fetchall()
+    existing = found[0] if found else None
+    result = LoadedSession(
+        session_id=manifest.session_id,
+        path=path,
+        bundle_sha256=sha,
+        verified=report.ok,
+        problems=problems,
+        status=LoadStatus.LOADED,
+        assessment_id=manifest.assessment_id,
+        event_count=manifest.event_count,
+    )
+    if existing is not None:
+        same = existing[0] == sha
+        status = LoadStatus.UNCHANGED if same else LoadStatus.DUPLICATE
+        return LoadedSession(**{**result.__dict__, "status": status})
+    _insert_timeline(con, manifest.session_id, timeline)
+    _insert_session(con, result, report)
+    return result
+
+
+def _insert_timeline(con: duckdb.DuckDBPyConnection, session_id: str, timeline: bytes) -> None:
+    fd, name = tempfile.mkstemp(prefix="promptster-timeline-", suffix=".jsonl")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(timeline)
+        literal = name.replace("'", "''")
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute("SET VARIABLE ps_session = ?", [session_id])
+            con.execute(
+                "INSERT INTO events SELECT ?::VARCHAR, seq, id, "
+                "try_cast(replace(ts, 'Z', '') AS TIMESTAMP), kind, source.channel, "
+                "source.integration, coalesce(actor.type, 'unknown'), "
+                "coalesce(provenance.attribution, 'unknown'), provenance.confidence, data "
+                f"FROM read_json('{literal}', format = 'newline_delimited', "
+                f"columns = {TIMELINE_COLUMNS}, ignore_errors = true, "
+                "maximum_object_size = 16777216)",
+                [session_id],
+            )
+            con.execute(sql_text("load.sql"))
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    except duckdb.Error as exc:
+        raise FormatError(f"the timeline could not be loaded: {exc}") from exc
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def _insert_session(
+    con: duckdb.DuckDBPyConnection, loaded: LoadedSession, report: VerifyReport
+) -> None:
+    manifest = report.context.manifest
+    assert manifest is not None
+    con.execute(
+        """
+        INSERT INTO sessions
+        SELECT ?, ?, ?,
+               (SELECT data->>'candidateName' FROM events
+                 WHERE session_id = ? AND kind = 'session_start' ORDER BY seq LIMIT 1),
+               ?, ?, ?, ?, ?, ?,
+               try_cast(replace(?, 'Z', '') AS TIMESTAMP),
+               try_cast(replace(?, 'Z', '') AS TIMESTAMP),
+               (SELECT count(*) FROM events WHERE session_id = ?),
+               (SELECT coalesce(list(DISTINCT integration ORDER BY integration), [])
+                  FROM events WHERE session_id = ?
+                   AND integration IS NOT NULL AND integration <> 'promptster'),
+               ?
+        """,
+        [
+            loaded.session_id,
+            manifest.assessment_id,
+            manifest.candidate_key,
+            loaded.session_id,
+            str(loaded.path),
+            loaded.bundle_sha256,
+            loaded.verified,
+            list(loaded.problems),
+            manifest.format_version,
+            manifest.tool_version,
+            manifest.started_at,
+            manifest.ended_at,
+            loaded.session_id,
+            loaded.session_id,
+            datetime.now(UTC).replace(tzinfo=None),
+        ],
+    )
+
+
+def find_bundles(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
+    """Bundle files named directly, plus every *.pst under the named folders, sorted."""
+    found: list[Path] = []
+    for path in paths:
+        path = Path(path)
+        if path.is_dir():
+            found.extend(sorted(p for p in path.rglob("*.pst") if p.is_file()))
+        elif path.exists():
+            found.append(path)
+        else:
+            raise InputError(f"{path}: no such file or folder")
+    seen: set[Path] = set()
+    unique = []
+    for path in found:
+        key = path.resolve()
+        if key not in seen:
+            seen.add(key)
+            unique.append(path)
+    return unique

@@ -1,0 +1,271 @@
+"""Batch scoring for CI: verify and score many bundles in parallel, one flat row per bundle.
+
+Each bundle is scored in a worker process with its own in-memory DuckDB, so memory grows with
+the largest bundle, not with the number of bundles; rows come back in input order and are
+written as they arrive. A bundle that cannot be read or fails verification gets a row with
+its error; it never stops the batch.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import multiprocessing
+import os
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from promptster.analysis.signals import SIGNAL_NAMES, SessionSignals
+from promptster.errors import PromptsterError
+from promptster.jsonio import JsonValue
+
+Format = Literal["table", "json", "jsonl", "csv", "parquet"]
+FORMATS: tuple[Format, ...] = ("table", "json", "jsonl", "csv", "parquet")
+
+# Signals that become one column each; the rest are expanded or joined below.
+_SCALAR = tuple(
+    n
+    for n in SIGNAL_NAMES
+    if n
+    not in ("testResults", "toolUsage", "eventCounts", "distinctToolsUsed", "processDescriptors")
+)
+TEST_COLUMNS = ("testsPassed", "testsFailed", "testsSkipped", "testsErrors", "testsTotal")
+COLUMNS: tuple[str, ...] = (
+    "path",
+    "sessionId",
+    "assessmentId",
+    "candidateName",
+    "verified",
+    "error",
+    "eventCount",
+    *_SCALAR,
+    *TEST_COLUMNS,
+    "distinctToolsUsed",
+    "processDescriptors",
+)
+# DuckDB types of the columns, for the parquet writer.
+_TYPES = {
+    "path": "VARCHAR",
+    "sessionId": "VARCHAR",
+    "assessmentId": "VARCHAR",
+    "candidateName": "VARCHAR",
+    "verified": "BOOLEAN",
+    "error": "VARCHAR",
+    "eventCount": "BIGINT",
+    "distinctToolsUsed": "VARCHAR",
+    "processDescriptors": "VARCHAR",
+    **dict.fromkeys(
+        (
+            "promptCount", "firstChangeLatencyMs", "sessionDurationMs", "commandCount",
+            "fileDiffCount", "uniqueFilesTouched", "testRunCount", "errorEpisodeCount",
+            "recoveryCount", "maxPromptLength", "humanTerminalCommands", *TEST_COLUMNS,
+        ),
+        "BIGINT",
+    ),
+}  # fmt: skip
+
+
+def _round(value: JsonValue) -> JsonValue:
+    return round(value, 6) if isinstance(value, float) else value
+
+
+def flat_row(path: Path, signals: SessionSignals | None, error: str | None) -> dict[str, Any]:
+    """The row of one bundle: session fields, one column per scalar signal, joined lists."""
+    row: dict[str, Any] = dict.fromkeys(COLUMNS)
+    row["path"] = str(path)
+    row["error"] = error
+    row["verified"] = False
+    if signals is None:
+        return row
+    info = signals.session
+    row.update(
+        sessionId=info.session_id,
+        assessmentId=info.assessment_id,
+        candidateName=info.candidate_name,
+        verified=info.verified,
+        eventCount=info.event_count,
+    )
+    if not info.verified and error is None:
+        row["error"] = info.problems[0] if info.problems else "failed verification"
+    for name in _SCALAR:
+        row[name] = _round(signals.value(name))
+    tests = signals.value("testResults")
+    if isinstance(tests, dict):
+        for column, key in zip(
+            TEST_COLUMNS, ("passed", "failed", "skipped", "errors", "total"), strict=True
+        ):
+            row[column] = tests.get(key)
+    for name in ("distinctToolsUsed", "processDescriptors"):
+        value = signals.value(name)
+        row[name] = ";".join(str(v) for v in value) if isinstance(value, list) else None
+    row["confidence"] = {name: s.confidence for name, s in signals.signals.items()}
+    return row
+
+
+def score_bundle(
+    path: Path, allow_invalid: bool = False, judge_model: str | None = None
+) -> dict[str, Any]:
+    """Verify and score one bundle; never raises for a bad bundle (the row carries the error)."""
+    from promptster.analysis.signals import bundle_signals
+
+    judge = None
+    try:
+        if judge_model is not None:
+            from promptster.analysis.judge import LlmJudge
+
+            judge = LlmJudge(judge_model)
+        signals = bundle_signals(Path(path), allow_invalid=allow_invalid, judge=judge)
+    except PromptsterError as exc:
+        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
+        return flat_row(Path(path), None, message)
+    return flat_row(Path(path), signals, None)
+
+
+def _score_args(args: tuple[str, bool, str | None]) -> dict[str, Any]:
+    return score_bundle(Path(args[0]), args[1], args[2])
+
+
+def iter_scores(
+    paths: Sequence[Path],
+    *,
+    jobs: int = 1,
+    allow_invalid: bool = False,
+    judge_model: str | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Rows in the order of `paths`, computed by `jobs` worker processes."""
+    work = [(str(p), allow_invalid, judge_model) for p in paths]
+    if jobs <= 1 or len(work) <= 1:
+        for item in work:
+            yield _score_args(item)
+        return
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        yield from pool.map(_score_args, work, chunksize=1)
+
+
+def default_jobs() -> int:
+    return max(
+        1,
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
+    )
+
+
+@dataclass
+class ScoreSummary:
+    total: int = 0
+    failed: int = 0
+
+
+def _csv_value(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+def write_rows(
+    rows: Iterator[dict[str, Any]],
+    fmt: Format,
+    out: IO[bytes],
+    *,
+    on_row: Callable[[dict[str, Any]], None] | None = None,
+) -> ScoreSummary:
+    """Stream rows to `out` in format `fmt` (table and parquet are built at the end)."""
+    summary = ScoreSummary()
+
+    def counted() -> Iterator[dict[str, Any]]:
+        for row in rows:
+            summary.total += 1
+            summary.failed += 0 if row["verified"] else 1
+            if on_row is not None:
+                on_row(row)
+            yield row
+
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
+    try:
+        if fmt == "jsonl":
+            for row in counted():
+                text.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
+        elif fmt == "json":
+            text.write("[")
+            for index, row in enumerate(counted()):
+                text.write(
+                    ("," if index else "")
+                    + "\n  "
+                    + json.dumps(row, ensure_ascii=False, allow_nan=False)
+                )
+            text.write("\n]\n")
+        elif fmt == "csv":
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(COLUMNS)
+            for row in counted():
+                writer.writerow([_csv_value(row[c]) for c in COLUMNS])
+        elif fmt == "table":
+            _write_table(list(counted()), text)
+        else:
+            _write_parquet(counted(), out)
+    finally:
+        text.detach()
+    return summary
+
+
+def _write_table(rows: list[dict[str, Any]], text: IO[str]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    shown = (
+        "verified",
+        "promptCount",
+        "verifyIntensity",
+        "commandFailRate",
+        "manualEditRatio",
+        "firstChangeLatencyMs",
+        "aiAttributionPct",
+        "sessionDurationMs",
+    )
+    table = Table(show_edge=False, header_style="bold")
+    table.add_column("bundle")
+    for column in shown:
+        table.add_column(column, justify="right")
+    for row in rows:
+        cells = [Path(row["path"]).name]
+        for column in shown:
+            value = row[column]
+            if column == "verified":
+                cells.append("yes" if value else f"NO: {row['error']}")
+            elif isinstance(value, float):
+                cells.append(f"{value:.3f}")
+            else:
+                cells.append("–" if value is None else str(value))
+        table.add_row(*cells)
+    Console(file=text, width=200, highlight=False, color_system=None).print(table)
+
+
+def _write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes]) -> None:
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="promptster-score-") as tmp:
+        staged, result = Path(tmp) / "rows.jsonl", Path(tmp) / "rows.parquet"
+        with staged.open("w", encoding="utf-8") as handle:
+            for row in rows:
+                body = {c: row[c] for c in COLUMNS}
+                handle.write(json.dumps(body, ensure_ascii=False, allow_nan=False) + "\n")
+        spec = ", ".join(f"{c!r}: '{_TYPES.get(c, 'DOUBLE')}'" for c in COLUMNS)
+        con = duckdb.connect()
+        try:
+            source, target = (str(p).replace("'", "''") for p in (staged, result))
+            con.execute(
+                f"COPY (SELECT * FROM read_json('{source}', format = 'newline_delimited', "
+                f"columns = {{{spec}}})) TO '{target}' (FORMAT parquet)"
+            )
+        finally:
+            con.close()
+        with result.open("rb") as handle:
+            while block := handle.read(1 << 20):
+                out.write(block)

@@ -1,0 +1,308 @@
+"""Signals: every metric of DESIGN.md "Signals", computed in DuckDB SQL over loaded sessions.
+
+The SQL lives in `sql/signals_<family>.sql`, one file per family, each starting with the
+definitions that docs/signals.md is generated from. Every family returns rows of
+`(session_id, signal, value JSON, confidence, evidence, evidence_count, detail JSON)`;
+`processDescriptors` runs last, over the values of the others.
+
+Public API (used by `score`, `cohort` and the report):
+    compute_signals(con, session_ids=None, judge=None) -> dict[session id, SessionSignals]
+    bundle_signals(path, allow_invalid=False, judge=None) -> SessionSignals
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, cast
+
+import duckdb
+
+from promptster.analysis.load import connect, load_bundle, sql_text
+from promptster.jsonio import JsonValue
+
+if TYPE_CHECKING:
+    from promptster.analysis.judge import Judge
+
+Confidence = Literal["high", "moderate", "low", "insufficient_data"]
+CONFIDENCES: tuple[Confidence, ...] = ("high", "moderate", "low", "insufficient_data")
+
+# Families in the order they run; descriptors need the values of all the others.
+FAMILIES = (
+    "headline",
+    "activity",
+    "errors",
+    "exploration",
+    "verification",
+    "prompts",
+    "craft",
+    "decisions",
+)
+DERIVED_FAMILIES = ("descriptors",)
+
+HEADLINE = (
+    "promptCount",
+    "verifyIntensity",
+    "commandFailRate",
+    "manualEditRatio",
+    "firstChangeLatencyMs",
+    "aiAttributionPct",
+)
+DETERMINISTIC = (
+    "sessionDurationMs",
+    "commandCount",
+    "fileDiffCount",
+    "uniqueFilesTouched",
+    "testRunCount",
+    "testResults",
+    "errorEpisodeCount",
+    "recoveryCount",
+    "avgPromptLength",
+    "maxPromptLength",
+    "humanTerminalCommands",
+    "toolUsage",
+    "eventCounts",
+    "distinctToolsUsed",
+    "readBeforeWriteRatio",
+    "explorationBeforeActionRatio",
+    "processDescriptors",
+)
+CATEGORY = (
+    "prompt_depth",
+    "decision_visibility",
+    "error_recovery_pattern",
+    "planning_before_acting",
+    "verification_intensity",
+    "code_craft",
+)
+# Every signal, in the order reports and outputs list them.
+SIGNAL_NAMES: tuple[str, ...] = HEADLINE + DETERMINISTIC + CATEGORY
+
+
+@dataclass(frozen=True)
+class Signal:
+    """One signal of one session: a value (number, list, object, or None when undefined),
+    how much to trust it, and the events it rests on."""
+
+    name: str
+    family: str
+    value: JsonValue
+    confidence: Confidence
+    evidence: tuple[str, ...]  # event ids, in timeline order, at most 1,000
+    evidence_count: int  # how many events it rests on in total
+    detail: dict[str, JsonValue] = field(default_factory=dict)
+
+    @property
+    def number(self) -> float | None:
+        """The value as a float when it is a number, else None."""
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            return None
+        return float(self.value)
+
+    def to_json_obj(self, *, evidence: bool = True) -> dict[str, JsonValue]:
+        body: dict[str, JsonValue] = {
+            "value": self.value,
+            "confidence": self.confidence,
+            "evidenceCount": self.evidence_count,
+            "detail": self.detail,
+        }
+        if evidence:
+            body["evidence"] = list(self.evidence)
+        return body
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """The loaded session a set of signals belongs to (from the `sessions` table)."""
+
+    session_id: str
+    assessment_id: str | None
+    candidate_key: str | None
+    candidate_name: str | None
+    bundle_path: str | None
+    bundle_sha256: str | None
+    verified: bool
+    problems: tuple[str, ...]
+    started_at: str | None
+    ended_at: str | None
+    event_count: int
+    source_service: tuple[str, ...]
+
+    def to_json_obj(self) -> dict[str, JsonValue]:
+        return {
+            "sessionId": self.session_id,
+            "assessmentId": self.assessment_id,
+            "candidateKey": self.candidate_key,
+            "candidateName": self.candidate_name,
+            "bundle": self.bundle_path,
+            "bundleSha256": self.bundle_sha256,
+            "verified": self.verified,
+            "problems": list(self.problems),
+            "startedAt": self.started_at,
+            "endedAt": self.ended_at,
+            "eventCount": self.event_count,
+            "sourceService": list(self.source_service),
+        }
+
+
+@dataclass(frozen=True)
+class SessionSignals:
+    session: SessionInfo
+    signals: dict[str, Signal]
+
+    def __getitem__(self, name: str) -> Signal:
+        return self.signals[name]
+
+    def value(self, name: str) -> JsonValue:
+        return self.signals[name].value
+
+    def number(self, name: str) -> float | None:
+        return self.signals[name].number
+
+    def to_json_obj(self, *, evidence: bool = True) -> dict[str, JsonValue]:
+        return {
+            "session": self.session.to_json_obj(),
+            "signals": {
+                name: signal.to_json_obj(evidence=evidence) for name, signal in self.signals.items()
+            },
+        }
+
+
+def _finite(value: JsonValue) -> JsonValue:
+    """Replace NaN or infinity anywhere in a value by None (the SQL never makes them; this
+    guarantees it for every consumer)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    return value
+
+
+def _parse(text: str | None) -> JsonValue:
+    return None if text is None else _finite(json.loads(text))
+
+
+def _iso(moment: datetime | None) -> str | None:
+    if moment is None:
+        return None
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def _set_scope(con: duckdb.DuckDBPyConnection, session_ids: Sequence[str] | None) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE _scope (session_id VARCHAR)")
+    if session_ids is None:
+        con.execute("INSERT INTO _scope SELECT session_id FROM sessions")
+    elif session_ids:
+        con.executemany("INSERT INTO _scope VALUES (?)", [[sid] for sid in session_ids])
+
+
+def _run_family(con: duckdb.DuckDBPyConnection, family: str) -> list[tuple[Any, ...]]:
+    return con.execute(sql_text(f"signals_{family}.sql")).fetchall()
+
+
+def _to_signal(family: str, row: tuple[Any, ...]) -> Signal:
+    _, name, value, confidence, evidence, count, detail = row
+    parsed_detail = _parse(detail)
+    return Signal(
+        name=name,
+        family=family,
+        value=_parse(value),
+        confidence=cast(Confidence, confidence),
+        evidence=tuple(evidence or ()),
+        evidence_count=int(count or 0),
+        detail=parsed_detail if isinstance(parsed_detail, dict) else {},
+    )
+
+
+def _session_infos(con: duckdb.DuckDBPyConnection) -> dict[str, SessionInfo]:
+    rows = con.execute(
+        """
+        SELECT session_id, assessment_id, candidate_key, candidate_name, bundle_path,
+               bundle_sha256, verified, problems, started_at, ended_at, event_count,
+               source_service
+        FROM sessions JOIN _scope USING (session_id)
+        """
+    ).fetchall()
+    return {
+        row[0]: SessionInfo(
+            session_id=row[0],
+            assessment_id=row[1],
+            candidate_key=row[2],
+            candidate_name=row[3],
+            bundle_path=row[4],
+            bundle_sha256=row[5],
+            verified=bool(row[6]),
+            problems=tuple(row[7] or ()),
+            started_at=_iso(row[8]),
+            ended_at=_iso(row[9]),
+            event_count=int(row[10] or 0),
+            source_service=tuple(row[11] or ()),
+        )
+        for row in rows
+    }
+
+
+def compute_signals(
+    con: duckdb.DuckDBPyConnection,
+    session_ids: Sequence[str] | None = None,
+    *,
+    judge: Judge | None = None,
+) -> dict[str, SessionSignals]:
+    """Signals of the loaded sessions (all of them unless `session_ids` is given)."""
+    _set_scope(con, session_ids)
+    infos = _session_infos(con)
+    collected: dict[str, dict[str, Signal]] = {sid: {} for sid in infos}
+    for family in FAMILIES:
+        for row in _run_family(con, family):
+            collected[row[0]][row[1]] = _to_signal(family, row)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE _signal_values "
+        "(session_id VARCHAR, signal VARCHAR, num DOUBLE)"
+    )
+    numbers = [
+        [sid, name, signal.number]
+        for sid, signals in collected.items()
+        for name, signal in signals.items()
+        if signal.number is not None
+    ]
+    if numbers:
+        con.executemany("INSERT INTO _signal_values VALUES (?, ?, ?)", numbers)
+    for family in DERIVED_FAMILIES:
+        for row in _run_family(con, family):
+            collected[row[0]][row[1]] = _to_signal(family, row)
+    if judge is not None:
+        from promptster.analysis.judge import apply_judge
+
+        for sid, signals in collected.items():
+            signals.update(apply_judge(con, sid, signals, judge))
+    return {
+        sid: SessionSignals(
+            session=infos[sid],
+            signals={name: collected[sid][name] for name in SIGNAL_NAMES if name in collected[sid]},
+        )
+        for sid in infos
+    }
+
+
+def bundle_signals(
+    path: Path, *, allow_invalid: bool = False, judge: Judge | None = None
+) -> SessionSignals:
+    """Verify one bundle, load it into a fresh in-memory database and compute its signals."""
+    con = connect()
+    try:
+        loaded = load_bundle(con, Path(path), allow_invalid=allow_invalid)
+        return compute_signals(con, [loaded.session_id], judge=judge)[loaded.session_id]
+    finally:
+        con.close()
+
+
+def family_files() -> Iterable[tuple[str, str]]:
+    """(family, SQL text) of every signal family, in run order."""
+    for family in FAMILIES + DERIVED_FAMILIES:
+        yield family, sql_text(f"signals_{family}.sql")

@@ -1,0 +1,186 @@
+"""`promptster score` and `promptster cohort`: the reviewer's batch commands.
+
+Thin click layer over promptster.analysis: it parses options, shows progress on stderr, and
+picks exit codes (0 ok, 1 a bundle failed verification, 2 usage or input error).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import click
+from rich.markup import escape
+
+from promptster.cli.output import err_console, print_json
+from promptster.errors import ExitCode, InputError
+
+
+@contextlib.contextmanager
+def _output(path: Path | None) -> Iterator[IO[bytes]]:
+    """The file to write machine output to: stdout, or `path` written atomically."""
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
+    from promptster.fsutil import atomic_writer
+
+    with atomic_writer(path) as handle:
+        yield handle
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "jsonl", "csv", "parquet"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path), help="Write here (atomically) not stdout."
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Worker processes (default: one per core).",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["invalid", "never"]),
+    default="invalid",
+    show_default=True,
+    help="Exit 1 when any bundle fails verification, or never.",
+)
+@click.option(
+    "--allow-invalid",
+    is_flag=True,
+    help="Score bundles that fail verification too (flagged verified=false).",
+)
+@click.option(
+    "--judge", "judge_model", metavar="MODEL", help="Rate prompts and changes with an LLM."
+)
+def score(
+    paths: tuple[Path, ...],
+    fmt: str,
+    output: Path | None,
+    jobs: int | None,
+    fail_on: str,
+    allow_invalid: bool,
+    judge_model: str | None,
+) -> None:
+    """Verify and score every bundle (folders are searched for *.pst), for CI.
+
+    One row per bundle with the signals of docs/signals.md. A bundle that fails
+    verification gets a row with its error. Exit status: 0 all verified, 1 any bundle
+    failed verification (unless --fail-on never), 2 usage error.
+    """
+    from promptster.analysis.load import find_bundles
+    from promptster.analysis.score import default_jobs, iter_scores, write_rows
+
+    bundles = find_bundles(paths)
+    if not bundles:
+        raise InputError("no bundles found", "name .pst files or folders that contain them")
+    if fmt == "parquet" and output is None and sys.stdout.isatty():
+        raise InputError("parquet is binary; write it to a file with -o FILE")
+    if judge_model is not None:
+        from promptster.analysis.judge import LlmJudge
+
+        LlmJudge(judge_model)  # fail early on a missing library or an unknown model
+    workers = min(jobs or default_jobs(), len(bundles))
+    rows = iter_scores(bundles, jobs=workers, allow_invalid=allow_invalid, judge_model=judge_model)
+    console = err_console()
+    with contextlib.ExitStack() as stack:
+        on_row = None
+        if console.is_terminal:
+            from rich.progress import Progress
+
+            progress = stack.enter_context(Progress(console=console, transient=True))
+            task = progress.add_task("scoring", total=len(bundles))
+
+            def on_row(row: dict[str, Any]) -> None:
+                progress.advance(task)
+
+        out = stack.enter_context(_output(output))
+        summary = write_rows(rows, fmt, out, on_row=on_row)  # type: ignore[arg-type]
+    colour = "red" if summary.failed else "green"
+    console.print(
+        f"[{colour}]{summary.total} bundle(s) scored, {summary.failed} failed verification[/]"
+    )
+    if summary.failed and fail_on == "invalid":
+        raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--assessment", "assessment_id", help="Only the sessions of this assessment.")
+@click.option(
+    "--weights",
+    "weights_file",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="JSON or TOML file of metric = weight for the composite ranking.",
+)
+@click.option("--weight", "weight_items", multiple=True, metavar="METRIC=W", help="Set one weight.")
+@click.option("--allow-invalid", is_flag=True, help="Include bundles that fail verification.")
+@click.option("--json", "as_json", is_flag=True, help="Print the cohorts as JSON on stdout.")
+def cohort(
+    paths: tuple[Path, ...],
+    assessment_id: str | None,
+    weights_file: Path | None,
+    weight_items: tuple[str, ...],
+    allow_invalid: bool,
+    as_json: bool,
+) -> None:
+    """Compare the sessions of each assessment: averages, percentiles, composite rank.
+
+    PATHS are bundles or folders of bundles. Percentiles need at least 2 sessions; a
+    session's percentile is the share of the other sessions it beats (ties count half).
+    """
+    from promptster.analysis.cohort import build_cohorts, parse_weights
+    from promptster.analysis.load import connect, find_bundles, load_bundle
+    from promptster.analysis.signals import compute_signals
+
+    weights = parse_weights(weights_file, weight_items)
+    if not paths:
+        raise InputError(
+            "name the bundles (or folders) of the cohort",
+            "cohorts from the reviewer workspace (promptster import) are not available yet",
+        )
+    bundles = find_bundles(paths)
+    if not bundles:
+        raise InputError("no bundles found", "name .pst files or folders that contain them")
+    con = connect()
+    console = err_console()
+    try:
+        ids: list[str] = []
+        for bundle in bundles:
+            loaded = load_bundle(con, bundle, allow_invalid=allow_invalid)
+            if loaded.status == "duplicate":
+                console.print(
+                    f"[yellow]warning:[/] {escape(str(bundle))} is a different bundle for session "
+                    f"{loaded.session_id}, already loaded from another file; skipped"
+                )
+                continue
+            if not loaded.verified:
+                console.print(f"[red]✗ {escape(str(bundle))} failed verification[/] (included)")
+            if assessment_id is None or loaded.assessment_id == assessment_id:
+                ids.append(loaded.session_id)
+        signals = compute_signals(con, sorted(set(ids)))
+    finally:
+        con.close()
+    cohorts = build_cohorts(signals.values(), weights)
+    if assessment_id is not None and not cohorts:
+        raise InputError(f"no session of assessment {assessment_id!r} among the bundles")
+    if as_json:
+        print_json({"cohorts": [c.to_json_obj() for c in cohorts]})
+        return
+    from promptster.cli.analysis_view import print_cohort
+
+    for group in cohorts:
+        print_cohort(group)

@@ -1,0 +1,59 @@
+"""Human-readable views of analysis results (rich, on stderr)."""
+
+from __future__ import annotations
+
+from rich.markup import escape
+from rich.table import Table
+
+from promptster.analysis.cohort import AVERAGES, ORIENTATION, PERCENTILE_METRICS, Cohort
+from promptster.cli.output import err_console
+
+SHORT = {
+    "sessionDurationMs": "time",
+    "promptCount": "prompts",
+    "commandFailRate": "fails",
+    "verifyIntensity": "verify",
+    "manualEditRatio": "manual",
+    "firstChangeLatencyMs": "latency",
+}
+
+
+def _number(value: float | None, digits: int = 3) -> str:
+    if value is None:
+        return "–"
+    if float(value).is_integer():
+        return f"{int(value):,}"
+    return f"{value:.{digits}f}"
+
+
+def print_cohort(cohort: Cohort) -> None:
+    console = err_console()
+    title = cohort.assessment_id or "(no assessment)"
+    console.print(f"\n[bold]Assessment {escape(title)}[/]  {cohort.session_count} session(s)")
+    averages = ", ".join(
+        f"{name} {_number(cohort.averages[name])}" for name in AVERAGES if name in cohort.averages
+    )
+    console.print(f"  {averages}, testPassRate {_number(cohort.test_pass_rate)}")
+    if cohort.session_count < 2:
+        console.print("  [yellow]percentiles need at least 2 sessions[/]")
+    weights = ", ".join(f"{m} {w:g}" for m, w in cohort.weights.items())
+    console.print(f"  [dim]composite weights: {escape(weights)}[/]")
+    table = Table(box=None, header_style="bold", padding=(0, 1))
+    table.add_column("#", justify="right")
+    table.add_column("session", overflow="fold")
+    table.add_column("score", justify="right")
+    for metric in PERCENTILE_METRICS:
+        arrow = "↓" if ORIENTATION[metric] == "lower" else "↑"
+        table.add_column(f"{SHORT[metric]}{arrow}", justify="right", no_wrap=True)
+    for member in cohort.members:
+        name = escape(member.session.candidate_name or member.session.session_id[:8])
+        if not member.session.verified:
+            name += " [red](UNVERIFIED)[/]"
+        cells = [str(member.rank or "–"), name, _number(member.composite)]
+        cells.extend(_number(member.percentiles[m], 2) for m in PERCENTILE_METRICS)
+        table.add_row(*cells)
+    console.print(table)
+    console.print(
+        "  [dim]percentiles 0–1 (1 = beat every other session); ↑ a higher value ranks higher, "
+        "↓ a lower one; --json gives the values[/]"
+    )
