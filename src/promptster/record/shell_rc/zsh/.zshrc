@@ -1,0 +1,127 @@
+# Promptster: wrapper around the user's .zshrc, then the shell integration for zsh >= 5.0.
+# Protocol and design: src/promptster/record/shell_integration.py (module docstring).
+# OSC 133 A/B sit in PROMPT; preexec prints OSC 133 C and our private "start" mark with
+# the command line zsh hands it; the first precmd prints OSC 133 D and our "end" mark.
+# Builtins only (zsh/datetime is a module, not a process): no fork per command.
+if [[ -n ${PROMPTSTER_USER_ZDOTDIR-} ]]; then ZDOTDIR=$PROMPTSTER_USER_ZDOTDIR; else unset ZDOTDIR; fi
+if [[ -r ${ZDOTDIR:-$HOME}/.zshrc ]]; then source "${ZDOTDIR:-$HOME}/.zshrc"; fi
+export PROMPTSTER_USER_ZDOTDIR=${ZDOTDIR-}
+if [[ -o login ]]; then
+    ZDOTDIR=$__pst_zdotdir # .zlogin comes next and is ours too
+else
+    # the last startup file: from here on ZDOTDIR is the user's (nested shells get ours
+    # back through the PATH shim, see shell_integration.py)
+    if [[ -n ${ZDOTDIR-} ]]; then export ZDOTDIR; fi
+    unset __pst_zdotdir
+fi
+
+# Every function resets options locally (emulate -L zsh): the user's setopts (nounset,
+# ksh_arrays, sh_word_split, extended_glob...) must not change what our code means.
+
+__pst_enc() { # percent-encode $1 into REPLY: '%', ';' and control characters
+    emulate -L zsh
+    local s=${1//\%/%25} i
+    s=${s//;/%3B}
+    if [[ $s == *[[:cntrl:]]* ]]; then
+        for i in {1..31} 127; do
+            s=${s//${(#)i}/%${(l:2::0:)$(( [##16] i ))}}
+        done
+    fi
+    REPLY=$s
+}
+
+__pst_preexec() { # $1: the line as typed (empty without history), $3: after alias expansion
+    emulate -L zsh
+    # microseconds, like bash's EPOCHREALTIME (zsh's has nanoseconds)
+    typeset -g __pst_t0 __pst_ran=1
+    builtin printf -v __pst_t0 '%d%06d' $epochtime[1] $(( epochtime[2] / 1000 ))
+    local c d
+    __pst_enc "${${1:-$3}[1,8192]}"
+    c=$REPLY
+    __pst_enc "$PWD"
+    d=$REPLY
+    builtin printf '\e]133;C\a\e]6973;%s;start;lvl=%s;pid=%s;t0=%s;cwd=%s;cmd=%s\a' \
+        "$__pst_token" "$__pst_level" "$$" "$__pst_t0" "$d" "$c" >&2
+}
+
+__pst_addhistory() { # comment-only lines never reach preexec (atuin does the same)
+    typeset -g __pst_line=${1%$'\n'}
+    return 0
+}
+
+__pst_precmd() { # first precmd hook: zsh gives every hook the command's $?
+    local s=$? pipe="${pipestatus[*]}"
+    emulate -L zsh
+    local t1 c d src
+    builtin printf -v t1 '%d%06d' $epochtime[1] $(( epochtime[2] / 1000 ))
+    if [[ -n ${__pst_started-} ]] && { (( __pst_ran )) || [[ -n $__pst_line ]] }; then
+        c= src=preexec
+        if (( ! __pst_ran )); then
+            src=history
+            __pst_enc "${__pst_line[1,8192]}"
+            c=$REPLY
+        fi
+        __pst_enc "$PWD"
+        d=$REPLY
+        (( __pst_ran )) && builtin printf '\e]133;D;%s\a' "$s" >&2
+        builtin printf '\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=%s;pipe=%s;t0=%s;t1=%s;src=%s;cwd=%s;cmd=%s\a' \
+            "$__pst_token" "$__pst_level" "$$" "$s" "$__pst_ran" "$pipe" "$__pst_t0" "$t1" \
+            "$src" "$d" "$c" >&2
+    fi
+    typeset -g __pst_started=1 __pst_ran=0 __pst_t0= __pst_line=
+    return s
+}
+
+__pst_prefix() { # remaining assessment time for the prompt, into REPLY
+    emulate -L zsh
+    REPLY=
+    [[ -n $__pst_deadline ]] || return 0
+    local left=$(( __pst_deadline - EPOCHSECONDS ))
+    if (( left <= 0 )); then REPLY='[time up] '
+    elif (( left < 60 )); then REPLY='[<1m left] '
+    elif (( left < 3600 )); then REPLY="[$(( left / 60 ))m left] "
+    else builtin printf -v REPLY '[%dh%02dm left] ' $(( left / 3600 )) $(( left % 3600 / 60 ))
+    fi
+}
+
+__pst_precmd_last() { # last precmd hook: wrap whatever PROMPT the user's hooks have set
+    emulate -L zsh
+    [[ $PS1 == "${__pst_ps1_set-}" ]] || typeset -g __pst_ps1_user=$PS1
+    __pst_prefix
+    PS1="%{$__pst_mark_a%}$REPLY$__pst_ps1_user%{$__pst_mark_b%}"
+    typeset -g __pst_ps1_set=$PS1
+    # hooks registered later (prompt frameworks do it lazily) would run outside ours
+    if [[ ${precmd_functions[1]} != __pst_precmd || ${precmd_functions[-1]} != __pst_precmd_last ]]; then
+        precmd_functions=(__pst_precmd ${precmd_functions:#__pst_precmd(|_last)} __pst_precmd_last)
+    fi
+    if [[ -n $__pst_shims && ${path[(Ie)$__pst_shims]} -eq 0 ]]; then
+        path=($__pst_shims $path)
+    fi
+}
+
+() {
+    emulate -L zsh
+    [[ -o interactive ]] && zmodload zsh/datetime 2>/dev/null || return 0
+    typeset -g __pst_token=${PROMPTSTER_SHELL_TOKEN-}
+    [[ -n $__pst_token && $__pst_token != *[^A-Za-z0-9]* ]] || __pst_token=invalid
+    # a shell that finds its own PID exported replaced its predecessor (`exec zsh`) and
+    # keeps the level; any other shell is one level deeper
+    local level=${PROMPTSTER_SHELL_LEVEL-0}
+    [[ -n $level && $level != *[^0-9]* ]] || level=0
+    [[ ${PROMPTSTER_SHELL_PID-} == $$ ]] || (( level += 1 ))
+    (( level > 0 )) || level=1
+    typeset -g __pst_level=$level
+    export PROMPTSTER_SHELL_LEVEL=$level PROMPTSTER_SHELL_PID=$$
+    typeset -g __pst_deadline=${PROMPTSTER_DEADLINE-}
+    [[ $__pst_deadline != *[^0-9]* ]] || __pst_deadline=
+    typeset -g __pst_shims=${PROMPTSTER_SHIMS-}
+    typeset -g __pst_mark_a=$'\e]133;A\a' __pst_mark_b=$'\e]133;B\a'
+    typeset -g __pst_ps1_user=$PS1 __pst_ps1_set= __pst_ran=0 __pst_t0= __pst_line=
+    typeset -ga precmd_functions preexec_functions zshaddhistory_functions
+    precmd_functions=(__pst_precmd ${precmd_functions:#__pst_precmd(|_last)} __pst_precmd_last)
+    preexec_functions=(${preexec_functions:#__pst_preexec} __pst_preexec)
+    zshaddhistory_functions=(${zshaddhistory_functions:#__pst_addhistory} __pst_addhistory)
+    __pst_enc "$ZSH_VERSION"
+    builtin printf '\e]6973;%s;init;lvl=%s;pid=%s;shell=zsh;ver=%s\a' \
+        "$__pst_token" "$__pst_level" "$$" "$REPLY" >&2
+}

@@ -1,0 +1,306 @@
+"""Real bash and zsh under a pty with the integration: the marks they print become the
+right CommandRecords, and the user's own startup files and hooks keep working."""
+
+from __future__ import annotations
+
+import io
+import os
+import random
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from promptster.record.osc import MarkParser
+from promptster.record.shell_commands import CommandAssembler, CommandRecord
+from promptster.record.shell_integration import ShellLaunch, prepare_shell
+from support import require_executable
+
+pexpect = pytest.importorskip("pexpect")
+
+PROMPT_READY = b"\x1b]133;B\x07"  # end of every integrated prompt, at any shell level
+OUTPUT_START = b"\x1b]133;C\x07"
+# a hang guard only (a broken integration never prints a prompt); nothing is timed
+HANG_GUARD_S = 120
+
+
+class Session:
+    """One recorded shell: the pty output is kept whole and parsed afterwards."""
+
+    def __init__(self, launch: ShellLaunch, home: Path, cwd: Path) -> None:
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith("PROMPTSTER_")
+            and k not in ("BASH_ENV", "ENV", "ZDOTDIR", "PROMPT_COMMAND", "HISTFILE")
+        }
+        env |= {"HOME": str(home), "TERM": "xterm-256color", "LESS": "", "LC_ALL": "C.UTF-8"}
+        env |= launch.env
+        self.launch = launch
+        self.log = io.BytesIO()
+        self.child = pexpect.spawn(
+            launch.argv[0],
+            list(launch.argv[1:]),
+            env=env,
+            cwd=str(cwd),
+            dimensions=(24, 80),
+            timeout=HANG_GUARD_S,
+        )
+        self.child.logfile_read = self.log
+        self.prompt()
+
+    def prompt(self) -> None:
+        self.child.expect_exact(PROMPT_READY)
+
+    def run(self, line: str) -> None:
+        self.child.send(line.encode() + b"\r")
+        self.prompt()
+
+    def interrupt(self, line: str, program: str) -> None:
+        """Start `line`, press Ctrl-C once `program` runs, wait for the prompt.
+
+        Before the shell has handed the terminal to `program`, Ctrl-C would reach the
+        shell itself, so we wait until the shell's child has exec'd it."""
+        self.child.send(line.encode() + b"\r")
+        self.child.expect_exact(OUTPUT_START)
+        wait_for_child(self.child.pid, program)
+        self.child.sendintr()
+        self.prompt()
+
+    def fullscreen(self, line: str, keys: list[str]) -> None:
+        """Run a full-screen program: wait for the alternate screen, then type `keys`."""
+        self.child.send(line.encode() + b"\r")
+        self.child.expect(rb"\x1b\[\?(1049|1047|47)h")
+        for key in keys:
+            self.child.send(key.encode())
+        self.prompt()
+
+    def close(self) -> bytes:
+        self.child.send(b"exit\r")
+        self.child.expect(pexpect.EOF)
+        self.child.close()
+        return self.log.getvalue()
+
+
+def wait_for_child(parent: int, program: str) -> None:
+    deadline = time.monotonic() + HANG_GUARD_S
+    while time.monotonic() < deadline:
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                text = stat.read_text()
+            except OSError:
+                continue  # the process has already gone
+            comm = text[text.find("(") + 1 : text.rfind(")")]
+            ppid = int(text[text.rfind(")") + 2 :].split()[1])
+            if comm == program and ppid == parent:
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"{program} never started under {parent}")
+
+
+def assemble(stream: bytes, token: str, workspace: Path, seed: int = 0) -> list[CommandRecord]:
+    """Parse like the recorder will: in reads of arbitrary sizes."""
+    parser = MarkParser(token)
+    assembler = CommandAssembler(workspace)
+    rng = random.Random(seed)
+    records: list[CommandRecord] = []
+    pos = 0
+    while pos < len(stream):
+        size = rng.randint(1, 700)
+        records += assembler.feed(parser.parse(stream[pos : pos + size]))
+        pos += size
+    records += assembler.feed(parser.flush())
+    return records + assembler.close()
+
+
+def summary(records: list[CommandRecord]) -> list[tuple[str | None, int | None, int]]:
+    return [(r.command, r.exit_code, r.shell_level) for r in records]
+
+
+def find(records: list[CommandRecord], command: str) -> CommandRecord:
+    matches = [r for r in records if r.command == command]
+    assert len(matches) == 1, (command, summary(records))
+    return matches[0]
+
+
+@pytest.fixture
+def dirs(tmp_path: Path) -> Iterator[tuple[Path, Path, Path]]:
+    home, workspace, runtime = tmp_path / "home", tmp_path / "ws", tmp_path / "run"
+    for d in (home, workspace, runtime):
+        d.mkdir()
+    (workspace / "notes.txt").write_text("".join(f"line {i}\n" for i in range(200)))
+    yield home, workspace, runtime
+
+
+BASHRC = r"""
+set -u
+HISTCONTROL=ignoreboth
+PS1='user$ '
+PROMPT_COMMAND='echo "pc $?" >> "$HOME/pc.log"'
+trap 'echo "debug $BASH_COMMAND" >> "$HOME/debug.log"' DEBUG
+this_command_does_not_exist_in_bashrc
+"""
+
+
+def test_bash_commands_and_user_hooks(dirs: tuple[Path, Path, Path]) -> None:
+    bash = require_executable("bash")
+    home, workspace, runtime = dirs
+    (home / ".bashrc").write_text(BASHRC)
+    launch = prepare_shell(bash, runtime, deadline_epoch=time.time() + 7200, session_id="s-bash")
+    assert launch.integrated, launch.note
+    session = Session(launch, home, workspace)
+    for line in ["true", "false", "(exit 3)", "# just a comment", "", " echo spaced"]:
+        session.run(line)
+    session.run("echo dup")
+    session.run("echo dup")
+    session.interrupt("sleep 5", "sleep")
+    session.run("if ; then")
+    session.run("printf 'a\\nb\\n'")
+    session.run("cd /tmp && pwd")
+    session.run("echo in-tmp")
+    session.run("cd - >/dev/null")
+    session.run("bash -c 'echo lvl=$PROMPTSTER_SHELL_LEVEL'")
+    session.run("exec bash")
+    session.run("echo after-exec")
+    session.run("bash")
+    session.run("echo nested")
+    session.run("exit")
+    if shutil.which("vim"):
+        session.fullscreen("vim -u NONE -N", ["iecho typed-in-vim\x1b", ":q!\r"])
+    if shutil.which("less"):
+        session.fullscreen("less notes.txt", ["q"])
+    stream = session.close()
+
+    records = assemble(stream, launch.token, workspace)
+    assert find(records, "true").exit_code == 0
+    assert find(records, "false").exit_code == 1
+    assert find(records, "(exit 3)").exit_code == 3
+    assert not [r for r in records if r.command and "just a comment" in r.command]
+    assert find(records, " echo spaced").output_head == "spaced"
+    assert [r.exit_code for r in records if r.command == "echo dup"] == [0, 0]
+    sleep = find(records, "sleep 5")
+    assert (sleep.exit_code, sleep.interrupted) == (130, True)
+    syntax = find(records, "if ; then")
+    assert (syntax.executed, syntax.exit_code) == (False, 2)
+    assert find(records, "printf 'a\\nb\\n'").output_head == "a\nb"
+    cd = find(records, "cd /tmp && pwd")
+    assert (cd.relative_cwd, cd.output_head, cd.outside_workspace) == (".", "/tmp", False)
+    outside = [r for r in records if r.outside_workspace]
+    # `echo in-tmp` and `cd -` ran in /tmp: location only
+    assert [(r.command, r.cwd, r.output_head) for r in outside] == [(None, "/tmp", "")] * 2
+    assert find(records, "bash -c 'echo lvl=$PROMPTSTER_SHELL_LEVEL'").output_head == "lvl=1"
+    exec_bash = find(records, "exec bash")
+    assert (exec_bash.exit_code, exec_bash.shell_level) == (None, 1)
+    assert find(records, "echo after-exec").shell_level == 1
+    assert (find(records, "bash").exit_code, find(records, "bash").shell_level) == (0, 1)
+    assert find(records, "echo nested").shell_level == 2
+    assert [r.shell_level for r in records if r.command == "exit"] == [2, 1]
+    if shutil.which("vim"):
+        assert find(records, "vim -u NONE -N").fullscreen
+    if shutil.which("less"):
+        assert find(records, "less notes.txt").fullscreen
+    assert not [r for r in records if r.command and "typed-in-vim" in r.command]
+    for record in records:
+        assert record.cwd, record
+        assert record.duration_ms is None or record.duration_ms >= 0
+    # the user's PROMPT_COMMAND saw each command's status; their DEBUG trap still ran
+    pc = (home / "pc.log").read_text().splitlines()
+    assert "pc 1" in pc and "pc 3" in pc and "pc 130" in pc
+    assert "debug false" in (home / "debug.log").read_text().splitlines()
+    # the user's HISTCONTROL=ignoreboth still decides what their history keeps
+    history = (home / ".bash_history").read_text().splitlines()
+    assert history.count("echo dup") == 1 and " echo spaced" not in history
+    assert "# just a comment" in history
+    # the prompt showed the time left, and our private marks carry the session's token
+    assert re.search(rb"\[(1h59|2h00)m left\] user\$ ", stream)
+    assert launch.token.encode() in stream
+
+
+def test_bash_prompt_command_array(dirs: tuple[Path, Path, Path]) -> None:
+    bash = require_executable("bash")
+    home, workspace, runtime = dirs
+    (home / ".bashrc").write_text(
+        "PROMPT_COMMAND=('echo \"pc1 $?\" >> ~/pc.log' 'echo pc2 >> ~/pc.log')\n"
+    )
+    launch = prepare_shell(bash, runtime, deadline_epoch=None, session_id="s-array")
+    session = Session(launch, home, workspace)
+    session.run("false")
+    session.run("PROMPT_COMMAND+=('echo pc3 >> ~/pc.log')")
+    session.run("true")
+    records = assemble(session.close(), launch.token, workspace)
+    assert summary(records)[0] == ("false", 1, 1)
+    assert find(records, "true").exit_code == 0
+    log = (home / "pc.log").read_text().splitlines()
+    assert "pc1 1" in log and "pc2" in log and "pc3" in log
+
+
+ZSHENV = 'export ZDOTDIR="$HOME/.zdot"\necho zshenv >> "$HOME/startup.log"\n'
+ZSHRC = r"""
+setopt nounset interactive_comments
+PS1='zuser%# '
+precmd() { print -r -- "precmd $?" >> $HOME/precmd.log }
+user_preexec() { print -r -- "preexec $1" >> $HOME/preexec.log }
+preexec_functions+=(user_preexec)
+this_command_does_not_exist_in_zshrc
+"""
+
+
+def test_zsh_commands_and_user_hooks(dirs: tuple[Path, Path, Path]) -> None:
+    zsh = require_executable("zsh", "apt-get install zsh")
+    home, workspace, runtime = dirs
+    (home / ".zshenv").write_text(ZSHENV)
+    (home / ".zdot").mkdir()
+    (home / ".zdot" / ".zshrc").write_text(ZSHRC)
+    launch = prepare_shell(zsh, runtime, deadline_epoch=time.time() + 600, session_id="s-zsh")
+    assert launch.integrated, launch.note
+    session = Session(launch, home, workspace)
+    for line in ["true", "false", "(exit 3)", "# just a comment", "", "echo $ZDOTDIR"]:
+        session.run(line)
+    session.interrupt("sleep 5", "sleep")
+    session.run(")")
+    session.run("cd /tmp && pwd")
+    session.run("cd - >/dev/null")
+    session.run("exec zsh")
+    session.run("echo after-exec")
+    session.run("zsh")
+    session.run("echo nested")
+    session.run("exit")
+    if shutil.which("vim"):
+        session.fullscreen("vim -u NONE -N", ["iecho typed-in-vim\x1b", ":q!\r"])
+    stream = session.close()
+
+    records = assemble(stream, launch.token, workspace, seed=1)
+    assert find(records, "true").exit_code == 0
+    assert find(records, "false").exit_code == 1
+    assert find(records, "(exit 3)").exit_code == 3
+    assert not [r for r in records if r.command and "just a comment" in r.command]
+    assert find(records, "echo $ZDOTDIR").output_head == f"{home}/.zdot"
+    sleep = find(records, "sleep 5")
+    assert (sleep.exit_code, sleep.interrupted) == (130, True)
+    assert find(records, ")").executed is False
+    cd = find(records, "cd /tmp && pwd")
+    assert (cd.relative_cwd, cd.output_head) == (".", "/tmp")
+    assert find(records, "exec zsh").exit_code is None
+    assert find(records, "echo after-exec").shell_level == 1
+    assert find(records, "zsh").shell_level == 1
+    assert find(records, "echo nested").shell_level == 2
+    if shutil.which("vim"):
+        assert find(records, "vim -u NONE -N").fullscreen
+    assert not [r for r in records if r.command and "typed-in-vim" in r.command]
+    assert "precmd 1" in (home / "precmd.log").read_text().splitlines()
+    assert "preexec false" in (home / "preexec.log").read_text().splitlines()
+    assert (home / "startup.log").read_text().count("zshenv") >= 1
+    assert re.search(rb"\[(9|10)m left\] zuser# ", stream)
+
+
+def test_unsupported_shell_is_plain(tmp_path: Path) -> None:
+    sh = require_executable("sh")
+    launch = prepare_shell(sh, tmp_path, deadline_epoch=None, session_id="s-sh")
+    if Path(sh).resolve().name.startswith("bash"):
+        pytest.skip("sh is bash here")
+    assert launch.plain_cast_only and launch.note
+    assert launch.argv == (os.path.abspath(sh),)
+    assert launch.env["PROMPTSTER_SESSION"] == "s-sh"
