@@ -1,0 +1,252 @@
+"""Starting, resuming, aborting and resetting a session (the typed core of the commands).
+
+`start_session` is idempotent per workspace: under the workspace's start lock it either finds
+the live session and resumes it (restarting its recorder if needed), or creates exactly one new
+session: workspace prepared, Ed25519 session key, shadow repository with its baseline snapshot,
+`session_start` in the journal, session.json, and the recorder started in the background.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import platform
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from promptster import __version__
+from promptster.crypto import SigningKey
+from promptster.errors import EnvironmentProblem, StateError
+from promptster.events import Kind, format_ts
+from promptster.fsutil import atomic_write_bytes, atomic_write_text
+from promptster.record.control import RecorderCheck, end_session, ensure_recorder
+from promptster.record.gitwatch import GitWatcher, candidate_git_dir
+from promptster.record.journal import JournalWriter
+from promptster.record.pipeline import system_event
+from promptster.record.session import (
+    ABORTED,
+    ACTIVE,
+    ENDED,
+    SUBMITTED,
+    SessionPaths,
+    SessionState,
+    locked,
+    read_state,
+    socket_path_for,
+    write_state,
+)
+from promptster.record.snapshots import ShadowRepo
+from promptster.record.workspace import clone_starter, exclude_from_candidate_git, write_task_file
+
+
+@dataclass
+class StartOptions:
+    """What a new session needs. The assessment fields come from key redemption."""
+
+    workspace: Path
+    brief: str | None = None
+    title: str | None = None
+    time_limit_minutes: float | None = None
+    assessment_id: str | None = None
+    candidate_key: str | None = None
+    key_id: str | None = None
+    assessment_pack: bytes | None = None
+    repo_url: str | None = None
+    repo_rev: str | None = None
+    tools: list[str] = field(default_factory=lambda: ["shell"])
+    auto_submit: bool = True
+    debounce_ms: int | None = None
+    rescan_seconds: float | None = None
+    max_file_bytes: int | None = None
+    start_recorder: bool = True
+
+
+@dataclass(frozen=True)
+class StartedSession:
+    paths: SessionPaths
+    state: SessionState
+    resumed: bool
+    recorder: RecorderCheck
+    cloned_commit: str | None = None
+    wrote_task_file: bool = False
+
+
+def existing_session(workspace: Path) -> SessionState | None:
+    paths = SessionPaths.for_workspace(workspace)
+    return read_state(paths) if paths.state.exists() else None
+
+
+def start_session(options: StartOptions) -> StartedSession:
+    """Create the workspace's session, or resume the live one. Safe to run twice at once."""
+    workspace = options.workspace.expanduser().absolute()
+    try:
+        workspace.mkdir(parents=True, exist_ok=True)
+        paths = SessionPaths.for_workspace(workspace)
+        paths.root.mkdir(mode=0o700, exist_ok=True)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot create the workspace {workspace}: {exc.strerror}",
+            "choose a folder you can write to with --workspace",
+        ) from exc
+    with locked(paths.start_lock):
+        if paths.state.exists():
+            started = _resume(paths, options)
+        else:
+            started = _create(paths, workspace, options)
+    # Outside the start lock, which ensure_recorder takes itself to start one recorder only.
+    check = ensure_recorder(paths) if options.start_recorder else RecorderCheck(False, False)
+    return dataclasses.replace(started, recorder=check)
+
+
+def _resume(paths: SessionPaths, options: StartOptions) -> StartedSession:
+    state = read_state(paths)
+    if state.status == ACTIVE:
+        return StartedSession(paths, state, resumed=True, recorder=RecorderCheck(False, False))
+    if state.status == ENDED:
+        raise StateError(
+            "this workspace's session has ended but was not submitted",
+            "run `promptster submit` to write the bundle",
+        )
+    if state.status == SUBMITTED:
+        where = (state.bundle or {}).get("path", "")
+        raise StateError(
+            f"this workspace's session was already submitted ({where})",
+            "start a new session in another folder, or `promptster reset` to set this one aside",
+        )
+    raise StateError(
+        f"this workspace's session is {state.status}",
+        "run `promptster reset` to set it aside, then start again",
+    )
+
+
+def _create(paths: SessionPaths, workspace: Path, options: StartOptions) -> StartedSession:
+    _set_aside_leftovers(paths)
+    cloned = None
+    if options.repo_url:
+        cloned = clone_starter(workspace, options.repo_url, options.repo_rev)
+    wrote_task = False
+    if options.brief:
+        wrote_task = write_task_file(workspace, options.title, options.brief)
+    exclude_from_candidate_git(workspace, ("/TASK.md",) if wrote_task else ())
+
+    session_id = str(uuid.uuid4())
+    key = SigningKey.generate()
+    key.save(paths.key)
+    defaults = SessionState(session_id, str(workspace), "", "")
+    shadow = ShadowRepo(
+        paths.shadow_git,
+        workspace,
+        paths.shadow_index,
+        max_file_bytes=options.max_file_bytes or defaults.max_file_bytes,
+    )
+    shadow.create()
+    shadow.load()
+    baseline = shadow.take("baseline")
+    assert baseline is not None
+    git_dir = candidate_git_dir(workspace)
+    GitWatcher(session_id, git_dir, paths.gitwatch).start_here()
+
+    started = datetime.now(UTC)
+    started_at = format_ts(started)
+    deadline = None
+    if options.time_limit_minutes:
+        deadline = format_ts(started + timedelta(minutes=options.time_limit_minutes))
+    if options.brief:
+        atomic_write_text(paths.brief, options.brief, mode=0o600)
+    if options.assessment_pack is not None:
+        atomic_write_bytes(paths.assessment, options.assessment_pack, mode=0o600)
+    state = SessionState(
+        session_id=session_id,
+        workspace=str(workspace),
+        socket=str(socket_path_for(session_id)),
+        started_at=started_at,
+        deadline=deadline,
+        time_limit_minutes=options.time_limit_minutes,
+        assessment_id=options.assessment_id,
+        candidate_key=options.candidate_key,
+        title=options.title,
+        auto_submit=options.auto_submit,
+        tools=list(options.tools),
+        candidate_git_dir=str(git_dir) if git_dir else None,
+    )
+    if options.debounce_ms is not None:
+        state.debounce_ms = options.debounce_ms
+    if options.rescan_seconds is not None:
+        state.rescan_seconds = options.rescan_seconds
+    if options.max_file_bytes is not None:
+        state.max_file_bytes = options.max_file_bytes
+    start = system_event(
+        Kind.SESSION_START,
+        {
+            "sessionId": session_id,
+            "assessmentId": options.assessment_id,
+            "keyId": options.key_id,
+            "workspace": workspace.name,
+            "timeLimitMinutes": options.time_limit_minutes,
+            "deadline": deadline,
+            "tools": list(options.tools),
+            "snapshot": baseline.commit,
+            "promptsterVersion": __version__,
+            "platform": f"{platform.system().lower()}-{platform.machine()}",
+            "starterCommit": cloned,
+        },
+        emitter="promptster-cli",
+    )
+    start.data = {k: v for k, v in start.data.items() if v is not None}
+    start.ts = started_at
+    with JournalWriter(paths.journal, session_id) as journal:
+        journal.append(start)
+    write_state(paths, state)  # the session exists from here on
+    return StartedSession(paths, state, False, RecorderCheck(False, False), cloned, wrote_task)
+
+
+def _set_aside_leftovers(paths: SessionPaths) -> None:
+    """A `start` that died before writing session.json leaves files; keep them, out of the way."""
+    leftovers = [
+        p
+        for p in (paths.journal, paths.key, paths.shadow_git, paths.shadow_index, paths.gitwatch)
+        if p.exists()
+    ]
+    if not leftovers:
+        return
+    aside = paths.root / f"incomplete-{datetime.now(UTC):%Y%m%dT%H%M%S%f}"
+    aside.mkdir(mode=0o700)
+    for path in leftovers:
+        path.rename(aside / path.name)
+
+
+def abort_session(paths: SessionPaths) -> SessionState:
+    """Stop recording without submitting. Nothing is deleted."""
+    state = read_state(paths)
+    if state.status == ACTIVE:
+        end_session(paths, "abort")
+        return read_state(paths)
+    if state.status == ABORTED:
+        return state
+    raise StateError(f"the session is {state.status}; there is nothing to abort")
+
+
+def reset_session(workspace: Path, *, purge: bool) -> Path | None:
+    """Abort if needed, then set the session folder aside (or delete it with `purge`).
+
+    Works when session.json is damaged. Returns where the folder was moved (None if purged).
+    """
+    paths = SessionPaths.for_workspace(workspace)
+    if not paths.root.exists():
+        raise StateError(f"there is no session folder in {workspace}")
+    try:
+        state = read_state(paths)
+    except StateError:
+        state = None
+    if state is not None and state.status == ACTIVE:
+        end_session(paths, "abort")
+    with locked(paths.start_lock):
+        if purge:
+            shutil.rmtree(paths.root)
+            return None
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        target = paths.root.with_name(f".promptster.reset-{stamp}")
+        paths.root.rename(target)
+        return target

@@ -1,0 +1,256 @@
+"""The recorder's write path: validate, de-duplicate, redact, flag late events, append.
+
+Every event, from a client or from the recorder itself, goes through `EventPipeline.append`,
+which is the only caller of the session's `JournalWriter`. When the journal cannot be written
+(the disk is full) the recorder's own events wait in memory, in order, and are retried; client
+batches are refused with code `unavailable` so the client spools them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import os
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from promptster.errors import EnvironmentProblem, FormatError
+from promptster.events import FILE_KINDS, Event, Kind, make_event, now_ts, parse_ts
+from promptster.jsonio import loads_limited
+from promptster.record.journal import JournalWriter
+from promptster.record.redact import redact_json, redact_text, redaction_warning
+from promptster.timeline import split_lines
+
+# Fields that identify things (paths, commits, ids) are never redacted: replaying file events
+# onto the snapshots needs them exactly as they are.
+PROTECTED_FIELDS = frozenset(
+    {
+        "path", "commit", "snapshot", "renamedFrom", "sessionId", "toolUseId", "lane",
+        "sha256", "commandEventId", "code", "kind",
+    }
+)  # fmt: skip
+
+
+class Rejected(Exception):
+    """A client event that cannot be recorded as sent (code `invalid`)."""
+
+
+def system_event(
+    kind: Kind | str, data: dict[str, Any], *, emitter: str = "promptster-recorder"
+) -> Event:
+    """An event the recorder or the CLI writes on its own behalf."""
+    return make_event(
+        kind,
+        data,
+        channel="cli",
+        integration="promptster",
+        emitter=emitter,
+        actor="system",
+        attribution="system_generated",
+        confidence=1.0,
+        observability="high",
+    )
+
+
+def warning(code: str, message: str, **extra: Any) -> Event:
+    return system_event(Kind.WARNING, {"code": code, "message": message, **extra})
+
+
+def event_from_client(body: Any) -> Event:
+    """Build an Event from a client dict (no seq/prev); raises Rejected."""
+    if not isinstance(body, dict):
+        raise Rejected("an event is not a JSON object")
+    body = {k: v for k, v in body.items() if k not in ("seq", "prev")}
+    body["seq"] = -1
+    body.setdefault("v", 1)
+    body.setdefault("ts", now_ts())
+    for name in ("source", "actor", "provenance"):
+        body.setdefault(name, {})
+    try:
+        event = Event.from_dict(body)
+        parse_ts(event.ts)
+    except FormatError as exc:
+        raise Rejected(exc.message) from exc
+    if not event.kind or len(event.kind) > 64 or not event.id or len(event.id) > 128:
+        raise Rejected("an event has an empty or oversized kind or id")
+    return event
+
+
+def redact_event(event: Event) -> list[Any]:
+    """Redact `event.data` in place; return the findings."""
+    if event.kind in FILE_KINDS:
+        diff = event.data.get("diff")
+        if not isinstance(diff, str):
+            return []
+        result = redact_text(diff)
+        if result.findings:
+            event.data["diff"] = result.text
+        return list(result.findings)
+    kept = {k: event.data[k] for k in PROTECTED_FIELDS if k in event.data}
+    rest = {k: v for k, v in event.data.items() if k not in PROTECTED_FIELDS}
+    redacted, findings = redact_json(rest)
+    if findings and isinstance(redacted, dict):
+        event.data = {**redacted, **kept}
+    return list(findings)
+
+
+@dataclass
+class PipelineStats:
+    counts: Counter[str] = field(default_factory=Counter)
+    redactions: int = 0
+    last_ts: str | None = None
+
+
+class EventPipeline:
+    def __init__(self, journal: JournalWriter, deadline: datetime | None) -> None:
+        self.journal = journal
+        self.deadline = deadline
+        self.lock = threading.RLock()
+        self.ids: dict[str, int] = {}
+        self.stats = PipelineStats()
+        self.pending: list[Event] = []
+        self.problem: str | None = None
+        self.late_flagged = False
+        self.closed = False
+        self._load_existing()
+
+    def _load_existing(self) -> None:
+        lines = split_lines(self.journal.path.read_bytes()).lines
+        for seq, line in enumerate(lines):
+            try:
+                body = loads_limited(line, what="journal line")
+            except FormatError:
+                continue
+            if isinstance(body, dict):
+                if isinstance(body.get("id"), str):
+                    self.ids[body["id"]] = seq
+                kind = body.get("kind")
+                self.stats.counts[str(kind)] += 1
+                data = body.get("data")
+                if kind == Kind.WARNING and isinstance(data, dict):
+                    self.late_flagged |= data.get("code") == "late_activity"
+                    if data.get("code") == "redaction":
+                        self.stats.redactions += int(data.get("count", 1) or 1)
+                self.stats.last_ts = str(body.get("ts"))
+
+    @property
+    def next_seq(self) -> int:
+        return self.journal.next_seq
+
+    def append_client(self, events: list[Event]) -> list[int]:
+        """Append a client batch; raises EnvironmentProblem (code unavailable) on failure."""
+        with self.lock:
+            if self.closed:
+                raise EnvironmentProblem("the session has ended")
+            self.retry_pending()
+            if self.pending:
+                raise EnvironmentProblem(self.problem or "the journal cannot be written")
+            return [self._append_one(event) for event in events]
+
+    def append_system(self, events: list[Event]) -> None:
+        """Append the recorder's own events; on failure they wait in memory and are retried."""
+        with self.lock:
+            if self.closed:
+                return
+            self.pending.extend(events)
+            self.retry_pending()
+
+    def retry_pending(self) -> bool:
+        """Write waiting events in order; True when none are left."""
+        with self.lock:
+            while self.pending:
+                try:
+                    self._append_one(self.pending[0])
+                except EnvironmentProblem as exc:
+                    self.problem = exc.message
+                    return False
+                self.pending.pop(0)
+            self.problem = None
+            return True
+
+    def _append_one(self, event: Event) -> int:
+        existing = self.ids.get(event.id)
+        if existing is not None:
+            return existing
+        followups: list[Event] = []
+        findings = redact_event(event)
+        if findings:
+            data = redaction_warning(findings)
+            data["code"] = "redaction"
+            data["eventId"] = event.id
+            data["eventKind"] = event.kind
+            followups.append(system_event(Kind.WARNING, dict(data)))
+        if self._is_late(event):
+            event.data["afterDeadline"] = True
+            if not self.late_flagged:
+                followups.append(warning("late_activity", "activity recorded after the time limit"))
+        written = self.journal.append(event)
+        self._count(written)
+        for extra in followups:
+            if extra.kind == Kind.WARNING and extra.data.get("code") == "late_activity":
+                self.late_flagged = True
+            if extra.data.get("code") == "redaction":
+                self.stats.redactions += int(extra.data.get("count", 1) or 1)
+            self._count(self.journal.append(extra))
+        return written.seq
+
+    def _count(self, event: Event) -> None:
+        self.ids[event.id] = event.seq
+        self.stats.counts[event.kind] += 1
+        self.stats.last_ts = event.ts
+
+    def _is_late(self, event: Event) -> bool:
+        if self.deadline is None or event.kind in (Kind.WARNING, Kind.SESSION_END):
+            return False
+        try:
+            return parse_ts(event.ts) > self.deadline
+        except FormatError:
+            return datetime.now(UTC) > self.deadline
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+            self.journal.close()
+
+
+def ingest_spool(pipeline: EventPipeline, spool: Path, rejected_path: Path) -> tuple[int, int]:
+    """Write the spool's events to the journal in order, then empty it (under its flock).
+
+    Returns (events ingested, lines rejected). On a write failure the spool is left as it was
+    (events already written are skipped next time by their ids).
+    """
+    try:
+        fd = os.open(spool, os.O_RDWR)
+    except FileNotFoundError:
+        return 0, 0
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = os.fstat(fd).st_size
+        if size == 0:
+            return 0, 0
+        data = os.pread(fd, size, 0)
+        events: list[Event] = []
+        bad: list[bytes] = []
+        for line in data.split(b"\n"):
+            if not line.strip():
+                continue
+            try:
+                events.append(event_from_client(loads_limited(line, what="spool line")))
+            except (FormatError, Rejected):
+                bad.append(line)
+        with pipeline.lock:
+            ingested = len({e.id for e in events if e.id not in pipeline.ids})
+            pipeline.append_client(events)
+        if bad:
+            with open(rejected_path, "ab") as out:
+                out.write(b"".join(line + b"\n" for line in bad))
+        os.ftruncate(fd, 0)
+        os.fsync(fd)
+        return ingested, len(bad)
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)

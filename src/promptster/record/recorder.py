@@ -1,0 +1,365 @@
+"""The recorder: one long-running process per session, the single writer of its journal.
+
+Run as ``python -m promptster.record.recorder [--daemon] <session-dir>``. It serves the
+session's Unix socket (docs/recorder-protocol.md), snapshots the workspace when the watcher
+or a client asks and on a periodic rescan, turns the candidate's reflogs into `git_action`
+events, gives time warnings, ingests the spool, and at the time limit ends and submits the
+session itself. It stops on `end` (submit/abort). If it dies any other way, the
+`recorder.json` it leaves behind tells the next recorder to record the gap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from promptster.errors import JournalLocked, PromptsterError
+from promptster.events import Kind, format_ts, now_ts, parse_ts
+from promptster.record.capture import Capture
+from promptster.record.journal import JournalWriter
+from promptster.record.pipeline import EventPipeline, ingest_spool, system_event, warning
+from promptster.record.server import RecorderServer
+from promptster.record.session import (
+    ABORTED,
+    ENDED,
+    SessionPaths,
+    SessionState,
+    locked,
+    read_state,
+    update_state,
+)
+from promptster.record.timer import Countdown, TimeNotice
+
+log = logging.getLogger("promptster.recorder")
+TICK_S = 0.5
+HEARTBEAT_S = 5.0
+
+
+class Recorder:
+    def __init__(self, paths: SessionPaths, state: SessionState, journal: JournalWriter) -> None:
+        self.paths = paths
+        self.state = state
+        self.workspace = state.workspace_path
+        self.deadline = parse_ts(state.deadline) if state.deadline else None
+        self.pipeline = EventPipeline(journal, self.deadline)
+        self.capture = Capture(self, paths, state)
+        self.server = RecorderServer(self, Path(state.socket))
+        self.stopped = threading.Event()
+        self.ending = threading.Lock()
+        self.end_result: dict[str, Any] | None = None
+        self.ttys: set[str] = set()
+        self.sources: dict[str, dict[str, Any]] = {}
+        self.countdown = (
+            Countdown(parse_ts(state.started_at), self.deadline) if self.deadline else None
+        )
+        self.started_at = now_ts()
+
+    # -- lifecycle ------------------------------------------------------------------------
+
+    def startup(self, previous: dict[str, Any] | None) -> None:
+        recovery = self.pipeline.journal.recovery
+        if previous is not None or recovery.torn_bytes:
+            self._record_gap(previous, recovery.torn_bytes)
+        self._write_info()
+        self.ingest_spool()
+        self._restore_countdown()
+        self.capture.start()
+        self.server.start()
+        log.info("recorder %s serving %s", os.getpid(), self.state.socket)
+
+    def _record_gap(self, previous: dict[str, Any] | None, torn: int) -> None:
+        last_seen = self.pipeline.stats.last_ts
+        with contextlib.suppress(OSError, ValueError):
+            heartbeat = self.paths.recorder_info.stat().st_mtime
+            moment = format_ts(datetime.fromtimestamp(heartbeat, UTC))
+            last_seen = max(last_seen or moment, moment)
+        gap_ms = 0
+        if last_seen:
+            with contextlib.suppress(PromptsterError):
+                gap_ms = int((datetime.now(UTC) - parse_ts(last_seen)).total_seconds() * 1000)
+        message = "the recorder stopped unexpectedly and was restarted"
+        if torn:
+            message += f"; a partial last line ({torn} bytes) was set aside"
+        self.pipeline.append_system(
+            [
+                warning(
+                    "recorder_restart",
+                    message,
+                    gapMs=max(gap_ms, 0),
+                    previousPid=(previous or {}).get("pid"),
+                    tornBytes=torn,
+                )
+            ]
+        )
+
+    def _write_info(self) -> None:
+        info = {"pid": os.getpid(), "startedAt": self.started_at, "socket": self.state.socket}
+        self.paths.recorder_info.write_text(json.dumps(info) + "\n")
+
+    def _restore_countdown(self) -> None:
+        if self.countdown is None:
+            return
+        now = datetime.now(UTC)
+        # Warnings already given before a restart are not repeated.
+        for minutes in self.countdown.thresholds:
+            if self.countdown.remaining(now).total_seconds() <= minutes * 60:
+                self.countdown.given.add(minutes)
+
+    def run(self) -> None:
+        last_heartbeat = 0.0
+        while not self.stopped.wait(TICK_S):
+            try:
+                self.tick()
+                if time.monotonic() - last_heartbeat > HEARTBEAT_S:
+                    last_heartbeat = time.monotonic()
+                    with contextlib.suppress(OSError):
+                        os.utime(self.paths.recorder_info)
+            except Exception:  # keep recording whatever one step does
+                log.exception("recorder tick failed")
+        self.shutdown()
+
+    def tick(self) -> None:
+        self.ingest_spool()
+        self.pipeline.retry_pending()
+        self.capture.tick()
+        self._check_time()
+
+    def shutdown(self) -> None:
+        self.server.stop()
+        self.capture.stop()
+        if not self.pipeline.closed:
+            self.pipeline.close()
+        log.info("recorder %s stopped", os.getpid())
+
+    # -- events ---------------------------------------------------------------------------
+
+    def ingest_spool(self) -> None:
+        try:
+            if self.paths.spool.stat().st_size == 0:
+                return
+        except FileNotFoundError:
+            return
+        try:
+            count, bad = ingest_spool(self.pipeline, self.paths.spool, self.paths.spool_rejected)
+        except PromptsterError as exc:
+            log.warning("spool not ingested yet: %s", exc.message)
+            return
+        if count or bad:
+            message = f"{count} event(s) arrived through the spool"
+            if bad:
+                message += f"; {bad} unreadable line(s) kept in spool.rejected.jsonl"
+            self.pipeline.append_system(
+                [warning("spool_ingested", message, count=count, rejected=bad)]
+            )
+
+    def seen_source(self, name: str, detail: str | None = None) -> None:
+        entry = self.sources.setdefault(name, {})
+        entry["lastSeen"] = now_ts()
+        if detail:
+            entry["detail"] = detail
+
+    # -- time limit -----------------------------------------------------------------------
+
+    def _check_time(self) -> None:
+        if self.countdown is None or self.pipeline.closed:
+            return
+        notice = self.countdown.due(datetime.now(UTC))
+        if notice is None:
+            return
+        self._give_notice(notice)
+        if notice.code == "time_expired":
+            threading.Thread(target=self.auto_submit, name="auto-submit", daemon=True).start()
+
+    def _give_notice(self, notice: TimeNotice) -> None:
+        data: dict[str, Any] = {"minutesLeft": notice.minutes_left}
+        if self.state.deadline:
+            data["deadline"] = self.state.deadline
+        self.pipeline.append_system([warning(notice.code, notice.message, **data)])
+        self.notify(notice.message)
+
+    def notify(self, message: str) -> None:
+        """Write a line to every terminal that asked for notices (best effort)."""
+        log.info("notice: %s", message)
+        line = f"\r\n\x1b[1;33m[promptster] {message}\x1b[0m\r\n".encode()
+        for tty in sorted(self.ttys):
+            try:
+                fd = os.open(tty, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+                try:
+                    os.write(fd, line)
+                finally:
+                    os.close(fd)
+            except OSError:
+                self.ttys.discard(tty)
+
+    def attach_tty(self, tty: str) -> bool:
+        if not tty.startswith(("/dev/pts/", "/dev/tty")):
+            return False
+        try:
+            if os.stat(tty).st_uid != os.getuid():
+                return False
+        except OSError:
+            return False
+        self.ttys.add(tty)
+        return True
+
+    def auto_submit(self) -> None:
+        """At the time limit: the `submit --auto` flow, run by the recorder itself."""
+        from promptster.record.submit import write_submission
+
+        try:
+            self.end("auto", stop=False)
+            result = write_submission(self.paths)
+            self.notify(f"submitted automatically: {result.path} (sha256 {result.sha256[7:19]}…)")
+        except PromptsterError as exc:
+            log.error("automatic submission failed: %s", exc.message)
+            self.notify(f"automatic submission failed: {exc.message}; run `promptster submit`")
+        finally:
+            self.stopped.set()
+
+    # -- ending ---------------------------------------------------------------------------
+
+    def end(self, reason: str, *, stop: bool = True) -> dict[str, Any]:
+        """Final snapshot, `session_end`, journal closed, state updated. Idempotent."""
+        with self.ending:
+            if self.end_result is not None:
+                return self.end_result
+            self.capture.stop_watching()
+            commit = self.capture.snapshot_now("final")
+            self.pipeline.append_system(
+                [system_event(Kind.SESSION_END, {"reason": reason, "snapshot": commit})]
+            )
+            if not self.pipeline.retry_pending():
+                raise PromptsterError(
+                    f"cannot end the session: {self.pipeline.problem}",
+                    "free some disk space and run the command again",
+                )
+            count = self.pipeline.next_seq
+            self.pipeline.close()
+            ended_at = now_ts()
+
+            def mark(state: SessionState) -> None:
+                state.status = ABORTED if reason == "abort" else ENDED
+                state.ended_at = ended_at
+                state.end_reason = reason
+
+            update_state(self.paths, mark)
+            self.paths.recorder_info.unlink(missing_ok=True)
+            self.end_result = {"ok": True, "snapshot": commit, "eventCount": count}
+        if stop:
+            self.stopped.set()
+        return self.end_result
+
+    def status(self) -> dict[str, Any]:
+        now = datetime.now(UTC)
+        body: dict[str, Any] = {
+            "ok": True,
+            "sessionId": self.state.session_id,
+            "pid": os.getpid(),
+            "nextSeq": self.pipeline.next_seq,
+            "counts": dict(self.pipeline.stats.counts),
+            "redactions": self.pipeline.stats.redactions,
+            "deadline": self.state.deadline,
+            "problem": self.pipeline.problem or self.capture.problem,
+            "sources": {**self.capture.sources(), **self.sources},
+            "lastSnapshot": self.capture.shadow.head,
+        }
+        if self.deadline is not None:
+            body["remainingSeconds"] = int((self.deadline - now).total_seconds())
+        return body
+
+
+@contextlib.contextmanager
+def _exclusive(path: Path) -> Iterator[bool]:
+    with locked(path, blocking=False) as acquired:
+        yield acquired
+
+
+def serve(session_dir: Path) -> int:
+    """Run the recorder in this process until the session ends or a signal stops it."""
+    paths = SessionPaths(session_dir)
+    with _exclusive(paths.recorder_lock) as acquired:
+        if not acquired:
+            log.info("another recorder already runs for %s", session_dir)
+            return 0
+        state = read_state(paths)
+        if not state.active:
+            log.info("session %s is %s; nothing to record", state.session_id, state.status)
+            return 0
+        previous = _read_previous(paths)
+        try:
+            journal = JournalWriter(paths.journal, state.session_id)
+        except JournalLocked:
+            return 0
+        recorder = Recorder(paths, state, journal)
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda *_: recorder.stopped.set())
+        signal.signal(signal.SIGHUP, signal.SIG_IGN)
+        try:
+            recorder.startup(previous)
+        except BaseException:
+            recorder.shutdown()
+            raise
+        recorder.run()
+    return 0
+
+
+def _read_previous(paths: SessionPaths) -> dict[str, Any] | None:
+    try:
+        info = json.loads(paths.recorder_info.read_text())
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return {}
+    return info if isinstance(info, dict) else {}
+
+
+def _daemonize(log_path: Path) -> None:
+    """Detach from the terminal: new session, stdio to the log. The parent returns at once."""
+    if os.fork() > 0:
+        os._exit(0)
+    os.setsid()
+    if os.fork() > 0:
+        os._exit(0)
+    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+    os.close(null)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m promptster.record.recorder")
+    parser.add_argument("session_dir", type=Path)
+    parser.add_argument("--daemon", action="store_true", help="detach and log to the session")
+    args = parser.parse_args(argv)
+    session_dir = args.session_dir.absolute()
+    if args.daemon:
+        _daemonize(session_dir / "recorder.log")
+    os.umask(0o077)
+    logging.basicConfig(
+        level=logging.INFO,
+        format="%(asctime)s %(process)d %(threadName)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        return serve(session_dir)
+    except PromptsterError as exc:
+        log.error("%s", exc.message)
+        return int(exc.exit_code)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

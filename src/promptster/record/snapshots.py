@@ -1,0 +1,484 @@
+"""File snapshots in a shadow git repository (the git-wip pattern).
+
+The shadow repository is a bare GIT_DIR under `.promptster/shadow.git`; every command that
+reads the workspace passes it as the work tree explicitly, and a private index file
+(`.promptster/shadow.index`) stands in for the candidate's index, so the candidate's `.git`,
+index, branches and config are never touched. The workspace's `.gitignore` files apply; the
+shadow's own `info/exclude` adds a default ignore list, secret files, and files skipped for
+being over the size cap.
+
+One snapshot: list what changed (`ls-files -o -m -d`), skip oversized or secret files, `add`
+exactly those paths, `write-tree`; when the tree differs from the last snapshot,
+`commit-tree` with a fixed author and `update-ref refs/heads/snapshots`. The per-path line counts
+come from `diff-tree --numstat --no-renames`, which is exactly what `verify` replays; rename
+detection runs separately and only adds `renamedFrom`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import subprocess
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from promptster.bundle.format import SNAPSHOT_REF
+from promptster.gitutil import SAFE_CONFIG, git_env, git_executable, run_git
+from promptster.record.redact import DEFAULT_SECRET_PATH_PATTERNS, is_secret_path
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+MAX_DIFF_CHARS = 64 * 1024  # per file, in the event line
+MAX_DIFF_BYTES_PER_SNAPSHOT = 8 * 1024 * 1024  # read from git at most, per snapshot
+
+# Directory names never snapshotted nor watched: dependencies, virtualenvs, caches, build output.
+IGNORED_DIR_NAMES = frozenset(
+    {
+        ".git", ".promptster", "node_modules", "bower_components", "jspm_packages", ".venv",
+        "venv", ".virtualenv", "virtualenv", "__pycache__", ".mypy_cache", ".pytest_cache",
+        ".ruff_cache", ".hypothesis", ".tox", ".nox", ".cache", ".parcel-cache", ".next", ".nuxt",
+        ".svelte-kit", ".turbo", ".gradle", ".terraform", ".eggs", "build", "dist", "target",
+        "coverage", "htmlcov", ".coverage_html", ".yarn", ".pnpm-store", ".bundle", "vendor",
+        ".ssh", ".gnupg",
+    }
+)  # fmt: skip
+DEFAULT_EXCLUDES = (
+    *(f"{name}/" for name in sorted(IGNORED_DIR_NAMES)),
+    ".promptster.*/",
+    "*.egg-info/",
+    "*.pyc",
+    "*.pyo",
+    "*.class",
+    "*.o",
+    "*.so",
+    ".coverage",
+    ".coverage.*",
+    ".DS_Store",
+    "Thumbs.db",
+    "*.swp",
+    "*.swo",
+    "*.swx",
+    "*~",
+    "4913",  # vim probes whether it may write in a folder with this file
+    "*.pst",
+    "/TASK.md.promptster-tmp",
+    *DEFAULT_SECRET_PATH_PATTERNS,
+)
+SKIPPED_MARKER = "# --- skipped by promptster (too large or secret); one literal path per line"
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    path: str
+    reason: str  # "too_large" | "secret"
+    size: int
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One path changed by a snapshot, with git's own numstat for it."""
+
+    path: str
+    status: str  # A (create), M (modify), D (delete), T (type change)
+    added: int
+    removed: int
+    binary: bool
+    old_oid: str | None
+    new_oid: str | None
+    size: int | None = None
+    sha256: str | None = None
+    diff: str | None = None
+    diff_truncated: bool = False
+    renamed_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    commit: str
+    parent: str | None
+    changes: list[FileChange]
+    skipped: list[SkippedFile] = field(default_factory=list)
+    nested_repos: list[str] = field(default_factory=list)
+
+
+class ShadowRepo:
+    """The session's snapshot repository. Not thread-safe by itself: `take` holds a lock."""
+
+    def __init__(
+        self, git_dir: Path, workspace: Path, index_file: Path, *, max_file_bytes: int
+    ) -> None:
+        self.git_dir = git_dir
+        self.workspace = workspace
+        self.index_file = index_file
+        self.max_file_bytes = max_file_bytes
+        self._lock = threading.Lock()
+        self._skipped: dict[str, str] = {}
+        self._nested_seen: set[str] = set()
+        self._head: str | None = None
+        self._head_tree: str | None = None
+        self._env = {"GIT_INDEX_FILE": str(index_file), "GIT_LITERAL_PATHSPECS": "1"}
+
+    # -- setup ---------------------------------------------------------------------------
+
+    def create(self) -> None:
+        """Initialise the bare repository with its excludes and attributes (idempotent)."""
+        if not (self.git_dir / "HEAD").exists():
+            run_git(["init", "--quiet", "--bare", str(self.git_dir)])
+        for key, value in (
+            ("core.autocrlf", "false"),
+            ("core.safecrlf", "false"),
+            ("core.symlinks", "true"),
+            ("core.untrackedCache", "true"),
+            ("core.excludesFile", os.devnull),  # no per-user global ignore file
+            ("index.version", "4"),
+        ):
+            run_git(["config", key, value], git_dir=self.git_dir)
+        info = self.git_dir / "info"
+        info.mkdir(exist_ok=True)
+        # Store bytes exactly as they are on disk: no line-ending or filter conversions.
+        (info / "attributes").write_text("* -text -filter -ident -working-tree-encoding\n")
+        self._write_excludes()
+
+    def load(self) -> None:
+        """Read back the skipped-file list and the snapshot head (after a restart)."""
+        exclude = self.git_dir / "info" / "exclude"
+        text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
+        if SKIPPED_MARKER in text:
+            for line in text.split(SKIPPED_MARKER, 1)[1].splitlines():
+                if line.startswith("# ") and "\t" in line:
+                    reason, path = line[2:].split("\t", 1)
+                    self._skipped[path] = reason
+        self._head = self._resolve_head()
+        self._head_tree = self._tree_of(self._head) if self._head else None
+
+    def _write_excludes(self) -> None:
+        lines = ["# promptster: never snapshotted", *DEFAULT_EXCLUDES, SKIPPED_MARKER]
+        for path, reason in sorted(self._skipped.items()):
+            lines.append(f"# {reason}\t{path}")
+            lines.append(_literal_pattern(path))
+        target = self.git_dir / "info" / "exclude"
+        tmp = target.with_name("exclude.tmp")
+        tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        os.replace(tmp, target)
+
+    # -- git plumbing --------------------------------------------------------------------
+
+    def _git(self, args: list[str], *, worktree: bool = False, stdin: bytes | None = None) -> bytes:
+        result = run_git(
+            args,
+            git_dir=self.git_dir,
+            work_tree=self.workspace if worktree else None,
+            cwd=self.workspace if worktree else None,
+            env=self._env,
+            stdin=stdin,
+        )
+        return result.stdout
+
+    def _resolve_head(self) -> str | None:
+        found = run_git(
+            ["rev-parse", "--verify", "--quiet", SNAPSHOT_REF], git_dir=self.git_dir, check=False
+        )
+        return found.text.strip() or None if found.returncode == 0 else None
+
+    def _tree_of(self, commit: str) -> str:
+        return self._git(["rev-parse", f"{commit}^{{tree}}"]).decode().strip()
+
+    def ignored_dirs(self) -> list[str]:
+        """Folders the snapshots ignore (.gitignore, defaults), for the watcher's plan."""
+        out = self._git(
+            ["ls-files", "-z", "--others", "--ignored", "--directory", "--exclude-standard"],
+            worktree=True,
+        )
+        names = out.decode("utf-8", "surrogateescape").split("\0")
+        return [p.rstrip("/") for p in names if p.endswith("/")]
+
+    @property
+    def head(self) -> str | None:
+        return self._head
+
+    @property
+    def skipped(self) -> dict[str, str]:
+        return dict(self._skipped)
+
+    # -- snapshots -----------------------------------------------------------------------
+
+    def take(self, message: str = "snapshot") -> Snapshot | None:
+        """Snapshot the workspace; None when nothing changed since the last snapshot."""
+        with self._lock:
+            return self._take(message)
+
+    def _take(self, message: str) -> Snapshot | None:
+        listed = self._git(
+            ["ls-files", "-z", "--others", "--modified", "--deleted", "--exclude-standard"],
+            worktree=True,
+        )
+        paths = sorted({p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p})
+        skipped, nested = self._screen(paths)
+        if skipped:
+            tracked = {s.path for s in skipped} & self._tracked(s.path for s in skipped)
+            if tracked:
+                self._git(
+                    ["update-index", "-z", "--force-remove", "--stdin"],
+                    worktree=True,
+                    stdin=_nul_join(sorted(tracked)),
+                )
+            self._write_excludes()
+        skip_set = {s.path for s in skipped}
+        to_add = [p for p in paths if p not in skip_set]
+        if to_add:
+            self._add(to_add)
+        tree = self._git(["write-tree"]).decode().strip()
+        if self._head is not None and tree == self._head_tree:
+            return None
+        parents = ["-p", self._head] if self._head else []
+        commit = (
+            self._git(["commit-tree", tree, *parents, "-m", message]).decode().strip()
+        )  # author and committer come from gitutil's fixed identity
+        old = self._head or "0" * 40
+        self._git(["update-ref", "-m", message, SNAPSHOT_REF, commit, old])
+        parent, self._head, self._head_tree = self._head, commit, tree
+        changes = self._changes(parent, commit) if parent else []
+        return Snapshot(commit, parent, changes, skipped, nested)
+
+    def _add(self, paths: list[str]) -> None:
+        added = run_git(
+            ["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"],
+            git_dir=self.git_dir,
+            work_tree=self.workspace,
+            cwd=self.workspace,
+            env=self._env,
+            stdin=_nul_join(paths),
+            check=False,
+        )
+        if added.returncode != 0:
+            # A listed file vanished before `add` (an editor's temporary file): add everything.
+            self._git(["add", "-A"], worktree=True)
+
+    def _screen(self, paths: list[str]) -> tuple[list[SkippedFile], list[str]]:
+        """Find paths to leave out (over the size cap, secret files) and nested repositories."""
+        skipped: list[SkippedFile] = []
+        nested: list[str] = []
+        for path in paths:
+            if path.endswith("/"):  # an untracked folder git would not enter: a nested repo
+                if path not in self._nested_seen:
+                    self._nested_seen.add(path)
+                    nested.append(path.rstrip("/"))
+                continue
+            try:
+                info = (self.workspace / path).lstat()
+            except OSError:
+                continue  # deleted: `add -A` records the deletion
+            if is_secret_path(path):
+                reason = "secret"
+            elif stat.S_ISREG(info.st_mode) and info.st_size > self.max_file_bytes:
+                reason = "too_large"
+            else:
+                continue
+            if self._skipped.get(path) != reason:
+                self._skipped[path] = reason
+                skipped.append(SkippedFile(path, reason, info.st_size))
+        return skipped, nested
+
+    def _tracked(self, paths: Iterable[str]) -> set[str]:
+        listed = self._git(["ls-files", "-z", "--cached", "--", *paths], worktree=True)
+        return {p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p}
+
+    def _changes(self, parent: str, commit: str) -> list[FileChange]:
+        raw = self._git(
+            ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--numstat", parent, commit]
+        )
+        entries = _parse_raw_numstat(raw)
+        sizes = self._sizes([e.new_oid for e in entries if e.new_oid])
+        renames: dict[str, str] = {}
+        statuses = {e.status for e in entries}
+        if "A" in statuses and "D" in statuses:
+            renames = self._renames(parent, commit)
+        diffs = self._diffs(parent, commit, {e.path for e in entries if not e.binary})
+        changes = []
+        for entry in entries:
+            size = sizes.get(entry.new_oid or "")
+            digest = self._blob_sha256(entry.new_oid) if entry.binary and entry.new_oid else None
+            text, truncated = diffs.get(entry.path, (None, False))
+            changes.append(
+                FileChange(
+                    path=entry.path,
+                    status=entry.status,
+                    added=entry.added,
+                    removed=entry.removed,
+                    binary=entry.binary,
+                    old_oid=entry.old_oid,
+                    new_oid=entry.new_oid,
+                    size=size,
+                    sha256=digest,
+                    diff=text,
+                    diff_truncated=truncated,
+                    renamed_from=renames.get(entry.path),
+                )
+            )
+        return changes
+
+    def _sizes(self, oids: list[str]) -> dict[str, int]:
+        if not oids:
+            return {}
+        out = self._git(
+            ["cat-file", "--batch-check=%(objectname) %(objectsize)"],
+            stdin="\n".join(oids).encode() + b"\n",
+        )
+        sizes = {}
+        for line in out.decode().splitlines():
+            parts = line.split()
+            if len(parts) == 2 and parts[1].isdigit():
+                sizes[parts[0]] = int(parts[1])
+        return sizes
+
+    def _blob_sha256(self, oid: str) -> str:
+        return "sha256:" + hashlib.sha256(self._git(["cat-file", "blob", oid])).hexdigest()
+
+    def _renames(self, parent: str, commit: str) -> dict[str, str]:
+        out = self._git(["diff-tree", "-r", "-z", "-M", "--name-status", parent, commit])
+        tokens = out.decode("utf-8", "surrogateescape").split("\0")
+        renames: dict[str, str] = {}
+        index = 0
+        while index < len(tokens) and tokens[index]:
+            status = tokens[index]
+            if status.startswith(("R", "C")):
+                renames[tokens[index + 2]] = tokens[index + 1]
+                index += 3
+            else:
+                index += 2
+        return renames
+
+    def _diffs(self, parent: str, commit: str, wanted: set[str]) -> dict[str, tuple[str, bool]]:
+        """Bounded unified diffs per path, read from one `diff-tree -p` with a byte budget."""
+        if not wanted:
+            return {}
+        command = [
+            git_executable(), *SAFE_CONFIG, f"--git-dir={self.git_dir}", "diff-tree", "-r", "-p",
+            "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", parent, commit,
+        ]  # fmt: skip
+        chunks: list[bytes] = []
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
+        ) as proc:
+            assert proc.stdout is not None
+            total = 0
+            while total < MAX_DIFF_BYTES_PER_SNAPSHOT:
+                block = proc.stdout.read(65536)
+                if not block:
+                    break
+                chunks.append(block)
+                total += len(block)
+            proc.kill()
+        return _split_patch(b"".join(chunks), wanted)
+
+
+@dataclass(frozen=True)
+class _RawEntry:
+    path: str
+    status: str
+    old_oid: str | None
+    new_oid: str | None
+    added: int = 0
+    removed: int = 0
+    binary: bool = False
+
+
+def _parse_raw_numstat(raw: bytes) -> list[_RawEntry]:
+    """Parse `diff-tree -z --raw --numstat` output: raw records first, then numstat records."""
+    tokens = raw.decode("utf-8", "surrogateescape").split("\0")
+    metas: list[tuple[str, str, str | None, str | None]] = []
+    stats: dict[str, tuple[int, int, bool]] = {}
+    index = 0
+    while index < len(tokens):
+        token = tokens[index]
+        if token.startswith(":"):
+            meta = token[1:].split()
+            zero = "0" * len(meta[2])
+            old_oid = None if meta[2] == zero else meta[2]
+            new_oid = None if meta[3] == zero else meta[3]
+            metas.append((tokens[index + 1], meta[4][:1], old_oid, new_oid))
+            index += 2
+            continue
+        if token.count("\t") >= 2:
+            plus, minus, path = token.split("\t", 2)
+            binary = plus == "-"
+            stats[path] = (0 if binary else int(plus), 0 if binary else int(minus), binary)
+        index += 1
+    entries = []
+    for path, status, old_oid, new_oid in metas:
+        added, removed, binary = stats.get(path, (0, 0, False))
+        entries.append(_RawEntry(path, status, old_oid, new_oid, added, removed, binary))
+    return entries
+
+
+def _split_patch(patch: bytes, wanted: set[str]) -> dict[str, tuple[str, bool]]:
+    """Split `diff-tree -p` output into per-path diffs, each bounded to MAX_DIFF_CHARS."""
+    result: dict[str, tuple[str, bool]] = {}
+    text = patch.decode("utf-8", "replace")
+    sections = text.split("\ndiff --git ")
+    if sections and sections[0].startswith("diff --git "):
+        sections[0] = sections[0][len("diff --git ") :]
+    for section in sections:
+        header, _, _ = section.partition("\n")
+        path = _path_from_header(header)
+        if path is None or path not in wanted or path in result:
+            continue
+        body = "diff --git " + section
+        if not body.endswith("\n"):
+            body += "\n"
+        truncated = len(body) > MAX_DIFF_CHARS
+        if truncated:
+            cut = body.rfind("\n", 0, MAX_DIFF_CHARS) + 1
+            body = body[: cut or MAX_DIFF_CHARS]
+        result[path] = (body, truncated)
+    return result
+
+
+def _path_from_header(header: str) -> str | None:
+    """The path in `a/<p> b/<p>` (renames are off, so both sides are the same path)."""
+    if header.startswith('"'):
+        parts = header.split('" "', 1)
+        if len(parts) != 2 or not parts[0].startswith('"a/'):
+            return None
+        return _c_unquote(parts[0][3:])
+    if not header.startswith("a/") or (len(header) - 5) % 2:
+        return None
+    half = (len(header) - 5) // 2
+    left, right = header[2 : 2 + half], header[half + 5 :]
+    return left if left == right else None
+
+
+def _c_unquote(text: str) -> str:
+    """Undo git's C-style quoting of a path (octal escapes are UTF-8 bytes)."""
+    out = bytearray()
+    index = 0
+    simple = {"n": b"\n", "t": b"\t", '"': b'"', "\\": b"\\", "a": b"\a", "b": b"\b"}
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            nxt = text[index + 1]
+            if nxt in simple:
+                out += simple[nxt]
+                index += 2
+                continue
+            if nxt.isdigit():
+                out.append(int(text[index + 1 : index + 4], 8))
+                index += 4
+                continue
+        out += char.encode("utf-8")
+        index += 1
+    return out.decode("utf-8", "surrogateescape")
+
+
+def _literal_pattern(path: str) -> str:
+    """A gitignore pattern that matches exactly this workspace-relative path."""
+    escaped = "".join("\\" + c if c in "\\*?[]!#" else c for c in path)
+    if escaped.endswith(" "):
+        escaped = escaped[:-1] + "\\ "
+    return "/" + escaped
+
+
+def _nul_join(paths: list[str]) -> bytes:
+    return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
