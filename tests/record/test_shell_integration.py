@@ -12,14 +12,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pexpect
 import pytest
 
 from promptster.record.osc import MarkParser
 from promptster.record.shell_commands import CommandAssembler, CommandRecord
 from promptster.record.shell_integration import ShellLaunch, prepare_shell
 from support import require_executable
-
-pexpect = pytest.importorskip("pexpect")
 
 PROMPT_READY = b"\x1b]133;B\x07"  # end of every integrated prompt, at any shell level
 OUTPUT_START = b"\x1b]133;C\x07"
@@ -215,8 +214,15 @@ def test_bash_commands_and_user_hooks(dirs: tuple[Path, Path, Path]) -> None:
     assert history.count("echo dup") == 1 and " echo spaced" not in history
     assert "# just a comment" in history
     # the prompt showed the time left, and our private marks carry the session's token
-    assert re.search(rb"\[(1h59|2h00)m left\] user\$ ", stream)
+    assert re.search(rb"\[1h[0-9]{2}m left\] user\$ ", stream)
     assert launch.token.encode() in stream
+    assert_no_errors_from_our_code(stream, launch.token)
+
+
+def assert_no_errors_from_our_code(stream: bytes, token: str) -> None:
+    """bash and zsh name the function in their error messages (set -u, nounset...)."""
+    passthrough, _ = MarkParser(token).feed(stream)
+    assert b"__pst" not in passthrough
 
 
 def test_bash_prompt_command_array(dirs: tuple[Path, Path, Path]) -> None:
@@ -235,6 +241,47 @@ def test_bash_prompt_command_array(dirs: tuple[Path, Path, Path]) -> None:
     assert find(records, "true").exit_code == 0
     log = (home / "pc.log").read_text().splitlines()
     assert "pc1 1" in log and "pc2" in log and "pc3" in log
+
+
+# The mechanism of bash-preexec, which atuin, bashhub and iTerm2's integration build on: its
+# last PROMPT_COMMAND entry arms a DEBUG trap that ignores PROMPT_COMMAND's own entries.
+BASH_PREEXEC_STYLE = r"""
+PS1='bp$ '
+__bp_interactive_mode() { __bp_armed=1; }
+__bp_debug() {
+    [[ -n ${__bp_armed-} ]] || return 0
+    __bp_armed=
+    case $'\n'$PROMPT_COMMAND$'\n' in *$'\n'"$BASH_COMMAND"$'\n'*) return 0 ;; esac
+    echo "preexec $BASH_COMMAND" >> ~/bp.log
+}
+trap '__bp_debug' DEBUG
+PROMPT_COMMAND=$'echo "precmd $?" >> ~/bp.log\n__bp_interactive_mode'
+"""
+
+
+def test_bash_preexec_style_hooks_and_history_off(dirs: tuple[Path, Path, Path]) -> None:
+    bash = require_executable("bash")
+    home, workspace, runtime = dirs
+    (home / ".bashrc").write_text(BASH_PREEXEC_STYLE)
+    launch = prepare_shell(bash, runtime, deadline_epoch=None, session_id="s-bp")
+    session = Session(launch, home, workspace)
+    session.run("false")
+    session.run("PROMPT_COMMAND+=$'\\necho appended >> ~/bp.log'")
+    session.run("true")
+    session.run("true")
+    session.run("set +o history")
+    session.run("echo not-in-history")
+    stream = session.close()
+    records = assemble(stream, launch.token, workspace)
+    assert summary(records)[0] == ("false", 1, 1)
+    assert [r.exit_code for r in records if r.command == "true"] == [0, 0]
+    hidden = find(records, "echo not-in-history")  # history is off: read from the echo
+    assert (hidden.command_source, hidden.output_head) == ("echo", "not-in-history")
+    log = (home / "bp.log").read_text().splitlines()
+    assert "preexec false" in log and "precmd 1" in log
+    # after something was appended, its arming entry is moved back to the end of the list
+    assert log.count("preexec true") >= 1 and "appended" in log
+    assert_no_errors_from_our_code(stream, launch.token)
 
 
 ZSHENV = 'export ZDOTDIR="$HOME/.zdot"\necho zshenv >> "$HOME/startup.log"\n'
@@ -293,7 +340,8 @@ def test_zsh_commands_and_user_hooks(dirs: tuple[Path, Path, Path]) -> None:
     assert "precmd 1" in (home / "precmd.log").read_text().splitlines()
     assert "preexec false" in (home / "preexec.log").read_text().splitlines()
     assert (home / "startup.log").read_text().count("zshenv") >= 1
-    assert re.search(rb"\[(9|10)m left\] zuser# ", stream)
+    assert re.search(rb"\[([0-9]|10)m left\] zuser# ", stream)
+    assert_no_errors_from_our_code(stream, launch.token)
 
 
 def test_unsupported_shell_is_plain(tmp_path: Path) -> None:

@@ -33,7 +33,13 @@ is cleared; after reading the entry the user's own rules are applied by deleting
 user's, untouched. PROMPT_COMMAND (string or bash 5.1 array) is wrapped: our first entry
 captures ``$?``/PIPESTATUS and returns the same status so the user's entries still see it;
 our last entry wraps PS1 (OSC 133 A/B, time left) and re-wraps when something appended to
-PROMPT_COMMAND or rewrote PS1 (git prompts do, each time).
+PROMPT_COMMAND or rewrote PS1 (git prompts do, each time). bash-preexec (atuin, bashhub,
+iTerm2) is the one exception to "ours last": its ``__bp_interactive_mode`` arms its DEBUG
+trap and must stay the very last entry, so ours goes just before it. A command that ends its
+shell (``exit``, ``exec bash``) never reaches the next prompt; its text is then taken from
+the terminal echo between OSC 133 B and C (``CommandRecord.command_source == "echo"``), as
+it is when history is off. Known limits: with ``shopt -u promptvars`` PS0 cannot record
+anything; a shell started as a bash login shell (``bash -l``) is not integrated.
 
 zsh needs none of this: ``preexec`` receives the line as typed, ``zshaddhistory`` sees
 comment-only lines that never reach preexec, and zsh gives every precmd hook the

@@ -111,24 +111,40 @@ __pst_last_entry() { # the newest history entry into __pst_hnum/__pst_htext, bui
 
 __pst_first='__pst_prompt_start "$_"'
 __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours last
+    # ...except that bash-preexec's __bp_interactive_mode must stay the very last entry: it
+    # arms its DEBUG trap, which disarms again on any PROMPT_COMMAND entry run after it
+    local __pst_bp=__bp_interactive_mode
     if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
         # bash >= 5.1 runs every element of an array PROMPT_COMMAND
-        [[ ${PROMPT_COMMAND[0]} == "$__pst_first" &&
-            ${PROMPT_COMMAND[-1]} == __pst_prompt_end ]] && return 0
-        local __pst_keep=() __pst_item
+        local __pst_keep=() __pst_item __pst_tail=(__pst_prompt_end)
         for __pst_item in "${PROMPT_COMMAND[@]}"; do
-            [[ $__pst_item == "$__pst_first" || $__pst_item == __pst_prompt_end ]] ||
+            [[ $__pst_item == "$__pst_bp" ]] && __pst_tail=(__pst_prompt_end "$__pst_bp")
+        done
+        [[ ${PROMPT_COMMAND[0]} == "$__pst_first" &&
+            ${PROMPT_COMMAND[-${#__pst_tail[@]}]} == __pst_prompt_end ]] && return 0
+        for __pst_item in "${PROMPT_COMMAND[@]}"; do
+            [[ $__pst_item == "$__pst_first" || $__pst_item == __pst_prompt_end ||
+                ($__pst_item == "$__pst_bp" && ${#__pst_tail[@]} == 2) ]] ||
                 __pst_keep+=("$__pst_item")
         done
-        PROMPT_COMMAND=("$__pst_first" "${__pst_keep[@]}" __pst_prompt_end)
+        PROMPT_COMMAND=("$__pst_first" "${__pst_keep[@]}" "${__pst_tail[@]}")
+        ((${#__pst_tail[@]} == 1)) || __pst_rearm_bp=1
     else
-        local __pst_pc=${PROMPT_COMMAND-}
-        [[ $__pst_pc == "$__pst_first"$'\n'* && $__pst_pc == *$'\n'__pst_prompt_end ]] && return 0
-        # something appended to or prepended before ours (`PROMPT_COMMAND+=...`): re-wrap;
+        local __pst_pc=${PROMPT_COMMAND-} __pst_tail=__pst_prompt_end
+        [[ $'\n'$__pst_pc$'\n' == *$'\n'"$__pst_bp"$'\n'* ]] && __pst_tail+=$'\n'$__pst_bp
+        [[ $__pst_pc == "$__pst_first"$'\n'* && $__pst_pc == *$'\n'"$__pst_tail" ]] && return 0
+        # something was added before or after ours (`PROMPT_COMMAND+=...`): wrap again;
         # newlines, not ';', so that a user string ending in ';' or '&' stays valid
         __pst_pc=${__pst_pc//"$__pst_first"$'\n'/}
         __pst_pc=${__pst_pc//$'\n'__pst_prompt_end/}
-        PROMPT_COMMAND=$__pst_first$'\n'${__pst_pc:+$__pst_pc$'\n'}__pst_prompt_end
+        if [[ $__pst_tail == *"$__pst_bp" ]]; then
+            __pst_pc=$'\n'$__pst_pc$'\n'
+            __pst_pc=${__pst_pc//$'\n'"$__pst_bp"$'\n'/$'\n'}
+            __pst_pc=${__pst_pc#$'\n'}
+            __pst_pc=${__pst_pc%$'\n'}
+        fi
+        PROMPT_COMMAND=$__pst_first$'\n'${__pst_pc:+$__pst_pc$'\n'}$__pst_tail
+        [[ $__pst_tail != *"$__pst_bp" ]] || __pst_rearm_bp=1
     fi
 }
 
@@ -207,6 +223,12 @@ __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user
     __pst_enc "$PWD"
     __pst_cwd_enc=$__pst_r
     __pst_wrap_prompt_command
+    if [[ -n ${__pst_rearm_bp-} ]]; then
+        # bash-preexec was installed or moved this time: it ran before us and our entry
+        # disarmed it, so do what its last entry would have done
+        unset __pst_rearm_bp
+        __bp_interactive_mode
+    fi
     case :$PATH: in *:"${__pst_shims-}":*) ;; *) [[ -n ${__pst_shims-} ]] && PATH=$__pst_shims:$PATH ;; esac
     return "$__pst_s"
 }
