@@ -139,7 +139,7 @@ class Cohort:
 
 
 def _tests_all_passed(signals: SessionSignals) -> bool | None:
-    result = signals.value("testResults") if "testResults" in signals.signals else None
+    result = signals.value("testResults")
     if not isinstance(result, dict) or not result.get("total"):
         return None
     return not result.get("failed") and not result.get("errors")

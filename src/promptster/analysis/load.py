@@ -105,15 +105,14 @@ def verify_for_loading(path: Path, *, allow_invalid: bool) -> tuple[VerifyReport
     report = verify_bundle(path, keep_timeline=True)
     manifest = report.context.manifest
     problems = [f.message for f in report.failures]
-    if report.unreadable:
-        raise FormatError(problems[0] if problems else f"{path} is not a readable bundle")
-    if manifest is None:
+    first = problems[0] if problems else f"{path} is not a readable bundle"
+    if "reads up to" in first:  # written by a newer promptster
+        raise NewerFormatError(
+            f"{path}: {first.split('; upgrade')[0]}",
+            "upgrade promptster (pip install -U promptster) to read it",
+        )
+    if report.unreadable or manifest is None:
         # No usable manifest: nothing can be attributed to a session.
-        first = problems[0] if problems else "no manifest"
-        if "reads up to" in first:
-            raise NewerFormatError(
-                f"{path}: {first}", "upgrade promptster (pip install -U promptster) to read it"
-            )
         raise FormatError(f"{path}: {first}")
     if not report.ok and not allow_invalid:
         raise CheckFailed(

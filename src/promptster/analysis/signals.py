@@ -158,10 +158,13 @@ class SessionSignals:
         return self.signals[name]
 
     def value(self, name: str) -> JsonValue:
-        return self.signals[name].value
+        """The value of signal `name`; None when undefined or not computed."""
+        signal = self.signals.get(name)
+        return None if signal is None else signal.value
 
     def number(self, name: str) -> float | None:
-        return self.signals[name].number
+        signal = self.signals.get(name)
+        return None if signal is None else signal.number
 
     def to_json_obj(self, *, evidence: bool = True) -> dict[str, JsonValue]:
         return {

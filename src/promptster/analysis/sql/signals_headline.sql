@@ -123,10 +123,13 @@ SELECT base.session_id, 'manualEditRatio', to_json(ps_div(fc.human_n, fc.n)),
 FROM base LEFT JOIN fc USING (session_id)
 UNION ALL
 SELECT base.session_id, 'firstChangeLatencyMs',
-       to_json(greatest(0, ps_ms(coalesce(st.ts, base.started_at), fc.first_ts))),
+       to_json(CASE WHEN fc.first_ts IS NOT NULL
+                    THEN greatest(0, ps_ms(coalesce(st.ts, base.started_at), fc.first_ts)) END),
        CASE WHEN fc.first_ts IS NULL THEN 'insufficient_data' ELSE 'high' END,
-       list_filter([st.id, fc.first_id], lambda x: x IS NOT NULL),
-       length(list_filter([st.id, fc.first_id], lambda x: x IS NOT NULL)),
+       CASE WHEN fc.first_ts IS NULL THEN []::VARCHAR[]
+            ELSE list_filter([st.id, fc.first_id], lambda x: x IS NOT NULL) END,
+       CASE WHEN fc.first_ts IS NULL THEN 0
+            ELSE length(list_filter([st.id, fc.first_id], lambda x: x IS NOT NULL)) END,
        to_json({startedAt: ps_iso(coalesce(st.ts, base.started_at)),
                 firstChangeAt: ps_iso(fc.first_ts)})
 FROM base LEFT JOIN st USING (session_id) LEFT JOIN fc USING (session_id)

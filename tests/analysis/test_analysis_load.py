@@ -1,0 +1,94 @@
+"""Loading bundles into DuckDB: tables, idempotence, duplicates, bad bundles."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from analysis_tamper import newer_format, tampered
+
+from promptster.analysis.load import TABLES, LoadStatus, connect, find_bundles, load_bundle
+from promptster.analysis.signals import bundle_signals
+from promptster.errors import CheckFailed, FormatError, InputError, NewerFormatError
+
+
+def _counts(con: object) -> dict[str, int]:
+    return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}  # type: ignore[attr-defined]
+
+
+def test_tables_are_filled(scenario_dir: Path) -> None:
+    con = connect()
+    loaded = load_bundle(con, scenario_dir / "ada.pst")
+    assert loaded.status is LoadStatus.LOADED and loaded.verified
+    assert _counts(con) == {
+        "sessions": 1, "events": 16, "prompts": 2, "file_changes": 2, "commands": 4,
+        "test_runs": 4, "decisions": 1,
+    }  # fmt: skip
+    rows = con.execute(
+        "SELECT command, exit_code, category, covered FROM commands ORDER BY seq"
+    ).fetchall()
+    assert rows == [
+        ("pytest -q", 1, "test", True),
+        ("pytest -q", 0, "test", True),
+        ("ruff check .", 0, "lint", True),
+        ("pytest -q", 0, "test", True),
+    ]
+    (source,) = con.execute("SELECT source_service FROM sessions").fetchall()[0]
+    assert source == ["claude-code", "shell"]
+
+
+def test_loading_twice_changes_nothing(scenario_dir: Path) -> None:
+    con = connect()
+    load_bundle(con, scenario_dir / "ada.pst")
+    before = _counts(con)
+    again = load_bundle(con, scenario_dir / "ada.pst")
+    assert again.status is LoadStatus.UNCHANGED
+    assert _counts(con) == before
+
+
+def test_a_different_bundle_for_the_same_session_is_a_duplicate(
+    scenario_dir: Path, tmp_path: Path
+) -> None:
+    con = connect()
+    load_bundle(con, scenario_dir / "ada.pst")
+    other = tampered(scenario_dir / "ada.pst", tmp_path / "ada-edited.pst")
+    result = load_bundle(con, other, allow_invalid=True)
+    assert result.status is LoadStatus.DUPLICATE
+    assert _counts(con)["events"] == 16
+
+
+def test_failed_verification_is_refused_unless_allowed(scenario_dir: Path, tmp_path: Path) -> None:
+    bad = tampered(scenario_dir / "ada.pst", tmp_path / "bad.pst")
+    with pytest.raises(CheckFailed) as caught:
+        load_bundle(connect(), bad)
+    assert "--allow-invalid" in caught.value.hint
+    signals = bundle_signals(bad, allow_invalid=True)
+    assert signals.session.verified is False
+    assert signals.session.problems and "changed after signing" in signals.session.problems[0]
+    assert signals.value("promptCount") == 2  # still computed, but flagged
+
+
+def test_newer_format_says_upgrade(scenario_dir: Path, tmp_path: Path) -> None:
+    future = newer_format(scenario_dir / "ada.pst", tmp_path / "future.pst")
+    with pytest.raises(NewerFormatError) as caught:
+        load_bundle(connect(), future, allow_invalid=True)
+    assert "format version 99" in caught.value.message
+    assert "upgrade promptster" in caught.value.hint
+
+
+def test_not_a_bundle(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.pst"
+    junk.write_bytes(b"not a zip")
+    with pytest.raises(FormatError):
+        load_bundle(connect(), junk, allow_invalid=True)
+
+
+def test_find_bundles(scenario_dir: Path, tmp_path: Path) -> None:
+    nested = tmp_path / "a" / "b"
+    nested.mkdir(parents=True)
+    (nested / "x.pst").write_bytes((scenario_dir / "ada.pst").read_bytes())
+    (nested / "notes.txt").write_text("ignored")
+    assert find_bundles([tmp_path]) == [nested / "x.pst"]
+    assert find_bundles([tmp_path, nested / "x.pst"]) == [nested / "x.pst"]
+    with pytest.raises(InputError):
+        find_bundles([tmp_path / "missing"])
