@@ -22,6 +22,10 @@ from promptster.errors import ExitCode, PromptsterError
 COMMANDS: dict[str, str] = {
     "verify": "promptster.cli.bundle_cmds:verify",
     "synth": "promptster.cli.bundle_cmds:synth",
+    "setup": "promptster.cli.integrate_cmds:setup",
+    "teardown": "promptster.cli.integrate_cmds:teardown",
+    "hook": "promptster.cli.integrate_cmds:hook",
+    "mcp": "promptster.cli.integrate_cmds:mcp",
     "score": "promptster.cli.analysis_cmds:score",
     "cohort": "promptster.cli.analysis_cmds:cohort",
 }
@@ -69,6 +73,11 @@ def register(name: str, target: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args == ["hook", "claude-code"]:
+        # Claude Code runs this on every tool call: no click parsing, no command modules.
+        from promptster.integrations.claude_hook import main as claude_hook
+
+        return claude_hook()
     try:
         # Without standalone mode click returns the code of a `click.exceptions.Exit`.
         returned = cli.main(args=args, prog_name="promptster", standalone_mode=False)

@@ -1,0 +1,91 @@
+"""`promptster setup|teardown claude-code`, `promptster hook claude-code`, `promptster mcp`.
+
+`hook` normally never gets here: `promptster.cli.main` sends `hook claude-code` straight to the
+handler without click, so that the hook starts fast. This command is the documented entry and
+the fallback when it is called with extra arguments.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from promptster.cli.output import err_console
+
+WORKSPACE = click.option(
+    "-w",
+    "--workspace",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=".",
+    show_default=True,
+    help="The workspace (the folder Claude Code is opened in).",
+)
+
+
+@click.group()
+def setup() -> None:
+    """Connect an AI tool to the recording session of this workspace."""
+
+
+@setup.command("claude-code")
+@WORKSPACE
+def setup_claude_code(workspace: Path) -> None:
+    """Add Promptster's hooks, MCP server and /explain to this workspace's Claude Code config.
+
+    Only files inside the workspace change (.claude/settings.local.json, .mcp.json,
+    .claude/commands/explain.md); `promptster teardown claude-code` restores them exactly.
+    """
+    from promptster.integrations.claude_setup import setup_claude
+
+    result = setup_claude(workspace)
+    console = err_console()
+    for name in result.files:
+        console.print(f"wrote {escape(name)}")
+    console.print(f"hooks and MCP server call [bold]{escape(result.executable)}[/]")
+
+
+@click.group()
+def teardown() -> None:
+    """Remove what `promptster setup` added, restoring the files as they were."""
+
+
+@teardown.command("claude-code")
+@WORKSPACE
+def teardown_claude_code(workspace: Path) -> None:
+    """Restore the workspace's Claude Code files to what they held before setup."""
+    from promptster.integrations.claude_setup import teardown_claude
+
+    result = teardown_claude(workspace)
+    console = err_console()
+    for name in result.restored:
+        console.print(f"restored {escape(name)}")
+    for name in result.merged:
+        console.print(f"removed Promptster's entries from {escape(name)} (it changed meanwhile)")
+    for note in result.notes:
+        console.print(f"[yellow]note:[/] {escape(note)}")
+    if not (result.restored or result.merged or result.notes):
+        console.print("nothing to restore: Claude Code was not set up here")
+
+
+@click.group()
+def hook() -> None:
+    """Entry points that AI tools call (configured by `promptster setup`)."""
+
+
+@hook.command("claude-code", context_settings={"ignore_unknown_options": True})
+@click.argument("ignored", nargs=-1, type=click.UNPROCESSED)
+def hook_claude_code(ignored: tuple[str, ...]) -> None:
+    """Read one Claude Code hook payload on stdin and send it to the recorder. Always exits 0."""
+    from promptster.integrations.claude_hook import main
+
+    main()
+
+
+@click.command()
+def mcp() -> None:
+    """Serve the capture_decision MCP tool on stdin/stdout (started by the AI tool)."""
+    from promptster.integrations.mcp_server import main
+
+    main()
