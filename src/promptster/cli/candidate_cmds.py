@@ -1,0 +1,312 @@
+"""Candidate commands: start, status, brief, note, explain, checkpoint, doctor, abort, reset,
+submit (alias done). Thin: the work is in promptster.record.*; this module prints and asks."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from promptster.cli.output import err_console, print_json
+from promptster.errors import InputError, StateError
+from promptster.events import parse_ts
+from promptster.record.client import find_session, new_event, send_events
+from promptster.record.control import ask, ensure_recorder
+from promptster.record.session import SessionPaths, SessionState, read_state
+from promptster.record.timer import format_remaining
+
+
+def current_session() -> tuple[SessionPaths, SessionState]:
+    """The session of this folder; its recorder is restarted if it was not running."""
+    handle = find_session()
+    if handle is None:
+        raise StateError(
+            f"no Promptster session in {Path.cwd()} or its parent folders",
+            "cd into the workspace that `promptster start` prepared, or start a session",
+        )
+    paths = SessionPaths(handle.session_dir)
+    state = read_state(paths)
+    if state.active:
+        check = ensure_recorder(paths)
+        if check.restarted:
+            err_console().print(
+                "[yellow]![/] the recorder was not running; restarted it "
+                "(the gap is recorded in the timeline)"
+            )
+        attach_terminal(paths)
+    return paths, state
+
+
+def attach_terminal(paths: SessionPaths) -> None:
+    """Ask the recorder to write time warnings to this terminal too (best effort)."""
+    for stream in (sys.stderr, sys.stdin, sys.stdout):
+        try:
+            if stream.isatty():
+                ask(paths, {"op": "attach", "tty": os.ttyname(stream.fileno())}, timeout=2.0)
+                return
+        except (OSError, ValueError, StateError):
+            return
+        except Exception:  # the terminal notice is a convenience, never a failure
+            return
+
+
+def remaining_text(state: SessionState, now: datetime | None = None) -> str | None:
+    if not state.deadline:
+        return None
+    return format_remaining(parse_ts(state.deadline) - (now or datetime.now(UTC)))
+
+
+def _human_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return new_event(
+        kind,
+        data,
+        channel="cli",
+        integration="promptster",
+        emitter="promptster-cli",
+        actor="human",
+        attribution="likely_human",
+        confidence=1.0,
+        observability="high",
+    )
+
+
+def _send(paths: SessionPaths, event: dict[str, Any]) -> None:
+    handle = find_session(paths.root.parent)
+    assert handle is not None
+    result = send_events(handle, [event], timeout=5.0)
+    if not result.acknowledged:
+        raise StateError(f"not recorded: {result.error}")
+    if result.via == "spool":
+        err_console().print("[yellow]![/] the recorder was busy; saved to the spool")
+
+
+# -- status / brief ---------------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
+def status(as_json: bool) -> None:
+    """Show the session: id, times, remaining time, events recorded, capture sources."""
+    paths, state = current_session()
+    now = datetime.now(UTC)
+    started = parse_ts(state.started_at)
+    body: dict[str, Any] = {
+        "sessionId": state.session_id,
+        "status": state.status,
+        "workspace": state.workspace,
+        "startedAt": state.started_at,
+        "elapsedSeconds": int((now - started).total_seconds()),
+        "timeLimitMinutes": state.time_limit_minutes,
+        "deadline": state.deadline,
+        "remainingSeconds": (
+            int((parse_ts(state.deadline) - now).total_seconds()) if state.deadline else None
+        ),
+    }
+    if state.active:
+        live = ask(paths, {"op": "status"})
+        body.update(
+            eventCount=live.get("nextSeq"),
+            counts=live.get("counts", {}),
+            sources=live.get("sources", {}),
+            redactions=live.get("redactions", 0),
+            problem=live.get("problem"),
+        )
+    else:
+        from promptster.record.submit import summarize
+
+        summary = summarize(paths)
+        body.update(eventCount=summary.event_count, counts=summary.counts, sources={})
+        body["bundle"] = state.bundle
+    if as_json:
+        print_json(body)
+        return
+    _print_status(state, body, now)
+
+
+def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> None:
+    console = err_console()
+    console.print(f"[bold]Session[/] {state.session_id}  [dim]({state.status})[/]")
+    console.print(f"  workspace   {escape(state.workspace)}")
+    console.print(f"  started     {state.started_at}")
+    console.print(f"  elapsed     {format_remaining(now - parse_ts(state.started_at))}")
+    remaining = remaining_text(state, now)
+    if remaining:
+        limit = f"limit {state.time_limit_minutes:g} min"
+        console.print(f"  remaining   {remaining}  [dim]({limit})[/]")
+    else:
+        console.print("  remaining   no time limit")
+    counts = body.get("counts") or {}
+    listed = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
+    console.print(f"  events      {body.get('eventCount', 0)}  [dim]{escape(listed)}[/]")
+    if body.get("redactions"):
+        console.print(f"  redactions  {body['redactions']}")
+    for name, source in sorted((body.get("sources") or {}).items()):
+        alive = source.get("alive", True)
+        mark = "[green]✓[/]" if alive else "[red]✗[/]"
+        detail = source.get("detail") or ""
+        seen = source.get("lastSeen")
+        extra = f"  last {seen}" if seen else ""
+        console.print(f"  {mark} {name:<11} [dim]{escape(str(detail))}{extra}[/]")
+    if body.get("problem"):
+        console.print(f"[red]✗ {escape(str(body['problem']))}[/]")
+    if state.bundle:
+        console.print(f"  bundle      {escape(str(state.bundle.get('path')))}")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the brief as JSON on stdout.")
+def brief(as_json: bool) -> None:
+    """Show the task brief and the time left."""
+    paths, state = current_session()
+    text = paths.brief.read_text(encoding="utf-8") if paths.brief.exists() else ""
+    remaining_seconds = None
+    if state.deadline:
+        remaining_seconds = int((parse_ts(state.deadline) - datetime.now(UTC)).total_seconds())
+    if as_json:
+        print_json(
+            {
+                "title": state.title,
+                "brief": text,
+                "timeLimitMinutes": state.time_limit_minutes,
+                "remainingSeconds": remaining_seconds,
+                "remainingMinutes": None
+                if remaining_seconds is None
+                else max(remaining_seconds, 0) // 60,
+                "workspace": state.workspace,
+                "deadline": state.deadline,
+            }
+        )
+        return
+    print_brief(state, text)
+
+
+def print_brief(state: SessionState, text: str) -> None:
+    console = err_console()
+    if state.title:
+        console.print(f"[bold]{escape(state.title)}[/]")
+    console.print(escape(text.rstrip()) if text else "[dim](no brief)[/]")
+    remaining = remaining_text(state)
+    if remaining:
+        console.print(
+            f"\n[bold]Time limit[/] {state.time_limit_minutes:g} minutes — "
+            f"{remaining} left (until {state.deadline})"
+        )
+
+
+# -- notes, decisions, checkpoints ------------------------------------------------------------
+
+
+@click.command()
+@click.argument("text")
+def note(text: str) -> None:
+    """Add a note to the timeline."""
+    paths, _ = current_session()
+    if not text.strip():
+        raise InputError("the note is empty")
+    _send(paths, _human_event("note", {"text": text}))
+    err_console().print("[green]✓[/] note recorded")
+
+
+EXPLAIN_TEMPLATE = """Title: {title}
+Chosen option: {chosen}
+Tradeoffs: {tradeoffs}
+Impact (1-5): {impact}
+
+{text}
+# Explain a decision: the options you saw, what you chose, and the tradeoff you accepted.
+# Fill in the fields above and write the rationale on the lines after them.
+# Lines starting with '#' are ignored. Save and quit to record; leave it empty to cancel.
+"""
+
+
+def parse_explanation(edited: str) -> dict[str, str]:
+    """Fields ("Title: …") then free text, from the editor template."""
+    fields: dict[str, str] = {}
+    body: list[str] = []
+    names = {"title": "title", "chosen option": "chosen", "tradeoffs": "tradeoffs"}
+    names["impact (1-5)"] = "impact"
+    for line in edited.splitlines():
+        if line.startswith("#"):
+            continue
+        key, sep, value = line.partition(":")
+        if sep and not body and key.strip().lower() in names:
+            fields[names[key.strip().lower()]] = value.strip()
+            continue
+        body.append(line)
+    fields["text"] = "\n".join(body).strip()
+    return {k: v for k, v in fields.items() if v}
+
+
+@click.command()
+@click.argument("text", required=False)
+@click.option("--title", default=None, help="A short name for the decision.")
+@click.option("--chosen", default=None, help="The option you chose.")
+@click.option("--tradeoffs", default=None, help="What you gave up.")
+@click.option("--context", default=None, help="What made the decision necessary.")
+@click.option("--impact", type=click.IntRange(1, 5), default=None, help="Impact, 1 (low) to 5.")
+def explain(
+    text: str | None,
+    title: str | None,
+    chosen: str | None,
+    tradeoffs: str | None,
+    context: str | None,
+    impact: int | None,
+) -> None:
+    """Record a decision and why you made it (opens an editor when TEXT is not given)."""
+    paths, _ = current_session()
+    if text is None:
+        if not sys.stdin.isatty():
+            raise InputError("give the explanation as TEXT (no terminal for an editor)")
+        template = EXPLAIN_TEMPLATE.format(
+            title=title or "", chosen=chosen or "", tradeoffs=tradeoffs or "",
+            impact=impact or "", text="",
+        )  # fmt: skip
+        edited = click.edit(template, extension=".md")
+        if edited is None:
+            err_console().print("cancelled: nothing recorded")
+            return
+        fields = parse_explanation(edited)
+        if not fields.get("text") and not fields.get("title"):
+            err_console().print("empty: nothing recorded")
+            return
+        text = fields.get("text", "")
+        title = fields.get("title") or title
+        chosen = fields.get("chosen") or chosen
+        tradeoffs = fields.get("tradeoffs") or tradeoffs
+        if fields.get("impact", "").strip().isdigit():
+            impact = min(max(int(fields["impact"]), 1), 5)
+    if not (text or "").strip() and not title:
+        raise InputError("the explanation is empty")
+    rationale = (text or "").strip()
+    data: dict[str, Any] = {
+        "title": title or _first_line(rationale),
+        "chosenOption": chosen or "",
+        "rationale": rationale,
+        "capturedVia": "cli",
+    }
+    for key, value in (("context", context), ("tradeoffs", tradeoffs), ("impactScore", impact)):
+        if value:
+            data[key] = value
+    _send(paths, _human_event("decision_event", data))
+    err_console().print(f"[green]✓[/] decision recorded: {escape(data['title'])}")
+
+
+def _first_line(text: str, limit: int = 80) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else "decision"
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+@click.command()
+@click.argument("label")
+def checkpoint(label: str) -> None:
+    """Mark a point in the session (a snapshot is taken first)."""
+    paths, _ = current_session()
+    reply = ask(paths, {"op": "snapshot", "reason": "checkpoint"}, timeout=60.0)
+    data = {"label": label, "trigger": "manual", "snapshot": reply.get("commit")}
+    _send(paths, _human_event("checkpoint", data))
+    err_console().print(f"[green]✓[/] checkpoint {escape(label)}")

@@ -1,0 +1,332 @@
+"""Candidate session commands: start, submit (alias done), abort, reset, doctor."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.markup import escape
+
+from promptster.cli.candidate_cmds import attach_terminal, current_session, print_brief
+from promptster.cli.output import err_console, print_json
+from promptster.errors import ExitCode, StateError
+from promptster.record.client import SESSION_DIR_NAME, find_session
+from promptster.record.lifecycle import StartedSession, StartOptions, start_session
+from promptster.record.session import ABORTED, SessionPaths, read_state
+
+
+def _repo_folder(url: str) -> str:
+    name = url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    name = name.removesuffix(".git") or "workspace"
+    return name if name not in (".", "..") else "workspace"
+
+
+@click.command()
+@click.argument("key")
+@click.option(
+    "--workspace",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Work in this folder (created if missing). Default: the current folder, or a new "
+    "folder named after the starter repository.",
+)
+@click.option(
+    "--assessment",
+    "pack_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The assessment pack (default: the pack file in the current folder).",
+)
+@click.option("--accept", is_flag=True, help="Accept the consent text without asking.")
+@click.option("--no-shell", is_flag=True, help="Do not open the recorded shell (for scripts).")
+@click.option("--json", "as_json", is_flag=True, help="Print the session as JSON on stdout.")
+@click.pass_context
+def start(
+    ctx: click.Context,
+    key: str,
+    workspace: Path | None,
+    pack_path: Path | None,
+    accept: bool,
+    no_shell: bool,
+    as_json: bool,
+) -> None:
+    """Redeem KEY and start recording (resumes the live session of this workspace)."""
+    from promptster import redeem
+    from promptster.cli.redeem_cmd import consent_prompt
+
+    live = _live_session(key, workspace)
+    if live is not None:
+        started = start_session(StartOptions(workspace=live))
+    else:
+        redemption = redeem.redeem_key(
+            key, pack_path, consent_prompt(accept), folder=Path.cwd(), resume=True
+        )
+        pack = redemption.load_pack().pack
+        repo = redemption.repo
+        if workspace is None:
+            workspace = Path.cwd() / _repo_folder(repo.url) if repo else Path.cwd()
+        err_console().print(f"preparing {escape(str(workspace))} …")
+        started = start_session(
+            StartOptions(
+                workspace=workspace,
+                brief=pack.brief,
+                title=f"{pack.role} — {pack.org}",
+                time_limit_minutes=pack.time_limit_minutes,
+                assessment_id=redemption.assessment_id,
+                candidate_key=redemption.key,
+                key_id=redemption.key_id,
+                assessment_pack=redemption.pack_bytes(),
+                repo_url=repo.url if repo else None,
+                repo_rev=repo.rev if repo else None,
+            )
+        )
+        if not started.resumed:
+            redeem.attach_session(redemption, started.state.session_id)
+    attach_terminal(started.paths)
+    if as_json:
+        print_json(_start_json(started))
+    else:
+        _print_started(started)
+    _open_shell(ctx, started, no_shell or as_json)
+
+
+def _live_session(key: str, workspace: Path | None) -> Path | None:
+    """The workspace of this key's live session, if `start` already ran for it."""
+    places = [workspace] if workspace is not None else [Path.cwd()]
+    if workspace is None:
+        from promptster import redeem
+
+        earlier = redeem.find_redemption(key)
+        if earlier is not None and earlier.repo is not None:
+            places.append(Path.cwd() / _repo_folder(earlier.repo.url))
+    for place in places:
+        handle = find_session(place) if place.exists() else None
+        if handle is not None and (workspace is None or handle.workspace == place.absolute()):
+            if handle.active:
+                return handle.workspace
+            state = read_state(SessionPaths(handle.session_dir))
+            raise StateError(
+                f"{handle.workspace} already has a session ({state.status})",
+                "run `promptster submit` to finish it"
+                if state.status == "ended"
+                else "start in another folder with --workspace, or `promptster reset` here",
+            )
+    return None
+
+
+def _start_json(started: StartedSession) -> dict[str, Any]:
+    state = started.state
+    return {
+        "sessionId": state.session_id,
+        "workspace": state.workspace,
+        "resumed": started.resumed,
+        "startedAt": state.started_at,
+        "deadline": state.deadline,
+        "timeLimitMinutes": state.time_limit_minutes,
+        "recorderPid": started.recorder.pid,
+        "starterCommit": started.cloned_commit,
+    }
+
+
+def _print_started(started: StartedSession) -> None:
+    console = err_console()
+    state = started.state
+    verb = "resumed" if started.resumed else "started"
+    console.print(f"[green]✓[/] session {state.session_id} {verb}")
+    console.print(f"  workspace  {escape(state.workspace)}")
+    if started.recorder.restarted and started.resumed:
+        console.print("  [yellow]the recorder was not running; restarted it (gap recorded)[/]")
+    console.print("")
+    text = started.paths.brief.read_text(encoding="utf-8") if started.paths.brief.exists() else ""
+    print_brief(state, text)
+    console.print("\n[bold]Next steps[/]")
+    if Path.cwd().absolute() != state.workspace_path:
+        console.print(f"  cd {escape(_shell_quote(state.workspace))}")
+    console.print("  Work as you usually do: editor, terminal, AI tools. Saved files are recorded.")
+    console.print('  promptster explain "…"   record a decision and why')
+    console.print("  promptster status         time left and what was recorded")
+    console.print("  promptster submit         when you are done (writes the signed bundle)")
+
+
+def _shell_quote(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _open_shell(ctx: click.Context, started: StartedSession, skip: bool) -> None:
+    """Open the recorded shell when that command exists and this is an interactive terminal."""
+    if skip or not sys.stdin.isatty() or ctx.parent is None:
+        return
+    group = ctx.parent.command
+    if not isinstance(group, click.Group):
+        return
+    from promptster.cli import COMMANDS
+
+    if "shell" not in COMMANDS:
+        return
+    command = group.get_command(ctx.parent, "shell")
+    if command is not None:
+        os.chdir(started.state.workspace_path)
+        ctx.invoke(command)
+
+
+# -- submit ------------------------------------------------------------------------------------
+
+
+def _submit(auto: bool, yes: bool, output: Path | None, as_json: bool) -> None:
+    from promptster.record.control import ask, end_session
+    from promptster.record.submit import summarize, write_submission
+
+    paths, state = current_session()
+    if state.status == ABORTED:
+        raise StateError(
+            "this session was aborted and cannot be submitted",
+            "`promptster reset` sets it aside; then start again",
+        )
+    if state.active:
+        ask(paths, {"op": "snapshot", "reason": "submit"}, timeout=120.0)
+        summary = summarize(paths)
+        if not as_json:
+            _print_summary(summary.to_json_obj())
+        if not (yes or auto):
+            if not sys.stdin.isatty():
+                raise StateError(
+                    "submit needs a confirmation", "pass --yes to submit without asking"
+                )
+            if not click.confirm("Submit this session now? Recording stops.", err=True):
+                err_console().print("nothing submitted; still recording")
+                return
+        end_session(paths, "auto" if auto else "submit")
+    result = write_submission(paths, output)
+    if as_json:
+        print_json(
+            {
+                "path": str(result.path),
+                "sha256": result.sha256,
+                "size": result.size,
+                "eventCount": result.event_count,
+                "alreadySubmitted": result.already,
+            }
+        )
+        return
+    console = err_console()
+    word = "already submitted" if result.already else "submitted and verified"
+    console.print(f"[green]✓[/] {word}: {escape(str(result.path))}")
+    console.print(f"  sha256  {result.sha256.removeprefix('sha256:')}")
+    console.print(f"  {result.event_count} events, {result.size:,} bytes")
+    console.print("  Send this file to the reviewer. It is signed: any change breaks `verify`.")
+
+
+def _print_summary(summary: dict[str, Any]) -> None:
+    console = err_console()
+    console.print("[bold]What will be submitted[/]")
+    counts = ", ".join(f"{kind} {n}" for kind, n in summary["counts"].items())
+    console.print(f"  events      {summary['eventCount']}  [dim]{escape(counts)}[/]")
+    files = summary["files"]
+    shown = ", ".join(files[:8]) + (f" … (+{len(files) - 8})" if len(files) > 8 else "")
+    console.print(f"  files       {len(files)}  [dim]{escape(shown)}[/]")
+    console.print(f"  size        about {summary['sizeBytes']:,} bytes")
+    console.print(f"  redactions  {summary['redactions']}")
+    others = {k: v for k, v in summary["warnings"].items() if k != "redaction"}
+    if others:
+        listed = ", ".join(f"{k} {v}" for k, v in others.items())
+        console.print(f"  warnings    [dim]{escape(listed)}[/]")
+
+
+SUBMIT_OPTIONS: list[click.Parameter] = [
+    click.Option(["--auto"], is_flag=True, help="Non-interactive (used at the time limit)."),
+    click.Option(["--yes", "-y"], is_flag=True, help="Do not ask for confirmation."),
+    click.Option(
+        ["-o", "--output"],
+        type=click.Path(dir_okay=False, path_type=Path),
+        default=None,
+        help="Where to write the bundle (default: submission-<id>.pst in the workspace).",
+    ),
+    click.Option(["--json", "as_json"], is_flag=True, help="Print the result as JSON."),
+]
+SUBMIT_HELP = """Finish the session: final snapshot, then the signed, verified bundle.
+
+Shows what will be submitted and asks first (unless --yes or --auto). Running it again is
+harmless: it prints the same bundle.
+"""
+submit = click.Command("submit", callback=_submit, params=SUBMIT_OPTIONS, help=SUBMIT_HELP)
+done = click.Command(
+    "done", callback=_submit, params=SUBMIT_OPTIONS, help="Same as `submit`.\n\n" + SUBMIT_HELP
+)
+
+
+# -- abort / reset / doctor ------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def abort(yes: bool) -> None:
+    """Stop recording without submitting. Nothing is deleted."""
+    from promptster.record.lifecycle import abort_session
+
+    paths, _ = current_session()
+    if not yes and sys.stdin.isatty():
+        click.confirm("Stop recording without submitting?", err=True, abort=True)
+    state = abort_session(paths)
+    err_console().print(
+        f"[green]✓[/] session {state.session_id} aborted; the recording stays in "
+        f"{escape(str(paths.root))}"
+    )
+
+
+@click.command()
+@click.option("--purge", is_flag=True, help="Delete the session folder instead of keeping it.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+def reset(purge: bool, yes: bool) -> None:
+    """Abort the session if it runs and set its folder aside (or delete it with --purge)."""
+    from promptster.record.lifecycle import reset_session
+
+    workspace = _session_workspace()
+    if not yes:
+        if not sys.stdin.isatty():
+            raise StateError("reset needs a confirmation", "pass --yes")
+        what = "DELETE the recording in" if purge else "set aside the session in"
+        click.confirm(f"Abort and {what} {workspace}?", err=True, abort=True)
+    moved = reset_session(workspace, purge=purge)
+    if moved is None:
+        err_console().print("[green]✓[/] session folder deleted")
+    else:
+        err_console().print(f"[green]✓[/] session set aside in {escape(str(moved))}")
+
+
+def _session_workspace() -> Path:
+    """The nearest folder holding `.promptster/`, even when its session.json is damaged."""
+    handle = find_session()
+    if handle is not None:
+        return handle.workspace
+    here = Path.cwd().absolute()
+    for folder in (here, *here.parents):
+        if (folder / SESSION_DIR_NAME).is_dir():
+            return folder
+    raise StateError(f"no Promptster session in {here} or its parent folders")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the checks as JSON on stdout.")
+def doctor(as_json: bool) -> None:
+    """Check that recording works here: ✓ or ✗, with a fix for each problem."""
+    from promptster.record.doctor import run_checks
+
+    handle = find_session()
+    checks = run_checks(SessionPaths(handle.session_dir) if handle else None)
+    failed = [c for c in checks if not c.ok]
+    if as_json:
+        print_json({"ok": not failed, "checks": [c.to_json_obj() for c in checks]})
+    else:
+        console = err_console()
+        for check in checks:
+            mark = "[yellow]![/]" if check.warning else ("[green]✓[/]" if check.ok else "[red]✗[/]")
+            console.print(f"{mark} {check.name:<11} {escape(check.detail)}")
+            if check.fix and not check.ok:
+                console.print(f"    fix: {escape(check.fix)}")
+    if failed:
+        raise click.exceptions.Exit(ExitCode.ENVIRONMENT)

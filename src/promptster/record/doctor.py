@@ -1,0 +1,165 @@
+"""`promptster doctor` for the candidate side: each check says ✓ or ✗ and how to fix it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from promptster.errors import PromptsterError
+from promptster.events import parse_ts
+from promptster.gitutil import run_git
+from promptster.record.client import RecorderUnavailable, request
+from promptster.record.control import ensure_recorder, handle_for, recorder_running
+from promptster.record.session import SessionPaths, read_state
+
+MIN_FREE_BYTES = 500 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    warning: bool = False  # shown as "!" — worked around, worth knowing
+
+    def to_json_obj(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "ok": self.ok,
+            "warning": self.warning,
+            "detail": self.detail,
+            "fix": self.fix,
+        }
+
+
+def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[Check]:
+    checks = [_git()]
+    if paths is None:
+        checks.append(
+            Check("session", False, "no session here", "cd into your workspace, or `start` one")
+        )
+        return checks
+    try:
+        state = read_state(paths)
+    except PromptsterError as exc:
+        checks.append(Check("session", False, exc.message, exc.hint))
+        return checks
+    checks.append(Check("session", True, f"{state.session_id} ({state.status})"))
+    workspace = state.workspace_path
+    checks.append(_writable(workspace))
+    checks.append(_disk(workspace))
+    checks.append(_clock(paths, now or datetime.now(UTC)))
+    if not state.active:
+        return checks
+    was_running = recorder_running(paths)
+    try:
+        restarted = ensure_recorder(paths).restarted
+    except PromptsterError as exc:
+        checks.append(Check("recorder", False, exc.message, exc.hint))
+        return checks
+    if restarted or not was_running:
+        checks.append(
+            Check(
+                "recorder",
+                True,
+                "was not running; restarted (the gap is recorded in the timeline)",
+                warning=True,
+            )
+        )
+    else:
+        checks.append(Check("recorder", True, "running"))
+    try:
+        status = request(handle_for(paths), {"op": "status"}, timeout=5.0)
+    except RecorderUnavailable as exc:
+        checks.append(Check("socket", False, str(exc), "run `promptster doctor` again"))
+        return checks
+    checks.append(Check("socket", True, f"{state.socket} answers"))
+    sources = status.get("sources", {})
+    watcher = sources.get("watcher", {})
+    checks.append(
+        Check(
+            "watcher",
+            bool(watcher.get("alive")),
+            str(watcher.get("detail", "")),
+            ""
+            if watcher.get("alive")
+            else "changes are still caught by the periodic rescan; "
+            "raise fs.inotify.max_user_watches if the detail mentions a limit",
+        )
+    )
+    problem = status.get("problem")
+    if problem:
+        checks.append(Check("recording", False, str(problem), "free disk space; see the log"))
+    return checks
+
+
+def _git() -> Check:
+    path = shutil.which("git")
+    if path is None:
+        return Check("git", False, "git is not installed", "install git and try again")
+    version = run_git(["--version"], check=False).text.strip()
+    return Check("git", True, version or path)
+
+
+def _writable(workspace: Path) -> Check:
+    try:
+        with tempfile.NamedTemporaryFile(dir=workspace / ".promptster", prefix=".probe-"):
+            pass
+    except OSError as exc:
+        return Check(
+            "workspace", False, f"{workspace} is not writable: {exc.strerror}", "fix permissions"
+        )
+    return Check("workspace", True, f"{workspace} is writable")
+
+
+def _disk(workspace: Path) -> Check:
+    try:
+        usage = shutil.disk_usage(workspace)
+    except OSError as exc:
+        return Check("disk space", False, str(exc))
+    free_mb = usage.free // (1024 * 1024)
+    if usage.free < MIN_FREE_BYTES:
+        return Check(
+            "disk space",
+            False,
+            f"only {free_mb:,} MB free",
+            "free some disk space: the recording stops when the disk is full",
+        )
+    return Check("disk space", True, f"{free_mb:,} MB free")
+
+
+def _clock(paths: SessionPaths, now: datetime) -> Check:
+    """The clock must not be behind the journal (events are dated) nor implausibly far ahead."""
+    last = _last_ts(paths.journal)
+    if last is not None and now < last - timedelta(seconds=5):
+        return Check(
+            "clock",
+            False,
+            f"the clock ({now:%Y-%m-%d %H:%M:%S} UTC) is behind the last event ({last:%H:%M:%S})",
+            "enable network time (timedatectl set-ntp true)",
+        )
+    if now.year < 2024:
+        return Check("clock", False, f"the clock says {now:%Y-%m-%d}", "set the system clock")
+    return Check("clock", True, f"{now:%Y-%m-%d %H:%M:%S} UTC")
+
+
+def _last_ts(journal: Path) -> datetime | None:
+    try:
+        with journal.open("rb") as handle:
+            handle.seek(max(0, os.path.getsize(journal) - 8192))
+            tail = handle.read().splitlines()
+    except OSError:
+        return None
+    for line in reversed(tail):
+        marker = line.find(b'"ts":"')
+        if marker >= 0:
+            try:
+                return parse_ts(line[marker + 6 : marker + 30].decode())
+            except (PromptsterError, UnicodeDecodeError):
+                return None
+    return None
