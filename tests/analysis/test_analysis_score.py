@@ -126,3 +126,14 @@ def test_rows_keep_input_order(demo_dir: Path) -> None:
     paths = sorted(demo_dir.glob("*.pst"), reverse=True)
     rows = list(iter_scores(paths, jobs=2))
     assert [r["path"] for r in rows] == [str(p) for p in paths]
+
+
+def test_output_to_a_device_is_written_in_place(
+    demo_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    null = Path("/dev/null")
+    if not null.is_char_device():
+        pytest.skip("no /dev/null here")
+    code, out, _ = _score([str(demo_dir / "ada.pst"), "--format", "csv", "-o", str(null)], capsys)
+    assert code == 0 and out == ""
+    assert null.is_char_device()  # not replaced by a regular file

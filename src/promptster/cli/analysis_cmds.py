@@ -21,10 +21,18 @@ from promptster.errors import ExitCode, InputError
 
 @contextlib.contextmanager
 def _output(path: Path | None) -> Iterator[IO[bytes]]:
-    """The file to write machine output to: stdout, or `path` written atomically."""
-    if path is None:
+    """The file to write machine output to: stdout, or `path` written atomically.
+
+    A path that exists and is not a regular file (/dev/null, a pipe) is written in place:
+    renaming over it would replace the device.
+    """
+    if path is None or str(path) == "-":
         yield sys.stdout.buffer
         sys.stdout.buffer.flush()
+        return
+    if path.exists() and not path.is_file():
+        with path.open("wb") as handle:
+            yield handle
         return
     from promptster.fsutil import atomic_writer
 
