@@ -98,7 +98,14 @@ __pst_last_entry() { # the newest history entry into __pst_hnum/__pst_htext, bui
     __pst_htext=
     [[ -n ${__pst_histfile-} ]] || return 1
     local __pst_line=
-    HISTTIMEFORMAT= builtin history 1 >"$__pst_histfile" 2>/dev/null || return 1
+    # rewritten in place and NUL-terminated rather than truncated: truncating a file costs
+    # milliseconds on ext4 (it flushes the old blocks), rewriting it microseconds
+    if [[ -n ${HISTTIMEFORMAT-} ]]; then # a timestamp would come before the entry
+        { HISTTIMEFORMAT= builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile" 2>/dev/null ||
+            return 1
+    else
+        { builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile" 2>/dev/null || return 1
+    fi
     IFS= builtin read -r -d '' __pst_line <"$__pst_histfile" 2>/dev/null
     [[ -n $__pst_line ]] || return 1
     # `history` prints "%5d%c %s\n": the number, '*' or ' ', one space, the entry
@@ -179,19 +186,26 @@ __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
     fi
     __pst_hlast=${__pst_hnum:-0}
     if [[ -n ${__pst_started-} ]] && ((__pst_ran || __pst_new)); then
-        local __pst_c __pst_d
+        local __pst_c
         __pst_enc "$__pst_text"
         __pst_c=$__pst_r
-        __pst_enc "$PWD"
-        __pst_d=$__pst_r
+        __pst_cwd
         ((__pst_ran)) && builtin printf '\e]133;D;%s\a' "$__pst_s" >&2
         builtin printf '\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=%s;pipe=%s;t0=%s;t1=%s;src=%s;cwd=%s;cmd=%s\a' \
             "$__pst_token" "$__pst_level" "$$" "$__pst_s" "$__pst_ran" "$__pst_pipe" \
-            "${__pst_t0-}" "$__pst_t1" "$__pst_src" "$__pst_d" "$__pst_c" >&2
+            "${__pst_t0-}" "$__pst_t1" "$__pst_src" "$__pst_cwd_enc" "$__pst_c" >&2
     fi
     __pst_started=1
     unset __pst_t0 __pst_h0
     return "$__pst_s" # the user's PROMPT_COMMAND entries still see the command's status
+}
+
+__pst_cwd() { # $PWD, encoded, into __pst_cwd_enc (cached: it rarely changes)
+    if [[ $PWD != "${__pst_cwd_raw-}" ]]; then
+        __pst_enc "$PWD"
+        __pst_cwd_enc=$__pst_r
+        __pst_cwd_raw=$PWD
+    fi
 }
 
 __pst_prefix() { # remaining assessment time for the prompt, into __pst_r
@@ -220,9 +234,10 @@ __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user
     __pst_ps1_set=$PS1
     __pst_ps0_set=$PS0
     # PS0 cannot run code without forking, so the cwd it reports is encoded here
-    __pst_enc "$PWD"
-    __pst_cwd_enc=$__pst_r
-    __pst_wrap_prompt_command
+    __pst_cwd
+    # cheap test first: this runs at every prompt
+    [[ ${PROMPT_COMMAND[*]-} == "${__pst_pc_set-}" ]] || __pst_wrap_prompt_command
+    __pst_pc_set=${PROMPT_COMMAND[*]-}
     if [[ -n ${__pst_rearm_bp-} ]]; then
         # bash-preexec was installed or moved this time: it ran before us and our entry
         # disarmed it, so do what its last entry would have done
