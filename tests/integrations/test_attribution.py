@@ -63,6 +63,18 @@ SCENARIOS: dict[str, Scenario] = {
         [],
         [("likely_ai", 2, 0)],
     ),
+    "ai-edit-inside-a-line": Scenario(
+        [change(10.5, ["    return a + b  # fixed"], ["    return a - b"])],
+        [claim(10, "a + b  # fixed", "a - b")],
+        [],
+        [("likely_ai", 1, 0)],
+    ),
+    "ai-edit-spanning-partial-lines": Scenario(
+        [change(10.5, ["total = compute(values,", "    strict=True)"], ["total = old(values)"])],
+        [claim(10, "compute(values,\n    strict=True)", "old(values)")],
+        [],
+        [("likely_ai", 2, 0)],
+    ),
     "hand-edit-no-ai": Scenario(
         [change(10, ["print('by hand')"])], [], [], [("likely_human", 0, 1)]
     ),

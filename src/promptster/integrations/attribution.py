@@ -89,10 +89,28 @@ class ChangeVerdict:
     event_id: str | None = None
 
 
+@dataclass(frozen=True)
+class _Fragment:
+    """A claim line that may be only part of a file line: an `Edit` can start or end mid-line."""
+
+    text: str
+    where: Literal["end", "start", "within"]  # the file line ends with / starts with / holds it
+    owner: str
+
+    def matches(self, line: str) -> bool:
+        if self.where == "end":
+            return line.endswith(self.text)
+        if self.where == "start":
+            return line.startswith(self.text)
+        return self.text in line
+
+
 @dataclass
 class _FileState:
     pool: Counter[str] = field(default_factory=Counter)  # AI-added lines not yet observed
     old_pool: Counter[str] = field(default_factory=Counter)  # lines AI edits removed
+    fragments: list[_Fragment] = field(default_factory=list)  # ... when edits split lines
+    old_fragments: list[_Fragment] = field(default_factory=list)
     owners: dict[str, list[str]] = field(default_factory=dict)  # line -> tool_use_ids
     live_ai: Counter[str] = field(default_factory=Counter)  # AI lines now in the file
     modified_claims: dict[str, datetime] = field(default_factory=dict)  # userModified claims
@@ -116,6 +134,27 @@ def _claim_lines(claim: EditClaim) -> tuple[Counter[str], Counter[str]]:
     new = Counter(_key(x) for x in claim.new_text.splitlines())
     old = Counter(_key(x) for x in claim.old_text.splitlines())
     return new - old, old - new
+
+
+def _fragments(text: str, changed: Counter[str], owner: str) -> list[_Fragment]:
+    """The first and last lines of an edit's text, which may be parts of file lines (only those
+    the edit changed: its context lines explain nothing)."""
+    lines = [_key(line) for line in text.splitlines()]
+    if not lines:
+        return []
+    if len(lines) == 1:
+        ends = [(lines[0], _Fragment(lines[0].strip(), "within", owner))]
+    else:
+        ends = [(lines[0], _Fragment(lines[0], "end", owner))]
+        ends.append((lines[-1], _Fragment(lines[-1], "start", owner)))
+    return [fragment for line, fragment in ends if changed[line]]
+
+
+def _take_fragment(fragments: list[_Fragment], line: str) -> _Fragment | None:
+    for index, fragment in enumerate(fragments):
+        if not is_trivial(fragment.text) and fragment.matches(line):
+            return fragments.pop(index)
+    return None
 
 
 class Attributor:
@@ -143,6 +182,10 @@ class Attributor:
     def add_claim(self, claim: EditClaim) -> None:
         self._pending.append(claim)
 
+    def mark_user_modified(self, path: str, tool_use_id: str, time: datetime) -> None:
+        """The candidate changed this AI proposal before it was applied (`userModified`)."""
+        self._file(path).modified_claims[tool_use_id] = time
+
     def add_window(self, window: CommandWindow) -> None:
         """Add a command window; a window with the same tool_use_id replaces the earlier one."""
         if window.tool_use_id:
@@ -160,6 +203,8 @@ class Attributor:
             added, removed = _claim_lines(claim)
             state.pool.update(added)
             state.old_pool.update(removed)
+            state.fragments.extend(_fragments(claim.new_text, added, claim.tool_use_id))
+            state.old_fragments.extend(_fragments(claim.old_text, removed, claim.tool_use_id))
             for line in added:
                 state.owners.setdefault(line, []).append(claim.tool_use_id)
             if claim.user_modified:
@@ -192,7 +237,7 @@ class Attributor:
             if state.old_pool[line] > 0:
                 state.old_pool[line] -= 1
                 ai_removed += 1
-            elif window is not None:
+            elif _take_fragment(state.old_fragments, line) is not None or window is not None:
                 ai_removed += 1
             else:
                 human_removed += 1
@@ -263,7 +308,18 @@ class Attributor:
     def _take(line: str, state: _FileState, in_window: bool, owners: list[str]) -> str:
         if state.pool[line] > 0:
             state.pool[line] -= 1
-            owners.extend(state.owners.get(line, [])[:1])
+            owner = state.owners.get(line, [""])[0]
+            owners.append(owner)
+            for index, whole in enumerate(state.fragments):  # the same line, seen whole
+                if whole.owner == owner and whole.text.strip() == line.strip():
+                    del state.fragments[index]
+                    break
+            return "claim"
+        part = _take_fragment(state.fragments, line)
+        if part is not None:
+            owners.append(part.owner)
+            if part.where != "within" and state.pool[part.text] > 0:
+                state.pool[part.text] -= 1  # its exact-line entry is used up too
             return "claim"
         return "shell" if in_window else "human"
 

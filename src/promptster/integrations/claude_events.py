@@ -263,6 +263,10 @@ def tool_result_events(
         )
         if claim is not None:
             data["edit"] = claim
+    if tool_name in SHELL_TOOLS and isinstance(response, dict):
+        changed = _changed_files(response.get("bashEditDiff"), ctx.workspace)
+        if changed is not None:
+            data["changedFiles"] = changed
     events = [ctx.event("tool_result", data, ("tool_result", tool_use_id))]
     if tool_name in SHELL_TOOLS:
         events.extend(_command_events(ctx, tool_use_id, tool_input, response, error, duration_ms))
@@ -273,6 +277,18 @@ def tool_result_events(
         call["lane"] = ctx.lane
         events.append(ctx.event("mcp_call", call, ("mcp_call", tool_use_id)))
     return events
+
+
+def _changed_files(diff: Any, workspace: str) -> list[str] | None:
+    """The workspace files a shell command changed, when Claude Code reports them in full
+    (`bashEditDiff`, v2.1.269+); None when it did not or could not tell."""
+    if not isinstance(diff, dict) or diff.get("unavailable") or diff.get("moreFiles"):
+        return None
+    paths = diff.get("changedFiles")
+    if not isinstance(paths, list):
+        return None
+    inside = (relative(path, workspace) for path in paths[:200])
+    return sorted({path for path in inside if path is not None})
 
 
 def _response_text(tool_name: str, response: Any) -> str:

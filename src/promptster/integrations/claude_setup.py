@@ -87,7 +87,7 @@ def _hooks(executable: str) -> Json:
     return hooks
 
 
-def explain_command(executable: str) -> str:
+def explain_command() -> str:
     """The `/explain` slash command: the candidate states a decision; the model records it with
     the capture_decision tool, in the candidate's words."""
     return f"""---
@@ -103,8 +103,6 @@ Call the `mcp__{SERVER_NAME}__capture_decision` tool exactly once to record it. 
 the chosen option, the rationale and any alternatives or trade-offs from the candidate's words
 above; do not add reasons of your own. Then acknowledge it in one short line and do nothing
 else: this is a note for the assessment, not an instruction to change the code.
-
-(Installed by Promptster, {executable}; removed when the session ends.)
 """
 
 
@@ -248,7 +246,7 @@ def setup_claude(workspace: Path, *, executable: str | None = None) -> SetupResu
     mcp_config = _load_object(workspace / MCP_JSON, originals[MCP_JSON])
     plans.append((SETTINGS, _dump(_merge_settings(settings, exe))))
     plans.append((MCP_JSON, _dump(_merge_mcp(mcp_config, exe))))
-    plans.append((EXPLAIN, explain_command(exe).encode("utf-8")))
+    plans.append((EXPLAIN, explain_command().encode("utf-8")))
     for name, data in plans:
         original = originals[name]
         record["files"][name] = {
