@@ -59,7 +59,7 @@ __pst_eff_histcontrol=
 __pst_adopt_history_settings() {
     __pst_user_histcontrol=${HISTCONTROL-}
     __pst_user_histignore=${HISTIGNORE-}
-    local __pst_out= __pst_rest=$__pst_user_histcontrol: __pst_item
+    local __pst_out='' __pst_rest=$__pst_user_histcontrol: __pst_item
     while [[ -n $__pst_rest ]]; do
         __pst_item=${__pst_rest%%:*}
         __pst_rest=${__pst_rest#*:}
@@ -101,7 +101,7 @@ __pst_last_entry() { # the newest history entry into __pst_hnum/__pst_htext, bui
     # rewritten in place and NUL-terminated rather than truncated: truncating a file costs
     # milliseconds on ext4 (it flushes the old blocks), rewriting it microseconds
     if [[ -n ${HISTTIMEFORMAT-} ]]; then # a timestamp would come before the entry
-        { HISTTIMEFORMAT= builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile" 2>/dev/null ||
+        { HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile" 2>/dev/null ||
             return 1
     else
         { builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile" 2>/dev/null || return 1
@@ -137,28 +137,29 @@ __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours
         PROMPT_COMMAND=("$__pst_first" "${__pst_keep[@]}" "${__pst_tail[@]}")
         ((${#__pst_tail[@]} == 1)) || __pst_rearm_bp=1
     else
-        local __pst_pc=${PROMPT_COMMAND-} __pst_tail=__pst_prompt_end
-        [[ $'\n'$__pst_pc$'\n' == *$'\n'"$__pst_bp"$'\n'* ]] && __pst_tail+=$'\n'$__pst_bp
-        [[ $__pst_pc == "$__pst_first"$'\n'* && $__pst_pc == *$'\n'"$__pst_tail" ]] && return 0
+        local __pst_pc=${PROMPT_COMMAND-} __pst_last=__pst_prompt_end
+        [[ $'\n'$__pst_pc$'\n' == *$'\n'"$__pst_bp"$'\n'* ]] && __pst_last+=$'\n'$__pst_bp
+        [[ $__pst_pc == "$__pst_first"$'\n'* && $__pst_pc == *$'\n'"$__pst_last" ]] && return 0
         # something was added before or after ours (`PROMPT_COMMAND+=...`): wrap again;
         # newlines, not ';', so that a user string ending in ';' or '&' stays valid
         __pst_pc=${__pst_pc//"$__pst_first"$'\n'/}
         __pst_pc=${__pst_pc//$'\n'__pst_prompt_end/}
-        if [[ $__pst_tail == *"$__pst_bp" ]]; then
+        if [[ $__pst_last == *"$__pst_bp" ]]; then
             __pst_pc=$'\n'$__pst_pc$'\n'
             __pst_pc=${__pst_pc//$'\n'"$__pst_bp"$'\n'/$'\n'}
             __pst_pc=${__pst_pc#$'\n'}
             __pst_pc=${__pst_pc%$'\n'}
         fi
-        PROMPT_COMMAND=$__pst_first$'\n'${__pst_pc:+$__pst_pc$'\n'}$__pst_tail
-        [[ $__pst_tail != *"$__pst_bp" ]] || __pst_rearm_bp=1
+        # shellcheck disable=SC2178  # the user's PROMPT_COMMAND is a string: keep it one
+        PROMPT_COMMAND=$__pst_first$'\n'${__pst_pc:+$__pst_pc$'\n'}$__pst_last
+        [[ $__pst_last != *"$__pst_bp" ]] || __pst_rearm_bp=1
     fi
 }
 
 __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
     local __pst_s=$? __pst_pipe=${PIPESTATUS[*]-}
     local __pst_t1=${EPOCHREALTIME//[!0-9]/}
-    local __pst_ran=0 __pst_src=none __pst_text= __pst_new=0
+    local __pst_ran=0 __pst_src=none __pst_text='' __pst_new=0
     [[ -n ${__pst_t0-} ]] && __pst_ran=1
     if [[ ${HISTCONTROL-} != "$__pst_eff_histcontrol" || -n ${HISTIGNORE-} ]]; then
         __pst_adopt_history_settings # the user changed them since: they are the new rules
