@@ -245,14 +245,27 @@ def _spool_or_fail(
     if not spool:
         return SendResult("none", error=reason)
     try:
-        append_to_spool(handle.spool_path, batch)
+        append_to_spool(handle.spool_path, batch, session_dir=handle.session_dir)
+    except SessionEnded as exc:
+        return SendResult("none", error=str(exc))
     except OSError as exc:
         return SendResult("none", error=f"{reason}; spool failed too: {exc.strerror or exc}")
     return SendResult("spool", error=None)
 
 
-def append_to_spool(spool_path: Path, events: list[dict[str, Any]]) -> None:
-    """Append events, one JSON line each, under an exclusive flock, and fsync them."""
+class SessionEnded(Exception):
+    """The session ended before the events could be spooled: nothing would read them."""
+
+
+def append_to_spool(
+    spool_path: Path, events: list[dict[str, Any]], *, session_dir: Path | None = None
+) -> None:
+    """Append events, one JSON line each, under an exclusive flock, and fsync them.
+
+    With `session_dir`, the session's status is read again under the lock: the recorder ends a
+    session while holding the same lock, after its last look at the spool, so an event spooled
+    here is always either ingested or refused, never stranded.
+    """
     lines = b"".join(
         json.dumps(event, ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
         + b"\n"
@@ -261,6 +274,11 @@ def append_to_spool(spool_path: Path, events: list[dict[str, Any]]) -> None:
     fd = os.open(spool_path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
+        if session_dir is not None:
+            current = load_handle(session_dir)
+            if current is None or not current.active:
+                status = current.status if current else "gone"
+                raise SessionEnded(f"the session is {status or 'not active'}")
         size = os.fstat(fd).st_size
         if size and os.pread(fd, 1, size - 1) != b"\n":
             lines = b"\n" + lines  # a writer died mid-line: never glue onto its torn tail

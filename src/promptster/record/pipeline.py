@@ -13,6 +13,7 @@ import fcntl
 import os
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -217,40 +218,48 @@ class EventPipeline:
             self.journal.close()
 
 
+@contextlib.contextmanager
+def locked_spool(spool: Path) -> Iterator[int]:
+    """Hold the spool's flock (the lock clients take to append)."""
+    fd = os.open(spool, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield fd
+    finally:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+
+
 def ingest_spool(pipeline: EventPipeline, spool: Path, rejected_path: Path) -> tuple[int, int]:
-    """Write the spool's events to the journal in order, then empty it (under its flock).
+    with locked_spool(spool) as fd:
+        return ingest_locked(pipeline, fd, rejected_path)
+
+
+def ingest_locked(pipeline: EventPipeline, fd: int, rejected_path: Path) -> tuple[int, int]:
+    """Write the spool's events to the journal in order, then empty it (lock held by caller).
 
     Returns (events ingested, lines rejected). On a write failure the spool is left as it was
     (events already written are skipped next time by their ids).
     """
-    try:
-        fd = os.open(spool, os.O_RDWR)
-    except FileNotFoundError:
+    size = os.fstat(fd).st_size
+    if size == 0:
         return 0, 0
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        size = os.fstat(fd).st_size
-        if size == 0:
-            return 0, 0
-        data = os.pread(fd, size, 0)
-        events: list[Event] = []
-        bad: list[bytes] = []
-        for line in data.split(b"\n"):
-            if not line.strip():
-                continue
-            try:
-                events.append(event_from_client(loads_limited(line, what="spool line")))
-            except (FormatError, Rejected):
-                bad.append(line)
-        with pipeline.lock:
-            ingested = len({e.id for e in events if e.id not in pipeline.ids})
-            pipeline.append_client(events)
-        if bad:
-            with open(rejected_path, "ab") as out:
-                out.write(b"".join(line + b"\n" for line in bad))
-        os.ftruncate(fd, 0)
-        os.fsync(fd)
-        return ingested, len(bad)
-    finally:
-        with contextlib.suppress(OSError):
-            os.close(fd)
+    data = os.pread(fd, size, 0)
+    events: list[Event] = []
+    bad: list[bytes] = []
+    for line in data.split(b"\n"):
+        if not line.strip():
+            continue
+        try:
+            events.append(event_from_client(loads_limited(line, what="spool line")))
+        except (FormatError, Rejected):
+            bad.append(line)
+    with pipeline.lock:
+        ingested = len({e.id for e in events if e.id not in pipeline.ids})
+        pipeline.append_client(events)
+    if bad:
+        with open(rejected_path, "ab") as out:
+            out.write(b"".join(line + b"\n" for line in bad))
+    os.ftruncate(fd, 0)
+    os.fsync(fd)
+    return ingested, len(bad)

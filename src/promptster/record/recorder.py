@@ -24,11 +24,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from promptster.errors import JournalLocked, PromptsterError
+from promptster.errors import EnvironmentProblem, JournalLocked, PromptsterError
 from promptster.events import Kind, format_ts, now_ts, parse_ts
 from promptster.record.capture import Capture
 from promptster.record.journal import JournalWriter
-from promptster.record.pipeline import EventPipeline, ingest_spool, system_event, warning
+from promptster.record.pipeline import (
+    EventPipeline,
+    ingest_locked,
+    ingest_spool,
+    locked_spool,
+    system_event,
+    warning,
+)
 from promptster.record.server import RecorderServer
 from promptster.record.session import (
     ABORTED,
@@ -144,14 +151,21 @@ class Recorder:
 
     # -- events ---------------------------------------------------------------------------
 
-    def ingest_spool(self) -> None:
-        try:
-            if self.paths.spool.stat().st_size == 0:
+    def ingest_spool(self, locked_fd: int | None = None) -> None:
+        """Write spooled events to the journal (with the spool's lock, or taking it)."""
+        if locked_fd is None:
+            try:
+                if self.paths.spool.stat().st_size == 0:
+                    return
+            except FileNotFoundError:
                 return
-        except FileNotFoundError:
-            return
         try:
-            count, bad = ingest_spool(self.pipeline, self.paths.spool, self.paths.spool_rejected)
+            if locked_fd is None:
+                count, bad = ingest_spool(
+                    self.pipeline, self.paths.spool, self.paths.spool_rejected
+                )
+            else:
+                count, bad = ingest_locked(self.pipeline, locked_fd, self.paths.spool_rejected)
         except PromptsterError as exc:
             log.warning("spool not ingested yet: %s", exc.message)
             return
@@ -236,24 +250,27 @@ class Recorder:
                 return self.end_result
             self.capture.stop_watching()
             commit = self.capture.snapshot_now("final")
-            self.pipeline.append_system(
-                [system_event(Kind.SESSION_END, {"reason": reason, "snapshot": commit})]
-            )
-            if not self.pipeline.retry_pending():
-                raise PromptsterError(
-                    f"cannot end the session: {self.pipeline.problem}",
-                    "free some disk space and run the command again",
+            # Under the spool's lock: a client spooling after this sees the session ended.
+            with locked_spool(self.paths.spool) as spool_fd:
+                self.ingest_spool(spool_fd)
+                self.pipeline.append_system(
+                    [system_event(Kind.SESSION_END, {"reason": reason, "snapshot": commit})]
                 )
-            count = self.pipeline.next_seq
-            self.pipeline.close()
-            ended_at = now_ts()
+                if not self.pipeline.retry_pending():
+                    raise EnvironmentProblem(
+                        f"cannot end the session: {self.pipeline.problem}",
+                        "free some disk space and run the command again",
+                    )
+                count = self.pipeline.next_seq
+                self.pipeline.close()
+                ended_at = now_ts()
 
-            def mark(state: SessionState) -> None:
-                state.status = ABORTED if reason == "abort" else ENDED
-                state.ended_at = ended_at
-                state.end_reason = reason
+                def mark(state: SessionState) -> None:
+                    state.status = ABORTED if reason == "abort" else ENDED
+                    state.ended_at = ended_at
+                    state.end_reason = reason
 
-            update_state(self.paths, mark)
+                update_state(self.paths, mark)
             self.paths.recorder_info.unlink(missing_ok=True)
             self.end_result = {"ok": True, "snapshot": commit, "eventCount": count}
         if stop:

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptster.bundle.format import SNAPSHOT_REF
+from promptster.errors import EnvironmentProblem
 from promptster.gitutil import SAFE_CONFIG, git_env, git_executable, run_git
 from promptster.record.redact import DEFAULT_SECRET_PATH_PATTERNS, is_secret_path
 
@@ -66,6 +67,7 @@ DEFAULT_EXCLUDES = (
     "/TASK.md.promptster-tmp",
     *DEFAULT_SECRET_PATH_PATTERNS,
 )
+ADD_ATTEMPTS = 5
 SKIPPED_MARKER = "# --- skipped by promptster (too large or secret); one literal path per line"
 
 
@@ -139,10 +141,16 @@ class ShadowRepo:
         info.mkdir(exist_ok=True)
         # Store bytes exactly as they are on disk: no line-ending or filter conversions.
         (info / "attributes").write_text("* -text -filter -ident -working-tree-encoding\n")
+        self._load_skipped()  # keep what an earlier run skipped
         self._write_excludes()
 
     def load(self) -> None:
         """Read back the skipped-file list and the snapshot head (after a restart)."""
+        self._load_skipped()
+        self._head = self._resolve_head()
+        self._head_tree = self._tree_of(self._head) if self._head else None
+
+    def _load_skipped(self) -> None:
         exclude = self.git_dir / "info" / "exclude"
         text = exclude.read_text(encoding="utf-8") if exclude.exists() else ""
         if SKIPPED_MARKER in text:
@@ -150,8 +158,6 @@ class ShadowRepo:
                 if line.startswith("# ") and "\t" in line:
                     reason, path = line[2:].split("\t", 1)
                     self._skipped[path] = reason
-        self._head = self._resolve_head()
-        self._head_tree = self._tree_of(self._head) if self._head else None
 
     def _write_excludes(self) -> None:
         lines = ["# promptster: never snapshotted", *DEFAULT_EXCLUDES, SKIPPED_MARKER]
@@ -252,9 +258,21 @@ class ShadowRepo:
             stdin=_nul_join(paths),
             check=False,
         )
-        if added.returncode != 0:
-            # A listed file vanished before `add` (an editor's temporary file): add everything.
-            self._git(["add", "-A"], worktree=True)
+        attempts = 0
+        while added.returncode != 0:
+            # A file vanished between listing and adding (an editor's temporary file, a build
+            # writing while we read): add everything again; the next snapshot gets the rest.
+            attempts += 1
+            if attempts > ADD_ATTEMPTS:
+                raise EnvironmentProblem(f"git add failed: {added.error_text}")
+            added = run_git(
+                ["add", "-A"],
+                git_dir=self.git_dir,
+                work_tree=self.workspace,
+                cwd=self.workspace,
+                env=self._env,
+                check=False,
+            )
 
     def _screen(self, paths: list[str]) -> tuple[list[SkippedFile], list[str]]:
         """Find paths to leave out (over the size cap, secret files) and nested repositories."""
