@@ -37,11 +37,10 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from functools import lru_cache
-from typing import Final, TypeAlias, TypeVar, cast
+from typing import Final, TypeAlias
 
-JsonValue: TypeAlias = str | int | float | bool | list["JsonValue"] | dict[str, "JsonValue"] | None
-# redact_json returns a value of the same shape as its input: strings stay strings.
-_J = TypeVar("_J", bound=JsonValue)
+from promptster.jsonio import JsonValue
+
 JsonPath: TypeAlias = tuple[str | int, ...]
 
 
@@ -110,7 +109,7 @@ def _not_a_word(match: re.Match[str]) -> bool:
 
 
 def _url_password_is_real(match: re.Match[str]) -> bool:
-    return not _is_placeholder(match["pw"])
+    return not _is_placeholder(match["pw"]) and "[REDACTED:" not in match["pw"]
 
 
 def _authorization_kind(match: re.Match[str]) -> str:
@@ -193,7 +192,7 @@ _TOKEN_RULES: Final[tuple[_Rule, ...]] = (
     _Rule(
         "connection_string_password",
         re.compile(
-            r"://(?<=[A-Za-z0-9]://)[^\s:/?#@\"'`<>\\]{0,256}:(?P<pw>[^\s/?#\"'`<>\\]{1,256})@"
+            r"://(?<=[A-Za-z0-9]://)[^\s:/?#@\"'`<>\\\[\]]{0,256}:(?P<pw>[^\s/?#\"'`<>\\]{1,256})@"
         ),
         group="pw",
         accept=_url_password_is_real,
@@ -292,6 +291,7 @@ def is_secret_name(name: str) -> bool:
     return any(compound in joined for compound in _SECRET_COMPOUNDS)
 
 
+@lru_cache(maxsize=4096)
 def _kind_for_name(name: str) -> str:
     joined = "".join(_name_parts(name))
     if "secretaccesskey" in joined or "awssecret" in joined:
@@ -345,6 +345,7 @@ _VALUE = (
     r"|`(?P<bq>[^`\r\n]{0,1024})`"
     r"|(?P<bare>[^\s\"'`,;&(){}\[\]<>]{1,1024}))"
 )
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]{0,127}")
 _ASSIGNMENT = re.compile(
     r"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,127})(?P<close>[\"']?)"
     # a type annotation before "=": `token: str = "…"`
@@ -357,6 +358,9 @@ _FLAG_VALUE = re.compile(r"(?P<name>[A-Za-z_][A-Za-z0-9_.\-]{0,127})[ \t]{1,16}(
 # ("+" / "-" / " ": a line of a unified diff)
 _LINE_PREFIX = re.compile(r"[+\- ]?[ \t]*(?:(?:export|set|declare[ \t]+-x|ENV|ARG|-)[ \t]+)?[\"']?")
 _NUMERIC = re.compile(r"[0-9][0-9._:\-]*")
+# /run/secrets/db, ./creds.json, ~/.config/x: where a secret lives, not the secret. Lowercase
+# segments only, since base64 keys can contain "/" too.
+_FILE_PATH = re.compile(r"(?:~|\.{1,2})?(?:/[a-z0-9_.\-]+)+/?")
 _CODE_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)*")
 
 
@@ -380,7 +384,7 @@ def _looks_random(value: str) -> bool:
 def _bare_value_is_secret(value: str, followed_by: str, *, env_style: bool) -> bool:
     if followed_by in ("(", "["):  # get_token(), os.environ["X"], params[:password]
         return False
-    if _NUMERIC.fullmatch(value):  # timeouts, lengths, dates
+    if _NUMERIC.fullmatch(value) or _FILE_PATH.fullmatch(value):  # timeouts, dates, paths
         return False
     if _CODE_REFERENCE.fullmatch(value) and not _looks_random(value):
         # `password = user_password` is code; `DB_PASSWORD=hunter22` in a .env is not.
@@ -399,13 +403,16 @@ def _assignment_at(
     text: str, start: int, cands: list[_Candidate], busy: list[tuple[int, int]]
 ) -> None:
     """Examine the name that starts at `start` (a keyword hit lies inside it)."""
+    name = _NAME.match(text, start)
+    if name is None or not is_secret_name(name[0]):
+        return  # decided before the value is matched: "key=key=…" stays cheap
     opening = text[start - 1] if start > 0 and text[start - 1] in "\"'" else ""
     match = _ASSIGNMENT.match(text, start)
     flag = False
     if match is None or (match["close"] and match["close"] != opening):
         match = _FLAG_VALUE.match(text, start) if text.startswith("--", start - 2) else None
         flag = True
-    if match is None or not is_secret_name(match["name"]):
+    if match is None or match["name"] != name[0]:
         return
     busy.append((start - len(opening), match.end()))
     lo, hi, quoted = _value_span(match)
@@ -437,12 +444,17 @@ def _scan_assignments(
     text: str, lowered: str, pos: int, cands: list[_Candidate], busy: list[tuple[int, int]]
 ) -> None:
     previous_hit = -1
+    redacted_until = -1
     for hit in _keyword_hits(lowered, pos):
-        # Later hits inside the same run of name characters share its start: skip them, which
-        # keeps "passwordpassword…" linear.
-        if previous_hit >= 0 and _NON_NAME_CHAR.search(text, previous_hit, hit) is None:
+        # Later hits inside the same run of name characters share its start, and hits inside a
+        # value already being redacted change nothing: skipping both keeps inputs such as
+        # "passwordpassword…" or "password=password=…" linear.
+        if hit < redacted_until:
             continue
+        same_run = previous_hit >= 0 and _NON_NAME_CHAR.search(text, previous_hit, hit) is None
         previous_hit = hit
+        if same_run:
+            continue
         start = hit
         limit = max(0, hit - _MAX_NAME)
         while start > limit and text[start - 1] in _NAME_CHARS:
@@ -452,7 +464,10 @@ def _scan_assignments(
         while start < hit and text[start] not in _NAME_START:
             start += 1  # "--password": the name starts after the dashes
         if start >= pos and text[start] in _NAME_START:
+            found = len(cands)
             _assignment_at(text, start, cands, busy)
+            if len(cands) > found:
+                redacted_until = cands[-1][1]
 
 
 # --------------------------------------------------------------------------- scanning
@@ -537,10 +552,8 @@ def _redact_secret_string(value: str, name: str, path: JsonPath) -> tuple[str, l
     if _is_placeholder(value):
         return value, []
     inner = redact_text(value)
-    if len(inner.findings) == 1 and inner.text.strip() == placeholder(inner.findings[0].kind):
-        kind = inner.findings[0].kind  # the value is exactly one recognised token
-    else:
-        kind = _kind_for_name(name)
+    # One recognised token ("ghp_…", "Bearer eyJ…") names the value by what it is.
+    kind = inner.findings[0].kind if len(inner.findings) == 1 else _kind_for_name(name)
     return placeholder(kind), [Finding(kind, 0, len(value), path)]
 
 
@@ -550,7 +563,7 @@ _JsonWork: TypeAlias = tuple[
 ]
 
 
-def redact_json(value: _J) -> tuple[_J, tuple[Finding, ...]]:
+def redact_json(value: JsonValue) -> tuple[JsonValue, tuple[Finding, ...]]:
     """Redact every string in a JSON-like value; keys stay, offsets are per string.
 
     A string directly under a secret-looking key (or in a list under one) is replaced whole.
@@ -577,7 +590,7 @@ def redact_json(value: _J) -> tuple[_J, tuple[Finding, ...]]:
             for key, item in reversed(list(source.items())):
                 secret = key if isinstance(key, str) and is_secret_name(key) else ""
                 stack.append((item, new_dict, key, (*path, key), secret))
-        elif isinstance(source, list):
+        elif isinstance(source, list | tuple):  # a tuple comes back as a list, as JSON would
             new_list: list[JsonValue] = [None] * len(source)
             result = new_list
             for index in range(len(source) - 1, -1, -1):
@@ -590,7 +603,7 @@ def redact_json(value: _J) -> tuple[_J, tuple[Finding, ...]]:
         else:
             assert isinstance(slot, str)
             parent[slot] = result
-    return cast(_J, root[0]), tuple(findings)
+    return root[0], tuple(findings)
 
 
 def redaction_warning(findings: Iterable[Finding]) -> dict[str, JsonValue]:
@@ -684,7 +697,10 @@ class StreamRedactor:
         hold_from = n
         for start, end in busy:
             if end + _PEM_END_MARGIN > n and text.startswith(_PEM_START, start):
-                hold_from = min(hold_from, start)
+                # Complete once its END line matched: only that ends in "-----" after a body.
+                ended = text.startswith("-----", end - 5) and "-----END" in text[start:end]
+                if not ended:
+                    hold_from = min(hold_from, start)
         self._pem_open = hold_from < n
         best = base
         # Every rule but PEM blocks is line-local: a line break no match spans is a safe cut.
