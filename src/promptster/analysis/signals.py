@@ -191,13 +191,13 @@ def _parse(text: str | None) -> JsonValue:
     return None if text is None else _finite(json.loads(text))
 
 
-def _iso(moment: datetime | None) -> str | None:
+def iso_ms(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def _set_scope(con: duckdb.DuckDBPyConnection, session_ids: Sequence[str] | None) -> None:
+def set_scope(con: duckdb.DuckDBPyConnection, session_ids: Sequence[str] | None) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _scope (session_id VARCHAR)")
     if session_ids is None:
         con.execute("INSERT INTO _scope SELECT session_id FROM sessions")
@@ -205,7 +205,7 @@ def _set_scope(con: duckdb.DuckDBPyConnection, session_ids: Sequence[str] | None
         con.executemany("INSERT INTO _scope VALUES (?)", [[sid] for sid in session_ids])
 
 
-def _run_family(con: duckdb.DuckDBPyConnection, family: str) -> list[tuple[Any, ...]]:
+def run_family(con: duckdb.DuckDBPyConnection, family: str) -> list[tuple[Any, ...]]:
     return con.execute(sql_text(f"signals_{family}.sql")).fetchall()
 
 
@@ -242,8 +242,8 @@ def _session_infos(con: duckdb.DuckDBPyConnection) -> dict[str, SessionInfo]:
             bundle_sha256=row[5],
             verified=bool(row[6]),
             problems=tuple(row[7] or ()),
-            started_at=_iso(row[8]),
-            ended_at=_iso(row[9]),
+            started_at=iso_ms(row[8]),
+            ended_at=iso_ms(row[9]),
             event_count=int(row[10] or 0),
             source_service=tuple(row[11] or ()),
         )
@@ -258,11 +258,11 @@ def compute_signals(
     judge: Judge | None = None,
 ) -> dict[str, SessionSignals]:
     """Signals of the loaded sessions (all of them unless `session_ids` is given)."""
-    _set_scope(con, session_ids)
+    set_scope(con, session_ids)
     infos = _session_infos(con)
     collected: dict[str, dict[str, Signal]] = {sid: {} for sid in infos}
     for family in FAMILIES:
-        for row in _run_family(con, family):
+        for row in run_family(con, family):
             collected[row[0]][row[1]] = _to_signal(family, row)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _signal_values "
@@ -277,7 +277,7 @@ def compute_signals(
     if numbers:
         con.executemany("INSERT INTO _signal_values VALUES (?, ?, ?)", numbers)
     for family in DERIVED_FAMILIES:
-        for row in _run_family(con, family):
+        for row in run_family(con, family):
             collected[row[0]][row[1]] = _to_signal(family, row)
     if judge is not None:
         from promptster.analysis.judge import apply_judge

@@ -56,10 +56,6 @@ CREATE OR REPLACE TEMP MACRO ps_words(t) AS
     list_distinct(list_filter(regexp_split_to_array(lower(coalesce(t, '')), '[^a-z0-9_./]+'),
                               lambda w: length(w) > 0));
 
--- Jaccard similarity of two word lists (0 when both are empty).
-CREATE OR REPLACE TEMP MACRO ps_jaccard(a, b) AS
-    coalesce(ps_div(length(list_intersect(a, b)), length(list_distinct(list_concat(a, b)))), 0);
-
 -- RFC 3339 UTC text with milliseconds, as in the timeline.
 CREATE OR REPLACE TEMP MACRO ps_iso(t) AS strftime(t, '%Y-%m-%dT%H:%M:%S.%gZ');
 

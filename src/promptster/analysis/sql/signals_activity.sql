@@ -52,7 +52,7 @@ base AS (SELECT session_id FROM sessions JOIN _scope USING (session_id)),
 ev AS (
     SELECT session_id, count(*) AS n, min(ts) AS first_ts, max(ts) AS last_ts,
            arg_min(event_id, seq) AS first_id, arg_max(event_id, seq) AS last_id,
-           list(event_id ORDER BY seq) AS ids
+           list(event_id ORDER BY seq) FILTER (WHERE seq < 1000) AS ids
     FROM events GROUP BY session_id
 ),
 kinds AS (

@@ -42,12 +42,15 @@ numbered AS (
 ),
 -- the next successful command with the same key, seen from every command
 c_next AS (
-    SELECT *,
-           first_value(CASE WHEN NOT failed THEN seq END IGNORE NULLS) OVER w AS ok_seq,
-           first_value(CASE WHEN NOT failed THEN event_id END IGNORE NULLS) OVER w AS ok_id
-    FROM numbered
-    WINDOW w AS (PARTITION BY session_id, key ORDER BY seq
-                 ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING)
+    SELECT n.*, ok.event_id AS ok_id
+    FROM (
+        SELECT *,
+               min(CASE WHEN NOT failed THEN seq END) OVER (
+                   PARTITION BY session_id, key ORDER BY seq
+                   ROWS BETWEEN 1 FOLLOWING AND UNBOUNDED FOLLOWING) AS ok_seq
+        FROM numbered
+    ) n
+    LEFT JOIN c ok ON ok.session_id = n.session_id AND ok.seq = n.ok_seq
 ),
 episodes AS (
     SELECT session_id, ep, min(seq) AS first_seq, max(seq) AS last_seq,
@@ -119,13 +122,13 @@ cls AS (
 -- Progress so far at every prompt and command: file changes and successful commands.
 stream AS (
     SELECT session_id, seq, 'prompt' AS what, NULL::VARCHAR AS norm, false AS failed,
-           ps_words(text) AS words, 0 AS change, 0 AS ok
+           0 AS change, 0 AS ok
     FROM prompts
     UNION ALL
-    SELECT session_id, seq, 'command', norm, failed, NULL, 0, CASE WHEN failed THEN 0 ELSE 1 END
+    SELECT session_id, seq, 'command', norm, failed, 0, CASE WHEN failed THEN 0 ELSE 1 END
     FROM c
     UNION ALL
-    SELECT session_id, seq, 'change', NULL, false, NULL, 1, 0 FROM file_changes
+    SELECT session_id, seq, 'change', NULL, false, 1, 0 FROM file_changes
 ),
 progress AS (
     SELECT *,
@@ -134,18 +137,38 @@ progress AS (
     FROM stream
     WINDOW w AS (PARTITION BY session_id ORDER BY seq ROWS UNBOUNDED PRECEDING)
 ),
--- A prompt (command) continues a loop when it is like the one before and nothing moved on.
-flags AS (
-    SELECT what, session_id, seq,
-           CASE WHEN what = 'prompt'
-                THEN lag(seq) OVER w IS NOT NULL
-                     AND ps_jaccard(words, lag(words) OVER w) >= 0.6
-                     AND progress = lag(progress) OVER w
-                ELSE failed AND coalesce(lag(failed) OVER w, false)
-                     AND norm = lag(norm) OVER w AND changes = lag(changes) OVER w
-           END AS is_similar
+neighbours AS (
+    SELECT what, session_id, seq, failed, norm, progress, changes,
+           lag(seq) OVER w AS prev_seq, lag(failed) OVER w AS prev_failed,
+           lag(norm) OVER w AS prev_norm, lag(progress) OVER w AS prev_progress,
+           lag(changes) OVER w AS prev_changes
     FROM progress WHERE what IN ('prompt', 'command')
     WINDOW w AS (PARTITION BY session_id, what ORDER BY seq)
+),
+-- Prompts with no progress since the prompt before: compare their words (Jaccard ≥ 0.6,
+-- i.e. shared ≥ 0.6 × (|a| + |b| − shared)).
+pairs AS (
+    SELECT n.session_id, n.seq, ps_words(p.text) AS words, ps_words(q.text) AS prev_words
+    FROM neighbours n
+    JOIN prompts p ON p.session_id = n.session_id AND p.seq = n.seq
+    JOIN prompts q ON q.session_id = n.session_id AND q.seq = n.prev_seq
+    WHERE n.what = 'prompt' AND n.progress = n.prev_progress
+),
+similar_prompts AS (
+    SELECT session_id, seq
+    FROM (SELECT *, length(list_intersect(words, prev_words)) AS common FROM pairs)
+    WHERE length(words) + length(prev_words) - common > 0
+      AND common >= 0.6 * (length(words) + length(prev_words) - common)
+),
+-- A prompt (command) continues a loop when it is like the one before and nothing moved on.
+flags AS (
+    SELECT n.what, n.session_id, n.seq,
+           CASE WHEN n.what = 'prompt' THEN sp.seq IS NOT NULL
+                ELSE n.failed AND coalesce(n.prev_failed, false)
+                     AND n.norm = n.prev_norm AND n.changes = n.prev_changes
+           END AS is_similar
+    FROM neighbours n
+    LEFT JOIN similar_prompts sp ON sp.session_id = n.session_id AND sp.seq = n.seq
 ),
 islands AS (
     SELECT *, sum(CASE WHEN is_similar THEN 0 ELSE 1 END)

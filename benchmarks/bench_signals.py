@@ -1,0 +1,160 @@
+"""Benchmark: signals vs DuckDB alone, and `promptster score` throughput and memory.
+
+    python benchmarks/bench_signals.py                      # the budgets of DESIGN.md
+    python benchmarks/bench_signals.py --big-events 20000 --bundles 40 --events 500   # quick
+
+1. Signals for one big bundle (default 100,000 events) against the floor: DuckDB alone reading
+   the same timeline.jsonl and counting events per kind. Budget: ratio ≤ 3.
+2. `promptster score` over many ordinary bundles (default 1,000 of ~2,000 events) with
+   --jobs 1 and --jobs 2: bundles per second, and the peak memory of the scoring processes
+   for a tenth of the bundles and for all of them (it must not grow with the count).
+
+Bundles come from `promptster synth` (fixed seeds) and are cached in --cache between runs.
+Plain script: prints results, asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+
+from promptster.analysis.load import TIMELINE_COLUMNS, connect, load_bundle
+from promptster.analysis.signals import compute_signals
+from promptster.bundle.verify import verify_bundle
+from promptster.synth import generate_bundle
+
+
+def best_of(runs: int, action: Callable[[], object]) -> float:
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bundle(cache: Path, name: str, events: int, seed: int) -> Path:
+    path = cache / f"{name}.pst"
+    if not path.exists():
+        generate_bundle(path, events=events, seed=seed)
+    return path
+
+
+def bench_signals(cache: Path, events: int, runs: int) -> None:
+    path = bundle(cache, f"big-{events}", events, seed=4242)
+    report = verify_bundle(path, keep_timeline=True)
+    assert report.ok and report.context.timeline is not None
+    with tempfile.TemporaryDirectory() as tmp:
+        timeline = Path(tmp) / "timeline.jsonl"
+        timeline.write_bytes(report.context.timeline)
+
+        def floor() -> None:
+            con = duckdb.connect()
+            con.execute(
+                f"SELECT kind, count(*) FROM read_json('{timeline}', "
+                f"format = 'newline_delimited', columns = {TIMELINE_COLUMNS}) GROUP BY kind"
+            ).fetchall()
+            con.close()
+
+        def load_only() -> None:
+            con = connect()
+            load_bundle(con, path)
+            con.close()
+
+        def signals() -> None:
+            con = connect()
+            loaded = load_bundle(con, path)
+            compute_signals(con, [loaded.session_id])
+            con.close()
+
+        def verify_only() -> None:
+            verify_bundle(path, keep_timeline=True)
+
+        t_floor = best_of(runs, floor)
+        t_verify = best_of(runs, verify_only)
+        t_load = best_of(runs, load_only) - t_verify
+        t_signals = best_of(runs, signals) - t_verify
+    size = path.stat().st_size
+    print(f"signals for one bundle: {events:,} events, timeline {len(report.context.timeline):,} B")
+    print(f"  floor (DuckDB reads timeline.jsonl, counts per kind) {t_floor:8.3f} s")
+    print(f"  load into tables (after verify)                      {t_load:8.3f} s")
+    print(f"  load + every signal (after verify)                   {t_signals:8.3f} s")
+    print(f"  ratio signals / floor  {t_signals / t_floor:6.1f}x   (budget 3x)")
+    print(f"  verify (not counted above)                           {t_verify:8.3f} s")
+    print(f"  bundle {size:,} B")
+
+
+def run_score(folder: Path, jobs: int) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of `promptster score` over `folder` in a fresh process."""
+    code = (
+        "import resource, sys; from promptster.cli import main; "
+        f"rc = main(['score', {str(folder)!r}, '--format', 'jsonl', '-o', '/dev/null', "
+        f"'--jobs', '{jobs}']); "
+        "own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+        "kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss; "
+        "print(max(own, kids)); sys.exit(rc)"
+    )
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"score failed ({done.returncode}): {done.stderr}")
+    return elapsed, int(done.stdout.split()[-1]) / 1024
+
+
+def bench_score(cache: Path, count: int, events: int) -> None:
+    folder = cache / f"batch-{count}x{events}"
+    small = cache / f"batch-{max(1, count // 10)}x{events}"
+    for target, n in ((folder, count), (small, max(1, count // 10))):
+        target.mkdir(parents=True, exist_ok=True)
+        for seed in range(n):
+            path = target / f"s{seed:05d}.pst"
+            if not path.exists():
+                source = cache / f"one-{events}-{seed}.pst"
+                bundle(cache, f"one-{events}-{seed}", events, seed)
+                shutil.copyfile(source, path)
+    print(f"score: {count:,} bundles of ~{events:,} events")
+    for jobs in (1, 2):
+        seconds, peak = run_score(folder, jobs)
+        print(
+            f"  --jobs {jobs}: {seconds:7.1f} s  {count / seconds:7.1f} bundles/s  "
+            f"peak RSS of one process {peak:6.0f} MiB"
+        )
+    _, peak_small = run_score(small, 2)
+    _, peak_all = run_score(folder, 2)
+    print(
+        f"  peak RSS with {max(1, count // 10):,} bundles {peak_small:.0f} MiB, "
+        f"with {count:,} bundles {peak_all:.0f} MiB (must not grow with the count)"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--big-events", type=int, default=100_000)
+    parser.add_argument("--bundles", type=int, default=1_000)
+    parser.add_argument("--events", type=int, default=2_000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "promptster-bench-signals"
+    )
+    parser.add_argument("--skip-score", action="store_true")
+    args = parser.parse_args()
+    args.cache.mkdir(parents=True, exist_ok=True)
+    bench_signals(args.cache, args.big_events, args.runs)
+    if not args.skip_score:
+        bench_score(args.cache, args.bundles, args.events)
+
+
+if __name__ == "__main__":
+    main()
