@@ -16,7 +16,6 @@ Plain script: prints results, asserts nothing.
 from __future__ import annotations
 
 import argparse
-import resource
 import shutil
 import subprocess
 import sys
@@ -104,9 +103,7 @@ def run_score(folder: Path, jobs: int) -> tuple[float, float]:
         "print(max(own, kids)); sys.exit(rc)"
     )
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"score failed ({done.returncode}): {done.stderr}")
