@@ -123,6 +123,12 @@ SCENARIOS: dict[str, Scenario] = {
         [CommandWindow(at(20), at(22), "toolu_sh")],
         [("likely_human", 0, 1)],
     ),
+    "hand-edit-after-the-ai-moved-on": Scenario(
+        [change(21, ["typed = True"]), change(20.4, ["late_write = True"], path="gen.py")],
+        [],
+        [CommandWindow(at(19), at(20), "toolu_sh", settled_at=at(20.5))],
+        [("likely_human", 0, 1), ("likely_ai", 1, 0)],
+    ),
     "hand-edit-during-running-shell-command": Scenario(
         [change(40, ["during = True"])],
         [],

@@ -75,6 +75,7 @@ class CommandWindow:
     end: datetime | None  # None while the command is still running
     tool_use_id: str = ""
     paths: frozenset[str] | None = None  # files it changed, when the tool reported them
+    settled_at: datetime | None = None  # the AI acted again: later changes are not this command's
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,8 @@ class Attributor:
     def _shell_window(self, change: FileChange) -> CommandWindow | None:
         for window in reversed(self._windows):
             end = window.end + self._settle if window.end is not None else None
+            if end is not None and window.settled_at is not None:
+                end = min(end, max(window.settled_at, window.end or window.settled_at))
             in_time = window.start <= change.time and (end is None or change.time <= end)
             if in_time and (window.paths is None or change.path in window.paths):
                 return window

@@ -11,6 +11,7 @@ the text of the lines that snapshot added and removed for that path. The file ev
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
@@ -27,6 +28,8 @@ from promptster.integrations.attribution import (
 
 EDIT_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
 SHELL_TOOLS = frozenset({"Bash", "PowerShell"})
+# Events that follow a shell command's end without being a new action.
+AFTERMATH = frozenset({"command", "test_run", "build_run", "warning", "note", "checkpoint"})
 ACTOR = {
     "likely_ai": "ai",
     "likely_human": "human",
@@ -126,13 +129,16 @@ class EventAttributor:
         self.attributor = Attributor()
         self._claimed: set[str] = set()  # tool_use_ids whose claims are in
         self._shell_started: dict[str, datetime] = {}
+        self._settling: list[CommandWindow] = []  # ended, until the AI or candidate acts again
 
     def observe(self, event: Json | Event) -> None:
         body = event.to_dict() if isinstance(event, Event) else event
         kind, data = body.get("kind"), body.get("data")
         time = parse_time(body.get("ts"))
-        if not isinstance(data, Mapping) or time is None:
+        if not isinstance(data, Mapping) or time is None or kind in FILE_KINDS:
             return
+        if kind not in AFTERMATH:
+            self._settle(time)
         tool, tool_use_id = _text(data.get("toolName")), _text(data.get("toolUseId"))
         if not tool_use_id:
             return
@@ -158,7 +164,15 @@ class EventAttributor:
                 if isinstance(changed, list)
                 else None
             )
-            self.attributor.add_window(CommandWindow(start, time, tool_use_id, paths))
+            window = CommandWindow(start, time, tool_use_id, paths)
+            self.attributor.add_window(window)
+            self._settling.append(window)
+
+    def _settle(self, time: datetime) -> None:
+        """Something new happened: what changes from now on is not the ended commands' doing."""
+        for window in self._settling:
+            self.attributor.add_window(dataclasses.replace(window, settled_at=time))
+        self._settling.clear()
 
     def _claim(self, claims: list[EditClaim]) -> None:
         for claim in claims:

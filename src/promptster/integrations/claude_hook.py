@@ -96,15 +96,18 @@ def handle_call(stream: BinaryIO) -> None:
     changes_files = name in ("PreToolUse", "PostToolUse", "PostToolUseFailure") and (
         tool in ce.FILE_CHANGING_TOOLS
     )
-    if changes_files and name == "PreToolUse":
-        _snapshot(handle, "claude-code-pre-tool")  # earlier edits are not the AI's
+    # Snapshots bracket what the AI does, so its edits and the candidate's rarely share one:
+    # before a tool runs, earlier changes are not its doing; after a shell command, its writes
+    # are committed before its result is recorded; after an edit, the claim goes first.
+    if changes_files and (name == "PreToolUse" or tool in ce.SHELL_TOOLS):
+        _snapshot(handle, f"claude-code-{'pre' if name == 'PreToolUse' else 'post'}-tool")
     if name in ("SessionStart", "UserPromptSubmit"):
         _heartbeat(handle, payload)
     events = events_for(payload, handle.session_dir, str(handle.workspace))
     if events:
         client.send_events(handle, events)
-    if changes_files and name != "PreToolUse":
-        _snapshot(handle, "claude-code-post-tool")  # the AI's edit in a commit of its own
+    if changes_files and name != "PreToolUse" and tool in ce.EDIT_TOOLS:
+        _snapshot(handle, "claude-code-post-tool")
 
 
 def _ask(handle: client.SessionHandle, message: Json, timeout: float) -> None:

@@ -39,6 +39,8 @@ SETTINGS = ".claude/settings.local.json"
 MCP_JSON = ".mcp.json"
 EXPLAIN = ".claude/commands/explain.md"
 RECORD = ("integrations", "claude-code", "setup.json")
+# The files setup writes: configuration, not the candidate's work (snapshots should skip them).
+MANAGED_PATHS = (SETTINGS, MCP_JSON, EXPLAIN)
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
 HOOK_TIMEOUT_S = 10
 SESSION_END_TIMEOUT_S = 30  # reads the rest of the transcript
@@ -254,7 +256,10 @@ def setup_claude(workspace: Path, *, executable: str | None = None) -> SetupResu
             "written": _digest(data),
         }
     # The record first: if writing a file fails, teardown can still undo the others.
-    atomic_write_bytes(_record_path(workspace), _dump(record), 0o600)
+    record_path = _record_path(workspace)
+    session_dir(workspace).mkdir(mode=0o700, exist_ok=True)  # private, as `start` makes it
+    record_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    atomic_write_bytes(record_path, _dump(record), 0o600)
     for name, data in plans:
         atomic_write_bytes(workspace / name, data)
     return SetupResult(exe, [name for name, _ in plans])

@@ -315,9 +315,12 @@ def remember(session_dir: Path, lane: str, transcript: str) -> None:
 
 
 def _save_state(path: Path, state: Json) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write atomically; the folder and file are private (they name the candidate's home)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state), encoding="utf-8")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(json.dumps(state))
     os.replace(tmp, path)
 
 
