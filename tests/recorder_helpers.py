@@ -135,6 +135,7 @@ def make_assessment(
 
     Returns (pack file, key texts). The reviewer's PROMPTSTER_HOME is `folder/reviewer`.
     """
+    folder.mkdir(parents=True, exist_ok=True)
     env = {"PROMPTSTER_HOME": str(folder / "reviewer")}
     brief = folder / "brief.md"
     brief.write_text("# Fix the calculator\n\n`add()` subtracts. Fix it and add a test.\n")

@@ -12,18 +12,6 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from recorder_helpers import (  # noqa: F401  (fixtures)
-    events_of,
-    file_events,
-    git,
-    journal,
-    recorder_env,
-    recorder_pid,
-    start_recording,
-    stop_recorder,
-    wait_for,
-)
-
 from promptster.bundle.verify import verify_bundle
 from promptster.record.client import find_session, new_event, send_events
 from promptster.record.control import ask, end_session, ensure_recorder, recorder_running
@@ -31,6 +19,15 @@ from promptster.record.journal import read_journal
 from promptster.record.lifecycle import StartedSession
 from promptster.record.session import ACTIVE, SUBMITTED, SessionPaths, read_state
 from promptster.record.submit import write_submission
+from recorder_helpers import (
+    events_of,
+    file_events,
+    git,
+    journal,
+    recorder_pid,
+    stop_recorder,
+    wait_for,
+)
 
 Start = Callable[..., StartedSession]
 

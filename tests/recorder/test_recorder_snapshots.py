@@ -8,11 +8,11 @@ import threading
 from pathlib import Path
 
 import pytest
-from recorder_helpers import git
 
 from promptster.gitutil import numstat_by_commit, run_git
 from promptster.record.snapshots import MAX_DIFF_CHARS, ShadowRepo, Snapshot
 from promptster.record.watcher import plan_watches
+from recorder_helpers import git
 
 
 def make_repo(workspace: Path, max_file_bytes: int = 1024 * 1024) -> ShadowRepo:

@@ -13,7 +13,7 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.errors import InputError, StateError
+from promptster.errors import EnvironmentProblem, InputError, StateError
 from promptster.events import parse_ts
 from promptster.record.client import find_session, new_event, send_events
 from promptster.record.control import ask, ensure_recorder
@@ -80,7 +80,13 @@ def _send(paths: SessionPaths, event: dict[str, Any]) -> None:
     assert handle is not None
     result = send_events(handle, [event], timeout=5.0)
     if not result.acknowledged:
-        raise StateError(f"not recorded: {result.error}")
+        error = result.error or "the recorder refused it"
+        if "session is" in error or "ended" in error:
+            raise StateError(f"not recorded: {error}")
+        hint = "run `promptster doctor`"
+        if "space" in error.lower():
+            hint = "free some disk space, then run the command again"
+        raise EnvironmentProblem(f"not recorded: {error}", hint)
     if result.via == "spool":
         err_console().print("[yellow]![/] the recorder was busy; saved to the spool")
 

@@ -166,11 +166,9 @@ class EventPipeline:
             while self.pending:
                 try:
                     self._append_one(self.pending[0])
-                except EnvironmentProblem as exc:
-                    self.problem = exc.message
+                except EnvironmentProblem:
                     return False
                 self.pending.pop(0)
-            self.problem = None
             return True
 
     def _append_one(self, event: Event) -> int:
@@ -189,7 +187,12 @@ class EventPipeline:
             event.data["afterDeadline"] = True
             if not self.late_flagged:
                 followups.append(warning("late_activity", "activity recorded after the time limit"))
-        written = self.journal.append(event)
+        try:
+            written = self.journal.append(event)
+        except EnvironmentProblem as exc:
+            self.problem = exc.message
+            raise
+        self.problem = None  # writing works (again)
         self._count(written)
         for extra in followups:
             if extra.kind == Kind.WARNING and extra.data.get("code") == "late_activity":

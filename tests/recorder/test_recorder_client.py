@@ -1,0 +1,121 @@
+"""The client contract (docs/recorder-protocol.md): finding a session, sending, spooling."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from promptster.record.client import (
+    SessionHandle,
+    append_to_spool,
+    find_session,
+    new_event,
+    request,
+    send_events,
+)
+from promptster.record.control import end_session
+from promptster.record.lifecycle import StartedSession
+from recorder_helpers import events_of
+
+
+def fake_session(workspace: Path, status: str = "active") -> Path:
+    session_dir = workspace / ".promptster"
+    session_dir.mkdir(parents=True)
+    body = {
+        "sessionId": "s-1",
+        "workspace": str(workspace),
+        "socket": str(workspace / "missing.sock"),
+        "startedAt": "2026-01-01T00:00:00.000Z",
+        "status": status,
+    }
+    (session_dir / "session.json").write_text(json.dumps(body))
+    return session_dir
+
+
+def note(text: str) -> dict[str, object]:
+    return new_event("note", {"text": text}, channel="cli", integration="test", emitter="test")
+
+
+def test_find_session_walks_up_and_honours_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PROMPTSTER_SESSION_DIR", raising=False)
+    session_dir = fake_session(tmp_path / "ws")
+    nested = tmp_path / "ws" / "src" / "deep"
+    nested.mkdir(parents=True)
+    handle = find_session(nested)
+    assert handle is not None and handle.session_dir == session_dir and handle.active
+    assert find_session(tmp_path) is None
+    other = fake_session(tmp_path / "other", status="submitted")
+    monkeypatch.setenv("PROMPTSTER_SESSION_DIR", str(other))
+    handle = find_session(nested)
+    assert handle is not None and handle.session_dir == other and not handle.active
+    (other / "session.json").write_text("{broken")
+    assert find_session() is None
+
+
+def test_unreachable_recorder_means_spool(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PROMPTSTER_SESSION_DIR", raising=False)
+    fake_session(tmp_path)
+    handle = find_session(tmp_path)
+    assert handle is not None
+    first = send_events(handle, [note("a"), note("b")])
+    assert first.via == "spool" and first.acknowledged
+    with handle.spool_path.open("ab") as spool:
+        spool.write(b'{"torn')
+    assert send_events(handle, [{"kind": "note", "data": {"text": "c"}}]).acknowledged
+    lines = handle.spool_path.read_bytes().split(b"\n")
+    assert [json.loads(line)["data"]["text"] for line in (lines[0], lines[1], lines[3])] == [
+        "a",
+        "b",
+        "c",
+    ]
+    assert handle.spool_path.stat().st_mode & 0o777 == 0o600
+
+
+def test_ended_sessions_refuse_events(tmp_path: Path) -> None:
+    session_dir = fake_session(tmp_path, status="submitted")
+    handle = SessionHandle(session_dir, "s-1", tmp_path, tmp_path / "x.sock", "submitted")
+    result = send_events(handle, [note("too late")])
+    assert not result.acknowledged and result.via == "none"
+    assert not handle.spool_path.exists()
+    # A stale handle that still says "active" is caught under the spool lock.
+    stale = SessionHandle(session_dir, "s-1", tmp_path, tmp_path / "x.sock", "active")
+    assert not send_events(stale, [note("still too late")]).acknowledged
+    with pytest.raises(OSError):
+        append_to_spool(tmp_path / "no-such-dir" / "spool.jsonl", [note("x")])
+
+
+def test_live_recorder_protocol(
+    start_recording: Callable[..., StartedSession], tmp_path: Path
+) -> None:
+    session = start_recording(tmp_path)
+    handle = find_session(tmp_path)
+    assert handle is not None
+    event = note("hello")
+    sent = send_events(handle, [event])
+    assert sent.via == "recorder" and sent.seqs == [1]
+    assert send_events(handle, [event]).seqs == [1]  # same id: recorded once
+    bad = request(handle, {"op": "append", "events": [{"kind": "note", "data": "not an object"}]})
+    assert bad["ok"] is False and bad["code"] == "invalid"
+    assert request(handle, {"op": "nope"})["code"] == "invalid"
+    assert request(handle, {"op": "heartbeat", "source": "claude-code"})["ok"]
+    status = request(handle, {"op": "status"})
+    assert status["counts"]["note"] == 1 and "claude-code" in status["sources"]
+    end_session(session.paths, "submit")
+    ended = find_session(tmp_path)
+    assert ended is not None and not ended.active
+    assert not send_events(ended, [note("after")]).acknowledged
+    assert [e["data"]["text"] for e in events_of(session.paths, "note")] == ["hello"]
+
+
+def test_client_imports_nothing_heavy() -> None:
+    heavy = ["click", "rich", "cryptography", "duckdb", "git", "watchdog", "jinja2"]
+    code = f"import sys, promptster.record.client;print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -1,0 +1,92 @@
+"""A full disk while recording (a real, tiny tmpfs): clear errors, a valid journal, recovery."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from promptster.bundle.verify import verify_bundle
+from promptster.record.client import find_session, new_event, send_events
+from promptster.record.control import ask, end_session
+from promptster.record.journal import read_journal
+from promptster.record.lifecycle import StartedSession
+from promptster.record.submit import write_submission
+from recorder_helpers import (
+    run_promptster,
+    stop_recorder,
+    wait_for,
+)
+from support import require
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path) -> Iterator[Path]:
+    mount_point = tmp_path / "small disk"
+    mount_point.mkdir()
+    require(hasattr(os, "geteuid") and os.geteuid() == 0, "mounting a tmpfs needs root")
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount_point)],
+        capture_output=True,
+        text=True,
+    )
+    require(done.returncode == 0, f"cannot mount a tmpfs: {done.stderr.strip()}")
+    try:
+        yield mount_point
+    finally:
+        subprocess.run(["umount", "-l", str(mount_point)], check=False)
+
+
+def fill(folder: Path) -> Path:
+    filler = folder / "node_modules" / "filler.bin"  # ignored: it is not snapshotted
+    filler.parent.mkdir(exist_ok=True)
+    with filler.open("wb") as handle:
+        try:
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+        except OSError:
+            pass
+    return filler
+
+
+def note(text: str) -> dict[str, object]:
+    return new_event("note", {"text": text}, channel="cli", integration="test", emitter="test")
+
+
+def test_disk_full_is_reported_and_the_journal_stays_valid(
+    small_disk: Path, start_recording: Callable[..., StartedSession], tmp_path: Path
+) -> None:
+    session = start_recording(small_disk)
+    paths = session.paths
+    handle = find_session(small_disk)
+    assert handle is not None
+    assert send_events(handle, [note("before")]).via == "recorder"
+
+    filler = fill(small_disk)
+    refused = send_events(handle, [note("x" * 20000) for _ in range(20)])
+    assert not refused.acknowledged
+    assert refused.error is not None and "space" in refused.error.lower()
+    cli = run_promptster("note", "x" * 50000, cwd=small_disk)
+    assert cli.returncode == 3
+    assert "space" in cli.stderr.lower() and "hint:" in cli.stderr, cli.stderr
+    status = json.loads(run_promptster("status", "--json", cwd=small_disk).stdout)
+    assert status["problem"] and "space" in status["problem"].lower()
+
+    contents = read_journal(paths.journal, session.state.session_id)
+    assert contents.intact, contents.problem
+
+    filler.unlink()  # room again: recording carries on
+    assert send_events(handle, [note("after")]).via == "recorder"
+    wait_for(lambda: ask(paths, {"op": "status"})["problem"] is None, what="recovery")
+    end_session(paths, "submit")
+    result = write_submission(paths, tmp_path / "out.pst")
+    assert verify_bundle(result.path).ok
+    final = read_journal(paths.journal, session.state.session_id)
+    texts = [e.data.get("text") for e in final.events]
+    assert texts.count("before") == 1 and texts.count("after") == 1
+    stop_recorder(paths)
