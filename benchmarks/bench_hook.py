@@ -1,0 +1,235 @@
+"""Benchmark: the Claude Code hook's cost per call, and what the recorder takes from many hooks.
+
+    python benchmarks/bench_hook.py                 # 60 calls per case, 8 x 40 concurrent
+    python benchmarks/bench_hook.py --calls 20 --workers 4 --per-worker 10   # quick
+
+1. Wall time of one `promptster hook claude-code` call (the absolute path Claude Code runs),
+   median and p95, against `python -c pass` on the same interpreter. Budget (DESIGN.md): the
+   median ratio ≤ 3. Cases: no session here; a session whose recorder is down (events go to
+   the spool); a live recorder with a tool call that needs no snapshot (Read), a prompt, and a
+   shell command's result (a snapshot first, then three events).
+2. Events per second the recorder accepts from concurrent hook processes: W workers each run
+   N hook calls (PostToolUse of a Read: one event each) as fast as they can; every event must
+   be in the journal afterwards. Then the same number of threads sending through the client
+   library directly (no process start), which is the recorder's own ceiling.
+
+Plain script: prints results, asserts only that nothing was lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from promptster.integrations.claude_setup import promptster_executable
+
+PROMPTSTER = promptster_executable()
+
+
+def payload(workspace: Path, event: str, n: int = 0, **extra: object) -> bytes:
+    body = {
+        "session_id": "bench-lane",
+        "transcript_path": str(workspace / "no-transcript.jsonl"),
+        "cwd": str(workspace),
+        "hook_event_name": event,
+        "tool_use_id": f"toolu_bench_{os.getpid()}_{n}_{time.monotonic_ns()}",
+        **extra,
+    }
+    return json.dumps(body).encode()
+
+
+def timed(command: list[str], data: bytes, cwd: Path) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, input=data, cwd=cwd, stdout=subprocess.DEVNULL, check=True)
+    return time.perf_counter() - start
+
+
+FLOOR = [sys.executable, "-c", "pass"]
+
+
+def case(
+    name: str, command: list[str], make: Callable[[int], bytes], cwd: Path, calls: int
+) -> None:
+    """Hook calls interleaved with floor runs, so both see the same machine load."""
+    timed(command, make(-1), cwd)  # warm the page cache
+    hook_times: list[float] = []
+    floor_times: list[float] = []
+    for i in range(calls):
+        floor_times.append(timed(FLOOR, b"", cwd))
+        hook_times.append(timed(command, make(i), cwd))
+    hook, floor = statistics.median(hook_times), statistics.median(floor_times)
+    p95 = sorted(hook_times)[max(0, int(len(hook_times) * 0.95) - 1)]
+    print(
+        f"  {name:<44} median {hook * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms"
+        f"  (python -c pass {floor * 1000:5.1f} ms)  ratio {hook / floor:4.2f}"
+    )
+
+
+def start_recorded(workspace: Path) -> Path:
+    from promptster.record.lifecycle import StartOptions, start_session
+
+    workspace.mkdir(parents=True, exist_ok=True)
+    (workspace / "app.py").write_text("print('hello')\n")
+    started = start_session(StartOptions(workspace=workspace, tools=["shell", "claude-code"]))
+    return started.paths.root
+
+
+def stop_recorded(session_dir: Path) -> None:
+    from promptster.record.control import end_session
+    from promptster.record.session import SessionPaths
+
+    end_session(SessionPaths(session_dir), "abort")
+
+
+def journal_count(session_dir: Path, prefix: str) -> int:
+    count = 0
+    for line in (session_dir / "timeline.jsonl").read_bytes().splitlines():
+        if prefix.encode() in line:
+            count += 1
+    return count
+
+
+def bench_calls(root: Path, calls: int) -> None:
+    hook = [PROMPTSTER, "hook", "claude-code"]
+    print(f"hook wall time per call ({calls} calls each; {PROMPTSTER})")
+    nowhere = root / "no-session"
+    nowhere.mkdir()
+    read = {"tool_name": "Read", "tool_input": {"file_path": str(nowhere / "app.py")}}
+    case(
+        "no session here", hook, lambda i: payload(nowhere, "PreToolUse", i, **read), nowhere, calls
+    )
+
+    down = root / "recorder-down"
+    (down / ".promptster").mkdir(parents=True)
+    state = {"sessionId": "bench", "workspace": str(down), "status": "active"}
+    state["socket"] = str(down / "none.sock")
+    (down / ".promptster" / "session.json").write_text(json.dumps(state))
+    case(
+        "recorder down: spooled",
+        hook,
+        lambda i: payload(down, "PreToolUse", i, **read),
+        down,
+        calls,
+    )
+
+    live = root / "live"
+    session_dir = start_recorded(live)
+    try:
+        read = {"tool_name": "Read", "tool_input": {"file_path": str(live / "app.py")}}
+        case(
+            "live: PreToolUse Read",
+            hook,
+            lambda i: payload(live, "PreToolUse", i, **read),
+            live,
+            calls,
+        )
+        prompt = {"prompt": "make the greeting friendlier", "prompt_id": "p"}
+        case(
+            "live: UserPromptSubmit",
+            hook,
+            lambda i: payload(live, "UserPromptSubmit", i, **prompt),
+            live,
+            calls,
+        )
+        shell = {
+            "tool_name": "Bash",
+            "tool_input": {"command": "python -m pytest -q"},
+            "tool_response": {"stdout": "3 passed in 0.01s", "stderr": "", "interrupted": False},
+            "duration_ms": 40,
+        }
+        case(
+            "live: PostToolUse Bash (snapshot + 3 events)",
+            hook,
+            lambda i: payload(live, "PostToolUse", i, **shell),
+            live,
+            calls,
+        )
+    finally:
+        stop_recorded(session_dir)
+
+
+def bench_concurrency(root: Path, workers: int, per_worker: int) -> None:
+    """Events/s into a live recorder: from hook processes, then from client threads alone."""
+    from promptster.record.client import find_session, new_event, send_events
+
+    live = root / "concurrent"
+    session_dir = start_recorded(live)
+    hook = [PROMPTSTER, "hook", "claude-code"]
+    read = {
+        "tool_name": "Read",
+        "tool_input": {"file_path": str(live / "app.py")},
+        "tool_response": {"type": "text"},
+    }
+    handle = find_session(live)
+    assert handle is not None
+
+    def process_worker(index: int) -> None:
+        for n in range(per_worker):
+            data = payload(live, "PostToolUse", index * 100_000 + n, **read)
+            subprocess.run(hook, input=data, cwd=live, stdout=subprocess.DEVNULL, check=True)
+
+    def client_worker(index: int) -> None:
+        for n in range(per_worker * 10):
+            event = new_event(
+                "note",
+                {"text": f"bench {index} {n}"},
+                channel="hook",
+                integration="claude-code",
+                emitter="bench",
+            )
+            assert send_events(handle, [event]).via == "recorder"
+
+    def run(worker: Callable[[int], None]) -> float:
+        start = time.perf_counter()
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(worker, range(workers)))
+        return time.perf_counter() - start
+
+    try:
+        processes = run(process_worker)
+        clients = run(client_worker)
+    finally:
+        stop_recorded(session_dir)
+    spool = session_dir / "spool.jsonl"
+    spooled = spool.read_bytes().count(b"\n") if spool.exists() else 0
+    got = journal_count(session_dir, '"kind":"tool_result"')
+    notes = journal_count(session_dir, '"kind":"note"')
+    total, total_notes = workers * per_worker, workers * per_worker * 10
+    print(f"concurrent senders into one recorder ({workers} at a time; {os.cpu_count()} CPUs)")
+    print(f"  hook processes: {total} events in {processes:.2f} s = {total / processes:,.0f}/s")
+    rate = total_notes / clients
+    print(f"  client threads: {total_notes} events in {clients:.2f} s = {rate:,.0f}/s")
+    print(f"  journal: {got}/{total} hook events, {notes}/{total_notes} notes; spool: {spooled}")
+    assert got + spooled >= total and notes >= total_notes, "events were lost"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--calls", type=int, default=60)
+    parser.add_argument("--workers", type=int, default=8)
+    parser.add_argument("--per-worker", type=int, default=40)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="promptster-bench-hook-") as tmp:
+        root = Path(tmp)
+        runtime = Path("/tmp") / f"pst-bench-{os.getpid()}"
+        runtime.mkdir(mode=0o700, exist_ok=True)
+        os.environ["PROMPTSTER_HOME"] = str(root / "home")
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime)
+        os.environ.pop("PROMPTSTER_SESSION_DIR", None)
+        bench_calls(root, args.calls)
+        bench_concurrency(root, args.workers, args.per_worker)
+
+
+if __name__ == "__main__":
+    main()
