@@ -19,7 +19,11 @@ def tampered(source: Path, target: Path) -> Path:
     """A copy whose timeline was edited after signing."""
 
     def edit(name: str, data: bytes) -> bytes:
-        return data.replace(b"pytest", b"pytesT", 1) if name == "timeline.jsonl" else data
+        if name != "timeline.jsonl":
+            return data
+        edited = data.replace(b'"reason":"submit"', b'"reason":"Submit"', 1)
+        assert edited != data, "nothing to tamper with"
+        return edited
 
     return rewrite(source, target, edit)
 

@@ -137,3 +137,25 @@ def test_output_to_a_device_is_written_in_place(
     code, out, _ = _score([str(demo_dir / "ada.pst"), "--format", "csv", "-o", str(null)], capsys)
     assert code == 0 and out == ""
     assert null.is_char_device()  # not replaced by a regular file
+
+
+def test_chunks_score_like_single_bundles(
+    demo_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptster.analysis import score
+
+    folder = tmp_path / "copies"
+    shutil.copytree(demo_dir, folder)
+    shutil.copyfile(demo_dir / "ada.pst", folder / "ada-copy.pst")  # same session, same bytes
+    tampered(demo_dir / "cy.pst", folder / "cy-edited.pst")  # same session, other bytes
+    paths = sorted(folder.glob("*.pst"))
+    assert len(list(score.chunks(paths))) == 1
+    together = list(iter_scores(paths, jobs=1, allow_invalid=True))
+    alone = [score.score_bundle(p, allow_invalid=True) for p in paths]
+    assert together == alone
+    by_name = {Path(r["path"]).name: r for r in together}
+    assert by_name["ada-copy.pst"]["promptCount"] == by_name["ada.pst"]["promptCount"] == 2
+    assert by_name["cy-edited.pst"]["verified"] is False
+    assert by_name["cy.pst"]["verified"] is True
+    monkeypatch.setattr(score, "CHUNK_BUNDLES", 2)
+    assert [len(c) for c in score.chunks(paths)] == [2, 2, 2]

@@ -1,7 +1,9 @@
 """Batch scoring for CI: verify and score many bundles in parallel, one flat row per bundle.
 
-Each bundle is scored in a worker process with its own in-memory DuckDB, so memory grows with
-the largest bundle, not with the number of bundles; rows come back in input order and are
+Bundles are scored in worker processes, in chunks of consecutive small bundles (at most 16,
+or 16 MB of bundle files; a large bundle goes alone) that share one in-memory DuckDB, thrown
+away after the chunk: memory grows with the largest bundle, not with the number of bundles,
+and the signal queries are planned once per chunk. Rows come back in input order and are
 written as they arrive. A bundle that cannot be read or fails verification gets a row with
 its error; it never stops the batch.
 """
@@ -126,8 +128,70 @@ def score_bundle(
     return flat_row(Path(path), signals, None)
 
 
-def _score_args(args: tuple[str, bool, str | None]) -> dict[str, Any]:
-    return score_bundle(Path(args[0]), args[1], args[2])
+def _error_text(exc: PromptsterError) -> str:
+    return exc.message + (f" ({exc.hint})" if exc.hint else "")
+
+
+def score_chunk(
+    paths: Sequence[str], allow_invalid: bool = False, judge_model: str | None = None
+) -> list[dict[str, Any]]:
+    """Score a few bundles in one in-memory database, so that planning the signal queries is
+    paid once per chunk rather than once per bundle. Rows come back in the order of `paths`."""
+    from promptster.analysis.judge import LlmJudge
+    from promptster.analysis.load import LoadStatus, connect, load_bundle
+    from promptster.analysis.signals import compute_signals
+
+    rows: list[dict[str, Any] | None] = [None] * len(paths)
+    session_of: dict[int, str] = {}
+    try:
+        judge = LlmJudge(judge_model) if judge_model is not None else None
+    except PromptsterError as exc:
+        return [flat_row(Path(p), None, _error_text(exc)) for p in paths]
+    con = connect()
+    try:
+        for index, path in enumerate(paths):
+            try:
+                loaded = load_bundle(con, Path(path), allow_invalid=allow_invalid)
+            except PromptsterError as exc:
+                rows[index] = flat_row(Path(path), None, _error_text(exc))
+                continue
+            if loaded.status is LoadStatus.DUPLICATE:  # another bundle claims this session
+                rows[index] = score_bundle(Path(path), allow_invalid, judge_model)
+            else:
+                session_of[index] = loaded.session_id
+        signals = compute_signals(con, sorted(set(session_of.values())), judge=judge)
+    finally:
+        con.close()
+    for index, session_id in session_of.items():
+        rows[index] = flat_row(Path(paths[index]), signals[session_id], None)
+    return [row for row in rows if row is not None]
+
+
+def _score_chunk_args(args: tuple[list[str], bool, str | None]) -> list[dict[str, Any]]:
+    return score_chunk(*args)
+
+
+# A chunk holds at most this many bundles, or this many bytes of bundle files.
+CHUNK_BUNDLES = 16
+CHUNK_BYTES = 16 * 1024 * 1024
+
+
+def chunks(paths: Sequence[Path]) -> Iterator[list[str]]:
+    """Consecutive groups of small bundles; a large bundle goes alone."""
+    current: list[str] = []
+    size = 0
+    for path in paths:
+        try:
+            length = Path(path).stat().st_size
+        except OSError:
+            length = 0
+        if current and (len(current) >= CHUNK_BUNDLES or size + length > CHUNK_BYTES):
+            yield current
+            current, size = [], 0
+        current.append(str(path))
+        size += length
+    if current:
+        yield current
 
 
 def iter_scores(
@@ -138,14 +202,18 @@ def iter_scores(
     judge_model: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Rows in the order of `paths`, computed by `jobs` worker processes."""
-    work = [(str(p), allow_invalid, judge_model) for p in paths]
+    groups = list(chunks(paths))
+    if jobs > 1 and len(groups) < jobs * 2:  # too few chunks to keep every worker busy
+        groups = [[str(p)] for p in paths]
+    work = [(group, allow_invalid, judge_model) for group in groups]
     if jobs <= 1 or len(work) <= 1:
         for item in work:
-            yield _score_args(item)
+            yield from _score_chunk_args(item)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        yield from pool.map(_score_args, work, chunksize=1)
+        for rows in pool.map(_score_chunk_args, work, chunksize=1):
+            yield from rows
 
 
 def default_jobs() -> int:
