@@ -117,20 +117,25 @@ def test_backfill_at_submit_fills_only_what_is_missing(workspace: Path, tmp_path
     session_dir = make_session(workspace)
     path = transcript_copy(workspace, tmp_path / "t.jsonl")
     ct.remember(session_dir, LANE, str(path))
-    everything = ct.backfill_transcripts(session_dir)
+    everything = ct.backfill_transcripts(session_dir, project_dirs=[])
     assert len(everything) == 16
     journal = session_dir / "timeline.jsonl"
     journal.write_text("".join(json.dumps(e) + "\n" for e in everything[:10]))
-    rest = ct.backfill_transcripts(session_dir)
+    rest = ct.backfill_transcripts(session_dir, project_dirs=[])
     assert [e["id"] for e in rest] == [e["id"] for e in everything[10:]]
-    assert ct.backfill_transcripts(session_dir, existing_ids={e["id"] for e in everything}) == []
+    have = {e["id"] for e in everything}
+    assert ct.backfill_transcripts(session_dir, existing_ids=have, project_dirs=[]) == []
 
 
 def test_backfill_skips_records_before_the_session(workspace: Path, tmp_path: Path) -> None:
     session_dir = make_session(workspace)
     path = transcript_copy(workspace, tmp_path / "t.jsonl")
     events = ct.backfill_transcripts(
-        session_dir, existing_ids=(), extra={LANE: path}, since="2100-01-01T00:00:00.000Z"
+        session_dir,
+        existing_ids=(),
+        extra={LANE: path},
+        since="2100-01-01T00:00:00.000Z",
+        project_dirs=[],
     )
     assert events == []
 
@@ -142,7 +147,10 @@ def test_backfill_reports_what_it_skipped_and_missing_transcripts(
     odd = tmp_path / "odd.jsonl"
     odd.write_text(_line({"type": "future-thing"}) + "garbage\n")
     events = ct.backfill_transcripts(
-        session_dir, existing_ids=(), extra={"odd": odd, "gone": tmp_path / "gone.jsonl"}
+        session_dir,
+        existing_ids=(),
+        extra={"odd": odd, "gone": tmp_path / "gone.jsonl"},
+        project_dirs=[],
     )
     codes = {e["data"]["lane"]: e["data"]["code"] for e in events}
     assert codes == {"odd": "transcript_skipped", "gone": "transcript_missing"}
@@ -171,3 +179,18 @@ def test_advance_keeps_its_place_per_lane(workspace: Path, tmp_path: Path) -> No
     (reply,) = ct.advance(session_dir, LANE, str(path), str(workspace))
     assert reply["data"]["text"] == "plain string reply"
     assert spooled(session_dir) == []  # advance only reads; the hook sends
+
+
+def test_backfill_finds_sessions_the_hooks_never_saw(workspace: Path, tmp_path: Path) -> None:
+    session_dir = make_session(workspace)
+    projects = tmp_path / "claude-home" / "projects"
+    folder = projects / str(workspace).replace("/", "-").replace("_", "-").replace(".", "-")
+    folder.mkdir(parents=True)
+    transcript_copy(workspace, folder / f"{LANE}.jsonl")
+    events = ct.backfill_transcripts(session_dir, existing_ids=(), project_dirs=[projects])
+    assert len(events) == 16
+    assert {e["data"]["lane"] for e in events if "lane" in e["data"]} == {LANE}
+    later = ct.backfill_transcripts(
+        session_dir, existing_ids=(), project_dirs=[projects], since="2100-01-01T00:00:00.000Z"
+    )
+    assert later == []  # a transcript last written before the session is not this session's

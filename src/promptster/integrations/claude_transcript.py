@@ -367,6 +367,51 @@ def journal_ids(journal: Path) -> set[str]:
     return {match.decode() for match in _ID.findall(data)}
 
 
+def claude_project_dirs() -> list[Path]:
+    """Where Claude Code keeps transcripts: $CLAUDE_CONFIG_DIR (comma-separated), ~/.claude,
+    ~/.config/claude — each with a `projects` folder."""
+    configured = os.environ.get("CLAUDE_CONFIG_DIR", "")
+    roots = [Path(p).expanduser() for p in configured.split(",") if p.strip()]
+    roots += [Path.home() / ".claude", Path.home() / ".config" / "claude"]
+    return [root / "projects" for root in roots]
+
+
+def discover_transcripts(
+    workspace: Path, since: str | None, project_dirs: list[Path] | None = None
+) -> dict[str, Path]:
+    """Transcripts of Claude Code sessions run in `workspace` (lane -> path), written to since
+    `since`: Claude Code files them under the workspace path with every other character `-`."""
+    names = {re.sub(r"[^A-Za-z0-9]", "-", str(p)) for p in (workspace, workspace.resolve())}
+    cutoff = _epoch(since)
+    found: dict[str, Path] = {}
+    for root in project_dirs if project_dirs is not None else claude_project_dirs():
+        for name in sorted(names):
+            folder = root / name
+            for transcript in sorted(folder.glob("*.jsonl")) if folder.is_dir() else ():
+                try:
+                    fresh = cutoff is None or transcript.stat().st_mtime >= cutoff
+                except OSError:
+                    continue
+                if fresh:
+                    found.setdefault(transcript.stem, transcript)
+    return found
+
+
+def _epoch(ts: str | None) -> float | None:
+    from datetime import datetime
+
+    try:
+        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() if ts else None
+    except ValueError:
+        return None
+
+
+def _session_started(session_dir: Path) -> str | None:
+    state = _load_state(session_dir / "session.json")
+    started = state.get("startedAt")
+    return started if isinstance(started, str) else None
+
+
 def backfill_transcripts(
     session_dir: Path,
     *,
@@ -374,22 +419,32 @@ def backfill_transcripts(
     existing_ids: Collection[str] | None = None,
     since: str | None = None,
     extra: dict[str, Path] | None = None,
+    project_dirs: list[Path] | None = None,
 ) -> list[Json]:
     """The events of this session's Claude Code transcripts that the journal does not have yet.
 
-    `existing_ids` defaults to the ids in `session_dir/timeline.jsonl`; `since` (RFC 3339)
-    skips records from before the session (a resumed conversation); `extra` adds lane ->
-    transcript pairs. Each transcript with records it could not use adds one `warning`
-    (code `transcript_skipped`) counting them by type.
+    Transcripts are those the hook noted, plus any Claude Code session run in the workspace
+    since the session started (found in Claude Code's project folders, so sessions whose hooks
+    did not run are backfilled too), plus `extra` (lane -> path). `existing_ids` defaults to
+    the ids in `session_dir/timeline.jsonl`; records older than `since` (default: the
+    session's start) are skipped. Each transcript with records it could not use adds one
+    `warning` (code `transcript_skipped`) counting them by type.
     """
-    root = str(workspace if workspace is not None else session_dir.parent)
+    workspace = workspace if workspace is not None else session_dir.parent
+    root = str(workspace)
+    since = since if since is not None else _session_started(session_dir)
     have = (
         set(existing_ids)
         if existing_ids is not None
         else journal_ids(session_dir / "timeline.jsonl")
     )
+    transcripts = {
+        **discover_transcripts(workspace, since, project_dirs),
+        **known_transcripts(session_dir),
+        **(extra or {}),
+    }
     events: list[Json] = []
-    for lane, transcript in {**known_transcripts(session_dir), **(extra or {})}.items():
+    for lane, transcript in transcripts.items():
         read = read_transcript(transcript, lane=lane, workspace=root, since=since)
         for event in read.events:
             if event["id"] not in have:
