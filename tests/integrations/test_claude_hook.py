@@ -364,3 +364,37 @@ def test_session_found_from_payload_cwd_below_the_workspace(
     assert (done.returncode, done.stdout) == (0, b"")
     command = by_kind(spooled(session_dir), "command")[0]
     assert command["data"]["cwd"] == "pkg/deep"
+
+
+def test_a_recorder_that_never_answers_does_not_hold_claude_code(workspace: Path) -> None:
+    import socket
+    import tempfile
+
+    session_dir = make_session(workspace)
+    folder = Path(tempfile.mkdtemp(prefix="pst-", dir="/tmp"))  # socket paths must be short
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        listener.bind(str(folder / "r.sock"))
+        listener.listen(16)  # accepts connections, never reads or replies
+        state = json.loads((session_dir / "session.json").read_text())
+        state["socket"] = str(folder / "r.sock")
+        (session_dir / "session.json").write_text(json.dumps(state))
+        payload = {
+            "session_id": "lane-1",
+            "cwd": str(workspace),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Edit",
+            "tool_input": {
+                "file_path": str(workspace / "a.py"),
+                "old_string": "a",
+                "new_string": "b",
+            },
+            "tool_use_id": "toolu_hung",
+        }
+        done = run_hook(json.dumps(payload).encode(), cwd=workspace)
+    finally:
+        listener.close()
+        (folder / "r.sock").unlink(missing_ok=True)
+        folder.rmdir()
+    assert (done.returncode, done.stdout) == (0, b"")
+    assert kinds(spooled(session_dir)) == ["tool_use"]  # timed out, then spooled

@@ -178,6 +178,17 @@ def test_advance_keeps_its_place_per_lane(workspace: Path, tmp_path: Path) -> No
         )
     (reply,) = ct.advance(session_dir, LANE, str(path), str(workspace))
     assert reply["data"]["text"] == "plain string reply"
+    resumed = tmp_path / "resumed.jsonl"  # `claude --resume` copies history from before
+    resumed.write_text(
+        _line(
+            {
+                "type": "user",
+                "timestamp": "2025-12-31T23:00:00.000Z",
+                "message": {"role": "user", "content": "a prompt from before the session"},
+            }
+        )
+    )
+    assert ct.advance(session_dir, "resumed-lane", str(resumed), str(workspace)) == []
     assert spooled(session_dir) == []  # advance only reads; the hook sends
 
 

@@ -325,14 +325,20 @@ def _save_state(path: Path, state: Json) -> None:
 
 
 def advance(session_dir: Path, lane: str, transcript: str, workspace: str) -> list[Json]:
-    """Events from the transcript lines written since the last call for this lane."""
+    """Events from the transcript lines written since the last call for this lane (records
+    from before the session started are skipped)."""
     path = _state_path(session_dir, lane)
     state = _load_state(path)
     start = state.get("offset") if state.get("transcriptPath") == transcript else 0
     start = start if isinstance(start, int) and start >= 0 else 0
     prompt_id = state.get("promptId") if isinstance(state.get("promptId"), str) else None
     read = read_transcript(
-        Path(transcript), lane=lane, workspace=workspace, start=start, prompt_id=prompt_id
+        Path(transcript),
+        lane=lane,
+        workspace=workspace,
+        start=start,
+        prompt_id=prompt_id,
+        since=_session_started(session_dir),  # a resumed conversation brings older history
     )
     state.update(lane=lane, transcriptPath=transcript, offset=read.end_offset)
     state["promptId"] = read.prompt_id
