@@ -131,6 +131,13 @@ def load_bundle(
     """Verify one bundle and load it. Idempotent: the same bundle again changes nothing."""
     path = Path(path)
     report, timeline = verify_for_loading(path, allow_invalid=allow_invalid)
+    return load_verified(con, path, report, timeline)
+
+
+def load_verified(
+    con: duckdb.DuckDBPyConnection, path: Path, report: VerifyReport, timeline: bytes
+) -> LoadedSession:
+    """Load a bundle that `verify_for_loading` already checked (its report and timeline)."""
     manifest = report.context.manifest
     assert manifest is not None
     sha = file_sha256(path)
