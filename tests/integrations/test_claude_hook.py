@@ -17,7 +17,7 @@ from claude_support import (
     transcript_copy,
 )
 
-from promptster.integrations.claude_events import event_id
+from promptster.integrations.claude_events import event_id, text_key
 
 
 @pytest.fixture(autouse=True)
@@ -244,16 +244,10 @@ def test_stop_reads_the_transcript_once(workspace: Path, tmp_path: Path) -> None
     assert replies[-1]["source"]["channel"] == "import"
     # The Stop fallback for the same text has the same id, so it was not sent twice.
     assert replies[-1]["id"] == event_id(
-        stop["session_id"], "ai_response", stop["prompt_id"], _text_key("All done.")
+        stop["session_id"], "ai_response", stop["prompt_id"], text_key("All done.")
     )
     call_hook({**stop, "hook_event_name": "SessionEnd", "reason": "other"})
     assert len(spooled(session_dir)) == len(first)  # nothing new since the last read
-
-
-def _text_key(text: str) -> str:
-    from promptster.integrations.claude_events import text_key
-
-    return text_key(text)
 
 
 BAD_INPUTS = {

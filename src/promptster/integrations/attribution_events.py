@@ -12,7 +12,6 @@ the text of the lines that snapshot added and removed for that path. The file ev
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -25,9 +24,8 @@ from promptster.integrations.attribution import (
     EditClaim,
     FileChange,
 )
+from promptster.integrations.claude_events import EDIT_TOOLS, SHELL_TOOLS, parse_time, relative
 
-EDIT_TOOLS = frozenset({"Write", "Edit", "MultiEdit", "NotebookEdit"})
-SHELL_TOOLS = frozenset({"Bash", "PowerShell"})
 # Events that follow a shell command's end without being a new action.
 AFTERMATH = frozenset({"command", "test_run", "build_run", "warning", "note", "checkpoint"})
 ACTOR = {
@@ -39,16 +37,6 @@ ACTOR = {
 }
 
 Json = Mapping[str, Any]
-
-
-def parse_time(text: Any) -> datetime | None:
-    if not isinstance(text, str):
-        return None
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def lines_from_diff(diff: str) -> tuple[list[str], list[str]]:
@@ -65,16 +53,6 @@ def lines_from_diff(diff: str) -> tuple[list[str], list[str]]:
     return added, removed
 
 
-def _relative(path: Any, workspace: str) -> str | None:
-    if not isinstance(path, str) or not path:
-        return None
-    full = os.path.normpath(os.path.join(workspace, path))
-    root = os.path.normpath(workspace)
-    if not full.startswith(root.rstrip(os.sep) + os.sep):
-        return None
-    return os.path.relpath(full, root).replace(os.sep, "/")
-
-
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
@@ -83,7 +61,7 @@ def claims_from_input(
     tool: str, tool_input: Json, tool_use_id: str, time: datetime, workspace: str
 ) -> list[EditClaim]:
     """Edit claims from an edit tool's input (`tool_use` data), one per replacement."""
-    path = _relative(tool_input.get("file_path") or tool_input.get("notebook_path"), workspace)
+    path = relative(tool_input.get("file_path") or tool_input.get("notebook_path"), workspace)
     if path is None:
         return []
     if tool == "Write":

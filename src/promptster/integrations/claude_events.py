@@ -15,6 +15,7 @@ import os
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from promptster.record.client import new_event
@@ -86,6 +87,17 @@ def _bounded_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
     if value is None or isinstance(value, bool | int | float):
         return value, False
     return str(value)[:200], True
+
+
+def parse_time(text: Any) -> datetime | None:
+    """An RFC 3339 time (as Claude Code and the journal write them); None if it is not one."""
+    if not isinstance(text, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def relative(path: Any, workspace: str) -> str | None:

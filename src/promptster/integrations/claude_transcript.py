@@ -234,17 +234,10 @@ def _block_text(content: Any) -> str:
 
 
 def _duration_ms(start: str | None, end: str | None) -> int | None:
-    if not start or not end:
+    began, ended = ce.parse_time(start), ce.parse_time(end)
+    if began is None or ended is None:
         return None
-    from datetime import datetime  # only the transcript path needs it
-
-    try:
-        delta = datetime.fromisoformat(end.replace("Z", "+00:00")) - datetime.fromisoformat(
-            start.replace("Z", "+00:00")
-        )
-    except ValueError:
-        return None
-    return max(0, int(delta.total_seconds() * 1000))
+    return max(0, int((ended - began).total_seconds() * 1000))
 
 
 def read_transcript(
@@ -404,12 +397,8 @@ def discover_transcripts(
 
 
 def _epoch(ts: str | None) -> float | None:
-    from datetime import datetime
-
-    try:
-        return datetime.fromisoformat(ts.replace("Z", "+00:00")).timestamp() if ts else None
-    except ValueError:
-        return None
+    moment = ce.parse_time(ts)
+    return moment.timestamp() if moment is not None else None
 
 
 def _session_started(session_dir: Path) -> str | None:
