@@ -210,9 +210,12 @@ def _insert_session(
                try_cast(replace(?, 'Z', '') AS TIMESTAMP),
                try_cast(replace(?, 'Z', '') AS TIMESTAMP),
                (SELECT count(*) FROM events WHERE session_id = ?),
-               (SELECT coalesce(list(DISTINCT integration ORDER BY integration), [])
-                  FROM events WHERE session_id = ?
-                   AND integration IS NOT NULL AND integration <> 'promptster'),
+               coalesce(
+                   (SELECT list_sort(try_cast(data->'tools' AS VARCHAR[])) FROM events
+                     WHERE session_id = ? AND kind = 'session_start' ORDER BY seq LIMIT 1),
+                   (SELECT coalesce(list(DISTINCT integration ORDER BY integration), [])
+                      FROM events WHERE session_id = ?
+                       AND integration IS NOT NULL AND integration <> 'promptster')),
                ?
         """,
         [
@@ -228,6 +231,7 @@ def _insert_session(
             manifest.tool_version,
             manifest.started_at,
             manifest.ended_at,
+            loaded.session_id,
             loaded.session_id,
             loaded.session_id,
             datetime.now(UTC).replace(tzinfo=None),
