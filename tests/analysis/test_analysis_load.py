@@ -92,3 +92,20 @@ def test_find_bundles(scenario_dir: Path, tmp_path: Path) -> None:
     assert find_bundles([tmp_path, nested / "x.pst"]) == [nested / "x.pst"]
     with pytest.raises(InputError):
         find_bundles([tmp_path / "missing"])
+
+
+def test_tables_in_their_own_schema_beside_other_tables(scenario_dir: Path, tmp_path: Path) -> None:
+    import duckdb
+
+    from promptster.analysis.load import prepare
+
+    con = duckdb.connect(str(tmp_path / "workspace.duckdb"))
+    con.execute("CREATE TABLE sessions (session_id VARCHAR, unrelated INTEGER)")
+    prepare(con, schema="analysis")
+    loaded = load_bundle(con, scenario_dir / "ada.pst")
+    assert bundle_signals(scenario_dir / "ada.pst").value("promptCount") == 2
+    from promptster.analysis.signals import compute_signals
+
+    assert compute_signals(con, [loaded.session_id])[loaded.session_id].value("promptCount") == 2
+    assert con.execute("SELECT count(*) FROM main.sessions").fetchall() == [(0,)]
+    assert con.execute("SELECT count(*) FROM analysis.sessions").fetchall() == [(1,)]

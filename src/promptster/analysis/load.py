@@ -45,8 +45,18 @@ def sql_text(name: str) -> str:
     return resources.files("promptster.analysis").joinpath("sql", name).read_text("utf-8")
 
 
-def prepare(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables (if absent) and this connection's macros."""
+def prepare(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> None:
+    """Create the tables (if absent) and this connection's macros.
+
+    With `schema` (e.g. "analysis" inside the reviewer workspace) the tables live in that
+    DuckDB schema, which becomes the connection's search path, so that they never collide
+    with other tables of the same database.
+    """
+    if schema is not None:
+        if not schema.isidentifier():
+            raise ValueError(f"not a schema name: {schema!r}")
+        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+        con.execute(f"SET search_path = '{schema}'")
     con.execute(sql_text("schema.sql"))
     con.execute(sql_text("macros.sql"))
 
