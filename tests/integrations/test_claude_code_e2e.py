@@ -14,6 +14,7 @@ import os
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +25,7 @@ from standin_api import StandinAPI, bash, edit, read, text, tool, write
 from promptster.bundle.verify import verify_bundle
 from promptster.integrations.attribution_events import attribute_timeline, lines_from_diff
 from promptster.integrations.claude_transcript import backfill_transcripts
-from promptster.record.client import find_session, send_events
+from promptster.record.client import find_session, request, send_events
 from support import require_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -73,14 +74,25 @@ def scripts(ws: Path) -> dict[str, list[list[dict[str, Any]]]]:
     }
 
 
-@pytest.fixture
-def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+@dataclass(frozen=True)
+class Recorded:
+    workspace: Path
+    bundle: Path
+    events: list[dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
+    """One real session, shared by the tests below (Claude Code runs take a while)."""
+    claude = require_executable("claude", "npm install -g @anthropic-ai/claude-code@2.1.328")
+    root = tmp_path_factory.mktemp("claude-e2e")
     runtime = Path("/tmp") / f"pst-e2e-{os.getpid()}-{time.monotonic_ns() % 10**8}"
     runtime.mkdir(mode=0o700)
-    monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "promptster-home"))
-    monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
-    monkeypatch.delenv("PROMPTSTER_SESSION_DIR", raising=False)
-    yield tmp_path
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PROMPTSTER_HOME", str(root / "promptster-home"))
+        env.setenv("XDG_RUNTIME_DIR", str(runtime))
+        env.delenv("PROMPTSTER_SESSION_DIR", raising=False)
+        yield record_session(claude, root)
     for leftover in runtime.glob("**/*"):
         if leftover.is_socket() or leftover.is_file():
             leftover.unlink(missing_ok=True)
@@ -114,15 +126,14 @@ def run_claude(claude: str, prompt: str, ws: Path, api: StandinAPI, home: Path) 
     return done.stdout
 
 
-def test_real_claude_code_session(isolated: Path) -> None:
-    claude = require_executable("claude", "npm install -g @anthropic-ai/claude-code@2.1.328")
+def record_session(claude: str, root: Path) -> Recorded:
     from promptster.record.lifecycle import StartOptions, start_session
 
-    ws = isolated / "work"
+    ws = root / "work"
     ws.mkdir()
     (ws / "calc.py").write_text("def add(a, b):\n    return a - b\n")
     (ws / "README.md").write_text("# Calculator\n")
-    home = isolated / "home"
+    home = root / "home"
     home.mkdir()
     # Like `start --tools claude`: the configuration is in place before the baseline snapshot,
     # so it is not the candidate's work.
@@ -130,24 +141,23 @@ def test_real_claude_code_session(isolated: Path) -> None:
     assert done.returncode == 0, done.stderr
     started = start_session(StartOptions(workspace=ws, tools=["shell", "claude-code"]))
     session_dir = started.paths.root
+    session = find_session(ws)
+    assert session is not None and session.active
 
     with StandinAPI(scripts(ws)) as api:
         first = run_claude(claude, "Please add a mul helper with tests and fix add.", ws, api, home)
         assert "test_mul fails" in first
-        # The candidate edits README.md by hand between the two AI turns.
+        # The candidate edits README.md by hand between the two AI turns; the watcher would
+        # snapshot it shortly, the test asks for the snapshot so as not to wait.
         with (ws / "README.md").open("a") as handle:
             handle.write("\n".join(README_HAND_LINES) + "\n")
-        handle_ = find_session(ws)
-        assert handle_ is not None
-        from promptster.record.client import request
-
-        assert request(handle_, {"op": "snapshot", "reason": "test"}, 60.0)["ok"] is True
+        assert request(session, {"op": "snapshot", "reason": "test"}, 60.0)["ok"] is True
         second = run_claude(claude, "Thanks, now fix mul.", ws, api, home)
         assert "all tests pass" in second
 
     # What `submit` does for Claude Code (see docs/integrations/claude-code.md).
     backfilled = backfill_transcripts(session_dir, workspace=ws)
-    assert send_events(handle_, backfilled).acknowledged
+    assert send_events(session, backfilled).acknowledged
     submitted = promptster("submit", "--yes", "--json", cwd=ws)
     assert submitted.returncode == 0, submitted.stderr
     bundle = Path(json.loads(submitted.stdout)["path"])
@@ -160,14 +170,15 @@ def test_real_claude_code_session(isolated: Path) -> None:
     report = verify_bundle(bundle, keep_timeline=True)
     assert report.ok and report.context.timeline is not None
     events = [json.loads(line) for line in report.context.timeline.splitlines()]
-    check_timeline(events, ws)
+    return Recorded(ws, bundle, events)
 
 
 def of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
     return [e for e in events if e["kind"] == kind]
 
 
-def check_timeline(events: list[dict[str, Any]], ws: Path) -> None:
+def test_prompts_tool_calls_test_runs_and_the_decision(recorded: Recorded) -> None:
+    events = recorded.events
     prompts = [e["data"]["text"] for e in of(events, "prompt")]
     assert prompts == ["Please add a mul helper with tests and fix add.", "Thanks, now fix mul."]
     assert len({e["data"]["lane"] for e in of(events, "prompt")}) == 2  # two Claude sessions
@@ -205,6 +216,19 @@ def check_timeline(events: list[dict[str, Any]], ws: Path) -> None:
     assert "Fixed: all tests pass." in [r["text"] for r in replies]
     assert all(r.get("model") for r in replies)
 
+
+EXPECTED = {
+    "mathx.py": [("likely_ai", 2, 0), ("likely_ai", 1, 0)],
+    "test_mathx.py": [("likely_ai", 10, 0)],
+    "calc.py": [("likely_ai", 1, 0)],
+    "README.md": [("likely_human", 0, 2)],
+}
+# By hand: the AI added 2 + 10 + 1 + 1 lines, the candidate 2.
+AI_ATTRIBUTION_PCT = 100.0 * 14 / 16
+
+
+def test_attribution_from_the_recorded_events(recorded: Recorded) -> None:
+    events, ws = recorded.events, recorded.workspace
     file_events = [e for e in events if e["kind"].startswith("file_")]
 
     def lines(event: Any) -> tuple[list[str], list[str]]:
@@ -219,17 +243,30 @@ def check_timeline(events: list[dict[str, Any]], ws: Path) -> None:
             (verdict.attribution, verdict.ai_lines, verdict.human_lines)
         )
         assert verdict.ai_lines + verdict.human_lines == event["data"]["linesAdded"]
-        if event["data"].get("aiLines") is not None:  # the recorder attributed it itself
-            assert event["provenance"]["attribution"] == verdict.attribution
-            assert event["data"]["aiLines"] == verdict.ai_lines
-    assert by_path == {
-        "mathx.py": [("likely_ai", 2, 0), ("likely_ai", 1, 0)],
-        "test_mathx.py": [("likely_ai", 10, 0)],
-        "calc.py": [("likely_ai", 1, 0)],
-        "README.md": [("likely_human", 0, 2)],
-    }
-    # By hand: the AI added 2 + 10 + 1 + 1 lines, the candidate 2.
+    assert by_path == EXPECTED
     ai = sum(v.ai_lines for v in verdicts.values())
     total = sum(e["data"]["linesAdded"] for e in file_events)
-    assert (ai, total) == (14, 16)
-    assert 100.0 * ai / total == pytest.approx(87.5)
+    assert 100.0 * ai / total == pytest.approx(AI_ATTRIBUTION_PCT)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the recorder does not yet call attribution_events.EventAttributor when it writes "
+    "file events (docs/attribution.md, 'Feeding it from the timeline'); remove this mark then",
+)
+def test_the_bundle_carries_the_attribution(recorded: Recorded) -> None:
+    from promptster.analysis.signals import bundle_signals
+
+    by_path: dict[str, list[tuple[str, int, int]]] = {}
+    for event in recorded.events:
+        if event["kind"].startswith("file_"):
+            data = event["data"]
+            verdict = (
+                event["provenance"]["attribution"],
+                data.get("aiLines"),
+                data.get("humanLines"),
+            )
+            by_path.setdefault(data["path"], []).append(verdict)
+    assert by_path == EXPECTED
+    signal = bundle_signals(recorded.bundle).signals["aiAttributionPct"]
+    assert signal.value == pytest.approx(AI_ATTRIBUTION_PCT)
