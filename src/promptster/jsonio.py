@@ -48,6 +48,10 @@ def _reject_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return result
 
 
+def _reject_constant(name: str) -> None:
+    raise FormatError(f"{name} is not a JSON value")
+
+
 def _depth(value: JsonValue) -> int:
     """Nesting depth, computed iteratively so hostile input cannot exhaust the stack."""
     deepest = 0
@@ -81,9 +85,13 @@ def loads_limited(
     else:
         text = data
     try:
-        value = json.loads(text, object_pairs_hook=_reject_duplicates)
+        value = json.loads(
+            text, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
     except RecursionError as exc:
         raise FormatError(f"{what} is nested too deeply") from exc
+    except FormatError as exc:
+        raise FormatError(f"{what} is not valid JSON: {exc.message}") from exc
     except json.JSONDecodeError as exc:
         raise FormatError(f"{what} is not valid JSON: {exc.msg} at char {exc.pos}") from exc
     # Counting brackets is cheap (C speed); only walk the value when it could be too deep.

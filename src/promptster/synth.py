@@ -453,15 +453,26 @@ def _resolve(value: Any, commits: list[str]) -> Any:
     return value
 
 
+def _seeded(seed: int) -> tuple[random.Random, str, SigningKey]:
+    """The generator's random stream, session id and session key for `seed`, in that order."""
+    rng = random.Random(seed)
+    session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
+    key = SigningKey.from_seed(rng.randbytes(32))
+    return rng, session_id, key
+
+
+def session_key_for_seed(seed: int) -> SigningKey:
+    """The session key `generate_bundle(seed=seed)` signs with (tests re-sign tampered copies)."""
+    return _seeded(seed)[2]
+
+
 def generate_bundle(
     out_path: Path, *, events: int = 500, seed: int = 0, candidate: str | None = None
 ) -> WrittenBundle:
     """Write a synthetic, signed, verifiable bundle with about `events` events."""
     if events < 2:
         raise ValueError("a session needs at least 2 events (start and end)")
-    rng = random.Random(seed)
-    session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    key = SigningKey.from_seed(rng.randbytes(32))
+    rng, session_id, key = _seeded(seed)
     candidate = candidate or rng.choice(CANDIDATES)
     simulator = _Simulator(rng, session_id, events, candidate)
     simulator.run()

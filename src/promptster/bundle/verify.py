@@ -12,14 +12,22 @@ import json
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
 from promptster.crypto import Envelope, PublicKey, dsse_verify, sha256_digest
-from promptster.errors import CheckFailed, ExitCode, FormatError, PromptsterError
+from promptster.errors import (
+    CheckFailed,
+    ExitCode,
+    FormatError,
+    InputError,
+    NewerFormatError,
+    PromptsterError,
+)
 from promptster.events import FILE_KINDS, KNOWN_KINDS, SCHEMA_VERSION
 from promptster.gitutil import FileStat, numstat_by_commit, run_git
 from promptster.jsonio import MAX_DEPTH, _depth, loads_limited
@@ -30,6 +38,7 @@ TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _canonical = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
+_decoder = json.JSONDecoder()
 
 
 @dataclass(frozen=True)
@@ -123,14 +132,18 @@ def verify_bundle(
     except PromptsterError as exc:
         findings.append(Finding("zip", "failed", exc.message))
         return VerifyReport(context.path, findings, context, unreadable=True)
+    unreadable = False
     with reader:
         try:
             _run_checks(reader, context, findings, extra_checks)
+        except NewerFormatError as exc:
+            findings.append(Finding("manifest", "failed", f"{exc.message}; {exc.hint}"))
+            unreadable = True
         except PromptsterError as exc:
             findings.append(Finding("bundle", "failed", exc.message))
     if not keep_timeline:
         context.timeline = None
-    return VerifyReport(context.path, findings, context)
+    return VerifyReport(context.path, findings, context, unreadable=unreadable)
 
 
 def _run_checks(
@@ -147,10 +160,12 @@ def _run_checks(
     if missing:
         findings.append(Finding("zip", "failed", f"missing member(s): {', '.join(missing)}"))
         return
-    manifest_bytes = reader.read(fmt.MANIFEST)
     try:
+        manifest_bytes = reader.read(fmt.MANIFEST)
         manifest = fmt.Manifest.from_json_obj(loads_limited(manifest_bytes, what="manifest.json"))
-    except FormatError as exc:
+    except NewerFormatError:
+        raise
+    except InputError as exc:
         findings.append(Finding("manifest", "failed", exc.message))
         return
     context.manifest = manifest
@@ -161,14 +176,30 @@ def _run_checks(
     if fmt.ASSESSMENT in members:
         context.assessment_pack = members[fmt.ASSESSMENT]
     timeline = members.get(fmt.TIMELINE)
-    timeline_ok = False
-    if timeline is not None:
-        context.timeline = timeline
-        timeline_ok = _check_timeline(timeline, manifest, context, findings)
     snapshots = members.get(fmt.SNAPSHOTS)
-    if snapshots is not None:
-        # Replaying file events only means something when the timeline itself is intact.
-        _check_snapshots(snapshots, manifest, context, findings, replay=timeline_ok)
+    # Unpacking the snapshots is mostly git's work in subprocesses: run it beside the
+    # timeline check, which is Python's work, and join the two for the replay.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-git") as pool:
+        loading = pool.submit(_load_snapshots, snapshots, manifest) if snapshots else None
+        timeline_ok = False
+        if timeline is not None:
+            context.timeline = timeline
+            timeline_ok = _check_timeline(timeline, manifest, context, findings)
+        if loading is not None:
+            history = loading.result()
+            if isinstance(history, Finding):
+                findings.append(history)
+            elif timeline_ok:
+                # Replaying file events only means something when the timeline is intact.
+                _replay(history, context, findings)
+            else:
+                findings.append(
+                    Finding(
+                        "snapshots",
+                        "ok",
+                        f"{len(history.order)} snapshots (replay skipped: timeline broken)",
+                    )
+                )
     for check in extra_checks:
         check(context, findings)
 
@@ -235,19 +266,37 @@ def _check_timeline(
     split = split_lines(timeline)
     if split.torn_tail:
         findings.append(
-            Finding("timeline", "failed", "timeline.jsonl ends with a partial line (no newline)")
+            Finding(
+                "timeline",
+                "failed",
+                "timeline.jsonl ends with a partial line (no newline)",
+                len(split.lines),
+            )
         )
         return False
     expected_prev = genesis_hash(manifest.session_id)
     last_ts = ""
+    seen_ids: dict[str, int] = {}
     unknown_kinds: dict[str, int] = {}
     newer_versions = 0
     for seq, line in enumerate(split.lines):
-        problem = _line_problem(seq, line, expected_prev, last_ts)
-        if isinstance(problem, str):
-            findings.append(Finding("timeline", "failed", problem, seq))
+        event = _parse_line(seq, line, expected_prev, last_ts)
+        if isinstance(event, str):
+            findings.append(Finding("timeline", "failed", event, seq))
             return False
-        event = problem
+        event_id = event["id"]
+        if event_id in seen_ids:
+            findings.append(
+                Finding(
+                    "timeline",
+                    "failed",
+                    f"line {seq} repeats the id of event {seen_ids[event_id]} "
+                    "(an event was duplicated)",
+                    seq,
+                )
+            )
+            return False
+        seen_ids[event_id] = seq
         last_ts = event["ts"]
         if seq == 0:
             context.first_ts = last_ts
@@ -282,7 +331,13 @@ def _check_timeline(
     head = expected_prev
     if head != manifest.chain_head:
         findings.append(
-            Finding("timeline", "failed", "the timeline's last hash does not match chainHead")
+            Finding(
+                "timeline",
+                "failed",
+                "the timeline's last hash does not match chainHead "
+                "(the last event was edited, or the timeline was cut short)",
+                count - 1 if count else None,
+            )
         )
         return False
     if context.first_ts and context.first_ts < manifest.started_at:
@@ -307,38 +362,54 @@ def _check_timeline(
     return True
 
 
-def _line_problem(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict[str, Any] | str:
-    """The parsed event, or a message saying what is wrong with this line."""
+def _parse_line(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict[str, Any] | str:
+    """The parsed event, or a message saying what is wrong with this line.
+
+    This runs once per event, so it works on the decoded text and compares the canonical
+    re-encoding as text (a bundle of 100,000 events spends most of `verify` here).
+    """
     if len(line) > MAX_LINE_BYTES:
         return f"line {seq} is {len(line):,} bytes; the limit is {MAX_LINE_BYTES:,}"
     try:
-        event = json.loads(line)
-    except UnicodeDecodeError:
-        return f"line {seq} is not valid UTF-8"
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"line {seq} is not valid UTF-8 (byte {exc.start} of the line)"
+    try:
+        event = _decoder.decode(text)
     except RecursionError:
         return f"line {seq} is nested too deeply"
     except ValueError as exc:
         return f"line {seq} is not valid JSON ({exc})"
     if line.count(b"{") + line.count(b"[") > MAX_DEPTH and _depth(event) > MAX_DEPTH:
         return f"line {seq} is nested deeper than {MAX_DEPTH} levels"
-    if not isinstance(event, dict):
+    if type(event) is not dict:
         return f"line {seq} is not a JSON object"
-    if _canonical.encode(event).encode("utf-8") != line:
+    try:
+        canonical = _canonical.encode(event) == text
+    except (ValueError, RecursionError):  # NaN or Infinity
+        canonical = False
+    if not canonical:
         return f"line {seq} is not in canonical JSON form (edited, or duplicate keys)"
-    if event.get("seq") != seq:
-        return f"line {seq} has seq {event.get('seq')!r}: events are missing, repeated or reordered"
+    number = event.get("seq")
+    if type(number) is not int or number != seq:
+        return f"line {seq} has seq {number!r}: events are missing, repeated or reordered"
     if event.get("prev") != expected_prev:
+        if seq == 0:
+            return (
+                "line 0 does not start the chain of this session (its prev is not the hash of "
+                "the session id: the first event was removed, or it is another session's)"
+            )
         return f"line {seq} does not chain to the line before it (an event was edited or removed)"
     ts = event.get("ts")
-    if not isinstance(ts, str) or not TS_PATTERN.fullmatch(ts):
+    if type(ts) is not str or not TS_PATTERN.fullmatch(ts):
         return f"line {seq} has no valid RFC 3339 UTC timestamp"
     if ts < last_ts:
-        return f"line {seq} is dated before the event before it"
-    if not isinstance(event.get("kind"), str) or not isinstance(event.get("data"), dict):
+        return f"line {seq} is dated before the event before it (ts is not monotonic)"
+    if type(event.get("kind")) is not str or type(event.get("data")) is not dict:
         return f"line {seq} lacks a kind or a data object"
-    if not isinstance(event.get("v"), int) or not isinstance(event.get("id"), str):
+    if type(event.get("v")) is not int or type(event.get("id")) is not str:
         return f"line {seq} lacks a version or an id"
-    return event
+    return cast(dict[str, Any], event)
 
 
 def _file_ref(seq: int, kind: str, data: dict[str, Any]) -> FileEventRef | str:
@@ -351,31 +422,30 @@ def _file_ref(seq: int, kind: str, data: dict[str, Any]) -> FileEventRef | str:
     return FileEventRef(seq, kind, path, commit, added, removed, bool(data.get("binary")))
 
 
-def _check_snapshots(
-    snapshots: bytes,
-    manifest: fmt.Manifest,
-    context: VerifyContext,
-    findings: list[Finding],
-    *,
-    replay: bool,
-) -> None:
+@dataclass(frozen=True)
+class _History:
+    """The snapshot branch as unpacked from snapshots.bundle."""
+
+    order: list[str]  # commits oldest first; order[0] is the baseline
+    stats: dict[str, dict[str, FileStat]]  # commit -> path -> lines added/removed
+
+
+def _load_snapshots(snapshots: bytes, manifest: fmt.Manifest) -> _History | Finding:
+    """Unpack the git bundle in a temporary repository (always removed) and read its history.
+
+    Returns the history, or the failed finding that says why it cannot be used.
+    """
     with tempfile.TemporaryDirectory(prefix="promptster-verify-") as tmp:
         repo, bundle_file = Path(tmp) / "repo.git", Path(tmp) / "snapshots.bundle"
         bundle_file.write_bytes(snapshots)
         run_git(["init", "--quiet", "--bare", str(repo)])
-        checked = run_git(
-            ["bundle", "verify", "--quiet", str(bundle_file)], git_dir=repo, check=False
-        )
+        checked = run_git(["bundle", "verify", str(bundle_file)], git_dir=repo, check=False)
         if checked.returncode != 0:
-            findings.append(
-                Finding(
-                    "snapshots",
-                    "failed",
-                    f"snapshots.bundle is not a valid git bundle: "
-                    f"{checked.error_text.splitlines()[-1] if checked.error_text else ''}",
-                )
+            return Finding(
+                "snapshots",
+                "failed",
+                f"snapshots.bundle is not a valid git bundle: {_git_reason(checked.error_text)}",
             )
-            return
         fetched = run_git(
             [
                 "fetch",
@@ -388,41 +458,52 @@ def _check_snapshots(
             check=False,
         )
         if fetched.returncode != 0:
-            findings.append(
-                Finding("snapshots", "failed", f"snapshots.bundle has no {fmt.SNAPSHOT_REF} branch")
+            return Finding(
+                "snapshots",
+                "failed",
+                f"snapshots.bundle has no usable {fmt.SNAPSHOT_REF} branch: "
+                f"{_git_reason(fetched.error_text)}",
             )
-            return
         head = run_git(["rev-parse", fmt.SNAPSHOT_REF], git_dir=repo).text.strip()
         if head != manifest.snapshot_head:
-            findings.append(
-                Finding("snapshots", "failed", "the snapshot branch head is not snapshotHead")
+            return Finding(
+                "snapshots",
+                "failed",
+                f"the snapshot branch head {head[:12]} is not snapshotHead "
+                f"{manifest.snapshot_head[:12]}",
             )
-            return
+        merges = run_git(["rev-list", "--min-parents=2", head], git_dir=repo).text.split()
+        if merges:
+            return Finding(
+                "snapshots",
+                "failed",
+                f"snapshot {merges[0][:12]} is a merge commit; the snapshot history must be a "
+                "single line of commits",
+            )
         stats = numstat_by_commit(repo, head)
-        order = run_git(
-            ["rev-list", "--reverse", "--first-parent", head], git_dir=repo
-        ).text.split()
-    if replay:
-        _replay(stats, order, context, findings)
-    else:
-        findings.append(
-            Finding("snapshots", "ok", f"{len(order)} snapshots (replay skipped: timeline broken)")
-        )
+        order = run_git(["rev-list", "--reverse", head], git_dir=repo).text.split()
+    return _History(order, stats)
 
 
-def _replay(
-    stats: dict[str, dict[str, FileStat]],
-    order: list[str],
-    context: VerifyContext,
-    findings: list[Finding],
-) -> None:
-    """Every file event must match its commit's diff, and every commit after the baseline
-    must be explained by file events, in history order."""
+def _git_reason(error_text: str) -> str:
+    """git's complaint in one line, without its `error:` / `fatal:` prefixes."""
+    parts = [
+        line.split(": ", 1)[-1] if line.startswith(("error:", "fatal:")) else line
+        for line in error_text.splitlines()
+        if line.strip()
+    ]
+    return " ".join(parts)[:300] or "git gave no reason"
+
+
+def _replay(history: _History, context: VerifyContext, findings: list[Finding]) -> None:
+    """Every file event must match its commit's diff, in history order; every commit after the
+    baseline must be explained by file events; every named snapshot must exist."""
+    stats, order = history.stats, history.order
     position = {commit: index for index, commit in enumerate(order)}
     explained: dict[str, set[str]] = {}
     last_position = 0
     for ref in context.file_events:
-        if ref.commit not in stats:
+        if ref.commit not in position:
             findings.append(
                 Finding(
                     "replay",
@@ -433,7 +514,7 @@ def _replay(
                 )
             )
             return
-        stat = stats[ref.commit].get(ref.path)
+        stat = stats.get(ref.commit, {}).get(ref.path)
         if stat is None:
             findings.append(
                 Finding(
@@ -457,21 +538,42 @@ def _replay(
             return
         if position[ref.commit] < last_position:
             findings.append(
-                Finding("replay", "failed", "file events are out of snapshot order", ref.seq)
+                Finding(
+                    "replay",
+                    "failed",
+                    f"{ref.kind} {ref.path!r} names snapshot {ref.commit[:12]}, which is older "
+                    "than the snapshot of an earlier file event (file events are out of order)",
+                    ref.seq,
+                )
             )
             return
         last_position = position[ref.commit]
         explained.setdefault(ref.commit, set()).add(ref.path)
     for seq, commit in context.snapshot_refs:
-        if commit not in stats:
+        if commit not in position:
             findings.append(
                 Finding(
-                    "replay", "failed", f"event names snapshot {commit[:12]}, which is missing", seq
+                    "replay",
+                    "failed",
+                    f"event names snapshot {commit[:12]}, which is not in snapshots.bundle",
+                    seq,
                 )
             )
             return
+    baseline = next((c for s, c in context.snapshot_refs if s == 0), None)
+    if baseline is not None and order and baseline != order[0]:
+        findings.append(
+            Finding(
+                "replay",
+                "failed",
+                f"the first event names snapshot {baseline[:12]} but the baseline (first "
+                f"snapshot) is {order[0][:12]}",
+                0,
+            )
+        )
+        return
     for commit in order[1:]:  # the first commit is the baseline taken at session start
-        unexplained = sorted(set(stats[commit]) - explained.get(commit, set()))
+        unexplained = sorted(set(stats.get(commit, {})) - explained.get(commit, set()))
         if unexplained:
             findings.append(
                 Finding(

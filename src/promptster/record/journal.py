@@ -17,7 +17,8 @@ from pathlib import Path
 from types import TracebackType
 
 from promptster.errors import EnvironmentProblem, FormatError, JournalLocked
-from promptster.events import Event, parse_ts
+from promptster.events import Event, format_ts, parse_ts
+from promptster.fsutil import atomic_write_bytes
 from promptster.jsonio import loads_limited
 from promptster.timeline import MAX_LINE_BYTES, genesis_hash, line_hash, split_lines
 
@@ -66,19 +67,30 @@ class JournalWriter:
         split = split_lines(data)
         saved_to: Path | None = None
         if split.torn_tail:
-            # Keep the torn bytes (nothing recorded is ever deleted), then cut them off.
-            saved_to = self.path.with_name(f"{self.path.name}.torn-{len(split.lines)}")
-            saved_to.write_bytes(split.torn_tail)
-            os.ftruncate(self._fd, split.complete_bytes)
-            os.fsync(self._fd)
+            # Keep the torn bytes (nothing recorded is ever deleted; a second crash at the same
+            # point must not overwrite the first tail), durably, then cut them off.
+            saved_to = _unused_name(
+                self.path.with_name(f"{self.path.name}.torn-{len(split.lines)}")
+            )
+            try:
+                atomic_write_bytes(saved_to, split.torn_tail, mode=0o600)
+                os.ftruncate(self._fd, split.complete_bytes)
+                os.fsync(self._fd)
+            except OSError as exc:
+                raise EnvironmentProblem(
+                    f"cannot set aside the partial last line of {self.path}: {exc.strerror}",
+                    "free some disk space and start the recorder again",
+                ) from exc
+        self._end = split.complete_bytes
+        self._broken = False
         self._seq = len(split.lines)
         self._prev = line_hash(split.lines[-1]) if split.lines else genesis_hash(self.session_id)
         self._last_ts = ""
         if split.lines:
             try:
                 last = loads_limited(split.lines[-1], what="last journal line")
-                self._last_ts = str(last.get("ts", ""))
-            except FormatError:
+                self._last_ts = format_ts(parse_ts(last["ts"]))
+            except (FormatError, KeyError, TypeError, AttributeError):
                 self._last_ts = ""
         return Recovery(len(split.lines), len(split.torn_tail), saved_to)
 
@@ -95,10 +107,18 @@ class JournalWriter:
         with self._lock:
             if self._closed:
                 raise EnvironmentProblem("the journal is closed")
+            if self._broken:
+                raise EnvironmentProblem(
+                    f"{self.path} could not be repaired after a failed write",
+                    "restart the recorder; it recovers the journal up to the last event",
+                )
+            # Every line carries `ts` in the one form verify accepts (RFC 3339 UTC, ms).
+            ts = format_ts(parse_ts(event.ts))
+            if self._last_ts and ts < self._last_ts:
+                ts = self._last_ts  # clock stepped back: keep `ts` monotonic
+            event.ts = ts
             event.seq = self._seq
             event.prev = self._prev
-            if self._last_ts and _ts_before(event.ts, self._last_ts):
-                event.ts = self._last_ts  # clock stepped back: keep `ts` monotonic
             line = event.to_line()
             if len(line) > MAX_LINE_BYTES:
                 raise FormatError(
@@ -114,6 +134,7 @@ class JournalWriter:
                     f"cannot write to {self.path}: {exc.strerror}",
                     "free some disk space; the journal is intact up to the last event",
                 ) from exc
+            self._end += len(line) + 1
             self._seq += 1
             self._prev = line_hash(line)
             self._last_ts = event.ts
@@ -121,9 +142,11 @@ class JournalWriter:
             return event
 
     def _truncate_to_known_end(self) -> None:
-        with contextlib.suppress(OSError):
-            size = split_lines(self.path.read_bytes()).complete_bytes
-            os.ftruncate(self._fd, size)
+        try:
+            os.ftruncate(self._fd, self._end)
+        except OSError:
+            # Appending after a fragment would bury it mid-file: refuse further appends.
+            self._broken = True
 
     def sync(self) -> None:
         with self._lock:
@@ -160,13 +183,12 @@ class JournalWriter:
         self.close()
 
 
-def _ts_before(candidate: str, reference: str) -> bool:
-    if candidate >= reference:  # same fixed format: string order is time order
-        return False
-    try:
-        return parse_ts(candidate) < parse_ts(reference)
-    except FormatError:
-        return False
+def _unused_name(path: Path) -> Path:
+    candidate, n = path, 1
+    while candidate.exists():
+        candidate = path.with_name(f"{path.name}.{n}")
+        n += 1
+    return candidate
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -196,7 +218,9 @@ def read_journal(path: Path, session_id: str) -> JournalContents:
     events: list[Event] = []
     for index, line in enumerate(split.lines):
         try:
-            event = Event.from_dict(loads_limited(line, what=f"journal line {index}"))
+            event = Event.from_dict(
+                loads_limited(line, what=f"journal line {index}", max_bytes=MAX_LINE_BYTES)
+            )
         except FormatError as exc:
             return JournalContents(events, split.torn_tail, str(exc))
         if event.seq != index or event.prev != expected:
