@@ -1,0 +1,91 @@
+"""Fixtures for the tamper suite: pristine bundles, and a sandbox that notices stray files."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tamperkit import EVENTS, OTHER_SEED, SEED, Bundle, Outcome, Sandbox, blob_name
+
+from promptster.cli import main
+from promptster.synth import generate_bundle, session_key_for_seed
+from support import require_executable
+
+
+@pytest.fixture(scope="session")
+def pristine_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A valid synthetic bundle (seed 11, about 150 events); never modified."""
+    require_executable("git")
+    path = tmp_path_factory.mktemp("pristine") / "session.pst"
+    generate_bundle(path, events=EVENTS, seed=SEED)
+    path.chmod(0o444)
+    return path
+
+
+@pytest.fixture(scope="session")
+def other_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second valid bundle from another session and key (seed 12)."""
+    require_executable("git")
+    path = tmp_path_factory.mktemp("other") / "other.pst"
+    generate_bundle(path, events=EVENTS, seed=OTHER_SEED)
+    path.chmod(0o444)
+    return path
+
+
+@pytest.fixture(scope="session")
+def full_path(tmp_path_factory: pytest.TempPathFactory, pristine_path: Path) -> Path:
+    """The pristine bundle plus every optional member (pack, cast, blob), signed again."""
+    bundle = Bundle.load(pristine_path, session_key_for_seed(SEED))
+    bundle.add_member("assessment.json", b'{"title":"Rate limiter","version":1}\n')
+    bundle.add_member(
+        "terminal/0.cast", b'{"version": 2, "width": 80, "height": 24}\n[0.5, "o", "$ ls\\r\\n"]\n'
+    )
+    blob = b"full command output\n" * 50
+    bundle.add_member(blob_name(blob), blob)
+    bundle.resign()
+    path = tmp_path_factory.mktemp("full") / "full.pst"
+    bundle.save(path)
+    path.chmod(0o444)
+    return path
+
+
+@pytest.fixture
+def session_bundle(pristine_path: Path) -> Bundle:
+    return Bundle.load(pristine_path, session_key_for_seed(SEED))
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
+    box = Sandbox(tmp_path / "work", tmp_path / "temp", tmp_path / "cwd")
+    for path in (box.work, box.temp, box.cwd):
+        path.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(box.temp))
+    monkeypatch.setenv("TMPDIR", str(box.temp))
+    monkeypatch.chdir(box.cwd)
+    yield box
+
+
+@pytest.fixture
+def verify_cli(capsys: pytest.CaptureFixture[str], sandbox: Sandbox) -> Any:
+    """Run `promptster verify` (JSON, then human) through the real CLI entry point."""
+
+    def run(path: Path) -> Outcome:
+        before = sandbox.listing()
+        capsys.readouterr()
+        code = main(["verify", "--json", str(path)])
+        out = capsys.readouterr()
+        assert "Traceback" not in out.err and "internal error" not in out.err, out.err
+        report = json.loads(out.out)["bundles"][0]
+        human_code = main(["verify", str(path)])
+        human = capsys.readouterr()
+        assert human_code == code
+        assert human.out == ""
+        assert "Traceback" not in human.err and "internal error" not in human.err, human.err
+        assert sandbox.listing() == before, "verify left files behind"
+        return Outcome(code, report, human.err)
+
+    return run
