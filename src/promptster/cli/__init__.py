@@ -39,6 +39,11 @@ COMMANDS: dict[str, str] = {
     "mcp": "promptster.cli.integrate_cmds:mcp",
     "score": "promptster.cli.analysis_cmds:score",
     "cohort": "promptster.cli.analysis_cmds:cohort",
+    "identity": "promptster.cli.identity_cmds:identity",
+    "assessment": "promptster.cli.assessment_cmds:assessment",
+    "keys": "promptster.cli.keys_cmds:keys",
+    "redeem": "promptster.cli.redeem_cmd:redeem",
+    "review": "promptster.cli.review_cmds:review",
 }
 
 
