@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "assessment": "promptster.cli.assessment_cmds:assessment",
     "keys": "promptster.cli.keys_cmds:keys",
     "redeem": "promptster.cli.redeem_cmd:redeem",
+    "review": "promptster.cli.review_cmds:review",
 }
 
 

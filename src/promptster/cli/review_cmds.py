@@ -1,0 +1,97 @@
+"""`promptster review` and `promptster demo`: the reviewer's report, and the guided tour.
+
+Thin click layer: options, progress on stderr, exit codes. The work is in
+promptster.report.review and promptster.demo.
+"""
+
+from __future__ import annotations
+
+import webbrowser
+from pathlib import Path
+
+import click
+from rich.markup import escape
+
+from promptster.cli.output import err_console
+from promptster.errors import ExitCode, InputError
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024:.0f} KB" if n < 1024 * 1024 else f"{n / 1024 / 1024:.1f} MB"
+
+
+def open_in_browser(path: Path) -> None:
+    if not webbrowser.open(path.resolve().as_uri()):
+        err_console().print("[yellow]no browser could be opened; open the file yourself[/]")
+
+
+@click.command()
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Report file to write (default: the bundle's name with .html).",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser.")
+@click.option(
+    "--cohort",
+    "cohort_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="Folder of bundles of the same assessment: show cohort percentiles.",
+)
+@click.option(
+    "--assessment",
+    "assessment_id",
+    metavar="ID",
+    help="Compare with the sessions of this assessment in the reviewer workspace.",
+)
+def review(
+    bundle: Path,
+    output: Path | None,
+    open_browser: bool,
+    cohort_dir: Path | None,
+    assessment_id: str | None,
+) -> None:
+    """Verify a bundle, compute its signals and write one self-contained HTML report.
+
+    The report works offline, from a file or an e-mail attachment. A bundle that fails
+    verification still gets a report, with a red banner naming every failed check.
+    Exit status: 0 verified, 1 failed verification (report written), 2 unreadable.
+    """
+    from promptster.report.review import check_output, review_bundle
+
+    if cohort_dir is not None and assessment_id is not None:
+        raise InputError("give --cohort or --assessment, not both")
+    if assessment_id is not None:
+        raise InputError(
+            "cohorts from the reviewer workspace need imported sessions "
+            "(`promptster import`), which this version does not have yet",
+            "put the assessment's bundles in a folder and pass --cohort FOLDER",
+        )
+    if not bundle.exists():
+        raise InputError(f"{bundle}: no such file")
+    target = check_output(output if output is not None else bundle.with_suffix(".html"))
+    cohort: list[Path] = []
+    if cohort_dir is not None:
+        from promptster.analysis.load import find_bundles
+
+        cohort = find_bundles([cohort_dir])
+    console = err_console()
+    with console.status("verifying, scoring and rendering…"):
+        result = review_bundle(bundle, target, cohort_bundles=cohort)
+    if result.verified:
+        console.print(f"[green]✓[/] {escape(str(bundle))} verified")
+    else:
+        checks = ", ".join(sorted({f.check for f in result.report.failures}))
+        console.print(
+            f"[red]✗ {escape(str(bundle))} failed verification ({escape(checks)})[/]; "
+            "the report says so in a red banner"
+        )
+    total = sum(result.timings.values())
+    console.print(f"wrote {escape(str(target))} ({_size(result.size)}) in {total:.1f} s")
+    click.echo(str(target))
+    if open_browser:
+        open_in_browser(target)
+    if not result.verified:
+        raise click.exceptions.Exit(ExitCode.CHECK_FAILED)

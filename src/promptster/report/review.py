@@ -1,0 +1,169 @@
+"""`promptster review`: verify a bundle, compute its signals, write its report. Timed by step.
+
+The bundle is verified once; its timeline bytes go straight into DuckDB for the signals (no
+second verification), while a worker thread unpacks the snapshots and casts for the diffs,
+the file view and the player. A bundle that fails verification still gets a report, with a
+red banner naming every failed check; a bundle with no readable manifest gets none.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from promptster.analysis.signals import SessionSignals
+from promptster.bundle import format as fmt
+from promptster.bundle.reader import BundleReader
+from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
+from promptster.errors import FormatError, InputError, NewerFormatError, PromptsterError
+from promptster.fsutil import atomic_write_text
+from promptster.report.casts import Cast, load_casts
+from promptster.report.data import CohortContext, ReportInputs, build_report_data
+from promptster.report.render import render_report
+from promptster.report.signals_step import cohort_for, signals_for
+from promptster.report.snapshots import SnapshotData, load_snapshots
+
+
+@dataclass
+class ReviewResult:
+    output: Path
+    report: VerifyReport
+    size: int
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def verified(self) -> bool:
+        return self.report.ok
+
+
+def default_checks() -> list[ExtraCheck]:
+    """The reviewer's checks of the assessment pack and candidate key (with the workspace)."""
+    from promptster.assessment_checks import default_workspace, reviewer_checks
+
+    return reviewer_checks(default_workspace())
+
+
+def assessment_title(assessment_id: str | None) -> str | None:
+    """The assessment's title from the reviewer workspace, when it knows the assessment."""
+    if not assessment_id:
+        return None
+    from promptster import paths
+
+    database = paths.workspace_db_path()
+    if not database.exists():
+        return None
+    try:
+        from promptster.store import Workspace
+
+        with Workspace.open(database, read_only=True) as workspace:
+            record = workspace.find_assessment(assessment_id)
+    except PromptsterError:
+        return None
+    return record.title if record is not None else None
+
+
+def _timeline(report: VerifyReport) -> bytes | None:
+    if report.context.timeline is not None:
+        return report.context.timeline
+    try:
+        with BundleReader(report.path) as reader:
+            return reader.read(fmt.TIMELINE) if fmt.TIMELINE in reader.infos else None
+    except PromptsterError:
+        return None
+
+
+def _side_data(bundle: Path) -> tuple[SnapshotData, list[Cast]]:
+    return load_snapshots(bundle), load_casts(bundle)
+
+
+def review_bundle(
+    bundle: Path,
+    output: Path,
+    *,
+    cohort_bundles: Sequence[Path] = (),
+    extra_checks: Sequence[ExtraCheck] | None = None,
+    generated_at: str | None = None,
+    title: str | None = None,
+) -> ReviewResult:
+    """Write the report of `bundle` to `output`; raise InputError when it cannot be read."""
+    bundle = Path(bundle)
+    timings: dict[str, float] = {}
+    notes: list[str] = []
+    checks = default_checks() if extra_checks is None else list(extra_checks)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-git") as pool:
+        side = pool.submit(_side_data, bundle)
+        started = time.perf_counter()
+        report = verify_bundle(bundle, extra_checks=checks, keep_timeline=True)
+        timings["verify"] = time.perf_counter() - started
+        manifest = report.context.manifest
+        if manifest is None or report.unreadable:
+            first = report.failures[0].message if report.failures else "not a bundle"
+            error = NewerFormatError if "reads up to" in first else FormatError
+            raise error(
+                f"{bundle}: {first}",
+                "no report can be made without a readable manifest; "
+                "`promptster verify` shows every finding",
+            )
+        timeline = _timeline(report)
+        started = time.perf_counter()
+        signals: SessionSignals | None = None
+        cohort: CohortContext | None = None
+        if timeline is not None:
+            try:
+                signals, cohort = _signals(report, timeline, cohort_bundles, notes)
+            except PromptsterError as exc:
+                notes.append(f"signals could not be computed: {exc.message}")
+        timings["signals"] = time.perf_counter() - started
+        started = time.perf_counter()
+        snapshots, casts = side.result()
+        timings["snapshots_wait"] = time.perf_counter() - started
+    started = time.perf_counter()
+    from promptster.analysis.load import file_sha256
+
+    data = build_report_data(
+        ReportInputs(
+            report=report,
+            timeline=timeline,
+            signals=signals,
+            snapshots=snapshots,
+            casts=casts,
+            cohort=cohort,
+            assessment_title=title or assessment_title(manifest.assessment_id),
+            bundle_sha256=file_sha256(bundle),
+            bundle_size=bundle.stat().st_size,
+        ),
+        extra_notes=notes,
+    )
+    timings["data"] = time.perf_counter() - started
+    started = time.perf_counter()
+    moment = generated_at or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    html = render_report(data, generated_at=moment)
+    timings["render"] = time.perf_counter() - started
+    started = time.perf_counter()
+    atomic_write_text(output, html)
+    timings["write"] = time.perf_counter() - started
+    return ReviewResult(output, report, len(html.encode("utf-8")), timings, notes)
+
+
+def _signals(
+    report: VerifyReport, timeline: bytes, cohort_bundles: Sequence[Path], notes: list[str]
+) -> tuple[SessionSignals, CohortContext | None]:
+    if not cohort_bundles:
+        return signals_for(report, timeline), None
+    own, cohort = cohort_for(report, timeline, cohort_bundles, notes)
+    return own, cohort
+
+
+def check_output(path: Path) -> Path:
+    """The report's path; a folder gets `report.html` inside it."""
+    path = Path(path)
+    if path.is_dir():
+        return path / "report.html"
+    if path.exists() and not path.is_file():
+        raise InputError(f"{path} exists and is not a file")
+    return path

@@ -1,0 +1,330 @@
+"""The timeline, digested for the page: one compact row per event, trimmed to what is shown.
+
+A page row is `[seq, t, kind, actor, source, attribution, body]`: `t` is milliseconds since
+the session start, the next four are indexes into lookup lists (so 100,000 rows do not repeat
+the same strings), and `body` holds the kind's fields the page shows, every string made
+visible and bounded (promptster.report.text). Prompts are kept in full up to the journal's own
+bound; replies, outputs and tool payloads are cut to budgets that shrink as a session grows,
+so a 100,000-event report stays within its size budget.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from promptster.events import FILE_KINDS
+from promptster.report.text import as_text, bounded, clip, one_line
+from promptster.timeline import split_lines
+
+PROMPT_CHARS = 64 * 1024
+# Characters kept per long field; divided among the events that have one, within these bounds.
+TEXT_BUDGET = 12 * 1024 * 1024
+FIELD_MAX, FIELD_MIN = 8 * 1024, 400
+JSON_FIELD = 600
+
+
+@dataclass(frozen=True)
+class FileEvent:
+    seq: int
+    t: int
+    kind: str
+    path: str
+    commit: str
+    added: int
+    removed: int
+    ai_lines: int
+    human_lines: int
+    attribution: str
+    diff: str | None  # the event's own bounded diff, used when the snapshots have none
+
+
+@dataclass(frozen=True)
+class TestPoint:
+    seq: int
+    t: int
+    passed: int
+    failed: int
+    skipped: int
+    errors: int
+
+
+@dataclass
+class Digest:
+    t0: datetime | None = None
+    rows: list[list[Any]] = field(default_factory=list)
+    kinds: list[str] = field(default_factory=list)
+    actors: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    attributions: list[str] = field(default_factory=list)
+    id_to_seq: dict[str, int] = field(default_factory=dict)
+    files: list[FileEvent] = field(default_factory=list)
+    tests: list[TestPoint] = field(default_factory=list)
+    decisions: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    start: dict[str, Any] = field(default_factory=dict)
+    integrations: set[str] = field(default_factory=set)
+    end_t: int = 0
+    field_cap: int = FIELD_MAX
+    cut_fields: int = 0
+    unreadable_lines: int = 0
+
+    def counts(self, column: int, names: list[str]) -> list[tuple[str, int]]:
+        counter = Counter(row[column] for row in self.rows)
+        return sorted(((names[i], n) for i, n in counter.items()), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _int(value: Any) -> int | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value)
+
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _json(value: Any) -> str:
+    try:
+        text = json.dumps(value, ensure_ascii=False, sort_keys=True)
+    except (TypeError, ValueError):
+        text = str(value)
+    return clip(text, JSON_FIELD)
+
+
+class _Builder:
+    def __init__(self, digest: Digest) -> None:
+        self.d = digest
+        self.index: dict[tuple[int, str], int] = {}
+        self.tables = (digest.kinds, digest.actors, digest.sources, digest.attributions)
+
+    def code(self, table: int, name: str) -> int:
+        key = (table, name)
+        found = self.index.get(key)
+        if found is None:
+            found = self.index[key] = len(self.tables[table])
+            self.tables[table].append(name)
+        return found
+
+    def long(self, value: Any) -> str:
+        text, cut = bounded(value if isinstance(value, str) else "", self.d.field_cap)
+        if cut:
+            self.d.cut_fields += 1
+            return text + "…"
+        return text
+
+    def body(self, kind: str, data: dict[str, Any], seq: int, t: int, attribution: str) -> Any:
+        d = self.d
+        if kind == "prompt":
+            text, cut = bounded(_str(data.get("text")), PROMPT_CHARS)
+            body: dict[str, Any] = {"text": text}
+            if cut or data.get("truncated"):
+                body["cut"] = True
+            if data.get("likelyPaste"):
+                body["paste"] = True
+            return body
+        if kind == "ai_response":
+            return {"text": self.long(data.get("text")), "model": one_line(data.get("model"), 60)}
+        if kind == "tool_use":
+            return {"tool": one_line(data.get("toolName"), 80), "input": _json(data.get("input"))}
+        if kind == "tool_result":
+            return {
+                "tool": one_line(data.get("toolName"), 80),
+                "ok": data.get("ok") is not False,
+                "out": self.long(data.get("output")),
+            }
+        if kind in FILE_KINDS:
+            path = as_text(data.get("path"), 1000)
+            added, removed = _int(data.get("linesAdded")) or 0, _int(data.get("linesRemoved")) or 0
+            ai, human = _int(data.get("aiLines")), _int(data.get("humanLines"))
+            if ai is None:
+                ai = added if attribution in ("likely_ai", "ai_revised_by_human") else 0
+                human = added - ai
+            diff = data.get("diff") if isinstance(data.get("diff"), str) else None
+            d.files.append(
+                FileEvent(
+                    seq,
+                    t,
+                    kind,
+                    path,
+                    str(data.get("commit") or ""),
+                    added,
+                    removed,
+                    ai,
+                    human if human is not None else added - ai,
+                    attribution,
+                    diff,
+                )
+            )
+            body = {"path": path, "add": added, "rem": removed, "ai": ai, "hu": human}
+            if data.get("binary"):
+                body["bin"] = True
+            return body
+        if kind == "command":
+            body = {
+                "cmd": as_text(data.get("command"), 4000),
+                "exit": _int(data.get("exitCode")),
+                "dur": _int(data.get("durationMs")),
+                "cwd": one_line(data.get("cwd"), 200),
+            }
+            for source, target in (("outputHead", "head"), ("outputTail", "tail")):
+                if isinstance(data.get(source), str) and data[source]:
+                    body[target] = self.long(data[source])
+            for flag in ("outputTruncated", "interrupted", "outsideWorkspace"):
+                if data.get(flag):
+                    body[flag] = True
+            return body
+        if kind == "test_run":
+            counts = {k: _int(data.get(k)) or 0 for k in ("passed", "failed", "skipped", "errors")}
+            d.tests.append(TestPoint(seq, t, **counts))
+            return {
+                **counts,
+                "tool": one_line(data.get("tool"), 60),
+                "suite": one_line(data.get("suite"), 120),
+                "cmd": as_text(data.get("command"), 1000),
+                "exit": _int(data.get("exitCode")),
+                "dur": _int(data.get("durationMs")),
+            }
+        if kind == "build_run":
+            return {
+                "tool": one_line(data.get("tool"), 60),
+                "cat": one_line(data.get("category"), 30),
+                "cmd": as_text(data.get("command"), 1000),
+                "exit": _int(data.get("exitCode")),
+                "dur": _int(data.get("durationMs")),
+                "errs": _int(data.get("errorCount")),
+            }
+        if kind == "decision_event":
+            body = {
+                key: as_text(data.get(key), 4000)
+                for key in ("title", "chosenOption", "context", "tradeoffs", "rationale")
+            }
+            body["impact"] = _int(data.get("impactScore"))
+            body["via"] = one_line(data.get("capturedVia"), 40)
+            if data.get("missedDecision"):
+                body["missed"] = True
+            d.decisions.append((seq, t, body))
+            return body
+        if kind == "planning":
+            items = _list(data.get("items"))
+            return {
+                "tool": one_line(data.get("toolName"), 60),
+                "items": [
+                    [one_line(i.get("text"), 300), one_line(i.get("status"), 30)]
+                    for i in items[:40]
+                    if isinstance(i, dict)
+                ],
+            }
+        if kind == "mcp_call":
+            return {
+                "server": one_line(data.get("server"), 80),
+                "tool": one_line(data.get("tool"), 80),
+                "args": _json(data.get("arguments")),
+                "ok": data.get("ok") is not False,
+            }
+        if kind == "git_action":
+            return {
+                "action": one_line(data.get("action"), 40),
+                "ref": one_line(data.get("ref"), 200),
+                "msg": as_text(data.get("message"), 2000),
+            }
+        if kind == "checkpoint":
+            return {
+                "label": one_line(data.get("label"), 300),
+                "trigger": one_line(data.get("trigger"), 30),
+            }
+        if kind == "note":
+            return {"text": self.long(data.get("text"))}
+        if kind == "warning":
+            body = {
+                "code": one_line(data.get("code"), 60),
+                "msg": as_text(data.get("message"), 2000),
+            }
+            for key in ("minutesLeft", "gapMs"):
+                if _int(data.get(key)) is not None:
+                    body[key] = _int(data.get(key))
+            return body
+        if kind == "session_start":
+            tools = _list(data.get("tools"))
+            return {
+                "workspace": one_line(data.get("workspace"), 200),
+                "tools": [one_line(x, 60) for x in tools[:20]],
+                "limit": _int(data.get("timeLimitMinutes")),
+            }
+        if kind == "session_end":
+            return {"reason": one_line(data.get("reason"), 60)}
+        return {"json": _json(data)}
+
+
+def _ms(ts: Any, t0: datetime | None) -> tuple[int, datetime | None]:
+    if not isinstance(ts, str):
+        return 0, t0
+    try:
+        moment = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        return 0, t0
+    if t0 is None:
+        t0 = moment
+    return int((moment - t0).total_seconds() * 1000), t0
+
+
+def _field_cap(lines: list[bytes]) -> int:
+    """Characters per long field so that all of them together stay near TEXT_BUDGET."""
+    heavy = sum(1 for line in lines if len(line) > 2000)
+    if heavy == 0:
+        return FIELD_MAX
+    return max(FIELD_MIN, min(FIELD_MAX, TEXT_BUDGET // (heavy * 2)))
+
+
+def digest_timeline(timeline: bytes, started_at: str | None) -> Digest:
+    """Digest the timeline's lines (an unreadable line becomes an `unreadable` row)."""
+    lines = split_lines(timeline).lines
+    digest = Digest(field_cap=_field_cap(lines))
+    _, digest.t0 = _ms(started_at, None)
+    builder = _Builder(digest)
+    decoder = json.JSONDecoder()
+    for position, line in enumerate(lines):
+        try:
+            event = decoder.decode(line.decode("utf-8", "replace"))
+        except (ValueError, RecursionError):
+            event = None
+        if not isinstance(event, dict):
+            digest.unreadable_lines += 1
+            event = {"kind": "unreadable", "seq": position, "data": {}}
+        seq = _int(event.get("seq"))
+        seq = position if seq is None else seq
+        kind = one_line(event.get("kind"), 60) or "unknown"
+        t, digest.t0 = _ms(event.get("ts"), digest.t0)
+        source, actor = _dict(event.get("source")), _dict(event.get("actor"))
+        provenance, data = _dict(event.get("provenance")), _dict(event.get("data"))
+        integration = one_line(source.get("integration") or source.get("channel"), 60) or "unknown"
+        attribution = one_line(provenance.get("attribution"), 40) or "unknown"
+        if isinstance(event.get("id"), str):
+            digest.id_to_seq[event["id"]] = seq
+        if kind == "session_start" and not digest.start:
+            digest.start = data
+        if integration not in ("promptster", "unknown"):
+            digest.integrations.add(integration)
+        digest.rows.append(
+            [
+                seq,
+                t,
+                builder.code(0, kind),
+                builder.code(1, one_line(actor.get("type"), 30) or "unknown"),
+                builder.code(2, integration),
+                builder.code(3, attribution),
+                builder.body(kind, data, seq, t, attribution),
+            ]
+        )
+        digest.end_t = max(digest.end_t, t)
+    return digest
