@@ -115,12 +115,22 @@ class FileStat:
     binary: bool
 
 
-def numstat_by_commit(git_dir: Path, head: str) -> dict[str, dict[str, FileStat]]:
-    """Per commit reachable from `head`, the lines added/removed per path (renames off)."""
+@dataclass(frozen=True)
+class LoggedCommit:
+    commit: str
+    parents: tuple[str, ...]
+    stats: dict[str, FileStat]  # path -> lines added/removed in this commit (renames off)
+
+
+def commit_log(git_dir: Path, head: str) -> list[LoggedCommit]:
+    """Every commit reachable from `head`, newest first, with its parents and numstat.
+
+    One `git log` run; for a linear history the order is the history's order.
+    """
     result = run_git(
-        ["log", "--format=%x01%H", "--numstat", "--no-renames", "-z", head], git_dir=git_dir
+        ["log", "--format=%x01%H %P", "--numstat", "--no-renames", "-z", head], git_dir=git_dir
     )
-    commits: dict[str, dict[str, FileStat]] = {}
+    commits: list[LoggedCommit] = []
     current: dict[str, FileStat] | None = None
     # With -z each numstat entry is "added\tremoved\tpath\0"; commit headers start with \1.
     for chunk in result.stdout.split(b"\0"):
@@ -129,7 +139,9 @@ def numstat_by_commit(git_dir: Path, head: str) -> dict[str, dict[str, FileStat]
             continue
         if chunk.startswith(b"\x01"):
             header, _, rest = chunk[1:].partition(b"\n")
-            current = commits.setdefault(header.decode("ascii"), {})
+            ids = header.decode("ascii", "replace").split()
+            current = {}
+            commits.append(LoggedCommit(ids[0] if ids else "", tuple(ids[1:]), current))
             chunk = rest
             if not chunk:
                 continue
@@ -144,3 +156,8 @@ def numstat_by_commit(git_dir: Path, head: str) -> dict[str, dict[str, FileStat]
             0 if binary else int(added), 0 if binary else int(removed), binary
         )
     return commits
+
+
+def numstat_by_commit(git_dir: Path, head: str) -> dict[str, dict[str, FileStat]]:
+    """Per commit reachable from `head`, the lines added/removed per path (renames off)."""
+    return {logged.commit: logged.stats for logged in commit_log(git_dir, head)}

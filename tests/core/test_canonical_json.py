@@ -128,3 +128,10 @@ class TestLoadsLimited:
         assert canonical_json(loads_limited(canonical_json(value), what="x")) == canonical_json(
             value
         )
+
+
+@given(json_values)
+def test_verify_uses_the_same_canonical_form(value: Any) -> None:
+    from promptster.bundle.verify import _encode_canonical
+
+    assert _encode_canonical(value).encode("utf-8") == canonical_json(value)

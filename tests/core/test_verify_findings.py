@@ -151,9 +151,10 @@ def test_git_trouble_becomes_a_finding_and_the_temp_dir_is_removed(
         assert any(temp.iterdir())  # the repository is unpacked in the temp dir ...
         raise EnvironmentProblem("git log failed: out of memory")
 
-    monkeypatch.setattr(verify_module, "numstat_by_commit", broken)
+    monkeypatch.setattr(verify_module, "commit_log", broken)
     report = verify_bundle(path)
-    assert report.failures == [Finding("bundle", "failed", "git log failed: out of memory")]
+    message = "cannot read the snapshot history: git log failed: out of memory"
+    assert report.failures == [Finding("snapshots", "failed", message)]
     assert list(temp.iterdir()) == []  # ... and removed even so
 
 

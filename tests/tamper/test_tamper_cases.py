@@ -422,6 +422,12 @@ def _ended_earlier(b: Bundle, t: Tools) -> None:
     b.save(t.out)
 
 
+@case("manifest-ended-at-malformed_fail", "timeline", "endedAt is not an RFC 3339 UTC timestamp")
+def _ended_malformed(b: Bundle, t: Tools) -> None:
+    b.resign(edit=lambda m: m.update(endedAt="9999"))  # would sort after every event
+    b.save(t.out)
+
+
 @case("manifest-member-hash-wrong_fail", "hashes", "'snapshots.bundle' was changed after signing")
 def _member_hash(b: Bundle, t: Tools) -> None:
     def edit(m: dict[str, Any]) -> None:

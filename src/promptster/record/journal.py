@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +24,8 @@ from promptster.jsonio import loads_limited
 from promptster.timeline import MAX_LINE_BYTES, genesis_hash, line_hash, split_lines
 
 FSYNC_INTERVAL_S = 1.0
+# The one `ts` form a journal line carries (and verify accepts): RFC 3339 UTC, milliseconds.
+_CANONICAL_TS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 
 
 @dataclass(frozen=True)
@@ -112,8 +115,9 @@ class JournalWriter:
                     f"{self.path} could not be repaired after a failed write",
                     "restart the recorder; it recovers the journal up to the last event",
                 )
-            # Every line carries `ts` in the one form verify accepts (RFC 3339 UTC, ms).
-            ts = format_ts(parse_ts(event.ts))
+            ts = event.ts
+            if not _CANONICAL_TS.fullmatch(ts):
+                ts = format_ts(parse_ts(ts))
             if self._last_ts and ts < self._last_ts:
                 ts = self._last_ts  # clock stepped back: keep `ts` monotonic
             event.ts = ts
