@@ -16,8 +16,10 @@ detection runs separately and only adds `renamedFrom`.
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import os
+import re
 import stat
 import subprocess
 import threading
@@ -249,8 +251,10 @@ class ShadowRepo:
         return Snapshot(commit, parent, changes, skipped, nested)
 
     def _add(self, paths: list[str]) -> None:
+        # git matches every file against every pathspec: a long list costs more than a walk.
+        spec = ["--pathspec-from-file=-", "--pathspec-file-nul"] if len(paths) <= 64 else []
         added = run_git(
-            ["add", "-A", "--pathspec-from-file=-", "--pathspec-file-nul"],
+            ["add", "-A", *spec],
             git_dir=self.git_dir,
             work_tree=self.workspace,
             cwd=self.workspace,
@@ -288,7 +292,7 @@ class ShadowRepo:
                 info = (self.workspace / path).lstat()
             except OSError:
                 continue  # deleted: `add -A` records the deletion
-            if is_secret_path(path):
+            if _maybe_secret(path) and is_secret_path(path):
                 reason = "secret"
             elif stat.S_ISREG(info.st_mode) and info.st_size > self.max_file_bytes:
                 reason = "too_large"
@@ -488,6 +492,29 @@ def _c_unquote(text: str) -> str:
         out += char.encode("utf-8")
         index += 1
     return out.decode("utf-8", "surrogateescape")
+
+
+def _prefilter() -> re.Pattern[str]:
+    """One regex that matches a path part whenever some secret pattern could match the path.
+
+    Every positive answer of `is_secret_path` needs a non-negated pattern to match, which
+    means its last segment (or, for `dir/`, the folder) matches one part of the path; checking
+    that first, in one case-insensitive regex, skips the exact check for almost every file.
+    """
+    parts = []
+    for pattern in DEFAULT_SECRET_PATH_PATTERNS:
+        if pattern.startswith("!"):
+            continue
+        segment = pattern.rstrip("/").rsplit("/", 1)[-1]
+        parts.append(fnmatch.translate(segment))
+    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
+
+
+_SECRET_PART = _prefilter()
+
+
+def _maybe_secret(path: str) -> bool:
+    return any(_SECRET_PART.match(part) for part in path.split("/"))
 
 
 def _literal_pattern(path: str) -> str:
