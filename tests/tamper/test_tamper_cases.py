@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import uuid
 import zipfile
 from collections.abc import Callable
@@ -200,6 +201,19 @@ def _blob_declared_10gb(b: Bundle, t: Tools) -> None:
         ZipEntry(blob_name(b"x"), b"x", declared_size=10_000_000_000, compress=zipfile.ZIP_STORED)
     )
     b.save(t.out)
+
+
+@case("zip-total-declared-over-cap_fail", "zip", "the limit is 8,589,934,592 (zip bomb?)")
+def _total_over_cap(b: Bundle, t: Tools) -> None:
+    # Every member within its own cap and a believable ratio; 9 GiB declared in all.
+    def big(name: str, declared: int) -> ZipEntry:
+        data = os.urandom(declared // 1000)
+        return ZipEntry(name, data, zipfile.ZIP_STORED, declared_size=declared)
+
+    entries = [e for e in entries_for(b.members) if e.name not in (fmt.TIMELINE, fmt.SNAPSHOTS)]
+    entries += [big(fmt.TIMELINE, 2 * 1024**3), big(fmt.SNAPSHOTS, 3 * 1024**3)]
+    entries += [big(f"terminal/{n}.cast", 1024**3) for n in range(4)]
+    write_zip(t.out, entries)
 
 
 @case("zip-member-impossible-ratio_fail", "zip", "declares an impossible compression ratio")

@@ -94,8 +94,13 @@ class BundleReader:
             self.infos[name] = info
         if total > fmt.MAX_TOTAL_UNCOMPRESSED:
             self.problems.append(
-                MemberProblem("*", f"members total {total:,} bytes uncompressed; too large")
+                MemberProblem(
+                    "*",
+                    f"members total {total:,} bytes uncompressed; the limit is "
+                    f"{fmt.MAX_TOTAL_UNCOMPRESSED:,} (zip bomb?)",
+                )
             )
+            self.infos.clear()  # read nothing: each member is under its cap, but not all of them
 
     @property
     def names(self) -> list[str]:
