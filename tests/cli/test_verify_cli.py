@@ -198,3 +198,25 @@ def test_new_user_walkthrough_with_the_installed_command(tmp_path: Path) -> None
     assert failed.returncode == 1
     assert "'timeline.jsonl' was changed after signing" in failed.stderr
     assert "Traceback" not in failed.stderr
+
+
+def test_synth_into_a_directory_is_a_usage_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run(capsys, "synth", "-o", str(tmp_path), "--events", "10")
+    assert code == 2
+    assert f"{tmp_path} is a directory" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_synth_to_an_unwritable_place_is_an_environment_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("promptster.bundle.writer.atomic_writer", full_disk)
+    code, _, err = run(capsys, "synth", "-o", str(tmp_path / "x.pst"), "--events", "10")
+    assert code == 3
+    assert "cannot write" in err and "No space left on device" in err
+    assert "internal error" not in err

@@ -9,7 +9,7 @@ from rich.markup import escape
 
 from promptster.bundle.verify import VerifyReport, verify_bundle
 from promptster.cli.output import err_console, print_json
-from promptster.errors import ExitCode, InputError
+from promptster.errors import EnvironmentProblem, ExitCode, InputError
 
 
 @click.command()
@@ -75,7 +75,15 @@ def synth(output: Path, events: int, seed: int, candidate: str | None) -> None:
         raise InputError("--events must be at least 2 (a session start and end)")
     if events > 5_000_000:
         raise InputError("--events is limited to 5,000,000")
-    written = generate_bundle(output, events=events, seed=seed, candidate=candidate)
+    if output.is_dir():
+        raise InputError(f"{output} is a directory", "pass a file name, e.g. -o sample.pst")
+    try:
+        written = generate_bundle(output, events=events, seed=seed, candidate=candidate)
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot write {output}: {exc.strerror or exc}",
+            "check that the folder exists and is writable, and that the disk has room",
+        ) from exc
     err_console().print(
         f"wrote {escape(str(written.path))} ({written.size:,} bytes, "
         f"{written.manifest.event_count:,} events)"
