@@ -137,6 +137,12 @@ def score(
 @click.option("--weight", "weight_items", multiple=True, metavar="METRIC=W", help="Set one weight.")
 @click.option("--allow-invalid", is_flag=True, help="Include bundles that fail verification.")
 @click.option("--json", "as_json", is_flag=True, help="Print the cohorts as JSON on stdout.")
+@click.option(
+    "--html",
+    "html_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write a cohort page here, with one report per session beside it.",
+)
 def cohort(
     paths: tuple[Path, ...],
     assessment_id: str | None,
@@ -144,6 +150,7 @@ def cohort(
     weight_items: tuple[str, ...],
     allow_invalid: bool,
     as_json: bool,
+    html_path: Path | None,
 ) -> None:
     """Compare the sessions of each assessment: averages, percentiles, composite rank.
 
@@ -185,6 +192,14 @@ def cohort(
     cohorts = build_cohorts(signals.values(), weights)
     if assessment_id is not None and not cohorts:
         raise InputError(f"no session of assessment {assessment_id!r} among the bundles")
+    if html_path is not None:
+        from promptster.report.cohort_page import write_cohort_html
+
+        with console.status("writing the cohort page and one report per session…"):
+            page = write_cohort_html(html_path, cohorts, signals)
+        for problem in page.problems:
+            console.print(f"[yellow]warning:[/] no report for {escape(problem)}")
+        console.print(f"wrote {escape(str(html_path))} and {page.reports} report(s)")
     if as_json:
         print_json({"cohorts": [c.to_json_obj() for c in cohorts]})
         return

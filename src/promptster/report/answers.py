@@ -100,7 +100,7 @@ def _ai(signals: SessionSignals | None, digest: Digest) -> Answer:
         facts.append(f"{revised:,} AI change{'s' if revised != 1 else ''} revised by the candidate")
     prompts = _num(signals, "promptCount")
     if prompts is not None:
-        facts.append(f"{number(prompts)} prompts")
+        facts.append(f"{number(prompts)} prompt{'s' if prompts != 1 else ''} to the AI")
     facts.append("a high AI share is normal; no signal penalises AI use")
     return Answer(
         "ai", "What did the AI write?", verdict, facts, ["file_create", "file_diff", "file_delete"]

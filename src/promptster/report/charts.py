@@ -112,21 +112,27 @@ def _axes(frame: _Frame, top: float, unit: str) -> list[str]:
     return parts
 
 
-def _legend(series: Sequence[str]) -> list[str]:
-    parts, x = [], LEFT
-    y = HEIGHT - 8
+def _legend(series: Sequence[str]) -> tuple[list[str], int]:
+    """Legend entries under the plot, wrapped onto more rows when they do not fit; returns the
+    parts and the extra height the rows after the first need."""
+    parts, x, row = [], LEFT, 0
     for name in series:
         label = GROUP_LABELS.get(name, name)
+        width = 22 + 6 * len(label)
+        if x + width > WIDTH - RIGHT and x > LEFT:
+            x, row = LEFT, row + 1
+        y = HEIGHT - 8 + 14 * row
         parts.append(f'<rect class="s-{name}" x="{x}" y="{y - 9}" width="10" height="10" rx="2"/>')
         parts.append(f'<text class="legend" x="{x + 14}" y="{y}">{escape(label)}</text>')
-        x += 24 + 7 * len(label)
-    return parts
+        x += width
+    return parts, 14 * row
 
 
-def _svg(chart_id: str, title: str, desc: str, parts: list[str]) -> Markup:
+def _svg(chart_id: str, title: str, desc: str, parts: list[str], extra: int = 0) -> Markup:
     body = "".join(parts)
+    height = HEIGHT + extra
     return Markup(
-        f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
+        f'<svg class="chart" id="{chart_id}" viewBox="0 0 {WIDTH} {height}" role="img" '
         f'aria-labelledby="{chart_id}-t {chart_id}-d" preserveAspectRatio="xMidYMid meet">'
         f'<title id="{chart_id}-t">{escape(title)}</title><desc id="{chart_id}-d">{escape(desc)}'
         f"</desc>{body}</svg>"
@@ -169,9 +175,10 @@ def _stacked(
                 f"(from {escape(start)})</title></rect>"
             )
             base += count
-    parts.extend(_legend(series))
+    legend, extra = _legend(series)
+    parts.extend(legend)
     desc = f"{len(digest.rows):,} events over {duration(span)}, in {BUCKETS} intervals."
-    return Chart(chart_id, title, desc, _svg(chart_id, title, desc, parts))
+    return Chart(chart_id, title, desc, _svg(chart_id, title, desc, parts, extra))
 
 
 def activity_by_kind(digest: Digest) -> Chart:
@@ -217,7 +224,7 @@ def cumulative_lines(digest: Digest, files: Sequence[FileEvent]) -> Chart:
     parts = _axes(frame, top, "lines added")
     parts.append(_polyline(frame, _thin(ai), top, "ai-lines"))
     parts.append(_polyline(frame, _thin(human), top, "human-lines"))
-    parts.extend(_legend(["ai-lines", "human-lines"]))
+    parts.extend(_legend(["ai-lines", "human-lines"])[0])
     desc = f"{ai_total:,} lines added by the AI and {human_total:,} by the candidate, cumulative."
     title = "Lines added over time, AI vs candidate"
     return Chart("chart-lines", title, desc, _svg("chart-lines", title, desc, parts))
@@ -248,7 +255,7 @@ def test_results(digest: Digest, tests: Sequence[TestPoint]) -> Chart:
                 f"{point.skipped} skipped</title></rect>"
             )
             base += count
-    parts.extend(_legend(["passed", "failed"]))
+    parts.extend(_legend(["passed", "failed"])[0])
     shown = f" (the last of each of {slots} intervals shown)" if len(chosen) < len(tests) else ""
     desc = f"{len(tests):,} test runs{shown}: passed and failed (with errors) per run."
     title = "Test results over time"

@@ -89,8 +89,12 @@ def review_bundle(
     extra_checks: Sequence[ExtraCheck] | None = None,
     generated_at: str | None = None,
     title: str | None = None,
+    known: tuple[SessionSignals, CohortContext | None] | None = None,
 ) -> ReviewResult:
-    """Write the report of `bundle` to `output`; raise InputError when it cannot be read."""
+    """Write the report of `bundle` to `output`; raise InputError when it cannot be read.
+
+    `known` passes signals (and a cohort place) computed already, as `cohort --html` does.
+    """
     bundle = Path(bundle)
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -113,7 +117,9 @@ def review_bundle(
         started = time.perf_counter()
         signals: SessionSignals | None = None
         cohort: CohortContext | None = None
-        if timeline is not None:
+        if known is not None:
+            signals, cohort = known
+        elif timeline is not None:
             try:
                 signals, cohort = _signals(report, timeline, cohort_bundles, notes)
             except PromptsterError as exc:

@@ -1,0 +1,172 @@
+"""The cohort page: one row per session, sortable by any metric or the composite, with
+percentile bars and a link to each session's own report.
+
+`write_cohort_html(path, cohorts, signals)` writes the page and, beside it in
+`<name>-reports/`, one report per session (with its cohort percentiles). Links are relative,
+so the folder can be moved or zipped as a whole.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+from promptster import __version__
+from promptster.analysis.cohort import AVERAGES, ORIENTATION, PERCENTILE_METRICS, Cohort
+from promptster.analysis.signals import SessionSignals
+from promptster.errors import PromptsterError
+from promptster.fsutil import atomic_write_text
+from promptster.report.data import CohortContext
+from promptster.report.meta import format_value, meta_for
+from promptster.report.render import render_page
+from promptster.report.text import one_line, visible
+
+_UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass(frozen=True)
+class MetricCell:
+    value_text: str
+    value: float | None
+    percentile: float | None
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    rank: int | None
+    candidate: str
+    session_id: str
+    verified: bool
+    composite: float | None
+    tests_passed: bool | None
+    cells: list[MetricCell]
+    href: str | None
+    bundle_name: str
+
+
+@dataclass(frozen=True)
+class CohortTable:
+    assessment_id: str
+    session_count: int
+    metrics: list[tuple[str, str, str]]  # name, label, orientation
+    averages: list[tuple[str, str]]
+    test_pass_rate: float | None
+    weights: list[tuple[str, float]]
+    rows: list[CohortRow]
+
+
+@dataclass
+class CohortPageResult:
+    path: Path
+    reports: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def report_name(bundle: str, session_id: str, taken: set[str]) -> str:
+    """A file name for a session's report: the bundle's stem, made safe and unique."""
+    stem = _UNSAFE_NAME.sub("_", Path(bundle).stem).strip("._")[:80] or session_id[:8]
+    name, n = f"{stem}.html", 2
+    while name in taken:
+        name, n = f"{stem}-{n}.html", n + 1
+    taken.add(name)
+    return name
+
+
+def safe_href(relative: str) -> str:
+    """A relative link that no file name can turn into another scheme (javascript:, data:)."""
+    return "./" + "/".join(quote(part, safe="") for part in relative.split("/"))
+
+
+def _table(cohort: Cohort, links: Mapping[str, str]) -> CohortTable:
+    rows = []
+    for member in cohort.members:
+        session = member.session
+        cells = [
+            MetricCell(
+                visible(format_value(m, member.values.get(m))),
+                member.values.get(m),
+                member.percentiles.get(m),
+            )
+            for m in PERCENTILE_METRICS
+        ]
+        rows.append(
+            CohortRow(
+                rank=member.rank,
+                candidate=one_line(session.candidate_name, 120) or session.session_id[:8],
+                session_id=session.session_id,
+                verified=session.verified,
+                composite=member.composite,
+                tests_passed=member.tests_all_passed,
+                cells=cells,
+                href=links.get(session.session_id),
+                bundle_name=visible(Path(session.bundle_path or "").name),
+            )
+        )
+    return CohortTable(
+        assessment_id=one_line(cohort.assessment_id or "(no assessment)", 200),
+        session_count=cohort.session_count,
+        metrics=[(m, meta_for(m).label, ORIENTATION[m]) for m in PERCENTILE_METRICS],
+        averages=[
+            (meta_for(metric).label, format_value(metric, cohort.averages.get(name)))
+            for name, metric in AVERAGES.items()
+        ],
+        test_pass_rate=cohort.test_pass_rate,
+        weights=[(meta_for(m).label, w) for m, w in cohort.weights.items() if w],
+        rows=rows,
+    )
+
+
+def render_cohort(tables: Sequence[CohortTable], *, generated_at: str) -> str:
+    return render_page(
+        "cohort.html.j2",
+        "cohort",
+        tables=tables,
+        generated_at=generated_at,
+        generator=f"promptster {__version__}",
+    )
+
+
+def write_cohort_html(
+    path: Path,
+    cohorts: Sequence[Cohort],
+    signals: Mapping[str, SessionSignals],
+    *,
+    reports: bool = True,
+) -> CohortPageResult:
+    """Write the cohort page at `path`, and each session's report beside it."""
+    from promptster.report.review import review_bundle
+
+    path = Path(path)
+    result = CohortPageResult(path)
+    folder_name = f"{path.stem}-reports"
+    links: dict[str, str] = {}
+    taken: set[str] = set()
+    moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    for cohort in cohorts if reports else ():
+        for member in cohort.members:
+            session = member.session
+            if session.bundle_path is None or session.session_id not in signals:
+                continue
+            name = report_name(session.bundle_path, session.session_id, taken)
+            context = (
+                CohortContext(member, cohort.session_count) if cohort.session_count >= 2 else None
+            )
+            try:
+                review_bundle(
+                    Path(session.bundle_path),
+                    path.parent / folder_name / name,
+                    known=(signals[session.session_id], context),
+                    generated_at=moment,
+                )
+            except PromptsterError as exc:
+                result.problems.append(f"{session.bundle_path}: {exc.message}")
+                continue
+            links[session.session_id] = safe_href(f"{folder_name}/{name}")
+            result.reports += 1
+    tables = [_table(cohort, links) for cohort in cohorts]
+    atomic_write_text(path, render_cohort(tables, generated_at=moment))
+    return result
