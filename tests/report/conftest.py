@@ -1,0 +1,138 @@
+"""Fixtures for the report tests: crafted bundles, their reports, and a headless Chromium."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from report_kit import hostile, ordinary
+
+from promptster.report.review import ReviewResult, review_bundle
+from promptster.synth import generate_bundle
+from support import require, require_executable
+
+GENERATED_AT = "2026-02-02 12:00:00 UTC"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+def bundles(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("report-bundles")
+    made = {
+        "ordinary": ordinary().build(folder / "ordinary.pst"),
+        "hostile": hostile().build(folder / "hostile.pst"),
+    }
+    generate_bundle(folder / "synth.pst", events=400, seed=11)
+    generate_bundle(folder / "large.pst", events=3000, seed=5)
+    made["synth"] = folder / "synth.pst"
+    made["large"] = folder / "large.pst"
+    return made
+
+
+@pytest.fixture(scope="session")
+def reports(bundles: dict[str, Path], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One report per crafted bundle, rendered once for the whole session."""
+    folder = tmp_path_factory.mktemp("reports")
+    out = {}
+    for name, bundle in bundles.items():
+        result: ReviewResult = review_bundle(
+            bundle, folder / f"{name}.html", extra_checks=[], generated_at=GENERATED_AT
+        )
+        out[name] = result.output
+    return out
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    require(importlib.util.find_spec("playwright") is not None, "playwright is not installed")
+    chromium = require_executable("chromium", "apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=shutil.which("chromium") or chromium, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
+class Watched:
+    """A page with everything that must not happen recorded: requests, errors, dialogs."""
+
+    def __init__(self, page: Any, url: str) -> None:
+        self.page = page
+        self.url = url
+        self.requests: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on(
+            "console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None
+        )
+        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        # Injected by the DevTools protocol, so the page's CSP does not apply to it.
+        page.add_init_script(
+            "window.__csp = []; document.addEventListener('securitypolicyviolation', "
+            "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
+
+    def open(self) -> Watched:
+        self.page.goto(self.url)
+        self.page.wait_for_selector("html[data-ready]")
+        return self
+
+    def until(self, expression: str, timeout_s: float = 30.0) -> None:
+        """Wait until a JavaScript expression is true. Polled with `evaluate` (DevTools, not
+        eval in the page), because the report's CSP rightly forbids eval and so breaks
+        Playwright's wait_for_function."""
+        for _ in range(int(timeout_s * 20)):
+            if self.page.evaluate(expression):
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"never became true: {expression}")
+
+    def csp_violations(self) -> list[str]:
+        return list(self.page.evaluate("window.__csp || []"))
+
+    def assert_clean(self) -> None:
+        """Nothing left the page, nothing failed, nothing ran that should not have."""
+        assert [u for u in self.requests if u != self.url] == []
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.dialogs == []
+        assert self.csp_violations() == []
+        assert self.page.evaluate("window.__pwned") is None
+
+
+@pytest.fixture
+def open_report(browser: Any) -> Iterator[Any]:
+    contexts = []
+
+    def opener(path: Path, *, javascript: bool = True, width: int = 1440) -> Watched:
+        context = browser.new_context(
+            viewport={"width": width, "height": 900}, java_script_enabled=javascript
+        )
+        contexts.append(context)
+        watched = Watched(context.new_page(), Path(path).resolve().as_uri())
+        if not javascript:
+            watched.page.goto(watched.url)
+            return watched
+        return watched.open()
+
+    yield opener
+    for context in contexts:
+        context.close()
