@@ -159,11 +159,11 @@ def build_cohort(
         for metric in PERCENTILE_METRICS:
             own = values[index][metric]
             others = [
-                v[metric] for j, v in enumerate(values) if j != index and v[metric] is not None
+                other
+                for j, v in enumerate(values)
+                if j != index and (other := v[metric]) is not None
             ]
-            pct[metric] = (
-                None if own is None else percentile(own, others, ORIENTATION[metric])  # type: ignore[arg-type]
-            )
+            pct[metric] = None if own is None else percentile(own, others, ORIENTATION[metric])
         unranked.append(
             CohortMember(
                 session=session.session,

@@ -10,7 +10,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import click
 from rich.markup import escape
@@ -90,7 +90,7 @@ def score(
     failed verification (unless --fail-on never), 2 usage error.
     """
     from promptster.analysis.load import find_bundles
-    from promptster.analysis.score import default_jobs, iter_scores, write_rows
+    from promptster.analysis.score import Format, default_jobs, iter_scores, write_rows
 
     bundles = find_bundles(paths)
     if not bundles:
@@ -116,7 +116,7 @@ def score(
                 progress.advance(task)
 
         out = stack.enter_context(_output(output))
-        summary = write_rows(rows, fmt, out, on_row=on_row)  # type: ignore[arg-type]
+        summary = write_rows(rows, cast(Format, fmt), out, on_row=on_row)
     colour = "red" if summary.failed else "green"
     console.print(
         f"[{colour}]{summary.total} bundle(s) scored, {summary.failed} failed verification[/]"
