@@ -249,11 +249,6 @@ def test_attribution_from_the_recorded_events(recorded: Recorded) -> None:
     assert 100.0 * ai / total == pytest.approx(AI_ATTRIBUTION_PCT)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the recorder does not yet call attribution_events.EventAttributor when it writes "
-    "file events (docs/attribution.md, 'Feeding it from the timeline'); remove this mark then",
-)
 def test_the_bundle_carries_the_attribution(recorded: Recorded) -> None:
     from promptster.analysis.signals import bundle_signals
 
