@@ -228,3 +228,36 @@ def test_time_warnings_reach_the_terminal(start_recording: Start, tmp_path: Path
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_file_events_are_attributed_as_they_are_written(
+    start_recording: Start, tmp_path: Path
+) -> None:
+    session = start_recording(tmp_path)
+    paths = session.paths
+    handle = find_session(tmp_path)
+    assert handle is not None
+    content = "def slugify(text):\n    return '-'.join(text.lower().split())\n"
+    claim = new_event(
+        "tool_use",
+        {
+            "toolName": "Write",
+            "toolUseId": "toolu_1",
+            "input": {"file_path": str(tmp_path / "slug.py"), "content": content},
+            "lane": "lane-1",
+        },
+        channel="hook",
+        integration="claude-code",
+        emitter="test",
+        actor="ai",
+    )
+    assert send_events(handle, [claim]).via == "recorder"
+    (tmp_path / "slug.py").write_text(content)  # what the AI tool then does
+    wait_for(lambda: file_events(paths, "slug.py"), what="the AI's file")
+    (tmp_path / "notes.md").write_text("written by hand\n")
+    wait_for(lambda: file_events(paths, "notes.md"), what="the hand-written file")
+    ai = file_events(paths, "slug.py")[0]
+    human = file_events(paths, "notes.md")[0]
+    assert ai["provenance"]["attribution"] == "likely_ai" and ai["data"]["aiLines"] == 2
+    assert human["provenance"]["attribution"] == "likely_human"
+    assert human["actor"]["type"] == "human"

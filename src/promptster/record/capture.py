@@ -156,7 +156,11 @@ class Capture:
             if snapshot is not None:
                 self.snapshot_count += 1
                 self.last_snapshot_at = now_ts()
-                self.recorder.pipeline.append_system(snapshot_events(snapshot, trigger))
+                lines: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+                events = snapshot_events(snapshot, trigger, lines)
+                for event_id, changed in lines.items():
+                    self.recorder.attribution.remember(event_id, changed)
+                self.recorder.pipeline.append_system(events)
             return self.shadow.head
 
     def sources(self) -> dict[str, Any]:

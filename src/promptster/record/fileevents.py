@@ -33,8 +33,13 @@ def change_data(change: FileChange, commit: str) -> dict[str, Any]:
     return data
 
 
-def snapshot_events(snapshot: Snapshot, trigger: str) -> list[Event]:
-    """Warnings for skipped files and nested repositories first, then one event per path."""
+def snapshot_events(
+    snapshot: Snapshot, trigger: str, lines: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+) -> list[Event]:
+    """Warnings for skipped files and nested repositories first, then one event per path.
+
+    `lines` receives, per file event id, the full added and removed lines (for attribution).
+    """
     events: list[Event] = []
     for skipped in snapshot.skipped:
         if skipped.reason == "secret":
@@ -70,19 +75,19 @@ def snapshot_events(snapshot: Snapshot, trigger: str) -> list[Event]:
         kind = KIND_BY_STATUS.get(change.status, Kind.FILE_DIFF)
         data = change_data(change, snapshot.commit)
         data["trigger"] = trigger
-        events.append(
-            make_event(
-                kind,
-                data,
-                channel="watcher",
-                integration="promptster",
-                emitter="promptster-recorder",
-                actor="unknown",
-                attribution="unknown",
-                confidence=0.5,
-                observability="high",
-            )
+        event = make_event(
+            kind,
+            data,
+            channel="watcher",
+            integration="promptster",
+            emitter="promptster-recorder",
+            actor="unknown",
+            attribution="unknown",
+            confidence=0.5,
+            observability="high",
         )
+        lines[event.id] = (change.added_lines, change.removed_lines)
+        events.append(event)
     return events
 
 

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from promptster.errors import EnvironmentProblem, FormatError
 from promptster.events import FILE_KINDS, Event, Kind, make_event, now_ts, parse_ts
@@ -106,10 +106,23 @@ class PipelineStats:
     last_ts: str | None = None
 
 
+class WriteHooks(Protocol):
+    """Called under the pipeline's lock, in journal order (e.g. attribution)."""
+
+    def before_write(self, event: Event) -> None: ...
+
+    def after_write(self, event: Event) -> None: ...
+
+    def replay(self, body: dict[str, Any]) -> None: ...
+
+
 class EventPipeline:
-    def __init__(self, journal: JournalWriter, deadline: datetime | None) -> None:
+    def __init__(
+        self, journal: JournalWriter, deadline: datetime | None, hooks: WriteHooks | None = None
+    ) -> None:
         self.journal = journal
         self.deadline = deadline
+        self.hooks = hooks
         self.lock = threading.RLock()
         self.ids: dict[str, int] = {}
         self.stats = PipelineStats()
@@ -127,6 +140,8 @@ class EventPipeline:
             except FormatError:
                 continue
             if isinstance(body, dict):
+                if self.hooks is not None:
+                    self.hooks.replay(body)
                 if isinstance(body.get("id"), str):
                     self.ids[body["id"]] = seq
                 kind = body.get("kind")
@@ -187,6 +202,8 @@ class EventPipeline:
             event.data["afterDeadline"] = True
             if not self.late_flagged:
                 followups.append(warning("late_activity", "activity recorded after the time limit"))
+        if self.hooks is not None:
+            self.hooks.before_write(event)
         try:
             written = self.journal.append(event)
         except EnvironmentProblem as exc:
@@ -194,6 +211,8 @@ class EventPipeline:
             raise
         self.problem = None  # writing works (again)
         self._count(written)
+        if self.hooks is not None:
+            self.hooks.after_write(written)
         for extra in followups:
             if extra.kind == Kind.WARNING and extra.data.get("code") == "late_activity":
                 self.late_flagged = True

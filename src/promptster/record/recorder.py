@@ -26,6 +26,7 @@ from typing import Any
 
 from promptster.errors import EnvironmentProblem, JournalLocked, PromptsterError
 from promptster.events import Kind, format_ts, now_ts, parse_ts
+from promptster.record.attributing import Attribution
 from promptster.record.capture import Capture
 from promptster.record.journal import JournalWriter
 from promptster.record.pipeline import (
@@ -59,7 +60,8 @@ class Recorder:
         self.state = state
         self.workspace = state.workspace_path
         self.deadline = parse_ts(state.deadline) if state.deadline else None
-        self.pipeline = EventPipeline(journal, self.deadline)
+        self.attribution = Attribution(state.workspace)
+        self.pipeline = EventPipeline(journal, self.deadline, self.attribution)
         self.capture = Capture(self, paths, state)
         self.server = RecorderServer(self, Path(state.socket))
         self.stopped = threading.Event()

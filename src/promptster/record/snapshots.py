@@ -96,6 +96,8 @@ class FileChange:
     diff: str | None = None
     diff_truncated: bool = False
     renamed_from: str | None = None
+    added_lines: tuple[str, ...] = ()  # full text, for attribution (not written to the event)
+    removed_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -322,7 +324,7 @@ class ShadowRepo:
         for entry in entries:
             size = sizes.get(entry.new_oid or "")
             digest = self._blob_sha256(entry.new_oid) if entry.binary and entry.new_oid else None
-            text, truncated = diffs.get(entry.path, (None, False))
+            patch = diffs.get(entry.path)
             changes.append(
                 FileChange(
                     path=entry.path,
@@ -334,9 +336,11 @@ class ShadowRepo:
                     new_oid=entry.new_oid,
                     size=size,
                     sha256=digest,
-                    diff=text,
-                    diff_truncated=truncated,
+                    diff=patch.text if patch else None,
+                    diff_truncated=patch.truncated if patch else False,
                     renamed_from=renames.get(entry.path),
+                    added_lines=patch.added if patch else (),
+                    removed_lines=patch.removed if patch else (),
                 )
             )
         return changes
@@ -372,7 +376,7 @@ class ShadowRepo:
                 index += 2
         return renames
 
-    def _diffs(self, parent: str, commit: str, wanted: set[str]) -> dict[str, tuple[str, bool]]:
+    def _diffs(self, parent: str, commit: str, wanted: set[str]) -> dict[str, _Patch]:
         """Bounded unified diffs per path, read from one `diff-tree -p` with a byte budget."""
         if not wanted:
             return {}
@@ -435,18 +439,27 @@ def _parse_raw_numstat(raw: bytes) -> list[_RawEntry]:
     return entries
 
 
-def _split_patch(patch: bytes, wanted: set[str]) -> dict[str, tuple[str, bool]]:
+@dataclass(frozen=True)
+class _Patch:
+    text: str  # bounded to MAX_DIFF_CHARS
+    truncated: bool
+    added: tuple[str, ...]  # every added line's text (for attribution), however long the diff
+    removed: tuple[str, ...]
+
+
+def _split_patch(patch: bytes, wanted: set[str]) -> dict[str, _Patch]:
     """Split `diff-tree -p` output into per-path diffs, each bounded to MAX_DIFF_CHARS."""
-    result: dict[str, tuple[str, bool]] = {}
+    result: dict[str, _Patch] = {}
     text = patch.decode("utf-8", "replace")
     sections = text.split("\ndiff --git ")
     if sections and sections[0].startswith("diff --git "):
         sections[0] = sections[0][len("diff --git ") :]
     for section in sections:
-        header, _, _ = section.partition("\n")
+        header, _, rest = section.partition("\n")
         path = _path_from_header(header)
         if path is None or path not in wanted or path in result:
             continue
+        added, removed = _changed_lines(rest)
         body = "diff --git " + section
         if not body.endswith("\n"):
             body += "\n"
@@ -454,8 +467,25 @@ def _split_patch(patch: bytes, wanted: set[str]) -> dict[str, tuple[str, bool]]:
         if truncated:
             cut = body.rfind("\n", 0, MAX_DIFF_CHARS) + 1
             body = body[: cut or MAX_DIFF_CHARS]
-        result[path] = (body, truncated)
+        result[path] = _Patch(body, truncated, added, removed)
     return result
+
+
+def _changed_lines(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The added and removed line texts of one file's patch (after its header lines)."""
+    added: list[str] = []
+    removed: list[str] = []
+    in_hunk = False
+    for line in body.split("\n"):
+        if line.startswith("@@"):
+            in_hunk = True
+        elif not in_hunk:
+            continue
+        elif line.startswith("+"):
+            added.append(line[1:])
+        elif line.startswith("-"):
+            removed.append(line[1:])
+    return tuple(added), tuple(removed)
 
 
 def _path_from_header(header: str) -> str | None:
