@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -232,6 +233,12 @@ class TestReader:
             BundleReader(tmp_path / "missing.pst")
         with pytest.raises(InputError, match="is a directory"):
             BundleReader(tmp_path)
+        os.mkfifo(tmp_path / "fifo.pst")
+        with pytest.raises(InputError, match="is not a regular file"):
+            BundleReader(tmp_path / "fifo.pst")
+        if Path("/dev/zero").exists():
+            with pytest.raises(InputError, match="is not a regular file"):
+                BundleReader(Path("/dev/zero"))
         (tmp_path / "empty.pst").write_bytes(b"")
         with pytest.raises(FormatError, match="not a complete zip file"):
             BundleReader(tmp_path / "empty.pst")

@@ -134,6 +134,11 @@ def _not_zip(b: Bundle, t: Tools) -> None:
     t.write_raw(b"PK\x03\x04 this is not a zip file at all\n" * 100)
 
 
+@case("zip-is-a-fifo_fail", "zip", "is not a regular file, not a bundle", exit_code=2)
+def _fifo(b: Bundle, t: Tools) -> None:
+    os.mkfifo(t.out)  # opening it for reading would block forever
+
+
 @case("zip-member-parent-path_fail", "zip", "member '../escaped.txt' contains '..'")
 def _parent_path(b: Bundle, t: Tools) -> None:
     b.extra_entries.append(ZipEntry("../escaped.txt", b"written outside\n"))

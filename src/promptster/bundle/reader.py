@@ -7,12 +7,14 @@ member is read through a size-limited stream whose CRC zipfile checks at the end
 
 from __future__ import annotations
 
+import os
 import stat
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import BinaryIO
 
 from promptster.bundle import format as fmt
 from promptster.errors import FormatError, InputError
@@ -36,20 +38,35 @@ def _name_problem(name: str) -> str | None:
     return None
 
 
+def _open_regular_file(path: Path) -> BinaryIO:
+    """Open `path` for reading only if it is a regular file: a FIFO would block the open and
+    a device like /dev/zero would never end. O_NONBLOCK makes the open itself safe."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError as exc:
+        raise InputError(f"{path}: no such file") from exc
+    except PermissionError as exc:
+        raise InputError(f"{path}: permission denied") from exc
+    except OSError as exc:
+        raise InputError(f"{path}: cannot open: {exc.strerror}") from exc
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise InputError(f"{path} is {kind}, not a bundle")
+    return os.fdopen(fd, "rb")
+
+
 class BundleReader:
     """An open bundle. Structural problems are collected in `problems`, not raised."""
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)
+        self._file = _open_regular_file(self.path)
         try:
-            self._zip = zipfile.ZipFile(self.path)
-        except FileNotFoundError as exc:
-            raise InputError(f"{self.path}: no such file") from exc
-        except IsADirectoryError as exc:
-            raise InputError(f"{self.path} is a directory, not a bundle") from exc
-        except PermissionError as exc:
-            raise InputError(f"{self.path}: permission denied") from exc
+            self._zip = zipfile.ZipFile(self._file)
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+            self._file.close()
             raise FormatError(
                 f"{self.path} is not a readable bundle (not a complete zip file: {exc})",
                 "a .pst bundle is a zip file; it may be truncated or not a bundle at all",
@@ -126,6 +143,7 @@ class BundleReader:
 
     def close(self) -> None:
         self._zip.close()
+        self._file.close()
 
     def __enter__(self) -> BundleReader:
         return self
