@@ -13,7 +13,7 @@ PYTHON = ["3.11"]
 @nox.session(python=PYTHON)
 def tests(session: nox.Session) -> None:
     """Run the test suite (real git, shells, DuckDB, SMTP, Chromium, Claude Code where present)."""
-    session.install("-e", ".[test]")
+    session.install("-e", ".[test,judge]")
     args = session.posargs or ["-n", "auto", "--maxfail=50"]
     session.run("pytest", *args)
 
