@@ -1,9 +1,9 @@
 """Signals for the report from an already verified bundle, optionally within a cohort.
 
 `promptster.analysis.load.load_bundle` verifies the bundle it loads. The report has just
-verified it (with the reviewer's extra checks), so it hands the verified timeline to the
-loader's insert steps instead of verifying a second time: for a 100,000-event bundle that
-saves a whole `verify`. The cohort's other bundles go through `load_bundle` as usual.
+verified it (with the reviewer's extra checks), so it hands the report and its timeline to
+`load_verified` instead of verifying a second time: for a 100,000-event bundle that saves a
+whole `verify`. The cohort's other bundles go through `load_bundle` as usual.
 """
 
 from __future__ import annotations
@@ -23,22 +23,7 @@ from promptster.report.text import visible
 
 
 def _insert(con: duckdb.DuckDBPyConnection, report: VerifyReport, timeline: bytes) -> str:
-    manifest = report.context.manifest
-    assert manifest is not None
-    loaded = load.LoadedSession(
-        session_id=manifest.session_id,
-        path=report.path,
-        bundle_sha256=load.file_sha256(report.path),
-        verified=report.ok,
-        problems=tuple(f.message for f in report.failures),
-        status=load.LoadStatus.LOADED,
-        assessment_id=manifest.assessment_id,
-        event_count=manifest.event_count,
-    )
-    # The loader's own steps, minus its verification (see the module docstring).
-    load._insert_timeline(con, manifest.session_id, timeline)
-    load._insert_session(con, loaded, report)
-    return manifest.session_id
+    return load.load_verified(con, report.path, report, timeline).session_id
 
 
 def signals_for(report: VerifyReport, timeline: bytes) -> SessionSignals:
