@@ -831,6 +831,15 @@ def _line_200mb(b: Bundle, t: Tools) -> int:
     return MIDDLE
 
 
+@case("timeline-empty-lines-rechained_fail", "timeline", "line 0 is not valid JSON")
+def _empty_lines(b: Bundle, t: Tools) -> int:
+    # 20 million empty lines: verify reads lines one at a time and stops at the first.
+    b.members[fmt.TIMELINE] = b"\n" * 20_000_000
+    b.resign(refresh_chain=True)
+    b.save(t.out)
+    return 0
+
+
 @case("timeline-torn-tail_fail", "timeline", "ends with a partial line")
 def _torn(b: Bundle, t: Tools) -> None:
     b.set_lines(b.lines, trailing_newline=False)

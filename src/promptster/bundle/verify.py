@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +32,7 @@ from promptster.errors import (
 from promptster.events import FILE_KINDS, KNOWN_KINDS, SCHEMA_VERSION
 from promptster.gitutil import FileStat, commit_log, run_git
 from promptster.jsonio import MAX_DEPTH, _depth, loads_limited
-from promptster.timeline import MAX_LINE_BYTES, genesis_hash, line_hash, split_lines
+from promptster.timeline import MAX_LINE_BYTES, genesis_hash, line_hash
 
 Status = Literal["ok", "warning", "failed"]
 TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -289,14 +289,13 @@ def _check_member_hashes(
 def _check_timeline(
     timeline: bytes, manifest: fmt.Manifest, context: VerifyContext, findings: list[Finding]
 ) -> bool:
-    split = split_lines(timeline)
-    if split.torn_tail:
+    if timeline and not timeline.endswith(b"\n"):
         findings.append(
             Finding(
                 "timeline",
                 "failed",
                 "timeline.jsonl ends with a partial line (no newline)",
-                len(split.lines),
+                timeline.count(b"\n"),
             )
         )
         return False
@@ -305,7 +304,9 @@ def _check_timeline(
     seen_ids: dict[str, int] = {}
     unknown_kinds: dict[str, int] = {}
     newer_versions = 0
-    for seq, line in enumerate(split.lines):
+    count = 0
+    for seq, line in enumerate(_lines(timeline)):
+        count = seq + 1
         event = _parse_line(seq, line, expected_prev, last_ts)
         if isinstance(event, str):
             findings.append(Finding("timeline", "failed", event, seq))
@@ -343,7 +344,6 @@ def _check_timeline(
             context.snapshot_refs.append((seq, snapshot))
         expected_prev = line_hash(line)
     context.last_ts = last_ts or None
-    count = len(split.lines)
     if count != manifest.event_count:
         findings.append(
             Finding(
@@ -392,6 +392,15 @@ def _check_timeline(
             )
         )
     return True
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """The newline-terminated lines of `data`, one at a time: a hostile timeline of two
+    billion empty lines must not become a list of two billion objects before line 0 fails."""
+    find, start = data.find, 0
+    while (end := find(b"\n", start)) >= 0:
+        yield data[start:end]
+        start = end + 1
 
 
 def _parse_line(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict[str, Any] | str:
