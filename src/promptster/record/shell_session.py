@@ -1,0 +1,183 @@
+"""`promptster shell`, the typed core: open the candidate's shell, recorded, and wire it up.
+
+    outcome = run_recorded_shell(paths, shell_path=user_shell(), cwd=Path.cwd())
+
+1. a cast number is taken (`.promptster/casts/<n>.cast`, one per shell, never shared);
+2. `prepare_shell` writes the bash/zsh integration under `.promptster/shells/<n>/` and says
+   how to start the shell; any other shell (or an old bash/zsh) is recorded as a plain cast,
+   with a `warning` saying so;
+3. the shell runs under `pty_shell.run_in_pty`, with `ShellRecording` as its sink (cast and
+   command events on a worker thread) and `EventSender` delivering events to the recorder;
+4. when the shell exits, the cast is finished, queued events are delivered (or spooled) and
+   the integration files are removed. The session itself keeps recording.
+
+The shell's environment names the session (``PROMPTSTER_SESSION_DIR``), so `promptster`
+commands typed in it find the session from any folder; ``PROMPTSTER_SHELL_TOKEN`` marks a
+recorded shell, which is how a nested `promptster shell` is recognised and refused.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from promptster.errors import EnvironmentProblem, StateError
+from promptster.events import parse_ts
+from promptster.record.cast import CastEncoder, CastFile, CastHeader, new_cast_path
+from promptster.record.client import SESSION_DIR_ENV, load_handle
+from promptster.record.osc import MarkParser
+from promptster.record.pty_shell import run_in_pty, terminal_size
+from promptster.record.session import SessionPaths, read_state
+from promptster.record.shell_commands import CommandAssembler
+from promptster.record.shell_events import EventSender, SenderStats, system_warning
+from promptster.record.shell_integration import ShellLaunch, prepare_shell
+from promptster.record.shell_recording import RecordingStats, ShellRecording
+
+SHELLS_DIR = "shells"
+RECORDED_SHELL_ENV = "PROMPTSTER_SHELL_TOKEN"
+# Set by an outer recording: a fresh shell must not inherit them (prepare_shell sets its own).
+_STALE = ("PROMPTSTER_SHELL_STATE", "PROMPTSTER_SHIMS", "PROMPTSTER_USER_ZDOTDIR")
+
+
+@dataclass(frozen=True)
+class ShellOutcome:
+    exit_code: int
+    shell: str
+    integrated: bool
+    note: str
+    cast_number: int
+    cast_path: Path
+    recording: RecordingStats
+    delivery: SenderStats
+    session_active: bool  # still recording after the shell exited
+
+
+def recorded_shell_session(environ: Mapping[str, str] | None = None) -> str | None:
+    """The session id when this process runs inside a recorded shell, else None."""
+    env = os.environ if environ is None else environ
+    if not env.get(RECORDED_SHELL_ENV):
+        return None
+    return env.get("PROMPTSTER_SESSION") or "unknown"
+
+
+def user_shell(environ: Mapping[str, str] | None = None) -> str:
+    """$SHELL, else the login shell in the password database, else /bin/sh."""
+    env = os.environ if environ is None else environ
+    if env.get("SHELL"):
+        return env["SHELL"]
+    try:
+        return pwd.getpwuid(os.getuid()).pw_shell or "/bin/sh"
+    except KeyError:
+        return "/bin/sh"
+
+
+def shell_environment(
+    environ: Mapping[str, str], launch: ShellLaunch, paths: SessionPaths
+) -> dict[str, str]:
+    env = {k: v for k, v in environ.items() if k not in _STALE}
+    env |= launch.env
+    env[SESSION_DIR_ENV] = str(paths.root)
+    env.setdefault("TERM", "xterm-256color")
+    return env
+
+
+def run_recorded_shell(
+    paths: SessionPaths,
+    *,
+    shell_path: str,
+    cwd: Path,
+    environ: Mapping[str, str] | None = None,
+    stdin_fd: int = 0,
+    stdout_fd: int = 1,
+    announce: Callable[[ShellLaunch], None] | None = None,
+) -> ShellOutcome:
+    """Run the shell until it exits (see the module doc). `announce`, if callable, gets the
+    `ShellLaunch` just before the shell starts (the CLI prints its banner there)."""
+    state = read_state(paths)
+    handle = load_handle(paths.root)
+    if not state.active or handle is None:
+        raise StateError(
+            f"the session is {state.status}; there is nothing to record",
+            "start a new session with `promptster start`",
+        )
+    env_in = dict(os.environ if environ is None else environ)
+    number, cast_path = new_cast_path(paths.root)
+    runtime = paths.root / SHELLS_DIR / str(number)
+    deadline = parse_ts(state.deadline).timestamp() if state.deadline else None
+    try:
+        launch = prepare_shell(
+            shell_path,
+            runtime,
+            deadline_epoch=deadline,
+            session_id=state.session_id,
+            environ=env_in,
+        )
+    except BaseException:
+        cast_path.unlink(missing_ok=True)
+        raise
+    env = shell_environment(env_in, launch, paths)
+    cols, rows = terminal_size(stdin_fd) or terminal_size(stdout_fd) or (80, 24)
+    origin, wall = time.monotonic(), time.time()
+    header = CastHeader(
+        cols,
+        rows,
+        wall,
+        env={"SHELL": shell_path, "TERM": env.get("TERM", "")},
+        title=f"promptster shell {number}",
+        session_id=state.session_id,
+        shell=launch.shell,
+    )
+    from promptster.record.control import ensure_recorder
+
+    sender = EventSender(handle, restart=lambda: ensure_recorder(paths))
+    if not launch.integrated:
+        message = f"{launch.note}; the terminal is recorded, commands are not listed"
+        sender.send([system_warning("shell_not_integrated", message, shell=launch.shell)])
+    recording = ShellRecording(
+        cast=CastFile(cast_path, header),
+        encoder=CastEncoder(),
+        assembler=CommandAssembler(state.workspace_path) if launch.integrated else None,
+        sender=sender,
+        session_dir=paths.root,
+        origin=origin,
+    )
+    if announce is not None:
+        announce(launch)
+    try:
+        code = run_in_pty(
+            launch.argv,
+            env,
+            str(cwd),
+            recording,
+            parser=MarkParser(launch.token) if launch.integrated else None,
+            stdin_fd=stdin_fd,
+            stdout_fd=stdout_fd,
+            size=(cols, rows),
+            origin=origin,
+        )
+    except OSError as exc:
+        raise EnvironmentProblem(
+            f"cannot start {shell_path}: {exc.strerror or exc}",
+            "set SHELL to a shell that exists, e.g. SHELL=/bin/bash",
+        ) from exc
+    finally:
+        stats = recording.close()
+        delivery = sender.close()
+        shutil.rmtree(runtime, ignore_errors=True)
+    current = load_handle(paths.root)
+    return ShellOutcome(
+        exit_code=code,
+        shell=launch.shell,
+        integrated=launch.integrated,
+        note=launch.note,
+        cast_number=number,
+        cast_path=cast_path,
+        recording=stats,
+        delivery=delivery,
+        session_active=current is not None and current.active,
+    )
