@@ -33,6 +33,8 @@ COMMANDS: dict[str, str] = {
     "reset": "promptster.cli.candidate_session_cmds:reset",
     "submit": "promptster.cli.candidate_session_cmds:submit",
     "done": "promptster.cli.candidate_session_cmds:done",
+    "shell": "promptster.cli.shell_cmds:shell",
+    "replay": "promptster.cli.shell_cmds:replay",
     "setup": "promptster.cli.integrate_cmds:setup",
     "teardown": "promptster.cli.integrate_cmds:teardown",
     "hook": "promptster.cli.integrate_cmds:hook",
