@@ -19,7 +19,8 @@ from promptster.bundle.verify import verify_bundle
 from promptster.bundle.writer import SessionMaterial, write_bundle
 from promptster.crypto import SigningKey
 from promptster.errors import CheckFailed, EnvironmentProblem, StateError
-from promptster.events import FILE_KINDS
+from promptster.events import FILE_KINDS, parse_ts
+from promptster.record.cast import collect_casts
 from promptster.record.journal import read_journal
 from promptster.record.session import (
     ABORTED,
@@ -161,6 +162,7 @@ def write_submission(paths: SessionPaths, output: Path | None = None) -> SubmitR
         assessment_id=state.assessment_id,
         candidate_key=state.candidate_key,
         assessment_pack=pack,
+        casts=collect_casts(paths.root, parse_ts(contents.events[-1].ts).timestamp()),
     )
     key = SigningKey.load(paths.key)
     try:
