@@ -54,11 +54,6 @@ def full_path(tmp_path_factory: pytest.TempPathFactory, pristine_path: Path) -> 
 
 
 @pytest.fixture
-def session_bundle(pristine_path: Path) -> Bundle:
-    return Bundle.load(pristine_path, session_key_for_seed(SEED))
-
-
-@pytest.fixture
 def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     box = Sandbox(tmp_path / "work", tmp_path / "temp", tmp_path / "cwd")
     for path in (box.work, box.temp, box.cwd):
