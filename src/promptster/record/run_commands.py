@@ -63,7 +63,7 @@ def _logical_lines(script: str) -> Iterator[list[str]]:
                 heredoc_end = None
             continue
         text = f"{pending}\n{line}" if pending else line
-        if text.lstrip().startswith("#"):
+        if not text.strip() or text.lstrip().startswith("#"):
             continue
         try:
             tokens = _tokens(text)

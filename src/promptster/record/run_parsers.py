@@ -31,8 +31,9 @@ from promptster.record.run_text import (
 # --- pytest -------------------------------------------------------------------------------
 
 _PYTEST = re.compile(
-    r"^=*\s*(?P<body>(?:\d{1,9} [a-z]+(?:, )?)+|no tests ran)\s+in\s+(?P<secs>\d{1,9}(?:\.\d+)?)s"
-    r"(?:\s*\([\d:]+\))?\s*=*\s*$",
+    r"^=*[ \t]*(?P<body>(?:\d{1,9} [a-z]+(?:, )?)+|no tests ran)"
+    r"[ \t]+in[ \t]+(?P<secs>\d{1,9}(?:\.\d+)?)s"
+    r"(?:[ \t]*\([\d:]+\))?[ \t]*=*[ \t]*$",
     re.MULTILINE,
 )
 _PYTEST_ITEM = re.compile(NUM + r" ([a-z]+)")
@@ -68,8 +69,8 @@ def parse_pytest(text: str) -> Counts | None:
 
 # --- unittest (also Django's test runner) -------------------------------------------------
 
-_UNITTEST_RAN = re.compile(r"^Ran " + NUM + r" tests? in (\d{1,9}(?:\.\d+)?)s\s*$", re.MULTILINE)
-_UNITTEST_STATUS = re.compile(r"^(OK|FAILED|NO TESTS RAN)(?: \(([^)\n]*)\))?\s*$", re.MULTILINE)
+_UNITTEST_RAN = re.compile(r"^Ran " + NUM + r" tests? in (\d{1,9}(?:\.\d+)?)s[ \t]*$", re.MULTILINE)
+_UNITTEST_STATUS = re.compile(r"^(OK|FAILED|NO TESTS RAN)(?: \(([^)\n]*)\))?[ \t]*$", re.MULTILINE)
 _UNITTEST_ITEM = re.compile(r"([a-z ]+)=" + NUM)
 
 
@@ -91,7 +92,7 @@ def parse_unittest(text: str) -> Counts | None:
 
 # --- node --test (spec reporter: "ℹ tests 8", TAP reporter: "# tests 8") ------------------
 
-_NODE_TESTS = re.compile(r"^[ℹ#] tests " + NUM + r"\s*$", re.MULTILINE)
+_NODE_TESTS = re.compile(r"^[ℹ#] tests " + NUM + r"[ \t]*$", re.MULTILINE)
 _NODE_FIELD = re.compile(r"[ℹ#] (suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)")
 
 
@@ -125,9 +126,9 @@ def parse_node_test(text: str) -> Counts | None:
 
 # --- Jest -----------------------------------------------------------------------------------
 
-_JEST_TESTS = re.compile(r"^Tests:\s+(?P<body>[^\n]*?)" + NUM + r" total\s*$", re.MULTILINE)
+_JEST_TESTS = re.compile(r"^Tests:(?P<body>[^\n]*?)" + NUM + r" total[ \t]*$", re.MULTILINE)
 _JEST_ITEM = re.compile(NUM + r" (failed|skipped|todo|passed)")
-_JEST_TIME = re.compile(r"^Time:\s+([^\n]+)$", re.MULTILINE)
+_JEST_TIME = re.compile(r"^Time:[ \t]+([^\n]+)$", re.MULTILINE)
 _JEST_SUITE_ERROR = re.compile(r"Test suite failed to run")
 
 
@@ -152,11 +153,15 @@ def parse_jest(text: str) -> Counts | None:
 
 # --- Vitest ---------------------------------------------------------------------------------
 
-_VITEST_TESTS = re.compile(r"^\s*Tests {2,}(?P<body>[^(\n]*)\(" + NUM + r"\)\s*$", re.MULTILINE)
+_VITEST_TESTS = re.compile(
+    # the body starts at a non-blank so that it cannot compete with ` {2,}` for the spaces
+    r"^[ \t]*Tests {2,}(?P<body>[^ (\n][^(\n]*)\(" + NUM + r"\)[ \t]*$",
+    re.MULTILINE,
+)
 _VITEST_ITEM = re.compile(NUM + r" (failed|passed|skipped|todo)")
-_VITEST_ERRORS = re.compile(r"^\s*Errors {2,}" + NUM + r" errors?", re.MULTILINE)
+_VITEST_ERRORS = re.compile(r"^[ \t]*Errors {2,}" + NUM + r" errors?", re.MULTILINE)
 _VITEST_FAILED_SUITES = re.compile(r"Failed Suites " + NUM)
-_VITEST_DURATION = re.compile(r"^\s*Duration {2,}([^\n(]+)", re.MULTILINE)
+_VITEST_DURATION = re.compile(r"^[ \t]*Duration {2,}([^\n(]+)", re.MULTILINE)
 
 
 def parse_vitest(text: str) -> Counts | None:
@@ -186,9 +191,9 @@ def parse_vitest(text: str) -> Counts | None:
 
 # --- Mocha ----------------------------------------------------------------------------------
 
-_MOCHA_PASSING = re.compile(r"^\s*" + NUM + r" passing \(([^)\n]*)\)\s*$", re.MULTILINE)
-_MOCHA_MORE = re.compile(r"\s*" + NUM + r" (pending|failing)\s*")
-_MOCHA_HOOK = re.compile(r'^\s*(?:\d+\) .*)?"(?:before|after) (?:all|each)" hook', re.MULTILINE)
+_MOCHA_PASSING = re.compile(r"^[ \t]*" + NUM + r" passing \(([^)\n]*)\)[ \t]*$", re.MULTILINE)
+_MOCHA_MORE = re.compile(r"[ \t]*" + NUM + r" (pending|failing)[ \t]*")
+_MOCHA_HOOK = re.compile(r'^[ \t]*(?:\d+\) .*)?"(?:before|after) (?:all|each)" hook', re.MULTILINE)
 
 
 def parse_mocha(text: str) -> Counts | None:
@@ -227,10 +232,10 @@ _RSPEC = re.compile(
     + NUM
     + r" pending)?(?:, "
     + NUM
-    + r" errors? occurred outside of examples)?\s*$",
+    + r" errors? occurred outside of examples)?[ \t]*$",
     re.MULTILINE,
 )
-_RSPEC_FINISHED = re.compile(r"^Finished in (.+?)(?: \(files took [^\n]*\))?$", re.MULTILINE)
+_RSPEC_FINISHED = re.compile(r"^Finished in ([^\n(]+)", re.MULTILINE)
 
 
 def parse_rspec(text: str) -> Counts | None:
@@ -260,7 +265,7 @@ _MINITEST = re.compile(
     + NUM
     + r" errors, "
     + NUM
-    + r" skips\s*$",
+    + r" skips[ \t]*$",
     re.MULTILINE,
 )
 _MINITEST_FINISHED = re.compile(r"^Finished in ([\d.]+s)", re.MULTILINE)
@@ -284,7 +289,9 @@ def parse_minitest(text: str) -> Counts | None:
 
 # --- PHPUnit --------------------------------------------------------------------------------
 
-_PHPUNIT_OK = re.compile(r"^OK \(" + NUM + r" tests?, " + NUM + r" assertions?\)\s*$", re.MULTILINE)
+_PHPUNIT_OK = re.compile(
+    r"^OK \(" + NUM + r" tests?, " + NUM + r" assertions?\)[ \t]*$", re.MULTILINE
+)
 _PHPUNIT_COUNTS = re.compile(r"^Tests: " + NUM + r", Assertions: [^\n]*$", re.MULTILINE)
 _PHPUNIT_ITEM = re.compile(r"([A-Za-z ]+): " + NUM)
 _PHPUNIT_TIME = re.compile(r"^Time: ([^,\n]+)", re.MULTILINE)
@@ -313,7 +320,7 @@ def parse_phpunit(text: str) -> Counts | None:
 # --- the plain closing line any runner may print: "[word:] N passed, N failed[, N skipped]" -
 
 _PLAIN = re.compile(
-    r"^(?:\w+: )?" + NUM + r" passed, " + NUM + r" failed(?:, " + NUM + r" skipped)?\s*$",
+    r"^(?:\w+: )?" + NUM + r" passed, " + NUM + r" failed(?:, " + NUM + r" skipped)?[ \t]*$",
     re.MULTILINE,
 )
 

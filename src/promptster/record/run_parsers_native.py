@@ -20,7 +20,7 @@ from promptster.record.run_text import (
 
 # --- cargo test -----------------------------------------------------------------------------
 
-_CARGO_FINISHED = re.compile(r"^\s*Finished\b[^\n]*\btarget\(s\) in\b[^\n]*$", re.MULTILINE)
+_CARGO_FINISHED = re.compile(r"^[ \t]*Finished\b[^\n]*\btarget\(s\) in\b[^\n]*$", re.MULTILINE)
 _CARGO_RESULT = re.compile(
     r"^test result: (?:ok|FAILED)\. "
     + NUM
@@ -29,7 +29,7 @@ _CARGO_RESULT = re.compile(
     + r" failed; "
     + NUM
     + r" ignored; "
-    + r"[^\n]*?(?:finished in (\d{1,9}(?:\.\d+)?)s)?\s*$",
+    + r"[^\n]*?(?:finished in (\d{1,9}(?:\.\d+)?)s)?[ \t]*$",
     re.MULTILINE,
 )
 _CARGO_COMPILE_ERROR = re.compile(r"^error: could not compile ", re.MULTILINE)
@@ -54,7 +54,9 @@ def parse_cargo(text: str) -> Counts | None:
 # --- cargo nextest --------------------------------------------------------------------------
 
 _NEXTEST = re.compile(
-    r"^\s*Summary \[\s*(\d{1,9}(?:\.\d+)?)s\] (?:\d{1,9}/)?" + NUM + r" tests? run: ([^\n]*)$",
+    r"^[ \t]*Summary \[[ \t]*(\d{1,9}(?:\.\d+)?)s\] (?:\d{1,9}/)?"
+    + NUM
+    + r" tests? run: ([^\n]*)$",
     re.MULTILINE,
 )
 _NEXTEST_ITEM = re.compile(NUM + r" (passed|failed|exec failed|timed out|skipped)")
@@ -82,10 +84,10 @@ def parse_nextest(text: str) -> Counts | None:
 
 _GO_RESULT = re.compile(r"^--- (PASS|FAIL|SKIP): ", re.MULTILINE)  # top level: no indent
 _GO_RUN = re.compile(r"^=== RUN ", re.MULTILINE)
-_GO_BROKEN = re.compile(r"^FAIL\s+\S+\s+\[(?:build|setup) failed\]", re.MULTILINE)
-_GO_PACKAGE = re.compile(r"^(?:ok|FAIL)\s+\S+\s+(\d{1,9}(?:\.\d+)?)s", re.MULTILINE)
-_GO_PACKAGE_ANY = re.compile(r"^(?:ok|FAIL)\s+\S+", re.MULTILINE)
-_GO_JSON_LINE = re.compile(r'^\{"(?:Time|Action)"[^\n]*\}\s*$', re.MULTILINE)
+_GO_BROKEN = re.compile(r"^FAIL[ \t]+\S+[ \t]+\[(?:build|setup) failed\]", re.MULTILINE)
+_GO_PACKAGE = re.compile(r"^(?:ok|FAIL)[ \t]+\S+[ \t]+(\d{1,9}(?:\.\d+)?)s", re.MULTILINE)
+_GO_PACKAGE_ANY = re.compile(r"^(?:ok|FAIL)[ \t]+\S+", re.MULTILINE)
+_GO_JSON_LINE = re.compile(r'^\{"(?:Time|Action)"[^\n]*\}[ \t]*$', re.MULTILINE)
 
 
 def _parse_go_json(text: str) -> Counts | None:
@@ -176,7 +178,7 @@ def parse_gotestsum(text: str) -> Counts | None:
 _MAVEN_START = re.compile(r"Scanning for projects\.\.\.")
 # The per-module total has no "Time elapsed" after it, unlike the per-class lines.
 _MAVEN_TOTAL = re.compile(
-    r"^(?:\[[A-Z]+\]\s+)?Tests run: "
+    r"^(?:\[[A-Z]+\][ \t]+)?Tests run: "
     + NUM
     + r", Failures: "
     + NUM
@@ -184,10 +186,10 @@ _MAVEN_TOTAL = re.compile(
     + NUM
     + r", Skipped: "
     + NUM
-    + r"\s*$",
+    + r"[ \t]*$",
     re.MULTILINE,
 )
-_MAVEN_TIME = re.compile(r"Total time:\s+([^\n]+)")
+_MAVEN_TIME = re.compile(r"Total time:[ \t]+([^\n]+)")
 
 
 def parse_maven(text: str) -> Counts | None:
@@ -210,7 +212,7 @@ def parse_maven(text: str) -> Counts | None:
 # --- Gradle (prints counts only when a test failed; a green run has no summary) -------------
 
 _GRADLE = re.compile(
-    r"^" + NUM + r" tests? completed, " + NUM + r" failed(?:, " + NUM + r" skipped)?\s*$",
+    r"^" + NUM + r" tests? completed, " + NUM + r" failed(?:, " + NUM + r" skipped)?[ \t]*$",
     re.MULTILINE,
 )
 _GRADLE_BUILD = re.compile(r"^BUILD (?:SUCCESSFUL|FAILED) in ([^\n]+)$", re.MULTILINE)
@@ -235,21 +237,21 @@ def parse_gradle(text: str) -> Counts | None:
 # --- dotnet test: VSTest one line per assembly, legacy block, Microsoft.Testing.Platform ----
 
 _DOTNET_VSTEST = re.compile(
-    r"^\s*(?:Passed|Failed|Skipped)!\s+-\s+Failed:\s*"
+    r"^[ \t]*(?:Passed|Failed|Skipped)![ \t]+-[ \t]+Failed:[ \t]*"
     + NUM
-    + r",\s*Passed:\s*"
+    + r",[ \t]*Passed:[ \t]*"
     + NUM
-    + r",\s*Skipped:\s*"
+    + r",[ \t]*Skipped:[ \t]*"
     + NUM
-    + r",\s*Total:\s*"
+    + r",[ \t]*Total:[ \t]*"
     + NUM
-    + r"(?:,\s*Duration:\s*([^\n]*?))?\s*(?:-[^\n]*)?$",
+    + r"(?:,[ \t]*Duration:[ \t]*([^\n]*?))?[ \t]*(?:-[^\n]*)?$",
     re.MULTILINE,
 )
-_DOTNET_BLOCK = re.compile(r"^\s*(?:Total tests|Test run summary):?[^\n]*$", re.MULTILINE)
+_DOTNET_BLOCK = re.compile(r"^[ \t]*(?:Total tests|Test run summary):?[^\n]*$", re.MULTILINE)
 _DOTNET_FIELD = re.compile(
     r"\b(Total tests|Passed|Failed|Skipped|Total time|total|failed|succeeded|skipped|duration)"
-    r":\s*([^\n.]+(?:\.\d+)?[^\n.]*)"
+    r":[ \t]*([^\n.]+(?:\.\d+)?[^\n.]*)"
 )
 
 
@@ -270,7 +272,7 @@ def _parse_dotnet_block(text: str) -> Counts | None:
 
     def number(*keys: str) -> int:
         for key in keys:
-            digits = re.match(r"\s*(\d{1,9})\b", fields.get(key, ""))
+            digits = re.match(r"[ \t]*(\d{1,9})\b", fields.get(key, ""))
             if digits:
                 return int(digits.group(1))
         return 0
@@ -301,12 +303,12 @@ def parse_dotnet(text: str) -> Counts | None:
 # --- CTest ----------------------------------------------------------------------------------
 
 _CTEST = re.compile(
-    r"^\d{1,3}% tests passed, " + NUM + r" tests? failed out of " + NUM + r"\s*$", re.MULTILINE
+    r"^\d{1,3}% tests passed, " + NUM + r" tests? failed out of " + NUM + r"[ \t]*$", re.MULTILINE
 )
-_CTEST_NONE = re.compile(r"^No tests were found!!!\s*$", re.MULTILINE)
-_CTEST_TIME = re.compile(r"^Total Test time \(real\) =\s*([\d.]+ ?sec)", re.MULTILINE)
-_CTEST_SECTION = re.compile(r"^The following tests (did not run|FAILED):\s*$", re.MULTILINE)
-_CTEST_ENTRY = re.compile(r"^\s+\d+ - .*\(([^()\n]+)\)\s*$")
+_CTEST_NONE = re.compile(r"^No tests were found!!![ \t]*$", re.MULTILINE)
+_CTEST_TIME = re.compile(r"^Total Test time \(real\) =[ \t]*([\d.]+ ?sec)", re.MULTILINE)
+_CTEST_SECTION = re.compile(r"^The following tests (did not run|FAILED):[ \t]*$", re.MULTILINE)
+_CTEST_ENTRY = re.compile(r"^[ \t]+\d+ - .*\(([^()\n]+)\)[ \t]*$")
 
 
 def parse_ctest(text: str) -> Counts | None:

@@ -156,7 +156,7 @@ _TOTAL = {
     "rubocop": re.compile(r"(\d{1,9}) offenses? detected", re.MULTILINE),
     "golangci-lint": re.compile(r"^(\d{1,9}) issues?:", re.MULTILINE),
     "prettier": re.compile(r"Code style issues found in (\d{1,9}) files?", re.MULTILINE),
-    "dotnet": re.compile(r"^\s*(\d{1,9}) Error\(s\)", re.MULTILINE),
+    "dotnet": re.compile(r"^[ \t]*(\d{1,9}) Error\(s\)", re.MULTILINE),
     "javac": re.compile(r"^(\d{1,9}) errors?$", re.MULTILINE),
 }
 # What a tool prints when it found nothing, for callers that do not know the exit code.
