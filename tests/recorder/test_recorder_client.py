@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -18,9 +20,9 @@ from promptster.record.client import (
     request,
     send_events,
 )
-from promptster.record.control import end_session
+from promptster.record.control import end_session, recorder_running
 from promptster.record.lifecycle import StartedSession
-from recorder_helpers import events_of
+from recorder_helpers import events_of, recorder_pid, wait_for
 
 
 def fake_session(workspace: Path, status: str = "active") -> Path:
@@ -64,11 +66,11 @@ def test_unreachable_recorder_means_spool(tmp_path: Path, monkeypatch: pytest.Mo
     fake_session(tmp_path)
     handle = find_session(tmp_path)
     assert handle is not None
-    first = send_events(handle, [note("a"), note("b")])
+    first = send_events(handle, [note("a"), note("b")], revive=False)
     assert first.via == "spool" and first.acknowledged
     with handle.spool_path.open("ab") as spool:
         spool.write(b'{"torn')
-    assert send_events(handle, [{"kind": "note", "data": {"text": "c"}}]).acknowledged
+    assert send_events(handle, [{"kind": "note", "data": {"text": "c"}}], revive=False).acknowledged
     lines = handle.spool_path.read_bytes().split(b"\n")
     assert [json.loads(line)["data"]["text"] for line in (lines[0], lines[1], lines[3])] == [
         "a",
@@ -81,12 +83,12 @@ def test_unreachable_recorder_means_spool(tmp_path: Path, monkeypatch: pytest.Mo
 def test_ended_sessions_refuse_events(tmp_path: Path) -> None:
     session_dir = fake_session(tmp_path, status="submitted")
     handle = SessionHandle(session_dir, "s-1", tmp_path, tmp_path / "x.sock", "submitted")
-    result = send_events(handle, [note("too late")])
+    result = send_events(handle, [note("too late")], revive=False)
     assert not result.acknowledged and result.via == "none"
     assert not handle.spool_path.exists()
     # A stale handle that still says "active" is caught under the spool lock.
     stale = SessionHandle(session_dir, "s-1", tmp_path, tmp_path / "x.sock", "active")
-    assert not send_events(stale, [note("still too late")]).acknowledged
+    assert not send_events(stale, [note("still too late")], revive=False).acknowledged
     with pytest.raises(OSError):
         append_to_spool(tmp_path / "no-such-dir" / "spool.jsonl", [note("x")])
 
@@ -119,3 +121,21 @@ def test_client_imports_nothing_heavy() -> None:
     code = f"import sys, promptster.record.client;print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_client_revives_a_dead_recorder(
+    start_recording: Callable[..., StartedSession], tmp_path: Path
+) -> None:
+    session = start_recording(tmp_path)
+    paths = session.paths
+    pid = recorder_pid(paths)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not recorder_running(paths), what="the recorder to die")
+    handle = find_session(tmp_path)
+    assert handle is not None
+    result = send_events(handle, [note("while it was down")])
+    assert result.via == "spool"
+    wait_for(lambda: events_of(paths, "note"), what="the revived recorder to ingest the spool")
+    codes = [e["data"]["code"] for e in events_of(paths, "warning")]
+    assert "recorder_restart" in codes and "spool_ingested" in codes

@@ -17,7 +17,15 @@ import pexpect
 import pytest
 
 from promptster.record.session import SessionPaths
-from recorder_helpers import git, make_assessment, make_starter_repo, stop_recorder
+from recorder_helpers import (
+    file_events,
+    git,
+    make_assessment,
+    make_starter_repo,
+    recorder_pid,
+    stop_recorder,
+    wait_for,
+)
 from support import require_executable
 
 PROMPT = "PST-E2E> "
@@ -149,3 +157,26 @@ def read_timeline(bundle: Path) -> list[dict[str, object]]:
     with zipfile.ZipFile(bundle) as archive:
         lines = archive.read("timeline.jsonl").decode().splitlines()
     return [json.loads(line) for line in lines]
+
+
+@pytest.mark.e2e
+def test_the_recorder_survives_its_terminal_closing(recorder_env: Path, tmp_path: Path) -> None:
+    require_executable("bash")
+    workspace = tmp_path / "ws"
+    child = shell(tmp_path, recorder_env)
+    paths = SessionPaths(workspace / ".promptster")
+    try:
+        code = (
+            "from pathlib import Path; from promptster.record.lifecycle import StartOptions, "
+            f"start_session; start_session(StartOptions(workspace=Path({str(workspace)!r})))"
+        )
+        run(child, f'python -c "{code}"')
+        pid = recorder_pid(paths)
+        assert pid is not None
+        child.close(force=True)  # the terminal goes away: SIGHUP to its session
+        (workspace / "after.txt").write_text("the terminal is gone\n")
+        wait_for(lambda: file_events(paths, "after.txt"), what="recording to go on")
+        assert recorder_pid(paths) == pid
+    finally:
+        child.close(force=True)
+        stop_recorder(paths)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import shutil
 import signal
 import subprocess
 import sys
@@ -261,3 +262,21 @@ def test_file_events_are_attributed_as_they_are_written(
     assert ai["provenance"]["attribution"] == "likely_ai" and ai["data"]["aiLines"] == 2
     assert human["provenance"]["attribution"] == "likely_human"
     assert human["actor"]["type"] == "human"
+
+
+def test_a_recorder_whose_session_folder_is_deleted_stops(
+    start_recording: Start, tmp_path: Path
+) -> None:
+    session = start_recording(tmp_path / "gone")
+    pid = recorder_pid(session.paths)
+    assert pid is not None
+    shutil.rmtree(tmp_path / "gone")
+
+    def exited() -> bool:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+
+    wait_for(exited, what="the orphaned recorder to stop")

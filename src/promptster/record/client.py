@@ -36,6 +36,7 @@ DEFAULT_TIMEOUT_S = 1.0
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 # session.json `status` values; only an active session accepts events.
 ACTIVE = "active"
+RECORDER_MODULE = "promptster.record.recorder"
 
 
 @dataclass(frozen=True)
@@ -213,11 +214,14 @@ def send_events(
     *,
     timeout: float = DEFAULT_TIMEOUT_S,
     spool: bool = True,
+    revive: bool = True,
 ) -> SendResult:
     """Deliver events to the recorder, or to the spool when it cannot be reached.
 
     Never raises for delivery problems: the result says where the events went. Events sent to
-    an ended session are refused (not spooled): nothing would ever read them.
+    an ended session are refused (not spooled): nothing would ever read them. After spooling,
+    a recorder that is not running is started in the background (`revive`), which ingests the
+    spool: any capture source that notices the recorder is gone brings it back.
     """
     batch = [_complete(event) for event in events]
     if not batch:
@@ -227,7 +231,7 @@ def send_events(
     try:
         answer = request(handle, {"op": "append", "events": batch}, timeout)
     except RecorderUnavailable as exc:
-        return _spool_or_fail(handle, batch, str(exc), spool)
+        return _spool_or_fail(handle, batch, str(exc), spool, revive)
     except ValueError as exc:
         return SendResult("none", error=str(exc))
     if answer.get("ok") is True:
@@ -235,12 +239,12 @@ def send_events(
         return SendResult("recorder", [s for s in seqs if isinstance(s, int)] if seqs else [])
     code, message = answer.get("code"), str(answer.get("error", "refused by the recorder"))
     if code == "unavailable":  # e.g. the disk was full for the journal: try the spool
-        return _spool_or_fail(handle, batch, message, spool)
+        return _spool_or_fail(handle, batch, message, spool, revive=False)
     return SendResult("none", error=message)  # "invalid" or "ended": spooling would not help
 
 
 def _spool_or_fail(
-    handle: SessionHandle, batch: list[dict[str, Any]], reason: str, spool: bool
+    handle: SessionHandle, batch: list[dict[str, Any]], reason: str, spool: bool, revive: bool
 ) -> SendResult:
     if not spool:
         return SendResult("none", error=reason)
@@ -250,7 +254,43 @@ def _spool_or_fail(
         return SendResult("none", error=str(exc))
     except OSError as exc:
         return SendResult("none", error=f"{reason}; spool failed too: {exc.strerror or exc}")
+    if revive:
+        revive_recorder(handle)
     return SendResult("spool", error=None)
+
+
+def revive_recorder(handle: SessionHandle) -> bool:
+    """Start the session's recorder in the background if none runs (it then ingests the spool).
+
+    Does not wait for it. Returns whether one was started. A recorder that is running holds
+    `recorder.lock`; a second one started by a race exits at once, so this is always safe.
+    """
+    lock = handle.session_dir / "recorder.lock"
+    try:
+        fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False  # held: a recorder runs (or is starting)
+    finally:
+        os.close(fd)
+    import subprocess
+    import sys
+
+    try:
+        subprocess.Popen(
+            [sys.executable, "-m", RECORDER_MODULE, "--daemon", str(handle.session_dir)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=handle.session_dir,
+            start_new_session=True,
+        )
+    except OSError:
+        return False
+    return True
 
 
 class SessionEnded(Exception):

@@ -73,6 +73,7 @@ class Recorder:
             Countdown(parse_ts(state.started_at), self.deadline) if self.deadline else None
         )
         self.started_at = now_ts()
+        self.lock_inode = os.stat(paths.recorder_lock).st_ino
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -132,11 +133,25 @@ class Recorder:
                 self.tick()
                 if time.monotonic() - last_heartbeat > HEARTBEAT_S:
                     last_heartbeat = time.monotonic()
+                    if self._orphaned():
+                        log.warning("the session folder was removed or replaced; stopping")
+                        self.stopped.set()
+                        break
                     with contextlib.suppress(OSError):
                         os.utime(self.paths.recorder_info)
             except Exception:  # keep recording whatever one step does
                 log.exception("recorder tick failed")
         self.shutdown()
+
+    def _orphaned(self) -> bool:
+        """True when our lock file is no longer the session's (folder deleted or replaced)."""
+        try:
+            if os.stat(self.paths.recorder_lock).st_ino != self.lock_inode:
+                return True
+            current = json.loads(self.paths.state.read_bytes()).get("sessionId")
+        except (OSError, ValueError, AttributeError):
+            return True
+        return bool(current != self.state.session_id)
 
     def tick(self) -> None:
         self.ingest_spool()
