@@ -102,12 +102,21 @@ def _live_session(key: str, workspace: Path | None) -> Path | None:
         earlier = redeem.find_redemption(key)
         if earlier is not None and earlier.repo is not None:
             places.append(Path.cwd() / _repo_folder(earlier.repo.url))
+    from promptster.keys import parse_key
+
+    wanted = parse_key(key).text
     for place in places:
         handle = find_session(place) if place.exists() else None
         if handle is not None and (workspace is None or handle.workspace == place.absolute()):
+            state = read_state(SessionPaths(handle.session_dir))
+            if state.candidate_key and state.candidate_key != wanted:
+                raise StateError(
+                    f"{handle.workspace} is recording the session of another key "
+                    f"({state.candidate_key})",
+                    "start in another folder with --workspace",
+                )
             if handle.active:
                 return handle.workspace
-            state = read_state(SessionPaths(handle.session_dir))
             raise StateError(
                 f"{handle.workspace} already has a session ({state.status})",
                 "run `promptster submit` to finish it"
