@@ -58,11 +58,11 @@ def is_inside(cwd: str | os.PathLike[str], workspace: str | os.PathLike[str]) ->
     cwd_s, ws_s = os.fspath(cwd), os.fspath(workspace)
     if not (os.path.isabs(cwd_s) and os.path.isabs(ws_s)):
         return False
-    for c, w in ((cwd_s, ws_s), (os.path.realpath(cwd_s), os.path.realpath(ws_s))):
-        c, w = os.path.normpath(c), os.path.normpath(w)
-        if os.path.commonpath([c, w]) == w:
-            return True
-    return False
+    c, w = os.path.normpath(cwd_s), os.path.normpath(ws_s)
+    if os.path.commonpath([c, w]) == w:
+        return True  # resolve symlinks only when the logical paths disagree (syscalls)
+    c, w = os.path.realpath(cwd_s), os.path.realpath(ws_s)
+    return os.path.commonpath([c, w]) == w
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +312,8 @@ class CommandAssembler:
         if self._workspace is None or not cwd:
             return None
         ws = self._workspace
-        for c, w in ((cwd, ws), (os.path.realpath(cwd), os.path.realpath(ws))):
+        for resolve in (False, True):  # the logical paths first: realpath costs syscalls
+            c, w = (os.path.realpath(cwd), os.path.realpath(ws)) if resolve else (cwd, ws)
             try:
                 rel = Path(os.path.normpath(c)).relative_to(os.path.normpath(w))
             except ValueError:
