@@ -234,8 +234,7 @@ def send_smtp(
                 connection.get().send_message(message, from_addr=sender)
             except (smtplib.SMTPException, OSError) as exc:
                 detail, stop = _describe(exc, settings)
-                if isinstance(exc, smtplib.SMTPServerDisconnected | OSError):
-                    connection.drop()
+                connection.drop()  # the next invite starts on a clean connection
                 if stop:
                     fatal = detail
                 results.append(InviteResult(key_id, recipient, "failed", detail))

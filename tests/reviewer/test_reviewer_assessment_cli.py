@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import BRIEF, Cli
+from reviewer_helpers import BRIEF, Cli
 
 from promptster.assessment import open_pack
 from promptster.identity import Signer

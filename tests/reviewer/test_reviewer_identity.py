@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from reviewer_helpers import Cli
 
 from promptster.errors import EnvironmentProblem, InputError, StateError
 from promptster.identity import init_identity, read_identity, unlock_identity

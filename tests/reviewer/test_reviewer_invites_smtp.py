@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+from reviewer_helpers import (
     Cli,
     Inbox,
     SmtpServer,
@@ -19,10 +23,6 @@ from conftest import (
     free_port,
     require_aiosmtpd,
 )
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from promptster.assessment import open_pack
 from promptster.keys import parse_key

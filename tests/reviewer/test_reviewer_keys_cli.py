@@ -9,7 +9,7 @@ from email.policy import default as default_policy
 from pathlib import Path
 
 import pytest
-from conftest import Cli, attachment, body_text
+from reviewer_helpers import Cli, attachment, body_text
 
 from promptster.assessment import open_pack
 from promptster.identity import Signer

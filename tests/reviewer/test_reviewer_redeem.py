@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from conftest import Cli
+from reviewer_helpers import Cli
 
 from promptster.assessment import PACK_PAYLOAD_TYPE, open_pack
 from promptster.candidate_state import read_state

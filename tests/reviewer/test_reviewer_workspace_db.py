@@ -121,7 +121,7 @@ def test_a_damaged_database_is_reported_and_left_alone(tmp_path: Path) -> None:
 
 
 def test_the_cli_reports_a_damaged_workspace_with_exit_code_3(home: Path, tmp_path: Path) -> None:
-    from conftest import Cli
+    from reviewer_helpers import Cli
 
     home.mkdir(parents=True)
     (home / "workspace.duckdb").write_bytes(b"\0garbage" * 1000)
