@@ -467,9 +467,17 @@ def session_key_for_seed(seed: int) -> SigningKey:
 
 
 def generate_bundle(
-    out_path: Path, *, events: int = 500, seed: int = 0, candidate: str | None = None
+    out_path: Path,
+    *,
+    events: int = 500,
+    seed: int = 0,
+    candidate: str | None = None,
+    candidate_key: str | None = None,
 ) -> WrittenBundle:
-    """Write a synthetic, signed, verifiable bundle with about `events` events."""
+    """Write a synthetic, signed, verifiable bundle with about `events` events.
+
+    `candidate_key` is recorded in the manifest as is (synthetic bundles carry no pack).
+    """
     if events < 2:
         raise ValueError("a session needs at least 2 events (start and end)")
     rng, session_id, key = _seeded(seed)
@@ -495,7 +503,7 @@ def generate_bundle(
             ended_at=format_ts(last),
             timeline=journal_path.read_bytes(),
             shadow_git_dir=git_dir,
-            assessment_id=f"synthetic-{seed}",
-            candidate_key=None,
+            assessment_id="synthetic",  # one assessment, so synthetic bundles form a cohort
+            candidate_key=candidate_key,
         )
         return write_bundle(material, key, out_path)

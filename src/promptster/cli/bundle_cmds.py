@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from promptster.bundle.verify import VerifyReport, verify_bundle
+from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
 from promptster.cli.output import err_console, print_json
 from promptster.errors import EnvironmentProblem, ExitCode, InputError
 
@@ -16,13 +16,30 @@ from promptster.errors import EnvironmentProblem, ExitCode, InputError
 @click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON on stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every check, not only problems.")
-def verify(bundles: tuple[Path, ...], as_json: bool, verbose: bool) -> None:
-    """Verify bundles offline: signature, hashes, hash chain and snapshots.
+@click.option(
+    "--cohort",
+    "cohort_dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Also fail a bundle whose candidate key appears in another bundle of this folder.",
+)
+def verify(
+    bundles: tuple[Path, ...], as_json: bool, verbose: bool, cohort_dir: Path | None
+) -> None:
+    """Verify bundles offline: signature, hashes, hash chain, snapshots, and the
+    assessment pack and candidate key they were issued with.
+
+    When this machine has a reviewer workspace, the pack must be signed by your own
+    identity and revocations recorded there count.
 
     Exit status: 0 when every bundle passes, 1 when any check failed, 2 when a
     bundle cannot be read at all.
     """
-    reports = [verify_bundle(path) for path in bundles]
+    from promptster.assessment_checks import default_workspace, reviewer_checks
+
+    checks = reviewer_checks(default_workspace())
+    reports = [verify_bundle(path, extra_checks=checks) for path in bundles]
+    if cohort_dir is not None:
+        _check_cohort_keys(reports, cohort_dir, checks)
     if as_json:
         print_json({"bundles": [r.to_json_obj() for r in reports]})
     else:
@@ -33,6 +50,25 @@ def verify(bundles: tuple[Path, ...], as_json: bool, verbose: bool) -> None:
         raise click.exceptions.Exit(ExitCode.USAGE)
     if ExitCode.CHECK_FAILED in codes:
         raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
+
+
+def _check_cohort_keys(
+    reports: list[VerifyReport], cohort_dir: Path, checks: list[ExtraCheck]
+) -> None:
+    """Add a failed `cohort` finding to each report whose key another bundle also used."""
+    from promptster.assessment_checks import find_duplicate_keys
+
+    given = {report.path.resolve() for report in reports}
+    others = [
+        verify_bundle(path, extra_checks=checks)
+        for path in sorted(cohort_dir.rglob("*.pst"))
+        if path.resolve() not in given
+    ]
+    for duplicate in find_duplicate_keys([*reports, *others]):
+        involved = {path.resolve() for path in duplicate.paths}
+        for report in reports:
+            if report.path.resolve() in involved:
+                report.findings.append(duplicate.finding())
 
 
 def _print_report(report: VerifyReport, verbose: bool) -> None:
