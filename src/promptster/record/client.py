@@ -31,6 +31,7 @@ SESSION_DIR_ENV = "PROMPTSTER_SESSION_DIR"
 SESSION_DIR_NAME = ".promptster"
 SESSION_FILE = "session.json"
 SPOOL_FILE = "spool.jsonl"
+JOURNAL_FILE = "timeline.jsonl"
 SCHEMA_VERSION = 1
 DEFAULT_TIMEOUT_S = 1.0
 MAX_REPLY_BYTES = 16 * 1024 * 1024
@@ -265,6 +266,8 @@ def revive_recorder(handle: SessionHandle) -> bool:
     Does not wait for it. Returns whether one was started. A recorder that is running holds
     `recorder.lock`; a second one started by a race exits at once, so this is always safe.
     """
+    if not (handle.session_dir / JOURNAL_FILE).exists():
+        return False  # not a session `promptster start` made (a test's stand-in, a half start)
     lock = handle.session_dir / "recorder.lock"
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
