@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,19 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def reviewer_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """An empty PROMPTSTER_HOME, so no real reviewer workspace colours the reports."""
+    home = tmp_path_factory.mktemp("promptster-home")
+    before = os.environ.get("PROMPTSTER_HOME")
+    os.environ["PROMPTSTER_HOME"] = str(home)
+    yield home
+    if before is None:
+        os.environ.pop("PROMPTSTER_HOME", None)
+    else:
+        os.environ["PROMPTSTER_HOME"] = before
 
 
 @pytest.fixture(scope="session")

@@ -9,8 +9,11 @@ decisions, kinds, actors, sources, the candidate name and the terminal recording
 
 from __future__ import annotations
 
+import base64
+import gzip
 import hashlib
 import json
+import re
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -189,6 +192,17 @@ class SessionScript:
             )
             write_bundle(material, key, out)
         return out
+
+
+def decode_block(text: str) -> Any:
+    """The JSON of a report's data block (the text of its <script type="application/json">)."""
+    return json.loads(gzip.decompress(base64.b64decode(json.loads(text))))
+
+
+def report_block(html: str, block_id: str) -> Any:
+    match = re.search(rf'id="{block_id}" data-bytes="\d+">("[A-Za-z0-9+/=]*")', html)
+    assert match is not None, block_id
+    return decode_block(match.group(1))
 
 
 def cast(frames: list[tuple[float, str]], width: int = 80, height: int = 24) -> bytes:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import gzip
 import hashlib
 import json
 import re
@@ -11,7 +10,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
-from report_kit import PAYLOADS
+from report_kit import PAYLOADS, decode_block
 
 from promptster.report import timeline_data
 from promptster.report.render import SCRIPTS, static_text
@@ -57,10 +56,6 @@ def _csp(collector: _Collector) -> str:
 
 def _sha(text: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
-
-
-def decode_block(text: str) -> Any:
-    return json.loads(gzip.decompress(base64.b64decode(json.loads(text))))
 
 
 def test_one_script_and_one_style_allowed_by_hash(reports: dict[str, Path]) -> None:

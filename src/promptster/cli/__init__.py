@@ -46,6 +46,7 @@ COMMANDS: dict[str, str] = {
     "keys": "promptster.cli.keys_cmds:keys",
     "redeem": "promptster.cli.redeem_cmd:redeem",
     "review": "promptster.cli.review_cmds:review",
+    "demo": "promptster.cli.review_cmds:demo",
 }
 
 

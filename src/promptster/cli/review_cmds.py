@@ -95,3 +95,45 @@ def review(
         open_in_browser(target)
     if not result.verified:
         raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
+
+
+@click.command()
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("promptster-demo"),
+    show_default=True,
+    help="Folder for everything the demo makes (an earlier demo's folder is replaced).",
+)
+@click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser.")
+def demo(output: Path, open_browser: bool) -> None:
+    """Record a short scripted session end to end and open its report. Nothing else needed.
+
+    \b
+    Reviewer:  a throwaway identity, an assessment and a key
+    Candidate: promptster start, a recorded shell (failing, then passing tests), an AI
+               (scripted Claude Code hook calls) editing code, a hand edit, a decision,
+               promptster submit
+    Reviewer:  promptster review
+    Everything, the reviewer's and the candidate's homes included, stays in the folder.
+    """
+    from promptster.demo.runner import run_demo
+
+    console = err_console()
+    step = [0]
+
+    def progress(label: str) -> None:
+        step[0] += 1
+        console.print(f"[dim]{step[0]:>2}.[/] {escape(label)}")
+
+    result = run_demo(output, progress)
+    mark = "[green]✓ verified[/]" if result.verified else "[red]✗ did not verify[/]"
+    console.print(f"\ndone in {result.seconds:.0f} s; the bundle {mark}")
+    console.print(f"  bundle  {escape(str(result.bundle))}")
+    console.print(f"  report  [bold]{escape(str(result.report))}[/]")
+    if not open_browser:
+        console.print("  open the report in a browser, or run the demo again with --open")
+    click.echo(str(result.report))
+    if open_browser:
+        open_in_browser(result.report)

@@ -59,6 +59,7 @@ class ReportInputs:
     casts: Sequence[Cast]
     cohort: CohortContext | None = None
     assessment_title: str | None = None
+    candidate_name: str | None = None  # from the reviewer workspace, for the key
     bundle_sha256: str = ""
     bundle_size: int = 0
 
@@ -92,7 +93,10 @@ def _header(inputs: ReportInputs, digest: Digest) -> Header:
     pack = _pack_fields(inputs.report.context.assessment_pack)
     start = digest.start
     session = inputs.signals.session if inputs.signals else None
-    candidate = one_line(start.get("candidateName") or (session and session.candidate_name), 120)
+    candidate = one_line(
+        start.get("candidateName") or (session and session.candidate_name) or inputs.candidate_name,
+        120,
+    )
     key = one_line(manifest.candidate_key if manifest else "", 40)
     limit = start.get("timeLimitMinutes") or pack.get("timeLimitMinutes")
     duration_ms = None

@@ -48,23 +48,31 @@ def default_checks() -> list[ExtraCheck]:
     return reviewer_checks(default_workspace())
 
 
-def assessment_title(assessment_id: str | None) -> str | None:
-    """The assessment's title from the reviewer workspace, when it knows the assessment."""
-    if not assessment_id:
-        return None
+@dataclass(frozen=True)
+class ReviewerKnows:
+    """What the reviewer's own workspace says about a bundle: names a bundle does not carry."""
+
+    assessment_title: str | None = None
+    candidate_name: str | None = None
+
+
+def reviewer_knows(assessment_id: str | None, candidate_key: str | None) -> ReviewerKnows:
+    """The assessment's title and the key's candidate name, when this reviewer issued them."""
     from promptster import paths
 
     database = paths.workspace_db_path()
-    if not database.exists():
-        return None
+    if not assessment_id or not database.exists():
+        return ReviewerKnows()
     try:
         from promptster.store import Workspace
 
         with Workspace.open(database, read_only=True) as workspace:
             record = workspace.find_assessment(assessment_id)
+            key = workspace.find_key_by_text(candidate_key) if candidate_key else None
     except PromptsterError:
-        return None
-    return record.title if record is not None else None
+        return ReviewerKnows()
+    name = key.candidate_name if key is not None and key.assessment_id == assessment_id else None
+    return ReviewerKnows(record.title if record is not None else None, name)
 
 
 def _timeline(report: VerifyReport) -> bytes | None:
@@ -131,6 +139,7 @@ def review_bundle(
     started = time.perf_counter()
     from promptster.analysis.load import file_sha256
 
+    knows = reviewer_knows(manifest.assessment_id, manifest.candidate_key)
     data = build_report_data(
         ReportInputs(
             report=report,
@@ -139,7 +148,8 @@ def review_bundle(
             snapshots=snapshots,
             casts=casts,
             cohort=cohort,
-            assessment_title=title or assessment_title(manifest.assessment_id),
+            assessment_title=title or knows.assessment_title,
+            candidate_name=knows.candidate_name,
             bundle_sha256=file_sha256(bundle),
             bundle_size=bundle.stat().st_size,
         ),

@@ -1,0 +1,1 @@
+"""`promptster demo`: a scripted candidate session, recorded, submitted and reviewed."""
