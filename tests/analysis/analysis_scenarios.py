@@ -41,6 +41,7 @@ class Scenario:
     name: str
     candidate: str
     assessment: str | None = ASSESSMENT
+    candidate_key: str | None = None
     events: list[tuple[float, str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
 
     def add(self, at: float, kind: str, data: dict[str, Any], **envelope: Any) -> Scenario:
@@ -201,6 +202,7 @@ def build(scenario: Scenario, out: Path) -> Path:
             timeline=journal_path.read_bytes(),
             shadow_git_dir=git_dir,
             assessment_id=scenario.assessment,
+            candidate_key=scenario.candidate_key,
         )
         return write_bundle(material, key, Path(out)).path
 

@@ -145,9 +145,16 @@ def load_bundle(
 
 
 def load_verified(
-    con: duckdb.DuckDBPyConnection, path: Path, report: VerifyReport, timeline: bytes
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    report: VerifyReport,
+    timeline: bytes,
+    *,
+    transaction: bool = True,
 ) -> LoadedSession:
-    """Load a bundle that `verify_for_loading` already checked (its report and timeline)."""
+    """Load a bundle that `verify_for_loading` already checked (its report and timeline).
+
+    With `transaction=False` the caller runs it inside its own transaction."""
     manifest = report.context.manifest
     assert manifest is not None
     sha = file_sha256(path)
@@ -170,18 +177,21 @@ def load_verified(
         same = existing[0] == sha
         status = LoadStatus.UNCHANGED if same else LoadStatus.DUPLICATE
         return LoadedSession(**{**result.__dict__, "status": status})
-    _insert_timeline(con, manifest.session_id, timeline)
+    _insert_timeline(con, manifest.session_id, timeline, transaction=transaction)
     _insert_session(con, result, report)
     return result
 
 
-def _insert_timeline(con: duckdb.DuckDBPyConnection, session_id: str, timeline: bytes) -> None:
+def _insert_timeline(
+    con: duckdb.DuckDBPyConnection, session_id: str, timeline: bytes, *, transaction: bool = True
+) -> None:
     fd, name = tempfile.mkstemp(prefix="promptster-timeline-", suffix=".jsonl")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(timeline)
         literal = name.replace("'", "''")
-        con.execute("BEGIN TRANSACTION")
+        if transaction:
+            con.execute("BEGIN TRANSACTION")
         try:
             con.execute("SET VARIABLE ps_session = ?", [session_id])
             con.execute(
@@ -195,9 +205,11 @@ def _insert_timeline(con: duckdb.DuckDBPyConnection, session_id: str, timeline: 
                 [session_id],
             )
             con.execute(sql_text("load.sql"))
-            con.execute("COMMIT")
+            if transaction:
+                con.execute("COMMIT")
         except BaseException:
-            con.execute("ROLLBACK")
+            if transaction:
+                con.execute("ROLLBACK")
             raise
     except duckdb.Error as exc:
         raise FormatError(f"the timeline could not be loaded: {exc}") from exc

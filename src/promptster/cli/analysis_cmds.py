@@ -10,13 +10,17 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any, cast
+from typing import IO, TYPE_CHECKING, Any, cast
 
 import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
 from promptster.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from promptster.analysis.cohort import Cohort
+    from promptster.analysis.signals import SessionSignals
 
 
 @contextlib.contextmanager
@@ -163,10 +167,16 @@ def cohort(
 
     weights = parse_weights(weights_file, weight_items)
     if not paths:
-        raise InputError(
-            "name the bundles (or folders) of the cohort",
-            "cohorts from the reviewer workspace (promptster import) are not available yet",
-        )
+        if assessment_id is None:
+            raise InputError(
+                "name the bundles (or folders) of the cohort, or --assessment ID",
+                "--assessment alone compares the sessions imported with `promptster import`",
+            )
+        cohorts = build_cohorts(_workspace_signals(assessment_id).values(), weights)
+        if not cohorts:
+            raise InputError(f"no imported session of assessment {assessment_id!r}")
+        _show_cohorts(cohorts, as_json)
+        return
     bundles = find_bundles(paths)
     if not bundles:
         raise InputError("no bundles found", "name .pst files or folders that contain them")
@@ -200,6 +210,22 @@ def cohort(
         for problem in page.problems:
             console.print(f"[yellow]warning:[/] no report for {escape(problem)}")
         console.print(f"wrote {escape(str(html_path))} and {page.reports} report(s)")
+    _show_cohorts(cohorts, as_json)
+
+
+def _workspace_signals(assessment_id: str) -> dict[str, SessionSignals]:
+    from promptster.analysis.queries import list_sessions
+    from promptster.analysis.signals import compute_signals
+    from promptster.analysis.workspace import attach
+    from promptster.store import Workspace
+
+    with Workspace.open(read_only=True) as workspace:
+        con = attach(workspace, writable=False)
+        ids = [row.session_id for row in list_sessions(con, assessment_id)]
+        return compute_signals(con, ids) if ids else {}
+
+
+def _show_cohorts(cohorts: list[Cohort], as_json: bool) -> None:
     if as_json:
         print_json({"cohorts": [c.to_json_obj() for c in cohorts]})
         return
