@@ -41,6 +41,8 @@ COMMANDS: dict[str, str] = {
     "mcp": "promptster.cli.integrate_cmds:mcp",
     "score": "promptster.cli.analysis_cmds:score",
     "cohort": "promptster.cli.analysis_cmds:cohort",
+    "import": "promptster.cli.sessions_cmds:import_cmd",
+    "sessions": "promptster.cli.sessions_cmds:sessions",
     "identity": "promptster.cli.identity_cmds:identity",
     "assessment": "promptster.cli.assessment_cmds:assessment",
     "keys": "promptster.cli.keys_cmds:keys",
