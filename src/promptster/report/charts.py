@@ -118,7 +118,7 @@ def _legend(series: Sequence[str]) -> tuple[list[str], int]:
     parts, x, row = [], LEFT, 0
     for name in series:
         label = GROUP_LABELS.get(name, name)
-        width = 22 + 6 * len(label)
+        width = 24 + round(6.4 * len(label))
         if x + width > WIDTH - RIGHT and x > LEFT:
             x, row = LEFT, row + 1
         y = HEIGHT - 8 + 14 * row
@@ -225,7 +225,8 @@ def cumulative_lines(digest: Digest, files: Sequence[FileEvent]) -> Chart:
     parts.append(_polyline(frame, _thin(ai), top, "ai-lines"))
     parts.append(_polyline(frame, _thin(human), top, "human-lines"))
     parts.extend(_legend(["ai-lines", "human-lines"])[0])
-    desc = f"{ai_total:,} lines added by the AI and {human_total:,} by the candidate, cumulative."
+    noun = "line" if ai_total == 1 else "lines"
+    desc = f"{ai_total:,} {noun} added by the AI and {human_total:,} by the candidate, cumulative."
     title = "Lines added over time, AI vs candidate"
     return Chart("chart-lines", title, desc, _svg("chart-lines", title, desc, parts))
 
