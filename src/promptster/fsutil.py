@@ -14,9 +14,15 @@ from typing import IO
 def atomic_writer(path: Path, mode: int = 0o644) -> Iterator[IO[bytes]]:
     """Write to a temporary file beside `path`, fsync it, then rename it into place.
 
-    On any exception the temporary file is removed and `path` is untouched.
+    On any exception the temporary file is removed and `path` is untouched. A `path` that
+    exists and is not a regular file (/dev/stdout, /dev/null, a FIFO) is written in place:
+    renaming over a device would replace it.
     """
     path = Path(path)
+    if path.exists() and not path.is_file():
+        with path.open("wb") as special:
+            yield special
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     tmp = Path(tmp_name)
