@@ -15,6 +15,14 @@ from promptster.cli import main
 from support import require_executable
 
 
+@pytest.fixture(autouse=True)
+def _no_reviewer_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "home"))
+
+
+CORE_CHECKS = ["zip", "manifest", "signature", "hashes", "timeline", "replay"]
+
+
 @pytest.fixture(scope="module")
 def sample(tmp_path_factory: pytest.TempPathFactory) -> Path:
     require_executable("git")
@@ -49,15 +57,21 @@ def test_valid_bundle_exits_0_with_a_short_summary_on_stderr(
     code, out, err = run(capsys, "verify", str(sample))
     assert code == 0
     assert out == ""
-    assert err.startswith(f"✓ {sample}")
-    assert "verified" in err
-    assert len(err.strip().splitlines()) == 1  # only problems are listed without -v
+    first, *rest = err.strip().splitlines()
+    assert first.startswith(f"✓ {sample}")
+    assert "verified" in first
+    # Without -v only problems are listed: here the reviewer-side warning that a synthetic
+    # bundle has no assessment pack.
+    assert rest == [
+        "    warning assessment: not issued from an assessment pack (no assessment.json): the "
+        "candidate key cannot be checked"
+    ]
 
 
 def test_verbose_lists_every_check(sample: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "verify", "-v", str(sample))
     assert code == 0
-    for check in ("zip", "manifest", "signature", "hashes", "timeline", "replay"):
+    for check in CORE_CHECKS:
         assert f"ok {check}:" in err
 
 
@@ -72,17 +86,12 @@ def test_json_reports_every_finding_on_stdout(
     assert report["path"] == str(sample)
     assert report["ok"] is True
     assert report["eventCount"] > 100
-    assert [f["check"] for f in report["findings"]] == [
-        "zip",
-        "manifest",
-        "signature",
-        "hashes",
-        "timeline",
-        "replay",
-    ]
+    checks = [f["check"] for f in report["findings"]]
+    assert checks[:6] == CORE_CHECKS
+    assert checks[6:] == ["assessment"]  # the reviewer side's checks come last
     for finding in report["findings"]:
         assert set(finding) == {"check", "status", "message", "seq"}
-        assert finding["status"] == "ok"
+        assert finding["status"] == ("ok" if finding["check"] in CORE_CHECKS else "warning")
 
 
 def test_tampered_copy_exits_1_and_says_what_was_changed(

@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from tamperkit import EVENTS, OTHER_SEED, SEED, Bundle, Outcome, Sandbox, blob_name
 
+from promptster.assessment import AssessmentPack, PackKey, new_key_hash, sign_pack
 from promptster.cli import main
+from promptster.crypto import SigningKey
+from promptster.keys import CandidateKey, check_symbol
 from promptster.synth import generate_bundle, session_key_for_seed
 from support import require_executable
 
@@ -36,17 +40,39 @@ def other_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+REVIEWER = SigningKey.from_seed(b"\x52" * 32)
+CANDIDATE = CandidateKey("ABCD123" + check_symbol("ABCD123"))
+
+
+def assessment_pack(assessment_id: str) -> bytes:
+    """A real pack, signed by a reviewer key, holding the hash of CANDIDATE's key."""
+    salt, digest = new_key_hash(CANDIDATE)
+    pack = AssessmentPack(
+        assessment_id=assessment_id,
+        org="Example Ltd",
+        role="Backend engineer",
+        brief="Build a rate limiter.",
+        time_limit_minutes=120,
+        repo=None,
+        reviewer_public_key=REVIEWER.public,
+        keys=(PackKey("key-1", salt, digest, datetime(2030, 1, 1, tzinfo=UTC), False),),
+        issued_at=datetime(2026, 1, 1, tzinfo=UTC),
+    )
+    return sign_pack(pack, REVIEWER)
+
+
 @pytest.fixture(scope="session")
 def full_path(tmp_path_factory: pytest.TempPathFactory, pristine_path: Path) -> Path:
-    """The pristine bundle plus every optional member (pack, cast, blob), signed again."""
+    """The pristine bundle plus every optional member (a real assessment pack for a
+    candidate key, a cast, a blob), signed again: it passes the reviewer checks too."""
     bundle = Bundle.load(pristine_path, session_key_for_seed(SEED))
-    bundle.add_member("assessment.json", b'{"title":"Rate limiter","version":1}\n')
+    bundle.add_member("assessment.json", assessment_pack(bundle.manifest["assessmentId"]))
     bundle.add_member(
         "terminal/0.cast", b'{"version": 2, "width": 80, "height": 24}\n[0.5, "o", "$ ls\\r\\n"]\n'
     )
     blob = b"full command output\n" * 50
     bundle.add_member(blob_name(blob), blob)
-    bundle.resign()
+    bundle.resign(edit=lambda m: m.update(candidateKey=CANDIDATE.text))
     path = tmp_path_factory.mktemp("full") / "full.pst"
     bundle.save(path)
     path.chmod(0o444)
@@ -59,6 +85,7 @@ def sandbox(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox
     for path in (box.work, box.temp, box.cwd):
         path.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(box.temp))
+    monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "home"))  # no reviewer workspace
     monkeypatch.setenv("TMPDIR", str(box.temp))
     monkeypatch.chdir(box.cwd)
     yield box

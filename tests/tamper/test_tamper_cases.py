@@ -37,6 +37,7 @@ from promptster.bundle import format as fmt
 from promptster.crypto import SigningKey
 from promptster.events import FILE_KINDS
 from promptster.jsonio import canonical_json
+from promptster.keys import check_symbol
 from promptster.synth import session_key_for_seed
 from promptster.timeline import MAX_LINE_BYTES, line_hash
 
@@ -349,6 +350,18 @@ def _public_key_swapped(b: Bundle, t: Tools) -> None:
 @case("public-key-swapped-resigned-session-key_fail", "signature", "does not verify")
 def _public_key_swapped_resigned(b: Bundle, t: Tools) -> None:
     b.resign(edit=lambda m: m.update(publicKey=OTHER_KEY.public.text))  # signed with session key
+    b.save(t.out)
+
+
+@case(
+    "candidate-key-swapped_fail",
+    "candidate-key",
+    "does not match any key of its assessment pack",
+    base="full",
+)
+def _candidate_key_swapped(b: Bundle, t: Tools) -> None:
+    # The pack is genuine, but the key in the (re-signed) manifest is not one it was issued for.
+    b.resign(edit=lambda m: m.update(candidateKey="PST-ZZZZ-ZZZ" + check_symbol("ZZZZZZZ")))
     b.save(t.out)
 
 
@@ -895,7 +908,7 @@ def _thin(b: Bundle, t: Tools) -> None:
     b.save(t.out)
 
 
-@case("snapshots-wrong-branch_fail", "snapshots", "has no usable refs/heads/snapshots branch")
+@case("snapshots-wrong-branch_fail", "snapshots", "has no refs/heads/snapshots branch")
 def _wrong_branch(b: Bundle, t: Tools) -> None:
     repo = SnapshotRepo(b.members[fmt.SNAPSHOTS], t.work)
     head = repo.rev(fmt.SNAPSHOT_REF)

@@ -487,26 +487,24 @@ def _load_snapshots(snapshots: bytes, manifest: fmt.Manifest) -> _History | Find
                 "failed",
                 f"snapshots.bundle is not a valid git bundle: {_git_reason(checked.error_text)}",
             )
-        fetched = run_git(
-            [
-                "fetch",
-                "--quiet",
-                "--no-tags",
-                str(bundle_file),
-                f"{fmt.SNAPSHOT_REF}:{fmt.SNAPSHOT_REF}",
-            ],
-            git_dir=repo,
-            check=False,
+        tip, pack = _bundle_tip_and_pack(snapshots)
+        if tip is None:
+            return Finding(
+                "snapshots", "failed", f"snapshots.bundle has no {fmt.SNAPSHOT_REF} branch"
+            )
+        # What `git fetch` from the bundle does with transfer.fsckObjects, in one process:
+        # index the pack, checking every object and that every object it links to is there.
+        indexed = run_git(
+            ["index-pack", "--strict", "--stdin"], git_dir=repo, stdin=pack, check=False
         )
-        if fetched.returncode != 0:
+        if indexed.returncode != 0:
             return Finding(
                 "snapshots",
                 "failed",
-                f"snapshots.bundle has no usable {fmt.SNAPSHOT_REF} branch: "
-                f"{_git_reason(fetched.error_text)}",
+                f"snapshots.bundle holds broken objects: {_git_reason(indexed.error_text)}",
             )
         try:
-            log = commit_log(repo, fmt.SNAPSHOT_REF)
+            log = commit_log(repo, tip)
         except EnvironmentProblem as exc:
             return Finding("snapshots", "failed", f"cannot read the snapshot history: {exc}")
     head = log[0].commit if log else ""
@@ -528,6 +526,27 @@ def _load_snapshots(snapshots: bytes, manifest: fmt.Manifest) -> _History | Find
     order = [logged.commit for logged in reversed(log)]
     stats = {logged.commit: logged.stats for logged in log}
     return _History(order, stats)
+
+
+_OBJECT_ID = re.compile(r"[0-9a-f]{40}")
+
+
+def _bundle_tip_and_pack(data: bytes) -> tuple[str | None, bytes]:
+    """The snapshot branch's commit and the pack of a git bundle `git bundle verify` accepted.
+
+    The header is "# v2 git bundle" (or v3 with "@capability" lines), "-<id> ..." lines for
+    prerequisites (verify rejected those: the repository is empty), "<id> <ref>" lines, a
+    blank line, then the pack.
+    """
+    end = data.find(b"\n\n")
+    if end < 0:
+        return None, b""
+    tip = None
+    for line in data[:end].split(b"\n")[1:]:
+        object_id, _, ref = line.decode("utf-8", "replace").partition(" ")
+        if ref == fmt.SNAPSHOT_REF and _OBJECT_ID.fullmatch(object_id):
+            tip = object_id
+    return tip, data[end + 2 :]
 
 
 def _git_reason(error_text: str) -> str:
