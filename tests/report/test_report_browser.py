@@ -123,7 +123,7 @@ def test_the_cast_player_plays_and_seeks(reports: dict[str, Path], open_report: 
     watched = open_report(reports["ordinary"])
     page = watched.page
     page.click(".cast-open")
-    assert page.is_visible("#player")
+    page.locator("#player").wait_for(state="visible")
     page.click("#pl-play")
     watched.until("document.querySelector('#pl-screen').textContent.includes('1 passed')")
     assert page.locator("#pl-screen span.f2", has_text="1 passed").count() == 1
