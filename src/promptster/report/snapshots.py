@@ -137,8 +137,11 @@ def _tree(repo: Path, head: str) -> list[TreeFile]:
         ).stdout
         position = 0
         for sha in wanted:
-            header_end = batch.index(b"\n", position)
-            size = int(batch[position:header_end].split()[2])
+            header_end = batch.find(b"\n", position)
+            header = batch[position:header_end].split()
+            if header_end < 0 or len(header) != 3 or not header[2].isdigit():
+                break  # "<sha> missing" or a short read: the rest is listed without content
+            size = int(header[2])
             contents[sha] = batch[header_end + 1 : header_end + 1 + size]
             position = header_end + 1 + size + 1
     files = []
