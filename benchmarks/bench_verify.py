@@ -16,6 +16,7 @@ import argparse
 import dataclasses
 import hashlib
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -63,6 +64,19 @@ def timed(function: Callable[[], Any]) -> tuple[float, Any]:
     return time.perf_counter() - start, result
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process (all threads) and of its finished children (git)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
+
+
+def timed_cpu(function: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds, result)."""
+    cpu = cpu_seconds()
+    seconds, result = timed(function)
+    return seconds, cpu_seconds() - cpu, result
+
+
 def generate(out: Path, events: int, seed: int) -> tuple[WrittenBundle, float, float, Any]:
     """Generate the synthetic bundle; also time the bundle writer alone inside it, and keep
     its material (with a copy of the shadow repository) to time the writer again."""
@@ -101,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
             members = {name: archive.read(name) for name in archive.namelist()}
         timeline_mb = len(members["timeline.jsonl"]) / 1e6
 
-        floor_times, verify_times = [], []
+        floor_times, verify_times, floor_cpu, verify_cpu = [], [], [], []
         for _ in range(args.repeat):
-            seconds, _ = timed(lambda: floor_verify(path))
+            seconds, cpu, _ = timed_cpu(lambda: floor_verify(path))
             floor_times.append(seconds)
-            seconds, report = timed(lambda: verify_bundle(path))
+            floor_cpu.append(cpu)
+            seconds, cpu, report = timed_cpu(lambda: verify_bundle(path))
             verify_times.append(seconds)
+            verify_cpu.append(cpu)
             if not report.ok:
                 print("verify failed on the benchmark bundle:", report.failures, file=sys.stderr)
                 return 1
@@ -131,7 +147,8 @@ def main(argv: list[str] | None = None) -> int:
         verdict = "OK" if verify_ratio <= VERIFY_BUDGET else "OVER BUDGET"
     print(
         f"bench_verify: {written.manifest.event_count:,} events, bundle {written.size / 1e6:.1f} MB"
-        f" (timeline {timeline_mb:.1f} MB), best and median of {args.repeat}"
+        f" (timeline {timeline_mb:.1f} MB), best and median of {args.repeat}; "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
     )
     print(f"  {'':<44} {'best':>11}  {'median':>11}")
     print(row("floor: read + sha256 members + json.loads lines", floor_times))
@@ -140,6 +157,10 @@ def main(argv: list[str] | None = None) -> int:
         f"  {'ratio verify / floor':<44} {verify_ratio:>9.2f} x   (budget <= {VERIFY_BUDGET:g}x: "
         f"{verdict})"
     )
+    cpu_ratio = min(verify_cpu) / min(floor_cpu)
+    print(row("CPU time: floor", floor_cpu, "s"))
+    print(row("CPU time: promptster verify (with its git runs)", verify_cpu, "s"))
+    print(f"  {'ratio of CPU time (what a busy machine sees)':<44} {cpu_ratio:>9.2f} x")
     print(row("floor: zipfile writes the same members", zip_times))
     print(row("bundle writer (hash, sign, git bundle, zip)", write_times))
     print(f"  {'ratio writer / floor':<44} {write_ratio:>9.2f} x")
