@@ -54,8 +54,8 @@ def test_unreadable_input_is_a_usage_error(
     assert "error:" in capsys.readouterr().err
     assert not (tmp_path / "r.html").exists()
     assert main(["review", str(tmp_path / "missing.pst")]) == 2
-    assert main(["review", str(junk), "--assessment", "asmt-x"]) == 2
-    assert "--cohort" in capsys.readouterr().err
+    assert main(["review", str(junk), "--cohort", str(tmp_path), "--assessment", "a"]) == 2
+    assert "not both" in capsys.readouterr().err
 
 
 def test_review_with_a_cohort_shows_percentiles(bundles: dict[str, Path], tmp_path: Path) -> None:
@@ -96,3 +96,43 @@ def test_cohort_html_links_every_report(
         assert f'href="./cohort-reports/{name}"' in html
     assert "javascript:" not in html.replace("javascript:alert(1).pst", "")
     assert 'aria-sort="ascending"' in html
+
+
+def test_review_against_imported_sessions(
+    bundles: dict[str, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from report_kit import ordinary
+
+    monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "home"))
+    out_file = tmp_path / "r.html"
+    assert (
+        main(
+            ["review", str(bundles["ordinary"]), "-o", str(out_file), "--assessment", "asmt-report"]
+        )
+        == 2
+    )
+    assert "reviewer workspace" in capsys.readouterr().err
+    peers = tmp_path / "peers"
+    peers.mkdir()
+    for index in range(2):
+        script = ordinary(f"imported-{index}")
+        script.add(300, "prompt", {"text": "and one more prompt " * (index + 2)})
+        script.build(peers / f"imported-{index}.pst")
+    assert main(["import", str(peers)]) == 0
+    assert (
+        main(
+            ["review", str(bundles["ordinary"]), "-o", str(out_file), "--assessment", "asmt-other"]
+        )
+        == 2
+    )
+    assert "not 'asmt-other'" in capsys.readouterr().err
+    assert (
+        main(
+            ["review", str(bundles["ordinary"]), "-o", str(out_file), "--assessment", "asmt-report"]
+        )
+        == 0
+    )
+    assert "this session with 2 others" in out_file.read_text("utf-8")

@@ -44,7 +44,7 @@ def open_in_browser(path: Path) -> None:
     "--assessment",
     "assessment_id",
     metavar="ID",
-    help="Compare with the sessions of this assessment in the reviewer workspace.",
+    help="Compare with this assessment's sessions imported into the reviewer workspace.",
 )
 def review(
     bundle: Path,
@@ -63,12 +63,6 @@ def review(
 
     if cohort_dir is not None and assessment_id is not None:
         raise InputError("give --cohort or --assessment, not both")
-    if assessment_id is not None:
-        raise InputError(
-            "cohorts from the reviewer workspace need imported sessions "
-            "(`promptster import`), which this version does not have yet",
-            "put the assessment's bundles in a folder and pass --cohort FOLDER",
-        )
     if not bundle.exists():
         raise InputError(f"{bundle}: no such file")
     target = check_output(output if output is not None else bundle.with_suffix(".html"))
@@ -79,7 +73,9 @@ def review(
         cohort = find_bundles([cohort_dir])
     console = err_console()
     with console.status("verifying, scoring and rendering…"):
-        result = review_bundle(bundle, target, cohort_bundles=cohort)
+        result = review_bundle(
+            bundle, target, cohort_bundles=cohort, cohort_assessment=assessment_id
+        )
     if result.verified:
         console.print(f"[green]✓[/] {escape(str(bundle))} verified")
     else:

@@ -24,7 +24,7 @@ from promptster.fsutil import atomic_write_text
 from promptster.report.casts import Cast, load_casts
 from promptster.report.data import CohortContext, ReportInputs, build_report_data
 from promptster.report.render import render_report
-from promptster.report.signals_step import cohort_for, signals_for
+from promptster.report.signals_step import cohort_for, signals_for, workspace_cohort
 from promptster.report.snapshots import SnapshotData, load_snapshots
 
 
@@ -98,10 +98,13 @@ def review_bundle(
     generated_at: str | None = None,
     title: str | None = None,
     known: tuple[SessionSignals, CohortContext | None] | None = None,
+    cohort_assessment: str | None = None,
 ) -> ReviewResult:
     """Write the report of `bundle` to `output`; raise InputError when it cannot be read.
 
-    `known` passes signals (and a cohort place) computed already, as `cohort --html` does.
+    The cohort is the bundles in `cohort_bundles`, or the sessions of `cohort_assessment`
+    imported into the reviewer workspace. `known` passes signals (and a cohort place)
+    computed already, as `cohort --html` does.
     """
     bundle = Path(bundle)
     timings: dict[str, float] = {}
@@ -132,6 +135,8 @@ def review_bundle(
                 signals, cohort = _signals(report, timeline, cohort_bundles, notes)
             except PromptsterError as exc:
                 notes.append(f"signals could not be computed: {exc.message}")
+            if signals is not None and cohort_assessment is not None:
+                cohort = workspace_cohort(signals, cohort_assessment, notes)
         timings["signals"] = time.perf_counter() - started
         started = time.perf_counter()
         snapshots, casts = side.result()

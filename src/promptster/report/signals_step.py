@@ -63,3 +63,33 @@ def cohort_for(
         return signals[session_id], None
     cohort = build_cohort(assessment, [signals[i] for i in ids])
     return signals[session_id], CohortContext(cohort.member(session_id), cohort.session_count)
+
+
+def workspace_cohort(
+    own: SessionSignals, assessment_id: str, notes: list[str]
+) -> CohortContext | None:
+    """This session's place among the sessions of `assessment_id` imported into the reviewer
+    workspace (`promptster import`); the session itself counts once, from this bundle."""
+    from promptster.analysis.queries import list_sessions
+    from promptster.analysis.workspace import attach
+    from promptster.errors import InputError
+    from promptster.store import Workspace
+
+    if own.session.assessment_id != assessment_id:
+        raise InputError(
+            f"the bundle is for assessment {own.session.assessment_id!r}, not {assessment_id!r}",
+            "percentiles only compare sessions of the same assessment",
+        )
+    with Workspace.open(read_only=True) as workspace:
+        con = attach(workspace, writable=False)
+        ids = [
+            row.session_id
+            for row in list_sessions(con, assessment_id)
+            if row.session_id != own.session.session_id
+        ]
+        others = compute_signals(con, ids) if ids else {}
+    if not others:
+        notes.append(f"cohort: no other imported session of assessment {assessment_id}")
+        return None
+    cohort = build_cohort(assessment_id, [own, *others.values()])
+    return CohortContext(cohort.member(own.session.session_id), cohort.session_count)
