@@ -228,3 +228,39 @@ def test_watch_plan_skips_ignored_trees(tmp_path: Path) -> None:
     plan = plan_watches(tmp_path, ["gen"])
     assert plan.shallow == ["", "web"]
     assert plan.recursive == ["docs", "src", "web/src"]
+
+
+def test_secrets_in_file_contents_never_reach_the_snapshots(tmp_path: Path) -> None:
+    key = "sk-ant-api03-" + "Zx9Qw8Er7Ty6Ui5Op4As3Df2Gh1Jk0Lz" * 2
+    shadow = make_repo(tmp_path)
+    take(shadow)
+    source = f"import os\nCLIENT_KEY = '{key}'\nprint('hi')\n"
+    (tmp_path / "settings.py").write_text(source)
+    blob = b"\x00\x01" + key.encode()
+    (tmp_path / "data.bin").write_bytes(blob)
+    snapshot = take(shadow)
+    stored = tree_files(shadow)
+    assert key.encode() not in stored["settings.py"]
+    assert b"[REDACTED:" in stored["settings.py"]
+    assert stored["data.bin"] == blob  # binary content is not touched
+    assert [path for path, _ in snapshot.redacted] == ["settings.py"]
+    (change,) = [c for c in snapshot.changes if c.path == "settings.py"]
+    assert change.added == 3 and change.diff is not None and key not in change.diff
+    assert_matches_verify(shadow, snapshot)
+    (tmp_path / "settings.py").write_text(source + "print('more')\n")
+    again = take(shadow)
+    assert again.redacted == []  # the same file and kinds are reported once
+    assert key.encode() not in tree_files(shadow)["settings.py"]
+
+
+def test_an_unreadable_file_does_not_stop_the_others(tmp_path: Path) -> None:
+    if os.geteuid() == 0:
+        pytest.skip("root reads every file")
+    shadow = make_repo(tmp_path)
+    take(shadow)
+    (tmp_path / "locked.txt").write_text("secret\n")
+    (tmp_path / "locked.txt").chmod(0)
+    (tmp_path / "open.txt").write_text("fine\n")
+    snapshot = take(shadow)
+    assert [c.path for c in snapshot.changes] == ["open.txt"]
+    assert [(s.path, s.reason) for s in snapshot.skipped] == [("locked.txt", "unreadable")]

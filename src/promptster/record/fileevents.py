@@ -52,6 +52,14 @@ def snapshot_events(
                     kinds={"secret_file": 1},
                 )
             )
+        elif skipped.reason == "unreadable":
+            events.append(
+                warning(
+                    "file_unreadable",
+                    f"{skipped.path} cannot be read (permissions?); it is not captured",
+                    path=skipped.path,
+                )
+            )
         else:
             events.append(
                 warning(
@@ -62,6 +70,18 @@ def snapshot_events(
                     sizeBytes=skipped.size,
                 )
             )
+    for path, kinds in snapshot.redacted:
+        total = sum(kinds.values()) or 1
+        names = ", ".join(sorted(kinds)) or "secret"
+        events.append(
+            warning(
+                "redaction",
+                f"Redacted {total} secret(s) ({names}) in {path} before it was snapshotted.",
+                path=path,
+                count=total,
+                kinds=kinds,
+            )
+        )
     for nested in snapshot.nested_repos:
         events.append(
             warning(

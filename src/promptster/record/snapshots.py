@@ -30,7 +30,7 @@ from pathlib import Path
 from promptster.bundle.format import SNAPSHOT_REF
 from promptster.errors import EnvironmentProblem
 from promptster.gitutil import SAFE_CONFIG, git_env, git_executable, run_git
-from promptster.record.redact import DEFAULT_SECRET_PATH_PATTERNS, is_secret_path
+from promptster.record.redact import DEFAULT_SECRET_PATH_PATTERNS, is_secret_path, redact_text
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 MAX_DIFF_CHARS = 64 * 1024  # per file, in the event line
@@ -69,14 +69,13 @@ DEFAULT_EXCLUDES = (
     "/TASK.md.promptster-tmp",
     *DEFAULT_SECRET_PATH_PATTERNS,
 )
-ADD_ATTEMPTS = 5
 SKIPPED_MARKER = "# --- skipped by promptster (too large or secret); one literal path per line"
 
 
 @dataclass(frozen=True)
 class SkippedFile:
     path: str
-    reason: str  # "too_large" | "secret"
+    reason: str  # "too_large" | "secret" | "unreadable"
     size: int
 
 
@@ -107,6 +106,7 @@ class Snapshot:
     changes: list[FileChange]
     skipped: list[SkippedFile] = field(default_factory=list)
     nested_repos: list[str] = field(default_factory=list)
+    redacted: list[tuple[str, dict[str, int]]] = field(default_factory=list)  # path, kinds
 
 
 class ShadowRepo:
@@ -125,6 +125,9 @@ class ShadowRepo:
         self._head: str | None = None
         self._head_tree: str | None = None
         self._env = {"GIT_INDEX_FILE": str(index_file), "GIT_LITERAL_PATHSPECS": "1"}
+        self._redactions_seen: set[tuple[str, str]] = set()
+        self._redacted_now: list[tuple[str, dict[str, int]]] = []
+        self._unreadable: set[str] = set()
 
     # -- setup ---------------------------------------------------------------------------
 
@@ -143,7 +146,8 @@ class ShadowRepo:
             run_git(["config", key, value], git_dir=self.git_dir)
         info = self.git_dir / "info"
         info.mkdir(exist_ok=True)
-        # Store bytes exactly as they are on disk: no line-ending or filter conversions.
+        # Store bytes exactly as they are on disk: no line-ending, filter or encoding
+        # conversions (secrets are redacted before git sees the content, in `_add`).
         (info / "attributes").write_text("* -text -filter -ident -working-tree-encoding\n")
         self._load_skipped()  # keep what an earlier run skipped
         self._write_excludes()
@@ -236,10 +240,13 @@ class ShadowRepo:
                 )
             self._write_excludes()
         skip_set = {s.path for s in skipped}
-        to_add = [p for p in paths if p not in skip_set]
-        if to_add:
-            self._add(to_add)
+        unreadable = self._add([p for p in paths if p not in skip_set])
+        for path in unreadable:  # retried every snapshot, reported once
+            if path not in self._unreadable:
+                self._unreadable.add(path)
+                skipped.append(SkippedFile(path, "unreadable", 0))
         tree = self._git(["write-tree"]).decode().strip()
+        redacted = self._take_redactions()
         if self._head is not None and tree == self._head_tree:
             return None
         parents = ["-p", self._head] if self._head else []
@@ -250,13 +257,69 @@ class ShadowRepo:
         self._git(["update-ref", "-m", message, SNAPSHOT_REF, commit, old])
         parent, self._head, self._head_tree = self._head, commit, tree
         changes = self._changes(parent, commit) if parent else []
-        return Snapshot(commit, parent, changes, skipped, nested)
+        return Snapshot(commit, parent, changes, skipped, nested, redacted)
 
-    def _add(self, paths: list[str]) -> None:
-        # git matches every file against every pathspec: a long list costs more than a walk.
-        spec = ["--pathspec-from-file=-", "--pathspec-file-nul"] if len(paths) <= 64 else []
-        added = run_git(
-            ["add", "-A", *spec],
+    def _add(self, paths: list[str]) -> list[str]:
+        """Stage exactly these paths (new, changed or gone); return the ones that could not be.
+
+        Text files holding secrets are stored redacted: their cleaned content is written as a
+        blob and staged by id. Everything else goes through `update-index --add --remove`,
+        which takes the list as it is (no pathspec matching, which is quadratic in git) and
+        drops a path that vanished since it was listed.
+        """
+        wanted = [p for p in paths if not p.endswith("/")]  # nested repositories stay out
+        plain, cleaned = self._redact_contents(wanted)
+        if cleaned:
+            self._stage_blobs(cleaned)
+        if self._update_index(plain):
+            return []
+        if len(plain) > 200:
+            raise EnvironmentProblem("git update-index failed for a large batch of files")
+        # One unreadable file (permissions) must not stop the others.
+        return [path for path in plain if not self._update_index([path])]
+
+    def _redact_contents(self, paths: list[str]) -> tuple[list[str], list[tuple[str, int, bytes]]]:
+        """Plain paths, and (path, mode, redacted content) for files that hold secrets."""
+        plain: list[str] = []
+        cleaned: list[tuple[str, int, bytes]] = []
+        for path in paths:
+            full = self.workspace / path
+            try:
+                info = full.lstat()
+                if not stat.S_ISREG(info.st_mode) or info.st_size > self.max_file_bytes:
+                    plain.append(path)
+                    continue
+                data = full.read_bytes()
+            except OSError:
+                plain.append(path)  # gone or unreadable: update-index decides
+                continue
+            content, kinds = redact_content(data)
+            if not kinds:
+                plain.append(path)
+                continue
+            mode = 0o100755 if info.st_mode & 0o111 else 0o100644
+            cleaned.append((path, mode, content))
+            self._note_redaction(path, kinds)
+        return plain, cleaned
+
+    def _stage_blobs(self, cleaned: list[tuple[str, int, bytes]]) -> None:
+        lines = []
+        for path, mode, content in cleaned:
+            oid = self._git(["hash-object", "-w", "--stdin"], stdin=content).decode().strip()
+            lines.append(f"{mode:o} {oid}\t".encode() + path.encode("utf-8", "surrogateescape"))
+        self._git(["update-index", "-z", "--index-info"], stdin=b"\0".join(lines) + b"\0")
+
+    def _note_redaction(self, path: str, kinds: dict[str, int]) -> None:
+        listed = ",".join(f"{k}:{v}" for k, v in sorted(kinds.items()))
+        if (path, listed) not in self._redactions_seen:
+            self._redactions_seen.add((path, listed))
+            self._redacted_now.append((path, kinds))
+
+    def _update_index(self, paths: list[str]) -> bool:
+        if not paths:
+            return True
+        result = run_git(
+            ["update-index", "--add", "--remove", "-z", "--stdin"],
             git_dir=self.git_dir,
             work_tree=self.workspace,
             cwd=self.workspace,
@@ -264,21 +327,12 @@ class ShadowRepo:
             stdin=_nul_join(paths),
             check=False,
         )
-        attempts = 0
-        while added.returncode != 0:
-            # A file vanished between listing and adding (an editor's temporary file, a build
-            # writing while we read): add everything again; the next snapshot gets the rest.
-            attempts += 1
-            if attempts > ADD_ATTEMPTS:
-                raise EnvironmentProblem(f"git add failed: {added.error_text}")
-            added = run_git(
-                ["add", "-A"],
-                git_dir=self.git_dir,
-                work_tree=self.workspace,
-                cwd=self.workspace,
-                env=self._env,
-                check=False,
-            )
+        return result.returncode == 0
+
+    def _take_redactions(self) -> list[tuple[str, dict[str, int]]]:
+        """Files stored redacted since the last call (each path and set of kinds once)."""
+        found, self._redacted_now = self._redacted_now, []
+        return found
 
     def _screen(self, paths: list[str]) -> tuple[list[SkippedFile], list[str]]:
         """Find paths to leave out (over the size cap, secret files) and nested repositories."""
@@ -522,6 +576,23 @@ def _c_unquote(text: str) -> str:
         out += char.encode("utf-8")
         index += 1
     return out.decode("utf-8", "surrogateescape")
+
+
+def redact_content(data: bytes) -> tuple[bytes, dict[str, int]]:
+    """The content to store and the kinds of secrets removed (binary data is left alone)."""
+    if b"\0" in data:
+        return data, {}
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data, {}
+    result = redact_text(text)
+    if not result.findings:
+        return data, {}
+    kinds: dict[str, int] = {}
+    for finding in result.findings:
+        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
+    return result.text.encode("utf-8"), kinds
 
 
 def _prefilter() -> re.Pattern[str]:
