@@ -900,6 +900,15 @@ def _not_git(b: Bundle, t: Tools) -> None:
     b.save(t.out)
 
 
+@case("snapshots-pack-corrupt-resigned_fail", "snapshots", "snapshots.bundle holds broken objects")
+def _pack_corrupt(b: Bundle, t: Tools) -> None:
+    data = b.members[fmt.SNAPSHOTS]
+    pack_start = data.index(b"\n\n") + 2
+    b.members[fmt.SNAPSHOTS] = flip(data, pack_start + (len(data) - pack_start) // 2)
+    b.resign()
+    b.save(t.out)
+
+
 @case("snapshots-thin-bundle_fail", "snapshots", "snapshots.bundle is not a valid git bundle")
 def _thin(b: Bundle, t: Tools) -> None:
     repo = SnapshotRepo(b.members[fmt.SNAPSHOTS], t.work)
