@@ -1,73 +1,83 @@
 -- Fill the typed tables from the events of one session, just read into `events` by read_json
 -- with an explicit column spec (load.py). The session is `getvariable('ps_session')`. Every
 -- field is read with TRY_CAST so a malformed event (possible with --allow-invalid) yields
--- NULLs instead of stopping the load.
+-- NULLs instead of stopping the load. Each event's `data` is parsed once: one
+-- json_extract_string call with a list of keys gives every field a table needs (the same
+-- text as `data->>'key'`, in one pass over the JSON).
 INSERT INTO prompts
-SELECT session_id, event_id, seq, ts,
-       coalesce(data->>'text', data->>'prompt', ''),
-       coalesce(try_cast(data->>'length' AS BIGINT),
-                length(coalesce(data->>'text', data->>'prompt', ''))),
-       data->>'lane', coalesce(try_cast(data->>'likelyPaste' AS BOOLEAN), false)
-FROM events WHERE session_id = getvariable('ps_session') AND kind = 'prompt';
+SELECT session_id, event_id, seq, ts, coalesce(x[1], x[2], ''),
+       coalesce(try_cast(x[3] AS BIGINT), length(coalesce(x[1], x[2], ''))),
+       x[4], coalesce(try_cast(x[5] AS BOOLEAN), false)
+FROM (SELECT session_id, event_id, seq, ts,
+             json_extract_string(data, ['text', 'prompt', 'length', 'lane', 'likelyPaste']) AS x
+      FROM events WHERE session_id = getvariable('ps_session') AND kind = 'prompt');
 
 INSERT INTO file_changes
-SELECT session_id, event_id, seq, ts, kind, data->>'path',
-       coalesce(try_cast(data->>'linesAdded' AS BIGINT), 0),
-       coalesce(try_cast(data->>'linesRemoved' AS BIGINT), 0),
-       try_cast(data->>'aiLines' AS BIGINT), try_cast(data->>'humanLines' AS BIGINT),
-       attribution, actor,
-       data->>'diff'
-FROM events
-WHERE session_id = getvariable('ps_session')
-  AND kind IN ('file_create', 'file_diff', 'file_delete');
+SELECT session_id, event_id, seq, ts, kind, x[1],
+       coalesce(try_cast(x[2] AS BIGINT), 0), coalesce(try_cast(x[3] AS BIGINT), 0),
+       try_cast(x[4] AS BIGINT), try_cast(x[5] AS BIGINT), attribution, actor, x[6]
+FROM (SELECT session_id, event_id, seq, ts, kind, attribution, actor,
+             json_extract_string(data, ['path', 'linesAdded', 'linesRemoved', 'aiLines',
+                                        'humanLines', 'diff']) AS x
+      FROM events
+      WHERE session_id = getvariable('ps_session')
+        AND kind IN ('file_create', 'file_diff', 'file_delete'));
 
-INSERT INTO test_runs
+-- Test and build runs, with the two fields `commands` needs to link them to their command.
+CREATE OR REPLACE TEMP TABLE _load_runs AS
 SELECT session_id, event_id, seq, ts, kind,
        CASE WHEN kind = 'test_run' THEN 'test'
-            WHEN data->>'category' IN ('lint', 'typecheck', 'build') THEN data->>'category'
-            ELSE 'build' END,
-       data->>'tool', data->>'command',
-       try_cast(data->>'passed' AS BIGINT), try_cast(data->>'failed' AS BIGINT),
-       try_cast(data->>'skipped' AS BIGINT), try_cast(data->>'errors' AS BIGINT),
-       try_cast(data->>'exitCode' AS BIGINT), actor
-FROM events
-WHERE session_id = getvariable('ps_session') AND kind IN ('test_run', 'build_run');
+            WHEN x[1] IN ('lint', 'typecheck', 'build') THEN x[1]
+            ELSE 'build' END AS category,
+       x[2] AS tool, x[3] AS command,
+       try_cast(x[4] AS BIGINT) AS passed, try_cast(x[5] AS BIGINT) AS failed,
+       try_cast(x[6] AS BIGINT) AS skipped, try_cast(x[7] AS BIGINT) AS errors,
+       try_cast(x[8] AS BIGINT) AS exit_code, actor, x[9] AS command_event_id
+FROM (SELECT session_id, event_id, seq, ts, kind, actor,
+             json_extract_string(data, ['category', 'tool', 'command', 'passed', 'failed',
+                                        'skipped', 'errors', 'exitCode', 'commandEventId']) AS x
+      FROM events
+      WHERE session_id = getvariable('ps_session') AND kind IN ('test_run', 'build_run'));
+
+INSERT INTO test_runs
+SELECT session_id, event_id, seq, ts, kind, category, tool, command, passed, failed, skipped,
+       errors, exit_code, actor
+FROM _load_runs;
 
 INSERT INTO commands
-WITH runs AS (
-    SELECT seq, data->>'command' AS command, data->>'commandEventId' AS command_event_id,
-           CASE WHEN kind = 'test_run' THEN 'test'
-                WHEN data->>'category' IN ('lint', 'typecheck', 'build') THEN data->>'category'
-                ELSE 'build' END AS category
-    FROM events
-    WHERE session_id = getvariable('ps_session') AND kind IN ('test_run', 'build_run')
-),
-cmds AS (
-    SELECT session_id, event_id, seq, ts, coalesce(data->>'command', '') AS command,
-           try_cast(data->>'exitCode' AS BIGINT) AS exit_code,
-           try_cast(data->>'durationMs' AS BIGINT) AS duration_ms, actor
-    FROM events WHERE session_id = getvariable('ps_session') AND kind = 'command'
+WITH cmds AS (
+    SELECT session_id, event_id, seq, ts, coalesce(x[1], '') AS command,
+           try_cast(x[2] AS BIGINT) AS exit_code, try_cast(x[3] AS BIGINT) AS duration_ms, actor
+    FROM (SELECT session_id, event_id, seq, ts, actor,
+                 json_extract_string(data, ['command', 'exitCode', 'durationMs']) AS x
+          FROM events WHERE session_id = getvariable('ps_session') AND kind = 'command')
 ),
 -- A run reports a command when it names it by id, or (without an id) repeats its command
--- line within the 3 events after it.
+-- line within the 3 events after it (joined on the exact seq, 1 to 3 before the run: a join
+-- on the command line alone pairs every repeat of a common command with every run of it).
 linked AS (
     SELECT event_id, any_value(category) AS category
     FROM (SELECT c.event_id, r.category FROM cmds c
-          JOIN runs r ON r.command_event_id = c.event_id
+          JOIN _load_runs r ON r.command_event_id = c.event_id
           UNION ALL
-          SELECT c.event_id, r.category FROM cmds c
-          JOIN runs r ON r.command = c.command
-          WHERE r.command_event_id IS NULL AND r.seq BETWEEN c.seq + 1 AND c.seq + 3)
+          SELECT c.event_id, r.category
+          FROM (SELECT category, command, unnest([seq - 1, seq - 2, seq - 3]) AS cmd_seq
+                FROM _load_runs WHERE command_event_id IS NULL) r
+          JOIN cmds c ON c.seq = r.cmd_seq AND c.command = r.command)
     GROUP BY event_id
 )
 SELECT c.session_id, c.event_id, c.seq, c.ts, c.command, c.exit_code, c.duration_ms, c.actor,
        coalesce(l.category, ps_command_category(c.command)), l.event_id IS NOT NULL
 FROM cmds c LEFT JOIN linked l USING (event_id);
 
+DROP TABLE _load_runs;
+
 INSERT INTO decisions
-SELECT session_id, event_id, seq, ts,
-       data->>'title', data->>'chosenOption', data->>'rationale', data->>'context',
-       data->>'tradeoffs', try_cast(data->>'impactScore' AS DOUBLE),
-       try_cast(data->'files' AS VARCHAR[]), data->>'capturedVia',
-       coalesce(try_cast(data->>'missedDecision' AS BOOLEAN), false)
-FROM events WHERE session_id = getvariable('ps_session') AND kind = 'decision_event';
+SELECT session_id, event_id, seq, ts, x[1], x[2], x[3], x[4], x[5],
+       try_cast(x[6] AS DOUBLE), try_cast(files AS VARCHAR[]), x[7],
+       coalesce(try_cast(x[8] AS BOOLEAN), false)
+FROM (SELECT session_id, event_id, seq, ts, data->'files' AS files,
+             json_extract_string(data, ['title', 'chosenOption', 'rationale', 'context',
+                                        'tradeoffs', 'impactScore', 'capturedVia',
+                                        'missedDecision']) AS x
+      FROM events WHERE session_id = getvariable('ps_session') AND kind = 'decision_event');

@@ -48,7 +48,7 @@ modified AS (
     FROM file_changes WHERE kind = 'file_diff' AND path IS NOT NULL GROUP BY ALL
 ),
 matched AS (
-    SELECT m.session_id, m.path, arg_min(r.event_id, r.seq) AS read_id,
+    SELECT m.session_id, m.path, arg_min(r.event_id, r.seq) AS read_id, min(r.seq) AS read_seq,
            count(r.seq) > 0 AS was_read
     FROM modified m
     LEFT JOIN reads r ON r.session_id = m.session_id AND r.seq < m.first_seq
@@ -58,7 +58,7 @@ matched AS (
 ),
 rbw AS (
     SELECT session_id, count(*) AS files, count(*) FILTER (WHERE was_read) AS read_first,
-           list(read_id) FILTER (WHERE was_read) AS ids
+           list(read_id ORDER BY read_seq, read_id) FILTER (WHERE was_read) AS ids
     FROM matched GROUP BY session_id
 ),
 actions AS (
