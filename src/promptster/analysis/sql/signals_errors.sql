@@ -65,27 +65,25 @@ ep_stats AS (
     GROUP BY e.session_id
 ),
 has_cmd AS (SELECT session_id, count(*) AS n FROM c GROUP BY session_id),
+-- The next action after every action, found on narrow columns; the text of the next action
+-- is read from `data` only for the failed commands below.
 actions AS (
-    SELECT session_id, seq, event_id, kind,
-           lead(event_id) OVER w AS next_id, lead(kind) OVER w AS next_kind,
-           lead(text) OVER w AS next_text, lead(pasted) OVER w AS next_pasted
-    FROM (
-        SELECT session_id, seq, event_id, kind,
-               CASE kind WHEN 'command'
-                    THEN regexp_replace(lower(trim(coalesce(data->>'command', ''))), '\s+', ' ', 'g')
-                    ELSE lower(concat_ws(' ', data->>'text', data->>'title', data->>'rationale'))
-               END AS text,
-               coalesce(try_cast(data->>'likelyPaste' AS BOOLEAN), false) AS pasted
-        FROM events
-        WHERE kind IN ('prompt', 'command', 'file_create', 'file_diff', 'file_delete', 'note',
-                       'planning', 'decision_event')
-    )
+    SELECT session_id, event_id, lead(rowid) OVER w AS next_row
+    FROM events
+    WHERE kind IN ('prompt', 'command', 'file_create', 'file_diff', 'file_delete', 'note',
+                   'planning', 'decision_event')
     WINDOW w AS (PARTITION BY session_id ORDER BY seq)
 ),
 next_action AS (
     SELECT f.session_id, f.event_id AS failed_id, f.seq AS failed_seq, f.norm,
-           a.next_id, a.next_kind, a.next_text, a.next_pasted
+           e.event_id AS next_id, e.kind AS next_kind,
+           CASE e.kind WHEN 'command'
+                THEN regexp_replace(lower(trim(coalesce(e.data->>'command', ''))), '\s+', ' ', 'g')
+                ELSE lower(concat_ws(' ', e.data->>'text', e.data->>'title', e.data->>'rationale'))
+           END AS next_text,
+           coalesce(try_cast(e.data->>'likelyPaste' AS BOOLEAN), false) AS next_pasted
     FROM c f JOIN actions a ON a.session_id = f.session_id AND a.event_id = f.event_id
+    LEFT JOIN events e ON e.rowid = a.next_row
     WHERE f.failed
 ),
 classified AS (
