@@ -1,8 +1,8 @@
 """A new candidate's whole session, typed into a real terminal (pexpect), as docs describe it.
 
-start with a real key and pack → edit with vim and with shell redirection → create and delete
-files → commit with git → explain a decision → see a time warning → submit → verify. Every one
-of those actions must be in the verified bundle's timeline.
+start with a real key and pack (which opens the recorded shell) → edit with vim and with shell
+redirection → create and delete files → commit with git → explain a decision → see a time
+warning → submit → verify. Every one of those actions must be in the verified bundle.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from recorder_helpers import (
 from support import require_executable
 
 PROMPT = "PST-E2E> "
+INNER = "\x1b]133;B"  # the recorded shell's prompt ends with the OSC 133 "B" mark
 
 
 def shell(folder: Path, home: Path) -> pexpect.spawn:
@@ -58,14 +59,19 @@ def shell(folder: Path, home: Path) -> pexpect.spawn:
     return child
 
 
-def run(child: pexpect.spawn, command: str, timeout: float = 120) -> str:
+def run(child: pexpect.spawn, command: str, timeout: float = 120, prompt: str = PROMPT) -> str:
     child.sendline(command)
-    child.expect_exact(PROMPT, timeout=timeout)
+    child.expect_exact(prompt, timeout=timeout)
     return str(child.before)
 
 
+def inner(child: pexpect.spawn, command: str, timeout: float = 120) -> str:
+    """Run a command in the recorded shell."""
+    return run(child, command, timeout, INNER)
+
+
 def status_counts(child: pexpect.spawn) -> dict[str, int]:
-    output = run(child, "promptster status --json 2>/dev/null | tr -d '\\r'")
+    output = inner(child, "promptster status --json 2>/dev/null | tr -d '\\r'")
     body = output[output.index("{") : output.rindex("}") + 1]
     return dict(json.loads(body)["counts"])
 
@@ -85,39 +91,44 @@ def test_a_candidate_session_in_a_terminal(tmp_path: Path) -> None:
     paths = SessionPaths(folder / "calc-kata" / ".promptster")
     child = shell(folder, home)
     try:
-        child.sendline(f"promptster start {keys[0]} --no-shell")
+        child.sendline(f"promptster start {keys[0]}")
         child.expect("Type yes to accept")
         child.sendline("yes")
         child.expect_exact("Next steps")
-        child.expect_exact(PROMPT)
-        run(child, "cd calc-kata")
+        child.expect_exact("recording this bash shell")
+        child.expect_exact(INNER)  # the recorded shell, in the workspace
 
         # An editor: vim substitutes and writes.
         child.sendline("vim -u NONE -N calc.py")
         child.expect("calc.py")
         child.send(":%s/a - b/a + b/\r")
         child.send(":wq\r")
-        child.expect_exact(PROMPT)
+        child.expect_exact(INNER)
         # Shell redirection, a new folder, a file created and later deleted.
-        run(child, "mkdir -p tests && echo 'from calc import add' > tests/test_calc.py")
-        run(child, "printf 'def test_add():\\n    assert add(2, 2) == 4\\n' >> tests/test_calc.py")
-        run(child, "echo scratch > scratch.txt")
+        inner(child, "mkdir -p tests && echo 'from calc import add' > tests/test_calc.py")
+        inner(
+            child, "printf 'def test_add():\\n    assert add(2, 2) == 4\\n' >> tests/test_calc.py"
+        )
+        inner(child, "echo scratch > scratch.txt")
         wait_counts(child, lambda c: c.get("file_create", 0) >= 2)
-        run(child, "rm scratch.txt")
+        inner(child, "rm scratch.txt")
         wait_counts(child, lambda c: c.get("file_delete", 0) >= 1)
-        run(child, "git add -A && git commit -qm 'Fix add and test it'")
-        out = run(child, 'promptster explain "The bug was a sign error" --title "Fix add" '
-                  "--chosen 'a + b' --impact 2")  # fmt: skip
+        inner(child, "git add -A && git commit -qm 'Fix add and test it'")
+        out = inner(child, 'promptster explain "The bug was a sign error" --title "Fix add" '
+                    "--chosen 'a + b' --impact 2")  # fmt: skip
         assert "decision recorded" in out
 
         # The warning the recorder writes to this terminal one minute before the limit.
         child.expect_exact("1 minute left", timeout=150)
-        run(child, "")
+        inner(child, "")
         child.sendline("promptster submit")
         child.expect("Submit this session now")
         child.sendline("y")
         child.expect(r"submitted and verified: ([^\r\n]+\.pst)", timeout=180)
         bundle = Path(child.match.group(1).strip())
+        child.expect_exact(INNER)
+        child.sendline("exit")
+        child.expect_exact("the session has ended")
         child.expect_exact(PROMPT)
         out = run(child, f"promptster verify '{bundle}'; echo EXIT=$?")
         assert "EXIT=0" in out and "verified" in out
@@ -141,6 +152,10 @@ def test_a_candidate_session_in_a_terminal(tmp_path: Path) -> None:
     codes = [e["data"]["code"] for e in timeline if e["kind"] == "warning"]
     assert "time_warning" in codes
     assert timeline[0]["kind"] == "session_start" and timeline[-1]["kind"] == "session_end"
+    commands = [str(e["data"]["command"]) for e in timeline if e["kind"] == "command"]
+    assert any(c.startswith("vim") for c in commands) and "rm scratch.txt" in commands
+    with zipfile.ZipFile(bundle) as archive:
+        assert "terminal/0.cast" in archive.namelist()
     assert git(repo, "log", "--oneline").count("\n") == 2  # upstream untouched
 
 
@@ -149,7 +164,7 @@ def wait_counts(child: pexpect.spawn, ready: object, attempts: int = 120) -> Non
     for _ in range(attempts):
         if ready(status_counts(child)):
             return
-        run(child, "sleep 0.25")
+        inner(child, "sleep 0.25")
     raise AssertionError("the recorder did not record the change")
 
 

@@ -86,11 +86,13 @@ def start(
         if not started.resumed:
             redeem.attach_session(redemption, started.state.session_id)
     attach_terminal(started.paths)
+    opens_shell = _shell_opens(ctx, no_shell or as_json)
     if as_json:
         print_json(_start_json(started))
     else:
-        _print_started(started)
-    _open_shell(ctx, started, no_shell or as_json)
+        _print_started(started, opens_shell)
+    if opens_shell:
+        _open_shell(ctx, started)
 
 
 def _live_session(key: str, workspace: Path | None) -> Path | None:
@@ -140,7 +142,7 @@ def _start_json(started: StartedSession) -> dict[str, Any]:
     }
 
 
-def _print_started(started: StartedSession) -> None:
+def _print_started(started: StartedSession, opens_shell: bool) -> None:
     console = err_console()
     state = started.state
     verb = "resumed" if started.resumed else "started"
@@ -152,9 +154,13 @@ def _print_started(started: StartedSession) -> None:
     text = started.paths.brief.read_text(encoding="utf-8") if started.paths.brief.exists() else ""
     print_brief(state, text)
     console.print("\n[bold]Next steps[/]")
-    if Path.cwd().absolute() != state.workspace_path:
+    if opens_shell:
+        console.print("  A recorded shell opens in the workspace now; `exit` leaves it.")
+    elif Path.cwd().absolute() != state.workspace_path:
         console.print(f"  cd {escape(_shell_quote(state.workspace))}")
     console.print("  Work as you usually do: editor, terminal, AI tools. Saved files are recorded.")
+    if not opens_shell and _shell_available():
+        console.print("  promptster shell          a recorded shell (its commands are recorded)")
     console.print('  promptster explain "…"   record a decision and why')
     console.print("  promptster status         time left and what was recorded")
     console.print("  promptster submit         when you are done (writes the signed bundle)")
@@ -166,18 +172,26 @@ def _shell_quote(text: str) -> str:
     return shlex.quote(text)
 
 
-def _open_shell(ctx: click.Context, started: StartedSession, skip: bool) -> None:
-    """Open the recorded shell when that command exists and this is an interactive terminal."""
-    if skip or not sys.stdin.isatty() or ctx.parent is None:
-        return
-    group = ctx.parent.command
-    if not isinstance(group, click.Group):
-        return
+def _shell_available() -> bool:
     from promptster.cli import COMMANDS
 
-    if "shell" not in COMMANDS:
-        return
-    command = group.get_command(ctx.parent, "shell")
+    return "shell" in COMMANDS
+
+
+def _shell_opens(ctx: click.Context, skip: bool) -> bool:
+    """Whether `start` opens the recorded shell: it exists and this is a terminal."""
+    return (
+        not skip
+        and sys.stdin.isatty()
+        and ctx.parent is not None
+        and isinstance(ctx.parent.command, click.Group)
+        and _shell_available()
+    )
+
+
+def _open_shell(ctx: click.Context, started: StartedSession) -> None:
+    assert ctx.parent is not None and isinstance(ctx.parent.command, click.Group)
+    command = ctx.parent.command.get_command(ctx.parent, "shell")
     if command is not None:
         os.chdir(started.state.workspace_path)
         ctx.invoke(command)

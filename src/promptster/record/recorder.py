@@ -130,13 +130,12 @@ class Recorder:
         last_heartbeat = 0.0
         while not self.stopped.wait(TICK_S):
             try:
+                if self._orphaned():
+                    log.warning("the session folder was removed or replaced; stopping")
+                    break
                 self.tick()
                 if time.monotonic() - last_heartbeat > HEARTBEAT_S:
                     last_heartbeat = time.monotonic()
-                    if self._orphaned():
-                        log.warning("the session folder was removed or replaced; stopping")
-                        self.stopped.set()
-                        break
                     with contextlib.suppress(OSError):
                         os.utime(self.paths.recorder_info)
             except Exception:  # keep recording whatever one step does
