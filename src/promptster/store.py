@@ -249,6 +249,12 @@ class Workspace:
                 "run a reviewer command such as `promptster assessment list` to migrate it",
             )
 
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The workspace's DuckDB connection, for modules that keep their own tables in it
+        (the analysis schema of imported sessions). Writes go through `transaction()`."""
+        return self._conn
+
     def close(self) -> None:
         self._conn.close()
 

@@ -3,12 +3,13 @@
 Each migration has a version and a name and runs in its own transaction together with the row
 that records it in `schema_migrations`, so a workspace is always exactly at one version: a
 migration that fails leaves it at the version before. Migrations are append-only: never edit one
-that has shipped; add the next.
+that has shipped; add the next. A migration is SQL statements, optionally followed by a Python
+step (`run`) for schemas that another module owns, such as the analysis tables.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -24,6 +25,18 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
+    run: Callable[[duckdb.DuckDBPyConnection], None] | None = None
+
+
+def _analysis_schema(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the DuckDB schema `analysis` with the tables imported sessions are loaded into
+    (promptster/analysis/sql/schema.sql), through the analysis loader itself."""
+    from promptster.analysis.load import prepare
+
+    try:
+        prepare(conn, schema="analysis")
+    finally:
+        conn.execute("RESET search_path")  # prepare points it at `analysis`; the store uses main
 
 
 MIGRATIONS_TABLE = """
@@ -120,6 +133,7 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(4, "analysis schema for imported sessions", (), run=_analysis_schema),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -167,6 +181,8 @@ def _apply(conn: duckdb.DuckDBPyConnection, migration: Migration) -> None:
     try:
         for statement in migration.statements:
             conn.execute(statement)
+        if migration.run is not None:
+            migration.run(conn)
         conn.execute(
             "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
             [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
@@ -179,3 +195,6 @@ def _apply(conn: duckdb.DuckDBPyConnection, migration: Migration) -> None:
             f"failed: {exc}",
             "the workspace was left unchanged at the previous version; report this as a bug",
         ) from exc
+    except BaseException:
+        conn.rollback()
+        raise

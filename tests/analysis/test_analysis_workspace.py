@@ -115,3 +115,54 @@ def test_duplicates_and_bad_bundles(
 def test_sessions_before_any_import(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sessions", "list"]) == 2
     assert "workspace" in capsys.readouterr().err
+
+
+def test_import_completes_the_key_the_workspace_issued(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from promptster.identity import init_identity, unlock_identity
+    from promptster.reviewer import AssessmentSpec, create_assessment, create_keys
+    from promptster.store import Workspace
+
+    monkeypatch.delenv("PROMPTSTER_PASSPHRASE", raising=False)
+    init_identity("Acme Hiring", None)
+    signer = unlock_identity()
+    with Workspace.open() as ws:
+        assessment = create_assessment(
+            ws, signer, AssessmentSpec(title="Cache", role="Backend", brief="# Fix the cache\n")
+        )
+        (key, other) = create_keys(ws, signer, assessment.id, count=2).keys
+    scenario = ada()
+    scenario.assessment, scenario.candidate_key = assessment.id, key.key_text
+    bundle = build(scenario, tmp_path / "ada.pst")
+
+    code, body = _json(["import", str(bundle), "--json"], capsys)
+    assert code == 0 and body["imports"][0]["status"] == "imported"  # type: ignore[index]
+    session_id = body["imports"][0]["sessionId"]  # type: ignore[index]
+    code, listed = _json(["keys", "list", assessment.id, "--json"], capsys)
+    assert code == 0
+    rows = {k["id"]: k for k in listed["keys"]}  # type: ignore[index]
+    assert rows[key.id]["status"] == "completed"
+    assert rows[key.id]["sessionId"] == session_id
+    assert rows[key.id]["redeemedAt"] == "2026-03-02T09:00:00.000Z"
+    assert rows[key.id]["completedAt"] == "2026-03-02T09:01:55.000Z"
+    assert rows[other.id]["status"] == "pending" and rows[other.id]["sessionId"] is None
+
+
+def test_the_analysis_schema_is_a_workspace_migration(home: Path) -> None:
+    from promptster.store import Workspace
+    from promptster.store_migrations import MIGRATIONS
+
+    assert MIGRATIONS[-1].name == "analysis schema for imported sessions"
+    with Workspace.open() as ws:  # a new workspace: no import has run
+        con = ws.connection
+        tables = con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'analysis' "
+            "ORDER BY table_name"
+        ).fetchall()
+        # the store's own names still resolve to its own tables after the migration
+        search_path = con.execute("SELECT current_setting('search_path')").fetchone()
+    assert [t for (t,) in tables] == sorted(
+        ["commands", "decisions", "events", "file_changes", "prompts", "sessions", "test_runs"]
+    )
+    assert search_path == ("",)

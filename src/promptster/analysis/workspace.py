@@ -22,33 +22,31 @@ from promptster.analysis.load import (
     LoadStatus,
     file_sha256,
     load_verified,
-    prepare,
     sql_text,
     verify_for_loading,
 )
-from promptster.errors import InputError, PromptsterError
+from promptster.errors import EnvironmentProblem, InputError, PromptsterError
 from promptster.store import Workspace
 
 SCHEMA = "analysis"
 
 
-def connection(workspace: Workspace) -> duckdb.DuckDBPyConnection:
-    """The workspace's DuckDB connection (the store keeps it private; analysis shares it)."""
-    con = getattr(workspace, "connection", None) or workspace._conn
-    assert isinstance(con, duckdb.DuckDBPyConnection)
-    return con
-
-
 def attach(workspace: Workspace, *, writable: bool) -> duckdb.DuckDBPyConnection:
-    """The workspace connection, with the analysis tables on its search path."""
-    con = connection(workspace)
-    if writable:
-        prepare(con, schema=SCHEMA)
-        return con
+    """The workspace connection, with the analysis tables on its search path.
+
+    The tables themselves are made by the workspace's migration "analysis schema for imported
+    sessions" (store_migrations.py); here the connection only gets its search path and macros.
+    """
+    con = workspace.connection
     found = con.execute(
         "SELECT count(*) FROM information_schema.schemata WHERE schema_name = ?", [SCHEMA]
     ).fetchall()
     if not found[0][0]:
+        if writable:  # cannot happen after the migration; kept as a plain error, not a crash
+            raise EnvironmentProblem(
+                f"the reviewer workspace {workspace.path} has no `{SCHEMA}` schema",
+                "run a reviewer command such as `promptster assessment list` to migrate it",
+            )
         raise InputError(
             "no session has been imported into the reviewer workspace yet",
             "import bundles with: promptster import BUNDLE...",
