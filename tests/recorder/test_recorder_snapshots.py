@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 
 from promptster.gitutil import numstat_by_commit, run_git
-from promptster.record.snapshots import MAX_DIFF_CHARS, ShadowRepo, Snapshot
+from promptster.record.gitparse import MAX_DIFF_CHARS
+from promptster.record.snapshots import ShadowRepo, Snapshot
 from promptster.record.watcher import plan_watches
 from recorder_helpers import git
 

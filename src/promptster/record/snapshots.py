@@ -7,19 +7,18 @@ index, branches and config are never touched. The workspace's `.gitignore` files
 shadow's own `info/exclude` adds a default ignore list, secret files, and files skipped for
 being over the size cap.
 
-One snapshot: list what changed (`ls-files -o -m -d`), skip oversized or secret files, `add`
-exactly those paths, `write-tree`; when the tree differs from the last snapshot,
-`commit-tree` with a fixed author and `update-ref refs/heads/snapshots`. The per-path line counts
+One snapshot: list what changed (`ls-files -o -m -d`), skip oversized or secret files, stage
+exactly those paths (`update-index --add --remove`; a file holding a secret is staged as its
+redacted copy), `write-tree`; when the tree differs from the last snapshot, `commit-tree` with
+a fixed author and `update-ref refs/heads/snapshots`. The per-path line counts
 come from `diff-tree --numstat --no-renames`, which is exactly what `verify` replays; rename
 detection runs separately and only adds `renamedFrom`.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import os
-import re
 import stat
 import subprocess
 import threading
@@ -30,45 +29,23 @@ from pathlib import Path
 from promptster.bundle.format import SNAPSHOT_REF
 from promptster.errors import EnvironmentProblem
 from promptster.gitutil import SAFE_CONFIG, git_env, git_executable, run_git
-from promptster.record.redact import DEFAULT_SECRET_PATH_PATTERNS, is_secret_path, redact_text
+from promptster.record.gitparse import (
+    Patch,
+    nul_join,
+    parse_raw_numstat,
+    split_patch,
+)
+from promptster.record.ignores import (
+    DEFAULT_EXCLUDES,
+    literal_pattern,
+    maybe_secret,
+    redact_content,
+)
+from promptster.record.redact import is_secret_path
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-MAX_DIFF_CHARS = 64 * 1024  # per file, in the event line
 MAX_DIFF_BYTES_PER_SNAPSHOT = 8 * 1024 * 1024  # read from git at most, per snapshot
 
-# Directory names never snapshotted nor watched: dependencies, virtualenvs, caches, build output.
-IGNORED_DIR_NAMES = frozenset(
-    {
-        ".git", ".promptster", "node_modules", "bower_components", "jspm_packages", ".venv",
-        "venv", ".virtualenv", "virtualenv", "__pycache__", ".mypy_cache", ".pytest_cache",
-        ".ruff_cache", ".hypothesis", ".tox", ".nox", ".cache", ".parcel-cache", ".next", ".nuxt",
-        ".svelte-kit", ".turbo", ".gradle", ".terraform", ".eggs", "build", "dist", "target",
-        "coverage", "htmlcov", ".coverage_html", ".yarn", ".pnpm-store", ".bundle", "vendor",
-        ".ssh", ".gnupg",
-    }
-)  # fmt: skip
-DEFAULT_EXCLUDES = (
-    *(f"{name}/" for name in sorted(IGNORED_DIR_NAMES)),
-    ".promptster.*/",
-    "*.egg-info/",
-    "*.pyc",
-    "*.pyo",
-    "*.class",
-    "*.o",
-    "*.so",
-    ".coverage",
-    ".coverage.*",
-    ".DS_Store",
-    "Thumbs.db",
-    "*.swp",
-    "*.swo",
-    "*.swx",
-    "*~",
-    "4913",  # vim probes whether it may write in a folder with this file
-    "*.pst",
-    "/TASK.md.promptster-tmp",
-    *DEFAULT_SECRET_PATH_PATTERNS,
-)
 SKIPPED_MARKER = "# --- skipped by promptster (too large or secret); one literal path per line"
 
 
@@ -171,7 +148,7 @@ class ShadowRepo:
         lines = ["# promptster: never snapshotted", *DEFAULT_EXCLUDES, SKIPPED_MARKER]
         for path, reason in sorted(self._skipped.items()):
             lines.append(f"# {reason}\t{path}")
-            lines.append(_literal_pattern(path))
+            lines.append(literal_pattern(path))
         target = self.git_dir / "info" / "exclude"
         tmp = target.with_name("exclude.tmp")
         tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -236,7 +213,7 @@ class ShadowRepo:
                 self._git(
                     ["update-index", "-z", "--force-remove", "--stdin"],
                     worktree=True,
-                    stdin=_nul_join(sorted(tracked)),
+                    stdin=nul_join(sorted(tracked)),
                 )
             self._write_excludes()
         skip_set = {s.path for s in skipped}
@@ -324,7 +301,7 @@ class ShadowRepo:
             work_tree=self.workspace,
             cwd=self.workspace,
             env=self._env,
-            stdin=_nul_join(paths),
+            stdin=nul_join(paths),
             check=False,
         )
         return result.returncode == 0
@@ -348,7 +325,7 @@ class ShadowRepo:
                 info = (self.workspace / path).lstat()
             except OSError:
                 continue  # deleted: `add -A` records the deletion
-            if _maybe_secret(path) and is_secret_path(path):
+            if maybe_secret(path) and is_secret_path(path):
                 reason = "secret"
             elif stat.S_ISREG(info.st_mode) and info.st_size > self.max_file_bytes:
                 reason = "too_large"
@@ -367,7 +344,7 @@ class ShadowRepo:
         raw = self._git(
             ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--numstat", parent, commit]
         )
-        entries = _parse_raw_numstat(raw)
+        entries = parse_raw_numstat(raw)
         sizes = self._sizes([e.new_oid for e in entries if e.new_oid])
         renames: dict[str, str] = {}
         statuses = {e.status for e in entries}
@@ -430,7 +407,7 @@ class ShadowRepo:
                 index += 2
         return renames
 
-    def _diffs(self, parent: str, commit: str, wanted: set[str]) -> dict[str, _Patch]:
+    def _diffs(self, parent: str, commit: str, wanted: set[str]) -> dict[str, Patch]:
         """Bounded unified diffs per path, read from one `diff-tree -p` with a byte budget."""
         if not wanted:
             return {}
@@ -451,180 +428,4 @@ class ShadowRepo:
                 chunks.append(block)
                 total += len(block)
             proc.kill()
-        return _split_patch(b"".join(chunks), wanted)
-
-
-@dataclass(frozen=True)
-class _RawEntry:
-    path: str
-    status: str
-    old_oid: str | None
-    new_oid: str | None
-    added: int = 0
-    removed: int = 0
-    binary: bool = False
-
-
-def _parse_raw_numstat(raw: bytes) -> list[_RawEntry]:
-    """Parse `diff-tree -z --raw --numstat` output: raw records first, then numstat records."""
-    tokens = raw.decode("utf-8", "surrogateescape").split("\0")
-    metas: list[tuple[str, str, str | None, str | None]] = []
-    stats: dict[str, tuple[int, int, bool]] = {}
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        if token.startswith(":"):
-            meta = token[1:].split()
-            zero = "0" * len(meta[2])
-            old_oid = None if meta[2] == zero else meta[2]
-            new_oid = None if meta[3] == zero else meta[3]
-            metas.append((tokens[index + 1], meta[4][:1], old_oid, new_oid))
-            index += 2
-            continue
-        if token.count("\t") >= 2:
-            plus, minus, path = token.split("\t", 2)
-            binary = plus == "-"
-            stats[path] = (0 if binary else int(plus), 0 if binary else int(minus), binary)
-        index += 1
-    entries = []
-    for path, status, old_oid, new_oid in metas:
-        added, removed, binary = stats.get(path, (0, 0, False))
-        entries.append(_RawEntry(path, status, old_oid, new_oid, added, removed, binary))
-    return entries
-
-
-@dataclass(frozen=True)
-class _Patch:
-    text: str  # bounded to MAX_DIFF_CHARS
-    truncated: bool
-    added: tuple[str, ...]  # every added line's text (for attribution), however long the diff
-    removed: tuple[str, ...]
-
-
-def _split_patch(patch: bytes, wanted: set[str]) -> dict[str, _Patch]:
-    """Split `diff-tree -p` output into per-path diffs, each bounded to MAX_DIFF_CHARS."""
-    result: dict[str, _Patch] = {}
-    text = patch.decode("utf-8", "replace")
-    sections = text.split("\ndiff --git ")
-    if sections and sections[0].startswith("diff --git "):
-        sections[0] = sections[0][len("diff --git ") :]
-    for section in sections:
-        header, _, rest = section.partition("\n")
-        path = _path_from_header(header)
-        if path is None or path not in wanted or path in result:
-            continue
-        added, removed = _changed_lines(rest)
-        body = "diff --git " + section
-        if not body.endswith("\n"):
-            body += "\n"
-        truncated = len(body) > MAX_DIFF_CHARS
-        if truncated:
-            cut = body.rfind("\n", 0, MAX_DIFF_CHARS) + 1
-            body = body[: cut or MAX_DIFF_CHARS]
-        result[path] = _Patch(body, truncated, added, removed)
-    return result
-
-
-def _changed_lines(body: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The added and removed line texts of one file's patch (after its header lines)."""
-    added: list[str] = []
-    removed: list[str] = []
-    in_hunk = False
-    for line in body.split("\n"):
-        if line.startswith("@@"):
-            in_hunk = True
-        elif not in_hunk:
-            continue
-        elif line.startswith("+"):
-            added.append(line[1:])
-        elif line.startswith("-"):
-            removed.append(line[1:])
-    return tuple(added), tuple(removed)
-
-
-def _path_from_header(header: str) -> str | None:
-    """The path in `a/<p> b/<p>` (renames are off, so both sides are the same path)."""
-    if header.startswith('"'):
-        parts = header.split('" "', 1)
-        if len(parts) != 2 or not parts[0].startswith('"a/'):
-            return None
-        return _c_unquote(parts[0][3:])
-    if not header.startswith("a/") or (len(header) - 5) % 2:
-        return None
-    half = (len(header) - 5) // 2
-    left, right = header[2 : 2 + half], header[half + 5 :]
-    return left if left == right else None
-
-
-def _c_unquote(text: str) -> str:
-    """Undo git's C-style quoting of a path (octal escapes are UTF-8 bytes)."""
-    out = bytearray()
-    index = 0
-    simple = {"n": b"\n", "t": b"\t", '"': b'"', "\\": b"\\", "a": b"\a", "b": b"\b"}
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text):
-            nxt = text[index + 1]
-            if nxt in simple:
-                out += simple[nxt]
-                index += 2
-                continue
-            if nxt.isdigit():
-                out.append(int(text[index + 1 : index + 4], 8))
-                index += 4
-                continue
-        out += char.encode("utf-8")
-        index += 1
-    return out.decode("utf-8", "surrogateescape")
-
-
-def redact_content(data: bytes) -> tuple[bytes, dict[str, int]]:
-    """The content to store and the kinds of secrets removed (binary data is left alone)."""
-    if b"\0" in data:
-        return data, {}
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data, {}
-    result = redact_text(text)
-    if not result.findings:
-        return data, {}
-    kinds: dict[str, int] = {}
-    for finding in result.findings:
-        kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
-    return result.text.encode("utf-8"), kinds
-
-
-def _prefilter() -> re.Pattern[str]:
-    """One regex that matches a path part whenever some secret pattern could match the path.
-
-    Every positive answer of `is_secret_path` needs a non-negated pattern to match, which
-    means its last segment (or, for `dir/`, the folder) matches one part of the path; checking
-    that first, in one case-insensitive regex, skips the exact check for almost every file.
-    """
-    parts = []
-    for pattern in DEFAULT_SECRET_PATH_PATTERNS:
-        if pattern.startswith("!"):
-            continue
-        segment = pattern.rstrip("/").rsplit("/", 1)[-1]
-        parts.append(fnmatch.translate(segment))
-    return re.compile("|".join(f"(?:{p})" for p in parts), re.IGNORECASE)
-
-
-_SECRET_PART = _prefilter()
-
-
-def _maybe_secret(path: str) -> bool:
-    return any(_SECRET_PART.match(part) for part in path.split("/"))
-
-
-def _literal_pattern(path: str) -> str:
-    """A gitignore pattern that matches exactly this workspace-relative path."""
-    escaped = "".join("\\" + c if c in "\\*?[]!#" else c for c in path)
-    if escaped.endswith(" "):
-        escaped = escaped[:-1] + "\\ "
-    return "/" + escaped
-
-
-def _nul_join(paths: list[str]) -> bytes:
-    return b"".join(p.encode("utf-8", "surrogateescape") + b"\0" for p in paths)
+        return split_patch(b"".join(chunks), wanted)

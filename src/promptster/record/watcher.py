@@ -34,7 +34,7 @@ from watchdog.events import (
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 
-from promptster.record.snapshots import IGNORED_DIR_NAMES
+from promptster.record.ignores import IGNORED_DIR_NAMES
 
 log = logging.getLogger(__name__)
 
