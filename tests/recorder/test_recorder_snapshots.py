@@ -8,9 +8,13 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from promptster.gitutil import numstat_by_commit, run_git
 from promptster.record.gitparse import MAX_DIFF_CHARS
+from promptster.record.ignores import maybe_secret
+from promptster.record.redact import is_secret_path
 from promptster.record.snapshots import ShadowRepo, Snapshot
 from promptster.record.watcher import plan_watches
 from recorder_helpers import git
@@ -265,3 +269,19 @@ def test_an_unreadable_file_does_not_stop_the_others(tmp_path: Path) -> None:
     snapshot = take(shadow)
     assert [c.path for c in snapshot.changes] == ["open.txt"]
     assert [(s.path, s.reason) for s in snapshot.skipped] == [("locked.txt", "unreadable")]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [".env", ".ENV.local", "id_rsa", "key.PEM", ".ssh", ".aws", "credentials", "src",
+             "app.py", "secrets.yml", "x.env", ".env.example", "id_ed25519.pub", "a b", "ü"]
+        ),
+        min_size=1,
+        max_size=4,
+    )
+)  # fmt: skip
+def test_the_secret_prefilter_never_misses(parts: list[str]) -> None:
+    path = "/".join(parts)
+    assert maybe_secret(path) or not is_secret_path(path)
