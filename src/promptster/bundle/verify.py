@@ -494,9 +494,12 @@ def _load_snapshots(snapshots: bytes, manifest: fmt.Manifest) -> _History | Find
             )
         # What `git fetch` from the bundle does with transfer.fsckObjects, in one process:
         # index the pack, checking every object and that every object it links to is there.
-        indexed = run_git(
-            ["index-pack", "--strict", "--stdin"], git_dir=repo, stdin=pack, check=False
-        )
+        # The pack goes to git as a file: fed through a pipe, Python's writes would contend
+        # for the GIL with the timeline check running beside this.
+        pack_file = repo / "objects" / "pack" / "snapshots.pack"
+        pack_file.parent.mkdir(parents=True, exist_ok=True)
+        pack_file.write_bytes(pack)
+        indexed = run_git(["index-pack", "--strict", str(pack_file)], git_dir=repo, check=False)
         if indexed.returncode != 0:
             return Finding(
                 "snapshots",
