@@ -38,6 +38,7 @@ from promptster.record.osc import Item, MarkParser
 READ_SIZE = 64 * 1024
 IDLE_FLUSH_S = 0.05  # a lone ESC held back by the parser is released after this much quiet
 DRAIN_S = 0.2  # after the shell exits, output still arriving within this is kept
+EOF_QUIET_S = 0.3  # stdin ended: the shell gets Ctrl-D once its output has paused this long
 REAP_S = 5.0  # how long a shell whose pty closed may take to exit before it is hung up
 _SIGNALS = (signal.SIGWINCH, signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGCONT)
 _POLL_IN = select.POLLIN | select.POLLPRI
@@ -157,6 +158,8 @@ class _Loop:
         self.start = time.monotonic() if origin is None else origin
         self.exited_at: float | None = None
         self.status: int | None = None
+        self.last_output = self.start
+        self.eof_owed = False  # stdin has ended: send the shell an EOF key once it is quiet
         os.set_blocking(self.master, False)
 
     def run(self, wakeup: int) -> None:
@@ -191,16 +194,28 @@ class _Loop:
                     poller.unregister(fd)
 
     def _timeout(self) -> float | None:
+        now = time.monotonic()
         if self.exited_at is not None:
-            left = self.exited_at + DRAIN_S - time.monotonic()
+            left = self.exited_at + DRAIN_S - now
             return max(left, 0.0) if left > 0 else 0.0
+        waits = []
         if self.parser is not None and self.parser.pending:
-            return IDLE_FLUSH_S
-        return None
+            waits.append(IDLE_FLUSH_S)
+        if self.eof_owed:
+            waits.append(max(self.last_output + EOF_QUIET_S - now, 0.001))
+        return min(waits) if waits else None
 
     def _idle(self) -> None:
         if self.parser is not None and self.parser.pending:
             self._emit(self.parser.flush())
+        if self.eof_owed and time.monotonic() - self.last_output >= EOF_QUIET_S:
+            # Input was not a terminal and has ended. An EOF key typed while the shell was
+            # still busy (reading its startup files, running a line) can be lost, so one is
+            # sent each time the shell goes quiet after printing something, as a person
+            # would press Ctrl-D again at a prompt that ignored it.
+            self.eof_owed = False
+            self.to_child += b"\x04"
+            self._write_child()
 
     def _read_child(self) -> bool:
         try:
@@ -225,6 +240,8 @@ class _Loop:
         passthrough = b"".join(i for i in items if isinstance(i, bytes))
         if passthrough:
             _write_all(self.stdout_fd, passthrough)
+            self.last_output = time.monotonic()
+            self.eof_owed = self.eof_owed or (self.stdin_fd is None and not self.to_child)
         self.sink.output(time.monotonic() - self.start, items)
 
     def _read_stdin(self) -> bool:
@@ -235,10 +252,9 @@ class _Loop:
             return True
         except OSError:
             data = b""
-        if not data:  # not a terminal and at its end: tell the shell, as `script` does
-            self.to_child += b"\x04"
-            self._write_child()
+        if not data:  # at its end: tell the shell once it has read the rest (see _idle)
             self.stdin_fd = None
+            self.eof_owed = True
             return False
         self.to_child += data
         self._write_child()

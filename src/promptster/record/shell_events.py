@@ -38,6 +38,7 @@ EMITTER = "promptster-shell"
 SEND_TIMEOUT_S = 2.0
 RESTART_EVERY_S = 30.0
 MAX_BATCH = 500
+BATCH_WAIT_S = 0.05
 
 
 def _ts(epoch_us: int | None) -> str | None:
@@ -158,6 +159,7 @@ class EventSender:
                 stopping = True
             else:
                 batch += first
+                time.sleep(BATCH_WAIT_S)  # one request for a burst of commands, not one each
             while len(batch) < MAX_BATCH:
                 try:
                     more = self._queue.get_nowait()

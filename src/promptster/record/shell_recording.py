@@ -37,6 +37,8 @@ from promptster.record.shell_events import EventSender, command_events, system_w
 
 BACKLOG_LIMIT = 64 * 1024 * 1024
 IDLE_TICK_S = 0.02
+BATCH_WAIT_S = 0.005
+MAX_BATCH = 4096
 STATE_CHECK_S = 5.0
 
 _STOP = object()
@@ -83,7 +85,8 @@ class ShellRecording:
         self._queued = 0
         self._taken = 0
         self._dropping = 0  # bytes the loop left out since the backlog went over the limit
-        self._last_check = self._start
+        self._last_check = 0.0  # when the session's state was last read (elapsed seconds)
+        self._stopping = False  # the stop message has been taken from the queue
         self._open = True  # recording (False once the session has ended)
         self.stats = RecordingStats()
         self._thread = threading.Thread(target=self._run, name="promptster-cast", daemon=True)
@@ -135,8 +138,8 @@ class ShellRecording:
             self.stats.error = f"{type(exc).__name__}: {exc}"
             with contextlib.suppress(Exception):
                 self._send([system_warning("capture_error", f"shell recording: {exc}")])
-            while self._queue.get() is not _STOP:
-                pass  # keep the queue from growing while the shell runs on
+            while not self._stopping:  # keep the queue from growing while the shell runs on
+                self._stopping = self._queue.get() is _STOP
         finally:
             with contextlib.suppress(Exception):
                 self._finish_cast(self.elapsed(), None)
@@ -144,18 +147,27 @@ class ShellRecording:
     def _work(self) -> None:
         while True:
             try:
-                message = self._queue.get(timeout=IDLE_TICK_S if self._busy() else 1.0)
+                first = self._queue.get(timeout=IDLE_TICK_S if self._busy() else 1.0)
             except queue.Empty:
                 self._idle()
                 continue
-            if message is _STOP:
-                self._close_commands()
-                return
-            if not self._open:
-                if message[0] == "o":
-                    self._taken += message[3]
-                continue
-            self._handle(message)
+            # Let the burst finish before taking the GIL for it: one wake-up per burst rather
+            # than one per read keeps this thread out of the pty loop's way.
+            time.sleep(BATCH_WAIT_S)
+            batch = [first]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < MAX_BATCH and batch[-1] is not _STOP:
+                    batch.append(self._queue.get_nowait())
+            self._stopping = batch[-1] is _STOP
+            for message in batch:
+                if message is _STOP:
+                    self._close_commands()
+                    return
+                if not self._open:
+                    if message[0] == "o":
+                        self._taken += message[3]
+                    continue
+                self._handle(message)
 
     def _busy(self) -> bool:
         return self._encoder.pending or (self._cast is not None and self._cast.dirty)
