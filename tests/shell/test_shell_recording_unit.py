@@ -1,0 +1,188 @@
+"""ShellRecording and EventSender without a terminal: events from marks, the backlog bound,
+a failing worker, redaction warnings, delivery to a dead recorder and to an ended session."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from promptster.record.cast import CastEncoder, CastFile, CastHeader, read_cast
+from promptster.record.client import SESSION_FILE, load_handle
+from promptster.record.osc import MarkParser
+from promptster.record.shell_commands import CommandAssembler
+from promptster.record.shell_events import EventSender
+from promptster.record.shell_recording import ShellRecording
+
+TOKEN = "t0k3n"
+WS = "/work/space"
+
+
+def mark(kind: str, **fields: object) -> bytes:
+    body = ";".join(f"{k}={v}" for k, v in fields.items())
+    return f"\x1b]6973;{TOKEN};{kind};{body}\x07".encode()
+
+
+def one_command(line: str, output: bytes, exit_code: int, t0: int = 10**15) -> bytes:
+    start = mark("start", lvl=1, pid=9, t0=t0, cwd=WS, cmd=line.replace(" ", "%20"))
+    end = mark(
+        "end", lvl=1, pid=9, exit=exit_code, ran=1, t0=t0, t1=t0 + 2_500_000, src="none", cwd=WS
+    )
+    return b"\x1b]133;B\x07" + line.encode() + b"\r\n\x1b]133;C\x07" + start + output + end
+
+
+class FakeSender:
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+
+    def send(self, events: list[dict[str, Any]]) -> None:
+        self.events += events
+
+
+def recording(tmp_path: Path, **options: Any) -> tuple[ShellRecording, FakeSender, Path]:
+    sender = FakeSender()
+    path = tmp_path / "0.cast"
+    rec = ShellRecording(
+        cast=CastFile(path, CastHeader(80, 24, time.time())),
+        encoder=options.pop("encoder", CastEncoder()),
+        assembler=options.pop("assembler", CommandAssembler(WS)),
+        sender=sender,  # type: ignore[arg-type]
+        **options,
+    )
+    return rec, sender, path
+
+
+PYTEST_TAIL = b"FAILED test_x.py::test_b - assert 1 == 2\r\n=== 1 failed, 3 passed in 0.12s ===\r\n"
+
+
+def test_marks_become_command_and_test_run_events(tmp_path: Path) -> None:
+    rec, sender, path = recording(tmp_path)
+    parser = MarkParser(TOKEN)
+    stream = one_command("pytest -q", b"..F.\r\n" + PYTEST_TAIL, 1)
+    for i in range(0, len(stream), 7):  # in small reads
+        rec.output(i / 1000, parser.parse(stream[i : i + 7]))
+    stats = rec.close()
+    kinds = [e["kind"] for e in sender.events]
+    assert kinds == ["command", "test_run"]
+    command, run = sender.events
+    assert command["data"]["command"] == "pytest -q"
+    assert command["data"]["exitCode"] == 1 and command["data"]["durationMs"] == 2500
+    assert command["ts"] == "2001-09-09T01:46:42.500Z"  # when it ended
+    assert run["data"]["failed"] == 1 and run["data"]["passed"] == 3
+    assert run["data"]["commandEventId"] == command["id"]
+    assert (stats.commands, stats.test_runs) == (1, 1)
+    text = "".join(e[2] for e in read_cast(path.read_bytes()).events if e[1] == "o")
+    assert "1 failed, 3 passed" in text and "6973" not in text
+
+
+def test_secrets_in_the_cast_give_one_redaction_warning(tmp_path: Path) -> None:
+    rec, sender, path = recording(tmp_path, assembler=None)
+    secret = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
+    rec.output(0.1, [f"echo {secret}\r\n".encode()])
+    rec.close()
+    assert secret not in path.read_text()
+    [warning] = sender.events
+    assert warning["data"]["code"] == "redaction" and warning["data"]["count"] == 1
+    assert warning["data"]["kinds"] == {"github_token": 1}
+    assert secret not in json.dumps(warning)
+
+
+class SlowEncoder(CastEncoder):
+    def output(self, t: float, data: bytes) -> list[bytes]:
+        time.sleep(0.002)
+        return super().output(t, data)
+
+
+def test_a_backlog_over_the_limit_is_a_recorded_gap_not_unbounded_memory(tmp_path: Path) -> None:
+    rec, sender, path = recording(tmp_path, encoder=SlowEncoder(), backlog_limit=64 * 1024)
+    parser = MarkParser(TOKEN)
+    chunk = b"y" * 4096 + b"\r\n"
+    rec.output(0.0, parser.parse(one_command("yes", b"", 0)[:40]))
+    for i in range(2000):
+        rec.output(i / 1000, [chunk])
+    rec.output(3.0, parser.parse(one_command("yes", b"", 0)[40:]))
+    stats = rec.close()
+    assert stats.gap_bytes > 0
+    gaps = [e for e in sender.events if e["data"].get("code") == "capture_gap"]
+    assert sum(g["data"]["gapBytes"] for g in gaps) == stats.gap_bytes
+    markers = [e for e in read_cast(path.read_bytes()).events if e[1] == "m"]
+    assert markers and "not recorded" in markers[0][2]
+    assert [e["kind"] for e in sender.events].count("command") == 1  # marks still arrive
+
+
+class BrokenAssembler(CommandAssembler):
+    def feed(self, items: Any) -> Any:
+        raise RuntimeError("boom")
+
+
+def test_a_failing_worker_reports_and_never_blocks_the_loop(tmp_path: Path) -> None:
+    rec, sender, path = recording(tmp_path, assembler=BrokenAssembler(WS))
+    for i in range(100):
+        rec.output(i / 100, [b"output\r\n"])
+    stats = rec.close()
+    assert stats.error == "RuntimeError: boom"
+    assert sender.events[0]["data"]["code"] == "capture_error"
+    read_cast(path.read_bytes())  # still a valid cast
+
+
+def write_session(folder: Path, status: str = "active") -> None:
+    state = {
+        "sessionId": "s-1",
+        "workspace": str(folder),
+        "socket": str(folder / "no.sock"),
+        "status": status,
+    }
+    (folder / SESSION_FILE).write_text(json.dumps(state))
+
+
+def test_the_cast_stops_when_the_session_ends(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("promptster.record.shell_recording.STATE_CHECK_S", 0.05)
+    write_session(tmp_path)
+    rec, _, path = recording(tmp_path, session_dir=tmp_path)
+    rec.output(0.1, [b"before\r\n"])
+    time.sleep(0.3)
+    write_session(tmp_path, "submitted")
+    deadline = time.monotonic() + 120
+    while not rec.stats.session_ended and time.monotonic() < deadline:
+        time.sleep(0.05)
+    rec.output(5.0, [b"after\r\n"])
+    stats = rec.close()
+    assert stats.session_ended
+    events = read_cast(path.read_bytes()).events
+    assert "before" in events[0][2]
+    assert events[-1][1] == "m" and "submitted" in events[-1][2]
+    assert not any("after" in e[2] for e in events)
+
+
+def test_the_sender_spools_when_the_recorder_is_gone_and_restarts_it(tmp_path: Path) -> None:
+    write_session(tmp_path)
+    handle = load_handle(tmp_path)
+    assert handle is not None
+    restarts: list[float] = []
+    sender = EventSender(handle, restart=lambda: restarts.append(time.monotonic()), timeout=0.2)
+    for n in range(3):
+        sender.send([{"kind": "note", "data": {"text": f"n{n}"}}])
+        time.sleep(0.1)
+    stats = sender.close()
+    assert stats.spooled == 3 and stats.sent == 0
+    assert len(restarts) == 1  # at most once per RESTART_EVERY_S
+    spooled = [json.loads(x) for x in (tmp_path / "spool.jsonl").read_text().splitlines()]
+    assert [e["data"]["text"] for e in spooled] == ["n0", "n1", "n2"]
+
+
+def test_the_sender_drops_events_for_an_ended_session(tmp_path: Path) -> None:
+    write_session(tmp_path)
+    handle = load_handle(tmp_path)
+    assert handle is not None
+    write_session(tmp_path, "submitted")
+    sender = EventSender(handle, timeout=0.2)
+    sender.send([{"kind": "note", "data": {"text": "late"}}])
+    stats = sender.close()
+    assert stats.dropped == 1 and sender.ended.is_set()
+    assert not (tmp_path / "spool.jsonl").exists() or not os.path.getsize(tmp_path / "spool.jsonl")
