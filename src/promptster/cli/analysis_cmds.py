@@ -76,7 +76,13 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
     help="Score bundles that fail verification too (flagged verified=false).",
 )
 @click.option(
-    "--judge", "judge_model", metavar="MODEL", help="Rate prompts and changes with an LLM."
+    "--judge",
+    "judge_model",
+    metavar="MODEL",
+    help=(
+        "Rate prompts and changes with an LLM (needs pip install 'promptster[judge]'; "
+        "with a hosted model, prompts and diffs are sent to its provider)."
+    ),
 )
 def score(
     paths: tuple[Path, ...],
@@ -91,7 +97,7 @@ def score(
 
     One row per bundle with the signals of docs/signals.md. A bundle that fails
     verification gets a row with its error. Exit status: 0 all verified, 1 any bundle
-    failed verification (unless --fail-on never), 2 usage error.
+    failed verification (unless --fail-on never), 2 usage error, 3 environment problem.
     """
     from promptster.analysis.load import find_bundles
     from promptster.analysis.score import Format, default_jobs, iter_scores, write_rows
