@@ -30,7 +30,8 @@ def import_cmd(paths: tuple[Path, ...], allow_invalid: bool, as_json: bool) -> N
 
     Importing the same bundle again changes nothing. A different bundle for a session or a
     candidate key already imported is reported as a duplicate and not imported. Exit status:
-    0 all imported, 1 a bundle failed verification or was a duplicate, 2 usage error.
+    0 all imported, 1 a bundle failed verification or was a duplicate, 2 usage error,
+    3 the workspace is busy or damaged.
     """
     from promptster.analysis.load import find_bundles
     from promptster.analysis.workspace import ImportStatus, import_bundles
