@@ -63,10 +63,34 @@ def assessment() -> None:
 @click.option("--title", required=True, help="1-255 characters; never shown to candidates.")
 @click.option("--role", required=True, help="1-255 characters, e.g. 'Senior Backend Engineer'.")
 @click.option("--brief", "brief_source", required=True, metavar="FILE|-", help="Markdown brief.")
-@click.option("--repo", "repo_url", default=None, metavar="URL", help="Starter repository.")
-@click.option("--rev", "repo_rev", default=None, metavar="SHA", help="Commit of the starter repo.")
-@click.option("--time-limit", type=int, default=None, metavar="MINUTES", help="Positive minutes.")
-@click.option("--expires-in-days", type=int, default=7, show_default=True, help="Key lifetime.")
+@click.option(
+    "--repo",
+    "repo_url",
+    default=None,
+    metavar="URL",
+    help="Starter repository: https://, ssh://, git@host:owner/repo.git or file:// URL.",
+)
+@click.option(
+    "--rev",
+    "repo_rev",
+    default=None,
+    metavar="SHA",
+    help="Commit of the starter repo (needs --repo).",
+)
+@click.option(
+    "--time-limit",
+    type=int,
+    default=None,
+    metavar="MINUTES",
+    help="Positive number of minutes (omit for no limit).",
+)
+@click.option(
+    "--expires-in-days",
+    type=int,
+    default=7,
+    show_default=True,
+    help="Days each key stays valid after it is created (at most 365).",
+)
 @click.option("--passphrase-env", metavar="VAR", default=None, help=PASSPHRASE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON on stdout.")
 def create(
