@@ -288,7 +288,11 @@ done = click.Command(
 @click.command()
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 def abort(yes: bool) -> None:
-    """Stop recording without submitting. Nothing is deleted."""
+    """Stop recording without submitting. Nothing is deleted.
+
+    An aborted session cannot be submitted, and its key cannot start another session on
+    this machine.
+    """
     from promptster.record.lifecycle import abort_session
 
     paths, _ = current_session()
