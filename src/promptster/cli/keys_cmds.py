@@ -144,7 +144,9 @@ def keys() -> None:
 
 @keys.command("create")
 @click.argument("assessment_ref", metavar="ASSESSMENT")
-@click.option("--count", type=int, default=None, help="How many keys (1-50).")
+@click.option(
+    "--count", type=int, default=None, help="How many keys (1-50); may be left out with --email."
+)
 @click.option("--email", "emails", multiple=True, help="Candidate email; repeat, one per key.")
 @click.option("--name", "names", multiple=True, help="Candidate name, paired with --email.")
 @click.option("--passphrase-env", metavar="VAR", default=None, help=PASSPHRASE_HELP)
