@@ -25,3 +25,17 @@ def test_writing_to_a_fifo_writes_through_it(tmp_path: Path) -> None:
     reader.join()
     assert received == [b"through the pipe"]
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_a_parent_that_is_a_file_is_an_input_error(tmp_path: Path) -> None:
+    import pytest
+
+    from promptster.errors import InputError
+
+    blocker = tmp_path / "file.md"
+    blocker.write_text("not a folder")
+    with pytest.raises(InputError, match="is a file, not a folder"):
+        atomic_write_bytes(blocker / "report.html", b"x")
+    with pytest.raises(InputError, match="it is a folder"):
+        atomic_write_bytes(tmp_path, b"x")
+    assert blocker.read_text() == "not a folder"
