@@ -54,7 +54,14 @@ def prepare_folder(folder: Path) -> Path:
             raise InputError(
                 f"{folder} is not empty", "name a new folder with -o, or an earlier demo's folder"
             )
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError) as exc:
+        raise InputError(
+            f"cannot create {folder}: a part of its path is a file", "name another folder with -o"
+        ) from exc
+    except PermissionError as exc:
+        raise InputError(f"cannot create {folder}: permission denied") from exc
     (folder / MARKER).write_text("made by `promptster demo`; safe to delete\n")
     return folder
 
