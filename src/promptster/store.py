@@ -183,6 +183,10 @@ def _key(row: tuple[Any, ...]) -> KeyRecord:
 
 
 _LOCK_MESSAGE = re.compile(r"could not set lock|conflicting lock", re.IGNORECASE)
+# What DuckDB says about a file that is not a database, or is one cut short.
+_DAMAGED_MESSAGE = re.compile(
+    r"not a valid DuckDB database|could not read enough bytes", re.IGNORECASE
+)
 
 
 def _open_error(path: Path, exc: duckdb.Error) -> EnvironmentProblem:
@@ -190,9 +194,10 @@ def _open_error(path: Path, exc: duckdb.Error) -> EnvironmentProblem:
     if _LOCK_MESSAGE.search(text):
         return EnvironmentProblem(
             f"the reviewer workspace {path} is in use by another promptster process",
-            "wait for the other command to finish, then run this one again",
+            "wait for the other promptster command to finish (or close it), then run this one "
+            "again",
         )
-    if "not a valid DuckDB database" in text or isinstance(
+    if _DAMAGED_MESSAGE.search(text) or isinstance(
         exc, duckdb.SerializationException | duckdb.InternalException
     ):
         return EnvironmentProblem(

@@ -18,6 +18,15 @@ from click.testing import CliRunner, Result
 from promptster.cli import main
 from support import require
 
+# A script that holds the workspace at argv[1] open for writing until it reads a line.
+HOLDER = """
+import sys
+from promptster.store import Workspace
+with Workspace.open(sys.argv[1]):
+    print("ready", flush=True)
+    sys.stdin.readline()
+"""
+
 BRIEF = "# Fix the cache\n\nThe LRU cache in `cache.py` never evicts.\nMake the tests pass.\n"
 
 

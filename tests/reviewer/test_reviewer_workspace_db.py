@@ -10,6 +10,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from reviewer_helpers import HOLDER
 
 from promptster.errors import EnvironmentProblem, NewerFormatError
 from promptster.store import Workspace
@@ -132,13 +133,16 @@ def test_the_cli_reports_a_damaged_workspace_with_exit_code_3(home: Path, tmp_pa
     assert "Traceback" not in result.stderr
 
 
-HOLDER = """
-import sys
-from promptster.store import Workspace
-with Workspace.open(sys.argv[1]):
-    print("ready", flush=True)
-    sys.stdin.readline()
-"""
+def test_a_truncated_workspace_is_reported_as_damaged(tmp_path: Path) -> None:
+    path = tmp_path / "workspace.duckdb"
+    with Workspace.open(path):
+        pass
+    whole = path.read_bytes()
+    path.write_bytes(whole[: len(whole) // 3])
+    for read_only in (False, True):
+        with pytest.raises(EnvironmentProblem, match="is damaged") as caught:
+            Workspace.open(path, read_only=read_only)
+        assert "move it aside" in caught.value.hint
 
 
 def test_a_second_process_gets_a_clear_message_not_a_corrupted_file(tmp_path: Path) -> None:
