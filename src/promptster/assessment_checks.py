@@ -7,7 +7,12 @@
 - the bundle's candidate key hashes to an entry of the pack;
 - the session started before that key expired;
 - the key was not revoked (in the pack, or in the workspace before the session started).
-A bundle without `assessment.json` (a synthetic one) gets a warning, not a failure.
+A bundle without `assessment.json` (a synthetic one) gets a warning, not a failure. A
+workspace that exists but cannot be read (in use by another process, damaged) fails the check:
+revocations recorded there would otherwise go unnoticed.
+
+`default_checks()` is what every reviewer command that verifies a bundle runs (verify, review,
+score, import, cohort), so that they cannot drift apart.
 
 `find_duplicate_keys(reports)` finds keys used by more than one bundle of a cohort.
 This module imports duckdb only when a workspace is consulted.
@@ -19,6 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from promptster import paths
 from promptster.assessment import SignedPack, open_pack
@@ -27,6 +33,9 @@ from promptster.bundle.verify import ExtraCheck, Finding, Status, VerifyContext,
 from promptster.errors import CheckFailed, FormatError, InputError, PromptsterError
 from promptster.events import format_ts, parse_ts
 from promptster.keys import parse_key
+
+if TYPE_CHECKING:
+    from promptster.store import Workspace
 
 PACK_CHECK = "assessment"
 KEY_CHECK = "candidate-key"
@@ -42,6 +51,13 @@ class _Known:
     revoked_at: datetime | None
 
 
+@dataclass(frozen=True)
+class _Unreadable:
+    """The workspace exists but could not be read: why, and what to do."""
+
+    message: str
+
+
 def default_workspace() -> Path | None:
     """The reviewer workspace of this user, when there is one."""
     path = paths.workspace_db_path()
@@ -53,9 +69,14 @@ class AssessmentPackCheck:
     """An ExtraCheck (a plain picklable object, so verify can run it in worker processes)."""
 
     workspace: Path | None = None
-    _cache: dict[tuple[str, str | None], _Known | str | None] = field(
+    # The workspace when this process has it open already (`import`); never pickled.
+    opened: Workspace | None = field(default=None, repr=False, compare=False)
+    _cache: dict[tuple[str, str | None], _Known | _Unreadable | None] = field(
         default_factory=dict, repr=False
     )
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "opened": None}
 
     def __call__(self, context: VerifyContext, findings: list[Finding]) -> None:
         manifest = context.manifest
@@ -87,26 +108,28 @@ class AssessmentPackCheck:
                 )
             )
             return
-        known = self._known(pack.assessment_id, manifest.candidate_key, findings)
+        known = self._known(pack.assessment_id, manifest.candidate_key)
+        if isinstance(known, _Unreadable):
+            findings.append(
+                Finding(
+                    PACK_CHECK,
+                    "failed",
+                    "cannot check the pack and the candidate key against your reviewer "
+                    f"workspace (revocations are recorded there): {known.message}",
+                )
+            )
+            return
         if not self._check_signer(signed, known, findings):
             return
         self._check_key(signed, manifest, known, findings)
 
-    def _known(
-        self, assessment_id: str, key_text: str | None, findings: list[Finding]
-    ) -> _Known | None:
-        if self.workspace is None:
+    def _known(self, assessment_id: str, key_text: str | None) -> _Known | _Unreadable | None:
+        if self.workspace is None and self.opened is None:
             return None
         cache_key = (assessment_id, key_text)
         if cache_key not in self._cache:
-            self._cache[cache_key] = _lookup(self.workspace, assessment_id, key_text)
-        known = self._cache[cache_key]
-        if isinstance(known, str):
-            findings.append(
-                Finding(PACK_CHECK, "warning", f"could not read the reviewer workspace: {known}")
-            )
-            return None
-        return known
+            self._cache[cache_key] = _lookup(self.opened or self.workspace, assessment_id, key_text)
+        return self._cache[cache_key]
 
     def _check_signer(
         self, signed: SignedPack, known: _Known | None, findings: list[Finding]
@@ -220,24 +243,30 @@ class AssessmentPackCheck:
             )
 
 
-def _lookup(workspace: Path, assessment_id: str, key_text: str | None) -> _Known | str | None:
-    """The workspace's record of the assessment and key; a message when it cannot be read."""
-    if not workspace.exists():
-        return None
+def _lookup(
+    workspace: Path | Workspace | None, assessment_id: str, key_text: str | None
+) -> _Known | _Unreadable | None:
+    """The workspace's record of the assessment and key; why, when it cannot be read."""
     from promptster.store import Workspace
 
+    if workspace is None or (isinstance(workspace, Path) and not workspace.exists()):
+        return None
     try:
         canonical = parse_key(key_text).text if key_text else None
     except InputError:
         canonical = None
     try:
-        with Workspace.open(workspace, read_only=True) as ws:
-            assessment = ws.find_assessment(assessment_id)
-            if assessment is None:
-                return None
-            key = ws.find_key_by_text(canonical) if canonical else None
+        if isinstance(workspace, Workspace):
+            assessment = workspace.find_assessment(assessment_id)
+            key = workspace.find_key_by_text(canonical) if canonical and assessment else None
+        else:
+            with Workspace.open(workspace, read_only=True) as ws:
+                assessment = ws.find_assessment(assessment_id)
+                key = ws.find_key_by_text(canonical) if canonical and assessment else None
     except PromptsterError as exc:
-        return exc.message
+        return _Unreadable(exc.message + (f"; {exc.hint}" if exc.hint else ""))
+    if assessment is None:
+        return None
     return _Known(
         reviewer_public_key=assessment.reviewer_public_key,
         key_id=key.id if key and key.assessment_id == assessment_id else None,
@@ -245,9 +274,20 @@ def _lookup(workspace: Path, assessment_id: str, key_text: str | None) -> _Known
     )
 
 
-def reviewer_checks(workspace: Path | None = None) -> list[ExtraCheck]:
-    """Extra checks for `verify_bundle`; `workspace` is the reviewer's DuckDB file, or None."""
-    return [AssessmentPackCheck(workspace)]
+def reviewer_checks(
+    workspace: Path | None = None, *, opened: Workspace | None = None
+) -> list[ExtraCheck]:
+    """Extra checks for `verify_bundle`; `workspace` is the reviewer's DuckDB file, or None;
+    `opened` is that workspace when this process holds it open already."""
+    return [AssessmentPackCheck(workspace, opened)]
+
+
+def default_checks(opened: Workspace | None = None) -> list[ExtraCheck]:
+    """The checks every reviewer command runs on a bundle besides the core ones: the pack and
+    candidate key, against this user's reviewer workspace when there is one (or `opened`)."""
+    if opened is not None:
+        return reviewer_checks(opened.path, opened=opened)
+    return reviewer_checks(default_workspace())
 
 
 @dataclass(frozen=True)

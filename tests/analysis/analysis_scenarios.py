@@ -131,8 +131,8 @@ def _fresh(path: str, count: int, counter: list[int]) -> list[str]:
     return lines
 
 
-def build(scenario: Scenario, out: Path) -> Path:
-    """Write the scenario as a signed bundle at `out`."""
+def build(scenario: Scenario, out: Path, pack: bytes | None = None) -> Path:
+    """Write the scenario as a signed bundle at `out` (carrying the assessment `pack`)."""
     session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"promptster-scenario/{scenario.name}"))
     key = SigningKey.from_seed(hashlib.sha256(scenario.name.encode()).digest())
     with tempfile.TemporaryDirectory(prefix="promptster-scenario-") as tmp:
@@ -203,6 +203,7 @@ def build(scenario: Scenario, out: Path) -> Path:
             shadow_git_dir=git_dir,
             assessment_id=scenario.assessment,
             candidate_key=scenario.candidate_key,
+            assessment_pack=pack,
         )
         return write_bundle(material, key, Path(out)).path
 

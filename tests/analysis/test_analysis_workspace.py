@@ -166,3 +166,26 @@ def test_the_analysis_schema_is_a_workspace_migration(home: Path) -> None:
         ["commands", "decisions", "events", "file_changes", "prompts", "sessions", "test_runs"]
     )
     assert search_path == ("",)
+
+
+def test_import_names_an_unreadable_bundle_once(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "text.pst"
+    junk.write_text("not a bundle\n")
+    capsys.readouterr()
+    assert main(["import", str(junk)]) == 1
+    err = capsys.readouterr().err
+    assert "failed: the file is not a readable bundle" in err
+    assert err.count("text.pst") == 1
+
+
+def test_review_names_an_unreadable_bundle_once(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    junk = tmp_path / "text.pst"
+    junk.write_text("not a bundle\n")
+    capsys.readouterr()
+    assert main(["review", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert f"error: {junk} is not a readable bundle" in err and err.count("text.pst") == 1

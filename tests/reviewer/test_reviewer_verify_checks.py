@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import pickle
 import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from reviewer_helpers import HOLDER
 
 from promptster.assessment import AssessmentPack, PackKey, new_key_hash, sign_pack
 from promptster.assessment_checks import (
@@ -172,12 +174,41 @@ def test_revocation_in_the_pack_and_in_the_workspace(issued: Issued, signer: Sig
     assert [m for m in warnings(after) if "after the session started" in m]
 
 
-def test_an_unreadable_workspace_is_a_warning(issued: Issued, tmp_path: Path) -> None:
+@pytest.mark.parametrize("damage", ["garbage", "truncated"])
+def test_a_workspace_that_cannot_be_read_fails_the_check(
+    issued: Issued, tmp_path: Path, damage: str
+) -> None:
+    # An existing workspace that cannot be read must not silently skip its revocations.
     damaged = tmp_path / "damaged.duckdb"
-    damaged.write_bytes(b"garbage" * 100)
+    whole = issued.workspace.read_bytes()
+    damaged.write_bytes(b"garbage" * 100 if damage == "garbage" else whole[: len(whole) // 3])
     findings = run_checks(issued.manifest(), issued.pack, damaged)
-    assert failures(findings) == []
-    assert any("could not read the reviewer workspace" in w for w in warnings(findings))
+    (message,) = failures(findings)
+    assert "cannot check the pack and the candidate key against your reviewer workspace" in message
+    assert "is damaged" in message and "move it aside" in message
+    assert not [w for w in warnings(findings) if "is not in your reviewer workspace" in w]
+
+
+def test_a_workspace_in_use_by_another_process_fails_the_check(
+    issued: Issued, tmp_path: Path
+) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(issued.workspace)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        findings = run_checks(issued.manifest(), issued.pack, issued.workspace)
+    finally:
+        assert holder.stdin is not None
+        holder.stdin.write("done\n")
+        holder.stdin.close()
+        holder.wait()
+    (message,) = failures(findings)
+    assert "in use by another promptster process" in message
+    assert "(or close it)" in message
 
 
 def test_the_key_id_hint_is_used_and_a_wrong_hint_is_harmless(issued: Issued) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
@@ -20,7 +21,7 @@ import duckdb
 
 from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
-from promptster.bundle.verify import VerifyReport, verify_bundle
+from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
 from promptster.errors import (
     CheckFailed,
     FormatError,
@@ -110,20 +111,44 @@ def _unverified_timeline(report: VerifyReport) -> bytes | None:
         return None
 
 
-def verify_for_loading(path: Path, *, allow_invalid: bool) -> tuple[VerifyReport, bytes]:
-    """Verify `path`; return the report and the timeline bytes, or raise a typed error."""
-    report = verify_bundle(path, keep_timeline=True)
+def naming(path: Path, message: str) -> str:
+    """`message` about the bundle at `path`, naming the path once (at the start)."""
+    return message if message.startswith(str(path)) else f"{path}: {message}"
+
+
+def without_path(path: Path, exc: PromptsterError) -> str:
+    """An error's message and hint for a line or row that names `path` already."""
+    text = exc.message
+    if text.startswith(f"{path}: "):
+        text = text[len(f"{path}: ") :]
+    elif text.startswith(f"{path} "):
+        text = "the file " + text[len(f"{path} ") :]
+    return text + (f" ({exc.hint})" if exc.hint else "")
+
+
+def verify_for_loading(
+    path: Path, *, allow_invalid: bool, checks: Sequence[ExtraCheck] | None = None
+) -> tuple[VerifyReport, bytes]:
+    """Verify `path`; return the report and the timeline bytes, or raise a typed error.
+
+    `checks` are the extra checks to run; by default the reviewer's (the assessment pack and
+    candidate key, `assessment_checks.default_checks()`), exactly as `promptster verify`."""
+    if checks is None:
+        from promptster.assessment_checks import default_checks
+
+        checks = default_checks()
+    report = verify_bundle(path, extra_checks=checks, keep_timeline=True)
     manifest = report.context.manifest
     problems = [f.message for f in report.failures]
     first = problems[0] if problems else f"{path} is not a readable bundle"
     if "reads up to" in first:  # written by a newer promptster
         raise NewerFormatError(
-            f"{path}: {first.split('; upgrade')[0]}",
+            naming(path, first.split("; upgrade")[0]),
             "upgrade promptster (pip install -U promptster) to read it",
         )
     if report.unreadable or manifest is None:
         # No usable manifest: nothing can be attributed to a session.
-        raise FormatError(f"{path}: {first}")
+        raise FormatError(naming(path, first))
     if not report.ok and not allow_invalid:
         raise CheckFailed(
             f"{path} failed verification: {problems[0]}",
@@ -136,11 +161,16 @@ def verify_for_loading(path: Path, *, allow_invalid: bool) -> tuple[VerifyReport
 
 
 def load_bundle(
-    con: duckdb.DuckDBPyConnection, path: Path, *, allow_invalid: bool = False
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    *,
+    allow_invalid: bool = False,
+    checks: Sequence[ExtraCheck] | None = None,
 ) -> LoadedSession:
-    """Verify one bundle and load it. Idempotent: the same bundle again changes nothing."""
+    """Verify one bundle (with `checks`, by default the reviewer's) and load it. Idempotent:
+    the same bundle again changes nothing."""
     path = Path(path)
-    report, timeline = verify_for_loading(path, allow_invalid=allow_invalid)
+    report, timeline = verify_for_loading(path, allow_invalid=allow_invalid, checks=checks)
     return load_verified(con, path, report, timeline)
 
 

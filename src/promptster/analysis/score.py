@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from promptster.analysis.signals import SIGNAL_NAMES, SessionSignals
+from promptster.bundle.verify import ExtraCheck
 from promptster.errors import PromptsterError
 from promptster.jsonio import JsonValue
 
@@ -110,9 +111,15 @@ def flat_row(path: Path, signals: SessionSignals | None, error: str | None) -> d
 
 
 def score_bundle(
-    path: Path, allow_invalid: bool = False, judge_model: str | None = None
+    path: Path,
+    allow_invalid: bool = False,
+    judge_model: str | None = None,
+    checks: Sequence[ExtraCheck] | None = None,
 ) -> dict[str, Any]:
-    """Verify and score one bundle; never raises for a bad bundle (the row carries the error)."""
+    """Verify and score one bundle; never raises for a bad bundle (the row carries the error).
+
+    `checks` are the extra checks of the verification; by default the reviewer's, as `verify`.
+    """
     from promptster.analysis.signals import bundle_signals
 
     judge = None
@@ -121,42 +128,53 @@ def score_bundle(
             from promptster.analysis.judge import LlmJudge
 
             judge = LlmJudge(judge_model)
-        signals = bundle_signals(Path(path), allow_invalid=allow_invalid, judge=judge)
+        signals = bundle_signals(
+            Path(path), allow_invalid=allow_invalid, judge=judge, checks=checks
+        )
     except PromptsterError as exc:
-        message = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        return flat_row(Path(path), None, message)
+        return flat_row(Path(path), None, _error_text(Path(path), exc))
     return flat_row(Path(path), signals, None)
 
 
-def _error_text(exc: PromptsterError) -> str:
-    return exc.message + (f" ({exc.hint})" if exc.hint else "")
+def _error_text(path: Path, exc: PromptsterError) -> str:
+    from promptster.analysis.load import without_path
+
+    return without_path(path, exc)
 
 
 def score_chunk(
-    paths: Sequence[str], allow_invalid: bool = False, judge_model: str | None = None
+    paths: Sequence[str],
+    allow_invalid: bool = False,
+    judge_model: str | None = None,
+    checks: Sequence[ExtraCheck] | None = None,
 ) -> list[dict[str, Any]]:
     """Score a few bundles in one in-memory database, so that planning the signal queries is
-    paid once per chunk rather than once per bundle. Rows come back in the order of `paths`."""
+    paid once per chunk rather than once per bundle. Rows come back in the order of `paths`.
+    `checks` are the extra checks of the verification (default: the reviewer's)."""
     from promptster.analysis.judge import LlmJudge
     from promptster.analysis.load import LoadStatus, connect, load_bundle
     from promptster.analysis.signals import compute_signals
+    from promptster.assessment_checks import default_checks
+
+    if checks is None:
+        checks = default_checks()  # one set for the chunk: its workspace look-ups are cached
 
     rows: list[dict[str, Any] | None] = [None] * len(paths)
     session_of: dict[int, str] = {}
     try:
         judge = LlmJudge(judge_model) if judge_model is not None else None
     except PromptsterError as exc:
-        return [flat_row(Path(p), None, _error_text(exc)) for p in paths]
+        return [flat_row(Path(p), None, _error_text(Path(p), exc)) for p in paths]
     con = connect()
     try:
         for index, path in enumerate(paths):
             try:
-                loaded = load_bundle(con, Path(path), allow_invalid=allow_invalid)
+                loaded = load_bundle(con, Path(path), allow_invalid=allow_invalid, checks=checks)
             except PromptsterError as exc:
-                rows[index] = flat_row(Path(path), None, _error_text(exc))
+                rows[index] = flat_row(Path(path), None, _error_text(Path(path), exc))
                 continue
             if loaded.status is LoadStatus.DUPLICATE:  # another bundle claims this session
-                rows[index] = score_bundle(Path(path), allow_invalid, judge_model)
+                rows[index] = score_bundle(Path(path), allow_invalid, judge_model, checks)
             else:
                 session_of[index] = loaded.session_id
         signals = compute_signals(con, sorted(set(session_of.values())), judge=judge)
@@ -167,7 +185,9 @@ def score_chunk(
     return [row for row in rows if row is not None]
 
 
-def _score_chunk_args(args: tuple[list[str], bool, str | None]) -> list[dict[str, Any]]:
+def _score_chunk_args(
+    args: tuple[list[str], bool, str | None, Sequence[ExtraCheck] | None],
+) -> list[dict[str, Any]]:
     return score_chunk(*args)
 
 
@@ -200,12 +220,16 @@ def iter_scores(
     jobs: int = 1,
     allow_invalid: bool = False,
     judge_model: str | None = None,
+    checks: Sequence[ExtraCheck] | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Rows in the order of `paths`, computed by `jobs` worker processes."""
+    """Rows in the order of `paths`, computed by `jobs` worker processes.
+
+    `checks` (picklable) are the extra checks of the verification; by default the reviewer's
+    (`assessment_checks.default_checks()`), the same as `promptster verify` runs."""
     groups = list(chunks(paths))
     if jobs > 1 and len(groups) < jobs * 2:  # too few chunks to keep every worker busy
         groups = [[str(p)] for p in paths]
-    work = [(group, allow_invalid, judge_model) for group in groups]
+    work = [(group, allow_invalid, judge_model, checks) for group in groups]
     if jobs <= 1 or len(work) <= 1:
         for item in work:
             yield from _score_chunk_args(item)

@@ -27,6 +27,7 @@ from promptster.jsonio import JsonValue
 
 if TYPE_CHECKING:
     from promptster.analysis.judge import Judge
+    from promptster.bundle.verify import ExtraCheck
 
 Confidence = Literal["high", "moderate", "low", "insufficient_data"]
 CONFIDENCES: tuple[Confidence, ...] = ("high", "moderate", "low", "insufficient_data")
@@ -294,12 +295,17 @@ def compute_signals(
 
 
 def bundle_signals(
-    path: Path, *, allow_invalid: bool = False, judge: Judge | None = None
+    path: Path,
+    *,
+    allow_invalid: bool = False,
+    judge: Judge | None = None,
+    checks: Sequence[ExtraCheck] | None = None,
 ) -> SessionSignals:
-    """Verify one bundle, load it into a fresh in-memory database and compute its signals."""
+    """Verify one bundle (with `checks`, by default the reviewer's), load it into a fresh
+    in-memory database and compute its signals."""
     con = connect()
     try:
-        loaded = load_bundle(con, Path(path), allow_invalid=allow_invalid)
+        loaded = load_bundle(con, Path(path), allow_invalid=allow_invalid, checks=checks)
         return compute_signals(con, [loaded.session_id], judge=judge)[loaded.session_id]
     finally:
         con.close()

@@ -24,6 +24,7 @@ from promptster.analysis.load import (
     load_verified,
     sql_text,
     verify_for_loading,
+    without_path,
 )
 from promptster.errors import EnvironmentProblem, InputError, PromptsterError
 from promptster.store import Workspace
@@ -136,14 +137,19 @@ def _record_in_store(
 
 
 def import_bundle(workspace: Workspace, path: Path, *, allow_invalid: bool) -> ImportResult:
-    """Verify and import one bundle; never raises for a bad bundle (the result says why)."""
+    """Verify and import one bundle; never raises for a bad bundle (the result says why).
+
+    The bundle gets the same checks as `promptster verify`, against this open workspace."""
+    from promptster.assessment_checks import default_checks
+
     con = attach(workspace, writable=True)
     path = Path(path).resolve()
     try:
-        report, timeline = verify_for_loading(Path(path), allow_invalid=allow_invalid)
+        report, timeline = verify_for_loading(
+            Path(path), allow_invalid=allow_invalid, checks=default_checks(opened=workspace)
+        )
     except PromptsterError as exc:
-        text = exc.message + (f" ({exc.hint})" if exc.hint else "")
-        return ImportResult(Path(path), ImportStatus.FAILED, None, False, text)
+        return ImportResult(Path(path), ImportStatus.FAILED, None, False, without_path(path, exc))
     manifest = report.context.manifest
     assert manifest is not None
     other = _duplicate_of_key(

@@ -16,7 +16,7 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.errors import ExitCode, InputError
+from promptster.errors import ExitCode, InputError, PromptsterError
 
 if TYPE_CHECKING:
     from promptster.analysis.cohort import Cohort
@@ -101,6 +101,7 @@ def score(
     """
     from promptster.analysis.load import find_bundles
     from promptster.analysis.score import Format, default_jobs, iter_scores, write_rows
+    from promptster.assessment_checks import default_checks
 
     bundles = find_bundles(paths)
     if not bundles:
@@ -112,7 +113,13 @@ def score(
 
         LlmJudge(judge_model)  # fail early on a missing library or an unknown model
     workers = min(jobs or default_jobs(), len(bundles))
-    rows = iter_scores(bundles, jobs=workers, allow_invalid=allow_invalid, judge_model=judge_model)
+    rows = iter_scores(
+        bundles,
+        jobs=workers,
+        allow_invalid=allow_invalid,
+        judge_model=judge_model,
+        checks=default_checks(),
+    )
     console = err_console()
     with contextlib.ExitStack() as stack:
         on_row = None
@@ -166,10 +173,14 @@ def cohort(
 
     PATHS are bundles or folders of bundles. Percentiles need at least 2 sessions; a
     session's percentile is the share of the other sessions it beats (ties count half).
+    A bundle that cannot be read or fails verification is left out (with --allow-invalid
+    one that fails verification is included, flagged) and named on stderr. Exit status:
+    0 every bundle verified, 1 any bundle was left out or failed verification, 2 usage error.
     """
     from promptster.analysis.cohort import build_cohorts, parse_weights
-    from promptster.analysis.load import connect, find_bundles, load_bundle
+    from promptster.analysis.load import connect, find_bundles, load_bundle, without_path
     from promptster.analysis.signals import compute_signals
+    from promptster.assessment_checks import default_checks
 
     weights = parse_weights(weights_file, weight_items)
     if not paths:
@@ -188,10 +199,19 @@ def cohort(
         raise InputError("no bundles found", "name .pst files or folders that contain them")
     con = connect()
     console = err_console()
+    checks = default_checks()
+    failed = 0
     try:
         ids: list[str] = []
         for bundle in bundles:
-            loaded = load_bundle(con, bundle, allow_invalid=allow_invalid)
+            try:
+                loaded = load_bundle(con, bundle, allow_invalid=allow_invalid, checks=checks)
+            except PromptsterError as exc:
+                failed += 1
+                console.print(
+                    f"[red]✗ {escape(str(bundle))}[/] left out: {escape(without_path(bundle, exc))}"
+                )
+                continue
             if loaded.status == "duplicate":
                 console.print(
                     f"[yellow]warning:[/] {escape(str(bundle))} is a different bundle for session "
@@ -199,6 +219,7 @@ def cohort(
                 )
                 continue
             if not loaded.verified:
+                failed += 1
                 console.print(f"[red]✗ {escape(str(bundle))} failed verification[/] (included)")
             if assessment_id is None or loaded.assessment_id == assessment_id:
                 ids.append(loaded.session_id)
@@ -217,6 +238,9 @@ def cohort(
             console.print(f"[yellow]warning:[/] no report for {escape(problem)}")
         console.print(f"wrote {escape(str(html_path))} and {page.reports} report(s)")
     _show_cohorts(cohorts, as_json)
+    if failed:
+        console.print(f"[red]{failed} of {len(bundles)} bundle(s) failed verification[/]")
+        raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
 
 
 def _workspace_signals(assessment_id: str) -> dict[str, SessionSignals]:

@@ -42,10 +42,11 @@ class ReviewResult:
 
 
 def default_checks() -> list[ExtraCheck]:
-    """The reviewer's checks of the assessment pack and candidate key (with the workspace)."""
-    from promptster.assessment_checks import default_workspace, reviewer_checks
+    """The reviewer's checks of the assessment pack and candidate key (with the workspace),
+    the same as every other reviewer command runs."""
+    from promptster.assessment_checks import default_checks as shared
 
-    return reviewer_checks(default_workspace())
+    return shared()
 
 
 @dataclass(frozen=True)
@@ -119,8 +120,10 @@ def review_bundle(
         if manifest is None or report.unreadable:
             first = report.failures[0].message if report.failures else "not a bundle"
             error = NewerFormatError if "reads up to" in first else FormatError
+            from promptster.analysis.load import naming
+
             raise error(
-                f"{bundle}: {first}",
+                naming(bundle, first),
                 "no report can be made without a readable manifest; "
                 "`promptster verify` shows every finding",
             )
