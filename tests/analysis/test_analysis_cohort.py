@@ -170,3 +170,22 @@ def test_cohort_human_output_and_usage_errors(
     assert main(["cohort", str(tmp_path / "missing")]) == 2
     assert main(["cohort", str(demo_dir), "--weight", "bogus=1"]) == 2
     assert main(["cohort", str(demo_dir), "--assessment", "other"]) == 2
+
+
+def test_cohort_leaves_out_an_unreadable_bundle_and_exits_1(
+    demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "bundles"
+    folder.mkdir()
+    for bundle in demo_dir.glob("*.pst"):
+        (folder / bundle.name).write_bytes(bundle.read_bytes())
+    junk = folder / "junk.pst"
+    junk.write_text("not a bundle\n")
+    capsys.readouterr()
+    assert main(["cohort", str(folder), "--json"]) == 1  # like score: carries on, then 1
+    captured = capsys.readouterr()
+    (cohort,) = json.loads(captured.out)["cohorts"]
+    assert cohort["sessionCount"] == 4
+    assert f"✗ {junk} left out: the file is not a readable bundle" in captured.err
+    assert captured.err.count(str(junk)) == 1
+    assert "1 of 5 bundle(s) failed verification" in captured.err

@@ -111,12 +111,30 @@ def test_unreadable_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[
     code, _, err = run(capsys, "verify", str(not_zip))
     assert code == 2
     assert "is not a readable bundle" in err
+    assert f"{not_zip}: {not_zip}" not in err and err.count(str(not_zip)) == 1
     code, _, err = run(capsys, "verify", str(tmp_path / "missing.pst"))
     assert code == 2
-    assert "no such file" in err
-    code, _, err = run(capsys, "verify", str(tmp_path))
+    assert "cannot be read" in err and "no such file" in err
+    assert "failed verification" not in err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    code, _, err = run(capsys, "verify", str(empty))
     assert code == 2
-    assert "is a directory" in err
+    assert f"no bundles (*.pst) in the folder {empty}" in err
+
+
+def test_a_folder_is_searched_for_bundles(
+    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "bundles"
+    (folder / "nested").mkdir(parents=True)
+    (folder / "b.pst").write_bytes(sample.read_bytes())
+    (folder / "nested" / "a.pst").write_bytes(sample.read_bytes())
+    (folder / "notes.txt").write_text("not a bundle\n")
+    code, out, _ = run(capsys, "verify", str(folder), "--json")
+    assert code == 0
+    paths = [b["path"] for b in json.loads(out)["bundles"]]
+    assert paths == [str(folder / "b.pst"), str(folder / "nested" / "a.pst")]
 
 
 def test_several_bundles_exit_with_the_worst_outcome(

@@ -13,7 +13,7 @@ from promptster.errors import EnvironmentProblem, ExitCode, InputError
 
 
 @click.command()
-@click.argument("bundles", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the findings as JSON on stdout.")
 @click.option("-v", "--verbose", is_flag=True, help="Show every check, not only problems.")
 @click.option(
@@ -22,11 +22,10 @@ from promptster.errors import EnvironmentProblem, ExitCode, InputError
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Also fail a bundle whose candidate key appears in another bundle of this folder.",
 )
-def verify(
-    bundles: tuple[Path, ...], as_json: bool, verbose: bool, cohort_dir: Path | None
-) -> None:
+def verify(paths: tuple[Path, ...], as_json: bool, verbose: bool, cohort_dir: Path | None) -> None:
     """Verify bundles offline: signature, hashes, hash chain, snapshots, and the
-    assessment pack and candidate key they were issued with.
+    assessment pack and candidate key they were issued with. Folders are searched
+    for *.pst.
 
     When this machine has a reviewer workspace, the pack must be signed by your own
     identity and revocations recorded there count.
@@ -34,9 +33,10 @@ def verify(
     Exit status: 0 when every bundle passes, 1 when any check failed, 2 when a
     bundle cannot be read at all.
     """
-    from promptster.assessment_checks import default_workspace, reviewer_checks
+    from promptster.assessment_checks import default_checks
 
-    checks = reviewer_checks(default_workspace())
+    bundles = _bundles(paths)
+    checks = default_checks()
     reports = [verify_bundle(path, extra_checks=checks) for path in bundles]
     if cohort_dir is not None:
         _check_cohort_keys(reports, cohort_dir, checks)
@@ -50,6 +50,26 @@ def verify(
         raise click.exceptions.Exit(ExitCode.USAGE)
     if ExitCode.CHECK_FAILED in codes:
         raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
+
+
+def _bundles(paths: tuple[Path, ...]) -> list[Path]:
+    """The named files (read as bundles even when missing: verify reports them), and every
+    *.pst under the named folders, sorted; a folder without any is a usage error."""
+    from promptster.analysis.load import find_bundles
+
+    found: list[Path] = []
+    for path in paths:
+        if not path.is_dir():
+            found.append(path)
+            continue
+        inside = find_bundles([path])
+        if not inside:
+            raise InputError(
+                f"no bundles (*.pst) in the folder {path}",
+                "name .pst files or folders that contain them",
+            )
+        found.extend(inside)
+    return found
 
 
 def _check_cohort_keys(
@@ -78,6 +98,8 @@ def _print_report(report: VerifyReport, verbose: bool) -> None:
     if report.ok:
         detail = f"session {manifest.session_id}, {manifest.event_count} events" if manifest else ""
         console.print(f"[green]✓[/] {name}  [dim]{escape(detail)}[/]  verified")
+    elif report.unreadable and manifest is None:
+        console.print(f"[red]✗ {name}  cannot be read[/]")
     else:
         console.print(f"[red]✗ {name}  failed verification[/]")
     for finding in report.findings:
@@ -85,9 +107,17 @@ def _print_report(report: VerifyReport, verbose: bool) -> None:
             continue
         mark = {"ok": "[green]ok[/]", "warning": "[yellow]warning[/]", "failed": "[red]failed[/]"}
         where = f" (event {finding.seq})" if finding.seq is not None else ""
-        console.print(
-            f"    {mark[finding.status]} {finding.check}{where}: {escape(finding.message)}"
-        )
+        message = _without_path(finding.message, report.path)
+        console.print(f"    {mark[finding.status]} {finding.check}{where}: {escape(message)}")
+
+
+def _without_path(message: str, path: Path) -> str:
+    """A finding's message under the line that names the bundle: without the path again."""
+    if message.startswith(f"{path}: "):
+        return message[len(f"{path}: ") :]
+    if message.startswith(f"{path} "):
+        return "the file " + message[len(f"{path} ") :]
+    return message
 
 
 @click.command()
