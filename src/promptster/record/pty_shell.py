@@ -9,11 +9,12 @@ interprets the stream.
 
 The loop does as little as possible per read: split out the shell's private marks
 (`MarkParser`, so the terminal never sees them), write the rest to the terminal, and hand the
-read to `sink` (which queues it for a background thread: see shell_recording.py). Everything
-the loop needs is a parameter (the file descriptors, the sink, the parser), so tests can run
-it against a pty of their own. `poll()` waits on the pty, stdin and a signal self-pipe
-(`signal.set_wakeup_fd`); SIGHUP and SIGTERM are passed to the shell as SIGHUP, which makes an
-interactive shell exit (and hang up its jobs) as when a terminal window closes.
+read, as read, to `sink` (`shell_pipe.PipeSink`, a non-blocking pipe to the worker process
+that records). Everything the loop needs is a parameter (the file descriptors, the sink, the
+parser), so tests can run it against a pty of their own. `poll()` waits on the pty, stdin, the
+sink's pipe while it has a backlog, and a signal self-pipe (`signal.set_wakeup_fd`); SIGHUP
+and SIGTERM are passed to the shell as SIGHUP, which makes an interactive shell exit (and hang
+up its jobs) as when a terminal window closes.
 """
 
 from __future__ import annotations
@@ -46,11 +47,18 @@ _POLL_END = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 
 class PtySink(Protocol):
-    """Where the loop hands what it read; called on the loop's thread, so it must be quick."""
+    """Where the loop hands what it read (raw, marks included); it must never block. With
+    a backlog, `wants_write()` is true and the loop calls `flush()` when `fd` is writable."""
 
-    def output(self, t: float, items: list[Item]) -> None: ...
+    fd: int | None
+
+    def output(self, t: float, data: bytes) -> None: ...
 
     def resize(self, t: float, cols: int, rows: int) -> None: ...
+
+    def wants_write(self) -> bool: ...
+
+    def flush(self) -> None: ...
 
 
 def terminal_size(fd: int) -> tuple[int, int] | None:
@@ -169,12 +177,22 @@ class _Loop:
         if self.stdin_fd is not None:
             poller.register(self.stdin_fd, _POLL_IN)
         self._check_child()  # it may have failed at once
+        watching_out = False
+        sink_fd: int | None = None  # registered while the sink has a backlog
         while True:
             timeout = self._timeout()
             if timeout == 0.0:
                 return
-            want = _POLL_IN | (select.POLLOUT if self.to_child else 0)
-            poller.modify(self.master, want)
+            if bool(self.to_child) != watching_out:  # wait to write only with input pending
+                watching_out = not watching_out
+                poller.modify(self.master, _POLL_IN | (select.POLLOUT if watching_out else 0))
+            backlog = self.sink.fd if self.sink.wants_write() else None
+            if backlog != sink_fd:
+                if sink_fd is not None:
+                    poller.unregister(sink_fd)
+                if backlog is not None:
+                    poller.register(backlog, select.POLLOUT)
+                sink_fd = backlog
             try:
                 ready = poller.poll(None if timeout is None else timeout * 1000)
             except InterruptedError:
@@ -185,6 +203,8 @@ class _Loop:
             for fd, mask in ready:
                 if fd == wakeup:
                     self._signals(wakeup)
+                elif fd == sink_fd:
+                    self.sink.flush()
                 elif fd == self.master:
                     if mask & select.POLLOUT:
                         self._write_child()
@@ -194,6 +214,8 @@ class _Loop:
                     poller.unregister(fd)
 
     def _timeout(self) -> float | None:
+        if self.exited_at is None and not self.eof_owed:  # the common case, kept cheap
+            return IDLE_FLUSH_S if self.parser is not None and self.parser.pending else None
         now = time.monotonic()
         if self.exited_at is not None:
             left = self.exited_at + DRAIN_S - now
@@ -207,7 +229,7 @@ class _Loop:
 
     def _idle(self) -> None:
         if self.parser is not None and self.parser.pending:
-            self._emit(self.parser.flush())
+            self._show(self.parser.flush())
         if self.eof_owed and time.monotonic() - self.last_output >= EOF_QUIET_S:
             # Input was not a terminal and has ended. An EOF key typed while the shell was
             # still busy (reading its startup files, running a line) can be lost, so one is
@@ -228,21 +250,29 @@ class _Loop:
             data = b""
         if not data:
             if self.parser is not None:
-                self._emit(self.parser.flush())
+                self._show(self.parser.flush())
             self._wait_child()
             return False
-        self._emit(self.parser.parse(data) if self.parser is not None else [data])
+        now = time.monotonic()
+        if self.parser is None:
+            self._show([data])
+        else:
+            self._show(self.parser.parse(data))
+        self.sink.output(now - self.start, data)
         return True
 
-    def _emit(self, items: list[Item]) -> None:
-        if not items:
-            return
-        passthrough = b"".join(i for i in items if isinstance(i, bytes))
+    def _show(self, items: list[Item]) -> None:
+        """Write what the terminal should see: the read without our private marks."""
+        first = items[0] if items else b""
+        if len(items) == 1 and isinstance(first, bytes):
+            passthrough = first
+        else:
+            passthrough = b"".join(i for i in items if isinstance(i, bytes))
         if passthrough:
             _write_all(self.stdout_fd, passthrough)
             self.last_output = time.monotonic()
-            self.eof_owed = self.eof_owed or (self.stdin_fd is None and not self.to_child)
-        self.sink.output(time.monotonic() - self.start, items)
+            if self.stdin_fd is None and not self.to_child:
+                self.eof_owed = True
 
     def _read_stdin(self) -> bool:
         assert self.stdin_fd is not None

@@ -95,7 +95,11 @@ class ShellRecording:
     # -- called by the pty loop ------------------------------------------------------------
 
     def output(self, t: float, items: list[Item]) -> None:
-        size = sum(len(i) for i in items if isinstance(i, bytes))
+        first = items[0] if items else b""
+        if len(items) == 1 and isinstance(first, bytes):
+            size = len(first)
+        else:
+            size = sum(len(i) for i in items if isinstance(i, bytes))
         if self._queued - self._taken > self._limit:
             self._dropping += size
             items = [i for i in items if not isinstance(i, bytes)]
@@ -113,6 +117,10 @@ class ShellRecording:
 
     def marker(self, t: float, label: str) -> None:
         self._queue.put(("m", t, label))
+
+    def gap(self, t: float, size: int) -> None:
+        """`size` bytes of output were left out before they reached us."""
+        self._queue.put(("gap", t, size))
 
     def elapsed(self) -> float:
         return self._clock() - self._start

@@ -6,10 +6,11 @@
 2. `prepare_shell` writes the bash/zsh integration under `.promptster/shells/<n>/` and says
    how to start the shell; any other shell (or an old bash/zsh) is recorded as a plain cast,
    with a `warning` saying so;
-3. the shell runs under `pty_shell.run_in_pty`, with `ShellRecording` as its sink (cast and
-   command events on a worker thread) and `EventSender` delivering events to the recorder;
-4. when the shell exits, the cast is finished, queued events are delivered (or spooled) and
-   the integration files are removed. The session itself keeps recording.
+3. a worker process is started (shell_pipe.py: the cast, command events, delivery to the
+   recorder), and the shell runs under `pty_shell.run_in_pty`, which hands every read to the
+   worker through a non-blocking pipe;
+4. when the shell exits, the worker finishes the cast, delivers (or spools) the last events
+   and reports; the integration files are removed. The session itself keeps recording.
 
 The shell's environment names the session (``PROMPTSTER_SESSION_DIR``), so `promptster`
 commands typed in it find the session from any folder; ``PROMPTSTER_SHELL_TOKEN`` marks a
@@ -18,9 +19,13 @@ recorded shell, which is how a nested `promptster shell` is recognised and refus
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import pwd
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -28,17 +33,18 @@ from pathlib import Path
 
 from promptster.errors import EnvironmentProblem, StateError
 from promptster.events import parse_ts
-from promptster.record.cast import CastEncoder, CastFile, CastHeader, new_cast_path
+from promptster.record.cast import CastHeader, new_cast_path
 from promptster.record.client import SESSION_DIR_ENV, load_handle
 from promptster.record.osc import MarkParser
 from promptster.record.pty_shell import run_in_pty, terminal_size
 from promptster.record.session import SessionPaths, read_state
-from promptster.record.shell_commands import CommandAssembler
-from promptster.record.shell_events import EventSender, SenderStats, system_warning
+from promptster.record.shell_events import SenderStats
 from promptster.record.shell_integration import ShellLaunch, prepare_shell
-from promptster.record.shell_recording import RecordingStats, ShellRecording
+from promptster.record.shell_pipe import PipeSink, worker_config
+from promptster.record.shell_recording import RecordingStats
 
 SHELLS_DIR = "shells"
+WORKER_EXIT_S = 300.0  # finishing a cast and delivering events; a hang guard, not a budget
 RECORDED_SHELL_ENV = "PROMPTSTER_SHELL_TOKEN"
 # Set by an outer recording: a fresh shell must not inherit them (prepare_shell sets its own).
 _STALE = ("PROMPTSTER_SHELL_STATE", "PROMPTSTER_SHIMS", "PROMPTSTER_USER_ZDOTDIR")
@@ -84,6 +90,43 @@ def shell_environment(
     env[SESSION_DIR_ENV] = str(paths.root)
     env.setdefault("TERM", "xterm-256color")
     return env
+
+
+def _start_worker(paths: SessionPaths, number: int, config: str) -> subprocess.Popen[bytes]:
+    """The recording worker (shell_pipe.py), in its own session: a hangup of the terminal or
+    a Ctrl-C must not stop it before it has finished the cast. Its errors go to a log."""
+    log_path = paths.root / SHELLS_DIR / f"{number}.log"
+    log_path.parent.mkdir(mode=0o700, exist_ok=True)
+    with open(log_path, "ab") as log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "promptster.record.shell_pipe", config],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            cwd=paths.root,
+            start_new_session=True,
+        )
+
+
+def _finish_worker(
+    worker: subprocess.Popen[bytes], broken: bool
+) -> tuple[RecordingStats, SenderStats]:
+    """Wait for the worker to finish the cast and deliver its events; read its summary."""
+    try:
+        out, _ = worker.communicate(timeout=WORKER_EXIT_S)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        out, _ = worker.communicate()
+    try:
+        summary = json.loads(out.decode().strip().splitlines()[-1])
+        recording = RecordingStats(**summary["recording"])
+        delivery = SenderStats(**(summary["delivery"] or {}))
+    except (ValueError, IndexError, KeyError, TypeError):
+        recording = RecordingStats(error=f"the recording worker failed (exit {worker.returncode})")
+        delivery = SenderStats()
+    if broken and not recording.error:
+        recording.error = "the recording worker stopped while the shell ran"
+    return recording, delivery
 
 
 def run_recorded_shell(
@@ -132,20 +175,20 @@ def run_recorded_shell(
         session_id=state.session_id,
         shell=launch.shell,
     )
-    from promptster.record.control import ensure_recorder
-
-    sender = EventSender(handle, restart=lambda: ensure_recorder(paths))
-    if not launch.integrated:
-        message = f"{launch.note}; the terminal is recorded, commands are not listed"
-        sender.send([system_warning("shell_not_integrated", message, shell=launch.shell)])
-    recording = ShellRecording(
-        cast=CastFile(cast_path, header),
-        encoder=CastEncoder(),
-        assembler=CommandAssembler(state.workspace_path) if launch.integrated else None,
-        sender=sender,
-        session_dir=paths.root,
-        origin=origin,
-    )
+    worker = _start_worker(
+        paths, number, worker_config(
+            session_dir=paths.root,
+            cast_path=cast_path,
+            header=dataclasses.asdict(header),
+            token=launch.token if launch.integrated else None,
+            workspace=state.workspace,
+            shell=launch.shell,
+            note=launch.note,
+            origin_wall=wall,
+        ),
+    )  # fmt: skip
+    assert worker.stdin is not None
+    sink = PipeSink(worker.stdin.fileno())
     if announce is not None:
         announce(launch)
     try:
@@ -153,7 +196,7 @@ def run_recorded_shell(
             launch.argv,
             env,
             str(cwd),
-            recording,
+            sink,
             parser=MarkParser(launch.token) if launch.integrated else None,
             stdin_fd=stdin_fd,
             stdout_fd=stdout_fd,
@@ -166,8 +209,8 @@ def run_recorded_shell(
             "set SHELL to a shell that exists, e.g. SHELL=/bin/bash",
         ) from exc
     finally:
-        stats = recording.close()
-        delivery = sender.close()
+        sink.close(time.monotonic() - origin)
+        stats, delivery = _finish_worker(worker, sink.broken)
         shutil.rmtree(runtime, ignore_errors=True)
     current = load_handle(paths.root)
     return ShellOutcome(

@@ -1,0 +1,204 @@
+"""The recorded shell's two processes: the pty loop, and the worker that records.
+
+The pty loop must stay fast, and Python threads share one interpreter lock: a thread busy
+redacting 100 MB of `cat` output would hold up every read of the loop. So the recording runs
+in a worker process (`python -m promptster.record.shell_pipe CONFIG`), on another core when
+there is one. The loop only writes what it read into the worker's stdin, framed::
+
+    kind (1 byte: o output, r resize, g gap) | time (float64, seconds) | length (uint32) | data
+
+`PipeSink` is the loop's end: writes are non-blocking; what the pipe cannot take waits in a
+buffer the loop drains when the pipe is writable (`poll`), and past `BUFFER_LIMIT` output is
+left out and reported as a gap (the shell is never held up). The worker parses the marks
+itself (the same token) and hands everything to `ShellRecording`: cast, commands, events.
+
+The worker runs in its own session, so a closed terminal or Ctrl-C does not stop it; when
+the loop's end of the pipe closes (the shell exited, or the loop was killed) it finishes the
+cast, delivers the last events and prints a JSON summary on stdout.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import struct
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+FRAME = struct.Struct("<cdI")
+BUFFER_LIMIT = 64 * 1024 * 1024
+PIPE_SIZE = 1024 * 1024
+_F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+
+
+class PipeSink:
+    """The pty loop's `PtySink`: frames into a pipe, never blocking."""
+
+    def __init__(self, fd: int, *, limit: int = BUFFER_LIMIT) -> None:
+        self.fd: int | None = fd
+        os.set_blocking(fd, False)
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(fd, _F_SETPIPE_SZ, PIPE_SIZE)
+        self._buffer = bytearray()
+        self._limit = limit
+        self._gap = 0  # output bytes left out since the buffer went over the limit
+        self.broken = False  # the worker has gone: nothing more is recorded
+
+    def output(self, t: float, data: bytes) -> None:
+        if self.fd is None:
+            return
+        if len(self._buffer) > self._limit:
+            self._gap += len(data)
+            return
+        if self._gap:
+            self._frame(b"g", t, str(self._gap).encode())
+            self._gap = 0
+        self._frame(b"o", t, data)
+
+    def resize(self, t: float, cols: int, rows: int) -> None:
+        self._frame(b"r", t, f"{cols}x{rows}".encode())
+
+    def wants_write(self) -> bool:
+        return bool(self._buffer) and self.fd is not None
+
+    def _frame(self, kind: bytes, t: float, data: bytes) -> None:
+        if self.fd is None:
+            return
+        self._buffer += FRAME.pack(kind, t, len(data))
+        self._buffer += data
+        self.flush()
+
+    def flush(self) -> None:
+        """Write what the pipe takes now."""
+        if self.fd is None or not self._buffer:
+            return
+        try:
+            written = os.write(self.fd, self._buffer)
+        except BlockingIOError:
+            return
+        except OSError as exc:  # EPIPE: the worker died; the shell goes on unrecorded
+            if exc.errno not in (errno.EPIPE, errno.EBADF):
+                raise
+            self.broken = True
+            self._buffer.clear()
+            self.fd = None
+            return
+        del self._buffer[:written]
+
+    def close(self, t: float, timeout: float = 60.0) -> None:
+        """Hand over the rest (waiting for the worker, up to `timeout`); the owner of the
+        pipe closes it."""
+        if self.fd is None:
+            return
+        if self._gap:
+            self._frame(b"g", t, str(self._gap).encode())
+            self._gap = 0
+        deadline = time.monotonic() + timeout
+        while self._buffer and self.fd is not None and time.monotonic() < deadline:
+            import select
+
+            select.select([], [self.fd], [], 0.5)
+            self.flush()
+        self.fd = None
+
+
+def read_frames(stream: Any) -> Any:
+    """(kind, time, data) from a binary stream, until its end (a torn last frame is dropped)."""
+    while True:
+        head = stream.read(FRAME.size)
+        if len(head) < FRAME.size:
+            return
+        kind, t, size = FRAME.unpack(head)
+        data = stream.read(size) if size else b""
+        if len(data) < size:
+            return
+        yield kind, t, data
+
+
+def worker_config(
+    *,
+    session_dir: Path,
+    cast_path: Path,
+    header: dict[str, Any],
+    token: str | None,
+    workspace: str,
+    shell: str,
+    note: str,
+    origin_wall: float,
+) -> str:
+    return json.dumps(
+        {
+            "sessionDir": str(session_dir),
+            "castPath": str(cast_path),
+            "header": header,
+            "token": token,
+            "workspace": workspace,
+            "shell": shell,
+            "note": note,
+            "originWall": origin_wall,
+        }
+    )
+
+
+def worker_main(argv: list[str]) -> int:
+    """The worker process: frames from stdin into a ShellRecording; a summary on stdout."""
+    from promptster.record.cast import CastEncoder, CastFile, CastHeader
+    from promptster.record.client import load_handle
+    from promptster.record.osc import MarkParser
+    from promptster.record.session import SessionPaths
+    from promptster.record.shell_commands import CommandAssembler
+    from promptster.record.shell_events import EventSender, system_warning
+    from promptster.record.shell_recording import ShellRecording
+
+    config = json.loads(argv[0])
+    session_dir = Path(config["sessionDir"])
+    handle = load_handle(session_dir)
+    sender = None
+    if handle is not None:
+
+        def restart() -> object:
+            from promptster.record.control import ensure_recorder
+
+            return ensure_recorder(SessionPaths(session_dir))
+
+        sender = EventSender(handle, restart=restart)
+    token = config.get("token")
+    if token is None and sender is not None:
+        message = f"{config['note']}; the terminal is recorded, commands are not listed"
+        sender.send([system_warning("shell_not_integrated", message, shell=config["shell"])])
+    header = CastHeader(**config["header"])
+    recording = ShellRecording(
+        cast=CastFile(Path(config["castPath"]), header),
+        encoder=CastEncoder(),
+        assembler=CommandAssembler(config["workspace"]) if token else None,
+        sender=sender,
+        session_dir=session_dir,
+        origin=time.monotonic() - (time.time() - config["originWall"]),
+    )
+    parser = MarkParser(token) if token else None
+    for kind, t, data in read_frames(sys.stdin.buffer):
+        if kind == b"o":
+            recording.output(t, parser.parse(data) if parser is not None else [data])
+        elif kind == b"r":
+            cols, _, rows = data.partition(b"x")
+            recording.resize(t, int(cols), int(rows))
+        elif kind == b"g":
+            recording.gap(t, int(data))
+    if parser is not None:
+        recording.output(recording.elapsed(), parser.flush())
+    stats = recording.close()
+    delivery = sender.close() if sender is not None else None
+    summary = {"recording": asdict(stats), "delivery": asdict(delivery) if delivery else None}
+    sys.stdout.write(json.dumps(summary) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(worker_main(sys.argv[1:]))
