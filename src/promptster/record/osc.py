@@ -282,6 +282,8 @@ def _parse_133(body: bytes) -> Mark | None:
 
 
 def _decode(value: bytes) -> str:
+    if b"%" not in value:  # most fields: the pty loop parses two marks per command
+        return value.decode("utf-8", "replace")
     return unquote_to_bytes(value).decode("utf-8", "replace")
 
 
