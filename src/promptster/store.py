@@ -344,8 +344,32 @@ class Workspace:
                 f"{ref!r} matches {len(rows)} assessments", "give more characters of the id"
             )
         raise InputError(
-            f"no assessment {ref!r} in the reviewer workspace",
+            f"no assessment matches {ref!r} in the reviewer workspace",
             "`promptster assessment list` shows the ids",
+        )
+
+    def resolve_assessment_id(self, ref: str) -> str:
+        """The id of an assessment created here or of imported sessions (`promptster import`),
+        by full id or by a unique prefix of at least 4 characters, as `get_assessment`."""
+        ref = ref.strip()
+        rows = self._run(
+            "SELECT id FROM main.assessments UNION "
+            "SELECT assessment_id FROM main.sessions WHERE assessment_id IS NOT NULL"
+        ).fetchall()
+        ids = sorted({str(row[0]) for row in rows})
+        for candidate in (ref, ref.lower()):
+            if candidate in ids:
+                return candidate
+        found = [i for i in ids if i.lower().startswith(ref.lower())] if len(ref) >= 4 else []
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise InputError(
+                f"{ref!r} matches {len(found)} assessments", "give more characters of the id"
+            )
+        raise InputError(
+            f"no assessment matches {ref!r} in the reviewer workspace",
+            "`promptster assessment list` and `promptster sessions list` show the ids",
         )
 
     def set_pack(self, assessment_id: str, pack: bytes, revision: int, now: datetime) -> None:

@@ -128,7 +128,7 @@ def test_review_against_imported_sessions(
         )
         == 2
     )
-    assert "not 'asmt-other'" in capsys.readouterr().err
+    assert "no assessment matches 'asmt-other'" in capsys.readouterr().err
     assert (
         main(
             ["review", str(bundles["ordinary"]), "-o", str(out_file), "--assessment", "asmt-report"]
@@ -136,3 +136,12 @@ def test_review_against_imported_sessions(
         == 0
     )
     assert "this session with 2 others" in out_file.read_text("utf-8")
+    # An id prefix works as anywhere else; an unknown id says so.
+    capsys.readouterr()
+    code = main(["review", str(bundles["ordinary"]), "-o", str(out_file), "--assessment", "asmt-r"])
+    assert code == 0
+    assert "this session with 2 others" in out_file.read_text("utf-8")
+    code = main(["review", str(bundles["ordinary"]), "-o", str(out_file), "--assessment", "zzzz"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "no assessment matches 'zzzz'" in err and "the bundle is for" not in err

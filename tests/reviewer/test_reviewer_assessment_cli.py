@@ -148,7 +148,7 @@ def test_delete_is_soft_revokes_keys_and_keeps_sessions(
 
 def test_unknown_and_ambiguous_ids(run: Cli, signer: Signer, brief: Path) -> None:
     result = run("assessment", "show", "nope-nope")
-    assert result.exit_code == 2 and "no assessment 'nope-nope'" in result.stderr
+    assert result.exit_code == 2 and "no assessment matches 'nope-nope'" in result.stderr
     assert "assessment list" in result.stderr
     short = run("assessment", "show", "ab")
     assert short.exit_code == 2

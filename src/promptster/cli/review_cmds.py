@@ -65,6 +65,8 @@ def review(
         raise InputError("give --cohort or --assessment, not both")
     if not bundle.exists():
         raise InputError(f"{bundle}: no such file")
+    if assessment_id is not None:
+        assessment_id = _resolve_assessment(assessment_id)
     target = check_output(output if output is not None else bundle.with_suffix(".html"))
     cohort: list[Path] = []
     if cohort_dir is not None:
@@ -91,6 +93,15 @@ def review(
         open_in_browser(target)
     if not result.verified:
         raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
+
+
+def _resolve_assessment(ref: str) -> str:
+    """The full id of the assessment `ref` (an id or a unique prefix of 4+ characters), among
+    the workspace's assessments and those of its imported sessions."""
+    from promptster.store import Workspace
+
+    with Workspace.open(read_only=True) as workspace:
+        return workspace.resolve_assessment_id(ref)
 
 
 @click.command()
