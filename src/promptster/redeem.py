@@ -10,6 +10,8 @@ This module imports nothing heavy (no duckdb, rich or click): `start` is on the 
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -131,26 +133,50 @@ def _to_ms(moment: datetime) -> datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+_MEANT_AS_PACK = re.compile(r"assessment|pack(?!age)", re.IGNORECASE)
+
+
+def _skipped(path: Path, data: bytes) -> str | None:
+    """Why `path` (not a pack) was skipped, when it looks like it was meant to be one."""
+    try:
+        body = json.loads(data)
+    except ValueError as exc:
+        return f"{path.name} is not valid JSON ({exc})"
+    promptster_like = isinstance(body, dict) and ("payloadType" in body or "format" in body)
+    if promptster_like or _MEANT_AS_PACK.search(path.stem):
+        return f"{path.name} is valid JSON but not a signed Promptster assessment pack"
+    return None
+
+
 def find_pack(folder: Path) -> Path:
-    """The one assessment pack in `folder`, recognized by its format field, not its name."""
+    """The one assessment pack in `folder`, recognized by its format field, not its name.
+
+    When there is none, the hint names the JSON files that look like they were meant to be
+    one (they do not parse, or their name or fields say so) and why they were skipped."""
     try:
         candidates = sorted(p for p in folder.glob("*.json") if p.is_file())
     except OSError as exc:
         raise InputError(f"cannot list {folder}: {exc.strerror}") from exc
     found: list[Path] = []
+    skipped: list[str] = []
     for path in candidates:
         try:
             if path.stat().st_size > MAX_PACK_BYTES:
+                skipped.append(f"{path.name} is larger than an assessment pack can be (16 MiB)")
                 continue
-            if looks_like_pack(path.read_bytes()):
-                found.append(path)
-        except OSError:
+            data = path.read_bytes()
+        except OSError as exc:
+            skipped.append(f"{path.name} cannot be read ({exc.strerror})")
             continue
+        if looks_like_pack(data):
+            found.append(path)
+        elif (why := _skipped(path, data)) is not None:
+            skipped.append(why)
     if not found:
-        raise InputError(
-            f"no assessment pack in {folder}",
-            "save the .json file from your invite in this folder, or pass --assessment FILE",
-        )
+        hint = "save the .json file from your invite in this folder, or pass --assessment FILE"
+        if skipped:
+            hint = f"skipped: {'; '.join(skipped)}. {hint[0].upper()}{hint[1:]}"
+        raise InputError(f"no assessment pack in {folder}", hint)
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise InputError(

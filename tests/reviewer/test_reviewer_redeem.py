@@ -199,6 +199,23 @@ def test_the_pack_is_found_by_its_format_field(issued: Issued, tmp_path: Path) -
         find_pack(issued.folder)
 
 
+def test_no_pack_names_the_files_meant_as_one(tmp_path: Path) -> None:
+    folder = tmp_path / "take-home"
+    folder.mkdir()
+    (folder / "package.json").write_text('{"name": "x"}')  # not meant as a pack: not named
+    with pytest.raises(InputError) as caught:
+        find_pack(folder)
+    assert "skipped" not in caught.value.hint
+    (folder / "pack.json").write_text("{bad")
+    (folder / "my-assessment.json").write_text('{"title": "x"}')
+    with pytest.raises(InputError, match="no assessment pack in") as caught:
+        find_pack(folder)
+    hint = caught.value.hint
+    assert "my-assessment.json is valid JSON but not a signed Promptster assessment pack" in hint
+    assert "pack.json is not valid JSON" in hint and "package.json" not in hint
+    assert "--assessment FILE" in hint
+
+
 def test_a_damaged_candidate_state_is_reported_and_kept(
     issued: Issued, candidate_home: Path
 ) -> None:
