@@ -127,6 +127,11 @@ def test_delete_is_soft_revokes_keys_and_keeps_sessions(
     refused = run("assessment", "delete", assessment_id, input="n\n")
     assert refused.exit_code == 130 and "Aborted" in refused.stderr
     assert run.json("assessment", "list")["assessments"] != []
+    no_answer = run("assessment", "delete", assessment_id)  # no terminal, nothing on stdin
+    assert no_answer.exit_code == 2
+    assert "refusing to delete without confirmation; pass --yes" in no_answer.stderr
+    assert "Aborted" not in no_answer.stderr
+    assert run.json("assessment", "list")["assessments"] != []
 
     assert run.json("assessment", "delete", assessment_id, "--yes") == {
         "ok": True,

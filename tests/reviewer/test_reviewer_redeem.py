@@ -245,6 +245,8 @@ def test_redeem_command_accepts_a_good_key(run: Cli, in_candidate_folder: Issued
     assert declined.exit_code == 2 and "consent was not given" in declined.stderr
     eof = run("redeem", key, input="")
     assert eof.exit_code == 2 and "consent was not given" in eof.stderr
+    assert "pass --accept to accept the consent text non-interactively" in eof.stderr
+    assert "--accept" not in declined.stderr  # an answer was read: no hint needed
     accepted = run("redeem", key, input="yes\n")
     assert accepted.exit_code == 0, accepted.stderr
     assert "Organisation:  Acme Hiring" in accepted.stderr

@@ -193,6 +193,19 @@ def show(assessment_ref: str, as_json: bool) -> None:
     console.print(escape(body["taskBrief"]))
 
 
+def _confirm(question: str) -> bool:
+    """Ask `question`; with no answer to read and no terminal, refuse rather than abort."""
+    try:
+        return click.confirm(question, err=True)
+    except click.exceptions.Abort:
+        if sys.stdin is None or not sys.stdin.isatty():
+            raise InputError(
+                "refusing to delete without confirmation; pass --yes",
+                "there is no terminal to ask on, and no answer was given on stdin",
+            ) from None
+        raise
+
+
 @assessment.command("delete")
 @click.argument("assessment_ref", metavar="ASSESSMENT")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
@@ -203,8 +216,8 @@ def delete(assessment_ref: str, yes: bool, passphrase_env: str | None, as_json: 
     signer = unlock_identity(passphrase_env)
     with Workspace.open() as workspace:
         record = workspace.get_assessment(assessment_ref)
-        if not yes and not click.confirm(
-            f"Delete assessment {record.id} ({record.title}) and revoke its keys?", err=True
+        if not yes and not _confirm(
+            f"Delete assessment {record.id} ({record.title}) and revoke its keys?"
         ):
             raise click.exceptions.Abort
         deleted = delete_assessment(workspace, signer, record.id)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.redeem import ConsentCallback, ConsentInfo, redeem_key
+from promptster.redeem import ConsentCallback, ConsentDeclined, ConsentInfo, redeem_key
 
 
 def consent_prompt(accept: bool) -> ConsentCallback:
@@ -27,6 +28,11 @@ def consent_prompt(accept: bool) -> ConsentCallback:
                 "Type yes to accept and continue", default="", show_default=False, err=True
             )
         except click.exceptions.Abort:
+            if sys.stdin is None or not sys.stdin.isatty():  # no answer to read, no terminal
+                raise ConsentDeclined(
+                    "consent was not given; nothing was recorded",
+                    "pass --accept to accept the consent text non-interactively",
+                ) from None
             return False
         return str(answer).strip().lower() == "yes"
 
