@@ -1,10 +1,13 @@
-"""ShellRecording and EventSender without a terminal: events from marks, the backlog bound,
-a failing worker, redaction warnings, delivery to a dead recorder and to an ended session."""
+"""The recording pieces without a terminal: events from marks, redaction warnings, a failing
+recording, the session ending, the pipe sink's bound, the worker process, and delivery to a
+dead recorder and to an ended session."""
 
 from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,7 @@ from promptster.record.client import SESSION_FILE, load_handle
 from promptster.record.osc import MarkParser
 from promptster.record.shell_commands import CommandAssembler
 from promptster.record.shell_events import EventSender
+from promptster.record.shell_pipe import FRAME, FrameReader, PipeSink, worker_config
 from promptster.record.shell_recording import ShellRecording
 
 TOKEN = "t0k3n"
@@ -91,27 +95,58 @@ def test_secrets_in_the_cast_give_one_redaction_warning(tmp_path: Path) -> None:
     assert secret not in json.dumps(warning)
 
 
-class SlowEncoder(CastEncoder):
-    def output(self, t: float, data: bytes) -> list[bytes]:
-        time.sleep(0.002)
-        return super().output(t, data)
+def test_the_pipe_sink_never_blocks_and_reports_what_it_left_out() -> None:
+    read_end, write_end = os.pipe()
+    sink = PipeSink(write_end, limit=256 * 1024)
+    chunk = b"y" * 65536
+    for i in range(200):  # nobody reads: the pipe fills, then the buffer, then a gap
+        sink.output(i / 100, chunk)
+    assert sink.wants_write()
+    reader = FrameReader(read_end)
+    os.set_blocking(read_end, False)
+    frames = []
+    while sink.wants_write() or reader.wait(0):
+        if reader.wait(0):
+            frames += reader.frames()
+        sink.flush()
+    sink.output(3.0, b"after")
+    frames += reader.frames()
+    kinds = [k for k, _, _ in frames]
+    assert kinds[-2:] == [b"g", b"o"]
+    kept = sum(len(d) for k, _, d in frames if k == b"o" and d != b"after")
+    gap = int(frames[-2][2])
+    assert kept + gap == 200 * len(chunk) and gap > 0
+    os.close(read_end)
+    sink.output(4.0, b"x" * 10)
+    sink.flush()
+    assert sink.broken  # the worker's end has gone: nothing more, and no exception
+    os.close(write_end)
 
 
-def test_a_backlog_over_the_limit_is_a_recorded_gap_not_unbounded_memory(tmp_path: Path) -> None:
-    rec, sender, path = recording(tmp_path, encoder=SlowEncoder(), backlog_limit=64 * 1024)
-    parser = MarkParser(TOKEN)
-    chunk = b"y" * 4096 + b"\r\n"
-    rec.output(0.0, parser.parse(one_command("yes", b"", 0)[:40]))
-    for i in range(2000):
-        rec.output(i / 1000, [chunk])
-    rec.output(3.0, parser.parse(one_command("yes", b"", 0)[40:]))
-    stats = rec.close()
-    assert stats.gap_bytes > 0
-    gaps = [e for e in sender.events if e["data"].get("code") == "capture_gap"]
-    assert sum(g["data"]["gapBytes"] for g in gaps) == stats.gap_bytes
-    markers = [e for e in read_cast(path.read_bytes()).events if e[1] == "m"]
-    assert markers and "not recorded" in markers[0][2]
-    assert [e["kind"] for e in sender.events].count("command") == 1  # marks still arrive
+def test_the_worker_process_records_frames_into_a_cast(tmp_path: Path) -> None:
+    cast = tmp_path / "0.cast"
+    header = {"width": 80, "height": 24, "timestamp": time.time(), "env": {},
+              "title": None, "session_id": None, "shell": "bash"}  # fmt: skip
+    config = worker_config(
+        session_dir=tmp_path, cast_path=cast, header=header, token=TOKEN,
+        workspace=WS, shell="bash", note="", origin_wall=time.time(),
+    )  # fmt: skip
+    stream = one_command("echo hi", b"hi\r\n", 0)
+    chunks = [stream[i : i + 5] for i in range(0, len(stream), 5)]
+    frames = b"".join(FRAME.pack(b"o", 0.1, len(c)) + c for c in chunks)
+    frames += FRAME.pack(b"r", 0.2, 5) + b"90x30" + FRAME.pack(b"g", 0.3, 2) + b"42"
+    done = subprocess.run(
+        [sys.executable, "-m", "promptster.record.shell_pipe", config],
+        input=frames[:-3],  # a torn last frame is dropped
+        capture_output=True,
+        timeout=300,
+        check=True,
+    )
+    summary = json.loads(done.stdout)
+    assert summary["recording"]["commands"] == 1 and summary["delivery"] is None
+    events = read_cast(cast.read_bytes()).events
+    assert ["r", "90x30"] in [[e[1], e[2]] for e in events]
+    assert "hi" in "".join(e[2] for e in events if e[1] == "o")
 
 
 class BrokenAssembler(CommandAssembler):
@@ -119,14 +154,15 @@ class BrokenAssembler(CommandAssembler):
         raise RuntimeError("boom")
 
 
-def test_a_failing_worker_reports_and_never_blocks_the_loop(tmp_path: Path) -> None:
+def test_a_failing_recording_reports_and_stops_cleanly(tmp_path: Path) -> None:
     rec, sender, path = recording(tmp_path, assembler=BrokenAssembler(WS))
     for i in range(100):
         rec.output(i / 100, [b"output\r\n"])
     stats = rec.close()
     assert stats.error == "RuntimeError: boom"
-    assert sender.events[0]["data"]["code"] == "capture_error"
-    read_cast(path.read_bytes())  # still a valid cast
+    assert [e["data"]["code"] for e in sender.events] == ["capture_error"]
+    events = read_cast(path.read_bytes()).events  # still a valid cast, closed with a marker
+    assert events[-1][1] == "m" and "error" in events[-1][2]
 
 
 def write_session(folder: Path, status: str = "active") -> None:
@@ -142,15 +178,17 @@ def write_session(folder: Path, status: str = "active") -> None:
 def test_the_cast_stops_when_the_session_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("promptster.record.shell_recording.STATE_CHECK_S", 0.05)
+    monkeypatch.setattr("promptster.record.shell_recording.STATE_CHECK_S", 0.0)
     write_session(tmp_path)
     rec, _, path = recording(tmp_path, session_dir=tmp_path)
     rec.output(0.1, [b"before\r\n"])
-    time.sleep(0.3)
+    time.sleep(0.05)
+    rec.tick()
+    assert not rec.stats.session_ended
     write_session(tmp_path, "submitted")
-    deadline = time.monotonic() + 120
-    while not rec.stats.session_ended and time.monotonic() < deadline:
-        time.sleep(0.05)
+    time.sleep(0.05)
+    rec.tick()
+    assert rec.stats.session_ended
     rec.output(5.0, [b"after\r\n"])
     stats = rec.close()
     assert stats.session_ended

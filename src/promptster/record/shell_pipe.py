@@ -24,6 +24,7 @@ import errno
 import fcntl
 import json
 import os
+import select
 import struct
 import sys
 import time
@@ -34,6 +35,7 @@ from typing import Any
 FRAME = struct.Struct("<cdI")
 BUFFER_LIMIT = 64 * 1024 * 1024
 PIPE_SIZE = 1024 * 1024
+READ_SIZE = 1024 * 1024
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
@@ -101,24 +103,42 @@ class PipeSink:
             self._gap = 0
         deadline = time.monotonic() + timeout
         while self._buffer and self.fd is not None and time.monotonic() < deadline:
-            import select
-
             select.select([], [self.fd], [], 0.5)
             self.flush()
         self.fd = None
 
 
-def read_frames(stream: Any) -> Any:
-    """(kind, time, data) from a binary stream, until its end (a torn last frame is dropped)."""
-    while True:
-        head = stream.read(FRAME.size)
-        if len(head) < FRAME.size:
-            return
-        kind, t, size = FRAME.unpack(head)
-        data = stream.read(size) if size else b""
-        if len(data) < size:
-            return
-        yield kind, t, data
+class FrameReader:
+    """Frames from the pipe's read end as they arrive (a torn last frame is dropped)."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+        self._buffer = bytearray()
+        self.ended = False
+
+    def wait(self, timeout: float) -> bool:
+        """Whether data (or the end) arrived within `timeout` seconds."""
+        ready, _, _ = select.select([self.fd], [], [], timeout)
+        return bool(ready)
+
+    def frames(self) -> list[tuple[bytes, float, bytes]]:
+        """Read what is there (the pipe must be readable) and return the complete frames."""
+        data = os.read(self.fd, READ_SIZE)
+        if not data:
+            self.ended = True
+            return []
+        self._buffer += data
+        found = []
+        pos = 0
+        while len(self._buffer) - pos >= FRAME.size:
+            kind, t, size = FRAME.unpack_from(self._buffer, pos)
+            end = pos + FRAME.size + size
+            if end > len(self._buffer):
+                break
+            found.append((kind, t, bytes(self._buffer[pos + FRAME.size : end])))
+            pos = end
+        del self._buffer[:pos]
+        return found
 
 
 def worker_config(
@@ -182,14 +202,19 @@ def worker_main(argv: list[str]) -> int:
         origin=time.monotonic() - (time.time() - config["originWall"]),
     )
     parser = MarkParser(token) if token else None
-    for kind, t, data in read_frames(sys.stdin.buffer):
-        if kind == b"o":
-            recording.output(t, parser.parse(data) if parser is not None else [data])
-        elif kind == b"r":
-            cols, _, rows = data.partition(b"x")
-            recording.resize(t, int(cols), int(rows))
-        elif kind == b"g":
-            recording.gap(t, int(data))
+    reader = FrameReader(sys.stdin.fileno())
+    while not reader.ended:
+        if not reader.wait(recording.next_tick()):
+            recording.tick()
+            continue
+        for kind, t, data in reader.frames():
+            if kind == b"o":
+                recording.output(t, parser.parse(data) if parser is not None else [data])
+            elif kind == b"r":
+                cols, _, rows = data.partition(b"x")
+                recording.resize(t, int(cols), int(rows))
+            elif kind == b"g":
+                recording.gap(t, int(data))
     if parser is not None:
         recording.output(recording.elapsed(), parser.flush())
     stats = recording.close()
