@@ -7,11 +7,11 @@ does job control as in any terminal; the pty gets the real terminal's settings a
 window-size changes (SIGWINCH) are passed on. Full-screen programs work because nothing here
 interprets the stream.
 
-The loop does as little as possible per read: split out the shell's private marks
-(`MarkParser`, so the terminal never sees them), write the rest to the terminal, and hand the
+The loop does as little as possible per read: remove the shell's private marks
+(`MarkStripper`, so the terminal never sees them), write the rest to the terminal, and hand the
 read, as read, to `sink` (`shell_pipe.PipeSink`, a non-blocking pipe to the worker process
 that records). Everything the loop needs is a parameter (the file descriptors, the sink, the
-parser), so tests can run it against a pty of their own. `poll()` waits on the pty, stdin, the
+stripper), so tests can run it against a pty of their own. `poll()` waits on the pty, stdin, the
 sink's pipe while it has a backlog, and a signal self-pipe (`signal.set_wakeup_fd`); SIGHUP
 and SIGTERM are passed to the shell as SIGHUP, which makes an interactive shell exit (and hang
 up its jobs) as when a terminal window closes.
@@ -34,10 +34,10 @@ from typing import Any, Protocol
 
 from ptyprocess import PtyProcess
 
-from promptster.record.osc import Item, MarkParser
+from promptster.record.osc_strip import MarkStripper
 
 READ_SIZE = 64 * 1024
-IDLE_FLUSH_S = 0.05  # a lone ESC held back by the parser is released after this much quiet
+IDLE_FLUSH_S = 0.05  # the start of a mark held back is released after this much quiet
 DRAIN_S = 0.2  # after the shell exits, output still arriving within this is kept
 EOF_QUIET_S = 0.3  # stdin ended: the shell gets Ctrl-D once its output has paused this long
 REAP_S = 5.0  # how long a shell whose pty closed may take to exit before it is hung up
@@ -76,7 +76,7 @@ def run_in_pty(
     cwd: str,
     sink: PtySink,
     *,
-    parser: MarkParser | None = None,
+    stripper: MarkStripper | None = None,
     stdin_fd: int = 0,
     stdout_fd: int = 1,
     size: tuple[int, int] = (80, 24),
@@ -101,7 +101,7 @@ def run_in_pty(
     proc = PtyProcess.spawn(
         list(argv), cwd=cwd, env=dict(env), dimensions=(rows, cols), preexec_fn=child_setup
     )
-    loop = _Loop(proc, sink, parser, stdin_fd, stdout_fd, (cols, rows), origin)
+    loop = _Loop(proc, sink, stripper, stdin_fd, stdout_fd, (cols, rows), origin)
     with _signals() as wakeup, _raw(stdin_fd, saved):
         loop.run(wakeup)
     return loop.exit_status()
@@ -149,7 +149,7 @@ class _Loop:
         self,
         proc: PtyProcess,
         sink: PtySink,
-        parser: MarkParser | None,
+        stripper: MarkStripper | None,
         stdin_fd: int,
         stdout_fd: int,
         size: tuple[int, int],
@@ -158,7 +158,7 @@ class _Loop:
         self.proc = proc
         self.master: int = proc.fd
         self.sink = sink
-        self.parser = parser
+        self.stripper = stripper
         self.stdin_fd: int | None = stdin_fd
         self.stdout_fd = stdout_fd
         self.size = size
@@ -215,21 +215,21 @@ class _Loop:
 
     def _timeout(self) -> float | None:
         if self.exited_at is None and not self.eof_owed:  # the common case, kept cheap
-            return IDLE_FLUSH_S if self.parser is not None and self.parser.pending else None
+            return IDLE_FLUSH_S if self.stripper is not None and self.stripper.pending else None
         now = time.monotonic()
         if self.exited_at is not None:
             left = self.exited_at + DRAIN_S - now
             return max(left, 0.0) if left > 0 else 0.0
         waits = []
-        if self.parser is not None and self.parser.pending:
+        if self.stripper is not None and self.stripper.pending:
             waits.append(IDLE_FLUSH_S)
         if self.eof_owed:
             waits.append(max(self.last_output + EOF_QUIET_S - now, 0.001))
         return min(waits) if waits else None
 
     def _idle(self) -> None:
-        if self.parser is not None and self.parser.pending:
-            self._show(self.parser.flush())
+        if self.stripper is not None and self.stripper.pending:
+            self._show(self.stripper.flush())
         if self.eof_owed and time.monotonic() - self.last_output >= EOF_QUIET_S:
             # Input was not a terminal and has ended. An EOF key typed while the shell was
             # still busy (reading its startup files, running a line) can be lost, so one is
@@ -249,25 +249,17 @@ class _Loop:
                 raise
             data = b""
         if not data:
-            if self.parser is not None:
-                self._show(self.parser.flush())
+            if self.stripper is not None:
+                self._show(self.stripper.flush())
             self._wait_child()
             return False
         now = time.monotonic()
-        if self.parser is None:
-            self._show([data])
-        else:
-            self._show(self.parser.parse(data))
+        self._show(data if self.stripper is None else self.stripper.strip(data))
         self.sink.output(now - self.start, data)
         return True
 
-    def _show(self, items: list[Item]) -> None:
+    def _show(self, passthrough: bytes) -> None:
         """Write what the terminal should see: the read without our private marks."""
-        first = items[0] if items else b""
-        if len(items) == 1 and isinstance(first, bytes):
-            passthrough = first
-        else:
-            passthrough = b"".join(i for i in items if isinstance(i, bytes))
         if passthrough:
             _write_all(self.stdout_fd, passthrough)
             self.last_output = time.monotonic()

@@ -35,7 +35,7 @@ from promptster.errors import EnvironmentProblem, StateError
 from promptster.events import parse_ts
 from promptster.record.cast import CastHeader, new_cast_path
 from promptster.record.client import SESSION_DIR_ENV, load_handle
-from promptster.record.osc import MarkParser
+from promptster.record.osc_strip import MarkStripper
 from promptster.record.pty_shell import run_in_pty, terminal_size
 from promptster.record.session import SessionPaths, read_state
 from promptster.record.shell_events import SenderStats
@@ -197,7 +197,7 @@ def run_recorded_shell(
             env,
             str(cwd),
             sink,
-            parser=MarkParser(launch.token) if launch.integrated else None,
+            stripper=MarkStripper(launch.token) if launch.integrated else None,
             stdin_fd=stdin_fd,
             stdout_fd=stdout_fd,
             size=(cols, rows),
