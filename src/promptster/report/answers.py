@@ -11,9 +11,22 @@ from promptster.report.meta import duration, number
 from promptster.report.model import Answer
 from promptster.report.timeline_data import Digest
 
+# From this share of added lines written by the AI on, the report says it is high.
+HIGH_AI_SHARE_PCT = 50.0
+
 
 def _num(signals: SessionSignals | None, name: str) -> float | None:
     return None if signals is None else signals.number(name)
+
+
+def _last_counts_unread(signals: SessionSignals | None) -> bool:
+    """True when the last test run's counts could not be read (testResults has null counts)."""
+    result = None if signals is None else signals.value("testResults")
+    return isinstance(result, dict) and result.get("total") is None
+
+
+def _runs(n: int) -> str:
+    return f"{n:,} test run{'s' if n != 1 else ''}"
 
 
 def _tests(signals: SessionSignals | None, digest: Digest) -> Answer:
@@ -27,10 +40,16 @@ def _tests(signals: SessionSignals | None, digest: Digest) -> Answer:
         green_after = red is not None and any(
             not (r.failed or r.errors) and r.passed for r in runs[red + 1 :]
         )
-        if last.failed or last.errors:
-            verdict = f"Tests ran {len(runs):,} times; the last run failed ({last.failed} failed)."
+        one = len(runs) == 1
+        if _last_counts_unread(signals):
+            which = "its counts" if one else "the counts of the last one"
+            verdict = f"Yes: {_runs(len(runs))}; {which} could not be read."
+        elif last.failed or last.errors:
+            times = "once; it" if one else f"{len(runs):,} times; the last run"
+            verdict = f"Tests ran {times} failed ({last.failed} failed)."
         else:
-            verdict = f"Yes: {len(runs):,} test runs; the last one passed ({last.passed} passed)."
+            which = "it" if one else "the last one"
+            verdict = f"Yes: {_runs(len(runs))}; {which} passed ({last.passed} passed)."
         facts.append(f"first test run {duration(runs[0].t)} into the session")
         if green_after:
             facts.append("tests went from failing to passing (a red → green cycle)")
@@ -101,7 +120,11 @@ def _ai(signals: SessionSignals | None, digest: Digest) -> Answer:
     prompts = _num(signals, "promptCount")
     if prompts is not None:
         facts.append(f"{number(prompts)} prompt{'s' if prompts != 1 else ''} to the AI")
-    facts.append("a high AI share is normal; no signal penalises AI use")
+    share_pct = pct if pct is not None else (ai * 100 / (ai + human) if ai + human else None)
+    if share_pct is not None and share_pct >= HIGH_AI_SHARE_PCT:
+        facts.append("a high AI share is normal; no signal penalises AI use")
+    else:
+        facts.append("no signal penalises AI use")
     return Answer(
         "ai", "What did the AI write?", verdict, facts, ["file_create", "file_diff", "file_delete"]
     )

@@ -21,7 +21,8 @@
 -- @signal testResults
 -- `{passed, failed, skipped, errors, total}` of the last `test_run` event (the state the
 -- candidate left the tests in); total = passed + failed + skipped + errors. Null without test
--- runs (`insufficient_data`); otherwise `high`. Evidence: that test run.
+-- runs (`insufficient_data`); otherwise `high`. When the last run's counts could not be read
+-- (all null in the event), every field is null. Evidence: that test run.
 --
 -- @signal avgPromptLength
 -- Mean prompt length in characters (`data.length`, else the length of `data.text`). Null
@@ -79,10 +80,15 @@ firsts AS (
 ),
 tr AS (
     SELECT session_id, count(*) AS n, list(event_id ORDER BY seq) AS ids,
-           arg_max({passed: coalesce(passed, 0), failed: coalesce(failed, 0),
-                    skipped: coalesce(skipped, 0), errors: coalesce(errors, 0),
-                    total: coalesce(passed, 0) + coalesce(failed, 0) + coalesce(skipped, 0)
-                           + coalesce(errors, 0)}, seq) AS last_result,
+           -- A run whose counts could not be read (all null) keeps them null, not 0.
+           arg_max(CASE WHEN coalesce(passed, failed, skipped, errors) IS NULL
+                        THEN {passed: NULL::BIGINT, failed: NULL::BIGINT, skipped: NULL::BIGINT,
+                              errors: NULL::BIGINT, total: NULL::BIGINT}
+                        ELSE {passed: coalesce(passed, 0), failed: coalesce(failed, 0),
+                              skipped: coalesce(skipped, 0), errors: coalesce(errors, 0),
+                              total: coalesce(passed, 0) + coalesce(failed, 0)
+                                     + coalesce(skipped, 0) + coalesce(errors, 0)} END,
+                   seq) AS last_result,
            arg_max(event_id, seq) AS last_id
     FROM test_runs WHERE kind = 'test_run' GROUP BY session_id
 ),
