@@ -17,9 +17,9 @@ import pytest
 from promptster.record.cast import CastEncoder, CastFile, CastHeader, read_cast
 from promptster.record.client import SESSION_FILE, load_handle
 from promptster.record.osc import MarkParser
-from promptster.record.shell_commands import CommandAssembler
+from promptster.record.shell_commands import CommandAssembler, OutputExcerpt
 from promptster.record.shell_events import EventSender
-from promptster.record.shell_pipe import FRAME, FrameReader, PipeSink, worker_config
+from promptster.record.shell_pipe import FRAME, FrameReader, PipeSink, merged, worker_config
 from promptster.record.shell_recording import ShellRecording
 
 TOKEN = "t0k3n"
@@ -224,3 +224,29 @@ def test_the_sender_drops_events_for_an_ended_session(tmp_path: Path) -> None:
     stats = sender.close()
     assert stats.dropped == 1 and sender.ended.is_set()
     assert not (tmp_path / "spool.jsonl").exists() or not os.path.getsize(tmp_path / "spool.jsonl")
+
+
+def test_output_frames_read_together_are_merged_within_the_window() -> None:
+    frames = [
+        (b"o", 0.000, b"a"),
+        (b"o", 0.001, b"b"),
+        (b"o", 0.010, b"c"),
+        (b"r", 0.011, b"90x30"),
+        (b"o", 0.012, b"d"),
+    ]
+    assert merged(frames) == [
+        (b"o", 0.000, b"ab"),
+        (b"o", 0.010, b"c"),
+        (b"r", 0.011, b"90x30"),
+        (b"o", 0.012, b"d"),
+    ]
+
+
+def test_a_large_read_keeps_the_head_and_the_real_tail() -> None:
+    excerpt = OutputExcerpt(1024)
+    excerpt.feed(b"first line\n" + b"\x1b[31mred\x1b[0m\n" * 10)
+    excerpt.feed(b"".join(b"line %d\n" % i for i in range(200_000)))
+    head, tail, truncated = excerpt.result()
+    assert head.startswith("first line\nred\nred") and truncated
+    assert tail.endswith("line 199999") and "\x1b" not in tail
+    assert len(tail) <= 1024

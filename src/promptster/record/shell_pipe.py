@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import Any
 
 FRAME = struct.Struct("<cdI")
-BUFFER_LIMIT = 64 * 1024 * 1024
+BUFFER_LIMIT = 256 * 1024 * 1024  # a worker this far behind is not catching up soon
 PIPE_SIZE = 1024 * 1024
 READ_SIZE = 1024 * 1024
+MERGE_MAX = 256 * 1024
+COALESCE_S = 0.004  # as cast.COALESCE_S (not imported: the loop's side stays small)
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
 
@@ -141,6 +143,31 @@ class FrameReader:
         return found
 
 
+def merged(frames: list[tuple[bytes, float, bytes]]) -> list[tuple[bytes, float, bytes]]:
+    """Join output frames read within the cast's coalescing window (they would be one cast
+    event anyway): a few large pieces cost the redactor and the parsers far less than many
+    pty-sized ones."""
+    out: list[tuple[bytes, float, bytes]] = []
+    run: list[bytes] = []
+    run_t = 0.0
+    size = 0
+    for kind, t, data in frames:
+        if kind == b"o" and run and t - run_t <= COALESCE_S and size + len(data) <= MERGE_MAX:
+            run.append(data)
+            size += len(data)
+            continue
+        if run:
+            out.append((b"o", run_t, b"".join(run)))
+            run = []
+        if kind == b"o":
+            run, run_t, size = [data], t, len(data)
+        else:
+            out.append((kind, t, data))
+    if run:
+        out.append((b"o", run_t, b"".join(run)))
+    return out
+
+
 def worker_config(
     *,
     session_dir: Path,
@@ -207,7 +234,7 @@ def worker_main(argv: list[str]) -> int:
         if not reader.wait(recording.next_tick()):
             recording.tick()
             continue
-        for kind, t, data in reader.frames():
+        for kind, t, data in merged(reader.frames()):
             if kind == b"o":
                 recording.output(t, parser.parse(data) if parser is not None else [data])
             elif kind == b"r":

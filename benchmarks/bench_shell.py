@@ -1,0 +1,314 @@
+"""Benchmark: what the recorded shell costs, against the same shell under a plain pty.
+
+    python benchmarks/bench_shell.py                  # 1,000 commands, 100 MB, 300 keys
+    python benchmarks/bench_shell.py --commands 200 --megabytes 20 --keys 100   # quick
+
+Every case drives a terminal the way a person's terminal does: a pty whose other end this
+script writes keys to and reads the screen from (ptyprocess, a small read loop, no pexpect
+matching). The floor is the shell started directly in that pty (`bash -i` / `zsh -i`, same
+HOME and startup files). The recorded case is `promptster shell` in that pty: the shell under
+the recorder's own pty with its integration, the worker process writing the cast and sending
+command events to a live recorder.
+
+1. 1,000 trivial commands (`true`), each typed and waited for until the next prompt: wall
+   time, recorded ÷ plain. Budget (DESIGN.md): ≤ 1.25. bash and zsh. Two reference rows
+   split the cost: the shell with only the integration (its rc hooks, no relay) and the
+   shell behind util-linux `script` (a relay in C that records nothing), when installed.
+   CPU time per command of each recorded process (loop, worker, recorder, shell) follows.
+2. Output throughput: `cat` of a 100 MB text file until the prompt is back, recorded ÷
+   plain; the recorded cast must hold all of it (a gap would be reported).
+3. Keystroke echo latency: a key typed at the prompt until its echo is read back, then a
+   backspace; p50 and p99 over every key, recorded and plain.
+
+Cases run interleaved (plain, recorded, plain, ...) and the best of `--rounds` is kept, so a
+busy machine hurts both sides alike. Plain script: prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from ptyprocess import PtyProcess
+
+from promptster.integrations.claude_setup import promptster_executable
+from promptster.record.control import end_session, recorder_running
+from promptster.record.lifecycle import StartOptions, start_session
+from promptster.record.session import SessionPaths
+from promptster.record.shell_integration import prepare_shell
+
+MARK = "PSTBENCH"
+PROMPT = f"{MARK}> ".encode()
+TIMEOUT_S = 600.0
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+class Terminal:
+    """A pty driven like a person's terminal, read with a small loop of its own."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.proc = PtyProcess.spawn(argv, env=env, cwd=str(cwd), dimensions=(40, 160))
+        self.fd = self.proc.fd
+        self.until(PROMPT)
+
+    def until(self, marker: bytes) -> float:
+        """Read until `marker` arrives; when it did (time.perf_counter())."""
+        tail = b""
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            data = os.read(self.fd, 1 << 16)
+            if not data:
+                raise EOFError("the shell exited")
+            tail = (tail + data)[-(len(marker) + 64) :]
+            if marker in tail:
+                return time.perf_counter()
+        raise TimeoutError(f"no {marker!r} within {TIMEOUT_S}s")
+
+    def run(self, line: str) -> float:
+        start = time.perf_counter()
+        os.write(self.fd, line.encode() + b"\r")
+        return self.until(PROMPT) - start
+
+    def key(self, key: bytes, echo: bytes) -> float:
+        start = time.perf_counter()
+        os.write(self.fd, key)
+        return self.until(echo) - start
+
+    def close(self) -> None:
+        os.write(self.fd, b"exit\r")
+        deadline = time.monotonic() + 120
+        while self.proc.isalive() and time.monotonic() < deadline:
+            try:
+                if not os.read(self.fd, 1 << 16):
+                    break
+            except OSError:
+                break
+        self.proc.close(force=True)
+
+
+def environment(home: Path, shell: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("PROMPTSTER_") and k not in ("PROMPT_COMMAND", "ZDOTDIR", "BASH_ENV")
+    }
+    env |= {"HOME": str(home), "SHELL": shell, "TERM": "xterm-256color", "LC_ALL": "C.UTF-8"}
+    if "PROMPTSTER_HOME" in os.environ:
+        env["PROMPTSTER_HOME"] = os.environ["PROMPTSTER_HOME"]
+    return env
+
+
+def make_home(folder: Path) -> Path:
+    home = folder / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text(f"PS1='{MARK}> '\nHISTFILE=/dev/null\n")
+    (home / ".zshrc").write_text(f"PS1='{MARK}> '\nHISTFILE=/dev/null\nunsetopt PROMPT_SP\n")
+    return home
+
+
+class Setup:
+    def __init__(self, folder: Path, home: Path, workspace: Path) -> None:
+        self.folder, self.home, self.workspace = folder, home, workspace
+
+    def plain(self, shell: str) -> Terminal:
+        return Terminal([shell, "-i"], environment(self.home, shell), self.workspace)
+
+    def integrated(self, shell: str) -> Terminal:
+        env = environment(self.home, shell)
+        runtime = Path(tempfile.mkdtemp(dir=self.folder))
+        launch = prepare_shell(shell, runtime, deadline_epoch=None, session_id="bench", environ=env)
+        return Terminal(list(launch.argv), env | launch.env, self.workspace)
+
+    def script(self, shell: str) -> Terminal:
+        exe = shutil.which("script") or "script"
+        argv = [exe, "-q", "/dev/null", "-c", f"{shell} -i"]
+        return Terminal(argv, environment(self.home, shell), self.workspace)
+
+    def recorded(self, shell: str) -> Terminal:
+        env = environment(self.home, shell)
+        return Terminal([promptster_executable(), "shell"], env, self.workspace)
+
+
+def commands_case(term: Terminal, count: int) -> float:
+    try:
+        start = time.perf_counter()
+        for _ in range(count):
+            term.run("true")
+        return time.perf_counter() - start
+    finally:
+        term.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def children(pid: int) -> dict[int, str]:
+    found = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            text = (entry / "stat").read_text()
+        except OSError:
+            continue
+        if int(text.rsplit(")", 1)[1].split()[1]) == pid:
+            found[int(entry.name)] = text[text.find("(") + 1 : text.rfind(")")]
+    return found
+
+
+def cpu_per_command(setup: Setup, shell: str, count: int, recorder: int) -> dict[str, float]:
+    """CPU time per command of each process of a recorded shell (µs)."""
+    term = setup.recorded(shell)
+    kids = children(term.proc.pid)
+    pids = {"pty loop": term.proc.pid, "recorder": recorder}
+    for pid, name in kids.items():
+        pids["worker" if name.startswith("python") else shell] = pid
+    before = {k: cpu_seconds(p) for k, p in pids.items()}
+    try:
+        for _ in range(count):
+            term.run("true")
+        return {k: (cpu_seconds(p) - before[k]) / count * 1e6 for k, p in pids.items()}
+    finally:
+        term.close()
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def echo_case(term: Terminal, keys: int) -> list[float]:
+    try:
+        latencies = []
+        for _ in range(keys):
+            latencies.append(term.key(b"x", b"x"))
+            latencies.append(term.key(b"\x7f", b"\b"))
+        return latencies
+    finally:
+        term.close()
+
+
+def command_cases(setup: Setup, shell: str, count: int) -> dict[str, Callable[[], float]]:
+    openers = {
+        "plain": setup.plain,
+        "integration only": setup.integrated,
+        "recorded": setup.recorded,
+    }
+    if shutil.which("script"):
+        openers["script relay"] = setup.script
+
+    def case(opener: Callable[[str], Terminal]) -> Callable[[], float]:
+        return lambda: commands_case(opener(shell), count)
+
+    return {name: case(opener) for name, opener in openers.items()}
+
+
+def best(rounds: int, cases: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """Each case `rounds` times, interleaved; the best time of each."""
+    results: dict[str, list[float]] = {name: [] for name in cases}
+    for _ in range(rounds):
+        for name, case in cases.items():
+            results[name].append(case())
+    return {name: min(times) for name, times in results.items()}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--commands", type=int, default=1000)
+    parser.add_argument("--megabytes", type=int, default=100)
+    parser.add_argument("--keys", type=int, default=300)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--shells", default="bash,zsh")
+    args = parser.parse_args()
+
+    rows: list[tuple[str, str, str, str]] = []
+    notes: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="pst-bench-shell-") as tmp:
+        folder = Path(tmp)
+        os.environ["PROMPTSTER_HOME"] = str(folder / "pst-home")
+        os.environ.pop("PROMPTSTER_SESSION_DIR", None)
+        setup = Setup(folder, make_home(folder), folder / "ws")
+        started = start_session(StartOptions(workspace=setup.workspace))
+        paths = SessionPaths(started.paths.root)
+        recorder = json.loads(paths.recorder_info.read_text())["pid"]
+        big = folder / "big.txt"
+        line = (bytes(range(0x21, 0x7F)) * 2)[:127] + b"\n"
+        with open(big, "wb") as out:
+            out.write(line * (args.megabytes * 1024 * 1024 // len(line)))
+        try:
+            for name in args.shells.split(","):
+                shell = shutil.which(name)
+                if shell is None:
+                    notes.append(f"{name}: not installed, skipped")
+                    continue
+                n = args.commands
+                times = best(args.rounds, command_cases(setup, shell, n))
+                floor = times["plain"]
+                per = 1e6 / n
+                for case in ("recorded", "integration only", "script relay"):
+                    if case in times:
+                        label = f"{n} × true, {name}" + ("" if case == "recorded" else f" ({case})")
+                        budget = "  (budget ≤ 1.25)" if case == "recorded" else ""
+                        rows.append((label, f"{floor * per:.0f} µs/cmd",
+                                     f"{times[case] * per:.0f} µs/cmd",
+                                     f"{times[case] / floor:.2f}{budget}"))  # fmt: skip
+                cpu = cpu_per_command(setup, shell, n, recorder)
+                shown = ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
+                notes.append(f"{name}: CPU µs per command of the recorded processes: {shown}")
+            bash = shutil.which("bash") or "/bin/sh"
+            gaps_before = _gap_bytes(paths)
+            times = best(args.rounds, {
+                "plain": lambda: _cat(setup.plain(bash), big),
+                "recorded": lambda: _cat(setup.recorded(bash), big),
+            })  # fmt: skip
+            mb = args.megabytes
+            rows.append((f"cat {mb} MB", f"{mb / times['plain']:.0f} MB/s",
+                         f"{mb / times['recorded']:.0f} MB/s",
+                         f"{times['recorded'] / times['plain']:.2f}  (time)"))  # fmt: skip
+            gap = _gap_bytes(paths) - gaps_before
+            notes.append(f"cat: {gap:,} bytes left out of the casts (capture_gap warnings)")
+            plain_keys = echo_case(setup.plain(bash), args.keys)
+            recorded_keys = echo_case(setup.recorded(bash), args.keys)
+            for label, q in (("p50", 0.5), ("p99", 0.99)):
+                a, b = quantile(plain_keys, q) * 1000, quantile(recorded_keys, q) * 1000
+                rows.append((f"key echo {label}", f"{a:.2f} ms", f"{b:.2f} ms", f"{b / a:.2f}"))
+        finally:
+            if recorder_running(paths):
+                end_session(paths, "abort")
+    print(f"\n{'case':<40} {'plain pty (floor)':>18} {'measured':>14}   ratio")
+    for case, floor_text, value, ratio in rows:
+        print(f"{case:<40} {floor_text:>18} {value:>14}   {ratio}")
+    print()
+    for note in notes:
+        print(note)
+    return 0
+
+
+def _cat(term: Terminal, path: Path) -> float:
+    try:
+        return term.run(f"cat {path}")
+    finally:
+        term.close()
+
+
+def _gap_bytes(paths: SessionPaths) -> int:
+    total = 0
+    for line in paths.journal.read_text().splitlines():
+        event = json.loads(line)
+        if event["kind"] == "warning" and event["data"].get("code") == "capture_gap":
+            total += int(event["data"].get("gapBytes", 0))
+    return total
+
+
+if __name__ == "__main__":
+    sys.exit(main())
