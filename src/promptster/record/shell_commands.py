@@ -125,6 +125,16 @@ class OutputExcerpt:
         self._carry = b""
 
     def feed(self, data: bytes) -> None:
+        if len(self._head) >= self._limit and len(data) > 4 * self._limit:
+            # Only the end of a large read can reach the tail: leave the rest unparsed (a
+            # `cat` of a big file would otherwise run the escape regex over all of it).
+            keep = data[-3 * self._limit :]
+            newline = keep.find(b"\n")
+            if 0 <= newline < self._limit:
+                keep = keep[newline + 1 :]  # start on a line, outside any escape sequence
+            data, self._carry = keep, b""
+            self._tail.clear()
+            self._dropped = True
         data = self._carry + data
         self._carry = b""
         cut = _INCOMPLETE.search(data)
