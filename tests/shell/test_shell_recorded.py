@@ -162,3 +162,27 @@ def test_a_lint_command_is_a_build_run(workspace: Workspace) -> None:
     [run] = events(workspace.paths, "build_run")
     assert run["data"]["tool"] == "ruff" and run["data"]["category"] == "lint"
     assert run["data"]["exitCode"] == 1 and run["data"]["errorCount"] == 1
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_the_cast_leaves_out_what_happens_outside_the_workspace(
+    workspace: Workspace, shell: str
+) -> None:
+    term = RecordedShell(workspace.folder, workspace.home, shell)
+    term.run("echo inside-$((6 * 7))")
+    term.run("cd /tmp")
+    term.run("echo private-$((6 * 7))")
+    term.run(f"cd {workspace.folder}")
+    term.run("echo public-$((6 * 7))")
+    assert term.exit() == 0
+    assert b"private-42" in term.output  # the terminal itself showed everything
+    text = cast_text(workspace.paths)
+    assert "inside-42" in text and "public-42" in text
+    assert "private" not in text
+    markers = [e[2] for e in cast_events(workspace.paths) if e[1] == "m"]
+    assert markers == [
+        "promptster: the shell is in /tmp, outside the workspace: not recorded",
+        "promptster: back in the workspace",
+    ]
+    private = commands(workspace.paths)[2]
+    assert private["command"] is None and private["outsideWorkspace"] is True

@@ -129,7 +129,7 @@ def test_the_worker_process_records_frames_into_a_cast(tmp_path: Path) -> None:
               "title": None, "session_id": None, "shell": "bash"}  # fmt: skip
     config = worker_config(
         session_dir=tmp_path, cast_path=cast, header=header, token=TOKEN,
-        workspace=WS, shell="bash", note="", origin_wall=time.time(),
+        workspace=WS, cwd=WS, shell="bash", note="", origin_wall=time.time(),
     )  # fmt: skip
     stream = one_command("echo hi", b"hi\r\n", 0)
     chunks = [stream[i : i + 5] for i in range(0, len(stream), 5)]

@@ -175,6 +175,7 @@ def worker_config(
     header: dict[str, Any],
     token: str | None,
     workspace: str,
+    cwd: str,
     shell: str,
     note: str,
     origin_wall: float,
@@ -186,6 +187,7 @@ def worker_config(
             "header": header,
             "token": token,
             "workspace": workspace,
+            "cwd": cwd,
             "shell": shell,
             "note": note,
             "originWall": origin_wall,
@@ -227,6 +229,8 @@ def worker_main(argv: list[str]) -> int:
         sender=sender,
         session_dir=session_dir,
         origin=time.monotonic() - (time.time() - config["originWall"]),
+        workspace=config["workspace"] if token else None,
+        cwd=config.get("cwd"),
     )
     parser = MarkParser(token) if token else None
     reader = FrameReader(sys.stdin.fileno())

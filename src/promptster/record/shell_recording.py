@@ -10,7 +10,10 @@ split by `MarkParser` (bytes and marks, in order):
   ``test_run``/``build_run`` when it ran one) go to the `EventSender`; redactions made in
   the cast become one ``redaction`` warning each time;
 * a gap (output the pty loop had to leave out, see `PipeSink`) becomes a cast marker and a
-  ``capture_gap`` warning.
+  ``capture_gap`` warning;
+* while the shell's location is outside the workspace (the cwd its marks report, after a
+  ``cd``), nothing is written to the cast but a marker with that location: a command outside
+  the workspace is recorded as location only, in the cast as in its ``command`` event.
 
 `tick()` also reads the session's state every few seconds: once the session has been submitted
 or aborted while this shell is open (``promptster submit`` typed in it), the cast is closed
@@ -32,9 +35,9 @@ from typing import Any
 
 from promptster.record.cast import CastEncoder, CastFile
 from promptster.record.client import load_handle
-from promptster.record.osc import Item
+from promptster.record.osc import CommandEnd, CommandStart, Item
 from promptster.record.redact import redaction_warning
-from promptster.record.shell_commands import CommandAssembler
+from promptster.record.shell_commands import CommandAssembler, is_inside
 from promptster.record.shell_events import EventSender, command_events, system_warning
 
 TICK_S = 0.02  # how soon `tick` is wanted while an event is coalescing or the file is dirty
@@ -67,7 +70,11 @@ class ShellRecording:
         session_dir: Path | None = None,
         origin: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        workspace: str | None = None,
+        cwd: str | None = None,
     ) -> None:
+        """With `workspace`, the cast leaves out what the shell shows outside it (`cwd` is
+        where it starts)."""
         self._cast = cast
         self._encoder = encoder
         self._assembler = assembler
@@ -77,6 +84,8 @@ class ShellRecording:
         self._start = clock() if origin is None else origin  # the cast's time zero
         self._last_check = 0.0  # when the session's state was last read (elapsed seconds)
         self._open = True  # False once the session has ended or recording failed
+        self._workspace = workspace
+        self._outside = workspace is not None and cwd is not None and not is_inside(cwd, workspace)
         self.stats = RecordingStats()
 
     def elapsed(self) -> float:
@@ -131,11 +140,29 @@ class ShellRecording:
     def _output(self, t: float, items: list[Item]) -> None:
         for item in items:
             if isinstance(item, bytes):
-                self._write(self._encoder.output(t, item))
+                if not self._outside:
+                    self._write(self._encoder.output(t, item))
+            elif isinstance(item, CommandStart | CommandEnd) and self._workspace is not None:
+                self._located(t, item.cwd)
         if self._assembler is not None:
             for record in self._assembler.feed(items):
                 self._record(command_events(record))
         self._report_redactions()
+
+    def _located(self, t: float, cwd: str) -> None:
+        """The shell reported its location: pause or resume the cast accordingly."""
+        assert self._workspace is not None
+        if not cwd:
+            return
+        outside = not is_inside(cwd, self._workspace)
+        if outside == self._outside:
+            return
+        self._outside = outside
+        if outside:
+            label = f"promptster: the shell is in {cwd}, outside the workspace: not recorded"
+        else:
+            label = "promptster: back in the workspace"
+        self._write(self._encoder.marker(t, label))
 
     def _gap(self, t: float, size: int) -> None:
         self.stats.gap_bytes += size

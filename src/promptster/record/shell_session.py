@@ -182,6 +182,7 @@ def run_recorded_shell(
             header=dataclasses.asdict(header),
             token=launch.token if launch.integrated else None,
             workspace=state.workspace,
+            cwd=str(cwd),
             shell=launch.shell,
             note=launch.note,
             origin_wall=wall,
