@@ -258,7 +258,8 @@ def test_results(digest: Digest, tests: Sequence[TestPoint]) -> Chart:
             base += count
     parts.extend(_legend(["passed", "failed"])[0])
     shown = f" (the last of each of {slots} intervals shown)" if len(chosen) < len(tests) else ""
-    desc = f"{len(tests):,} test runs{shown}: passed and failed (with errors) per run."
+    runs = "test run" if len(tests) == 1 else "test runs"
+    desc = f"{len(tests):,} {runs}{shown}: passed and failed (with errors) per run."
     title = "Test results over time"
     return Chart("chart-tests", title, desc, _svg("chart-tests", title, desc, parts))
 
