@@ -186,3 +186,24 @@ def test_the_cast_leaves_out_what_happens_outside_the_workspace(
     ]
     private = commands(workspace.paths)[2]
     assert private["command"] is None and private["outsideWorkspace"] is True
+
+
+def test_less_and_top_work_full_screen(workspace: Workspace) -> None:
+    require_executable("less")
+    require_executable("top")
+    (workspace.folder / "long.txt").write_text("".join(f"row {i}\n" for i in range(500)))
+    term = RecordedShell(workspace.folder, workspace.home, "bash")
+    term.child.send(b"less long.txt\r")
+    term.child.expect(rb"\x1b\[\?(1049|1047|47)h")
+    term.child.expect_exact(b"row 1")
+    term.child.send(b" q")
+    term.prompt()
+    term.child.send(b"top -d 0.5\r")  # procps top redraws the main screen, no alternate one
+    term.child.expect(rb"load average")
+    term.child.expect(rb"load average")  # a second refresh
+    term.child.send(b"q")
+    term.prompt()
+    assert term.exit() == 0
+    less = find_command(workspace.paths, "less long.txt")
+    assert less["exitCode"] == 0 and less["fullscreen"] is True
+    assert find_command(workspace.paths, "top -d 0.5")["exitCode"] == 0
