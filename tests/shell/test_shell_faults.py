@@ -8,6 +8,7 @@ import json
 import os
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 from shellkit import (
@@ -18,6 +19,7 @@ from shellkit import (
     commands,
     events,
     find_command,
+    is_descendant,
     wait_for,
 )
 
@@ -169,3 +171,29 @@ def test_stdin_that_is_not_a_terminal(workspace: Workspace) -> None:
     assert done.returncode == 0, done.stderr
     assert b"piped-in" in done.stdout
     assert find_command(workspace.paths, "echo piped-in")["exitCode"] == 0
+
+
+def test_the_recording_worker_dies_while_the_shell_runs(workspace: Workspace) -> None:
+    term = RecordedShell(workspace.folder, workspace.home, "bash")
+    term.run("echo recorded")
+    workers = [
+        int(p.name)
+        for p in Path("/proc").glob("[0-9]*")
+        if b"promptster.record.shell_pipe" in _cmdline(p)
+        and is_descendant(int(p.name), term.child.pid)
+    ]
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGKILL)
+    term.run("echo the shell goes on")
+    term.run("echo and on")
+    assert term.exit("exit 0") == 0
+    said = term.output.decode(errors="replace")
+    assert "and on" in said
+    assert "part of this shell was not recorded" in said
+
+
+def _cmdline(proc: Path) -> bytes:
+    try:
+        return (proc / "cmdline").read_bytes()
+    except OSError:
+        return b""
