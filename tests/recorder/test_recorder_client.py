@@ -136,6 +136,10 @@ def test_a_client_revives_a_dead_recorder(
     assert handle is not None
     result = send_events(handle, [note("while it was down")])
     assert result.via == "spool"
-    wait_for(lambda: events_of(paths, "note"), what="the revived recorder to ingest the spool")
-    codes = [e["data"]["code"] for e in events_of(paths, "warning")]
-    assert "recorder_restart" in codes and "spool_ingested" in codes
+
+    def codes() -> list[str]:
+        return [e["data"]["code"] for e in events_of(paths, "warning")]
+
+    wait_for(lambda: "spool_ingested" in codes(), what="the revived recorder to ingest the spool")
+    assert "recorder_restart" in codes()
+    assert [e["data"]["text"] for e in events_of(paths, "note")] == ["while it was down"]

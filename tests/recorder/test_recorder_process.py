@@ -132,23 +132,25 @@ def test_sigkill_mid_write_loses_nothing_acknowledged(
         while not stop.is_set():
             counter += 1
             event = note(f"event {counter}")
-            if send_events(handle, [event], timeout=0.5).acknowledged:
+            if send_events(handle, [event], timeout=0.5, revive=False).acknowledged:
                 acknowledged.append(str(event["id"]))
 
-    thread = threading.Thread(target=writer)
+    thread = threading.Thread(target=writer, daemon=True)
     thread.start()
-    wait_for(lambda: len(acknowledged) > 50, what="events flowing")
-    pid = recorder_pid(paths)
-    assert pid is not None
-    os.kill(pid, signal.SIGKILL)
-    wait_for(lambda: not recorder_running(paths), what="the recorder to die")
-    wait_for(lambda: paths.spool.exists() and paths.spool.stat().st_size > 0, what="spooling")
-    with paths.journal.open("ab") as handle_file:
-        handle_file.write(b'{"v":1,"id":"torn-by-the-kill","kind":"no')  # a half-written line
-    check = ensure_recorder(paths)  # what the next `promptster` command does
-    assert check.restarted
-    stop.set()
-    thread.join()
+    try:
+        wait_for(lambda: len(acknowledged) > 50, what="events flowing")
+        pid = recorder_pid(paths)
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: not recorder_running(paths), what="the recorder to die")
+        wait_for(lambda: paths.spool.exists() and paths.spool.stat().st_size > 0, what="spooling")
+        with paths.journal.open("ab") as handle_file:
+            handle_file.write(b'{"v":1,"id":"torn-by-the-kill","kind":"no')  # a half-written line
+        check = ensure_recorder(paths)  # what the next `promptster` command does
+        assert check.restarted
+    finally:
+        stop.set()
+        thread.join(timeout=60)
     ask(paths, {"op": "ping"})
     end_session(paths, "abort")
 
