@@ -37,6 +37,7 @@ BUFFER_LIMIT = 256 * 1024 * 1024  # a worker this far behind is not catching up 
 PIPE_SIZE = 1024 * 1024
 READ_SIZE = 1024 * 1024
 MERGE_MAX = 256 * 1024
+BATCH_WAIT_S = 0.005
 COALESCE_S = 0.004  # as cast.COALESCE_S (not imported: the loop's side stays small)
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -238,6 +239,7 @@ def worker_main(argv: list[str]) -> int:
         if not reader.wait(recording.next_tick()):
             recording.tick()
             continue
+        time.sleep(BATCH_WAIT_S)  # one wake-up per burst of reads, not one per read
         for kind, t, data in merged(reader.frames()):
             if kind == b"o":
                 recording.output(t, parser.parse(data) if parser is not None else [data])
