@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -183,15 +184,30 @@ def _tool_events(ctx: ce.Context, name: str, payload: Json) -> list[Json]:
     )
 
 
+TRANSCRIPT_WAIT_STEPS = 20
+TRANSCRIPT_WAIT_STEP_S = 0.05
+
+
+def _has_reply(events: list[Json], reply: Json) -> bool:
+    return any(event["id"] == reply["id"] for event in events)
+
+
 def _turn_end(ctx: ce.Context, payload: Json, session_dir: Path, transcript: str) -> list[Json]:
     """New transcript lines (replies with model and tokens); `last_assistant_message` when the
     transcript has not caught up."""
     events: list[Json] = []
+    last = _text(payload.get("last_assistant_message"))
     if transcript:
         from promptster.integrations import claude_transcript
 
         events = claude_transcript.advance(session_dir, ctx.lane, transcript, ctx.workspace)
-    last = _text(payload.get("last_assistant_message"))
+        # Claude Code may fire Stop before its transcript write lands; wait a little for the
+        # reply there, since only the transcript knows the model and the token usage.
+        for _ in range(TRANSCRIPT_WAIT_STEPS):
+            if not last.strip() or _has_reply(events, ce.ai_response_event(ctx, last)):
+                break
+            time.sleep(TRANSCRIPT_WAIT_STEP_S)
+            events += claude_transcript.advance(session_dir, ctx.lane, transcript, ctx.workspace)
     if payload["hook_event_name"] == "Stop" and last.strip():
         fallback = ce.ai_response_event(ctx, last)
         if all(event["id"] != fallback["id"] for event in events):
