@@ -19,6 +19,7 @@ recorded shell, which is how a nested `promptster shell` is recognised and refus
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -129,6 +130,12 @@ def _finish_worker(
     return recording, delivery
 
 
+def _remove_if_empty(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        if path.stat().st_size == 0:
+            path.unlink()
+
+
 def run_recorded_shell(
     paths: SessionPaths,
     *,
@@ -213,6 +220,7 @@ def run_recorded_shell(
         sink.close(time.monotonic() - origin)
         stats, delivery = _finish_worker(worker, sink.broken)
         shutil.rmtree(runtime, ignore_errors=True)
+        _remove_if_empty(paths.root / SHELLS_DIR / f"{number}.log")
     current = load_handle(paths.root)
     return ShellOutcome(
         exit_code=code,
