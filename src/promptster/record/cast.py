@@ -16,7 +16,7 @@ precise start time), then one ``[seconds since the start, code, data]`` array pe
 * output read within `coalesce` seconds of the first chunk of an event joins that event.
 
 `CastFile` writes the lines (mode 0600, whole lines only, a size cap with a closing marker);
-the shell writes it from a background thread so the terminal never waits for the disk.
+the shell's worker process writes it (shell_pipe.py), so the terminal never waits for the disk.
 `read_cast` reads v2 (and v3) for `promptster replay`; `collect_casts` is what submit puts in
 the bundle: complete lines, and nothing after the session ended.
 """

@@ -5,9 +5,10 @@ runner, a linter, a type checker or a build, the ``test_run``/``build_run`` that
 (docs/event-kinds.md). The recorder redacts every event it journals, so nothing is redacted
 here; the cast is redacted on its own path (cast.py).
 
-`EventSender` is the only thing in the shell process that talks to the recorder. The pty loop
-must never wait for it, so events go into a queue and a background thread sends them in
-batches with `client.send_events`: to the recorder, or to the session's spool when the recorder
+`EventSender` is the only thing in the recorded shell that talks to the recorder; it runs in
+the shell's worker process (shell_pipe.py), and neither the pty loop nor the worker waits for
+it: events go into a queue and a background thread sends them in batches with
+`client.send_events`: to the recorder, or to the session's spool when the recorder
 cannot be reached (it ingests the spool when it runs again). When the recorder has died the
 sender restarts it, at most every `RESTART_EVERY_S`; the new recorder writes a
 ``recorder_restart`` warning with the gap. Events refused because the session has ended are
