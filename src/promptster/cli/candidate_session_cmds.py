@@ -14,7 +14,7 @@ from promptster.cli.candidate_cmds import attach_terminal, current_session, prin
 from promptster.cli.output import err_console, print_json
 from promptster.errors import ExitCode, StateError
 from promptster.record.client import SESSION_DIR_NAME, find_session
-from promptster.record.lifecycle import StartedSession, StartOptions, start_session
+from promptster.record.lifecycle import CLAUDE_TOOL, StartedSession, StartOptions, start_session
 from promptster.record.session import ABORTED, SessionPaths, read_state
 
 
@@ -40,6 +40,14 @@ def _repo_folder(url: str) -> str:
     default=None,
     help="The assessment pack (default: the pack file in the current folder).",
 )
+@click.option(
+    "--tools",
+    "tools_opts",
+    multiple=True,
+    metavar="TOOLS",
+    help="Set up these AI tools for the session (repeatable or comma-separated): claude "
+    "(Claude Code's hooks, MCP server and /explain, in the workspace; undone at submit).",
+)
 @click.option("--accept", is_flag=True, help="Accept the consent text without asking.")
 @click.option("--no-shell", is_flag=True, help="Do not open the recorded shell (for scripts).")
 @click.option("--json", "as_json", is_flag=True, help="Print the session as JSON on stdout.")
@@ -49,6 +57,7 @@ def start(
     key: str,
     workspace: Path | None,
     pack_path: Path | None,
+    tools_opts: tuple[str, ...],
     accept: bool,
     no_shell: bool,
     as_json: bool,
@@ -57,9 +66,10 @@ def start(
     from promptster import redeem
     from promptster.cli.redeem_cmd import consent_prompt
 
+    tools = _parse_tools(tools_opts)
     live = _live_session(key, workspace)
     if live is not None:
-        started = start_session(StartOptions(workspace=live))
+        started = start_session(StartOptions(workspace=live, tools=tools))
     else:
         redemption = redeem.redeem_key(
             key, pack_path, consent_prompt(accept), folder=Path.cwd(), resume=True
@@ -81,6 +91,7 @@ def start(
                 assessment_pack=redemption.pack_bytes(),
                 repo_url=repo.url if repo else None,
                 repo_rev=repo.rev if repo else None,
+                tools=tools,
             )
         )
         if not started.resumed:
@@ -93,6 +104,23 @@ def start(
         _print_started(started, opens_shell)
     if opens_shell:
         _open_shell(ctx, started)
+
+
+TOOL_NAMES = {"claude": CLAUDE_TOOL}  # --tools value → the name recorded in session_start
+
+
+def _parse_tools(values: tuple[str, ...]) -> list[str]:
+    tools = ["shell"]
+    for value in values:
+        for name in filter(None, (part.strip().lower() for part in value.split(","))):
+            if name not in TOOL_NAMES:
+                raise click.BadParameter(
+                    f"unknown tool {name!r} (accepted: {', '.join(sorted(TOOL_NAMES))})",
+                    param_hint="--tools",
+                )
+            if TOOL_NAMES[name] not in tools:
+                tools.append(TOOL_NAMES[name])
+    return tools
 
 
 def _live_session(key: str, workspace: Path | None) -> Path | None:
@@ -201,7 +229,7 @@ def _open_shell(ctx: click.Context, started: StartedSession) -> None:
 
 
 def _submit(auto: bool, yes: bool, output: Path | None, as_json: bool) -> None:
-    from promptster.record.control import ask, end_session
+    from promptster.record.control import ask, end_session, restore_tool_config
     from promptster.record.submit import summarize, write_submission
 
     paths, state = current_session()
@@ -224,6 +252,8 @@ def _submit(auto: bool, yes: bool, output: Path | None, as_json: bool) -> None:
                 err_console().print("nothing submitted; still recording")
                 return
         end_session(paths, "auto" if auto else "submit")
+    for note in restore_tool_config(state.workspace_path):  # if the session ended elsewhere
+        err_console().print(f"[yellow]![/] {escape(note)}")
     result = write_submission(paths, output)
     if as_json:
         print_json(

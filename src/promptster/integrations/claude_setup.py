@@ -265,6 +265,11 @@ def setup_claude(workspace: Path, *, executable: str | None = None) -> SetupResu
     return SetupResult(exe, [name for name, _ in plans])
 
 
+def setup_active(workspace: Path) -> bool:
+    """Whether `setup_claude` ran here and was not undone yet."""
+    return _record_path(workspace.resolve()).exists()
+
+
 def teardown_claude(workspace: Path) -> TeardownResult:
     """Undo `setup_claude`: restore what each file held before. Safe to run twice."""
     workspace = workspace.resolve()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptster.errors import EnvironmentProblem, StateError
+from promptster.errors import EnvironmentProblem, PromptsterError, StateError
 from promptster.record.client import RecorderUnavailable, SessionHandle, load_handle, request
 from promptster.record.session import SessionPaths, locked, read_state
 
@@ -136,11 +136,28 @@ def ask(paths: SessionPaths, message: dict[str, Any], timeout: float = 10.0) -> 
 
 
 def end_session(paths: SessionPaths, reason: str) -> dict[str, Any]:
-    """Final snapshot, `session_end`, recorder stopped. Returns the recorder's reply."""
+    """Final snapshot, `session_end`, recorder stopped, the tools' config restored."""
     ensure_recorder(paths)
     reply = ask(paths, {"op": "end", "reason": reason}, timeout=END_TIMEOUT_S)
     wait_until_stopped(paths)
+    restore_tool_config(read_state(paths).workspace_path)
     return reply
+
+
+def restore_tool_config(workspace: Path) -> list[str]:
+    """Undo `setup claude-code` in the workspace if it is in place (harmless otherwise).
+
+    Runs once the final snapshot is taken, whether setup came from `start --tools claude` or
+    was run by hand. Returns the notes of what could not be restored exactly.
+    """
+    from promptster.integrations.claude_setup import setup_active, teardown_claude
+
+    if not setup_active(workspace):
+        return []
+    try:
+        return teardown_claude(workspace).notes
+    except (OSError, PromptsterError) as exc:
+        return [f"could not restore the Claude Code configuration: {exc}"]
 
 
 def wait_until_stopped(paths: SessionPaths, timeout: float = 60.0) -> bool:

@@ -54,6 +54,7 @@ def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[
     checks.append(_writable(workspace))
     checks.append(_disk(workspace))
     checks.append(_clock(paths, now or datetime.now(UTC)))
+    checks.extend(_claude(workspace, "claude-code" in state.tools))
     if not state.active:
         return checks
     was_running = recorder_running(paths)
@@ -96,6 +97,15 @@ def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[
     if problem:
         checks.append(Check("recording", False, str(problem), "free disk space; see the log"))
     return checks
+
+
+def _claude(workspace: Path, requested: bool) -> list[Check]:
+    """Claude Code's checks, when its setup is active here (`start --tools claude` or by hand)."""
+    from promptster.integrations.claude_setup import check_claude, setup_active
+
+    if not (requested or setup_active(workspace)):
+        return []
+    return [Check(c.name, c.ok, c.detail, c.hint) for c in check_claude(workspace)]
 
 
 def _git() -> Check:

@@ -19,6 +19,12 @@ IGNORED_DIR_NAMES = frozenset(
         ".ssh", ".gnupg",
     }
 )  # fmt: skip
+# Exactly these workspace-relative files, so the candidate's other `.claude/` files are kept.
+CLAUDE_MANAGED_PATTERNS = (
+    "/.claude/settings.local.json",
+    "/.mcp.json",
+    "/.claude/commands/explain.md",
+)
 DEFAULT_EXCLUDES = (
     *(f"{name}/" for name in sorted(IGNORED_DIR_NAMES)),
     ".promptster.*/",
@@ -39,6 +45,8 @@ DEFAULT_EXCLUDES = (
     "4913",  # vim probes whether it may write in a folder with this file
     "*.pst",
     "/TASK.md.promptster-tmp",
+    # What `setup claude-code` writes (claude_setup.MANAGED_PATHS): configuration, not work.
+    *CLAUDE_MANAGED_PATTERNS,
     *DEFAULT_SECRET_PATH_PATTERNS,
 )
 

@@ -21,6 +21,7 @@ from promptster.crypto import SigningKey
 from promptster.errors import EnvironmentProblem, StateError
 from promptster.events import Kind, format_ts
 from promptster.fsutil import atomic_write_bytes, atomic_write_text
+from promptster.integrations.claude_setup import setup_active, setup_claude
 from promptster.record.control import RecorderCheck, end_session, ensure_recorder
 from promptster.record.gitwatch import GitWatcher, candidate_git_dir
 from promptster.record.journal import JournalWriter
@@ -35,10 +36,13 @@ from promptster.record.session import (
     locked,
     read_state,
     socket_path_for,
+    update_state,
     write_state,
 )
 from promptster.record.snapshots import ShadowRepo
 from promptster.record.workspace import clone_starter, exclude_from_candidate_git, write_task_file
+
+CLAUDE_TOOL = "claude-code"  # `start --tools claude`: the name in session_start and state
 
 
 @dataclass
@@ -103,6 +107,11 @@ def start_session(options: StartOptions) -> StartedSession:
 def _resume(paths: SessionPaths, options: StartOptions) -> StartedSession:
     state = read_state(paths)
     if state.status == ACTIVE:
+        if CLAUDE_TOOL in options.tools:
+            if not setup_active(state.workspace_path):
+                setup_claude(state.workspace_path)
+            if CLAUDE_TOOL not in state.tools:
+                state = update_state(paths, lambda s: s.tools.append(CLAUDE_TOOL))
         return StartedSession(paths, state, resumed=True, recorder=RecorderCheck(False, False))
     if state.status == ENDED:
         raise StateError(
@@ -135,6 +144,8 @@ def _create(paths: SessionPaths, workspace: Path, options: StartOptions) -> Star
     key = SigningKey.generate()
     key.save(paths.key)
     defaults = SessionState(session_id, str(workspace), "", "")
+    if CLAUDE_TOOL in options.tools:
+        setup_claude(workspace)  # before the baseline: its files are never the candidate's
     shadow = ShadowRepo(
         paths.shadow_git,
         workspace,

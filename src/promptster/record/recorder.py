@@ -28,6 +28,7 @@ from promptster.errors import EnvironmentProblem, JournalLocked, PromptsterError
 from promptster.events import Kind, format_ts, now_ts, parse_ts
 from promptster.record.attributing import Attribution
 from promptster.record.capture import Capture
+from promptster.record.control import restore_tool_config
 from promptster.record.journal import JournalWriter
 from promptster.record.pipeline import (
     EventPipeline,
@@ -287,6 +288,7 @@ class Recorder:
                     state.end_reason = reason
 
                 update_state(self.paths, mark)
+            restore_tool_config(self.state.workspace_path)
             self.paths.recorder_info.unlink(missing_ok=True)
             self.end_result = {"ok": True, "snapshot": commit, "eventCount": count}
         if stop:
