@@ -44,6 +44,8 @@ class Redemption:
     pack_sha256: str
     session_id: str | None = None
     completed_at: datetime | None = None
+    # Set by `reset` of an aborted (never submitted) session: the key may start a new one.
+    released_at: datetime | None = None
 
     def pack_bytes(self) -> bytes:
         try:
@@ -77,6 +79,7 @@ class Redemption:
             "packSha256": self.pack_sha256,
             "sessionId": self.session_id,
             "completedAt": format_ts(self.completed_at) if self.completed_at else None,
+            "releasedAt": format_ts(self.released_at) if self.released_at else None,
         }
 
     @classmethod
@@ -85,6 +88,7 @@ class Redemption:
             raise FormatError("a redemption is not an object")
         repo = obj.get("repo")
         completed = obj.get("completedAt")
+        released = obj.get("releasedAt")
         try:
             return cls(
                 key=str(obj["key"]),
@@ -101,6 +105,7 @@ class Redemption:
                 pack_sha256=str(obj["packSha256"]),
                 session_id=obj.get("sessionId"),
                 completed_at=parse_ts(str(completed)) if completed else None,
+                released_at=parse_ts(str(released)) if released else None,
             )
         except KeyError as exc:
             raise FormatError(f"a redemption lacks {exc.args[0]!r}") from exc

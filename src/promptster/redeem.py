@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -242,21 +242,34 @@ def redeem_key(
 ) -> Redemption:
     """Check the key, ask for consent, and store the redemption on this machine.
 
-    With `resume=True` (used by `start`), a key that was redeemed here but has no session yet is
-    returned again without asking for consent twice, after re-checking revocation and expiry.
-    A key whose session started, or (without `resume`) any key redeemed here, is refused.
+    With `resume=True` (used by `start`), a key that was redeemed here but has no session yet,
+    or whose session was aborted and then set aside by `reset` (never submitted), is returned
+    again without asking for consent twice, after re-checking revocation and expiry. A key
+    whose session started (or was submitted), or (without `resume`) any key redeemed here, is
+    refused.
     """
     key = parse_key(key_text)
     with candidate_state.open_state(state_dir) as state:
         earlier = state.find_key(key.text)
-    if earlier is not None and (earlier.session_id is not None or not resume):
+    if earlier is not None and (not resume or not _may_start(earlier)):
         used = f" for session {earlier.session_id}" if earlier.session_id else ""
+        if not earlier.session_id:
+            hint = "a key is good for one session; run `promptster start` with it to begin"
+        elif earlier.completed_at is not None:
+            hint = (
+                "a key is good for one session, and that one was submitted; "
+                "ask the reviewer for a new key"
+            )
+        else:
+            hint = (
+                "a key is good for one session: run `promptster start` with it in that "
+                "session's workspace to resume it; if it was aborted, run `promptster reset` "
+                "there first, then start again"
+            )
         raise CheckFailed(
             f"{key.text} was already redeemed on this machine on "
             f"{format_ts(earlier.redeemed_at)}{used}",
-            "a key is good for one session; run `promptster start` with it to begin"
-            if not earlier.session_id
-            else "a key is good for one session; ask the reviewer for a new key",
+            hint,
         )
     if earlier is not None:
         if pack_path is None:
@@ -294,6 +307,13 @@ def redeem_key(
     return redemption
 
 
+def _may_start(redemption: Redemption) -> bool:
+    """Whether `start` may begin a session with this redemption (none yet, or one released)."""
+    if redemption.completed_at is not None:
+        return False
+    return redemption.session_id is None or redemption.released_at is not None
+
+
 def find_redemption(key_text: str, state_dir: Path | None = None) -> Redemption | None:
     key = parse_key(key_text)
     with candidate_state.open_state(state_dir) as state:
@@ -304,7 +324,28 @@ def attach_session(
     redemption: Redemption, session_id: str, state_dir: Path | None = None
 ) -> Redemption:
     """Record that the recorder started session `session_id` with this key."""
-    return candidate_state.update(redemption, state_dir, session_id=session_id)
+    return candidate_state.update(redemption, state_dir, session_id=session_id, released_at=None)
+
+
+def release_session(
+    key_text: str,
+    session_id: str,
+    released_at: datetime | None = None,
+    state_dir: Path | None = None,
+) -> bool:
+    """After `reset` of the aborted session `session_id`: let its key start a new session.
+
+    Only when the stored redemption still names that session and it was never submitted, so a
+    submitted key stays one-time. Returns whether the key was released.
+    """
+    key = parse_key(key_text)
+    with candidate_state.open_state(state_dir) as state:
+        current = state.find_key(key.text)
+        if current is None or current.session_id != session_id or current.completed_at:
+            return False
+        moment = _to_ms(released_at or datetime.now(UTC))
+        state.put(replace(current, released_at=moment))
+        return True
 
 
 def mark_completed(

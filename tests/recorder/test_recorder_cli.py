@@ -118,6 +118,35 @@ def test_abort_reset_and_a_killed_recorder(assessment: tuple[Path, list[str], st
         assert nothing.returncode == 2 and "no Promptster session" in nothing.stderr
     finally:
         stop_recorder(paths)
+    # The reset released the key: it starts a fresh session (here in a new folder, as the
+    # first one holds the starter clone), and that session is the key's only one again.
+    fresh = folder / "third try"
+    again = json.loads(
+        ok(
+            run_promptster(
+                "start", keys[1], "--no-shell", "--json", "--workspace", str(fresh), cwd=folder
+            )
+        ).stdout
+    )
+    fresh_paths = SessionPaths(fresh / ".promptster")
+    try:
+        assert not again["resumed"]
+        assert (
+            again["sessionId"]
+            != json.loads(next(workspace.glob(".promptster.reset-*/session.json")).read_text())[
+                "sessionId"
+            ]
+        )
+        other = run_promptster("start", keys[1], "--no-shell", "--workspace",
+                               str(folder / "fourth"), cwd=folder)  # fmt: skip
+        assert other.returncode != 0 and "already redeemed" in other.stderr
+        ok(run_promptster("submit", "--yes", cwd=fresh))
+        ok(run_promptster("reset", "--yes", cwd=fresh))
+        used = run_promptster("start", keys[1], "--no-shell", "--workspace", str(fresh),
+                              cwd=folder)  # fmt: skip
+        assert used.returncode != 0 and "submitted" in used.stderr
+    finally:
+        stop_recorder(fresh_paths)
 
 
 def test_reset_purge_deletes_the_session(assessment: tuple[Path, list[str], str]) -> None:

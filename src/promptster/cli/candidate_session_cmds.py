@@ -12,10 +12,10 @@ from rich.markup import escape
 
 from promptster.cli.candidate_cmds import attach_terminal, current_session, print_brief
 from promptster.cli.output import err_console, print_json
-from promptster.errors import ExitCode, StateError
+from promptster.errors import EnvironmentProblem, ExitCode, InputError, StateError
 from promptster.record.client import SESSION_DIR_NAME, find_session
 from promptster.record.lifecycle import CLAUDE_TOOL, StartedSession, StartOptions, start_session
-from promptster.record.session import ABORTED, SessionPaths, read_state
+from promptster.record.session import ABORTED, SUBMITTED, SessionPaths, SessionState, read_state
 
 
 def _repo_folder(url: str) -> str:
@@ -151,7 +151,9 @@ def _live_session(key: str, workspace: Path | None) -> Path | None:
                 f"{handle.workspace} already has a session ({state.status})",
                 "run `promptster submit` to finish it"
                 if state.status == "ended"
-                else "start in another folder with --workspace, or `promptster reset` here",
+                else "run `promptster reset` here to set it aside, then start again"
+                if state.status != SUBMITTED
+                else "this key was used by that session; ask the reviewer for a new key",
             )
     return None
 
@@ -236,7 +238,8 @@ def _submit(auto: bool, yes: bool, output: Path | None, as_json: bool) -> None:
     if state.status == ABORTED:
         raise StateError(
             "this session was aborted and cannot be submitted",
-            "`promptster reset` sets it aside; then start again",
+            "`promptster reset` sets it aside; then `promptster start` with your key starts "
+            "a new session",
         )
     if state.active:
         ask(paths, {"op": "snapshot", "reason": "submit"}, timeout=120.0)
@@ -320,8 +323,8 @@ done = click.Command(
 def abort(yes: bool) -> None:
     """Stop recording without submitting. Nothing is deleted.
 
-    An aborted session cannot be submitted, and its key cannot start another session on
-    this machine.
+    An aborted session cannot be submitted. `promptster reset` then sets it aside, after
+    which `promptster start` with the same key starts a new session.
     """
     from promptster.record.lifecycle import abort_session
 
@@ -348,11 +351,32 @@ def reset(purge: bool, yes: bool) -> None:
             raise StateError("reset needs a confirmation", "pass --yes")
         what = "DELETE the recording in" if purge else "set aside the session in"
         click.confirm(f"Abort and {what} {workspace}?", err=True, abort=True)
+    before = _readable_state(workspace)
     moved = reset_session(workspace, purge=purge)
     if moved is None:
         err_console().print("[green]✓[/] session folder deleted")
     else:
         err_console().print(f"[green]✓[/] session set aside in {escape(str(moved))}")
+    if before is not None and before.candidate_key:
+        from promptster import redeem
+
+        key = before.candidate_key
+        try:
+            released = before.status != SUBMITTED and redeem.release_session(key, before.session_id)
+        except (EnvironmentProblem, InputError) as exc:
+            err_console().print(f"[yellow]![/] the key was not released: {escape(exc.message)}")
+            released = False
+        if released:
+            err_console().print(f"  `promptster start {key}` starts a new session with it")
+        elif before.status == SUBMITTED:
+            err_console().print(f"  {key} was used by the submitted session; it starts no other")
+
+
+def _readable_state(workspace: Path) -> SessionState | None:
+    try:
+        return read_state(SessionPaths.for_workspace(workspace))
+    except StateError:
+        return None
 
 
 def _session_workspace() -> Path:
