@@ -176,3 +176,21 @@ def test_explain_editor_template_parsing() -> None:
         "impact": "4",
         "text": "Why: fast",
     }
+
+
+def test_explain_with_a_missing_editor_says_what_to_do(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import types
+
+    from promptster.cli import candidate_cmds, main
+
+    tty = types.SimpleNamespace(isatty=lambda: True)
+    monkeypatch.setattr(candidate_cmds, "sys", types.SimpleNamespace(stdin=tty))
+    monkeypatch.setattr(candidate_cmds, "current_session", lambda: (None, None))
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", "no-such-editor-here")
+    assert main(["explain"]) == 2
+    err = capsys.readouterr().err
+    assert "could not start the editor 'no-such-editor-here'" in err
+    assert "set EDITOR to an installed editor" in err and "Editing failed" not in err

@@ -272,7 +272,16 @@ def explain(
             title=title or "", chosen=chosen or "", tradeoffs=tradeoffs or "",
             impact=impact or "", text="",
         )  # fmt: skip
-        edited = click.edit(template, extension=".md")
+        try:
+            edited = click.edit(template, extension=".md")
+        except click.ClickException as exc:
+            editor = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+            editor = editor or exc.message.split(": Editing failed", 1)[0]
+            raise InputError(
+                f"could not start the editor {editor!r}",
+                "set EDITOR to an installed editor, or pass the decision as text: "
+                'promptster explain "..."',
+            ) from exc
         if edited is None:
             err_console().print("cancelled: nothing recorded")
             return
