@@ -194,3 +194,18 @@ def test_explain_with_a_missing_editor_says_what_to_do(
     err = capsys.readouterr().err
     assert "could not start the editor 'no-such-editor-here'" in err
     assert "set EDITOR to an installed editor" in err and "Editing failed" not in err
+
+
+def test_status_shows_a_missing_candidate_repository_neutrally(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from promptster.cli.candidate_cmds import _print_status
+    from promptster.record.session import SessionState
+
+    state = SessionState(SESSION, "/tmp/ws", "", "2025-01-01T00:00:00.000Z")
+    git = {"alive": False, "neutral": True, "detail": "no repository in the workspace"}
+    broken = {"alive": False, "detail": "watcher stopped"}
+    _print_status(state, {"sources": {"git": git, "watcher": broken}}, datetime.now(UTC))
+    lines = capsys.readouterr().err.splitlines()
+    assert any("– git" in line and "no repository" in line for line in lines)
+    assert any("✗ watcher" in line for line in lines)

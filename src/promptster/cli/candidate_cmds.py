@@ -153,7 +153,7 @@ def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> N
         console.print(f"  redactions  {body['redactions']}")
     for name, source in sorted((body.get("sources") or {}).items()):
         alive = source.get("alive", True)
-        mark = "[green]✓[/]" if alive else "[red]✗[/]"
+        mark = "[green]✓[/]" if alive else "[dim]–[/]" if source.get("neutral") else "[red]✗[/]"
         detail = source.get("detail") or ""
         seen = source.get("lastSeen")
         extra = f"  last {seen}" if seen else ""

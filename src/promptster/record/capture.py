@@ -176,8 +176,15 @@ class Capture:
                 "detail": f"{self.snapshot_count} snapshot(s) this run",
                 "lastSeen": self.last_snapshot_at,
             },
-            "git": {
-                "alive": self.git.git_dir is not None,
-                "detail": str(self.git.git_dir) if self.git.git_dir else "no git repository",
-            },
+            # No candidate repository is the normal case, not a problem: "neutral" says so.
+            "git": (
+                {"alive": True, "detail": str(self.git.git_dir)}
+                if self.git.git_dir
+                else {
+                    "alive": False,
+                    "neutral": True,
+                    "detail": "no repository in the workspace (fine; snapshots are kept "
+                    "separately)",
+                }
+            ),
         }
