@@ -131,12 +131,14 @@ def test_abort_reset_and_a_killed_recorder(assessment: tuple[Path, list[str], st
     fresh_paths = SessionPaths(fresh / ".promptster")
     try:
         assert not again["resumed"]
-        assert (
-            again["sessionId"]
-            != json.loads(next(workspace.glob(".promptster.reset-*/session.json")).read_text())[
-                "sessionId"
-            ]
-        )
+        first_id = json.loads(next(workspace.glob(".promptster.reset-*/session.json")).read_text())[
+            "sessionId"
+        ]
+        assert again["sessionId"] != first_id
+        # The restart is visible to the reviewer: session_start names the aborted attempt.
+        (start_event,) = events_of(fresh_paths, "session_start")
+        assert start_event["data"]["restartedFrom"] == first_id
+        assert start_event["data"]["keyRedeemedAt"]
         other = run_promptster("start", keys[1], "--no-shell", "--workspace",
                                str(folder / "fourth"), cwd=folder)  # fmt: skip
         assert other.returncode != 0 and "already redeemed" in other.stderr

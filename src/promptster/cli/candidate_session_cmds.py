@@ -13,6 +13,7 @@ from rich.markup import escape
 from promptster.cli.candidate_cmds import attach_terminal, current_session, print_brief
 from promptster.cli.output import err_console, print_json
 from promptster.errors import EnvironmentProblem, ExitCode, InputError, StateError
+from promptster.events import format_ts
 from promptster.record.client import SESSION_DIR_NAME, find_session
 from promptster.record.lifecycle import CLAUDE_TOOL, StartedSession, StartOptions, start_session
 from promptster.record.session import ABORTED, SUBMITTED, SessionPaths, SessionState, read_state
@@ -91,6 +92,8 @@ def start(
                 assessment_pack=redemption.pack_bytes(),
                 repo_url=repo.url if repo else None,
                 repo_rev=repo.rev if repo else None,
+                key_redeemed_at=format_ts(redemption.redeemed_at),
+                restarted_from=redemption.session_id if redemption.released_at else None,
                 tools=tools,
             )
         )

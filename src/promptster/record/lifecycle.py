@@ -59,6 +59,9 @@ class StartOptions:
     assessment_pack: bytes | None = None
     repo_url: str | None = None
     repo_rev: str | None = None
+    # A key released by `reset` after an aborted attempt: the reviewer must see the restart.
+    key_redeemed_at: str | None = None
+    restarted_from: str | None = None
     tools: list[str] = field(default_factory=lambda: ["shell"])
     auto_submit: bool = True
     debounce_ms: int | None = None
@@ -202,6 +205,8 @@ def _create(paths: SessionPaths, workspace: Path, options: StartOptions) -> Star
             "promptsterVersion": __version__,
             "platform": f"{platform.system().lower()}-{platform.machine()}",
             "starterCommit": cloned,
+            "keyRedeemedAt": options.key_redeemed_at,
+            "restartedFrom": options.restarted_from,
         },
         emitter="promptster-cli",
     )
