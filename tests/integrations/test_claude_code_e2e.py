@@ -24,8 +24,7 @@ from standin_api import StandinAPI, bash, edit, read, text, tool, write
 
 from promptster.bundle.verify import verify_bundle
 from promptster.integrations.attribution_events import attribute_timeline, lines_from_diff
-from promptster.integrations.claude_transcript import backfill_transcripts
-from promptster.record.client import find_session, request, send_events
+from promptster.record.client import find_session, request
 from support import require_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
@@ -139,8 +138,7 @@ def record_session(claude: str, root: Path) -> Recorded:
     # so it is not the candidate's work.
     done = promptster("setup", "claude-code", cwd=ws)
     assert done.returncode == 0, done.stderr
-    started = start_session(StartOptions(workspace=ws, tools=["shell", "claude-code"]))
-    session_dir = started.paths.root
+    start_session(StartOptions(workspace=ws, tools=["shell", "claude-code"]))
     session = find_session(ws)
     assert session is not None and session.active
 
@@ -155,9 +153,7 @@ def record_session(claude: str, root: Path) -> Recorded:
         second = run_claude(claude, "Thanks, now fix mul.", ws, api, home)
         assert "all tests pass" in second
 
-    # What `submit` does for Claude Code (see docs/integrations/claude-code.md).
-    backfilled = backfill_transcripts(session_dir, workspace=ws)
-    assert send_events(session, backfilled).acknowledged
+    # `submit` backfills the transcripts itself (docs/integrations/claude-code.md).
     submitted = promptster("submit", "--yes", "--json", cwd=ws)
     assert submitted.returncode == 0, submitted.stderr
     bundle = Path(json.loads(submitted.stdout)["path"])

@@ -32,6 +32,7 @@ from promptster.record.control import restore_tool_config
 from promptster.record.journal import JournalWriter
 from promptster.record.pipeline import (
     EventPipeline,
+    event_from_client,
     ingest_locked,
     ingest_spool,
     locked_spool,
@@ -267,6 +268,7 @@ class Recorder:
                 return self.end_result
             self.capture.stop_watching()
             commit = self.capture.snapshot_now("final")
+            self.backfill_transcripts()
             # Under the spool's lock: a client spooling after this sees the session ended.
             with locked_spool(self.paths.spool) as spool_fd:
                 self.ingest_spool(spool_fd)
@@ -294,6 +296,21 @@ class Recorder:
         if stop:
             self.stopped.set()
         return self.end_result
+
+    def backfill_transcripts(self) -> None:
+        """What hooks cannot see (replies with model and tokens, slash commands, interruptions),
+        from the Claude Code transcripts of this workspace; ids already journaled are skipped,
+        so this is safe after the hook's own reads. Never stops the session from ending."""
+        from promptster.integrations.claude_transcript import backfill_transcripts
+
+        try:
+            bodies = backfill_transcripts(self.paths.root, workspace=self.state.workspace_path)
+            if bodies:
+                self.pipeline.append_client([event_from_client(body) for body in bodies])
+        except Exception as exc:  # a transcript is undocumented input; it must not block submit
+            self.pipeline.append_system(
+                [warning("transcript_skipped", f"transcript backfill failed: {exc}")]
+            )
 
     def status(self) -> dict[str, Any]:
         now = datetime.now(UTC)
