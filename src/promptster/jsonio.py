@@ -52,7 +52,7 @@ def _reject_constant(name: str) -> None:
     raise FormatError(f"{name} is not a JSON value")
 
 
-def _depth(value: JsonValue) -> int:
+def json_depth(value: JsonValue) -> int:
     """Nesting depth, computed iteratively so hostile input cannot exhaust the stack."""
     deepest = 0
     stack: list[tuple[JsonValue, int]] = [(value, 1)]
@@ -95,6 +95,6 @@ def loads_limited(
     except json.JSONDecodeError as exc:
         raise FormatError(f"{what} is not valid JSON: {exc.msg} at char {exc.pos}") from exc
     # Counting brackets is cheap (C speed); only walk the value when it could be too deep.
-    if text.count("{") + text.count("[") > max_depth and _depth(value) > max_depth:
+    if text.count("{") + text.count("[") > max_depth and json_depth(value) > max_depth:
         raise FormatError(f"{what} is nested deeper than {max_depth} levels")
     return value

@@ -31,7 +31,7 @@ from promptster.errors import (
 )
 from promptster.events import FILE_KINDS, KNOWN_KINDS, SCHEMA_VERSION
 from promptster.gitutil import FileStat, commit_log, run_git
-from promptster.jsonio import MAX_DEPTH, _depth, loads_limited
+from promptster.jsonio import MAX_DEPTH, json_depth, loads_limited
 from promptster.timeline import MAX_LINE_BYTES, genesis_hash, line_hash
 
 Status = Literal["ok", "warning", "failed"]
@@ -421,7 +421,7 @@ def _parse_line(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict
         return f"line {seq} is nested too deeply"
     except ValueError as exc:
         return f"line {seq} is not valid JSON ({exc})"
-    if line.count(b"{") + line.count(b"[") > MAX_DEPTH and _depth(event) > MAX_DEPTH:
+    if line.count(b"{") + line.count(b"[") > MAX_DEPTH and json_depth(event) > MAX_DEPTH:
         return f"line {seq} is nested deeper than {MAX_DEPTH} levels"
     if type(event) is not dict:
         return f"line {seq} is not a JSON object"
