@@ -34,6 +34,7 @@ def test_commands_become_events(workspace: Workspace, shell: str) -> None:
     term.run("")  # an empty line
     term.run("# only a comment")
     term.child.send(b"echo never run")
+    term.child.expect_exact(b"never run")  # typed before Ctrl-C, even on a slow machine
     term.child.sendintr()  # a line abandoned at the prompt
     term.prompt()
     term.run("cd /tmp")
