@@ -63,6 +63,8 @@ def test_from_key_to_verified_bundle(assessment: tuple[Path, list[str], str]) ->
         ok(run_promptster("explain", "plus, not minus", "--title", "Fix add", "--impact", "2",
                           cwd=workspace / "."))  # fmt: skip
         ok(run_promptster("checkpoint", "fixed", cwd=workspace))
+        blank = run_promptster("checkpoint", "  ", cwd=workspace)
+        assert blank.returncode == 2 and "label is empty" in blank.stderr
         git(workspace, "commit", "-qam", "fix add")
         status = json.loads(ok(run_promptster("status", "--json", cwd=workspace)).stdout)
         assert status["sessionId"] == started["sessionId"] and status["status"] == "active"
@@ -80,6 +82,11 @@ def test_from_key_to_verified_bundle(assessment: tuple[Path, list[str], str]) ->
         assert report.context.assessment_pack == (folder / "invite.json").read_bytes()
         twice = json.loads(ok(run_promptster("done", "--yes", "--json", cwd=workspace)).stdout)
         assert twice["alreadySubmitted"] and twice["sha256"] == submitted["sha256"]
+        ended = json.loads(ok(run_promptster("status", "--json", cwd=workspace)).stdout)
+        assert ended["status"] == "submitted" and ended["remainingSeconds"] is None
+        assert ended["endedAt"] and ended["elapsedSeconds"] >= 0
+        shown = ok(run_promptster("status", cwd=workspace)).stderr
+        assert "ended" in shown and "duration" in shown and "remaining" not in shown
         kinds = [e["kind"] for e in json.loads(json.dumps(events_of(paths, "decision_event")))]
         assert kinds == ["decision_event"]
         refused = run_promptster("start", keys[0], "--no-shell", cwd=folder)

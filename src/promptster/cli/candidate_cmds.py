@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -101,16 +101,21 @@ def status(as_json: bool) -> None:
     paths, state = current_session()
     now = datetime.now(UTC)
     started = parse_ts(state.started_at)
+    # once the session has ended its clock stops: elapsed runs to the end, nothing remains
+    until = parse_ts(state.ended_at) if not state.active and state.ended_at else now
     body: dict[str, Any] = {
         "sessionId": state.session_id,
         "status": state.status,
         "workspace": state.workspace,
         "startedAt": state.started_at,
-        "elapsedSeconds": int((now - started).total_seconds()),
+        "endedAt": state.ended_at,
+        "elapsedSeconds": int((until - started).total_seconds()),
         "timeLimitMinutes": state.time_limit_minutes,
         "deadline": state.deadline,
         "remainingSeconds": (
-            int((parse_ts(state.deadline) - now).total_seconds()) if state.deadline else None
+            int((parse_ts(state.deadline) - now).total_seconds())
+            if state.deadline and state.active
+            else None
         ),
     }
     if state.active:
@@ -139,13 +144,20 @@ def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> N
     console.print(f"[bold]Session[/] {state.session_id}  [dim]({state.status})[/]")
     console.print(f"  workspace   {escape(state.workspace)}")
     console.print(f"  started     {state.started_at}")
-    console.print(f"  elapsed     {format_remaining(now - parse_ts(state.started_at))}")
-    remaining = remaining_text(state, now)
-    if remaining:
-        limit = f"limit {state.time_limit_minutes:g} min"
-        console.print(f"  remaining   {remaining}  [dim]({limit})[/]")
+    if not state.active:
+        # the session is over: its clock stopped, and time left means nothing any more
+        reason = f"  [dim]({state.end_reason})[/]" if state.end_reason else ""
+        console.print(f"  ended       {state.ended_at or '?'}{reason}")
+        duration = timedelta(seconds=body["elapsedSeconds"])
+        console.print(f"  duration    {format_remaining(duration)}")
     else:
-        console.print("  remaining   no time limit")
+        console.print(f"  elapsed     {format_remaining(now - parse_ts(state.started_at))}")
+        remaining = remaining_text(state, now)
+        if remaining:
+            limit = f"limit {state.time_limit_minutes:g} min"
+            console.print(f"  remaining   {remaining}  [dim]({limit})[/]")
+        else:
+            console.print("  remaining   no time limit")
     counts = body.get("counts") or {}
     listed = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
     console.print(f"  events      {body.get('eventCount', 0)}  [dim]{escape(listed)}[/]")
@@ -321,6 +333,10 @@ def _first_line(text: str, limit: int = 80) -> str:
 def checkpoint(label: str) -> None:
     """Mark a point in the session (a snapshot is taken first)."""
     paths, _ = current_session()
+    if not label.strip():
+        raise InputError(
+            "the checkpoint label is empty", 'name it, e.g. promptster checkpoint "tests pass"'
+        )
     reply = ask(paths, {"op": "snapshot", "reason": "checkpoint"}, timeout=60.0)
     data = {"label": label, "trigger": "manual", "snapshot": reply.get("commit")}
     _send(paths, _human_event("checkpoint", data))
