@@ -164,3 +164,20 @@ def test_charts_escape_and_survive_odd_timelines() -> None:
     svg = "".join(str(c.svg) for c in charts)
     assert "<k>" not in svg
     assert svg.count("<svg") == 4
+
+
+def test_a_failing_run_never_hides_behind_a_later_pass_in_the_same_interval() -> None:
+    from promptster.report.charts import test_results
+    from promptster.report.timeline_data import Digest, TestPoint
+
+    # 300 runs over 1,000 s share 120 intervals; run 9 fails, run 10 (same interval) passes
+    runs = [TestPoint(seq=i, t=i * 1000 // 300, passed=5, failed=0, skipped=0, errors=0)
+            for i in range(300)]  # fmt: skip
+    runs[9] = TestPoint(seq=9, t=runs[9].t, passed=3, failed=2, skipped=0, errors=0)
+    assert runs[10].t * 120 // 1000 == runs[9].t * 120 // 1000 != runs[11].t * 120 // 1000
+    svg = str(test_results(Digest(end_t=1000), runs).svg)
+    assert svg.count("hidden-failure") == 1
+    assert "3 runs in this interval, 1 with failures" in svg  # runs 8, 9, 10
+    assert "an earlier run in that interval failed" in svg
+    clean = [TestPoint(seq=i, t=i, passed=1, failed=0, skipped=0, errors=0) for i in range(300)]
+    assert "hidden-failure" not in str(test_results(Digest(end_t=1000), clean).svg)

@@ -234,16 +234,32 @@ def cumulative_lines(digest: Digest, files: Sequence[FileEvent]) -> Chart:
 def test_results(digest: Digest, tests: Sequence[TestPoint]) -> Chart:
     span = max(digest.end_t, 1)
     frame = _Frame(span)
-    # One bar per bucket at most: the last run in it (the state the candidate left it in).
+    # One bar per interval at most: the last run in it (the state the candidate left it in).
+    # A failure earlier in the same interval must not disappear behind it: such an interval
+    # gets a red mark above its bar, and its tooltip counts every run.
     slots = min(len(tests), 120) or 1
     chosen: dict[int, TestPoint] = {}
+    runs_in: dict[int, int] = {}
+    failing_in: dict[int, int] = {}
     for point in tests:
-        chosen[min(slots - 1, point.t * slots // span)] = point
+        slot = min(slots - 1, point.t * slots // span)
+        chosen[slot] = point
+        runs_in[slot] = runs_in.get(slot, 0) + 1
+        failing_in[slot] = failing_in.get(slot, 0) + bool(point.failed or point.errors)
     top = _nice(max((p.passed + p.failed + p.errors for p in chosen.values()), default=1))
     parts = _axes(frame, top, "tests")
     width = max(min(frame.plot_w / slots - 1, 12), 1.5)
-    for point in chosen.values():
+    for slot, point in chosen.items():
         x = frame.x(point.t) - width / 2
+        tip = (
+            f"run at {escape(duration(point.t))}: {point.passed} passed, {point.failed} failed, "
+            f"{point.errors} errors, {point.skipped} skipped"
+        )
+        if runs_in[slot] > 1:
+            tip = (
+                f"{runs_in[slot]} runs in this interval, {failing_in[slot]} with failures; "
+                f"the last {tip}"
+            )
         base = 0
         for name, count in (("passed", point.passed), ("failed", point.failed + point.errors)):
             if not count:
@@ -251,15 +267,24 @@ def test_results(digest: Digest, tests: Sequence[TestPoint]) -> Chart:
             y0, y1 = frame.y(base, top), frame.y(base + count, top)
             parts.append(
                 f'<rect class="s-{name}" x="{x:.1f}" y="{y1:.1f}" width="{width:.1f}" '
-                f'height="{max(y0 - y1, 0.5):.1f}"><title>run at {escape(duration(point.t))}: '
-                f"{point.passed} passed, {point.failed} failed, {point.errors} errors, "
-                f"{point.skipped} skipped</title></rect>"
+                f'height="{max(y0 - y1, 0.5):.1f}"><title>{tip}</title></rect>'
             )
             base += count
+        if failing_in[slot] and not (point.failed or point.errors):  # a failure would hide
+            y = frame.y(base, top) - 4
+            parts.append(
+                f'<rect class="s-failed hidden-failure" x="{x:.1f}" y="{y - 3:.1f}" '
+                f'width="{width:.1f}" height="3"><title>{tip}</title></rect>'
+            )
     parts.extend(_legend(["passed", "failed"])[0])
     shown = f" (the last of each of {slots} intervals shown)" if len(chosen) < len(tests) else ""
     runs = "test run" if len(tests) == 1 else "test runs"
-    desc = f"{len(tests):,} {runs}{shown}: passed and failed (with errors) per run."
+    marked = (
+        "; a red mark above a bar: an earlier run in that interval failed"
+        if any(failing_in[s] and not (p.failed or p.errors) for s, p in chosen.items())
+        else ""
+    )
+    desc = f"{len(tests):,} {runs}{shown}: passed and failed (with errors) per run{marked}."
     title = "Test results over time"
     return Chart("chart-tests", title, desc, _svg("chart-tests", title, desc, parts))
 
