@@ -53,6 +53,7 @@ class SessionScript:
     changes: list[tuple[float, dict[str, str | None], dict[str, Any]]] = field(default_factory=list)
     baseline: dict[str, str] = field(default_factory=dict)
     casts: list[bytes] = field(default_factory=list)
+    start_extra: dict[str, Any] = field(default_factory=dict)  # more session_start fields
 
     def add(self, at: float, kind: str, data: dict[str, Any], **env: Any) -> SessionScript:
         actor = env.pop("actor", "human")
@@ -156,6 +157,7 @@ class SessionScript:
                     "tools": ["claude-code", "shell"],
                     "timeLimitMinutes": 60,
                     "snapshot": baseline,
+                    **self.start_extra,
                 },
                 channel="cli",
                 integration="promptster",

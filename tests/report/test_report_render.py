@@ -137,3 +137,26 @@ def test_report_size_is_reported_per_block(reports: dict[str, Path]) -> None:
     sizes = {m[0]: int(m[1]) for m in re.findall(r'id="(ps-[a-z0-9-]+)" data-bytes="(\d+)"', html)}
     assert set(sizes) >= {"ps-events", "ps-diffs", "ps-files"}
     assert len(html.encode()) < sum(sizes.values())  # compressed below the raw JSON
+
+
+def test_a_restart_after_abort_and_reset_is_shown_in_the_summary(tmp_path: Path) -> None:
+    from report_kit import ordinary
+
+    from promptster.report.review import review_bundle
+
+    plain = review_bundle(
+        ordinary().build(tmp_path / "plain.pst"), tmp_path / "plain.html", extra_checks=[]
+    )
+    assert "second attempt" not in plain.output.read_text("utf-8")
+    script = ordinary("restarted")
+    script.start_extra = {
+        "restartedFrom": "0193-aborted-<b>session",
+        "keyRedeemedAt": "2026-02-02T09:00:00.000Z",
+    }
+    result = review_bundle(
+        script.build(tmp_path / "restarted.pst"), tmp_path / "restarted.html", extra_checks=[]
+    )
+    html = result.output.read_text("utf-8")
+    assert "second attempt" in html
+    assert "replaces session 0193-aborted-&lt;b&gt;session" in html
+    assert "first redeemed 2026-02-02 09:00:00 UTC" in html

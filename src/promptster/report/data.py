@@ -129,7 +129,13 @@ def _header(inputs: ReportInputs, digest: Digest) -> Header:
         bundle_sha256=inputs.bundle_sha256,
         bundle_size=inputs.bundle_size,
         tool_version=one_line(manifest.tool_version if manifest else "", 40),
+        restarted_from=one_line(_text(start.get("restartedFrom")), 80),
+        key_redeemed_at=one_line(_text(start.get("keyRedeemedAt")), 40),
     )
+
+
+def _text(value: object) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _signals(inputs: ReportInputs, digest: Digest) -> tuple[list[SignalRow], dict[str, list[int]]]:

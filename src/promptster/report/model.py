@@ -60,6 +60,10 @@ class Header:
     bundle_sha256: str
     bundle_size: int
     tool_version: str
+    # a session started again after `abort` + `reset`: the aborted session it replaces, and
+    # when the key was first redeemed (its time limit started afresh at the restart)
+    restarted_from: str = ""
+    key_redeemed_at: str = ""
 
     @property
     def over_limit(self) -> bool:
