@@ -285,3 +285,50 @@ def test_an_unreadable_file_does_not_stop_the_others(tmp_path: Path) -> None:
 def test_the_secret_prefilter_never_misses(parts: list[str]) -> None:
     path = "/".join(parts)
     assert maybe_secret(path) or not is_secret_path(path)
+
+
+def _loose_objects(shadow: ShadowRepo) -> int:
+    objects = shadow.git_dir / "objects"
+    return sum(1 for p in objects.glob("[0-9a-f][0-9a-f]/*") if p.is_file())
+
+
+def test_a_big_first_snapshot_is_written_as_one_pack(tmp_path: Path) -> None:
+    from promptster.record.blob_pack import PACK_AT_LEAST
+
+    workspace = tmp_path / "ws"
+    files = {f"pkg{i % 7}/m{i}.py": f"value = {i}\n" * (i % 5 + 1) for i in range(PACK_AT_LEAST)}
+    files["pkg0/secret.env.py"] = "API_KEY = 'sk-ant-api03-" + "a" * 90 + "'\n"
+    for name, text in files.items():
+        (workspace / name).parent.mkdir(parents=True, exist_ok=True)
+        (workspace / name).write_text(text)
+    (workspace / "link").symlink_to("pkg0/m0.py")
+    shadow = make_repo(workspace)
+    take(shadow)
+    stored = tree_files(shadow)
+    for name, text in files.items():
+        if name != "pkg0/secret.env.py":
+            assert stored[name] == text.encode()
+    assert stored["link"] == b"pkg0/m0.py"
+    assert b"sk-ant-api03-" not in stored["pkg0/secret.env.py"]  # redacted as before
+    # blobs are in the pack: the loose objects are the trees, the commit, the redacted copy
+    # and the symlink target, not one per file
+    assert _loose_objects(shadow) < 20
+    (workspace / "pkg1" / "m1.py").write_text("value = 'changed'\n")
+    assert [c.path for c in take(shadow).changes] == ["pkg1/m1.py"]
+
+
+def test_a_failed_pack_falls_back_to_loose_objects(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from promptster.record import blob_pack
+
+    monkeypatch.setattr(blob_pack, "SAFE_CONFIG", ("-c", "fastimport.unpackLimit=x"))
+    workspace = tmp_path / "ws"
+    files = {f"m{i}.txt": f"{i}\n" for i in range(blob_pack.PACK_AT_LEAST)}
+    workspace.mkdir()
+    for name, text in files.items():
+        (workspace / name).write_text(text)
+    shadow = make_repo(workspace)
+    take(shadow)
+    assert tree_files(shadow) == {name: text.encode() for name, text in files.items()}
+    assert _loose_objects(shadow) > blob_pack.PACK_AT_LEAST  # update-index wrote them

@@ -29,6 +29,8 @@ from pathlib import Path
 from promptster.bundle.format import SNAPSHOT_REF
 from promptster.errors import EnvironmentProblem
 from promptster.gitutil import SAFE_CONFIG, git_env, git_executable, run_git
+from promptster.record import blob_pack
+from promptster.record.blob_pack import BlobPacker
 from promptster.record.gitparse import (
     Patch,
     nul_join,
@@ -245,7 +247,12 @@ class ShadowRepo:
         drops a path that vanished since it was listed.
         """
         wanted = [p for p in paths if not p.endswith("/")]  # nested repositories stay out
-        plain, cleaned = self._redact_contents(wanted)
+        if len(wanted) >= blob_pack.PACK_AT_LEAST:
+            # a big batch (the first snapshot): its blobs go into one pack, not a file each
+            with BlobPacker(self.git_dir) as packer:
+                plain, cleaned = self._redact_contents(wanted, packer)
+        else:
+            plain, cleaned = self._redact_contents(wanted)
         if cleaned:
             self._stage_blobs(cleaned)
         if self._update_index(plain):
@@ -255,8 +262,11 @@ class ShadowRepo:
         # One unreadable file (permissions) must not stop the others.
         return [path for path in plain if not self._update_index([path])]
 
-    def _redact_contents(self, paths: list[str]) -> tuple[list[str], list[tuple[str, int, bytes]]]:
-        """Plain paths, and (path, mode, redacted content) for files that hold secrets."""
+    def _redact_contents(
+        self, paths: list[str], packer: BlobPacker | None = None
+    ) -> tuple[list[str], list[tuple[str, int, bytes]]]:
+        """Plain paths, and (path, mode, redacted content) for files that hold secrets. With
+        a `packer`, the content of every plain file read goes into its pack."""
         plain: list[str] = []
         cleaned: list[tuple[str, int, bytes]] = []
         for path in paths:
@@ -273,6 +283,8 @@ class ShadowRepo:
             content, kinds = redact_content(data)
             if not kinds:
                 plain.append(path)
+                if packer is not None:
+                    packer.add(data)
                 continue
             mode = 0o100755 if info.st_mode & 0o111 else 0o100644
             cleaned.append((path, mode, content))
