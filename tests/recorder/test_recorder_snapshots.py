@@ -247,8 +247,9 @@ def test_secrets_in_file_contents_never_reach_the_snapshots(tmp_path: Path) -> N
     stored = tree_files(shadow)
     assert key.encode() not in stored["settings.py"]
     assert b"[REDACTED:" in stored["settings.py"]
-    assert stored["data.bin"] == blob  # binary content is not touched
-    assert [path for path, _ in snapshot.redacted] == ["settings.py"]
+    # binary content is scanned byte for byte: the key goes, every other byte stays
+    assert stored["data.bin"] == b"\x00\x01[REDACTED:anthropic_api_key]"
+    assert sorted(path for path, _ in snapshot.redacted) == ["data.bin", "settings.py"]
     (change,) = [c for c in snapshot.changes if c.path == "settings.py"]
     assert change.added == 3 and change.diff is not None and key not in change.diff
     assert_matches_verify(shadow, snapshot)
@@ -332,3 +333,16 @@ def test_a_failed_pack_falls_back_to_loose_objects(
     take(shadow)
     assert tree_files(shadow) == {name: text.encode() for name, text in files.items()}
     assert _loose_objects(shadow) > blob_pack.PACK_AT_LEAST  # update-index wrote them
+
+
+def test_binary_and_non_utf8_files_keep_every_byte_but_the_secret(tmp_path: Path) -> None:
+    from promptster.record.ignores import redact_content
+
+    key = b"ghp_" + b"A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
+    for around in (b"\x00\xff\xfe", b"\xc3\x28 latin \xe9 ", bytes(range(256))):
+        data = around + key + b"\n" + around
+        stored, kinds = redact_content(data)
+        assert key not in stored and kinds == {"github_token": 1}
+        assert stored == around + b"[REDACTED:github_token]\n" + around
+    plain = bytes(range(256)) * 64
+    assert redact_content(plain) == (plain, {})

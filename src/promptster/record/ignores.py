@@ -52,20 +52,28 @@ DEFAULT_EXCLUDES = (
 
 
 def redact_content(data: bytes) -> tuple[bytes, dict[str, int]]:
-    """The content to store and the kinds of secrets removed (binary data is left alone)."""
-    if b"\0" in data:
-        return data, {}
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data, {}
+    """The content to store and the kinds of secrets removed.
+
+    Text is redacted as UTF-8. Binary data (a NUL byte, or not UTF-8) is scanned as Latin-1,
+    one character per byte, so an ASCII secret inside it (a token in a SQLite file, a key in
+    a compiled artefact) is replaced too; the bytes around it stay as they were. Secrets in
+    other encodings (UTF-16) are not found."""
+    binary = b"\0" in data
+    if not binary:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            binary = True
+    if binary:
+        text = data.decode("latin-1")
     result = redact_text(text)
     if not result.findings:
         return data, {}
     kinds: dict[str, int] = {}
     for finding in result.findings:
         kinds[finding.kind] = kinds.get(finding.kind, 0) + 1
-    return result.text.encode("utf-8"), kinds
+    # placeholders are ASCII, so the Latin-1 round trip gives back every other byte unchanged
+    return result.text.encode("latin-1" if binary else "utf-8"), kinds
 
 
 def _prefilter() -> re.Pattern[str]:
