@@ -38,6 +38,9 @@ DEFAULT_MAX_SEQUENCE = 64 * 1024
 ESC = 0x1B
 BEL = 0x07
 _TERMINATOR = re.compile(rb"[\x07\x1b]")
+# The escapes that can be a mark (OSC, DEC private mode, full reset) or may still become one
+# (cut at the end of the read); every other ESC is data and is skipped without a look.
+_CANDIDATE = re.compile(rb"\x1b(?:[\]c]|\[(?:\?|\Z)|\Z)")
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 _ALT_SCREEN_MODES = frozenset({b"47", b"1047", b"1049"})
 _MAX_CSI = 32  # `ESC [ ? 1049 ; 1 h` is far shorter; longer private-mode CSIs are not ours
@@ -122,6 +125,10 @@ class UnknownMark:
     fields: tuple[tuple[str, str], ...]
 
 
+_PROMPT_START = PromptStart()  # immutable and without fields: one of each will do
+_COMMAND_INPUT = CommandInput()
+_OUTPUT_START = OutputStart()
+
 Mark = (
     PromptStart
     | CommandInput
@@ -163,7 +170,9 @@ class MarkParser:
         out: list[Item] = []
         text_from = 0  # start of passthrough bytes not yet emitted
         pos = 0
-        while (esc := buf.find(b"\x1b", pos)) >= 0:
+        search = _CANDIDATE.search
+        while (found := search(buf, pos)) is not None:
+            esc = found.start()
             step = self._sequence(buf, esc)
             if step is None:  # incomplete: hold it back until more data arrives
                 self._held = buf[esc:]
@@ -269,11 +278,11 @@ def _parse_133(body: bytes) -> Mark | None:
     parts = body.split(b";")
     code = parts[0]
     if code == b"A":
-        return PromptStart()
+        return _PROMPT_START
     if code == b"B":
-        return CommandInput()
+        return _COMMAND_INPUT
     if code == b"C":
-        return OutputStart()
+        return _OUTPUT_START
     if code == b"D":
         return CommandFinished(
             _int(parts[1].decode("ascii", "replace")) if len(parts) > 1 else None
@@ -290,6 +299,8 @@ def _decode(value: bytes) -> str:
 def _int(value: str | None) -> int | None:
     if value is None:
         return None
+    if value.isascii() and value.isdigit() and len(value) <= 18:  # the usual case
+        return int(value)
     value = value.strip()
     return int(value) if _INTEGER.fullmatch(value) else None
 
@@ -297,9 +308,16 @@ def _int(value: str | None) -> int | None:
 def _parse_private(kind_raw: bytes, raw_fields: list[bytes]) -> Mark:
     kind = _decode(kind_raw)
     fields: dict[str, str] = {}
-    for raw in raw_fields:
-        key, _, value = raw.partition(b"=")
-        fields[_decode(key)] = _decode(value)
+    if not any(b"%" in raw for raw in raw_fields):
+        # Nothing escaped: decode once. The same as field by field, as UTF-8 never hides
+        # ";" or "=" inside a character and an invalid sequence ends at either.
+        for field in b";".join(raw_fields).decode("utf-8", "replace").split(";"):
+            key, _, value = field.partition("=")
+            fields[key] = value
+    else:
+        for raw in raw_fields:
+            raw_key, _, raw_value = raw.partition(b"=")
+            fields[_decode(raw_key)] = _decode(raw_value)
     level = _int(fields.get("lvl")) or 0
     pid = _int(fields.get("pid")) or 0
     if kind == "init":

@@ -30,9 +30,14 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the loop's side imports none of the worker's modules
+    from promptster.record.osc import MarkParser
+    from promptster.record.shell_recording import ShellRecording
 
 FRAME = struct.Struct("<cdI")
+Frame = tuple[bytes, float, bytes]  # kind, time, data
 BUFFER_LIMIT = 256 * 1024 * 1024  # a worker this far behind is not catching up soon
 PIPE_SIZE = 1024 * 1024
 READ_SIZE = 1024 * 1024
@@ -124,7 +129,7 @@ class FrameReader:
         ready, _, _ = select.select([self.fd], [], [], timeout)
         return bool(ready)
 
-    def frames(self) -> list[tuple[bytes, float, bytes]]:
+    def frames(self) -> list[Frame]:
         """Read what is there (the pipe must be readable) and return the complete frames."""
         data = os.read(self.fd, READ_SIZE)
         if not data:
@@ -144,11 +149,11 @@ class FrameReader:
         return found
 
 
-def merged(frames: list[tuple[bytes, float, bytes]]) -> list[tuple[bytes, float, bytes]]:
+def merged(frames: list[Frame]) -> list[Frame]:
     """Join output frames read within the cast's coalescing window (they would be one cast
     event anyway): a few large pieces cost the redactor and the parsers far less than many
     pty-sized ones."""
-    out: list[tuple[bytes, float, bytes]] = []
+    out: list[Frame] = []
     run: list[bytes] = []
     run_t = 0.0
     size = 0
@@ -167,6 +172,20 @@ def merged(frames: list[tuple[bytes, float, bytes]]) -> list[tuple[bytes, float,
     if run:
         out.append((b"o", run_t, b"".join(run)))
     return out
+
+
+def record_frames(
+    recording: ShellRecording, parser: MarkParser | None, frames: list[Frame]
+) -> None:
+    """Hand a batch of frames to the recording (output split into bytes and marks)."""
+    for kind, t, data in merged(frames):
+        if kind == b"o":
+            recording.output(t, parser.parse(data) if parser is not None else [data])
+        elif kind == b"r":
+            cols, _, rows = data.partition(b"x")
+            recording.resize(t, int(cols), int(rows))
+        elif kind == b"g":
+            recording.gap(t, int(data))
 
 
 def worker_config(
@@ -240,14 +259,7 @@ def worker_main(argv: list[str]) -> int:
             recording.tick()
             continue
         time.sleep(BATCH_WAIT_S)  # one wake-up per burst of reads, not one per read
-        for kind, t, data in merged(reader.frames()):
-            if kind == b"o":
-                recording.output(t, parser.parse(data) if parser is not None else [data])
-            elif kind == b"r":
-                cols, _, rows = data.partition(b"x")
-                recording.resize(t, int(cols), int(rows))
-            elif kind == b"g":
-                recording.gap(t, int(data))
+        record_frames(recording, parser, reader.frames())
     if parser is not None:
         recording.output(recording.elapsed(), parser.flush())
     stats = recording.close()

@@ -86,6 +86,7 @@ class ShellRecording:
         self._open = True  # False once the session has ended or recording failed
         self._workspace = workspace
         self._outside = workspace is not None and cwd is not None and not is_inside(cwd, workspace)
+        self._cwd = cwd  # the last location reported
         self.stats = RecordingStats()
 
     def elapsed(self) -> float:
@@ -138,12 +139,23 @@ class ShellRecording:
             self._open = False
 
     def _output(self, t: float, items: list[Item]) -> None:
+        # The bytes between marks share the time `t`: one encoder call for all of them (the
+        # redactor rescans its context on every call), cut only where the location changes.
+        text: list[bytes] = []
         for item in items:
             if isinstance(item, bytes):
                 if not self._outside:
-                    self._write(self._encoder.output(t, item))
-            elif isinstance(item, CommandStart | CommandEnd) and self._workspace is not None:
+                    text.append(item)
+            elif (
+                isinstance(item, CommandStart | CommandEnd)
+                and self._workspace is not None
+                and item.cwd != self._cwd
+            ):
+                self._write(self._encoder.output(t, b"".join(text)))
+                text = []
                 self._located(t, item.cwd)
+        if text:
+            self._write(self._encoder.output(t, text[0] if len(text) == 1 else b"".join(text)))
         if self._assembler is not None:
             for record in self._assembler.feed(items):
                 self._record(command_events(record))
@@ -154,6 +166,7 @@ class ShellRecording:
         assert self._workspace is not None
         if not cwd:
             return
+        self._cwd = cwd  # marks repeat it every command: the paths are compared once per cd
         outside = not is_inside(cwd, self._workspace)
         if outside == self._outside:
             return
