@@ -19,7 +19,14 @@ from promptster.record.client import SESSION_FILE, load_handle
 from promptster.record.osc import MarkParser
 from promptster.record.shell_commands import CommandAssembler, OutputExcerpt
 from promptster.record.shell_events import EventSender
-from promptster.record.shell_pipe import FRAME, FrameReader, PipeSink, merged, worker_config
+from promptster.record.shell_pipe import (
+    FRAME,
+    HOLD_S,
+    FrameReader,
+    PipeSink,
+    merged,
+    worker_config,
+)
 from promptster.record.shell_recording import ShellRecording
 
 TOKEN = "t0k3n"
@@ -120,6 +127,28 @@ def test_the_pipe_sink_never_blocks_and_reports_what_it_left_out() -> None:
     sink.output(4.0, b"x" * 10)
     sink.flush()
     assert sink.broken  # the worker's end has gone: nothing more, and no exception
+    os.close(write_end)
+
+
+def test_the_pipe_sink_holds_frames_read_close_together_for_one_write() -> None:
+    read_end, write_end = os.pipe()
+    sink = PipeSink(write_end)
+    reader = FrameReader(read_end)
+    sink.output(1.0, b"a")  # the first after a quiet moment goes at once
+    sink.output(1.001, b"b")  # held for the next write
+    sink.resize(1.002, 100, 30)
+    assert [d for _, _, d in reader.frames()] == [b"a"]
+    assert sink.hold_timeout() == HOLD_S and not sink.wants_write()
+    sink.output(1.0 + HOLD_S, b"c")  # HOLD_S after the last write: all that waits goes
+    assert [(k, t, d) for k, t, d in reader.frames()] == [
+        (b"o", 1.001, b"b"), (b"r", 1.002, b"100x30"), (b"o", 1.0 + HOLD_S, b"c")
+    ]  # fmt: skip
+    sink.output(1.0 + HOLD_S * 1.5, b"d")
+    assert sink.hold_timeout() is not None
+    sink.flush()  # what the loop does once the hold timeout passes quietly
+    assert [d for _, _, d in reader.frames()] == [b"d"]
+    assert sink.hold_timeout() is None
+    os.close(read_end)
     os.close(write_end)
 
 

@@ -48,7 +48,8 @@ _POLL_END = select.POLLHUP | select.POLLERR | select.POLLNVAL
 
 class PtySink(Protocol):
     """Where the loop hands what it read (raw, marks included); it must never block. With
-    a backlog, `wants_write()` is true and the loop calls `flush()` when `fd` is writable."""
+    a backlog, `wants_write()` is true and the loop calls `flush()` when `fd` is writable;
+    with frames held back, `hold_timeout()` says how soon to call `flush()` if all is quiet."""
 
     fd: int | None
 
@@ -57,6 +58,8 @@ class PtySink(Protocol):
     def resize(self, t: float, cols: int, rows: int) -> None: ...
 
     def wants_write(self) -> bool: ...
+
+    def hold_timeout(self) -> float | None: ...
 
     def flush(self) -> None: ...
 
@@ -166,7 +169,8 @@ class _Loop:
         self.start = time.monotonic() if origin is None else origin
         self.exited_at: float | None = None
         self.status: int | None = None
-        self.last_output = self.start
+        self.last_output = self.start  # when the terminal was last written to
+        self.last_read = self.start  # when the shell's output was last read
         self.eof_owed = False  # stdin has ended: send the shell an EOF key once it is quiet
         os.set_blocking(self.master, False)
 
@@ -214,13 +218,16 @@ class _Loop:
                     poller.unregister(fd)
 
     def _timeout(self) -> float | None:
+        hold = self.sink.hold_timeout()
         if self.exited_at is None and not self.eof_owed:  # the common case, kept cheap
-            return IDLE_FLUSH_S if self.stripper is not None and self.stripper.pending else None
+            if self.stripper is not None and self.stripper.pending:
+                return IDLE_FLUSH_S if hold is None else hold
+            return hold
         now = time.monotonic()
         if self.exited_at is not None:
             left = self.exited_at + DRAIN_S - now
             return max(left, 0.0) if left > 0 else 0.0
-        waits = []
+        waits = [] if hold is None else [hold]
         if self.stripper is not None and self.stripper.pending:
             waits.append(IDLE_FLUSH_S)
         if self.eof_owed:
@@ -228,7 +235,9 @@ class _Loop:
         return min(waits) if waits else None
 
     def _idle(self) -> None:
-        if self.stripper is not None and self.stripper.pending:
+        self.sink.flush()
+        quiet = time.monotonic() - self.last_read
+        if self.stripper is not None and self.stripper.pending and quiet >= IDLE_FLUSH_S:
             self._show(self.stripper.flush())
         if self.eof_owed and time.monotonic() - self.last_output >= EOF_QUIET_S:
             # Input was not a terminal and has ended. An EOF key typed while the shell was
@@ -253,16 +262,16 @@ class _Loop:
                 self._show(self.stripper.flush())
             self._wait_child()
             return False
-        now = time.monotonic()
-        self._show(data if self.stripper is None else self.stripper.strip(data))
+        self.last_read = now = time.monotonic()
+        self._show(data if self.stripper is None else self.stripper.strip(data), now)
         self.sink.output(now - self.start, data)
         return True
 
-    def _show(self, passthrough: bytes) -> None:
+    def _show(self, passthrough: bytes, now: float | None = None) -> None:
         """Write what the terminal should see: the read without our private marks."""
         if passthrough:
             _write_all(self.stdout_fd, passthrough)
-            self.last_output = time.monotonic()
+            self.last_output = time.monotonic() if now is None else now
             if self.stdin_fd is None and not self.to_child:
                 self.eof_owed = True
 
@@ -357,7 +366,17 @@ class _Loop:
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
+    try:
+        written = os.write(fd, data)
+    except (BlockingIOError, InterruptedError):
+        written = 0
+    except OSError as exc:
+        if exc.errno in (errno.EIO, errno.EPIPE, errno.EBADF):
+            return  # the terminal has gone: keep recording what the shell does
+        raise
+    if written == len(data):  # the usual case: one write, no view
+        return
+    view = memoryview(data)[written:]
     while view:
         try:
             view = view[os.write(fd, view) :]

@@ -9,7 +9,10 @@ there is one. The loop only writes what it read into the worker's stdin, framed:
 
 `PipeSink` is the loop's end: writes are non-blocking; what the pipe cannot take waits in a
 buffer the loop drains when the pipe is writable (`poll`), and past `BUFFER_LIMIT` output is
-left out and reported as a gap (the shell is never held up). The worker parses the marks
+left out and reported as a gap (the shell is never held up). Frames read within `HOLD_S` of
+the last write are held and go in the next write (a write per read was a third of the loop's
+system calls; the worker waits `BATCH_WAIT_S` for more anyway): the loop calls `flush()` once
+`hold_timeout()` has passed without output. The worker parses the marks
 itself (the same token) and hands everything to `ShellRecording`: cast, commands, events.
 
 The worker runs in its own session, so a closed terminal or Ctrl-C does not stop it; when
@@ -43,6 +46,8 @@ PIPE_SIZE = 1024 * 1024
 READ_SIZE = 1024 * 1024
 MERGE_MAX = 256 * 1024
 BATCH_WAIT_S = 0.005
+HOLD_S = 0.004  # frames this close to the last write wait for the next one
+HOLD_BYTES = 32 * 1024  # ... unless this much is waiting (large output: one write per read)
 COALESCE_S = 0.004  # as cast.COALESCE_S (not imported: the loop's side stays small)
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
 
@@ -58,6 +63,8 @@ class PipeSink:
         self._buffer = bytearray()
         self._limit = limit
         self._gap = 0  # output bytes left out since the buffer went over the limit
+        self._full = False  # the pipe took less than offered: wait until it is writable
+        self._written = -HOLD_S  # stream time of the last write
         self.broken = False  # the worker has gone: nothing more is recorded
 
     def output(self, t: float, data: bytes) -> None:
@@ -67,7 +74,7 @@ class PipeSink:
             self._gap += len(data)
             return
         if self._gap:
-            self._frame(b"g", t, str(self._gap).encode())
+            self._append(b"g", t, str(self._gap).encode())
             self._gap = 0
         self._frame(b"o", t, data)
 
@@ -75,22 +82,36 @@ class PipeSink:
         self._frame(b"r", t, f"{cols}x{rows}".encode())
 
     def wants_write(self) -> bool:
-        return bool(self._buffer) and self.fd is not None
+        """The pipe is full and frames wait: flush when it is writable."""
+        return self._full and self.fd is not None
+
+    def hold_timeout(self) -> float | None:
+        """Seconds after which held frames should be flushed if nothing else happens."""
+        return HOLD_S if self._buffer and not self._full and self.fd is not None else None
+
+    def _append(self, kind: bytes, t: float, data: bytes) -> None:
+        self._buffer += FRAME.pack(kind, t, len(data))
+        self._buffer += data
 
     def _frame(self, kind: bytes, t: float, data: bytes) -> None:
         if self.fd is None:
             return
-        self._buffer += FRAME.pack(kind, t, len(data))
-        self._buffer += data
-        self.flush()
+        self._append(kind, t, data)
+        if self._full:
+            return  # the loop flushes when the pipe is writable
+        if t - self._written >= HOLD_S or len(self._buffer) >= HOLD_BYTES:
+            self._written = t
+            self.flush()
 
     def flush(self) -> None:
         """Write what the pipe takes now."""
         if self.fd is None or not self._buffer:
+            self._full = False
             return
         try:
             written = os.write(self.fd, self._buffer)
         except BlockingIOError:
+            self._full = True
             return
         except OSError as exc:  # EPIPE: the worker died; the shell goes on unrecorded
             if exc.errno not in (errno.EPIPE, errno.EBADF):
@@ -100,6 +121,7 @@ class PipeSink:
             self.fd = None
             return
         del self._buffer[:written]
+        self._full = bool(self._buffer)
 
     def close(self, t: float, timeout: float = 60.0) -> None:
         """Hand over the rest (waiting for the worker, up to `timeout`); the owner of the
