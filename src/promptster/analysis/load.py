@@ -11,7 +11,8 @@ import hashlib
 import os
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
 from importlib import resources
@@ -187,27 +188,28 @@ def load_verified(
     With `transaction=False` the caller runs it inside its own transaction."""
     manifest = report.context.manifest
     assert manifest is not None
-    sha = file_sha256(path)
-    problems = tuple(f.message for f in report.failures)
     found = con.execute(
         "SELECT bundle_sha256 FROM sessions WHERE session_id = ?", [manifest.session_id]
     ).fetchall()
-    existing = found[0] if found else None
     result = LoadedSession(
         session_id=manifest.session_id,
         path=path,
-        bundle_sha256=sha,
+        bundle_sha256="",
         verified=report.ok,
-        problems=problems,
+        problems=tuple(f.message for f in report.failures),
         status=LoadStatus.LOADED,
         assessment_id=manifest.assessment_id,
         event_count=manifest.event_count,
     )
-    if existing is not None:
-        same = existing[0] == sha
-        status = LoadStatus.UNCHANGED if same else LoadStatus.DUPLICATE
-        return LoadedSession(**{**result.__dict__, "status": status})
-    _insert_timeline(con, manifest.session_id, timeline, transaction=transaction)
+    if found:
+        sha = file_sha256(path)
+        status = LoadStatus.UNCHANGED if found[0][0] == sha else LoadStatus.DUPLICATE
+        return replace(result, bundle_sha256=sha, status=status)
+    # Hash the bundle file while DuckDB reads the timeline: both release the GIL.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        hashing = pool.submit(file_sha256, path)
+        _insert_timeline(con, manifest.session_id, timeline, transaction=transaction)
+        result = replace(result, bundle_sha256=hashing.result())
     _insert_session(con, result, report)
     return result
 
@@ -252,29 +254,30 @@ def _insert_session(
 ) -> None:
     manifest = report.context.manifest
     assert manifest is not None
+    # One pass over the session's events for the count and the integrations seen; the first
+    # session_start for the candidate's name and the tools it names.
     con.execute(
         """
         INSERT INTO sessions
-        SELECT ?, ?, ?,
-               (SELECT data->>'candidateName' FROM events
-                 WHERE session_id = ? AND kind = 'session_start' ORDER BY seq LIMIT 1),
-               ?, ?, ?, ?, ?, ?,
+        SELECT ?, ?, ?, st.candidate_name, ?, ?, ?, ?, ?, ?,
                try_cast(replace(?, 'Z', '') AS TIMESTAMP),
                try_cast(replace(?, 'Z', '') AS TIMESTAMP),
-               (SELECT count(*) FROM events WHERE session_id = ?),
-               coalesce(
-                   (SELECT list_sort(try_cast(data->'tools' AS VARCHAR[])) FROM events
-                     WHERE session_id = ? AND kind = 'session_start' ORDER BY seq LIMIT 1),
-                   (SELECT coalesce(list(DISTINCT integration ORDER BY integration), [])
-                      FROM events WHERE session_id = ?
-                       AND integration IS NOT NULL AND integration <> 'promptster')),
-               ?
+               ev.n, coalesce(st.tools, ev.integrations), ?
+        FROM (SELECT count(*) AS n,
+                     coalesce(list(DISTINCT integration ORDER BY integration)
+                                  FILTER (WHERE integration IS NOT NULL
+                                          AND integration <> 'promptster'),
+                              []) AS integrations
+              FROM events WHERE session_id = ?) ev
+        LEFT JOIN (SELECT data->>'candidateName' AS candidate_name,
+                          list_sort(try_cast(data->'tools' AS VARCHAR[])) AS tools
+                   FROM events WHERE session_id = ? AND kind = 'session_start'
+                   ORDER BY seq LIMIT 1) st ON true
         """,
         [
             loaded.session_id,
             manifest.assessment_id,
             manifest.candidate_key,
-            loaded.session_id,
             str(loaded.path),
             loaded.bundle_sha256,
             loaded.verified,
@@ -283,10 +286,9 @@ def _insert_session(
             manifest.tool_version,
             manifest.started_at,
             manifest.ended_at,
-            loaded.session_id,
-            loaded.session_id,
-            loaded.session_id,
             datetime.now(UTC).replace(tzinfo=None),
+            loaded.session_id,
+            loaded.session_id,
         ],
     )
 
