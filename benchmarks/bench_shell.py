@@ -11,10 +11,13 @@ the recorder's own pty with its integration, the worker process writing the cast
 command events to a live recorder.
 
 1. 1,000 trivial commands (`true`), each typed and waited for until the next prompt: wall
-   time, recorded ÷ plain. Budget (DESIGN.md): ≤ 1.25. bash and zsh. Two reference rows
-   split the cost: the shell with only the integration (its rc hooks, no relay) and the
-   shell behind util-linux `script` (a relay in C that records nothing), when installed.
-   CPU time per command of each recorded process (loop, worker, recorder, shell) follows.
+   time, recorded ÷ plain. Budget (DESIGN.md): ≤ 1.25. bash and zsh. Reference rows split
+   the cost: the shell with only the integration (its rc hooks, no relay), the shell behind
+   util-linux `script` (a relay in C that records nothing), when installed, and `promptster
+   shell` with no integration (our relay and worker writing the cast, no marks: the like
+   of the `script` row). The notes give recorded ÷ script relay and relay only ÷ script
+   relay, and the CPU time per command of each recorded process (loop, worker, recorder,
+   shell), measured once the worker has started (its imports are not a per-command cost).
 2. Output throughput: `cat` of a 100 MB text file until the prompt is back, recorded ÷
    plain; the recorded cast must hold all of it (a gap would be reported).
 3. Keystroke echo latency: a key typed at the prompt until its echo is read back, then a
@@ -48,6 +51,8 @@ MARK = "PSTBENCH"
 PROMPT = f"{MARK}> ".encode()
 TIMEOUT_S = 600.0
 TICK = os.sysconf("SC_CLK_TCK")
+WORKER_START_S = 1.0
+WARM_UP = 50
 
 
 class Terminal:
@@ -135,6 +140,14 @@ class Setup:
         env = environment(self.home, shell)
         return Terminal([promptster_executable(), "shell"], env, self.workspace)
 
+    def relay_only(self, shell: str) -> Terminal:
+        """`promptster shell` with the integration off: a name it does not integrate."""
+        alias = self.folder / f"plain-{Path(shell).name}"  # not "r…": zsh would be restricted
+        if not alias.exists():
+            alias.symlink_to(shell)
+        env = environment(self.home, str(alias))
+        return Terminal([promptster_executable(), "shell"], env, self.workspace)
+
 
 def commands_case(term: Terminal, count: int) -> float:
     try:
@@ -173,8 +186,11 @@ def cpu_per_command(setup: Setup, shell: str, count: int, recorder: int) -> dict
     pids = {"pty loop": term.proc.pid, "recorder": recorder}
     for pid, name in kids.items():
         pids["worker" if name.startswith("python") else shell] = pid
-    before = {k: cpu_seconds(p) for k, p in pids.items()}
     try:
+        time.sleep(WORKER_START_S)  # the worker's imports are not a per-command cost
+        for _ in range(WARM_UP):
+            term.run("true")
+        before = {k: cpu_seconds(p) for k, p in pids.items()}
         for _ in range(count):
             term.run("true")
         return {k: (cpu_seconds(p) - before[k]) / count * 1e6 for k, p in pids.items()}
@@ -203,6 +219,7 @@ def command_cases(setup: Setup, shell: str, count: int) -> dict[str, Callable[[]
         "plain": setup.plain,
         "integration only": setup.integrated,
         "recorded": setup.recorded,
+        "relay only": setup.relay_only,
     }
     if shutil.which("script"):
         openers["script relay"] = setup.script
@@ -231,6 +248,7 @@ def main() -> int:
     parser.add_argument("--shells", default="bash,zsh")
     args = parser.parse_args()
 
+    load_start = os.getloadavg()[0]
     rows: list[tuple[str, str, str, str]] = []
     notes: list[str] = []
     with tempfile.TemporaryDirectory(prefix="pst-bench-shell-") as tmp:
@@ -255,13 +273,18 @@ def main() -> int:
                 times = best(args.rounds, command_cases(setup, shell, n))
                 floor = times["plain"]
                 per = 1e6 / n
-                for case in ("recorded", "integration only", "script relay"):
+                for case in ("recorded", "integration only", "script relay", "relay only"):
                     if case in times:
                         label = f"{n} × true, {name}" + ("" if case == "recorded" else f" ({case})")
                         budget = "  (budget ≤ 1.25)" if case == "recorded" else ""
                         rows.append((label, f"{floor * per:.0f} µs/cmd",
                                      f"{times[case] * per:.0f} µs/cmd",
                                      f"{times[case] / floor:.2f}{budget}"))  # fmt: skip
+                if "script relay" in times:
+                    relay = times["script relay"]
+                    ratios = [f"{case} ÷ script relay {times[case] / relay:.2f}"
+                              for case in ("recorded", "relay only")]  # fmt: skip
+                    notes.append(f"{name}: " + ", ".join(ratios))
                 cpu = cpu_per_command(setup, shell, n, recorder)
                 shown = ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
                 notes.append(f"{name}: CPU µs per command of the recorded processes: {shown}")
@@ -285,6 +308,7 @@ def main() -> int:
         finally:
             if recorder_running(paths):
                 end_session(paths, "abort")
+    notes.append(f"load average {load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     print(f"\n{'case':<40} {'plain pty (floor)':>18} {'measured':>14}   ratio")
     for case, floor_text, value, ratio in rows:
         print(f"{case:<40} {floor_text:>18} {value:>14}   {ratio}")
