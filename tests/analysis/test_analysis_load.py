@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from analysis_tamper import newer_format, tampered
+from analysis_tamper import newer_format, rewrite, tampered
 
 from promptster.analysis.load import TABLES, LoadStatus, connect, find_bundles, load_bundle
 from promptster.analysis.signals import bundle_signals
@@ -109,3 +109,31 @@ def test_tables_in_their_own_schema_beside_other_tables(scenario_dir: Path, tmp_
     assert compute_signals(con, [loaded.session_id])[loaded.session_id].value("promptCount") == 2
     assert con.execute("SELECT count(*) FROM main.sessions").fetchall() == [(0,)]
     assert con.execute("SELECT count(*) FROM analysis.sessions").fetchall() == [(1,)]
+
+
+def test_malformed_events_load_as_nulls_and_signals_still_compute(
+    scenario_dir: Path, tmp_path: Path
+) -> None:
+    """--allow-invalid: an unreadable line and fields of the wrong type become NULLs."""
+
+    def edit(name: str, data: bytes) -> bytes:
+        if name != "timeline.jsonl":
+            return data
+        lines = data.split(b"\n")
+        lines.insert(3, b'{"kind": "prompt", "data": {"text": ')  # cut off mid-line
+        lines[5] = lines[5].replace(b'"seq":', b'"seq":"x","was":', 1)
+        return b"\n".join(lines)
+
+    bad = rewrite(scenario_dir / "ada.pst", tmp_path / "malformed.pst", edit)
+    con = connect()
+    loaded = load_bundle(con, bad, allow_invalid=True)
+    assert loaded.status is LoadStatus.LOADED and not loaded.verified
+    assert _counts(con)["events"] == 17
+    assert con.execute("SELECT count(*) FROM events WHERE kind IS NULL").fetchall() == [(1,)]
+    assert con.execute("SELECT count(*) FROM events WHERE seq IS NULL").fetchall() == [(2,)]
+    signals = bundle_signals(bad, allow_invalid=True)
+    # the unreadable line has no kind; the line with a bad seq keeps its kind
+    assert signals.value("eventCounts") == {
+        "build_run": 1, "command": 4, "decision_event": 1, "file_diff": 2, "prompt": 2,
+        "session_end": 1, "session_start": 1, "test_run": 3, "tool_use": 1,
+    }  # fmt: skip

@@ -46,7 +46,8 @@
 -- Evidence: the first call of each tool.
 --
 -- @signal eventCounts
--- Object mapping each event kind (unknown kinds included) to its number of events.
+-- Object mapping each event kind (unknown kinds included) to its number of events; a line
+-- that could not be read at all (only with `--allow-invalid`) has no kind and is left out.
 -- Confidence: `high`. Evidence: every event (capped like all evidence lists).
 WITH
 base AS (SELECT session_id FROM sessions JOIN _scope USING (session_id)),
@@ -58,7 +59,8 @@ ev AS (
 ),
 kinds AS (
     SELECT session_id, json_group_object(kind, n) AS counts
-    FROM (SELECT session_id, kind, count(*) AS n FROM events GROUP BY ALL ORDER BY kind)
+    FROM (SELECT session_id, kind, count(*) AS n FROM events WHERE kind IS NOT NULL
+          GROUP BY ALL ORDER BY kind)
     GROUP BY session_id
 ),
 cmd AS (
