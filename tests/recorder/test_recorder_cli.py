@@ -87,6 +87,9 @@ def test_from_key_to_verified_bundle(assessment: tuple[Path, list[str], str]) ->
         assert ended["endedAt"] and ended["elapsedSeconds"] >= 0
         shown = ok(run_promptster("status", cwd=workspace)).stderr
         assert "ended" in shown and "duration" in shown and "remaining" not in shown
+        after = json.loads(ok(run_promptster("brief", "--json", cwd=workspace)).stdout)
+        assert after["remainingSeconds"] is None and "subtracts" in after["brief"]
+        assert "has ended" in ok(run_promptster("brief", cwd=workspace)).stderr
         kinds = [e["kind"] for e in json.loads(json.dumps(events_of(paths, "decision_event")))]
         assert kinds == ["decision_event"]
         refused = run_promptster("start", keys[0], "--no-shell", cwd=folder)

@@ -183,7 +183,7 @@ def brief(as_json: bool) -> None:
     paths, state = current_session()
     text = paths.brief.read_text(encoding="utf-8") if paths.brief.exists() else ""
     remaining_seconds = None
-    if state.deadline:
+    if state.deadline and state.active:
         remaining_seconds = int((parse_ts(state.deadline) - datetime.now(UTC)).total_seconds())
     if as_json:
         print_json(
@@ -209,7 +209,9 @@ def print_brief(state: SessionState, text: str) -> None:
         console.print(f"[bold]{escape(state.title)}[/]")
     console.print(escape(text.rstrip()) if text else "[dim](no brief)[/]")
     remaining = remaining_text(state)
-    if remaining:
+    if not state.active:
+        console.print(f"\n[bold]The session has ended[/] ({state.status}).")
+    elif remaining:
         console.print(
             f"\n[bold]Time limit[/] {state.time_limit_minutes:g} minutes — "
             f"{remaining} left (until {state.deadline})"
