@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 import duckdb
 
 from promptster.analysis.load import connect, load_bundle, sql_text
+from promptster.analysis.parallel import run_families
 from promptster.jsonio import JsonValue
 
 if TYPE_CHECKING:
@@ -262,8 +263,8 @@ def compute_signals(
     set_scope(con, session_ids)
     infos = _session_infos(con)
     collected: dict[str, dict[str, Signal]] = {sid: {} for sid in infos}
-    for family in FAMILIES:
-        for row in run_family(con, family):
+    for family, rows in run_families(con, FAMILIES).items():
+        for row in rows:
             collected[row[0]][row[1]] = _to_signal(family, row)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE _signal_values "

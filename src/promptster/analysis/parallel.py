@@ -1,0 +1,79 @@
+"""Run the signal families of a big scope on two connections at once.
+
+Most of a family's plan runs on one thread (one session is one window partition and one
+group), so for a big session the second core idles. Above `PARALLEL_EVENTS` events in scope
+a second connection to the same database (`cursor()`) runs about half of the families while
+this one runs the rest. Small scopes (one ordinary bundle, a chunk of `score`) stay on one
+connection: there the second connection's setup costs more than it saves, and `score --jobs`
+already keeps every core busy.
+
+The second connection sees only committed rows, and has its own temporary objects (macros,
+`_scope`) and settings; it gets them here, and it is used only when it sees exactly the rows
+in scope that this one does (otherwise everything runs here, as before).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import duckdb
+
+from promptster.analysis.load import sql_text
+
+PARALLEL_EVENTS = 20_000
+# What the second connection runs: about half of the time of a big session (measured on the
+# 100,000-event benchmark bundle); the rest runs on the caller's connection.
+HELPER_FAMILIES = frozenset({"errors", "prompts", "craft", "verification"})
+
+_VISIBLE = (
+    "SELECT count(*), (SELECT count(*) FROM events JOIN _scope USING (session_id)) "
+    "FROM sessions JOIN _scope USING (session_id)"
+)
+
+Rows = list[tuple[Any, ...]]
+
+
+def _run(con: duckdb.DuckDBPyConnection, families: Sequence[str]) -> dict[str, Rows]:
+    return {f: con.execute(sql_text(f"signals_{f}.sql")).fetchall() for f in families}
+
+
+def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    found = con.execute("SELECT current_setting(?)", [name]).fetchall()
+    return str(found[0][0]).replace("'", "''")
+
+
+def _helper(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection | None:
+    """A second connection set up like `con` (scope, macros, search path, time zone), or None
+    when it would not see the same rows (e.g. `con` holds an uncommitted load)."""
+    helper = con.cursor()
+    try:
+        for name in ("search_path", "TimeZone"):
+            helper.execute(f"SET {name} = '{_setting(con, name)}'")
+        helper.execute(sql_text("macros.sql"))
+        ids = [row[0] for row in con.execute("SELECT session_id FROM _scope").fetchall()]
+        helper.execute("CREATE OR REPLACE TEMP TABLE _scope (session_id VARCHAR)")
+        helper.execute("INSERT INTO _scope SELECT unnest(?::VARCHAR[])", [ids])
+        if helper.execute(_VISIBLE).fetchall() == con.execute(_VISIBLE).fetchall():
+            return helper
+    except duckdb.Error:
+        pass
+    helper.close()
+    return None
+
+
+def run_families(con: duckdb.DuckDBPyConnection, families: Sequence[str]) -> dict[str, Rows]:
+    """The rows of every family in `families` over the scope in `con`'s `_scope` table."""
+    events = con.execute("SELECT count(*) FROM events JOIN _scope USING (session_id)").fetchall()
+    helper = _helper(con) if events[0][0] >= PARALLEL_EVENTS else None
+    if helper is None:
+        return _run(con, families)
+    try:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            theirs = pool.submit(_run, helper, [f for f in families if f in HELPER_FAMILIES])
+            mine = _run(con, [f for f in families if f not in HELPER_FAMILIES])
+            mine.update(theirs.result())
+    finally:
+        helper.close()
+    return {f: mine[f] for f in families}

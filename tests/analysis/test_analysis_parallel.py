@@ -1,0 +1,56 @@
+"""Signal families split over two connections give exactly what one connection gives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from promptster.analysis import parallel
+from promptster.analysis.load import connect, load_bundle, load_verified, verify_for_loading
+from promptster.analysis.signals import compute_signals
+from promptster.jsonio import JsonValue
+
+
+def _all(demo_dir: Path, *, parallel_from: int, monkeypatch: pytest.MonkeyPatch) -> JsonValue:
+    monkeypatch.setattr(parallel, "PARALLEL_EVENTS", parallel_from)
+    con = connect()
+    for path in sorted(demo_dir.glob("*.pst")):
+        load_bundle(con, path)
+    return {sid: s.to_json_obj() for sid, s in compute_signals(con).items()}
+
+
+def test_two_connections_give_the_same_signals(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    used: list[bool] = []
+    helper = parallel._helper
+
+    def spy(con: object) -> object:
+        made = helper(con)  # type: ignore[arg-type]
+        used.append(made is not None)
+        return made
+
+    monkeypatch.setattr(parallel, "_helper", spy)
+    split = _all(demo_dir, parallel_from=0, monkeypatch=monkeypatch)
+    assert used == [True]
+    assert split == _all(demo_dir, parallel_from=10**9, monkeypatch=monkeypatch)
+
+
+def test_uncommitted_rows_keep_everything_on_one_connection(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second connection cannot see a load still in the caller's transaction."""
+    monkeypatch.setattr(parallel, "PARALLEL_EVENTS", 0)
+    con = connect()
+    first, *rest = sorted(demo_dir.glob("*.pst"))
+    load_bundle(con, first)
+    con.execute("BEGIN TRANSACTION")
+    for path in rest:
+        report, timeline = verify_for_loading(path, allow_invalid=False)
+        load_verified(con, path, report, timeline, transaction=False)
+    con.execute("CREATE OR REPLACE TEMP TABLE _scope AS SELECT session_id FROM sessions")
+    assert parallel._helper(con) is None
+    signals = compute_signals(con)
+    assert len(signals) == 1 + len(rest)
+    con.execute("COMMIT")
