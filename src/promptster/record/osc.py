@@ -40,6 +40,7 @@ BEL = 0x07
 _TERMINATOR = re.compile(rb"[\x07\x1b]")
 # The escapes that can be a mark (OSC, DEC private mode, full reset) or may still become one
 # (cut at the end of the read); every other ESC is data and is skipped without a look.
+_MARK_BEL = re.compile(rb"\x1b\](133|6973);([^\x07\x1b]*)\x07")  # as `_osc` finds it
 _CANDIDATE = re.compile(rb"\x1b(?:[\]c]|\[(?:\?|\Z)|\Z)")
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
 _ALT_SCREEN_MODES = frozenset({b"47", b"1047", b"1049"})
@@ -206,6 +207,9 @@ class MarkParser:
             return None
         kind = buf[esc + 1]
         if kind == 0x5D:  # ']' OSC
+            whole = _MARK_BEL.match(buf, esc)  # the shells' marks, complete: one regex match
+            if whole is not None and whole.end() - esc <= self._max:
+                return self._mark(whole[1], whole[2], whole.end())
             return self._osc(buf, esc)
         if kind == 0x5B:  # '[' CSI
             return _csi(buf, esc)
@@ -237,7 +241,10 @@ class MarkParser:
             end = t + 2
         else:
             return t, None, False  # an ESC aborts the OSC; rescan from there
-        body = buf[k + 1 : t]
+        return self._mark(number, buf[k + 1 : t], end)
+
+    def _mark(self, number: bytes, body: bytes, end: int) -> tuple[int, Mark | None, bool]:
+        """A complete OSC 133 or 6973 (`body` is what follows the number's ";")."""
         if number == b"133":
             return end, _parse_133(body), False
         fields = body.split(b";")

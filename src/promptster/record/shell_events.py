@@ -49,11 +49,14 @@ def _ts(epoch_us: int | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def shell_event(kind: str, data: dict[str, Any], *, ts: str | None = None) -> Event:
+def shell_event(
+    kind: str, data: dict[str, Any], *, ts: str | None = None, event_id: str | None = None
+) -> Event:
     """An event typed by the candidate in the recorded shell."""
     return new_event(
         kind,
         data,
+        event_id=event_id,
         channel=CHANNEL,
         integration=INTEGRATION,
         emitter=EMITTER,
@@ -95,8 +98,7 @@ def command_events(record: CommandRecord) -> list[Event]:
         ended = record.started_us + record.duration_ms * 1000
     ts = _ts(ended)
     command_id = str(uuid.uuid4())
-    command = shell_event("command", record.event_data(), ts=ts)
-    command["id"] = command_id
+    command = shell_event("command", record.event_data(), ts=ts, event_id=command_id)
     events = [command]
     runnable = record.command and record.executed and not record.outside_workspace
     if runnable and record.command is not None:
