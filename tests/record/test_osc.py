@@ -103,6 +103,20 @@ def test_unknown_kind_is_kept() -> None:
     assert marks == [UnknownMark("future", (("x", "1;2"),))]
 
 
+def test_private_fields_decode_alike_escaped_or_not() -> None:
+    """A mark without "%" is decoded in one go, one with it field by field: same result."""
+    parser = MarkParser(TOKEN)
+    mark = f"\x1b]6973;{TOKEN};future".encode()
+    assert parser.parse(mark + b"\x07") == [UnknownMark("future", ())]
+    assert parser.parse(mark + b";\x07") == [UnknownMark("future", (("", ""),))]
+    bad = b";k=\xff\xc3;n=1;e"  # invalid UTF-8 next to the separators
+    plain = parser.parse(mark + bad + b"\x07")
+    escaped = parser.parse(mark + bad + b";z=%25\x07")
+    assert plain == [UnknownMark("future", (("e", ""), ("k", "\ufffd\ufffd"), ("n", "1")))]
+    assert isinstance(escaped[0], UnknownMark)
+    assert escaped[0].fields == (*plain[0].fields, ("z", "%"))
+
+
 def test_split_at_every_byte() -> None:
     data = b"x\x1b]133;A\x07" + private("start", lvl="1", cmd="echo hi") + b"\x1b[?1049hy"
     whole = normalized(MarkParser(TOKEN).parse(data))

@@ -247,12 +247,13 @@ class MarkParser:
         """A complete OSC 133 or 6973 (`body` is what follows the number's ";")."""
         if number == b"133":
             return end, _parse_133(body), False
-        fields = body.split(b";")
-        if self._token is not None and fields[0] != self._token:
+        token, has_kind, rest = body.partition(b";")
+        if self._token is not None and token != self._token:
             return end, None, False  # someone else's mark: not ours to remove
-        if len(fields) < 2:
+        if not has_kind:
             return end, None, False
-        return end, _parse_private(fields[1], fields[2:]), True
+        kind, has_fields, rest = rest.partition(b";")
+        return end, _parse_private(kind, rest if has_fields else None), True
 
 
 def _emit(out: list[Item], data: bytes) -> None:
@@ -312,17 +313,20 @@ def _int(value: str | None) -> int | None:
     return int(value) if _INTEGER.fullmatch(value) else None
 
 
-def _parse_private(kind_raw: bytes, raw_fields: list[bytes]) -> Mark:
+def _parse_private(kind_raw: bytes, raw_fields: bytes | None) -> Mark:
+    """`raw_fields`: the ";"-separated key=value fields after the kind (None: no fields)."""
     kind = _decode(kind_raw)
     fields: dict[str, str] = {}
-    if not any(b"%" in raw for raw in raw_fields):
+    if raw_fields is None:
+        pass
+    elif b"%" not in raw_fields:
         # Nothing escaped: decode once. The same as field by field, as UTF-8 never hides
         # ";" or "=" inside a character and an invalid sequence ends at either.
-        for field in b";".join(raw_fields).decode("utf-8", "replace").split(";"):
+        for field in raw_fields.decode("utf-8", "replace").split(";"):
             key, _, value = field.partition("=")
             fields[key] = value
     else:
-        for raw in raw_fields:
+        for raw in raw_fields.split(b";"):
             raw_key, _, raw_value = raw.partition(b"=")
             fields[_decode(raw_key)] = _decode(raw_value)
     level = _int(fields.get("lvl")) or 0
