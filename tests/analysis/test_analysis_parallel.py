@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from promptster.analysis import parallel
-from promptster.analysis.load import connect, load_bundle, load_verified, verify_for_loading
+from promptster.analysis import load, parallel
+from promptster.analysis.load import (
+    TABLES,
+    LoadStatus,
+    connect,
+    load_bundle,
+    load_verified,
+    verify_for_loading,
+)
 from promptster.analysis.signals import compute_signals
+from promptster.errors import FormatError
 from promptster.jsonio import JsonValue
 
 
@@ -54,3 +63,46 @@ def test_uncommitted_rows_keep_everything_on_one_connection(
     signals = compute_signals(con)
     assert len(signals) == 1 + len(rest)
     con.execute("COMMIT")
+
+
+def _tables(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    return {
+        t: sorted(con.execute(f"SELECT * EXCLUDE (loaded_at) FROM {t}").fetchall(), key=str)
+        if t == "sessions"
+        else sorted(con.execute(f"SELECT * FROM {t}").fetchall(), key=str)
+        for t in TABLES
+    }
+
+
+def test_typed_tables_filled_on_two_connections_are_the_same(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths = sorted(demo_dir.glob("*.pst"))
+    one = connect()
+    for path in paths:
+        load_bundle(one, path)
+    monkeypatch.setattr(load, "SPLIT_EVENTS", 0)
+    two = connect()
+    for path in paths:
+        load_bundle(two, path)
+    assert _tables(two) == _tables(one)
+    assert _tables(one)["commands"]  # not trivially equal
+
+
+def test_a_failed_split_load_leaves_no_rows(
+    demo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(load, "SPLIT_EVENTS", 0)
+    real = load.sql_text
+    monkeypatch.setattr(
+        load,
+        "sql_text",
+        lambda name: "SELECT error('boom')" if name == "load_kinds_texts.sql" else real(name),
+    )
+    con = connect()
+    path = sorted(demo_dir.glob("*.pst"))[0]
+    with pytest.raises(FormatError, match="boom"):
+        load_bundle(con, path)
+    assert all(not rows for rows in _tables(con).values())
+    monkeypatch.setattr(load, "sql_text", real)
+    assert load_bundle(con, path).status is LoadStatus.LOADED

@@ -40,6 +40,9 @@ TIMELINE_COLUMNS = (
     "data: 'JSON', prev: 'VARCHAR'}"
 )
 TABLES = ("sessions", "events", "prompts", "file_changes", "commands", "test_runs", "decisions")
+# From this many events (the manifest's count) a load that owns its transaction fills the typed
+# tables on two connections at once; below, the second connection costs more than it saves.
+SPLIT_EVENTS = 50_000
 
 
 def sql_text(name: str) -> str:
@@ -208,15 +211,23 @@ def load_verified(
     # Hash the bundle file while DuckDB reads the timeline: both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashing = pool.submit(file_sha256, path)
-        _insert_timeline(con, manifest.session_id, timeline, transaction=transaction)
+        split = transaction and manifest.event_count >= SPLIT_EVENTS
+        _insert_timeline(con, manifest.session_id, timeline, transaction=transaction, split=split)
         result = replace(result, bundle_sha256=hashing.result())
     _insert_session(con, result, report)
     return result
 
 
 def _insert_timeline(
-    con: duckdb.DuckDBPyConnection, session_id: str, timeline: bytes, *, transaction: bool = True
+    con: duckdb.DuckDBPyConnection,
+    session_id: str,
+    timeline: bytes,
+    *,
+    transaction: bool = True,
+    split: bool = False,
 ) -> None:
+    """Read the timeline into `events`, then fill the typed tables from it; with `split` (only
+    for a load that owns its transaction) on two connections once the events are committed."""
     fd, name = tempfile.mkstemp(prefix="promptster-timeline-", suffix=".jsonl")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -236,17 +247,42 @@ def _insert_timeline(
                 "maximum_object_size = 16777216)",
                 [session_id],
             )
-            con.execute(sql_text("load.sql"))
+            if not split:
+                con.execute(sql_text("load_kinds_texts.sql"))
+                con.execute(sql_text("load_kinds_runs.sql"))
             if transaction:
                 con.execute("COMMIT")
         except BaseException:
             if transaction:
                 con.execute("ROLLBACK")
             raise
+        if split:
+            _fill_kinds_split(con, session_id)
     except duckdb.Error as exc:
         raise FormatError(f"the timeline could not be loaded: {exc}") from exc
     finally:
         Path(name).unlink(missing_ok=True)
+
+
+def _fill_kinds_split(con: duckdb.DuckDBPyConnection, session_id: str) -> None:
+    """Fill the typed tables of a big session on two connections at once (each statement runs
+    on one thread: `events` of one session is one row group). The events are committed
+    already, so on failure the session's rows are deleted again."""
+    from promptster.analysis.parallel import second_connection  # it imports this module
+
+    helper = second_connection(con)
+    try:
+        helper.execute("SET VARIABLE ps_session = ?", [session_id])
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            texts = pool.submit(helper.execute, sql_text("load_kinds_texts.sql"))
+            con.execute(sql_text("load_kinds_runs.sql"))
+            texts.result()
+    except BaseException:
+        for table in TABLES[1:]:  # all but `sessions`, whose row comes after
+            con.execute(f"DELETE FROM {table} WHERE session_id = ?", [session_id])
+        raise
+    finally:
+        helper.close()
 
 
 def _insert_session(

@@ -1,4 +1,5 @@
-"""Run the signal families of a big scope on two connections at once.
+"""Run the signal families of a big scope on two connections at once (and give the loader
+its second connection for the typed tables of a big session, see load.py).
 
 Most of a family's plan runs on one thread (one session is one window partition and one
 group), so for a big session the second core idles. Above `PARALLEL_EVENTS` events in scope
@@ -44,14 +45,28 @@ def _setting(con: duckdb.DuckDBPyConnection, name: str) -> str:
     return str(found[0][0]).replace("'", "''")
 
 
-def _helper(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection | None:
-    """A second connection set up like `con` (scope, macros, search path, time zone), or None
-    when it would not see the same rows (e.g. `con` holds an uncommitted load)."""
+def second_connection(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """Another connection to `con`'s database, with its search path, time zone and macros.
+    It has its own transactions: it sees only what is committed."""
     helper = con.cursor()
     try:
         for name in ("search_path", "TimeZone"):
             helper.execute(f"SET {name} = '{_setting(con, name)}'")
         helper.execute(sql_text("macros.sql"))
+    except BaseException:
+        helper.close()
+        raise
+    return helper
+
+
+def _helper(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection | None:
+    """A second connection with `con`'s scope, or None when it would not see the same rows
+    (e.g. `con` holds an uncommitted load)."""
+    try:
+        helper = second_connection(con)
+    except duckdb.Error:
+        return None
+    try:
         ids = [row[0] for row in con.execute("SELECT session_id FROM _scope").fetchall()]
         helper.execute("CREATE OR REPLACE TEMP TABLE _scope (session_id VARCHAR)")
         helper.execute("INSERT INTO _scope SELECT unnest(?::VARCHAR[])", [ids])
