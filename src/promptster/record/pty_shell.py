@@ -12,9 +12,10 @@ The loop does as little as possible per read: remove the shell's private marks
 read, as read, to `sink` (`shell_pipe.PipeSink`, a non-blocking pipe to the worker process
 that records). Everything the loop needs is a parameter (the file descriptors, the sink, the
 stripper), so tests can run it against a pty of their own. `poll()` waits on the pty, stdin, the
-sink's pipe while it has a backlog, and a signal self-pipe (`signal.set_wakeup_fd`); SIGHUP
-and SIGTERM are passed to the shell as SIGHUP, which makes an interactive shell exit (and hang
-up its jobs) as when a terminal window closes.
+sink's pipe while it has a backlog, and a signal self-pipe (`signal.set_wakeup_fd`), at most
+as long as the sink may hold frames back (`hold_timeout`, a few ms: one pipe write for a
+burst of reads); SIGHUP and SIGTERM are passed to the shell as SIGHUP, which makes an
+interactive shell exit (and hang up its jobs) as when a terminal window closes.
 """
 
 from __future__ import annotations
