@@ -56,14 +56,18 @@ __pst_enc() { # percent-encode $1 into __pst_r
 __pst_user_histcontrol=
 __pst_user_histignore=
 __pst_eff_histcontrol=
+__pst_rules= # non-empty when the user's settings can keep a line out: __pst_forget has work
 __pst_adopt_history_settings() {
     __pst_user_histcontrol=${HISTCONTROL-}
     __pst_user_histignore=${HISTIGNORE-}
     local __pst_out='' __pst_rest=$__pst_user_histcontrol: __pst_item
+    __pst_rules=$__pst_user_histignore
     while [[ -n $__pst_rest ]]; do
         __pst_item=${__pst_rest%%:*}
         __pst_rest=${__pst_rest#*:}
-        case $__pst_item in ignorespace | ignoredups | ignoreboth | '') ;;
+        case $__pst_item in
+            ignorespace | ignoredups | ignoreboth) __pst_rules=1 ;;
+            '') ;;
             *) __pst_out+=${__pst_out:+:}$__pst_item ;;
         esac
     done
@@ -93,29 +97,6 @@ __pst_forget() { # $1 = line: would the user's own settings have kept it out of 
     return 1
 }
 
-__pst_last_entry() { # the newest history entry into __pst_hnum/__pst_htext, builtins only
-    __pst_hnum=0
-    __pst_htext=
-    [[ -n ${__pst_histfile-} ]] || return 1
-    local __pst_line=
-    # rewritten in place and NUL-terminated rather than truncated: truncating a file costs
-    # milliseconds on ext4 (it flushes the old blocks), rewriting it microseconds
-    if [[ -n ${HISTTIMEFORMAT-} ]]; then # a timestamp would come before the entry
-        { HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile" 2>/dev/null ||
-            return 1
-    else
-        { builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile" 2>/dev/null || return 1
-    fi
-    IFS= builtin read -r -d '' __pst_line <"$__pst_histfile" 2>/dev/null
-    [[ -n $__pst_line ]] || return 1
-    # `history` prints "%5d%c %s\n": the number, '*' or ' ', one space, the entry
-    __pst_line=${__pst_line%$'\n'}
-    __pst_line=${__pst_line#"${__pst_line%%[! ]*}"}
-    __pst_hnum=${__pst_line%%[!0-9]*}
-    __pst_htext=${__pst_line:${#__pst_hnum}+2}
-    [[ -n $__pst_hnum ]] || __pst_hnum=0
-}
-
 __pst_first='__pst_prompt_start "$_"'
 __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours last
     # ...except that bash-preexec's __bp_interactive_mode must stay the very last entry: it
@@ -142,102 +123,154 @@ __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours
         [[ $__pst_pc == "$__pst_first"$'\n'* && $__pst_pc == *$'\n'"$__pst_last" ]] && return 0
         # something was added before or after ours (`PROMPT_COMMAND+=...`): wrap again;
         # newlines, not ';', so that a user string ending in ';' or '&' stays valid
-        __pst_pc=${__pst_pc//"$__pst_first"$'\n'/}
-        __pst_pc=${__pst_pc//$'\n'__pst_prompt_end/}
+        # (whole lines only: with nothing of the user's left, ours were "first\nend")
+        __pst_pc=$'\n'$__pst_pc$'\n'
+        __pst_pc=${__pst_pc//$'\n'"$__pst_first"$'\n'/$'\n'}
+        __pst_pc=${__pst_pc//$'\n'__pst_prompt_end$'\n'/$'\n'}
         if [[ $__pst_last == *"$__pst_bp" ]]; then
-            __pst_pc=$'\n'$__pst_pc$'\n'
             __pst_pc=${__pst_pc//$'\n'"$__pst_bp"$'\n'/$'\n'}
-            __pst_pc=${__pst_pc#$'\n'}
-            __pst_pc=${__pst_pc%$'\n'}
         fi
+        __pst_pc=${__pst_pc#$'\n'}
+        __pst_pc=${__pst_pc%$'\n'}
         # shellcheck disable=SC2178  # the user's PROMPT_COMMAND is a string: keep it one
         PROMPT_COMMAND=$__pst_first$'\n'${__pst_pc:+$__pst_pc$'\n'}$__pst_last
         [[ $__pst_last != *"$__pst_bp" ]] || __pst_rearm_bp=1
     fi
 }
 
+# The two functions below run at every prompt: their common path is a handful of
+# statements (no nested function calls, one write for the marks); anything that rarely
+# changes (history settings, PS1, PROMPT_COMMAND, PATH, the encoded cwd, the time left) is
+# compared with what we last set and only redone when it differs.
 __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
-    local __pst_s=$? __pst_pipe=${PIPESTATUS[*]-}
-    local __pst_t1=${EPOCHREALTIME//[!0-9]/}
-    local __pst_ran=0 __pst_src=none __pst_text='' __pst_new=0
+    # globals, not locals: a function's locals are created and disposed of at every call
+    __pst_s=$? __pst_pipe=${PIPESTATUS[*]-} __pst_t1=${EPOCHREALTIME/[!0-9]/}
+    __pst_ran=0 __pst_src=none __pst_text='' __pst_new=0 __pst_line='' __pst_hnum=0
     [[ -n ${__pst_t0-} ]] && __pst_ran=1
     if [[ ${HISTCONTROL-} != "$__pst_eff_histcontrol" || -n ${HISTIGNORE-} ]]; then
         __pst_adopt_history_settings # the user changed them since: they are the new rules
     fi
-    if [[ -o history ]] && __pst_last_entry; then
-        if ((__pst_ran)); then
-            # PS0 saved HISTCMD when the line was accepted; outside of execution bash
-            # reports the number the next entry will get, so the line is one below it
-            ((__pst_hnum + 1 == ${__pst_h0:-0})) && __pst_new=1
-        elif ((__pst_hnum > ${__pst_hlast:--1} && ${__pst_hlast:--1} >= 0)); then
-            __pst_new=1 # accepted but never executed: a comment or a syntax error
+    # Outside of execution HISTCMD is the number the next entry will get, so it moves
+    # exactly when an entry was added (or deleted): an empty line or a Ctrl-C at the prompt
+    # leaves it, and then there is nothing to read back.
+    if [[ -o history && -n $__pst_histfile ]] && ((__pst_ran || HISTCMD != __pst_hcmd)); then
+        # `history 1` into our file, read back with `read`: builtins only. Rewritten in
+        # place and NUL-terminated rather than truncated: truncating a file costs
+        # milliseconds on ext4 (it flushes the old blocks), rewriting it microseconds. One
+        # 2>/dev/null for the group: an error (the state directory gone) stays silent.
+        {
+            if [[ -n ${HISTTIMEFORMAT-} ]]; then # a timestamp would come before the entry
+                { HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile"
+            else
+                { builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile"
+            fi && IFS= builtin read -r -d '' __pst_line <"$__pst_histfile"
+        } 2>/dev/null
+        # `history` prints "%5d%c %s\n": the number, '*' or ' ', one space, the entry
+        __pst_line=${__pst_line%$'\n'}
+        __pst_line=${__pst_line#"${__pst_line%%[! ]*}"}
+        __pst_hnum=${__pst_line%%[!0-9]*}
+        if [[ -n $__pst_hnum ]]; then
+            if ((__pst_ran)); then
+                # PS0 saved HISTCMD when the line was accepted: the line is one below it
+                ((__pst_hnum + 1 == ${__pst_h0:-0})) && __pst_new=1
+            elif ((__pst_hnum > ${__pst_hlast:--1} && ${__pst_hlast:--1} >= 0)); then
+                __pst_new=1 # accepted but never executed: a comment or a syntax error
+            fi
+        else
+            __pst_hnum=0
         fi
+    elif [[ -n ${__pst_hlast-} ]]; then
+        __pst_hnum=$__pst_hlast # nothing new
     fi
     if ((__pst_new)); then
-        __pst_text=${__pst_htext:0:8192}
+        __pst_line=${__pst_line:${#__pst_hnum}+2}
+        __pst_text=${__pst_line:0:8192}
         __pst_src=history
-        if __pst_forget "$__pst_htext"; then
+        if [[ -n $__pst_rules ]] && __pst_forget "$__pst_line"; then
             builtin history -d "$__pst_hnum" 2>/dev/null
             ((__pst_hnum -= 1))
         else
-            __pst_prev_kept=$__pst_htext
+            __pst_prev_kept=$__pst_line
         fi
     elif [[ -z ${__pst_hlast-} ]]; then
-        __pst_prev_kept=${__pst_htext-} # first prompt: history has just been loaded
+        # first prompt: history has just been loaded
+        [[ -n $__pst_line ]] && __pst_prev_kept=${__pst_line:${#__pst_hnum}+2}
     fi
-    __pst_hlast=${__pst_hnum:-0}
+    __pst_hlast=$__pst_hnum
+    __pst_hcmd=$HISTCMD
     if [[ -n ${__pst_started-} ]] && ((__pst_ran || __pst_new)); then
-        local __pst_c
-        __pst_enc "$__pst_text"
-        __pst_c=$__pst_r
-        __pst_cwd
-        ((__pst_ran)) && builtin printf '\e]133;D;%s\a' "$__pst_s" >&2
-        builtin printf '\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=%s;pipe=%s;t0=%s;t1=%s;src=%s;cwd=%s;cmd=%s\a' \
-            "$__pst_token" "$__pst_level" "$$" "$__pst_s" "$__pst_ran" "$__pst_pipe" \
-            "${__pst_t0-}" "$__pst_t1" "$__pst_src" "$__pst_cwd_enc" "$__pst_c" >&2
+        # percent-encoding only when there is something to encode (rare)
+        if [[ $__pst_text == *[%\;[:cntrl:]]* ]]; then
+            __pst_enc "$__pst_text"
+            __pst_text=$__pst_r
+        fi
+        if [[ $PWD != "$__pst_cwd_raw" ]]; then
+            __pst_cwd
+        fi
+        # one printf, so one write: every write is a wakeup for whoever reads the pty
+        if ((__pst_ran)); then
+            builtin printf '\e]133;D;%s\a\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=1;pipe=%s;t0=%s;t1=%s;src=%s;cwd=%s;cmd=%s\a' \
+                "$__pst_s" "$__pst_token" "$__pst_level" "$$" "$__pst_s" "$__pst_pipe" \
+                "$__pst_t0" "$__pst_t1" "$__pst_src" "$__pst_cwd_enc" "$__pst_text" >&2
+        else
+            builtin printf '\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=0;pipe=%s;t0=;t1=%s;src=%s;cwd=%s;cmd=%s\a' \
+                "$__pst_token" "$__pst_level" "$$" "$__pst_s" "$__pst_pipe" \
+                "$__pst_t1" "$__pst_src" "$__pst_cwd_enc" "$__pst_text" >&2
+        fi
     fi
     __pst_started=1
     unset __pst_t0 __pst_h0
     return "$__pst_s" # the user's PROMPT_COMMAND entries still see the command's status
 }
 
-__pst_cwd() { # $PWD, encoded, into __pst_cwd_enc (cached: it rarely changes)
-    if [[ $PWD != "${__pst_cwd_raw-}" ]]; then
-        __pst_enc "$PWD"
-        __pst_cwd_enc=$__pst_r
-        __pst_cwd_raw=$PWD
-    fi
+__pst_cwd_raw=
+__pst_cwd_enc=
+__pst_cwd() { # $PWD, encoded, into __pst_cwd_enc (cached by the callers: it rarely changes)
+    __pst_enc "$PWD"
+    __pst_cwd_enc=$__pst_r
+    __pst_cwd_raw=$PWD
 }
 
-__pst_prefix() { # remaining assessment time for the prompt, into __pst_r
-    __pst_r=
+__pst_prefix_until=0 # EPOCHSECONDS from which the time-left text differs
+__pst_prefix() { # remaining assessment time for the prompt, into __pst_prefix_text
+    __pst_prefix_text=
+    __pst_prefix_until=9223372036854775807 # no deadline, or time up: it never changes
     [[ -n $__pst_deadline ]] || return 0
     local __pst_left=$((__pst_deadline - EPOCHSECONDS))
     if ((__pst_left <= 0)); then
-        __pst_r='[time up] '
+        __pst_prefix_text='[time up] '
     elif ((__pst_left < 60)); then
-        __pst_r='[<1m left] '
-    elif ((__pst_left < 3600)); then
-        __pst_r="[$((__pst_left / 60))m left] "
+        __pst_prefix_text='[<1m left] '
+        __pst_prefix_until=$__pst_deadline
     else
-        builtin printf -v __pst_r '[%dh%02dm left] ' $((__pst_left / 3600)) $((__pst_left % 3600 / 60))
+        # the text shows whole minutes: it changes when one more minute has gone
+        __pst_prefix_until=$((__pst_deadline - __pst_left / 60 * 60 + 1))
+        if ((__pst_left < 3600)); then
+            __pst_prefix_text="[$((__pst_left / 60))m left] "
+        else
+            builtin printf -v __pst_prefix_text '[%dh%02dm left] ' \
+                $((__pst_left / 3600)) $((__pst_left % 3600 / 60))
+        fi
     fi
 }
 
 __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user has now
-    local __pst_s=$?
+    __pst_s=$?
+    # the common case: nothing changed since the last prompt, nothing to do
+    [[ ${PS1-} == "$__pst_ps1_set" && ${PS0-} == "$__pst_ps0_set" && $PWD == "$__pst_cwd_raw" &&
+        ${PROMPT_COMMAND[*]-} == "$__pst_pc_set" && $PATH == "$__pst_path_set" ]] &&
+        ((EPOCHSECONDS < __pst_prefix_until)) && return "$__pst_s"
     # prompt code may rewrite PS1 on every prompt (git prompts, starship): wrap it again
-    [[ ${PS1-} == "${__pst_ps1_set-}" ]] || __pst_ps1_user=${PS1-}
-    [[ ${PS0-} == "${__pst_ps0_set-}" ]] || __pst_ps0_user=${PS0-}
-    __pst_prefix
-    PS1="\[\e]133;A\a\]$__pst_r${__pst_ps1_user-}\[\e]133;B\a\]"
+    [[ ${PS1-} == "$__pst_ps1_set" ]] || __pst_ps1_user=${PS1-}
+    [[ ${PS0-} == "$__pst_ps0_set" ]] || __pst_ps0_user=${PS0-}
+    ((EPOCHSECONDS < __pst_prefix_until)) || __pst_prefix
+    PS1="\[\e]133;A\a\]$__pst_prefix_text${__pst_ps1_user-}\[\e]133;B\a\]"
     PS0="$__pst_ps0${__pst_ps0_user-}"
     __pst_ps1_set=$PS1
     __pst_ps0_set=$PS0
     # PS0 cannot run code without forking, so the cwd it reports is encoded here
-    __pst_cwd
-    # cheap test first: this runs at every prompt
-    [[ ${PROMPT_COMMAND[*]-} == "${__pst_pc_set-}" ]] || __pst_wrap_prompt_command
+    [[ $PWD == "$__pst_cwd_raw" ]] || __pst_cwd
+    [[ ${PROMPT_COMMAND[*]-} == "$__pst_pc_set" ]] || __pst_wrap_prompt_command
     __pst_pc_set=${PROMPT_COMMAND[*]-}
     if [[ -n ${__pst_rearm_bp-} ]]; then
         # bash-preexec was installed or moved this time: it ran before us and our entry
@@ -246,6 +279,7 @@ __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user
         __bp_interactive_mode
     fi
     case :$PATH: in *:"${__pst_shims-}":*) ;; *) [[ -n ${__pst_shims-} ]] && PATH=$__pst_shims:$PATH ;; esac
+    __pst_path_set=$PATH
     return "$__pst_s"
 }
 
@@ -253,9 +287,10 @@ __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user
 # `bind -x` or PROMPT_COMMAND itself: exactly the guards bash-preexec builds around its
 # DEBUG trap. Arithmetic side effects record HISTCMD and the start time in microseconds
 # (the substring of length 0 prints nothing); EPOCHREALTIME's decimal point depends on
-# the locale, so all non-digits are dropped.
+# the locale, so the one non-digit is dropped.
 __pst_e=x
-__pst_ps0='${__pst_e:0:(__pst_h0=HISTCMD)*0}${__pst_e:0:(__pst_t0=${EPOCHREALTIME//[!0-9]/})*0}'
+__pst_ps1_set='' __pst_ps0_set='' __pst_pc_set='' __pst_path_set='' __pst_hcmd='' __pst_prefix_text=''
+__pst_ps0='${__pst_e:0:(__pst_h0=HISTCMD,__pst_t0=${EPOCHREALTIME/[!0-9]/})*0}'
 __pst_ps0+="\\e]133;C\\a\\e]6973;$__pst_token;start;lvl=$__pst_level;pid=$$"
 __pst_ps0+=';t0=${__pst_t0};cwd=${__pst_cwd_enc-}\a'
 

@@ -30,18 +30,28 @@ __pst_enc() { # percent-encode $1 into REPLY: '%', ';' and control characters
     REPLY=$s
 }
 
+# The hooks below run at every command. A zsh function call costs several microseconds (it
+# maps a fresh heap), so the common path calls none: encoding only runs when there is
+# something to encode, the cwd is encoded when it changed, the time left is recomputed when
+# its minute is over, and the marks go out with one `print -u2` each (one write, and no
+# redirection to set up and undo).
+
 __pst_preexec() { # $1: the line as typed (empty without history), $3: after alias expansion
     emulate -L zsh
     # microseconds, like bash's EPOCHREALTIME (zsh's has nanoseconds)
     typeset -g __pst_t0 __pst_ran=1
     builtin printf -v __pst_t0 '%d%06d' $epochtime[1] $(( epochtime[2] / 1000 ))
-    local c d
-    __pst_enc "${${1:-$3}[1,8192]}"
-    c=$REPLY
-    __pst_enc "$PWD"
-    d=$REPLY
-    builtin printf '\e]133;C\a\e]6973;%s;start;lvl=%s;pid=%s;t0=%s;cwd=%s;cmd=%s\a' \
-        "$__pst_token" "$__pst_level" "$$" "$__pst_t0" "$d" "$c" >&2
+    local c=${${1:-$3}[1,8192]}
+    if [[ $c == *[%\;[:cntrl:]]* ]]; then
+        __pst_enc "$c"
+        c=$REPLY
+    fi
+    if [[ $PWD != "$__pst_cwd_raw" ]]; then
+        __pst_enc "$PWD"
+        typeset -g __pst_cwd_enc=$REPLY __pst_cwd_raw=$PWD
+    fi
+    builtin print -u2 -nf '\e]133;C\a\e]6973;%s;start;lvl=%s;pid=%s;t0=%s;cwd=%s;cmd=%s\a' \
+        "$__pst_token" "$__pst_level" "$$" "$__pst_t0" "$__pst_cwd_enc" "$c"
 }
 
 __pst_addhistory() { # comment-only lines never reach preexec (atuin does the same)
@@ -52,43 +62,62 @@ __pst_addhistory() { # comment-only lines never reach preexec (atuin does the sa
 __pst_precmd() { # first precmd hook: zsh gives every hook the command's $?
     local s=$? pipe="${pipestatus[*]}"
     emulate -L zsh
-    local t1 c d src
+    local t1 c=''
     builtin printf -v t1 '%d%06d' $epochtime[1] $(( epochtime[2] / 1000 ))
     if [[ -n ${__pst_started-} ]] && { (( __pst_ran )) || [[ -n $__pst_line ]] }; then
-        c= src=preexec
         if (( ! __pst_ran )); then
-            src=history
-            __pst_enc "${__pst_line[1,8192]}"
-            c=$REPLY
+            c=${__pst_line[1,8192]}
+            if [[ $c == *[%\;[:cntrl:]]* ]]; then
+                __pst_enc "$c"
+                c=$REPLY
+            fi
         fi
-        __pst_enc "$PWD"
-        d=$REPLY
-        (( __pst_ran )) && builtin printf '\e]133;D;%s\a' "$s" >&2
-        builtin printf '\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=%s;pipe=%s;t0=%s;t1=%s;src=%s;cwd=%s;cmd=%s\a' \
-            "$__pst_token" "$__pst_level" "$$" "$s" "$__pst_ran" "$pipe" "$__pst_t0" "$t1" \
-            "$src" "$d" "$c" >&2
+        if [[ $PWD != "$__pst_cwd_raw" ]]; then
+            __pst_enc "$PWD"
+            typeset -g __pst_cwd_enc=$REPLY __pst_cwd_raw=$PWD
+        fi
+        # D and our end mark in one write: every write is a wakeup for the pty's reader
+        if (( __pst_ran )); then
+            builtin print -u2 -nf '\e]133;D;%s\a\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=1;pipe=%s;t0=%s;t1=%s;src=preexec;cwd=%s;cmd=\a' \
+                "$s" "$__pst_token" "$__pst_level" "$$" "$s" "$pipe" "$__pst_t0" "$t1" \
+                "$__pst_cwd_enc"
+        else
+            builtin print -u2 -nf '\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=0;pipe=%s;t0=%s;t1=%s;src=history;cwd=%s;cmd=%s\a' \
+                "$__pst_token" "$__pst_level" "$$" "$s" "$pipe" "$__pst_t0" "$t1" \
+                "$__pst_cwd_enc" "$c"
+        fi
     fi
     typeset -g __pst_started=1 __pst_ran=0 __pst_t0= __pst_line=
     return s
 }
 
-__pst_prefix() { # remaining assessment time for the prompt, into REPLY
+__pst_prefix() { # remaining assessment time for the prompt, into __pst_prefix_text
     emulate -L zsh
-    REPLY=
+    typeset -g __pst_prefix_text= __pst_prefix_until=9223372036854775807 # never changes
     [[ -n $__pst_deadline ]] || return 0
     local left=$(( __pst_deadline - EPOCHSECONDS ))
-    if (( left <= 0 )); then REPLY='[time up] '
-    elif (( left < 60 )); then REPLY='[<1m left] '
-    elif (( left < 3600 )); then REPLY="[$(( left / 60 ))m left] "
-    else builtin printf -v REPLY '[%dh%02dm left] ' $(( left / 3600 )) $(( left % 3600 / 60 ))
+    if (( left <= 0 )); then __pst_prefix_text='[time up] '
+    elif (( left < 60 )); then
+        __pst_prefix_text='[<1m left] '
+        __pst_prefix_until=$__pst_deadline
+    else
+        # the text shows whole minutes: it changes when one more minute has gone
+        __pst_prefix_until=$(( __pst_deadline - left / 60 * 60 + 1 ))
+        if (( left < 3600 )); then __pst_prefix_text="[$(( left / 60 ))m left] "
+        else builtin printf -v __pst_prefix_text '[%dh%02dm left] ' $(( left / 3600 )) $(( left % 3600 / 60 ))
+        fi
     fi
 }
 
 __pst_precmd_last() { # last precmd hook: wrap whatever PROMPT the user's hooks have set
     emulate -L zsh
-    [[ $PS1 == "${__pst_ps1_set-}" ]] || typeset -g __pst_ps1_user=$PS1
-    __pst_prefix
-    PS1="%{$__pst_mark_a%}$REPLY$__pst_ps1_user%{$__pst_mark_b%}"
+    # the common case: nothing changed since the last prompt, nothing to do
+    [[ $PS1 == "$__pst_ps1_set" && $PATH == "$__pst_path_set" &&
+        ${precmd_functions[1]} == __pst_precmd && ${precmd_functions[-1]} == __pst_precmd_last ]] &&
+        (( EPOCHSECONDS < __pst_prefix_until )) && return 0
+    [[ $PS1 == "$__pst_ps1_set" ]] || typeset -g __pst_ps1_user=$PS1
+    (( EPOCHSECONDS < __pst_prefix_until )) || __pst_prefix
+    PS1="%{$__pst_mark_a%}$__pst_prefix_text$__pst_ps1_user%{$__pst_mark_b%}"
     typeset -g __pst_ps1_set=$PS1
     # hooks registered later (prompt frameworks do it lazily) would run outside ours
     if [[ ${precmd_functions[1]} != __pst_precmd || ${precmd_functions[-1]} != __pst_precmd_last ]]; then
@@ -97,6 +126,7 @@ __pst_precmd_last() { # last precmd hook: wrap whatever PROMPT the user's hooks 
     if [[ -n $__pst_shims && ${path[(Ie)$__pst_shims]} -eq 0 ]]; then
         path=($__pst_shims $path)
     fi
+    typeset -g __pst_path_set=$PATH
 }
 
 () {
@@ -117,6 +147,8 @@ __pst_precmd_last() { # last precmd hook: wrap whatever PROMPT the user's hooks 
     typeset -g __pst_shims=${PROMPTSTER_SHIMS-}
     typeset -g __pst_mark_a=$'\e]133;A\a' __pst_mark_b=$'\e]133;B\a'
     typeset -g __pst_ps1_user=$PS1 __pst_ps1_set= __pst_ran=0 __pst_t0= __pst_line=
+    typeset -g __pst_cwd_raw= __pst_cwd_enc= __pst_path_set= __pst_prefix_text=
+    typeset -g __pst_prefix_until=0 # the first prompt computes the time left
     typeset -ga precmd_functions preexec_functions zshaddhistory_functions
     precmd_functions=(__pst_precmd ${precmd_functions:#__pst_precmd(|_last)} __pst_precmd_last)
     preexec_functions=(${preexec_functions:#__pst_preexec} __pst_preexec)
