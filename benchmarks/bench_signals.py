@@ -9,6 +9,9 @@
    --jobs 1 and --jobs 2: bundles per second, and the peak memory of the scoring processes
    for a tenth of the bundles and for all of them (it must not grow with the count).
 
+With --profile, part 1 also prints where the time goes: each step of loading and each signal
+family on its own (medians of the same interleaved runs).
+
 Bundles come from `promptster synth` (fixed seeds) and are cached in --cache between runs.
 Plain script: prints results, asserts nothing.
 """
@@ -28,9 +31,10 @@ from pathlib import Path
 
 import duckdb
 
+from promptster.analysis import load
 from promptster.analysis.load import TIMELINE_COLUMNS, connect, load_verified
-from promptster.analysis.signals import compute_signals
-from promptster.bundle.verify import verify_bundle
+from promptster.analysis.signals import FAMILIES, compute_signals, run_family, set_scope
+from promptster.bundle.verify import VerifyReport, verify_bundle
 from promptster.synth import generate_bundle
 
 
@@ -63,7 +67,41 @@ def bundle(cache: Path, name: str, events: int, seed: int) -> Path:
     return path
 
 
-def bench_signals(cache: Path, events: int, runs: int) -> None:
+def profile_steps(path: Path, report: VerifyReport, timeline: bytes, runs: int) -> None:
+    """Wall and CPU medians of each step of load + signals, taken apart."""
+    manifest = report.context.manifest
+    assert manifest is not None
+    sid = manifest.session_id
+    split = manifest.event_count >= load.SPLIT_EVENTS
+    cons: list[duckdb.DuckDBPyConnection] = []
+    steps: dict[str, Callable[[], object]] = {
+        "connect (schema, macros)": lambda: cons.append(connect()),
+        "hash the bundle (overlaps the read)": lambda: load.file_sha256(path),
+        "read into events + typed tables": lambda: load._insert_timeline(
+            cons[-1], sid, timeline, split=split
+        ),
+        "sessions row": lambda: load._insert_session(
+            cons[-1],
+            load.LoadedSession(sid, path, "", True, (), load.LoadStatus.LOADED, None, 0),
+            report,
+        ),
+        "scope": lambda: set_scope(cons[-1], [sid]),
+    }
+
+    def family_step(family: str) -> Callable[[], object]:
+        return lambda: run_family(cons[-1], family)
+
+    for family in FAMILIES:
+        steps[f"family {family} (one connection)"] = family_step(family)
+    steps["compute_signals (all, as measured)"] = lambda: compute_signals(cons[-1], [sid])
+    steps["close"] = lambda: cons.pop().close()
+    timed = interleaved(runs, steps)
+    print("  where the time goes (wall / CPU seconds)")
+    for name, (wall, cpu) in timed.items():
+        print(f"    {name:47s}{wall:7.3f} {cpu:7.3f}")
+
+
+def bench_signals(cache: Path, events: int, runs: int, profile: bool = False) -> None:
     path = bundle(cache, f"big-{events}", events, seed=4242)
     report = verify_bundle(path, keep_timeline=True)
     assert report.ok and report.context.timeline is not None
@@ -118,6 +156,8 @@ def bench_signals(cache: Path, events: int, runs: int) -> None:
         f"  verify (not counted above)                         {verify_wall:7.3f} {verify_cpu:7.3f}"
     )
     print(f"  bundle {size:,} B")
+    if profile:
+        profile_steps(path, report, timeline_bytes, runs)
 
 
 def run_score(folder: Path, jobs: int) -> tuple[float, float]:
@@ -174,9 +214,10 @@ def main() -> None:
         "--cache", type=Path, default=Path(tempfile.gettempdir()) / "promptster-bench-signals"
     )
     parser.add_argument("--skip-score", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="time each step and family")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    bench_signals(args.cache, args.big_events, args.runs)
+    bench_signals(args.cache, args.big_events, args.runs, args.profile)
     if not args.skip_score:
         bench_score(args.cache, args.bundles, args.events)
 
