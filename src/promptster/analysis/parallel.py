@@ -1,12 +1,13 @@
 """Run the signal families of a big scope on two connections at once (and give the loader
 its second connection for the typed tables of a big session, see load.py).
 
-Most of a family's plan runs on one thread (one session is one window partition and one
-group), so for a big session the second core idles. Above `PARALLEL_EVENTS` events in scope
-a second connection to the same database (`cursor()`) runs about half of the families while
-this one runs the rest. Small scopes (one ordinary bundle, a chunk of `score`) stay on one
-connection: there the second connection's setup costs more than it saves, and `score --jobs`
-already keeps every core busy.
+Most of a family's plan runs on one thread per session (one session is one window partition
+and one group), so for one big session the second core idles. When a session in scope has
+`PARALLEL_EVENTS` events or more, a second connection to the same database (`cursor()`) runs
+about half of the families while this one runs the rest. Scopes of ordinary sessions (one
+bundle, a chunk of `score`) stay on one connection: there the second connection's setup costs
+more than it saves, many sessions already spread over the threads, and `score --jobs` keeps
+every core busy.
 
 The second connection sees only committed rows, and has its own temporary objects (macros,
 `_scope`) and settings; it gets them here, and it is used only when it sees exactly the rows
@@ -80,8 +81,11 @@ def _helper(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection | None:
 
 def run_families(con: duckdb.DuckDBPyConnection, families: Sequence[str]) -> dict[str, Rows]:
     """The rows of every family in `families` over the scope in `con`'s `_scope` table."""
-    events = con.execute("SELECT count(*) FROM events JOIN _scope USING (session_id)").fetchall()
-    helper = _helper(con) if events[0][0] >= PARALLEL_EVENTS else None
+    biggest = con.execute(
+        "SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM events "
+        "JOIN _scope USING (session_id) GROUP BY session_id)"
+    ).fetchall()
+    helper = _helper(con) if biggest[0][0] >= PARALLEL_EVENTS else None
     if helper is None:
         return _run(con, families)
     try:
