@@ -45,6 +45,18 @@ zsh needs none of this: ``preexec`` receives the line as typed, ``zshaddhistory`
 comment-only lines that never reach preexec, and zsh gives every precmd hook the
 command's ``$?``. ``EPOCHREALTIME`` comes from the zsh/datetime module (no process).
 
+Cost per prompt (DESIGN.md "Performance budgets"; ``benchmarks/bench_shell_hooks.py``
+measures it). The hooks run at every prompt, so their common path only does what that
+prompt needs: the history read-back (bash) is skipped when ``HISTCMD`` did not move (an
+empty line, Ctrl-C at the prompt); OSC 133 D and the ``end`` mark go out in one write; text
+is percent-encoded only when it holds ``%``, ``;`` or a control character, the cwd only when
+it changed; and the last hook returns at once unless PS1, PS0, PROMPT_COMMAND/the precmd
+hooks, PATH or the cwd differ from what it last set, or the minute of the time left is
+over. What stays is the floor of this design: in bash, one write for PS0 and one for the
+marks, ``history 1`` into the state file and ``read`` back (two opens) and a few dozen
+builtin statements; in zsh, four hook function calls (zsh maps a fresh heap per call), the
+two writes and a few statements.
+
 Shell level and nesting. ``PROMPTSTER_SHELL_LEVEL`` counts integrated shells: each adds one,
 except a shell whose PID equals ``PROMPTSTER_SHELL_PID``, which was started by ``exec`` and
 keeps its predecessor's level. So that ``exec bash`` and a nested ``bash`` or ``zsh`` are

@@ -165,10 +165,11 @@ __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
                 { builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile"
             fi && IFS= builtin read -r -d '' __pst_line <"$__pst_histfile"
         } 2>/dev/null
-        # `history` prints "%5d%c %s\n": the number, '*' or ' ', one space, the entry
-        __pst_line=${__pst_line%$'\n'}
-        __pst_line=${__pst_line#"${__pst_line%%[! ]*}"}
-        __pst_hnum=${__pst_line%%[!0-9]*}
+        # `history` prints "%5d%c %s\n": the number, '*' or ' ', one space, the entry.
+        # (Several assignments in one statement are done in order, and each statement
+        # costs: the hot path packs them.)
+        __pst_line=${__pst_line%$'\n'} __pst_line=${__pst_line#"${__pst_line%%[! ]*}"} \
+            __pst_hnum=${__pst_line%%[!0-9]*}
         if [[ -n $__pst_hnum ]]; then
             if ((__pst_ran)); then
                 # PS0 saved HISTCMD when the line was accepted: the line is one below it
@@ -183,9 +184,8 @@ __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
         __pst_hnum=$__pst_hlast # nothing new
     fi
     if ((__pst_new)); then
-        __pst_line=${__pst_line:${#__pst_hnum}+2}
+        __pst_line=${__pst_line:${#__pst_hnum}+2} __pst_src=history
         __pst_text=${__pst_line:0:8192}
-        __pst_src=history
         if [[ -n $__pst_rules ]] && __pst_forget "$__pst_line"; then
             builtin history -d "$__pst_hnum" 2>/dev/null
             ((__pst_hnum -= 1))
@@ -196,8 +196,7 @@ __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
         # first prompt: history has just been loaded
         [[ -n $__pst_line ]] && __pst_prev_kept=${__pst_line:${#__pst_hnum}+2}
     fi
-    __pst_hlast=$__pst_hnum
-    __pst_hcmd=$HISTCMD
+    __pst_hlast=$__pst_hnum __pst_hcmd=$HISTCMD
     if [[ -n ${__pst_started-} ]] && ((__pst_ran || __pst_new)); then
         # percent-encoding only when there is something to encode (rare)
         if [[ $__pst_text == *[%\;[:cntrl:]]* ]]; then
