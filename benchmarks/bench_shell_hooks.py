@@ -8,7 +8,9 @@ Each case is an interactive shell in a pty that this script drives like a termin
 
 * plain: the shell with the same startup file (PS1, HISTFILE=/dev/null) and no integration;
 * hooks: the same shell with the integration (`prepare_shell`, no deadline), no relay;
-* hooks+deadline: the same with a deadline, so the prompt shows the time left.
+* hooks+deadline: the same with a deadline, so the prompt shows the time left;
+* hooks@REV (with --baseline REV): the hooks as they were at git revision REV (the rc files
+  of that revision replace the ones `prepare_shell` wrote), for a before/after on one load.
 
 Two numbers per case: wall time per command (what a person waits; includes this script's
 reading of the pty) and the shell's own CPU time per command (user + system, from wait4, less
@@ -22,6 +24,7 @@ import argparse
 import os
 import pty
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -30,6 +33,8 @@ from pathlib import Path
 
 from promptster.record.shell_integration import prepare_shell
 
+RC_DIR = "src/promptster/record/shell_rc"
+REPO = Path(__file__).resolve().parent.parent
 MARK = "PSTBENCH"
 PROMPT = f"{MARK}> ".encode()
 TIMEOUT_S = 300.0
@@ -91,27 +96,46 @@ def make_home(folder: Path) -> Path:
 Opener = Callable[[], Shell]
 
 
-def openers(folder: Path, home: Path, shell: str) -> dict[str, Opener]:
+def rc_files_at(revision: str) -> dict[str, bytes]:
+    """The integration's rc files at a git revision: name in the runtime dir -> content."""
+    names = {"bashrc": "bash.sh", "zsh/.zshrc": "zsh/.zshrc"}
+    found = {}
+    for written, source in names.items():
+        done = subprocess.run(
+            ["git", "-C", str(REPO), "show", f"{revision}:{RC_DIR}/{source}"],
+            capture_output=True,
+            check=True,
+        )
+        found[written] = done.stdout
+    return found
+
+
+def openers(folder: Path, home: Path, shell: str, baseline: str | None) -> dict[str, Opener]:
     env = environment(home)
 
     def plain() -> Shell:
         return Shell([shell, "-i"], env, folder)
 
-    def hooks(deadline: float | None) -> Opener:
+    def hooks(deadline: float | None, files: dict[str, bytes] | None = None) -> Opener:
         def open_() -> Shell:
             runtime = Path(tempfile.mkdtemp(dir=folder))
             launch = prepare_shell(
                 shell, runtime, deadline_epoch=deadline, session_id="bench", environ=env
             )
+            for name, content in (files or {}).items():
+                (runtime / "shell" / name).write_bytes(content)
             return Shell(list(launch.argv), env | launch.env, folder)
 
         return open_
 
-    return {
+    cases = {
         "plain": plain,
         "hooks": hooks(None),
         "hooks+deadline": hooks(time.time() + 7200),
     }
+    if baseline is not None:
+        cases[f"hooks@{baseline}"] = hooks(None, rc_files_at(baseline))
+    return cases
 
 
 def one_run(opener: Opener, count: int) -> tuple[float, float]:
@@ -129,6 +153,7 @@ def main() -> int:
     parser.add_argument("--commands", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shells", default="bash,zsh")
+    parser.add_argument("--baseline", metavar="REV", help="also the hooks at this git revision")
     args = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f} at start", file=sys.stderr)
     rows = []
@@ -140,7 +165,7 @@ def main() -> int:
             if shell is None:
                 print(f"{name}: not installed, skipped", file=sys.stderr)
                 continue
-            cases = openers(folder, home, shell)
+            cases = openers(folder, home, shell, args.baseline)
             walls: dict[str, list[float]] = {case: [] for case in cases}
             cpus: dict[str, list[float]] = {case: [] for case in cases}
             for _ in range(args.rounds):
@@ -156,9 +181,9 @@ def main() -> int:
                 rows.append((f"{name} {case}", wall, wall / floor_wall, cpu, cpu - floor_cpu))
     print(f"load average {os.getloadavg()[0]:.2f} at end", file=sys.stderr)
     header = ("case", "wall µs/cmd", "÷ plain", "shell CPU µs/cmd", "+ plain")
-    print("\n{:<24} {:>12} {:>8} {:>17} {:>8}".format(*header))
+    print("\n{:<30} {:>12} {:>8} {:>17} {:>8}".format(*header))
     for label, wall, ratio, cpu, extra in rows:
-        print(f"{label:<24} {wall:>12.0f} {ratio:>8.2f} {cpu:>17.0f} {extra:>+8.0f}")
+        print(f"{label:<30} {wall:>12.0f} {ratio:>8.2f} {cpu:>17.0f} {extra:>+8.0f}")
     return 0
 
 
