@@ -265,9 +265,9 @@ def _insert_timeline(
 
 
 def _fill_kinds_split(con: duckdb.DuckDBPyConnection, session_id: str) -> None:
-    """Fill the typed tables of a big session on two connections at once (each statement runs
-    on one thread: `events` of one session is one row group). The events are committed
-    already, so on failure the session's rows are deleted again."""
+    """Fill the typed tables of a big session on two connections at once (each statement
+    mostly runs on one thread: DuckDB splits a table scan by row groups of 122,880 rows). The
+    events are committed already, so on failure the session's rows are deleted again."""
     from promptster.analysis.parallel import second_connection  # it imports this module
 
     helper = second_connection(con)
