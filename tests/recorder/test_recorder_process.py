@@ -282,3 +282,30 @@ def test_a_recorder_whose_session_folder_is_deleted_stops(
         return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
     wait_for(exited, what="the orphaned recorder to stop")
+
+
+def test_a_burst_of_concurrent_clients_is_taken_without_spooling(
+    start_recording: Start, tmp_path: Path
+) -> None:
+    # more simultaneous connections than socketserver's default backlog of 5: none of them
+    # may be turned away (a refused connect would send its events to the spool)
+    workspace = tmp_path / "burst"
+    workspace.mkdir()
+    paths = start_recording(workspace).paths
+    handle = find_session(workspace)
+    assert handle is not None
+    outcomes: list[str] = []
+    gate = threading.Barrier(32)
+
+    def client(index: int) -> None:
+        gate.wait()
+        for n in range(10):
+            outcomes.append(send_events(handle, [note(f"burst {index} {n}")]).via)
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert outcomes.count("recorder") == 320, sorted(set(outcomes))
+    assert len(events_of(paths, "note")) == 320

@@ -23,6 +23,10 @@ MAX_REQUEST_BYTES = 16 * 1024 * 1024
 
 class _Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: a burst of hook processes and shell events beyond
+    # that makes connect() fail at once with EAGAIN (Unix sockets do not wait), and the
+    # clients would spool events the recorder could have taken
+    request_queue_size = 128
     recorder: Recorder
 
 
