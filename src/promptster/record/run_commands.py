@@ -30,7 +30,27 @@ _MAX_DEPTH = 3  # nested `bash -c "sh -c '...'"` beyond this is not worth follow
 
 def classify_command(command_line: str) -> RunClass | None:
     """The verification run that `command_line` performs, or None for any other command."""
+    if not _may_run_a_tool(command_line):
+        return None  # most lines typed in a shell: no need to split them
     return _classify_script(command_line, 0)
+
+
+# Without quotes or backslashes, the words `_tokens` finds are pieces of the line between
+# whitespace and separators, as this finds them, and a line none of whose pieces names a tool
+# or a wrapper (`_exe_name`) cannot be a run: `ls`, `cd src`, `git status` skip shlex.
+_QUOTING = re.compile(r"['\"\\]")
+_PIECE = re.compile(r"[^ \t\r\n();<>|&]+")
+
+
+def _may_run_a_tool(command_line: str) -> bool:
+    if _QUOTING.search(command_line):
+        return True
+    return any(_is_known(piece) for piece in _PIECE.findall(command_line))
+
+
+def _is_known(word: str) -> bool:
+    name = _exe_name(word)
+    return name in _WRAPPERS or name in TOOLS
 
 
 def _classify_script(script: str, depth: int) -> RunClass | None:
@@ -149,15 +169,17 @@ def _strip_prefixes(words: list[str]) -> list[str]:
     return words[i:]
 
 
+_PYTHON = re.compile(r"python[\d.]*|py")
+_ALIASES = {"py.test": "pytest", "gradlew": "gradle", "mvnw": "mvn", "gmake": "make"}
+
+
 def _exe_name(word: str) -> str:
     name = word.rsplit("/", 1)[-1].rsplit("\\", 1)[-1].lower()
     for suffix in (".exe", ".cmd", ".bat", ".sh"):
         name = name.removesuffix(suffix)
-    if re.fullmatch(r"python[\d.]*|py", name):
+    if _PYTHON.fullmatch(name):
         return "python"
-    return {"py.test": "pytest", "gradlew": "gradle", "mvnw": "mvn", "gmake": "make"}.get(
-        name, name
-    )
+    return _ALIASES.get(name, name)
 
 
 # --- dispatch: wrappers that run another command, then the tools themselves -----------------
