@@ -42,6 +42,7 @@ from promptster.record.osc import (
 DEFAULT_EXCERPT_BYTES = 8 * 1024
 SIGINT_STATUS = 130
 _MAX_CARRY = 4096  # an escape sequence split across reads, kept until its end arrives
+_MAX_PLACES = 1024  # cwds whose location is kept (a session visits far fewer)
 
 _ESCAPES = re.compile(
     rb"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI
@@ -56,13 +57,28 @@ def is_inside(cwd: str | os.PathLike[str], workspace: str | os.PathLike[str]) ->
     """Whether `cwd` is `workspace` or below it, by the path as given or as resolved (the
     shell reports logical paths, which may run through symlinks such as macOS's /tmp)."""
     cwd_s, ws_s = os.fspath(cwd), os.fspath(workspace)
-    if not (os.path.isabs(cwd_s) and os.path.isabs(ws_s)):
-        return False
-    c, w = os.path.normpath(cwd_s), os.path.normpath(ws_s)
-    if os.path.commonpath([c, w]) == w:
-        return True  # resolve symlinks only when the logical paths disagree (syscalls)
+    found = _inside_logically(cwd_s, ws_s)
+    if found is not None:
+        return found  # resolve symlinks only when the logical paths disagree (syscalls)
     c, w = os.path.realpath(cwd_s), os.path.realpath(ws_s)
     return os.path.commonpath([c, w]) == w
+
+
+def _inside_logically(cwd: str, workspace: str) -> bool | None:
+    """`is_inside` by the paths as given; None when only resolving symlinks can tell."""
+    if not (os.path.isabs(cwd) and os.path.isabs(workspace)):
+        return False
+    c, w = os.path.normpath(cwd), os.path.normpath(workspace)
+    return True if os.path.commonpath([c, w]) == w else None
+
+
+def _relative_logically(cwd: str, workspace: str) -> str | None:
+    """The workspace-relative path by the paths as given; None when they disagree."""
+    try:
+        rel = Path(os.path.normpath(cwd)).relative_to(os.path.normpath(workspace))
+    except ValueError:
+        return None
+    return rel.as_posix()
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +232,10 @@ class CommandAssembler:
         # `exec bash`) has none, and this is the fallback (`command_source="echo"`).
         self._echo: OutputExcerpt | None = None
         self._echo_text = ""
+        # The shell reports its cwd with every mark and it rarely changes: where each cwd
+        # is, as far as the paths alone tell (what needs the file system is not kept).
+        self._inside_at: dict[str, bool] = {}
+        self._relative_at: dict[str, str] = {}
 
     def feed(self, items: Iterable[Item]) -> list[CommandRecord]:
         done: list[CommandRecord] = []
@@ -280,7 +300,17 @@ class CommandAssembler:
                 done.append(record)
 
     def _inside(self, cwd: str) -> bool:
-        return self._workspace is None or is_inside(cwd, self._workspace)
+        if self._workspace is None:
+            return True
+        found = self._inside_at.get(cwd)
+        if found is None:
+            found = _inside_logically(cwd, self._workspace)
+            if found is None:
+                return is_inside(cwd, self._workspace)
+            if len(self._inside_at) >= _MAX_PLACES:
+                self._inside_at.clear()
+            self._inside_at[cwd] = found
+        return found
 
     def _record(self, running: _Running | None, end: CommandEnd | None) -> CommandRecord | None:
         start = running.start if running is not None else None
@@ -321,12 +351,14 @@ class CommandAssembler:
     def _relative(self, cwd: str) -> str | None:
         if self._workspace is None or not cwd:
             return None
+        found = self._relative_at.get(cwd)
+        if found is not None:
+            return found
         ws = self._workspace
-        for resolve in (False, True):  # the logical paths first: realpath costs syscalls
-            c, w = (os.path.realpath(cwd), os.path.realpath(ws)) if resolve else (cwd, ws)
-            try:
-                rel = Path(os.path.normpath(c)).relative_to(os.path.normpath(w))
-            except ValueError:
-                continue
-            return rel.as_posix()
-        return None
+        found = _relative_logically(cwd, ws)  # the logical paths first: realpath costs syscalls
+        if found is not None:
+            if len(self._relative_at) >= _MAX_PLACES:
+                self._relative_at.clear()
+            self._relative_at[cwd] = found
+            return found
+        return _relative_logically(os.path.realpath(cwd), os.path.realpath(ws))
