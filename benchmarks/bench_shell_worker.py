@@ -1,6 +1,6 @@
 """Benchmark: the recorded shell's worker CPU per command, offline (no shell, no recorder).
 
-    python benchmarks/bench_shell_worker.py                      # `true` x 2,000, bash + zsh
+    python benchmarks/bench_shell_worker.py                      # `true` and mixed, bash + zsh
     python benchmarks/bench_shell_worker.py --commands 5000 --rounds 7
     python benchmarks/bench_shell_worker.py --profile            # cProfile, top functions
     python benchmarks/bench_shell_worker.py --dump OUT           # events + cast, for a diff
@@ -12,7 +12,7 @@ the output, the end mark and the next prompt) and fed through the worker's own c
 `record_frames` into a `ShellRecording` with a real `CastEncoder`, `CastFile` and
 `CommandAssembler`, events into a list instead of the recorder; `tick()` once per command, as
 the stream goes quiet between commands. The figure is the process CPU time (best of --rounds)
-divided by N.
+divided by N. The `mix` workload is the mixed stream described below, repeated.
 
 --dump writes, per style, the events (JSON lines) and the cast of a mixed stream (test runs,
 builds, `cd` in and out of the workspace, quoting, heredocs, a nested shell) with event ids
@@ -155,14 +155,21 @@ def run(frames: list[Frame], cast_path: Path) -> tuple[ShellRecording, ListSende
     return recording, sender
 
 
-def cpu_per_command(style: str, commands: int, rounds: int, workdir: Path) -> float:
-    frames = build_frames(style, [("true", b"", 0, WORKSPACE)] * commands)
+def workload(name: str, commands: int) -> list[Command]:
+    """`true` repeated, or the mixed commands repeated (about `commands` in all)."""
+    if name == "mix":
+        return MIX * max(1, commands // len(MIX))
+    return [("true", b"", 0, WORKSPACE)] * commands
+
+
+def cpu_per_command(style: str, commands: list[Command], rounds: int, workdir: Path) -> float:
+    frames = build_frames(style, commands)
     best = float("inf")
     for i in range(rounds):
         start = time.process_time()
         run(frames, workdir / f"{style}-{i}.cast")
         best = min(best, time.process_time() - start)
-    return best / commands * 1e6
+    return best / len(commands) * 1e6
 
 
 def dump(out: Path, workdir: Path, repeat: int) -> None:
@@ -183,6 +190,7 @@ def main() -> None:
     ap.add_argument("--commands", type=int, default=2000)
     ap.add_argument("--rounds", type=int, default=5)
     ap.add_argument("--styles", default="bash,zsh")
+    ap.add_argument("--workloads", default="true,mix", help="`true` only, the mixed commands")
     ap.add_argument("--profile", action="store_true", help="cProfile one run per style")
     ap.add_argument("--dump", type=Path, help="write events and casts of the mixed stream")
     args = ap.parse_args()
@@ -192,16 +200,17 @@ def main() -> None:
         if args.dump:
             dump(args.dump, workdir, repeat=20)
             return
-        for style in args.styles.split(","):
-            if args.profile:
-                frames = build_frames(style, [("true", b"", 0, WORKSPACE)] * args.commands)
-                profile = cProfile.Profile()
-                profile.runcall(run, frames, workdir / f"{style}-profile.cast")
-                print(f"--- {style} ---")
-                pstats.Stats(profile).sort_stats("tottime").print_stats(25)
-                continue
-            us = cpu_per_command(style, args.commands, args.rounds, workdir)
-            print(f"{style:5} {args.commands:6,} x true: {us:7.1f} µs CPU per command")
+        for name in args.workloads.split(","):
+            commands = workload(name, args.commands)
+            for style in args.styles.split(","):
+                if args.profile:
+                    profile = cProfile.Profile()
+                    profile.runcall(run, build_frames(style, commands), workdir / "p.cast")
+                    print(f"--- {style}, {name} ---")
+                    pstats.Stats(profile).sort_stats("tottime").print_stats(25)
+                    continue
+                us = cpu_per_command(style, commands, args.rounds, workdir)
+                print(f"{style:5} {len(commands):6,} x {name:4}: {us:7.1f} µs CPU per command")
 
 
 if __name__ == "__main__":
