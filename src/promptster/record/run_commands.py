@@ -9,6 +9,7 @@ run while `cat pytest.ini`, `echo pytest` or `git commit -m "fix tests"` is noth
 
 from __future__ import annotations
 
+import functools
 import re
 import shlex
 from collections.abc import Callable, Iterator
@@ -32,6 +33,12 @@ def classify_command(command_line: str) -> RunClass | None:
     """The verification run that `command_line` performs, or None for any other command."""
     if not _may_run_a_tool(command_line):
         return None  # most lines typed in a shell: no need to split them
+    return _classify_line(command_line)
+
+
+@functools.lru_cache(maxsize=256)
+def _classify_line(command_line: str) -> RunClass | None:
+    """`classify_command`'s answers, kept: the same test and build commands come back often."""
     return _classify_script(command_line, 0)
 
 
