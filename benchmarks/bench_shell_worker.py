@@ -77,6 +77,18 @@ MIX: list[Command] = [
     ("vim notes.txt", b"\x1b[?1049h\x1b[Hnotes\x1b[?1049l", 0, WORKSPACE),
     ("go test ./...", b"ok  \texample.com/x\t0.01s\r\n", 0, WORKSPACE),
     ("echo 100%", b"100%\r\n", 0, WORKSPACE),
+    (
+        "cat README.md",
+        b"".join(b"line %d of the readme, some words\r\n" % i for i in range(120)),
+        0,
+        WORKSPACE,
+    ),
+    (
+        "git log --oneline",
+        b"".join(b"\x1b[33m%07x\x1b[m commit %d\r\n" % (i, i) for i in range(40)),
+        0,
+        WORKSPACE,
+    ),
 ]
 
 
