@@ -178,9 +178,12 @@ class OutputExcerpt:
 
 def _render(data: bytes) -> str:
     """Lines as a terminal shows them: CR returns to the line start, BS steps back."""
+    if not data:
+        return ""
     lines: list[str] = []
     for raw in data.decode("utf-8", "replace").split("\n"):
-        if "\r" not in raw and "\b" not in raw:
+        if "\b" not in raw and "\r" not in raw.rstrip("\r"):
+            # no CR but the line ending's (output lines end "\r\n"), which overwrites nothing
             lines.append(raw.rstrip())
             continue
         cells: list[str] = []
