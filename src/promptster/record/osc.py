@@ -317,15 +317,13 @@ def _parse_private(kind_raw: bytes, raw_fields: bytes | None) -> Mark:
     """`raw_fields`: the ";"-separated key=value fields after the kind (None: no fields)."""
     kind = _decode(kind_raw)
     fields: dict[str, str] = {}
-    if raw_fields is None:
-        pass
-    elif b"%" not in raw_fields:
+    if raw_fields is not None and b"%" not in raw_fields:
         # Nothing escaped: decode once. The same as field by field, as UTF-8 never hides
         # ";" or "=" inside a character and an invalid sequence ends at either.
         for field in raw_fields.decode("utf-8", "replace").split(";"):
             key, _, value = field.partition("=")
             fields[key] = value
-    else:
+    elif raw_fields is not None:
         for raw in raw_fields.split(b";"):
             raw_key, _, raw_value = raw.partition(b"=")
             fields[_decode(raw_key)] = _decode(raw_value)

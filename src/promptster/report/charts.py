@@ -246,6 +246,8 @@ def test_results(digest: Digest, tests: Sequence[TestPoint]) -> Chart:
         chosen[slot] = point
         runs_in[slot] = runs_in.get(slot, 0) + 1
         failing_in[slot] = failing_in.get(slot, 0) + bool(point.failed or point.errors)
+    # intervals whose last run passed although an earlier one in them failed
+    hidden = {s for s, p in chosen.items() if failing_in[s] and not (p.failed or p.errors)}
     top = _nice(max((p.passed + p.failed + p.errors for p in chosen.values()), default=1))
     parts = _axes(frame, top, "tests")
     width = max(min(frame.plot_w / slots - 1, 12), 1.5)
@@ -270,7 +272,7 @@ def test_results(digest: Digest, tests: Sequence[TestPoint]) -> Chart:
                 f'height="{max(y0 - y1, 0.5):.1f}"><title>{tip}</title></rect>'
             )
             base += count
-        if failing_in[slot] and not (point.failed or point.errors):  # a failure would hide
+        if slot in hidden:
             y = frame.y(base, top) - 4
             parts.append(
                 f'<rect class="s-failed hidden-failure" x="{x:.1f}" y="{y - 3:.1f}" '
@@ -279,11 +281,7 @@ def test_results(digest: Digest, tests: Sequence[TestPoint]) -> Chart:
     parts.extend(_legend(["passed", "failed"])[0])
     shown = f" (the last of each of {slots} intervals shown)" if len(chosen) < len(tests) else ""
     runs = "test run" if len(tests) == 1 else "test runs"
-    marked = (
-        "; a red mark above a bar: an earlier run in that interval failed"
-        if any(failing_in[s] and not (p.failed or p.errors) for s, p in chosen.items())
-        else ""
-    )
+    marked = "; a red mark above a bar: an earlier run in that interval failed" if hidden else ""
     desc = f"{len(tests):,} {runs}{shown}: passed and failed (with errors) per run{marked}."
     title = "Test results over time"
     return Chart("chart-tests", title, desc, _svg("chart-tests", title, desc, parts))
