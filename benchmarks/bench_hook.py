@@ -187,9 +187,9 @@ def bench_concurrency(root: Path, workers: int, per_worker: int) -> None:
                 integration="claude-code",
                 emitter="bench",
             )
-            outcomes[send_events(handle, [event]).via] += 1
+            outcomes.append(send_events(handle, [event]).via)  # list.append is thread-safe
 
-    outcomes: Counter[str] = Counter()  # a busy recorder's client falls back to the spool
+    outcomes: list[str] = []  # a busy recorder's client falls back to the spool
 
     def run(worker: Callable[[int], None]) -> float:
         start = time.perf_counter()
@@ -212,7 +212,7 @@ def bench_concurrency(root: Path, workers: int, per_worker: int) -> None:
     rate = total_notes / clients
     print(f"  client threads: {total_notes} events in {clients:.2f} s = {rate:,.0f}/s")
     print(f"  journal: {got}/{total} hook events, {notes}/{total_notes} notes; spool: {spooled}")
-    print(f"  client outcomes: {dict(outcomes)}")
+    print(f"  client outcomes: {dict(Counter(outcomes))}")
     assert got + spooled >= total and notes >= total_notes, "events were lost"
 
 

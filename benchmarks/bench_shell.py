@@ -58,6 +58,20 @@ SETTLE_S = 1.0  # the second key-echo case starts typing this long after the fir
 WARM_UP = 50
 
 
+def read_until(fd: int, marker: bytes, timeout: float = TIMEOUT_S) -> float:
+    """Read the pty at `fd` until `marker` arrives; when it did (time.perf_counter())."""
+    tail = b""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        data = os.read(fd, 1 << 16)
+        if not data:
+            raise EOFError("the shell exited")
+        tail = (tail + data)[-(len(marker) + 64) :]
+        if marker in tail:
+            return time.perf_counter()
+    raise TimeoutError(f"no {marker!r} within {timeout}s")
+
+
 class Terminal:
     """A pty driven like a person's terminal, read with a small loop of its own."""
 
@@ -68,16 +82,7 @@ class Terminal:
 
     def until(self, marker: bytes) -> float:
         """Read until `marker` arrives; when it did (time.perf_counter())."""
-        tail = b""
-        deadline = time.monotonic() + TIMEOUT_S
-        while time.monotonic() < deadline:
-            data = os.read(self.fd, 1 << 16)
-            if not data:
-                raise EOFError("the shell exited")
-            tail = (tail + data)[-(len(marker) + 64) :]
-            if marker in tail:
-                return time.perf_counter()
-        raise TimeoutError(f"no {marker!r} within {TIMEOUT_S}s")
+        return read_until(self.fd, marker)
 
     def run(self, line: str) -> float:
         start = time.perf_counter()

@@ -31,6 +31,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from bench_shell import read_until  # the same terminal reading as the recorded-shell bench
+
 from promptster.record.shell_integration import prepare_shell
 
 RC_DIR = "src/promptster/record/shell_rc"
@@ -52,16 +54,7 @@ class Shell:
         self.until(PROMPT)
 
     def until(self, marker: bytes) -> None:
-        tail = b""
-        deadline = time.monotonic() + TIMEOUT_S
-        while time.monotonic() < deadline:
-            data = os.read(self.fd, 1 << 16)
-            if not data:
-                raise EOFError("the shell exited")
-            tail = (tail + data)[-(len(marker) + 64) :]
-            if marker in tail:
-                return
-        raise TimeoutError(f"no {marker!r} within {TIMEOUT_S}s")
+        read_until(self.fd, marker, TIMEOUT_S)
 
     def run(self, line: bytes) -> None:
         os.write(self.fd, line + b"\r")
