@@ -31,7 +31,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from promptster.integrations.claude_setup import promptster_executable
+from promptster.integrations.claude.setup import promptster_executable
 
 PROMPTSTER = promptster_executable()
 
@@ -160,7 +160,7 @@ def bench_calls(root: Path, calls: int) -> None:
 
 def bench_concurrency(root: Path, workers: int, per_worker: int) -> None:
     """Events/s into a live recorder: from hook processes, then from client threads alone."""
-    from promptster.record.client import find_session, new_event, send_events
+    from promptster.protocol import find_session, new_event, send_events
 
     live = root / "concurrent"
     session_dir = start_recorded(live)

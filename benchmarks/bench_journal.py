@@ -23,7 +23,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from promptster.events import Event, Kind, format_ts, make_event
+from promptster.formats.events import Event, Kind, format_ts, make_event
 from promptster.record.journal import FSYNC_INTERVAL_S, JournalWriter, read_journal
 
 SESSION = "be4c4000-0000-4000-8000-000000000000"

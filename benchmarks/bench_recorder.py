@@ -32,9 +32,9 @@ from pathlib import Path
 
 from promptster.gitutil import run_git
 from promptster.record.control import ask, end_session
+from promptster.record.files.snapshots import ShadowRepo
 from promptster.record.lifecycle import StartOptions, start_session
 from promptster.record.session import SessionPaths
-from promptster.record.snapshots import ShadowRepo
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -199,7 +199,7 @@ def direct_snapshot_cost(workspace: Path, paths: SessionPaths) -> None:
 
 
 def first_snapshot_cost(workspace: Path, root: Path) -> None:
-    from promptster.record import blob_pack
+    from promptster.record.files import blob_pack
 
     times: dict[str, list[float]] = {"packed": [], "loose": []}
     for round_ in range(2):

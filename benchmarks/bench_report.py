@@ -25,8 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from promptster.record.synth import generate_bundle
 from promptster.report.review import ReviewResult, review_bundle
-from promptster.synth import generate_bundle
 
 SIZE_BUDGET = 10 * 1024 * 1024
 CHROMIUM_ARGS = [

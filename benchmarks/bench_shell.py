@@ -43,11 +43,11 @@ from pathlib import Path
 
 from ptyprocess import PtyProcess
 
-from promptster.integrations.claude_setup import promptster_executable
+from promptster.integrations.claude.setup import promptster_executable
 from promptster.record.control import end_session, recorder_running
 from promptster.record.lifecycle import StartOptions, start_session
 from promptster.record.session import SessionPaths
-from promptster.record.shell_integration import prepare_shell
+from promptster.record.shell.integration import prepare_shell
 
 MARK = "PSTBENCH"
 PROMPT = f"{MARK}> ".encode()

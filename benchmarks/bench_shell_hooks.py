@@ -33,9 +33,9 @@ from pathlib import Path
 
 from bench_shell import read_until  # the same terminal reading as the recorded-shell bench
 
-from promptster.record.shell_integration import prepare_shell
+from promptster.record.shell.integration import prepare_shell
 
-RC_DIR = "src/promptster/record/shell_rc"
+RC_DIR = "src/promptster/record/shell/rc"
 REPO = Path(__file__).resolve().parent.parent
 MARK = "PSTBENCH"
 PROMPT = f"{MARK}> ".encode()

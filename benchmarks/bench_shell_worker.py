@@ -5,8 +5,8 @@
     python benchmarks/bench_shell_worker.py --profile            # cProfile, top functions
     python benchmarks/bench_shell_worker.py --dump OUT           # events + cast, for a diff
 
-A byte stream of N commands is built with the marks the rc files print (shell_rc/bash.sh and
-shell_rc/zsh/.zshrc: bash sends the command text with its end mark, zsh with its start mark),
+A byte stream of N commands is built with the marks the rc files print (record/shell/rc/bash.sh and
+record/shell/rc/zsh/.zshrc: bash sends the command text with its end mark, zsh with its start mark),
 cut into the frames the pty loop would send (the typed line's echo, then the start mark, then
 the output, the end mark and the next prompt) and fed through the worker's own code path:
 `record_frames` into a `ShellRecording` with a real `CastEncoder`, `CastFile` and
@@ -35,11 +35,11 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from promptster.record.cast import CastEncoder, CastFile, CastHeader
-from promptster.record.osc import MarkParser
-from promptster.record.shell_commands import CommandAssembler
-from promptster.record.shell_pipe import Frame, record_frames
-from promptster.record.shell_recording import ShellRecording
+from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader
+from promptster.record.shell.commands import CommandAssembler
+from promptster.record.shell.osc import MarkParser
+from promptster.record.shell.pipe import Frame, record_frames
+from promptster.record.shell.recording import ShellRecording
 
 TOKEN = "Zq8wK2pL"
 WORKSPACE = "/tmp/pst-bench-ws"
@@ -189,7 +189,7 @@ def dump(out: Path, workdir: Path, repeat: int) -> None:
     for style in ("bash", "zsh"):
         bits = random.Random(7).getrandbits
         ids = mock.patch.object(uuid, "uuid4", lambda bits=bits: uuid.UUID(int=bits(128)))
-        with ids, mock.patch("promptster.record.client.now_ts", lambda: "2026-01-01T00:00:00Z"):
+        with ids, mock.patch("promptster.protocol.now_ts", lambda: "2026-01-01T00:00:00Z"):
             _, sender = run(build_frames(style, MIX * repeat), out / f"{style}.cast")
         with (out / f"{style}.events.jsonl").open("w") as f:
             for event in sender.events:

@@ -35,7 +35,7 @@ from promptster.analysis import load
 from promptster.analysis.load import TIMELINE_COLUMNS, connect, load_verified
 from promptster.analysis.signals import FAMILIES, compute_signals, run_family, set_scope
 from promptster.bundle.verify import VerifyReport, verify_bundle
-from promptster.synth import generate_bundle
+from promptster.record.synth import generate_bundle
 
 
 def _cpu() -> float:

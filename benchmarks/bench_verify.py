@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-import promptster.synth as synth
+import promptster.record.synth as synth
 from promptster.bundle.verify import verify_bundle
 from promptster.bundle.writer import SessionMaterial, WrittenBundle, write_bundle
 
@@ -92,7 +92,7 @@ def generate(out: Path, events: int, seed: int) -> tuple[WrittenBundle, float, f
         captured["key"] = key
         return written
 
-    with mock.patch("promptster.synth.write_bundle", write_and_time):
+    with mock.patch("promptster.record.synth.write_bundle", write_and_time):
         total, written = timed(lambda: synth.generate_bundle(out, events=events, seed=seed))
     return written, total, captured["write"], captured
 

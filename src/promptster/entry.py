@@ -11,7 +11,7 @@ import sys
 
 def run() -> None:
     if sys.argv[1:] == ["hook", "claude-code"]:
-        from promptster.integrations.claude_hook import main as claude_hook
+        from promptster.integrations.claude.hook import main as claude_hook
 
         sys.exit(claude_hook())
     from promptster.cli import run as cli_run

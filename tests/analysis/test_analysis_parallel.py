@@ -18,7 +18,7 @@ from promptster.analysis.load import (
 )
 from promptster.analysis.signals import compute_signals
 from promptster.errors import FormatError
-from promptster.jsonio import JsonValue
+from promptster.formats.jsonio import JsonValue
 
 
 def _all(demo_dir: Path, *, parallel_from: int, monkeypatch: pytest.MonkeyPatch) -> JsonValue:

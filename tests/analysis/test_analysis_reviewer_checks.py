@@ -25,9 +25,14 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def revoked(home: Path, tmp_path: Path) -> Path:
     """A bundle started from the old pack with a key the reviewer revoked before it started,
     in a folder with a good bundle of the same assessment."""
-    from promptster.identity import init_identity, unlock_identity
-    from promptster.reviewer import AssessmentSpec, create_assessment, create_keys, revoke_keys
-    from promptster.store import Workspace
+    from promptster.issue.identity import init_identity, unlock_identity
+    from promptster.reviewer.assessments import (
+        AssessmentSpec,
+        create_assessment,
+        create_keys,
+        revoke_keys,
+    )
+    from promptster.reviewer.store import Workspace
 
     init_identity("Acme Hiring", None)
     signer = unlock_identity()

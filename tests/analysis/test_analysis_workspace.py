@@ -120,9 +120,9 @@ def test_sessions_before_any_import(home: Path, capsys: pytest.CaptureFixture[st
 def test_import_completes_the_key_the_workspace_issued(
     home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from promptster.identity import init_identity, unlock_identity
-    from promptster.reviewer import AssessmentSpec, create_assessment, create_keys
-    from promptster.store import Workspace
+    from promptster.issue.identity import init_identity, unlock_identity
+    from promptster.reviewer.assessments import AssessmentSpec, create_assessment, create_keys
+    from promptster.reviewer.store import Workspace
 
     monkeypatch.delenv("PROMPTSTER_PASSPHRASE", raising=False)
     init_identity("Acme Hiring", None)
@@ -150,8 +150,8 @@ def test_import_completes_the_key_the_workspace_issued(
 
 
 def test_the_analysis_schema_is_a_workspace_migration(home: Path) -> None:
-    from promptster.store import Workspace
-    from promptster.store_migrations import MIGRATIONS
+    from promptster.reviewer.migrations import MIGRATIONS
+    from promptster.reviewer.store import Workspace
 
     assert MIGRATIONS[-1].name == "analysis schema for imported sessions"
     with Workspace.open() as ws:  # a new workspace: no import has run

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from promptster.cli import main
-from promptster.synth import generate_bundle
+from promptster.record.synth import generate_bundle
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from promptster.bundle import format as fmt
 from promptster.bundle.writer import SessionMaterial
-from promptster.events import Event, Kind, make_event
+from promptster.formats.events import Event, Kind, make_event
 from promptster.gitutil import SNAPSHOT_AUTHOR, run_git
 from promptster.record.journal import JournalWriter
 

@@ -8,7 +8,7 @@ import re
 import zipfile
 from pathlib import Path
 
-from promptster.synth import generate_bundle
+from promptster.record.synth import generate_bundle
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "bundle-format.md"
 

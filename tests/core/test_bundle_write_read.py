@@ -18,11 +18,11 @@ from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader, _name_problem
 from promptster.bundle.verify import verify_bundle
 from promptster.bundle.writer import write_bundle
-from promptster.crypto import Envelope, SigningKey, dsse_verify, sha256_digest
 from promptster.errors import FormatError, InputError, NewerFormatError
-from promptster.events import Kind
+from promptster.formats.crypto import Envelope, SigningKey, dsse_verify, sha256_digest
+from promptster.formats.events import Kind
+from promptster.formats.timeline import chain_head, split_lines
 from promptster.gitutil import run_git
-from promptster.timeline import chain_head, split_lines
 from support import require_executable
 
 KEY = SigningKey.from_seed(b"\x42" * 32)

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from promptster.errors import FormatError
-from promptster.jsonio import MAX_DEPTH, canonical_json, loads_limited
+from promptster.formats.jsonio import MAX_DEPTH, canonical_json, loads_limited
 
 # Every JSON value canonical JSON can carry: no NaN/infinity, no lone surrogates.
 scalars = (

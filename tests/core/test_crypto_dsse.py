@@ -16,7 +16,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promptster.crypto import (
+from promptster.errors import CheckFailed, FormatError, InputError
+from promptster.formats.crypto import (
     Envelope,
     PublicKey,
     SigningKey,
@@ -26,7 +27,6 @@ from promptster.crypto import (
     pae,
     sha256_digest,
 )
-from promptster.errors import CheckFailed, FormatError, InputError
 
 MANIFEST_TYPE = "application/vnd.promptster.manifest+json"
 KEY = SigningKey.from_seed(bytes(32))

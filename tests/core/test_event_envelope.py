@@ -11,8 +11,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from promptster.errors import FormatError
-from promptster.events import KNOWN_KINDS, Event, Kind, format_ts, make_event, parse_ts
-from promptster.timeline import chain_head, genesis_hash, iter_chain, line_hash, split_lines
+from promptster.formats.events import KNOWN_KINDS, Event, Kind, format_ts, make_event, parse_ts
+from promptster.formats.timeline import chain_head, genesis_hash, iter_chain, line_hash, split_lines
 
 
 def sample() -> Event:

@@ -19,10 +19,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from promptster.errors import EnvironmentProblem, FormatError, JournalLocked
-from promptster.events import Kind, format_ts, make_event
+from promptster.formats.events import Kind, format_ts, make_event
+from promptster.formats.timeline import (
+    MAX_LINE_BYTES,
+    genesis_hash,
+    iter_chain,
+    line_hash,
+    split_lines,
+)
 from promptster.record import journal as journal_module
 from promptster.record.journal import JournalWriter, read_journal
-from promptster.timeline import MAX_LINE_BYTES, genesis_hash, iter_chain, line_hash, split_lines
 
 SESSION = "0b5e55ed-0000-4000-8000-00000000beef"
 
@@ -150,7 +156,7 @@ class TestSingleWriter:
 
 WRITER_SCRIPT = """
 import os, sys
-from promptster.events import Kind, format_ts, make_event
+from promptster.formats.events import Kind, format_ts, make_event
 from promptster.record import journal as j
 
 path, session = sys.argv[1], sys.argv[2]

@@ -14,9 +14,9 @@ from corekit import ShadowRepo, event, record_session
 from promptster.bundle import verify as verify_module
 from promptster.bundle.verify import Finding, VerifyContext, verify_bundle
 from promptster.bundle.writer import write_bundle
-from promptster.crypto import SigningKey
 from promptster.errors import EnvironmentProblem, ExitCode
-from promptster.events import Event, Kind
+from promptster.formats.crypto import SigningKey
+from promptster.formats.events import Event, Kind
 from support import require_executable
 
 KEY = SigningKey.from_seed(b"\x24" * 32)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from promptster.integrations import claude_hook
+from promptster.integrations.claude import hook as claude_hook
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "claude-code"
 RECORDED_WORKSPACE = "/home/candidate/work"

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptster.integrations.attribution import (
+from promptster.record.attribution.engine import (
     Attributor,
     CommandWindow,
     EditClaim,

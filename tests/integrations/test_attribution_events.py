@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from promptster.events import make_event
-from promptster.integrations import claude_events as ce
-from promptster.integrations.attribution_events import (
+from promptster.formats.events import make_event
+from promptster.integrations.claude import events as ce
+from promptster.record.attribution.events import (
     EventAttributor,
     attribute_timeline,
     lines_from_diff,

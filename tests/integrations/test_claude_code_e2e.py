@@ -23,8 +23,8 @@ from claude_support import promptster_command
 from standin_api import StandinAPI, bash, edit, read, text, tool, write
 
 from promptster.bundle.verify import verify_bundle
-from promptster.integrations.attribution_events import attribute_timeline, lines_from_diff
-from promptster.record.client import find_session, request
+from promptster.protocol import find_session, request
+from promptster.record.attribution.events import attribute_timeline, lines_from_diff
 from support import require_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

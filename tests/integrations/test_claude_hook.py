@@ -17,7 +17,7 @@ from claude_support import (
     transcript_copy,
 )
 
-from promptster.integrations.claude_events import event_id, text_key
+from promptster.integrations.claude.events import event_id, text_key
 
 
 @pytest.fixture(autouse=True)
@@ -319,7 +319,7 @@ def test_a_10_mb_prompt_is_bounded(workspace: Path) -> None:
 
 
 def test_over_the_size_limit(workspace: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from promptster.integrations import claude_hook
+    from promptster.integrations.claude import hook as claude_hook
 
     monkeypatch.setattr(claude_hook, "MAX_PAYLOAD", 1000)
     monkeypatch.setenv("CLAUDE_PROJECT_DIR", str(workspace))  # as Claude Code sets it

@@ -12,8 +12,8 @@ import pytest
 from claude_support import promptster_command
 
 from promptster.errors import InputError
-from promptster.integrations import claude_setup as cs
-from promptster.integrations.claude_hook import HOOK_EVENTS
+from promptster.integrations.claude import setup as cs
+from promptster.integrations.claude.hook import HOOK_EVENTS
 
 EXE = "/opt/promptster tools/bin/promptster"  # a path with a space: it must be quoted
 

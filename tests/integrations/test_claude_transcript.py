@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from claude_support import make_session, spooled, transcript_copy
 
-from promptster.integrations import claude_transcript as ct
+from promptster.integrations.claude import transcript as ct
 
 LANE = "98ca6252-193c-4ace-8490-8fba3fcc24ba"
 

@@ -8,7 +8,7 @@ import re
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from promptster.record.osc import (
+from promptster.record.shell.osc import (
     AltScreen,
     CommandEnd,
     CommandFinished,

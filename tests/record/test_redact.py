@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from promptster.jsonio import JsonValue
-from promptster.record.redact import (
+from promptster.formats.jsonio import JsonValue
+from promptster.record.redact.redactor import (
     DEFAULT_SECRET_PATH_PATTERNS,
     MAX_LINE_LOCAL_MATCH,
     Finding,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptster.record.runs import Category, RunClass, classify_command
+from promptster.runs.events import Category, RunClass, classify_command
 
 TEST_COMMANDS = [
     ("pytest", "pytest"),

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_run_commands import CHECK_COMMANDS, NOT_RUNS, TEST_COMMANDS
 
-from promptster.record import run_commands
-from promptster.record.run_commands import _WRAPPERS, classify_command
-from promptster.record.run_tools import TOOLS
+from promptster.runs import commands as run_commands
+from promptster.runs.commands import _WRAPPERS, classify_command
+from promptster.runs.tools import TOOLS
 
 
 def full(line: str) -> object:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from promptster.record import runs
+from promptster.runs import events as runs
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"
 

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptster.record import runs
-from promptster.record.run_text import clean_output
+from promptster.runs import events as runs
+from promptster.runs.text import clean_output
 from support import require_executable
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "runs"

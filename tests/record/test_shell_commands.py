@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from promptster.record.osc import (
+from promptster.record.shell.commands import CommandAssembler, OutputExcerpt, is_inside
+from promptster.record.shell.osc import (
     AltScreen,
     CommandEnd,
     CommandInput,
@@ -15,7 +16,6 @@ from promptster.record.osc import (
     OutputStart,
     ShellInit,
 )
-from promptster.record.shell_commands import CommandAssembler, OutputExcerpt, is_inside
 
 WS = "/work/ws"
 

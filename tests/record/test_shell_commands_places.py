@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from promptster.record.osc import CommandEnd, CommandStart
-from promptster.record.shell_commands import CommandAssembler, CommandRecord, is_inside
+from promptster.record.shell.commands import CommandAssembler, CommandRecord, is_inside
+from promptster.record.shell.osc import CommandEnd, CommandStart
 
 T0 = 10**15
 

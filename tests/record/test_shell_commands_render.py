@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptster.record.shell_commands import _render
+from promptster.record.shell.commands import _render
 
 
 def reference(data: bytes) -> str:

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from test_shell_integration import Session, assemble, assert_no_errors_from_our_code, find
 
-from promptster.record.osc import CommandEnd, MarkParser
-from promptster.record.shell_integration import prepare_shell
+from promptster.record.shell.integration import prepare_shell
+from promptster.record.shell.osc import CommandEnd, MarkParser
 from support import require_executable
 
 DEADLINE = 2_000_000_000

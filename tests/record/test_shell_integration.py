@@ -15,9 +15,9 @@ from pathlib import Path
 import pexpect
 import pytest
 
-from promptster.record.osc import MarkParser
-from promptster.record.shell_commands import CommandAssembler, CommandRecord
-from promptster.record.shell_integration import ShellLaunch, prepare_shell
+from promptster.record.shell.commands import CommandAssembler, CommandRecord
+from promptster.record.shell.integration import ShellLaunch, prepare_shell
+from promptster.record.shell.osc import MarkParser
 from support import require_executable
 
 PROMPT_READY = b"\x1b]133;B\x07"  # end of every integrated prompt, at any shell level

@@ -13,8 +13,8 @@ import pytest
 
 from promptster.bundle.verify import verify_bundle
 from promptster.cli.candidate_session_cmds import _parse_tools
-from promptster.integrations import claude_setup as cs
-from promptster.record.ignores import CLAUDE_MANAGED_PATTERNS
+from promptster.integrations.claude import setup as cs
+from promptster.record.files.ignores import CLAUDE_MANAGED_PATTERNS
 from promptster.record.lifecycle import StartedSession
 from recorder_helpers import events_of, file_events, run_promptster
 

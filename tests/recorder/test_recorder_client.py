@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from promptster.record.client import (
+from promptster.protocol import (
     SessionHandle,
     append_to_spool,
     find_session,
@@ -118,7 +118,7 @@ def test_live_recorder_protocol(
 
 def test_client_imports_nothing_heavy() -> None:
     heavy = ["click", "rich", "cryptography", "duckdb", "git", "watchdog", "jinja2"]
-    code = f"import sys, promptster.record.client;print([m for m in {heavy!r} if m in sys.modules])"
+    code = f"import sys, promptster.protocol;print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from promptster.bundle.verify import verify_bundle
-from promptster.record.client import find_session, new_event, send_events
+from promptster.protocol import find_session, new_event, send_events
 from promptster.record.control import ask, end_session
 from promptster.record.journal import read_journal
 from promptster.record.lifecycle import StartedSession

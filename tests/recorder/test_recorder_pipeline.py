@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from promptster.cli.candidate_cmds import parse_explanation
-from promptster.events import Kind, make_event
-from promptster.record.client import append_to_spool, new_event
-from promptster.record.gitwatch import parse_reflog_line
+from promptster.formats.events import Kind, make_event
+from promptster.protocol import append_to_spool, new_event
+from promptster.record.files.gitwatch import parse_reflog_line
 from promptster.record.journal import JournalWriter, read_journal
 from promptster.record.pipeline import EventPipeline, ingest_spool, warning
 from promptster.record.timer import Countdown, format_remaining

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from promptster.bundle.verify import verify_bundle
-from promptster.record.client import find_session, new_event, send_events
+from promptster.protocol import find_session, new_event, send_events
 from promptster.record.control import ask, end_session, ensure_recorder, recorder_running
 from promptster.record.journal import read_journal
 from promptster.record.lifecycle import StartedSession

@@ -12,11 +12,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptster.gitutil import numstat_by_commit, run_git
-from promptster.record.gitparse import MAX_DIFF_CHARS
-from promptster.record.ignores import maybe_secret
-from promptster.record.redact import is_secret_path
-from promptster.record.snapshots import ShadowRepo, Snapshot
-from promptster.record.watcher import plan_watches
+from promptster.record.files.gitparse import MAX_DIFF_CHARS
+from promptster.record.files.ignores import maybe_secret
+from promptster.record.files.snapshots import ShadowRepo, Snapshot
+from promptster.record.files.watcher import plan_watches
+from promptster.record.redact.redactor import is_secret_path
 from recorder_helpers import git
 
 
@@ -294,7 +294,7 @@ def _loose_objects(shadow: ShadowRepo) -> int:
 
 
 def test_a_big_first_snapshot_is_written_as_one_pack(tmp_path: Path) -> None:
-    from promptster.record.blob_pack import PACK_AT_LEAST
+    from promptster.record.files.blob_pack import PACK_AT_LEAST
 
     workspace = tmp_path / "ws"
     files = {f"pkg{i % 7}/m{i}.py": f"value = {i}\n" * (i % 5 + 1) for i in range(PACK_AT_LEAST)}
@@ -321,7 +321,7 @@ def test_a_big_first_snapshot_is_written_as_one_pack(tmp_path: Path) -> None:
 def test_a_failed_pack_falls_back_to_loose_objects(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from promptster.record import blob_pack
+    from promptster.record.files import blob_pack
 
     monkeypatch.setattr(blob_pack, "SAFE_CONFIG", ("-c", "fastimport.unpackLimit=x"))
     workspace = tmp_path / "ws"
@@ -336,7 +336,7 @@ def test_a_failed_pack_falls_back_to_loose_objects(
 
 
 def test_binary_and_non_utf8_files_keep_every_byte_but_the_secret(tmp_path: Path) -> None:
-    from promptster.record.ignores import redact_content
+    from promptster.record.files.ignores import redact_content
 
     key = b"ghp_" + b"A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
     for around in (b"\x00\xff\xfe", b"\xc3\x28 latin \xe9 ", bytes(range(256))):

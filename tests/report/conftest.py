@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from report_kit import hostile, ordinary
 
+from promptster.record.synth import generate_bundle
 from promptster.report.review import ReviewResult, review_bundle
-from promptster.synth import generate_bundle
 from support import require, require_executable
 
 GENERATED_AT = "2026-02-02 12:00:00 UTC"

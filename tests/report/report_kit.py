@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from promptster.bundle.writer import SessionMaterial, write_bundle
-from promptster.crypto import SigningKey
-from promptster.events import Event, format_ts, make_event
+from promptster.formats.crypto import SigningKey
+from promptster.formats.events import Event, format_ts, make_event
 from promptster.gitutil import run_git
 from promptster.record.journal import JournalWriter
 

@@ -40,7 +40,7 @@ def test_demo_records_submits_and_reviews_a_session(tmp_path: Path) -> None:
     require_executable("bash")
     require_executable("git")
     require(
-        importlib.util.find_spec("promptster.record.shell_session") is not None,
+        importlib.util.find_spec("promptster.record.shell.session") is not None,
         "the recorded shell (promptster shell) is not in this checkout",
     )
     done = _demo(tmp_path, "-o", "out")

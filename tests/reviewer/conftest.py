@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from reviewer_helpers import BRIEF, Cli, Inbox, SmtpServer, free_port, require_aiosmtpd
 
-from promptster.identity import Signer, init_identity, unlock_identity
-from promptster.reviewer import AssessmentSpec, create_assessment
-from promptster.store import AssessmentRecord, Workspace
+from promptster.issue.identity import Signer, init_identity, unlock_identity
+from promptster.reviewer.assessments import AssessmentSpec, create_assessment
+from promptster.reviewer.store import AssessmentRecord, Workspace
 
 
 @pytest.fixture

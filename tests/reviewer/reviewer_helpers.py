@@ -21,7 +21,7 @@ from support import require
 # A script that holds the workspace at argv[1] open for writing until it reads a line.
 HOLDER = """
 import sys
-from promptster.store import Workspace
+from promptster.reviewer.store import Workspace
 with Workspace.open(sys.argv[1]):
     print("ready", flush=True)
     sys.stdin.readline()

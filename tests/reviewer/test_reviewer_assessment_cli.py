@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from reviewer_helpers import BRIEF, Cli
 
-from promptster.assessment import open_pack
-from promptster.identity import Signer
-from promptster.store import Workspace
+from promptster.issue.assessment import open_pack
+from promptster.issue.identity import Signer
+from promptster.reviewer.store import Workspace
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ import pytest
 from reviewer_helpers import Cli
 
 from promptster.errors import EnvironmentProblem, InputError, StateError
-from promptster.identity import init_identity, read_identity, unlock_identity
+from promptster.issue.identity import init_identity, read_identity, unlock_identity
 
 
 def test_init_creates_a_0600_key_and_show_prints_it(run: Cli, home: Path) -> None:

@@ -24,9 +24,9 @@ from reviewer_helpers import (
     require_aiosmtpd,
 )
 
-from promptster.assessment import open_pack
-from promptster.keys import parse_key
-from promptster.store import AssessmentRecord
+from promptster.issue.assessment import open_pack
+from promptster.issue.keys import parse_key
+from promptster.reviewer.store import AssessmentRecord
 
 
 def smtp_args(server: SmtpServer, *extra: str) -> list[str]:

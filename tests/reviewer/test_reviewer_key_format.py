@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from promptster.keys import (
+from promptster.issue.keys import (
     ALPHABET,
     CandidateKey,
     KeyTypo,

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from reviewer_helpers import Cli, attachment, body_text
 
-from promptster.assessment import open_pack
-from promptster.identity import Signer
-from promptster.keys import parse_key
-from promptster.reviewer import create_keys
-from promptster.store import AssessmentRecord, Workspace
+from promptster.issue.assessment import open_pack
+from promptster.issue.identity import Signer
+from promptster.issue.keys import parse_key
+from promptster.reviewer.assessments import create_keys
+from promptster.reviewer.store import AssessmentRecord, Workspace
 
 
 def pack_of(home: Path, assessment_id: str) -> bytes:

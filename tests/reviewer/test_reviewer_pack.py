@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 
-from promptster.assessment import (
+from promptster.errors import CheckFailed, FormatError, NewerFormatError
+from promptster.formats.crypto import SigningKey, dsse_sign
+from promptster.formats.jsonio import canonical_json
+from promptster.issue.assessment import (
     PACK_PAYLOAD_TYPE,
     AssessmentPack,
     KdfParams,
@@ -20,10 +23,7 @@ from promptster.assessment import (
     open_pack,
     sign_pack,
 )
-from promptster.crypto import SigningKey, dsse_sign
-from promptster.errors import CheckFailed, FormatError, NewerFormatError
-from promptster.jsonio import canonical_json
-from promptster.keys import generate_key
+from promptster.issue.keys import generate_key
 
 REVIEWER = SigningKey.from_seed(b"r" * 32)
 MALLORY = SigningKey.from_seed(b"m" * 32)
@@ -64,7 +64,7 @@ def test_a_signed_pack_round_trips_and_finds_its_key() -> None:
     signed = open_pack(raw)
     assert signed.pack == pack
     assert signed.reviewer_fingerprint == REVIEWER.public.fingerprint
-    from promptster.keys import parse_key
+    from promptster.issue.keys import parse_key
 
     entry = signed.pack.find_key(parse_key(key_text))
     assert entry is not None and entry.id == "ck_1"

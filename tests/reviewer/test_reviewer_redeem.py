@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from reviewer_helpers import Cli
 
-from promptster.assessment import PACK_PAYLOAD_TYPE, open_pack
-from promptster.candidate_state import read_state
-from promptster.crypto import SigningKey, dsse_sign
 from promptster.errors import CheckFailed, EnvironmentProblem, InputError
-from promptster.identity import Signer
-from promptster.jsonio import canonical_json
-from promptster.redeem import (
+from promptster.formats.crypto import SigningKey, dsse_sign
+from promptster.formats.jsonio import canonical_json
+from promptster.issue.assessment import PACK_PAYLOAD_TYPE, open_pack
+from promptster.issue.candidate_state import read_state
+from promptster.issue.identity import Signer
+from promptster.issue.redeem import (
     CAPTURED,
     ConsentDeclined,
     ConsentInfo,
@@ -26,8 +26,13 @@ from promptster.redeem import (
     mark_completed,
     redeem_key,
 )
-from promptster.reviewer import AssessmentSpec, create_assessment, create_keys, revoke_keys
-from promptster.store import AssessmentRecord, Workspace
+from promptster.reviewer.assessments import (
+    AssessmentSpec,
+    create_assessment,
+    create_keys,
+    revoke_keys,
+)
+from promptster.reviewer.store import AssessmentRecord, Workspace
 
 
 class Issued:

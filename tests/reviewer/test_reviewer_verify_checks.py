@@ -12,19 +12,19 @@ from typing import Any
 import pytest
 from reviewer_helpers import HOLDER
 
-from promptster.assessment import AssessmentPack, PackKey, new_key_hash, sign_pack
-from promptster.assessment_checks import (
+from promptster.bundle import format as fmt
+from promptster.bundle.verify import Finding, VerifyContext, VerifyReport
+from promptster.formats.crypto import SigningKey
+from promptster.issue.assessment import AssessmentPack, PackKey, new_key_hash, sign_pack
+from promptster.issue.identity import Signer
+from promptster.issue.keys import generate_key
+from promptster.reviewer.assessments import create_keys, revoke_keys
+from promptster.reviewer.checks import (
     AssessmentPackCheck,
     find_duplicate_keys,
     reviewer_checks,
 )
-from promptster.bundle import format as fmt
-from promptster.bundle.verify import Finding, VerifyContext, VerifyReport
-from promptster.crypto import SigningKey
-from promptster.identity import Signer
-from promptster.keys import generate_key
-from promptster.reviewer import create_keys, revoke_keys
-from promptster.store import AssessmentRecord, KeyRecord, Workspace
+from promptster.reviewer.store import AssessmentRecord, KeyRecord, Workspace
 from support import require_executable
 
 START = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
@@ -257,7 +257,7 @@ def test_verify_bundle_runs_the_checks_on_a_real_bundle(
     from promptster.bundle.reader import BundleReader
     from promptster.bundle.verify import verify_bundle
     from promptster.bundle.writer import SessionMaterial, write_bundle
-    from promptster.synth import generate_bundle, session_key_for_seed
+    from promptster.record.synth import generate_bundle, session_key_for_seed
 
     synthetic = generate_bundle(tmp_path / "synthetic.pst", events=40, seed=3)
     with BundleReader(synthetic.path) as reader:

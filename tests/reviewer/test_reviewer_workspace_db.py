@@ -13,8 +13,8 @@ import pytest
 from reviewer_helpers import HOLDER
 
 from promptster.errors import EnvironmentProblem, NewerFormatError
-from promptster.store import Workspace
-from promptster.store_migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
+from promptster.reviewer.migrations import LATEST_VERSION, MIGRATIONS, Migration, migrate
+from promptster.reviewer.store import Workspace
 
 # Version N-1 of the schema, written out by hand (not by running the migrations), the way a
 # workspace made by the previous release looks on disk.

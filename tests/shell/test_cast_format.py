@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptster.record.cast import (
+from promptster.record.redact.redactor import redact_text
+from promptster.record.shell.cast import (
     CastEncoder,
     CastFile,
     CastHeader,
@@ -19,7 +20,6 @@ from promptster.record.cast import (
     new_cast_path,
     read_cast,
 )
-from promptster.record.redact import redact_text
 
 SECRET = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 

@@ -7,8 +7,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from promptster.record.osc import MarkParser
-from promptster.record.osc_strip import MarkStripper
+from promptster.record.shell.osc import MarkParser
+from promptster.record.shell.osc_strip import MarkStripper
 
 TOKEN = "abc123"
 PIECES = [

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from shellkit import RecordedShell, Workspace, candidate_env, cast_events, wait_for
 
-from promptster.record.cast import CastEncoder, CastFile, CastHeader, read_cast
+from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader, read_cast
 from support import require_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

@@ -179,7 +179,7 @@ def test_the_recording_worker_dies_while_the_shell_runs(workspace: Workspace) ->
     workers = [
         int(p.name)
         for p in Path("/proc").glob("[0-9]*")
-        if b"promptster.record.shell_pipe" in _cmdline(p)
+        if b"promptster.record.shell.pipe" in _cmdline(p)
         and is_descendant(int(p.name), term.child.pid)
     ]
     assert len(workers) == 1

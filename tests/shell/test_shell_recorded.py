@@ -77,7 +77,7 @@ def test_exit_status_comes_back_and_the_session_keeps_recording(
     said = term.output.decode(errors="replace")
     assert "session is still" in said and "promptster shell" in said
     assert "promptster submit" in said
-    from promptster.record.client import load_handle
+    from promptster.protocol import load_handle
 
     handle = load_handle(workspace.paths.root)
     assert handle is not None and handle.active

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from promptster.record.cast import CastEncoder, CastFile, CastHeader, read_cast
-from promptster.record.client import SESSION_FILE, load_handle
-from promptster.record.osc import MarkParser
-from promptster.record.shell_commands import CommandAssembler, OutputExcerpt
-from promptster.record.shell_events import EventSender
-from promptster.record.shell_pipe import (
+from promptster.protocol import SESSION_FILE, load_handle
+from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader, read_cast
+from promptster.record.shell.commands import CommandAssembler, OutputExcerpt
+from promptster.record.shell.events import EventSender
+from promptster.record.shell.osc import MarkParser
+from promptster.record.shell.pipe import (
     FRAME,
     HOLD_S,
     FrameReader,
@@ -27,7 +27,7 @@ from promptster.record.shell_pipe import (
     merged,
     worker_config,
 )
-from promptster.record.shell_recording import ShellRecording
+from promptster.record.shell.recording import ShellRecording
 
 TOKEN = "t0k3n"
 WS = "/work/space"
@@ -165,7 +165,7 @@ def test_the_worker_process_records_frames_into_a_cast(tmp_path: Path) -> None:
     frames = b"".join(FRAME.pack(b"o", 0.1, len(c)) + c for c in chunks)
     frames += FRAME.pack(b"r", 0.2, 5) + b"90x30" + FRAME.pack(b"g", 0.3, 2) + b"42"
     done = subprocess.run(
-        [sys.executable, "-m", "promptster.record.shell_pipe", config],
+        [sys.executable, "-m", "promptster.record.shell.pipe", config],
         input=frames[:-3],  # a torn last frame is dropped
         capture_output=True,
         timeout=300,
@@ -207,7 +207,7 @@ def write_session(folder: Path, status: str = "active") -> None:
 def test_the_cast_stops_when_the_session_ends(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("promptster.record.shell_recording.STATE_CHECK_S", 0.0)
+    monkeypatch.setattr("promptster.record.shell.recording.STATE_CHECK_S", 0.0)
     write_session(tmp_path)
     rec, _, path = recording(tmp_path, session_dir=tmp_path)
     rec.output(0.1, [b"before\r\n"])

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 from tamperkit import EVENTS, OTHER_SEED, SEED, Bundle, Outcome, Sandbox, blob_name
 
-from promptster.assessment import AssessmentPack, PackKey, new_key_hash, sign_pack
 from promptster.cli import main
-from promptster.crypto import SigningKey
-from promptster.keys import CandidateKey, check_symbol
-from promptster.synth import generate_bundle, session_key_for_seed
+from promptster.formats.crypto import SigningKey
+from promptster.issue.assessment import AssessmentPack, PackKey, new_key_hash, sign_pack
+from promptster.issue.keys import CandidateKey, check_symbol
+from promptster.record.synth import generate_bundle, session_key_for_seed
 from support import require_executable
 
 

@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 from promptster.bundle import format as fmt
-from promptster.crypto import SigningKey, dsse_sign, sha256_digest
+from promptster.formats.crypto import SigningKey, dsse_sign, sha256_digest
+from promptster.formats.jsonio import canonical_json
+from promptster.formats.timeline import chain_head, genesis_hash, line_hash, split_lines
 from promptster.gitutil import SNAPSHOT_AUTHOR, run_git
-from promptster.jsonio import canonical_json
-from promptster.timeline import chain_head, genesis_hash, line_hash, split_lines
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 SEED = 11  # the pristine session: `generate_bundle(seed=SEED, events=EVENTS)`

@@ -34,12 +34,12 @@ from tamperkit import (
 )
 
 from promptster.bundle import format as fmt
-from promptster.crypto import SigningKey
-from promptster.events import FILE_KINDS
-from promptster.jsonio import canonical_json
-from promptster.keys import check_symbol
-from promptster.synth import session_key_for_seed
-from promptster.timeline import MAX_LINE_BYTES, line_hash
+from promptster.formats.crypto import SigningKey
+from promptster.formats.events import FILE_KINDS
+from promptster.formats.jsonio import canonical_json
+from promptster.formats.timeline import MAX_LINE_BYTES, line_hash
+from promptster.issue.keys import check_symbol
+from promptster.record.synth import session_key_for_seed
 
 OTHER_KEY = SigningKey.from_seed(bytes(range(32)))
 MIDDLE = 40  # an ordinary event well inside the ~150-event session

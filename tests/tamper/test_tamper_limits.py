@@ -13,8 +13,8 @@ from pathlib import Path
 
 from tamperkit import SEED, Bundle, Outcome, Sandbox
 
-from promptster.crypto import SigningKey
-from promptster.synth import session_key_for_seed
+from promptster.formats.crypto import SigningKey
+from promptster.record.synth import session_key_for_seed
 
 
 def test_resign_without_edits_reproduces_the_bundle_byte_for_byte(

@@ -20,7 +20,7 @@ from typing import Literal
 
 from promptster.analysis.signals import SessionInfo, SessionSignals
 from promptster.errors import InputError
-from promptster.jsonio import JsonValue
+from promptster.formats.jsonio import JsonValue
 
 Orientation = Literal["higher", "lower"]
 

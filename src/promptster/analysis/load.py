@@ -138,7 +138,7 @@ def verify_for_loading(
     `checks` are the extra checks to run; by default the reviewer's (the assessment pack and
     candidate key, `assessment_checks.default_checks()`), exactly as `promptster verify`."""
     if checks is None:
-        from promptster.assessment_checks import default_checks
+        from promptster.reviewer.checks import default_checks
 
         checks = default_checks()
     report = verify_bundle(path, extra_checks=checks, keep_timeline=True)

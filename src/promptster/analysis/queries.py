@@ -14,7 +14,7 @@ import duckdb
 
 from promptster.analysis.signals import iso_ms, run_family, set_scope
 from promptster.errors import InputError
-from promptster.jsonio import JsonValue
+from promptster.formats.jsonio import JsonValue
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 2000

@@ -25,7 +25,7 @@ from typing import IO, Any, Literal
 from promptster.analysis.signals import SIGNAL_NAMES, SessionSignals
 from promptster.bundle.verify import ExtraCheck
 from promptster.errors import PromptsterError
-from promptster.jsonio import JsonValue
+from promptster.formats.jsonio import JsonValue
 
 Format = Literal["table", "json", "jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("table", "json", "jsonl", "csv", "parquet")
@@ -154,7 +154,7 @@ def score_chunk(
     from promptster.analysis.judge import LlmJudge
     from promptster.analysis.load import LoadStatus, connect, load_bundle
     from promptster.analysis.signals import compute_signals
-    from promptster.assessment_checks import default_checks
+    from promptster.reviewer.checks import default_checks
 
     if checks is None:
         checks = default_checks()  # one set for the chunk: its workspace look-ups are cached

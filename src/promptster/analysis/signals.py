@@ -24,7 +24,7 @@ import duckdb
 
 from promptster.analysis.load import connect, load_bundle, sql_text
 from promptster.analysis.parallel import run_families
-from promptster.jsonio import JsonValue
+from promptster.formats.jsonio import JsonValue
 
 if TYPE_CHECKING:
     from promptster.analysis.judge import Judge

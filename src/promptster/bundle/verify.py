@@ -19,7 +19,6 @@ from typing import Any, Literal, cast
 
 from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
-from promptster.crypto import Envelope, PublicKey, dsse_verify, sha256_digest
 from promptster.errors import (
     CheckFailed,
     EnvironmentProblem,
@@ -29,10 +28,11 @@ from promptster.errors import (
     NewerFormatError,
     PromptsterError,
 )
-from promptster.events import FILE_KINDS, KNOWN_KINDS, SCHEMA_VERSION
+from promptster.formats.crypto import Envelope, PublicKey, dsse_verify, sha256_digest
+from promptster.formats.events import FILE_KINDS, KNOWN_KINDS, SCHEMA_VERSION
+from promptster.formats.jsonio import MAX_DEPTH, json_depth, loads_limited
+from promptster.formats.timeline import MAX_LINE_BYTES, genesis_hash, line_hash
 from promptster.gitutil import FileStat, commit_log, run_git
-from promptster.jsonio import MAX_DEPTH, json_depth, loads_limited
-from promptster.timeline import MAX_LINE_BYTES, genesis_hash, line_hash
 
 Status = Literal["ok", "warning", "failed"]
 TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")

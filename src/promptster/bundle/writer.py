@@ -15,12 +15,12 @@ from pathlib import Path
 
 from promptster import __version__
 from promptster.bundle import format as fmt
-from promptster.crypto import SigningKey, dsse_sign, sha256_digest
 from promptster.errors import InputError
+from promptster.formats.crypto import SigningKey, dsse_sign, sha256_digest
+from promptster.formats.jsonio import canonical_json
+from promptster.formats.timeline import chain_head, split_lines
 from promptster.fsutil import atomic_writer
 from promptster.gitutil import run_git
-from promptster.jsonio import canonical_json
-from promptster.timeline import chain_head, split_lines
 
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Already-compressed members are stored; text members are deflated.

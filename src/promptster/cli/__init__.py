@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args == ["hook", "claude-code"]:
         # Claude Code runs this on every tool call: no click parsing, no command modules.
-        from promptster.integrations.claude_hook import main as claude_hook
+        from promptster.integrations.claude.hook import main as claude_hook
 
         return claude_hook()
     try:

@@ -101,7 +101,7 @@ def score(
     """
     from promptster.analysis.load import find_bundles
     from promptster.analysis.score import Format, default_jobs, iter_scores, write_rows
-    from promptster.assessment_checks import default_checks
+    from promptster.reviewer.checks import default_checks
 
     bundles = find_bundles(paths)
     if not bundles:
@@ -180,7 +180,7 @@ def cohort(
     from promptster.analysis.cohort import build_cohorts, parse_weights
     from promptster.analysis.load import connect, find_bundles, load_bundle, without_path
     from promptster.analysis.signals import compute_signals
-    from promptster.assessment_checks import default_checks
+    from promptster.reviewer.checks import default_checks
 
     weights = parse_weights(weights_file, weight_items)
     if not paths:
@@ -246,8 +246,8 @@ def cohort(
 def _workspace_signals(assessment_id: str) -> dict[str, SessionSignals]:
     from promptster.analysis.queries import list_sessions
     from promptster.analysis.signals import compute_signals
-    from promptster.analysis.workspace import attach
-    from promptster.store import Workspace
+    from promptster.reviewer.imports import attach
+    from promptster.reviewer.store import Workspace
 
     with Workspace.open(read_only=True) as workspace:
         con = attach(workspace, writable=False)

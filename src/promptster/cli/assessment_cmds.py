@@ -15,15 +15,15 @@ from promptster.cli.output import err_console, print_json
 from promptster.cli.reviewer_format import plain_table
 from promptster.errors import InputError
 from promptster.fsutil import atomic_write_bytes
-from promptster.identity import unlock_identity
-from promptster.reviewer import (
+from promptster.issue.identity import unlock_identity
+from promptster.reviewer.assessments import (
     MAX_BRIEF_CHARS,
     create_assessment,
     current_pack,
     delete_assessment,
     validate_spec,
 )
-from promptster.store import KEY_STATUSES, AssessmentRecord, Workspace
+from promptster.reviewer.store import KEY_STATUSES, AssessmentRecord, Workspace
 
 PASSPHRASE_HELP = "Variable holding the identity passphrase (default PROMPTSTER_PASSPHRASE)."
 

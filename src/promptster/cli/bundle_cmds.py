@@ -33,7 +33,7 @@ def verify(paths: tuple[Path, ...], as_json: bool, verbose: bool, cohort_dir: Pa
     Exit status: 0 when every bundle passes, 1 when any check failed, 2 when a
     bundle cannot be read at all.
     """
-    from promptster.assessment_checks import default_checks
+    from promptster.reviewer.checks import default_checks
 
     bundles = _bundles(paths)
     checks = default_checks()
@@ -76,7 +76,7 @@ def _check_cohort_keys(
     reports: list[VerifyReport], cohort_dir: Path, checks: list[ExtraCheck]
 ) -> None:
     """Add a failed `cohort` finding to each report whose key another bundle also used."""
-    from promptster.assessment_checks import find_duplicate_keys
+    from promptster.reviewer.checks import find_duplicate_keys
 
     given = {report.path.resolve() for report in reports}
     others = [
@@ -135,7 +135,7 @@ def synth(output: Path, events: int, seed: int, candidate: str | None) -> None:
     The session mixes prompts, AI edits, hand edits, commands, test runs, decisions and
     warnings, with real git snapshots, and is signed like a recorded one.
     """
-    from promptster.synth import generate_bundle
+    from promptster.record.synth import generate_bundle
 
     if events < 2:
         raise InputError("--events must be at least 2 (a session start and end)")

@@ -14,8 +14,8 @@ from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
 from promptster.errors import EnvironmentProblem, InputError, StateError
-from promptster.events import parse_ts
-from promptster.record.client import find_session, new_event, send_events
+from promptster.formats.events import parse_ts
+from promptster.protocol import find_session, new_event, send_events
 from promptster.record.control import ask, ensure_recorder
 from promptster.record.session import SessionPaths, SessionState, read_state
 from promptster.record.timer import format_remaining

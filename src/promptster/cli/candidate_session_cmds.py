@@ -13,8 +13,8 @@ from rich.markup import escape
 from promptster.cli.candidate_cmds import attach_terminal, current_session, print_brief
 from promptster.cli.output import err_console, print_json
 from promptster.errors import EnvironmentProblem, ExitCode, InputError, StateError
-from promptster.events import format_ts
-from promptster.record.client import SESSION_DIR_NAME, find_session
+from promptster.formats.events import format_ts
+from promptster.protocol import SESSION_DIR_NAME, find_session
 from promptster.record.lifecycle import CLAUDE_TOOL, StartedSession, StartOptions, start_session
 from promptster.record.session import ABORTED, SUBMITTED, SessionPaths, SessionState, read_state
 
@@ -64,8 +64,8 @@ def start(
     as_json: bool,
 ) -> None:
     """Redeem KEY and start recording (resumes the live session of this workspace)."""
-    from promptster import redeem
     from promptster.cli.redeem_cmd import consent_prompt
+    from promptster.issue import redeem
 
     tools = _parse_tools(tools_opts)
     live = _live_session(key, workspace)
@@ -130,12 +130,12 @@ def _live_session(key: str, workspace: Path | None) -> Path | None:
     """The workspace of this key's live session, if `start` already ran for it."""
     places = [workspace] if workspace is not None else [Path.cwd()]
     if workspace is None:
-        from promptster import redeem
+        from promptster.issue import redeem
 
         earlier = redeem.find_redemption(key)
         if earlier is not None and earlier.repo is not None:
             places.append(Path.cwd() / _repo_folder(earlier.repo.url))
-    from promptster.keys import parse_key
+    from promptster.issue.keys import parse_key
 
     wanted = parse_key(key).text
     for place in places:
@@ -361,7 +361,7 @@ def reset(purge: bool, yes: bool) -> None:
     else:
         err_console().print(f"[green]✓[/] session set aside in {escape(str(moved))}")
     if before is not None and before.candidate_key:
-        from promptster import redeem
+        from promptster.issue import redeem
 
         key = before.candidate_key
         try:

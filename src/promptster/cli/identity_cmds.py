@@ -6,7 +6,7 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.identity import DEFAULT_ORG, init_identity, passphrase_from_env, read_identity
+from promptster.issue.identity import DEFAULT_ORG, init_identity, passphrase_from_env, read_identity
 
 
 @click.group()

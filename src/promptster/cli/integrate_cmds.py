@@ -37,7 +37,7 @@ def setup_claude_code(workspace: Path) -> None:
     Only files inside the workspace change (.claude/settings.local.json, .mcp.json,
     .claude/commands/explain.md); `promptster teardown claude-code` restores them exactly.
     """
-    from promptster.integrations.claude_setup import setup_claude
+    from promptster.integrations.claude.setup import setup_claude
 
     result = setup_claude(workspace)
     console = err_console()
@@ -55,7 +55,7 @@ def teardown() -> None:
 @WORKSPACE
 def teardown_claude_code(workspace: Path) -> None:
     """Restore the workspace's Claude Code files to what they held before setup."""
-    from promptster.integrations.claude_setup import teardown_claude
+    from promptster.integrations.claude.setup import teardown_claude
 
     result = teardown_claude(workspace)
     console = err_console()
@@ -78,7 +78,7 @@ def hook() -> None:
 @click.argument("ignored", nargs=-1, type=click.UNPROCESSED)
 def hook_claude_code(ignored: tuple[str, ...]) -> None:
     """Read one Claude Code hook payload on stdin and send it to the recorder. Always exits 0."""
-    from promptster.integrations.claude_hook import main
+    from promptster.integrations.claude.hook import main
 
     main()
 

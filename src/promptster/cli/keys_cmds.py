@@ -15,8 +15,9 @@ from promptster import paths
 from promptster.cli.output import err_console, print_json
 from promptster.cli.reviewer_format import plain_table
 from promptster.errors import EnvironmentProblem, StateError
-from promptster.identity import unlock_identity
-from promptster.invites import (
+from promptster.issue.identity import unlock_identity
+from promptster.reviewer.assessments import check_email, create_keys, resolve_key, revoke_keys
+from promptster.reviewer.invites import (
     DEFAULT_PASSWORD_ENV,
     DEFAULT_SENDER,
     DEFAULT_USER_ENV,
@@ -25,8 +26,7 @@ from promptster.invites import (
     deliver,
     smtp_settings,
 )
-from promptster.reviewer import check_email, create_keys, resolve_key, revoke_keys
-from promptster.store import KEY_STATUSES, AssessmentRecord, KeyRecord, Workspace
+from promptster.reviewer.store import KEY_STATUSES, AssessmentRecord, KeyRecord, Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 PASSPHRASE_HELP = "Variable holding the identity passphrase (default PROMPTSTER_PASSPHRASE)."

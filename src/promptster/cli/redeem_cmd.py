@@ -9,7 +9,7 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.redeem import ConsentCallback, ConsentDeclined, ConsentInfo, redeem_key
+from promptster.issue.redeem import ConsentCallback, ConsentDeclined, ConsentInfo, redeem_key
 
 
 def consent_prompt(accept: bool) -> ConsentCallback:

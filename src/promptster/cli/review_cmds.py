@@ -98,7 +98,7 @@ def review(
 def _resolve_assessment(ref: str) -> str:
     """The full id of the assessment `ref` (an id or a unique prefix of 4+ characters), among
     the workspace's assessments and those of its imported sessions."""
-    from promptster.store import Workspace
+    from promptster.reviewer.store import Workspace
 
     with Workspace.open(read_only=True) as workspace:
         return workspace.resolve_assessment_id(ref)

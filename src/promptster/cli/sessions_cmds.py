@@ -1,6 +1,6 @@
 """`promptster import` and `promptster sessions ...`: sessions in the reviewer workspace.
 
-Thin click layer over promptster.analysis.workspace and promptster.analysis.queries.
+Thin click layer over promptster.reviewer.imports and promptster.analysis.queries.
 People get plain columns on stderr; `--json` prints the machine form on stdout.
 """
 
@@ -34,8 +34,8 @@ def import_cmd(paths: tuple[Path, ...], allow_invalid: bool, as_json: bool) -> N
     3 the workspace is busy or damaged.
     """
     from promptster.analysis.load import find_bundles
-    from promptster.analysis.workspace import ImportStatus, import_bundles
-    from promptster.store import Workspace
+    from promptster.reviewer.imports import ImportStatus, import_bundles
+    from promptster.reviewer.store import Workspace
 
     bundles = find_bundles(paths)
     if not bundles:
@@ -66,8 +66,8 @@ def sessions() -> None:
 @contextlib.contextmanager
 def _opened() -> Iterator[duckdb.DuckDBPyConnection]:
     """The workspace, read-only, with the analysis tables on the search path."""
-    from promptster.analysis.workspace import attach
-    from promptster.store import Workspace
+    from promptster.reviewer.imports import attach
+    from promptster.reviewer.store import Workspace
 
     with Workspace.open(read_only=True) as workspace:
         yield attach(workspace, writable=False)

@@ -23,8 +23,8 @@ def shell(ctx: click.Context) -> None:
     `exit` leaves the shell; the session keeps recording until `promptster submit`.
     """
     from promptster.cli.candidate_cmds import current_session
-    from promptster.record.shell_integration import ShellLaunch
-    from promptster.record.shell_session import (
+    from promptster.record.shell.integration import ShellLaunch
+    from promptster.record.shell.session import (
         recorded_shell_session,
         run_recorded_shell,
         user_shell,
@@ -101,8 +101,8 @@ def replay(bundle: Path, speed: float, idle_limit: float | None, index: int) -> 
     Space pauses and resumes, `.` steps while paused, q or Ctrl-C stops. The bundle is not
     verified here: `promptster verify` does that.
     """
-    from promptster.record.pty_shell import terminal_size
-    from promptster.record.replay import Keys, default_idle_limit, load_recording, play
+    from promptster.record.shell.pty_shell import terminal_size
+    from promptster.record.shell.replay import Keys, default_idle_limit, load_recording, play
 
     loaded = load_recording(bundle, index)
     recording = loaded.recording

@@ -270,7 +270,7 @@ class Demo:
         self.snapshot("editor-save")
 
     def snapshot(self, reason: str) -> None:
-        from promptster.record import client
+        from promptster import protocol as client
 
         handle = client.find_session(self.workspace)
         if handle is not None:

@@ -23,8 +23,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from promptster import __version__
-from promptster.integrations.claude_events import bound, relative
-from promptster.record import client
+from promptster import protocol as client
+from promptster.integrations.claude.events import bound, relative
 
 SERVER_NAME = "promptster"
 TOOL_NAME = "capture_decision"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from promptster.errors import EnvironmentProblem, PromptsterError, StateError
-from promptster.record.client import RecorderUnavailable, SessionHandle, load_handle, request
+from promptster.protocol import RecorderUnavailable, SessionHandle, load_handle, request
 from promptster.record.session import SessionPaths, locked, read_state
 
 START_TIMEOUT_S = 30.0
@@ -150,7 +150,7 @@ def restore_tool_config(workspace: Path) -> list[str]:
     Runs once the final snapshot is taken, whether setup came from `start --tools claude` or
     was run by hand. Returns the notes of what could not be restored exactly.
     """
-    from promptster.integrations.claude_setup import setup_active, teardown_claude
+    from promptster.integrations.claude.setup import setup_active, teardown_claude
 
     if not setup_active(workspace):
         return []
@@ -171,7 +171,7 @@ def wait_until_stopped(paths: SessionPaths, timeout: float = 60.0) -> bool:
 
 def session_paths_from(start: Path | None = None) -> SessionPaths:
     """The session of the current folder (or $PROMPTSTER_SESSION_DIR)."""
-    from promptster.record.client import find_session
+    from promptster.protocol import find_session
 
     handle = find_session(start)
     if handle is None:

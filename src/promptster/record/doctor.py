@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from promptster.errors import PromptsterError
-from promptster.events import parse_ts
+from promptster.formats.events import parse_ts
 from promptster.gitutil import run_git
-from promptster.record.client import RecorderUnavailable, request
+from promptster.protocol import RecorderUnavailable, request
 from promptster.record.control import ensure_recorder, handle_for, recorder_running
 from promptster.record.session import SessionPaths, read_state
 
@@ -101,7 +101,7 @@ def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[
 
 def _claude(workspace: Path, requested: bool) -> list[Check]:
     """Claude Code's checks, when its setup is active here (`start --tools claude` or by hand)."""
-    from promptster.integrations.claude_setup import check_claude, setup_active
+    from promptster.integrations.claude.setup import check_claude, setup_active
 
     if not (requested or setup_active(workspace)):
         return []

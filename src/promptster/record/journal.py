@@ -18,10 +18,10 @@ from pathlib import Path
 from types import TracebackType
 
 from promptster.errors import EnvironmentProblem, FormatError, JournalLocked
-from promptster.events import Event, format_ts, parse_ts
+from promptster.formats.events import Event, format_ts, parse_ts
+from promptster.formats.jsonio import loads_limited
+from promptster.formats.timeline import MAX_LINE_BYTES, genesis_hash, line_hash, split_lines
 from promptster.fsutil import atomic_write_bytes
-from promptster.jsonio import loads_limited
-from promptster.timeline import MAX_LINE_BYTES, genesis_hash, line_hash, split_lines
 
 FSYNC_INTERVAL_S = 1.0
 # The one `ts` form a journal line carries (and verify accepts): RFC 3339 UTC, milliseconds.

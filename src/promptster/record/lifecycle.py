@@ -17,13 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from promptster import __version__
-from promptster.crypto import SigningKey
 from promptster.errors import EnvironmentProblem, StateError
-from promptster.events import Kind, format_ts
+from promptster.formats.crypto import SigningKey
+from promptster.formats.events import Kind, format_ts
 from promptster.fsutil import atomic_write_bytes, atomic_write_text
-from promptster.integrations.claude_setup import setup_active, setup_claude
+from promptster.integrations.claude.setup import setup_active, setup_claude
 from promptster.record.control import RecorderCheck, end_session, ensure_recorder
-from promptster.record.gitwatch import GitWatcher, candidate_git_dir
+from promptster.record.files.gitwatch import GitWatcher, candidate_git_dir
+from promptster.record.files.snapshots import ShadowRepo
 from promptster.record.journal import JournalWriter
 from promptster.record.pipeline import system_event
 from promptster.record.session import (
@@ -39,7 +40,6 @@ from promptster.record.session import (
     update_state,
     write_state,
 )
-from promptster.record.snapshots import ShadowRepo
 from promptster.record.workspace import clone_starter, exclude_from_candidate_git, write_task_file
 
 CLAUDE_TOOL = "claude-code"  # `start --tools claude`: the name in session_start and state

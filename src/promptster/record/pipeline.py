@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from promptster.errors import EnvironmentProblem, FormatError
-from promptster.events import FILE_KINDS, Event, Kind, make_event, now_ts, parse_ts
-from promptster.jsonio import loads_limited
+from promptster.formats.events import FILE_KINDS, Event, Kind, make_event, now_ts, parse_ts
+from promptster.formats.jsonio import loads_limited
+from promptster.formats.timeline import split_lines
 from promptster.record.journal import JournalWriter
-from promptster.record.redact import redact_json, redact_text, redaction_warning
-from promptster.timeline import split_lines
+from promptster.record.redact.redactor import redact_json, redact_text, redaction_warning
 
 # Fields that identify things (paths, commits, ids) are never redacted: replaying file events
 # onto the snapshots needs them exactly as they are.

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from promptster.errors import EnvironmentProblem, JournalLocked, PromptsterError
-from promptster.events import Kind, format_ts, now_ts, parse_ts
-from promptster.record.attributing import Attribution
-from promptster.record.capture import Capture
+from promptster.formats.events import Kind, format_ts, now_ts, parse_ts
+from promptster.record.attribution.live import Attribution
 from promptster.record.control import restore_tool_config
+from promptster.record.files.capture import Capture
 from promptster.record.journal import JournalWriter
 from promptster.record.pipeline import (
     EventPipeline,
@@ -301,7 +301,7 @@ class Recorder:
         """What hooks cannot see (replies with model and tokens, slash commands, interruptions),
         from the Claude Code transcripts of this workspace; ids already journaled are skipped,
         so this is safe after the hook's own reads. Never stops the session from ending."""
-        from promptster.integrations.claude_transcript import backfill_transcripts
+        from promptster.integrations.claude.transcript import backfill_transcripts
 
         try:
             bodies = backfill_transcripts(self.paths.root, workspace=self.state.workspace_path)

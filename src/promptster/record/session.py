@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from promptster.errors import EnvironmentProblem, FormatError, StateError
+from promptster.formats.jsonio import loads_limited
 from promptster.fsutil import atomic_write_text
-from promptster.jsonio import loads_limited
-from promptster.record.client import SESSION_DIR_NAME, SESSION_FILE, SPOOL_FILE
+from promptster.protocol import SESSION_DIR_NAME, SESSION_FILE, SPOOL_FILE
 
 STATE_VERSION = 1
 

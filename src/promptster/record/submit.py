@@ -17,10 +17,9 @@ from typing import Any
 
 from promptster.bundle.verify import verify_bundle
 from promptster.bundle.writer import SessionMaterial, write_bundle
-from promptster.crypto import SigningKey
 from promptster.errors import CheckFailed, EnvironmentProblem, StateError
-from promptster.events import FILE_KINDS, parse_ts
-from promptster.record.cast import collect_casts
+from promptster.formats.crypto import SigningKey
+from promptster.formats.events import FILE_KINDS, parse_ts
 from promptster.record.journal import read_journal
 from promptster.record.session import (
     ABORTED,
@@ -32,6 +31,7 @@ from promptster.record.session import (
     read_state,
     update_state,
 )
+from promptster.record.shell.cast import collect_casts
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def _mark_key_used(state: SessionState) -> None:
     """Tell the candidate's key store that this key's session is complete (best effort)."""
     if not state.candidate_key:
         return
-    from promptster import redeem
+    from promptster.issue import redeem
 
     with contextlib.suppress(Exception):
         redemption = redeem.find_redemption(state.candidate_key)

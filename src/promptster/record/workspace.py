@@ -8,7 +8,7 @@ from pathlib import Path
 from promptster.errors import EnvironmentProblem, InputError
 from promptster.fsutil import atomic_write_text
 from promptster.gitutil import run_git
-from promptster.record.gitwatch import candidate_git_dir
+from promptster.record.files.gitwatch import candidate_git_dir
 
 # Kept out of the candidate's own git: the session folder, archived sessions, bundles.
 CANDIDATE_EXCLUDES = ("/.promptster/", "/.promptster.*/", "*.pst")

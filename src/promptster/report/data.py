@@ -17,7 +17,7 @@ from promptster import __version__
 from promptster.analysis.cohort import ORIENTATION, CohortMember
 from promptster.analysis.signals import HEADLINE, SessionSignals
 from promptster.bundle.verify import VerifyReport
-from promptster.jsonio import loads_limited
+from promptster.formats.jsonio import loads_limited
 from promptster.report.answers import answers
 from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
@@ -101,7 +101,7 @@ def _header(inputs: ReportInputs, digest: Digest) -> Header:
     limit = start.get("timeLimitMinutes") or pack.get("timeLimitMinutes")
     duration_ms = None
     if manifest is not None:
-        from promptster.events import parse_ts
+        from promptster.formats.events import parse_ts
 
         try:
             started, ended = parse_ts(manifest.started_at), parse_ts(manifest.ended_at)

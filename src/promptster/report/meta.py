@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from promptster.jsonio import JsonValue
+from promptster.formats.jsonio import JsonValue
 
 Unit = Literal["count", "ratio", "share", "percent", "ms", "chars", "score2", "object", "list"]
 

@@ -44,7 +44,7 @@ class ReviewResult:
 def default_checks() -> list[ExtraCheck]:
     """The reviewer's checks of the assessment pack and candidate key (with the workspace),
     the same as every other reviewer command runs."""
-    from promptster.assessment_checks import default_checks as shared
+    from promptster.reviewer.checks import default_checks as shared
 
     return shared()
 
@@ -65,7 +65,7 @@ def reviewer_knows(assessment_id: str | None, candidate_key: str | None) -> Revi
     if not assessment_id or not database.exists():
         return ReviewerKnows()
     try:
-        from promptster.store import Workspace
+        from promptster.reviewer.store import Workspace
 
         with Workspace.open(database, read_only=True) as workspace:
             record = workspace.find_assessment(assessment_id)

@@ -71,9 +71,9 @@ def workspace_cohort(
     """This session's place among the sessions of `assessment_id` imported into the reviewer
     workspace (`promptster import`); the session itself counts once, from this bundle."""
     from promptster.analysis.queries import list_sessions
-    from promptster.analysis.workspace import attach
     from promptster.errors import InputError
-    from promptster.store import Workspace
+    from promptster.reviewer.imports import attach
+    from promptster.reviewer.store import Workspace
 
     if own.session.assessment_id != assessment_id:
         raise InputError(

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from promptster.events import FILE_KINDS
+from promptster.formats.events import FILE_KINDS
+from promptster.formats.timeline import split_lines
 from promptster.report.text import as_text, bounded, clip, one_line
-from promptster.timeline import split_lines
 
 PROMPT_CHARS = 64 * 1024
 # Characters kept per long field; divided among the events that have one, within these bounds.

@@ -1,0 +1,4 @@
+"""Formats: the event envelope, canonical JSON, the hash-chained timeline, crypto (Ed25519, DSSE).
+
+The bottom layer. Imports only the root modules (`errors`, `fsutil`), and nothing heavy at
+import time: the hook path uses `formats.events` and `formats.jsonio`."""

@@ -1,0 +1,4 @@
+"""Attribution: which file changes the AI made, the candidate made, or both.
+
+`engine` matches snapshot changes against the edits the AI reported (pure, no I/O); `events`
+applies it to timeline events; `live` is the recorder's incremental use of it."""

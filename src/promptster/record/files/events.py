@@ -1,0 +1,115 @@
+"""Turn a snapshot into `file_create / file_diff / file_delete` events (docs/event-kinds.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from promptster.formats.events import Event, Kind, make_event
+from promptster.record.files.snapshots import FileChange, Snapshot
+from promptster.record.pipeline import warning
+
+KIND_BY_STATUS = {"A": Kind.FILE_CREATE, "D": Kind.FILE_DELETE}
+
+
+def change_data(change: FileChange, commit: str) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "path": change.path,
+        "commit": commit,
+        "linesAdded": change.added,
+        "linesRemoved": change.removed,
+    }
+    if change.diff is not None:
+        data["diff"] = change.diff
+        if change.diff_truncated:
+            data["diffTruncated"] = True
+    if change.binary:
+        data["binary"] = True
+    if change.size is not None:
+        data["sizeBytes"] = change.size
+    if change.sha256 is not None:
+        data["sha256"] = change.sha256
+    if change.renamed_from is not None:
+        data["renamedFrom"] = change.renamed_from
+    return data
+
+
+def snapshot_events(
+    snapshot: Snapshot, trigger: str, lines: dict[str, tuple[tuple[str, ...], tuple[str, ...]]]
+) -> list[Event]:
+    """Warnings for skipped files and nested repositories first, then one event per path.
+
+    `lines` receives, per file event id, the full added and removed lines (for attribution).
+    """
+    events: list[Event] = []
+    for skipped in snapshot.skipped:
+        if skipped.reason == "secret":
+            events.append(
+                warning(
+                    "redaction",
+                    f"{skipped.path} looks like a secrets file; it is not captured",
+                    path=skipped.path,
+                    count=1,
+                    kinds={"secret_file": 1},
+                )
+            )
+        elif skipped.reason == "unreadable":
+            events.append(
+                warning(
+                    "file_unreadable",
+                    f"{skipped.path} cannot be read (permissions?); it is not captured",
+                    path=skipped.path,
+                )
+            )
+        else:
+            events.append(
+                warning(
+                    "file_too_large",
+                    f"{skipped.path} ({skipped.size:,} bytes) is over the size cap; "
+                    "it is not captured",
+                    path=skipped.path,
+                    sizeBytes=skipped.size,
+                )
+            )
+    for path, kinds in snapshot.redacted:
+        total = sum(kinds.values()) or 1
+        names = ", ".join(sorted(kinds)) or "secret"
+        events.append(
+            warning(
+                "redaction",
+                f"Redacted {total} secret(s) ({names}) in {path} before it was snapshotted.",
+                path=path,
+                count=total,
+                kinds=kinds,
+            )
+        )
+    for nested in snapshot.nested_repos:
+        events.append(
+            warning(
+                "nested_repo",
+                f"{nested}/ is a separate git repository; its files are not captured "
+                "(work in the workspace itself, or remove its .git)",
+                path=nested,
+            )
+        )
+    for change in snapshot.changes:
+        kind = KIND_BY_STATUS.get(change.status, Kind.FILE_DIFF)
+        data = change_data(change, snapshot.commit)
+        data["trigger"] = trigger
+        event = make_event(
+            kind,
+            data,
+            channel="watcher",
+            integration="promptster",
+            emitter="promptster-recorder",
+            actor="unknown",
+            attribution="unknown",
+            confidence=0.5,
+            observability="high",
+        )
+        lines[event.id] = (change.added_lines, change.removed_lines)
+        events.append(event)
+    return events
+
+
+def is_file_event(event: Event) -> bool:
+    return event.kind in (Kind.FILE_CREATE, Kind.FILE_DIFF, Kind.FILE_DELETE)

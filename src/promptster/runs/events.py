@@ -1,0 +1,290 @@
+"""Test and build runs: turn a finished command into a `test_run` or `build_run` event.
+
+Both capture paths use this: the recorded shell for the candidate's own commands and the AI-tool
+adapters for commands the AI ran. Given the command line, its output, exit code and duration:
+
+    classify_command("cd api && uv run pytest -x | tee log")  ->  RunClass("test", "pytest", "test")
+    parse_test_summary("pytest", output)  ->  TestSummary(suite="pytest", passed=3, failed=1, ...)
+    run_event(command, output, exit_code=1, duration_ms=812)  ->  RunEvent("test_run", {...})
+
+Nothing here raises on odd input: capture must fail open, so an unrecognised command is None
+and an unparseable output gives a `test_run` whose counts are null.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from promptster.runs import parsers as run_parsers
+from promptster.runs import parsers_native as run_parsers_native
+from promptster.runs.commands import classify_command
+from promptster.runs.text import Counts, Parser, clean_output
+from promptster.runs.tools import Category, Kind, RunClass
+
+__all__ = [
+    "PARSERS",
+    "Category",
+    "EventData",
+    "Kind",
+    "RunClass",
+    "RunEvent",
+    "TestSummary",
+    "classify_command",
+    "count_build_errors",
+    "parse_test_summary",
+    "run_event",
+    "to_build_run_data",
+    "to_test_run_data",
+]
+
+EventData = dict[str, str | int | None]
+
+
+@dataclass(frozen=True)
+class TestSummary:
+    """Counts of one test run as its runner reported them. `suite` is the runner whose summary
+    was found, which for wrappers (`tox`, `npm test`, `make test`) names the inner runner."""
+
+    __test__ = False  # a library class, not a pytest test class despite its name
+
+    suite: str
+    passed: int
+    failed: int
+    skipped: int
+    errors: int
+    duration_ms: int | None
+
+
+PARSERS: dict[str, Parser] = {
+    "pytest": run_parsers.parse_pytest,
+    "unittest": run_parsers.parse_unittest,
+    "node-test": run_parsers.parse_node_test,
+    "jest": run_parsers.parse_jest,
+    "vitest": run_parsers.parse_vitest,
+    "mocha": run_parsers.parse_mocha,
+    "rspec": run_parsers.parse_rspec,
+    "minitest": run_parsers.parse_minitest,
+    "phpunit": run_parsers.parse_phpunit,
+    "cargo": run_parsers_native.parse_cargo,
+    "nextest": run_parsers_native.parse_nextest,
+    "go": run_parsers_native.parse_go,
+    "gotestsum": run_parsers_native.parse_gotestsum,
+    "maven": run_parsers_native.parse_maven,
+    "gradle": run_parsers_native.parse_gradle,
+    "dotnet": run_parsers_native.parse_dotnet,
+    "ctest": run_parsers_native.parse_ctest,
+    "plain": run_parsers.parse_plain,
+}
+"""Every summary parser by runner name; the name becomes the `suite` of a parsed summary."""
+
+# The parser for each test tool that `classify_command` names. Tools not listed here wrap an
+# unknown runner (tox, nox, npm/pnpm/yarn test, make test, ...): every parser is tried and the
+# summary printed last wins.
+_TOOL_PARSERS: dict[str, tuple[str, ...]] = {
+    "pytest": ("pytest",),
+    "unittest": ("unittest",),
+    "django-test": ("unittest",),
+    "node-test": ("node-test",),
+    "jest": ("jest",),
+    "vitest": ("vitest",),
+    "mocha": ("mocha",),
+    "rspec": ("rspec",),
+    "rails-test": ("minitest",),
+    "phpunit": ("phpunit",),
+    "cargo-test": ("cargo",),
+    "cargo-nextest": ("nextest",),
+    "go-test": ("go",),
+    "gotestsum": ("gotestsum", "go"),
+    "mvn-test": ("maven",),
+    "gradle-test": ("gradle",),
+    "dotnet-test": ("dotnet",),
+    "ctest": ("ctest",),
+}
+
+
+def parse_test_summary(tool: str, output: str) -> TestSummary | None:
+    """The counts of the last test run in `output`, read the way `tool` prints them (a tool
+    from `classify_command`, or a runner name from `PARSERS`). None when there is no summary."""
+    try:
+        found = _find_summary(tool, clean_output(output))
+    except Exception:  # capture fails open; the parser tests run the parsers unguarded
+        return None
+    if found is None:
+        return None
+    name, counts = found
+    return TestSummary(
+        name, counts.passed, counts.failed, counts.skipped, counts.errors, counts.duration_ms
+    )
+
+
+def _find_summary(tool: str, text: str) -> tuple[str, Counts] | None:
+    own = _TOOL_PARSERS.get(tool) or ((tool,) if tool in PARSERS else ())
+    for name in own:  # a known runner: its parsers in order of preference
+        counts = PARSERS[name](text)
+        if counts is not None:
+            return name, counts
+    if own:
+        return None
+    latest: tuple[str, Counts] | None = None
+    for name, parser in PARSERS.items():  # a wrapper: the summary printed last is the run's
+        counts = parser(text)
+        if counts is not None and (latest is None or counts.end > latest[1].end):
+            latest = (name, counts)
+    return latest
+
+
+# --- build, lint and type-check results -------------------------------------------------------
+
+_DIAGNOSTIC_LINE = {
+    # one line per problem: `path:line:col: message`
+    "go": re.compile(r"^\S+\.go:\d+:\d+: ", re.MULTILINE),
+    "flake8": re.compile(r"^\S+:\d+:\d+: [A-Z]+\d+ ", re.MULTILINE),
+    "pylint": re.compile(r"^\S+:\d+:\d+: [CRWEFI]\d{4}: ", re.MULTILINE),
+    "tsc": re.compile(r"\berror TS\d+: ", re.MULTILINE),
+    # rustc/clippy diagnostics; cargo's own "could not compile" closing line is not one
+    "cargo": re.compile(r"^error(?:\[\w+\])?: (?!could not compile|aborting due to)", re.MULTILINE),
+}
+_TOTAL = {
+    "ruff": re.compile(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
+    "ruff-format": re.compile(r"^(\d{1,9}) files? would be reformatted", re.MULTILINE),
+    "mypy": re.compile(r"^Found (\d{1,9}) errors? in \d+ files?", re.MULTILINE),
+    "pyright": re.compile(r"^(\d{1,9}) errors?, \d+ warnings?, \d+ informations?", re.MULTILINE),
+    "tsc": re.compile(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
+    "eslint": re.compile(r"^✖ \d+ problems? \((\d{1,9}) errors?, \d+ warnings?\)", re.MULTILINE),
+    "biome": re.compile(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
+    "rubocop": re.compile(r"(\d{1,9}) offenses? detected", re.MULTILINE),
+    "golangci-lint": re.compile(r"^(\d{1,9}) issues?:", re.MULTILINE),
+    "prettier": re.compile(r"Code style issues found in (\d{1,9}) files?", re.MULTILINE),
+    "dotnet": re.compile(r"^[ \t]*(\d{1,9}) Error\(s\)", re.MULTILINE),
+    "javac": re.compile(r"^(\d{1,9}) errors?$", re.MULTILINE),
+}
+# What a tool prints when it found nothing, for callers that do not know the exit code.
+_CLEAN = {
+    "ruff": re.compile(r"^All checks passed!", re.MULTILINE),
+    "mypy": re.compile(r"^Success: no issues found", re.MULTILINE),
+    "rubocop": re.compile(r"no offenses detected", re.MULTILINE),
+    "prettier": re.compile(r"All matched files use Prettier code style", re.MULTILINE),
+}
+# Tools that print their findings in another tool's format.
+_SAME_FORMAT = {
+    "vue-tsc": "tsc",
+    "go-build": "go",
+    "go-vet": "go",
+    "staticcheck": "go",
+    "golangci-lint": "go",
+    "pycodestyle": "flake8",
+    "pyflakes": "flake8",
+    "cargo-build": "cargo",
+    "cargo-check": "cargo",
+    "cargo-clippy": "cargo",
+    "dotnet-build": "dotnet",
+    "next-lint": "eslint",
+    "gradle-build": "javac",
+    "mvn-build": "javac",
+}
+
+
+def count_build_errors(tool: str, output: str, exit_code: int | None) -> int | None:
+    """How many errors a lint/type-check/build run reported: the tool's own total where it
+    prints one (ruff/tsc "Found N errors", mypy "Found N errors in M files", eslint, pyright),
+    else its diagnostic lines; 0 for a run that exited 0 with nothing to count; else None."""
+    text = clean_output(output)
+    for name in (tool, _SAME_FORMAT.get(tool, tool)):
+        total = _TOTAL.get(name)
+        found = _last_number(total, text) if total else None
+        if found is not None:
+            return found
+        lines = _DIAGNOSTIC_LINE.get(name)
+        if lines is not None and (count := len(lines.findall(text))):
+            return count
+        clean = _CLEAN.get(name)
+        if clean is not None and clean.search(text):
+            return 0
+    return 0 if exit_code == 0 else None
+
+
+def _last_number(pattern: re.Pattern[str], text: str) -> int | None:
+    found = pattern.findall(text)
+    return int(found[-1]) if found else None
+
+
+# --- event payloads -------------------------------------------------------------------------
+
+
+def to_test_run_data(
+    *,
+    command: str,
+    run: RunClass,
+    summary: TestSummary | None,
+    exit_code: int | None,
+    duration_ms: int | None = None,
+) -> EventData:
+    """The `data` of a `test_run` event. Counts are null when no summary was found; the
+    duration is the runner's own figure when it printed one, else the command's wall time."""
+    return {
+        "suite": summary.suite if summary else run.tool,
+        "passed": summary.passed if summary else None,
+        "failed": summary.failed if summary else None,
+        "skipped": summary.skipped if summary else None,
+        "errors": summary.errors if summary else None,
+        "durationMs": (
+            summary.duration_ms if summary and summary.duration_ms is not None else duration_ms
+        ),
+        "tool": run.tool,
+        "command": command,
+        "exitCode": exit_code,
+    }
+
+
+def to_build_run_data(
+    *,
+    command: str,
+    run: RunClass,
+    exit_code: int | None,
+    duration_ms: int | None,
+    error_count: int | None,
+) -> EventData:
+    """The `data` of a `build_run` event (lint, type-check and build commands)."""
+    return {
+        "tool": run.tool,
+        "category": run.category,
+        "command": command,
+        "exitCode": exit_code,
+        "durationMs": duration_ms,
+        "errorCount": error_count,
+    }
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """An event to journal next to the `command` event: its kind and its `data`."""
+
+    kind: Literal["test_run", "build_run"]
+    data: EventData
+
+
+def run_event(
+    command: str, output: str, *, exit_code: int | None, duration_ms: int | None
+) -> RunEvent | None:
+    """The `test_run` or `build_run` that a finished command yields, or None when it ran no
+    test runner, linter, type checker or build. `output` may be an excerpt; the end matters."""
+    run = classify_command(command)
+    if run is None:
+        return None
+    if run.kind == "test":
+        summary = parse_test_summary(run.tool, output)
+        data = to_test_run_data(
+            command=command, run=run, summary=summary, exit_code=exit_code, duration_ms=duration_ms
+        )
+        return RunEvent("test_run", data)
+    errors = count_build_errors(run.tool, output, exit_code)
+    data = to_build_run_data(
+        command=command,
+        run=run,
+        exit_code=exit_code,
+        duration_ms=duration_ms,
+        error_count=errors,
+    )
+    return RunEvent("build_run", data)
