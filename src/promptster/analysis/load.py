@@ -131,16 +131,13 @@ def without_path(path: Path, exc: PromptsterError) -> str:
 
 
 def verify_for_loading(
-    path: Path, *, allow_invalid: bool, checks: Sequence[ExtraCheck] | None = None
+    path: Path, *, allow_invalid: bool, checks: Sequence[ExtraCheck] = ()
 ) -> tuple[VerifyReport, bytes]:
     """Verify `path`; return the report and the timeline bytes, or raise a typed error.
 
-    `checks` are the extra checks to run; by default the reviewer's (the assessment pack and
-    candidate key, `assessment_checks.default_checks()`), exactly as `promptster verify`."""
-    if checks is None:
-        from promptster.reviewer.checks import default_checks
-
-        checks = default_checks()
+    `checks` are the extra checks to run: the reviewer's (the assessment pack and candidate key,
+    `promptster.reviewer.checks.default_checks()`) are passed in by the layers above, which
+    know the reviewer workspace; analysis itself never opens it."""
     report = verify_bundle(path, extra_checks=checks, keep_timeline=True)
     manifest = report.context.manifest
     problems = [f.message for f in report.failures]
@@ -169,9 +166,9 @@ def load_bundle(
     path: Path,
     *,
     allow_invalid: bool = False,
-    checks: Sequence[ExtraCheck] | None = None,
+    checks: Sequence[ExtraCheck] = (),
 ) -> LoadedSession:
-    """Verify one bundle (with `checks`, by default the reviewer's) and load it. Idempotent:
+    """Verify one bundle (with the extra `checks`) and load it. Idempotent:
     the same bundle again changes nothing."""
     path = Path(path)
     report, timeline = verify_for_loading(path, allow_invalid=allow_invalid, checks=checks)

@@ -114,11 +114,11 @@ def score_bundle(
     path: Path,
     allow_invalid: bool = False,
     judge_model: str | None = None,
-    checks: Sequence[ExtraCheck] | None = None,
+    checks: Sequence[ExtraCheck] = (),
 ) -> dict[str, Any]:
     """Verify and score one bundle; never raises for a bad bundle (the row carries the error).
 
-    `checks` are the extra checks of the verification; by default the reviewer's, as `verify`.
+    `checks` are the extra checks of the verification (the caller passes the reviewer's).
     """
     from promptster.analysis.signals import bundle_signals
 
@@ -146,18 +146,15 @@ def score_chunk(
     paths: Sequence[str],
     allow_invalid: bool = False,
     judge_model: str | None = None,
-    checks: Sequence[ExtraCheck] | None = None,
+    checks: Sequence[ExtraCheck] = (),
 ) -> list[dict[str, Any]]:
     """Score a few bundles in one in-memory database, so that planning the signal queries is
     paid once per chunk rather than once per bundle. Rows come back in the order of `paths`.
-    `checks` are the extra checks of the verification (default: the reviewer's)."""
+    `checks` are the extra checks of the verification: one set for the chunk, so that its
+    workspace look-ups are cached."""
     from promptster.analysis.judge import LlmJudge
     from promptster.analysis.load import LoadStatus, connect, load_bundle
     from promptster.analysis.signals import compute_signals
-    from promptster.reviewer.checks import default_checks
-
-    if checks is None:
-        checks = default_checks()  # one set for the chunk: its workspace look-ups are cached
 
     rows: list[dict[str, Any] | None] = [None] * len(paths)
     session_of: dict[int, str] = {}
@@ -220,12 +217,12 @@ def iter_scores(
     jobs: int = 1,
     allow_invalid: bool = False,
     judge_model: str | None = None,
-    checks: Sequence[ExtraCheck] | None = None,
+    checks: Sequence[ExtraCheck] = (),
 ) -> Iterator[dict[str, Any]]:
     """Rows in the order of `paths`, computed by `jobs` worker processes.
 
-    `checks` (picklable) are the extra checks of the verification; by default the reviewer's
-    (`assessment_checks.default_checks()`), the same as `promptster verify` runs."""
+    `checks` (picklable) are the extra checks of the verification: the caller passes the
+    reviewer's (`reviewer.checks.default_checks()`), the same as `promptster verify` runs."""
     groups = list(chunks(paths))
     if jobs > 1 and len(groups) < jobs * 2:  # too few chunks to keep every worker busy
         groups = [[str(p)] for p in paths]

@@ -305,9 +305,9 @@ def bundle_signals(
     *,
     allow_invalid: bool = False,
     judge: Judge | None = None,
-    checks: Sequence[ExtraCheck] | None = None,
+    checks: Sequence[ExtraCheck] = (),
 ) -> SessionSignals:
-    """Verify one bundle (with `checks`, by default the reviewer's), load it into a fresh
+    """Verify one bundle (with the extra `checks`), load it into a fresh
     in-memory database and compute its signals."""
     con = connect()
     try:

@@ -135,7 +135,7 @@ def review_bundle(
             signals, cohort = known
         elif timeline is not None:
             try:
-                signals, cohort = _signals(report, timeline, cohort_bundles, notes)
+                signals, cohort = _signals(report, timeline, cohort_bundles, notes, checks)
             except PromptsterError as exc:
                 notes.append(f"signals could not be computed: {exc.message}")
             if signals is not None and cohort_assessment is not None:
@@ -175,11 +175,15 @@ def review_bundle(
 
 
 def _signals(
-    report: VerifyReport, timeline: bytes, cohort_bundles: Sequence[Path], notes: list[str]
+    report: VerifyReport,
+    timeline: bytes,
+    cohort_bundles: Sequence[Path],
+    notes: list[str],
+    checks: Sequence[ExtraCheck],
 ) -> tuple[SessionSignals, CohortContext | None]:
     if not cohort_bundles:
         return signals_for(report, timeline), None
-    own, cohort = cohort_for(report, timeline, cohort_bundles, notes)
+    own, cohort = cohort_for(report, timeline, cohort_bundles, notes, checks)
     return own, cohort
 
 

@@ -16,7 +16,7 @@ import duckdb
 from promptster.analysis import load
 from promptster.analysis.cohort import build_cohort
 from promptster.analysis.signals import SessionSignals, compute_signals
-from promptster.bundle.verify import VerifyReport
+from promptster.bundle.verify import ExtraCheck, VerifyReport
 from promptster.errors import PromptsterError
 from promptster.report.data import CohortContext
 from promptster.report.text import visible
@@ -36,9 +36,14 @@ def signals_for(report: VerifyReport, timeline: bytes) -> SessionSignals:
 
 
 def cohort_for(
-    report: VerifyReport, timeline: bytes, bundles: Sequence[Path], notes: list[str]
+    report: VerifyReport,
+    timeline: bytes,
+    bundles: Sequence[Path],
+    notes: list[str],
+    checks: Sequence[ExtraCheck] = (),
 ) -> tuple[SessionSignals, CohortContext | None]:
-    """This session's signals and its place among the same assessment's other sessions."""
+    """This session's signals and its place among the same assessment's other sessions
+    (verified with the same extra `checks` as the session itself)."""
     con = load.connect()
     try:
         session_id = _insert(con, report, timeline)
@@ -49,7 +54,7 @@ def cohort_for(
             if Path(path).resolve() == own:
                 continue
             try:
-                loaded = load.load_bundle(con, Path(path))
+                loaded = load.load_bundle(con, Path(path), checks=checks)
             except PromptsterError as exc:
                 notes.append(f"cohort: {visible(str(path))} left out: {visible(exc.message)}")
                 continue
