@@ -183,7 +183,7 @@ def score_chunk(
 
 
 def _score_chunk_args(
-    args: tuple[list[str], bool, str | None, Sequence[ExtraCheck] | None],
+    args: tuple[list[str], bool, str | None, Sequence[ExtraCheck]],
 ) -> list[dict[str, Any]]:
     return score_chunk(*args)
 

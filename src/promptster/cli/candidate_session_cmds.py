@@ -14,8 +14,9 @@ from promptster.cli.candidate_cmds import attach_terminal, current_session, prin
 from promptster.cli.output import err_console, print_json
 from promptster.errors import EnvironmentProblem, ExitCode, InputError, StateError
 from promptster.formats.events import format_ts
+from promptster.integrations.catalog import TOOLS as AI_TOOLS
 from promptster.protocol import SESSION_DIR_NAME, find_session
-from promptster.record.lifecycle import CLAUDE_TOOL, StartedSession, StartOptions, start_session
+from promptster.record.lifecycle import StartedSession, StartOptions, start_session
 from promptster.record.session import ABORTED, SUBMITTED, SessionPaths, SessionState, read_state
 
 
@@ -46,8 +47,9 @@ def _repo_folder(url: str) -> str:
     "tools_opts",
     multiple=True,
     metavar="TOOLS",
-    help="Set up these AI tools for the session (repeatable or comma-separated): claude "
-    "(Claude Code's hooks, MCP server and /explain, in the workspace; undone at submit).",
+    help="Set up these AI tools for the session (repeatable or comma-separated): "
+    + "; ".join(f"{t.option} ({t.summary})" for t in AI_TOOLS)
+    + ". Undone at submit.",
 )
 @click.option("--accept", is_flag=True, help="Accept the consent text without asking.")
 @click.option("--no-shell", is_flag=True, help="Do not open the recorded shell (for scripts).")
@@ -109,20 +111,21 @@ def start(
         _open_shell(ctx, started)
 
 
-TOOL_NAMES = {"claude": CLAUDE_TOOL}  # --tools value → the name recorded in session_start
-
-
 def _parse_tools(values: tuple[str, ...]) -> list[str]:
+    """`--tools` values (the catalog's options) → the tool names recorded in session_start."""
+    from promptster.integrations import catalog
+
     tools = ["shell"]
     for value in values:
-        for name in filter(None, (part.strip().lower() for part in value.split(","))):
-            if name not in TOOL_NAMES:
+        for option in filter(None, (part.strip().lower() for part in value.split(","))):
+            tool = catalog.by_option(option)
+            if tool is None:
+                accepted = ", ".join(sorted(t.option for t in catalog.TOOLS))
                 raise click.BadParameter(
-                    f"unknown tool {name!r} (accepted: {', '.join(sorted(TOOL_NAMES))})",
-                    param_hint="--tools",
+                    f"unknown tool {option!r} (accepted: {accepted})", param_hint="--tools"
                 )
-            if TOOL_NAMES[name] not in tools:
-                tools.append(TOOL_NAMES[name])
+            if tool.name not in tools:
+                tools.append(tool.name)
     return tools
 
 

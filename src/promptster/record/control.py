@@ -145,19 +145,23 @@ def end_session(paths: SessionPaths, reason: str) -> dict[str, Any]:
 
 
 def restore_tool_config(workspace: Path) -> list[str]:
-    """Undo `setup claude-code` in the workspace if it is in place (harmless otherwise).
+    """Undo every AI tool's `setup` that is in place in the workspace (harmless otherwise).
 
-    Runs once the final snapshot is taken, whether setup came from `start --tools claude` or
-    was run by hand. Returns the notes of what could not be restored exactly.
+    Runs once the final snapshot is taken, whether setup came from `start --tools` or was run
+    by hand. Returns the notes of what could not be restored exactly.
     """
-    from promptster.integrations.claude.setup import setup_active, teardown_claude
+    from promptster.integrations import catalog
 
-    if not setup_active(workspace):
-        return []
-    try:
-        return teardown_claude(workspace).notes
-    except (OSError, PromptsterError) as exc:
-        return [f"could not restore the Claude Code configuration: {exc}"]
+    notes: list[str] = []
+    for tool in catalog.TOOLS:
+        adapter = tool.adapter()
+        if not adapter.is_active(workspace):
+            continue
+        try:
+            notes.extend(adapter.teardown(workspace))
+        except (OSError, PromptsterError) as exc:
+            notes.append(f"could not restore the {tool.label} configuration: {exc}")
+    return notes
 
 
 def wait_until_stopped(paths: SessionPaths, timeout: float = 60.0) -> bool:

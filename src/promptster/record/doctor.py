@@ -54,7 +54,7 @@ def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[
     checks.append(_writable(workspace))
     checks.append(_disk(workspace))
     checks.append(_clock(paths, now or datetime.now(UTC)))
-    checks.extend(_claude(workspace, "claude-code" in state.tools))
+    checks.extend(_tools(workspace, state.tools))
     if not state.active:
         return checks
     was_running = recorder_running(paths)
@@ -99,13 +99,16 @@ def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[
     return checks
 
 
-def _claude(workspace: Path, requested: bool) -> list[Check]:
-    """Claude Code's checks, when its setup is active here (`start --tools claude` or by hand)."""
-    from promptster.integrations.claude.setup import check_claude, setup_active
+def _tools(workspace: Path, requested: list[str]) -> list[Check]:
+    """Each AI tool's checks, when its setup is active here (`start --tools` or by hand)."""
+    from promptster.integrations import catalog
 
-    if not (requested or setup_active(workspace)):
-        return []
-    return [Check(c.name, c.ok, c.detail, c.hint) for c in check_claude(workspace)]
+    checks: list[Check] = []
+    for tool in catalog.TOOLS:
+        adapter = tool.adapter()
+        if tool.name in requested or adapter.is_active(workspace):
+            checks.extend(Check(c.name, c.ok, c.detail, c.hint) for c in adapter.checks(workspace))
+    return checks
 
 
 def _git() -> Check:

@@ -12,6 +12,7 @@ import dataclasses
 import platform
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,7 +22,7 @@ from promptster.errors import EnvironmentProblem, StateError
 from promptster.formats.crypto import SigningKey
 from promptster.formats.events import Kind, format_ts
 from promptster.fsutil import atomic_write_bytes, atomic_write_text
-from promptster.integrations.claude.setup import setup_active, setup_claude
+from promptster.integrations import catalog
 from promptster.record.control import RecorderCheck, end_session, ensure_recorder
 from promptster.record.files.gitwatch import GitWatcher, candidate_git_dir
 from promptster.record.files.snapshots import ShadowRepo
@@ -41,8 +42,6 @@ from promptster.record.session import (
     write_state,
 )
 from promptster.record.workspace import clone_starter, exclude_from_candidate_git, write_task_file
-
-CLAUDE_TOOL = "claude-code"  # `start --tools claude`: the name in session_start and state
 
 
 @dataclass
@@ -107,14 +106,18 @@ def start_session(options: StartOptions) -> StartedSession:
     return dataclasses.replace(started, recorder=check)
 
 
+def _adding_tool(name: str) -> Callable[[SessionState], None]:
+    return lambda state: state.tools.append(name)
+
+
 def _resume(paths: SessionPaths, options: StartOptions) -> StartedSession:
     state = read_state(paths)
     if state.status == ACTIVE:
-        if CLAUDE_TOOL in options.tools:
-            if not setup_active(state.workspace_path):
-                setup_claude(state.workspace_path)
-            if CLAUDE_TOOL not in state.tools:
-                state = update_state(paths, lambda s: s.tools.append(CLAUDE_TOOL))
+        for tool in catalog.wanted(options.tools):
+            if not tool.adapter().is_active(state.workspace_path):
+                tool.adapter().setup(state.workspace_path)
+            if tool.name not in state.tools:
+                state = update_state(paths, _adding_tool(tool.name))
         return StartedSession(paths, state, resumed=True, recorder=RecorderCheck(False, False))
     if state.status == ENDED:
         raise StateError(
@@ -147,8 +150,8 @@ def _create(paths: SessionPaths, workspace: Path, options: StartOptions) -> Star
     key = SigningKey.generate()
     key.save(paths.key)
     defaults = SessionState(session_id, str(workspace), "", "")
-    if CLAUDE_TOOL in options.tools:
-        setup_claude(workspace)  # before the baseline: its files are never the candidate's
+    for tool in catalog.wanted(options.tools):
+        tool.adapter().setup(workspace)  # before the baseline: its files are never the candidate's
     shadow = ShadowRepo(
         paths.shadow_git,
         workspace,

@@ -299,18 +299,20 @@ class Recorder:
 
     def backfill_transcripts(self) -> None:
         """What hooks cannot see (replies with model and tokens, slash commands, interruptions),
-        from the Claude Code transcripts of this workspace; ids already journaled are skipped,
-        so this is safe after the hook's own reads. Never stops the session from ending."""
-        from promptster.integrations.claude.transcript import backfill_transcripts
+        from each AI tool's own records of this workspace (Claude Code's transcripts, …); ids
+        already journaled are skipped, so this is safe after the hooks' own reads. Never stops
+        the session from ending."""
+        from promptster.integrations import catalog
 
-        try:
-            bodies = backfill_transcripts(self.paths.root, workspace=self.state.workspace_path)
-            if bodies:
-                self.pipeline.append_client([event_from_client(body) for body in bodies])
-        except Exception as exc:  # a transcript is undocumented input; it must not block submit
-            self.pipeline.append_system(
-                [warning("transcript_skipped", f"transcript backfill failed: {exc}")]
-            )
+        for tool in catalog.TOOLS:
+            try:
+                bodies = tool.adapter().backfill(self.paths.root, self.state.workspace_path)
+                if bodies:
+                    self.pipeline.append_client([event_from_client(body) for body in bodies])
+            except Exception as exc:  # undocumented input; it must not block submit
+                self.pipeline.append_system(
+                    [warning("transcript_skipped", f"{tool.label} backfill failed: {exc}")]
+                )
 
     def status(self) -> dict[str, Any]:
         now = datetime.now(UTC)

@@ -31,6 +31,7 @@ from typing import Any
 
 from promptster.errors import EnvironmentProblem, InputError
 from promptster.fsutil import atomic_write_bytes
+from promptster.integrations.catalog import ToolCheck as Check
 from promptster.integrations.claude.hook import HOOK_EVENTS
 from promptster.paths import session_dir
 
@@ -327,16 +328,6 @@ def _restore(workspace: Path, name: str, entry: Json, result: TeardownResult) ->
 
 
 # --- doctor ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Check:
-    """One line of `promptster doctor`: what was checked, whether it is fine, what to do."""
-
-    name: str
-    ok: bool
-    detail: str
-    hint: str = ""
 
 
 def _claude_version(claude: str) -> str:

@@ -1,0 +1,81 @@
+"""The AI tools Promptster captures: one entry per tool, read by `start --tools`, `setup`,
+`teardown`, `doctor`, `status` and the recorder.
+
+Adding a tool is one subpackage under `integrations/` with an `adapter` module, plus one entry
+in `TOOLS`. Adapters are imported only when used (`AiTool.adapter()`), so that this catalog is
+cheap to import everywhere, the hook path included.
+
+An adapter module provides:
+
+- `setup(workspace: Path) -> list[str]`: wire the tool into this workspace only (never the
+  user's global configuration); returns the workspace-relative files written;
+- `teardown(workspace: Path) -> list[str]`: undo `setup` exactly; returns notes on what could
+  not be restored byte for byte;
+- `is_active(workspace: Path) -> bool`: whether `setup` is in place;
+- `checks(workspace: Path) -> list[ToolCheck]`: what `doctor` reports for the tool;
+- `backfill(session_dir: Path, workspace: Path) -> list[dict]`: event bodies (protocol
+  `new_event` shape) found in the tool's own records (transcripts, rollouts, histories) that
+  the journal may not have yet; the recorder runs it before the session ends and drops ids it
+  already journaled.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol, cast
+
+
+@dataclass(frozen=True)
+class ToolCheck:
+    """One line of `promptster doctor`: what was checked, whether it is fine, what to do."""
+
+    name: str
+    ok: bool
+    detail: str
+    hint: str = ""
+
+
+class ToolAdapter(Protocol):
+    def setup(self, workspace: Path) -> list[str]: ...
+    def teardown(self, workspace: Path) -> list[str]: ...
+    def is_active(self, workspace: Path) -> bool: ...
+    def checks(self, workspace: Path) -> list[ToolCheck]: ...
+    def backfill(self, session_dir: Path, workspace: Path) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class AiTool:
+    name: str  # recorded in session_start's `tools` and the session state, e.g. "claude-code"
+    option: str  # the `start --tools` value, e.g. "claude"
+    label: str  # for people, e.g. "Claude Code"
+    module: str  # the adapter module
+    summary: str  # what `start --tools` sets up, for its --help
+
+    def adapter(self) -> ToolAdapter:
+        return cast(ToolAdapter, importlib.import_module(self.module))
+
+
+TOOLS: tuple[AiTool, ...] = (
+    AiTool(
+        "claude-code",
+        "claude",
+        "Claude Code",
+        "promptster.integrations.claude.adapter",
+        "Claude Code's hooks, MCP server and /explain, in the workspace",
+    ),
+)
+
+
+def by_option(option: str) -> AiTool | None:
+    return next((t for t in TOOLS if t.option == option), None)
+
+
+def by_name(name: str) -> AiTool | None:
+    return next((t for t in TOOLS if t.name == name), None)
+
+
+def wanted(names: list[str]) -> list[AiTool]:
+    """The catalog entries among a session's tool names (others, e.g. "shell", are skipped)."""
+    return [t for t in TOOLS if t.name in names]
