@@ -1,1 +1,6 @@
+"""The reviewer's HTML report and cohort page: data step → jinja2 templates → one file.
 
+`review` is the flow (verify, signals, side data in parallel, render, atomic write); `data`,
+`answers`, `charts`, `timeline_data`, `snapshots`, `casts` build plain dataclasses (`model`);
+`render` fills `templates/` with `static/` inlined; `meta` holds labels and formatting.
+May import `reviewer`, `analysis`, `bundle` and `formats`."""

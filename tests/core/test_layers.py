@@ -1,0 +1,137 @@
+"""The package layout is the architecture (docs/architecture.md): imports only go downwards.
+
+Each top-level package (and root module) of `promptster` may import only the packages listed
+for it in `ALLOWED`. An import against the layers, or a new package missing from the table,
+fails here with the file and line, so the drawing in docs/architecture.md stays true.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import promptster
+
+ROOT = Path(promptster.__file__).parent
+
+# The leaves every layer may use: one error hierarchy, paths, two tiny helpers.
+BASE = {"errors", "paths", "fsutil", "gitutil", "__init__"}
+
+# package → what it may import (besides itself and BASE). Lower layers first.
+ALLOWED: dict[str, set[str]] = {
+    "errors": set(),
+    "paths": set(),
+    "fsutil": set(),
+    "gitutil": set(),
+    "__init__": set(),
+    "protocol": set(),  # stdlib only: the hook path imports it
+    "formats": set(),
+    "runs": set(),  # stdlib only: shared by the shell and the AI tools' adapters
+    "issue": {"formats"},
+    "bundle": {"formats"},
+    "integrations": {"protocol", "formats", "runs"},
+    "record": {"protocol", "formats", "runs", "integrations", "issue", "bundle"},
+    "analysis": {"formats", "bundle"},
+    "reviewer": {"formats", "issue", "bundle", "analysis"},
+    "report": {"formats", "bundle", "analysis", "reviewer"},
+    "demo": {"protocol", "formats", "record"},
+    "cli": {
+        "protocol",
+        "formats",
+        "runs",
+        "issue",
+        "bundle",
+        "integrations",
+        "record",
+        "analysis",
+        "reviewer",
+        "report",
+        "demo",
+    },
+    "entry": {"cli", "integrations"},
+}
+
+
+def _package_of(module: str) -> str:
+    """`promptster.record.shell.osc` → `record`; `promptster.errors` → `errors`."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "__init__"
+
+
+def _imports(path: Path) -> Iterator[tuple[str, int]]:
+    module = ".".join(path.relative_to(ROOT.parent).with_suffix("").parts)
+    package = module.split(".") if path.name == "__init__.py" else module.split(".")[:-1]
+    for node in ast.walk(ast.parse(path.read_text("utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[: len(package) - node.level + 1]
+                name = ".".join([*base, node.module] if node.module else base)
+            else:
+                name = node.module or ""
+            if name == "promptster":  # `from promptster import paths`
+                for alias in node.names:
+                    dunder = alias.name.startswith("__")  # `__version__` lives in __init__
+                    yield "promptster" if dunder else f"promptster.{alias.name}", node.lineno
+            elif name.startswith("promptster."):
+                yield name, node.lineno
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("promptster."):
+                    yield alias.name, node.lineno
+
+
+def _sources() -> list[Path]:
+    return sorted(p for p in ROOT.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def test_every_package_is_placed_in_a_layer() -> None:
+    packages = {_package_of(".".join(p.relative_to(ROOT.parent).parts)) for p in _sources()}
+    packages = {p.removesuffix(".py") for p in packages}
+    assert packages - ALLOWED.keys() == set(), "add the new package to ALLOWED and the docs"
+
+
+def test_imports_only_go_down_the_layers() -> None:
+    wrong = []
+    for path in _sources():
+        relative = path.relative_to(ROOT.parent)
+        here = _package_of(".".join(relative.with_suffix("").parts))
+        for target, line in _imports(path):
+            there = _package_of(target)
+            if there in (here, *BASE) or there in ALLOWED[here]:
+                continue
+            wrong.append(f"{relative}:{line} ({here}) imports {target} ({there})")
+    assert wrong == []
+
+
+def test_the_layer_table_has_no_loop() -> None:
+    """The table itself is acyclic, so following it can never make an import loop."""
+    seen: dict[str, int] = {}
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        if seen.get(name) == 2:
+            return
+        assert seen.get(name) != 1, " → ".join((*trail, name))
+        seen[name] = 1
+        for below in ALLOWED[name]:
+            visit(below, (*trail, name))
+        seen[name] = 2
+
+    for name in ALLOWED:
+        visit(name, ())
+
+
+@pytest.mark.parametrize(
+    "module",
+    ["promptster.protocol", "promptster.integrations.claude.hook", "promptster.entry"],
+)
+def test_the_hook_path_imports_nothing_heavy(module: str) -> None:
+    """AI tools run a hook on every prompt and tool call: its imports are its start-up time."""
+    heavy = ["click", "rich", "cryptography", "duckdb", "git", "watchdog", "jinja2", "mcp"]
+    code = f"import sys, {module}; print([m for m in {heavy!r} if m in sys.modules])"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
