@@ -7,9 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from promptster.analysis.catalog import DEFAULT_WEIGHTS, ORIENTATION
 from promptster.analysis.cohort import (
-    DEFAULT_WEIGHTS,
-    ORIENTATION,
     build_cohort,
     build_cohorts,
     parse_weights,

@@ -7,7 +7,8 @@ import math
 
 import pytest
 
-from promptster.analysis.signals import SIGNAL_NAMES, SessionSignals
+from promptster.analysis.catalog import SIGNAL_NAMES
+from promptster.analysis.signals import SessionSignals
 
 ADA_PROMPTS = (
     "Explain how src/app/service.py handles quantities before we change anything?",

@@ -3,9 +3,10 @@
 Percentile (DESIGN.md "Signals"): (other sessions with a strictly worse oriented value
 + ½ × other sessions with the same value) ÷ (n − 1), where n counts the sessions of the
 cohort that have a value for the metric; it needs n ≥ 2, and a session without a value has
-no percentile. 1.0 means the session beat everyone else. The orientation of every metric is
-declared once, in ORIENTATION. The composite is the weighted mean of a session's
-percentiles over the weighted metrics it has (weights renormalised over those).
+no percentile. 1.0 means the session beat everyone else. The orientation and default weight
+of every metric are declared once, in its catalog entry (catalog.py). The composite is the
+weighted mean of a session's percentiles over the weighted metrics it has (weights
+renormalised over those).
 """
 
 from __future__ import annotations
@@ -16,42 +17,18 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
+from promptster.analysis.catalog import COHORT, DEFAULT_WEIGHTS, ORIENTATION, Orientation
 from promptster.analysis.signals import SessionInfo, SessionSignals
 from promptster.errors import InputError
 from promptster.formats.jsonio import JsonValue
 
-Orientation = Literal["higher", "lower"]
-
-# Which way is better, per metric. DESIGN.md decides where the hosted docs disagree:
-# commandFailRate and sessionDurationMs rank lower values higher; the rest rank the raw value.
-ORIENTATION: dict[str, Orientation] = {
-    "sessionDurationMs": "lower",
-    "promptCount": "higher",
-    "commandFailRate": "lower",
-    "verifyIntensity": "higher",
-    "manualEditRatio": "higher",
-    "firstChangeLatencyMs": "higher",
-}
+# Which metrics a cohort ranks, which way, with what default weight: the catalog's.
 PERCENTILE_METRICS = tuple(ORIENTATION)
-DEFAULT_WEIGHTS: dict[str, float] = {
-    "commandFailRate": 0.30,
-    "verifyIntensity": 0.25,
-    "sessionDurationMs": 0.20,
-    "promptCount": 0.15,
-    "firstChangeLatencyMs": 0.10,
-}
-ALIASES = {"durationMs": "sessionDurationMs"}
+# Other names a weights file may use for a metric.
+ALIASES = {alias: name for name, metric in COHORT.items() for alias in metric.aliases}
 # Cohort averages: output name -> metric.
-AVERAGES = {
-    "avgDurationMs": "sessionDurationMs",
-    "avgPromptCount": "promptCount",
-    "avgCommandFailRate": "commandFailRate",
-    "avgVerifyIntensity": "verifyIntensity",
-    "avgManualEditRatio": "manualEditRatio",
-    "avgFirstChangeLatencyMs": "firstChangeLatencyMs",
-}
+AVERAGES = {metric.average: name for name, metric in COHORT.items()}
 NO_ASSESSMENT = "(no assessment)"
 
 

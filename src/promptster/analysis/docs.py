@@ -1,74 +1,19 @@
-"""Generate docs/signals.md from the definitions at the top of each signal family's SQL file,
-so the documentation cannot drift from the code (a test regenerates and compares it).
+"""Generate docs/signals.md from the signal catalog: the families and signals in the order
+they run, each with the definition at the top of its SQL file, and the cohort metrics with
+their orientation and default weight, so the documentation cannot drift from the code (a test
+regenerates and compares it).
 
     python -m promptster.analysis.docs > docs/signals.md
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from promptster.analysis.cohort import DEFAULT_WEIGHTS, ORIENTATION
-from promptster.analysis.signals import SIGNAL_NAMES, family_files
+from promptster.analysis.catalog import DEFAULT_WEIGHTS, DERIVED_FAMILIES, FAMILIES, ORIENTATION
+from promptster.analysis.definitions import FamilyText, family_text
 
 
-@dataclass(frozen=True)
-class SignalDoc:
-    name: str
-    family: str
-    text: str
-
-
-@dataclass(frozen=True)
-class FamilyDoc:
-    family: str
-    intro: str
-    signals: list[SignalDoc]
-
-
-def _header(sql: str) -> list[str]:
-    lines = []
-    for line in sql.splitlines():
-        if not line.startswith("--"):
-            break
-        lines.append(line[2:].removeprefix(" ").rstrip())
-    return lines
-
-
-def _paragraphs(lines: list[str]) -> str:
-    text, current = [], []
-    for line in lines:
-        if line:
-            current.append(line)
-        elif current:
-            text.append(" ".join(current))
-            current = []
-    if current:
-        text.append(" ".join(current))
-    return "\n\n".join(text)
-
-
-def parse_family(family: str, sql: str) -> FamilyDoc:
-    """The family intro and each `@signal NAME` section of a SQL file's header comment."""
-    intro: list[str] = []
-    sections: list[tuple[str, list[str]]] = []
-    for line in _header(sql):
-        if line.startswith("@signal "):
-            sections.append((line.split()[1], []))
-        elif sections:
-            sections[-1][1].append(line)
-        else:
-            intro.append(line)
-    intro_text = _paragraphs(intro).removeprefix(f"Family: {family}.").strip()
-    return FamilyDoc(
-        family,
-        intro_text,
-        [SignalDoc(name, family, _paragraphs(body)) for name, body in sections],
-    )
-
-
-def families() -> list[FamilyDoc]:
-    return [parse_family(family, sql) for family, sql in family_files()]
+def families() -> list[FamilyText]:
+    return [family_text(family) for family in FAMILIES + DERIVED_FAMILIES]
 
 
 PREAMBLE = """\
@@ -119,22 +64,10 @@ def render() -> str:
     parts = [PREAMBLE]
     for doc in families():
         parts.append(f"## {doc.family.capitalize()}\n\n{doc.intro}\n")
-        for signal in doc.signals:
-            parts.append(f"### `{signal.name}`\n\n{signal.text}\n")
+        for name, text in doc.signals:
+            parts.append(f"### `{name}`\n\n{text}\n")
     parts.append(_cohort_section())
     return "\n".join(parts)
-
-
-def documented_names() -> list[str]:
-    return [s.name for doc in families() for s in doc.signals]
-
-
-def check_complete() -> list[str]:
-    """Problems: signals without documentation, documented names that are not signals."""
-    documented = documented_names()
-    problems = [f"{n} is not documented" for n in SIGNAL_NAMES if n not in documented]
-    problems += [f"{n} is documented but not a signal" for n in documented if n not in SIGNAL_NAMES]
-    return problems
 
 
 if __name__ == "__main__":

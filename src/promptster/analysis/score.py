@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from promptster.analysis.signals import SIGNAL_NAMES, SessionSignals
+from promptster.analysis.catalog import CATALOG
+from promptster.analysis.signals import SessionSignals
 from promptster.bundle.verify import ExtraCheck
 from promptster.errors import PromptsterError
 from promptster.formats.jsonio import JsonValue
@@ -30,13 +31,12 @@ from promptster.formats.jsonio import JsonValue
 Format = Literal["table", "json", "jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("table", "json", "jsonl", "csv", "parquet")
 
-# Signals that become one column each; the rest are expanded or joined below.
-_SCALAR = tuple(
-    n
-    for n in SIGNAL_NAMES
-    if n
-    not in ("testResults", "toolUsage", "eventCounts", "distinctToolsUsed", "processDescriptors")
-)
+# The catalog says what each signal becomes: one column (integer or number), the test-count
+# columns, one joined column (a list), or nothing (an object). Scalar columns come first, in
+# catalog order, then the test counts, then the joined lists.
+_SCALAR = tuple(s.name for s in CATALOG if s.score in ("integer", "number"))
+_JOINED = tuple(s.name for s in CATALOG if s.score == "joined")
+_TESTS = tuple(s.name for s in CATALOG if s.score == "tests")  # testResults
 TEST_COLUMNS = ("testsPassed", "testsFailed", "testsSkipped", "testsErrors", "testsTotal")
 COLUMNS: tuple[str, ...] = (
     "path",
@@ -47,9 +47,8 @@ COLUMNS: tuple[str, ...] = (
     "error",
     "eventCount",
     *_SCALAR,
-    *TEST_COLUMNS,
-    "distinctToolsUsed",
-    "processDescriptors",
+    *(TEST_COLUMNS if _TESTS else ()),
+    *_JOINED,
 )
 # DuckDB types of the columns, for the parquet writer.
 _TYPES = {
@@ -60,17 +59,14 @@ _TYPES = {
     "verified": "BOOLEAN",
     "error": "VARCHAR",
     "eventCount": "BIGINT",
-    "distinctToolsUsed": "VARCHAR",
-    "processDescriptors": "VARCHAR",
-    **dict.fromkeys(
-        (
-            "promptCount", "firstChangeLatencyMs", "sessionDurationMs", "commandCount",
-            "fileDiffCount", "uniqueFilesTouched", "testRunCount", "errorEpisodeCount",
-            "recoveryCount", "maxPromptLength", "humanTerminalCommands", *TEST_COLUMNS,
-        ),
-        "BIGINT",
-    ),
-}  # fmt: skip
+    **dict.fromkeys(_JOINED, "VARCHAR"),
+    **{
+        s.name: "BIGINT" if s.score == "integer" else "DOUBLE" for s in CATALOG if s.name in _SCALAR
+    },
+    **dict.fromkeys(TEST_COLUMNS, "BIGINT"),
+}
+# The columns `--format table` shows after the bundle's name.
+_TABLE = ("verified", *(s.name for s in CATALOG if s.score_table))
 
 
 def _round(value: JsonValue) -> JsonValue:
@@ -97,13 +93,14 @@ def flat_row(path: Path, signals: SessionSignals | None, error: str | None) -> d
         row["error"] = info.problems[0] if info.problems else "failed verification"
     for name in _SCALAR:
         row[name] = _round(signals.value(name))
-    tests = signals.value("testResults")
-    if isinstance(tests, dict):
-        for column, key in zip(
-            TEST_COLUMNS, ("passed", "failed", "skipped", "errors", "total"), strict=True
-        ):
-            row[column] = tests.get(key)
-    for name in ("distinctToolsUsed", "processDescriptors"):
+    for name in _TESTS:
+        tests = signals.value(name)
+        if isinstance(tests, dict):
+            for column, key in zip(
+                TEST_COLUMNS, ("passed", "failed", "skipped", "errors", "total"), strict=True
+            ):
+                row[column] = tests.get(key)
+    for name in _JOINED:
         value = signals.value(name)
         row[name] = ";".join(str(v) for v in value) if isinstance(value, list) else None
     row["confidence"] = {name: s.confidence for name, s in signals.signals.items()}
@@ -308,23 +305,13 @@ def _write_table(rows: list[dict[str, Any]], text: IO[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    shown = (
-        "verified",
-        "promptCount",
-        "verifyIntensity",
-        "commandFailRate",
-        "manualEditRatio",
-        "firstChangeLatencyMs",
-        "aiAttributionPct",
-        "sessionDurationMs",
-    )
     table = Table(show_edge=False, header_style="bold")
     table.add_column("bundle")
-    for column in shown:
+    for column in _TABLE:
         table.add_column(column, justify="right")
     for row in rows:
         cells = [Path(row["path"]).name]
-        for column in shown:
+        for column in _TABLE:
             value = row[column]
             if column == "verified":
                 cells.append("yes" if value else f"NO: {row['error']}")
@@ -345,7 +332,7 @@ def _write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes]) -> None:
             for row in rows:
                 body = {c: row[c] for c in COLUMNS}
                 handle.write(json.dumps(body, ensure_ascii=False, allow_nan=False) + "\n")
-        spec = ", ".join(f"{c!r}: '{_TYPES.get(c, 'DOUBLE')}'" for c in COLUMNS)
+        spec = ", ".join(f"{c!r}: '{_TYPES[c]}'" for c in COLUMNS)
         con = duckdb.connect()
         try:
             source, target = (str(p).replace("'", "''") for p in (staged, result))

@@ -1,7 +1,8 @@
 """Signals: every metric of DESIGN.md "Signals", computed in DuckDB SQL over loaded sessions.
 
 The SQL lives in `sql/signals_<family>.sql`, one file per family, each starting with the
-definitions that docs/signals.md is generated from. Every family returns rows of
+definitions that docs/signals.md is generated from; which signals there are, and in what
+order they are listed, is the catalog's (`catalog.py`). Every family returns rows of
 `(session_id, signal, value JSON, confidence, evidence, evidence_count, detail JSON)`;
 `processDescriptors` runs last, over the values of the others.
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,11 @@ from typing import TYPE_CHECKING, Any, Literal, cast
 
 import duckdb
 
+from promptster.analysis.catalog import (
+    DERIVED_FAMILIES,
+    FAMILIES,
+    SIGNAL_NAMES,
+)
 from promptster.analysis.load import connect, load_bundle, sql_text
 from promptster.analysis.parallel import run_families
 from promptster.formats.jsonio import JsonValue
@@ -32,57 +38,6 @@ if TYPE_CHECKING:
 
 Confidence = Literal["high", "moderate", "low", "insufficient_data"]
 CONFIDENCES: tuple[Confidence, ...] = ("high", "moderate", "low", "insufficient_data")
-
-# Families in the order they run; descriptors need the values of all the others.
-FAMILIES = (
-    "headline",
-    "activity",
-    "errors",
-    "exploration",
-    "verification",
-    "prompts",
-    "craft",
-    "decisions",
-)
-DERIVED_FAMILIES = ("descriptors",)
-
-HEADLINE = (
-    "promptCount",
-    "verifyIntensity",
-    "commandFailRate",
-    "manualEditRatio",
-    "firstChangeLatencyMs",
-    "aiAttributionPct",
-)
-DETERMINISTIC = (
-    "sessionDurationMs",
-    "commandCount",
-    "fileDiffCount",
-    "uniqueFilesTouched",
-    "testRunCount",
-    "testResults",
-    "errorEpisodeCount",
-    "recoveryCount",
-    "avgPromptLength",
-    "maxPromptLength",
-    "humanTerminalCommands",
-    "toolUsage",
-    "eventCounts",
-    "distinctToolsUsed",
-    "readBeforeWriteRatio",
-    "explorationBeforeActionRatio",
-    "processDescriptors",
-)
-CATEGORY = (
-    "prompt_depth",
-    "decision_visibility",
-    "error_recovery_pattern",
-    "planning_before_acting",
-    "verification_intensity",
-    "code_craft",
-)
-# Every signal, in the order reports and outputs list them.
-SIGNAL_NAMES: tuple[str, ...] = HEADLINE + DETERMINISTIC + CATEGORY
 
 
 @dataclass(frozen=True)
@@ -262,6 +217,31 @@ def compute_signals(
     """Signals of the loaded sessions (all of them unless `session_ids` is given)."""
     set_scope(con, session_ids)
     infos = _session_infos(con)
+    collected = _run_sql(con, infos)
+    if judge is not None:
+        from promptster.analysis.judge import apply_judge
+
+        for sid, signals in collected.items():
+            signals.update(apply_judge(con, sid, signals, judge))
+    return {
+        sid: SessionSignals(
+            session=infos[sid],
+            signals={name: collected[sid][name] for name in SIGNAL_NAMES if name in collected[sid]},
+        )
+        for sid in infos
+    }
+
+
+def sql_signals(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Signal]]:
+    """Every signal the SQL families compute for every loaded session, whether the catalog
+    knows it or not (`compute_signals` lists only the catalog's): for the catalog's test."""
+    set_scope(con, None)
+    return _run_sql(con, _session_infos(con))
+
+
+def _run_sql(
+    con: duckdb.DuckDBPyConnection, infos: dict[str, SessionInfo]
+) -> dict[str, dict[str, Signal]]:
     collected: dict[str, dict[str, Signal]] = {sid: {} for sid in infos}
     for family, rows in run_families(con, FAMILIES).items():
         for row in rows:
@@ -286,18 +266,7 @@ def compute_signals(
     for family in DERIVED_FAMILIES:
         for row in run_family(con, family):
             collected[row[0]][row[1]] = _to_signal(family, row)
-    if judge is not None:
-        from promptster.analysis.judge import apply_judge
-
-        for sid, signals in collected.items():
-            signals.update(apply_judge(con, sid, signals, judge))
-    return {
-        sid: SessionSignals(
-            session=infos[sid],
-            signals={name: collected[sid][name] for name in SIGNAL_NAMES if name in collected[sid]},
-        )
-        for sid in infos
-    }
+    return collected
 
 
 def bundle_signals(
@@ -315,9 +284,3 @@ def bundle_signals(
         return compute_signals(con, [loaded.session_id], judge=judge)[loaded.session_id]
     finally:
         con.close()
-
-
-def family_files() -> Iterable[tuple[str, str]]:
-    """(family, SQL text) of every signal family, in run order."""
-    for family in FAMILIES + DERIVED_FAMILIES:
-        yield family, sql_text(f"signals_{family}.sql")

@@ -5,17 +5,9 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from promptster.analysis.cohort import AVERAGES, ORIENTATION, PERCENTILE_METRICS, Cohort
+from promptster.analysis.catalog import COHORT, ORIENTATION
+from promptster.analysis.cohort import AVERAGES, PERCENTILE_METRICS, Cohort
 from promptster.cli.output import err_console
-
-SHORT = {
-    "sessionDurationMs": "time",
-    "promptCount": "prompts",
-    "commandFailRate": "fails",
-    "verifyIntensity": "verify",
-    "manualEditRatio": "manual",
-    "firstChangeLatencyMs": "latency",
-}
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -44,7 +36,7 @@ def print_cohort(cohort: Cohort) -> None:
     table.add_column("score", justify="right")
     for metric in PERCENTILE_METRICS:
         arrow = "↓" if ORIENTATION[metric] == "lower" else "↑"
-        table.add_column(f"{SHORT[metric]}{arrow}", justify="right", no_wrap=True)
+        table.add_column(f"{COHORT[metric].short}{arrow}", justify="right", no_wrap=True)
     for member in cohort.members:
         name = escape(member.session.candidate_name or member.session.session_id[:8])
         if not member.session.verified:

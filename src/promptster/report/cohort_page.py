@@ -16,12 +16,13 @@ from pathlib import Path
 from urllib.parse import quote
 
 from promptster import __version__
-from promptster.analysis.cohort import AVERAGES, ORIENTATION, PERCENTILE_METRICS, Cohort
+from promptster.analysis.catalog import ORIENTATION, spec_for
+from promptster.analysis.cohort import AVERAGES, PERCENTILE_METRICS, Cohort
 from promptster.analysis.signals import SessionSignals
 from promptster.errors import PromptsterError
 from promptster.fsutil import atomic_write_text
 from promptster.report.data import CohortContext
-from promptster.report.meta import format_value, meta_for
+from promptster.report.meta import format_value
 from promptster.report.render import render_page
 from promptster.report.text import one_line, visible
 
@@ -109,13 +110,13 @@ def _table(cohort: Cohort, links: Mapping[str, str]) -> CohortTable:
     return CohortTable(
         assessment_id=one_line(cohort.assessment_id or "(no assessment)", 200),
         session_count=cohort.session_count,
-        metrics=[(m, meta_for(m).label, ORIENTATION[m]) for m in PERCENTILE_METRICS],
+        metrics=[(m, spec_for(m).label, ORIENTATION[m]) for m in PERCENTILE_METRICS],
         averages=[
-            (meta_for(metric).label, format_value(metric, cohort.averages.get(name)))
+            (spec_for(metric).label, format_value(metric, cohort.averages.get(name)))
             for name, metric in AVERAGES.items()
         ],
         test_pass_rate=cohort.test_pass_rate,
-        weights=[(meta_for(m).label, w) for m, w in cohort.weights.items() if w],
+        weights=[(spec_for(m).label, w) for m, w in cohort.weights.items() if w],
         rows=rows,
     )
 

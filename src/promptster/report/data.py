@@ -14,14 +14,15 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from promptster import __version__
-from promptster.analysis.cohort import ORIENTATION, CohortMember
-from promptster.analysis.signals import HEADLINE, SessionSignals
+from promptster.analysis.catalog import spec_for
+from promptster.analysis.cohort import CohortMember
+from promptster.analysis.signals import SessionSignals
 from promptster.bundle.verify import VerifyReport
 from promptster.formats.jsonio import loads_limited
 from promptster.report.answers import answers
 from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
-from promptster.report.meta import CONFIDENCE_TEXT, format_value, meta_for
+from promptster.report.meta import CONFIDENCE_TEXT, format_value
 from promptster.report.model import (
     CastRow,
     CheckRow,
@@ -144,12 +145,10 @@ def _signals(inputs: ReportInputs, digest: Digest) -> tuple[list[SignalRow], dic
     rows, evidence = [], {}
     cohort = inputs.cohort
     for name, signal in inputs.signals.signals.items():
-        meta = meta_for(name)
+        meta = spec_for(name)
         seqs = [digest.id_to_seq[i] for i in signal.evidence if i in digest.id_to_seq]
         evidence[name] = seqs
         percentile = cohort.member.percentiles.get(name) if cohort else None
-        if cohort and name == "sessionDurationMs":
-            percentile = cohort.member.percentiles.get("sessionDurationMs")
         detail = ""
         if signal.evidence_count > len(seqs):
             detail = f"first {len(seqs):,} of {signal.evidence_count:,} events linked"
@@ -162,10 +161,10 @@ def _signals(inputs: ReportInputs, digest: Digest) -> tuple[list[SignalRow], dic
                 confidence=signal.confidence,
                 confidence_text=CONFIDENCE_TEXT.get(signal.confidence, signal.confidence),
                 evidence_count=signal.evidence_count,
-                headline=name in HEADLINE,
+                headline=meta.headline,
                 question=meta.question,
                 percentile=percentile,
-                orientation=ORIENTATION.get(name),
+                orientation=meta.orientation,
                 detail_text=detail,
             )
         )

@@ -1,139 +1,13 @@
-"""What each signal means in one line, how its value reads, and how to format numbers.
+"""How the report words a signal's value, its confidence, durations and numbers.
 
-The definitions are in docs/signals.md (generated from the SQL); these are the reviewer-facing
-one-liners the report shows next to each value.
+What each signal is called, means in one line, and which unit its value has, are the
+catalog's (analysis/catalog.py); the definitions are in docs/signals.md (generated from the SQL).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
-
+from promptster.analysis.catalog import spec_for
 from promptster.formats.jsonio import JsonValue
-
-Unit = Literal["count", "ratio", "share", "percent", "ms", "chars", "score2", "object", "list"]
-
-
-@dataclass(frozen=True)
-class SignalMeta:
-    label: str
-    meaning: str
-    unit: Unit
-    question: Literal["tests", "thinking", "ai", "activity"]
-
-
-SIGNALS: dict[str, SignalMeta] = {
-    "promptCount": SignalMeta("Prompts", "Prompts the candidate sent to the AI.", "count", "ai"),
-    "verifyIntensity": SignalMeta(
-        "Verify intensity",
-        "Test, lint, type-check and build runs per file change (higher: checked more often).",
-        "ratio",
-        "tests",
-    ),
-    "commandFailRate": SignalMeta(
-        "Command fail rate", "Share of commands that exited non-zero.", "share", "tests"
-    ),
-    "manualEditRatio": SignalMeta(
-        "Manual edit ratio", "Share of file changes made or reworked by hand.", "share", "ai"
-    ),
-    "firstChangeLatencyMs": SignalMeta(
-        "Time to first change",
-        "From the session start to the first file change: time spent orienting.",
-        "ms",
-        "thinking",
-    ),
-    "aiAttributionPct": SignalMeta(
-        "AI-written lines", "Share of added lines attributed to the AI.", "percent", "ai"
-    ),
-    "sessionDurationMs": SignalMeta(
-        "Session duration", "From the first to the last event.", "ms", "activity"
-    ),
-    "commandCount": SignalMeta(
-        "Commands", "Shell commands run, by the candidate or the AI.", "count", "activity"
-    ),
-    "fileDiffCount": SignalMeta(
-        "File changes", "File creations, edits and deletions observed.", "count", "activity"
-    ),
-    "uniqueFilesTouched": SignalMeta(
-        "Files touched", "Distinct files that changed.", "count", "activity"
-    ),
-    "testRunCount": SignalMeta("Test runs", "Test-suite runs, by anyone.", "count", "tests"),
-    "testResults": SignalMeta(
-        "Last test results", "The test counts of the last test run.", "object", "tests"
-    ),
-    "errorEpisodeCount": SignalMeta(
-        "Error episodes", "Runs of consecutive failing commands.", "count", "tests"
-    ),
-    "recoveryCount": SignalMeta(
-        "Recoveries",
-        "Error episodes later followed by the same kind of command succeeding.",
-        "count",
-        "tests",
-    ),
-    "avgPromptLength": SignalMeta(
-        "Average prompt length", "Mean characters per prompt.", "chars", "thinking"
-    ),
-    "maxPromptLength": SignalMeta(
-        "Longest prompt", "Characters in the longest prompt.", "chars", "thinking"
-    ),
-    "humanTerminalCommands": SignalMeta(
-        "Commands typed", "Commands the candidate typed (not run by the AI).", "count", "activity"
-    ),
-    "toolUsage": SignalMeta("AI tool calls", "Calls per AI tool.", "object", "ai"),
-    "eventCounts": SignalMeta("Events", "Events per kind.", "object", "activity"),
-    "distinctToolsUsed": SignalMeta("AI tools used", "AI tools called.", "list", "ai"),
-    "readBeforeWriteRatio": SignalMeta(
-        "Read before write",
-        "Share of modified files that were read before their first change.",
-        "share",
-        "thinking",
-    ),
-    "explorationBeforeActionRatio": SignalMeta(
-        "Exploration before action",
-        "Share of actions before the first change that explored (reads, questions).",
-        "share",
-        "thinking",
-    ),
-    "processDescriptors": SignalMeta(
-        "Process shape",
-        "Coarse labels for how the session went; none is a judgement.",
-        "list",
-        "activity",
-    ),
-    "prompt_depth": SignalMeta(
-        "Prompt depth",
-        "How specific prompts are: length, named files, constraints (0–2).",
-        "score2",
-        "thinking",
-    ),
-    "decision_visibility": SignalMeta(
-        "Decision visibility",
-        "Share of significant decisions that were written down.",
-        "share",
-        "thinking",
-    ),
-    "error_recovery_pattern": SignalMeta(
-        "Error recovery",
-        "After a failure: share of next steps that tried a hypothesis or a new approach.",
-        "share",
-        "tests",
-    ),
-    "planning_before_acting": SignalMeta(
-        "Planning before acting",
-        "Share of strategic or tactical prompts and plans before the first change.",
-        "share",
-        "thinking",
-    ),
-    "verification_intensity": SignalMeta(
-        "Commands per change", "All commands per file change, with a breakdown.", "ratio", "tests"
-    ),
-    "code_craft": SignalMeta(
-        "Code craft",
-        "Tests touched, simplification, defensive code, no debug residue (0–2).",
-        "score2",
-        "ai",
-    ),
-}
 
 CONFIDENCE_TEXT = {
     "high": "high confidence",
@@ -141,10 +15,6 @@ CONFIDENCE_TEXT = {
     "low": "low: a heuristic",
     "insufficient_data": "not enough data (not a negative judgement)",
 }
-
-
-def meta_for(name: str) -> SignalMeta:
-    return SIGNALS.get(name, SignalMeta(name, "", "object", "activity"))
 
 
 def duration(ms: float | int | None) -> str:
@@ -177,7 +47,7 @@ def format_value(name: str, value: JsonValue) -> str:
     """The value of signal `name` as text; "–" when undefined."""
     if value is None:
         return "–"
-    unit = meta_for(name).unit
+    unit = spec_for(name).unit
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, int | float):
