@@ -1,7 +1,10 @@
 """Analysis: verified bundles into DuckDB, signals in SQL, cohorts and scores.
 
 `load` verifies a bundle (with extra checks its caller passes) and loads its timeline into
-DuckDB; `signals` runs the SQL families in `sql/`; `cohort` ranks sessions of one assessment;
-`score` is the batch path of `promptster score`; `queries` answers `sessions`/`events`;
-`judge` is the optional LLM judge; `docs` writes docs/signals.md. Imports `bundle` and
-`formats` only: it never opens the reviewer workspace or the recorder."""
+DuckDB; `catalog` lists every signal once (family, unit, label, orientation, weight, score
+column), read by the modules here, the report and the CLI; `signals` runs the SQL families in
+`sql/` (their header comments define each signal, parsed by `definitions`); `cohort` ranks
+sessions of one assessment; `score` is the batch path of `promptster score`; `queries`
+answers `sessions`/`events`; `judge` is the optional LLM judge; `docs` writes
+docs/signals.md. Imports `bundle` and `formats` only: it never opens the reviewer workspace
+or the recorder."""
