@@ -35,8 +35,9 @@ SCHEMA = "analysis"
 def attach(workspace: Workspace, *, writable: bool) -> duckdb.DuckDBPyConnection:
     """The workspace connection, with the analysis tables on its search path.
 
-    The tables themselves are made by the workspace's migration "analysis schema for imported
-    sessions" (store_migrations.py); here the connection only gets its search path and macros.
+    The tables themselves are made with the workspace (reviewer/migrations.py: a new workspace
+    gets analysis/sql/schema.sql, an older one the migrations that lead to the same tables); here
+    the connection only gets its search path and macros.
     """
     con = workspace.connection
     found = con.execute(

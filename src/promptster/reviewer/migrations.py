@@ -1,10 +1,19 @@
 """Schema migrations of the reviewer workspace (DuckDB).
 
-Each migration has a version and a name and runs in its own transaction together with the row
-that records it in `schema_migrations`, so a workspace is always exactly at one version: a
-migration that fails leaves it at the version before. Migrations are append-only: never edit one
-that has shipped; add the next. A migration is SQL statements, optionally followed by a Python
-step (`run`) for schemas that another module owns, such as the analysis tables.
+Two ways lead to the current schema. A new workspace gets it in one step (`create_current`:
+reviewer/schema.sql for the store's tables, analysis/sql/schema.sql in the DuckDB schema
+`analysis`) and is recorded at the latest version. An existing workspace runs the migrations
+after its version, each in its own transaction together with the row that records it in
+`schema_migrations`, so a workspace is always exactly at one version: a migration that fails
+leaves it at the version before.
+
+Every migration carries its own DDL, frozen as it shipped: it never reads a file that can change
+(migration 4 once ran analysis/sql/schema.sql, so a later edit of that file would have been
+skipped by every existing workspace). Migrations are append-only: never edit one that has
+shipped (tests/reviewer/test_reviewer_migrations.py holds their digests); to change the schema,
+edit the current schema file and add the next migration making the same change. The same test
+proves that a workspace migrated from every earlier version ends in exactly the schema a new
+one gets.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from importlib import resources
 from typing import TYPE_CHECKING
 
 from promptster.errors import EnvironmentProblem, NewerFormatError
@@ -25,16 +35,20 @@ class Migration:
     version: int
     name: str
     statements: tuple[str, ...]
-    run: Callable[[duckdb.DuckDBPyConnection], None] | None = None
 
 
-def _analysis_schema(conn: duckdb.DuckDBPyConnection) -> None:
-    """Create the DuckDB schema `analysis` with the tables imported sessions are loaded into
-    (promptster/analysis/sql/schema.sql), through the analysis loader itself."""
+ANALYSIS_SCHEMA = "analysis"
+
+
+def create_current(conn: duckdb.DuckDBPyConnection) -> None:
+    """Create the current schema in an empty workspace: the store's tables
+    (reviewer/schema.sql) and the analysis tables in the DuckDB schema `analysis`, through the
+    analysis loader itself (the same file an in-memory analysis database is made from)."""
     from promptster.analysis.load import prepare
 
+    conn.execute(resources.files("promptster.reviewer").joinpath("schema.sql").read_text("utf-8"))
     try:
-        prepare(conn, schema="analysis")
+        prepare(conn, schema=ANALYSIS_SCHEMA)
     finally:
         conn.execute("RESET search_path")  # prepare points it at `analysis`; the store uses main
 
@@ -133,7 +147,126 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
-    Migration(4, "analysis schema for imported sessions", (), run=_analysis_schema),
+    Migration(
+        4,
+        "analysis schema for imported sessions",
+        # analysis/sql/schema.sql as it was when this migration shipped, in schema `analysis`
+        (
+            "CREATE SCHEMA analysis",
+            """
+            CREATE TABLE analysis.sessions (
+                session_id      VARCHAR PRIMARY KEY,
+                assessment_id   VARCHAR,
+                candidate_key   VARCHAR,
+                candidate_name  VARCHAR,
+                bundle_path     VARCHAR,
+                bundle_sha256   VARCHAR,
+                verified        BOOLEAN NOT NULL,
+                problems        VARCHAR[],
+                format_version  INTEGER,
+                tool_version    VARCHAR,
+                started_at      TIMESTAMP,
+                ended_at        TIMESTAMP,
+                event_count     BIGINT,
+                source_service  VARCHAR[],
+                loaded_at       TIMESTAMP
+            )
+            """,
+            """
+            CREATE TABLE analysis.events (
+                session_id      VARCHAR NOT NULL,
+                seq             BIGINT,
+                event_id        VARCHAR,
+                ts              TIMESTAMP,
+                kind            VARCHAR,
+                channel         VARCHAR,
+                integration     VARCHAR,
+                actor           VARCHAR,
+                attribution     VARCHAR,
+                attr_confidence DOUBLE,
+                data            JSON
+            )
+            """,
+            """
+            CREATE TABLE analysis.prompts (
+                session_id   VARCHAR NOT NULL,
+                event_id     VARCHAR,
+                seq          BIGINT,
+                ts           TIMESTAMP,
+                text         VARCHAR,
+                length       BIGINT,
+                lane         VARCHAR,
+                likely_paste BOOLEAN
+            )
+            """,
+            """
+            CREATE TABLE analysis.file_changes (
+                session_id    VARCHAR NOT NULL,
+                event_id      VARCHAR,
+                seq           BIGINT,
+                ts            TIMESTAMP,
+                kind          VARCHAR,
+                path          VARCHAR,
+                lines_added   BIGINT,
+                lines_removed BIGINT,
+                ai_lines      BIGINT,
+                human_lines   BIGINT,
+                attribution   VARCHAR,
+                actor         VARCHAR,
+                diff          VARCHAR
+            )
+            """,
+            """
+            CREATE TABLE analysis.commands (
+                session_id   VARCHAR NOT NULL,
+                event_id     VARCHAR,
+                seq          BIGINT,
+                ts           TIMESTAMP,
+                command      VARCHAR,
+                exit_code    BIGINT,
+                duration_ms  BIGINT,
+                actor        VARCHAR,
+                category     VARCHAR,
+                covered      BOOLEAN
+            )
+            """,
+            """
+            CREATE TABLE analysis.test_runs (
+                session_id       VARCHAR NOT NULL,
+                event_id         VARCHAR,
+                seq              BIGINT,
+                ts               TIMESTAMP,
+                kind             VARCHAR,
+                category         VARCHAR,
+                tool             VARCHAR,
+                command          VARCHAR,
+                passed           BIGINT,
+                failed           BIGINT,
+                skipped          BIGINT,
+                errors           BIGINT,
+                exit_code        BIGINT,
+                actor            VARCHAR
+            )
+            """,
+            """
+            CREATE TABLE analysis.decisions (
+                session_id    VARCHAR NOT NULL,
+                event_id      VARCHAR,
+                seq           BIGINT,
+                ts            TIMESTAMP,
+                title         VARCHAR,
+                chosen_option VARCHAR,
+                rationale     VARCHAR,
+                context       VARCHAR,
+                tradeoffs     VARCHAR,
+                impact_score  DOUBLE,
+                files         VARCHAR[],
+                captured_via  VARCHAR,
+                missed        BOOLEAN
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version
@@ -145,11 +278,21 @@ def applied_migrations(conn: duckdb.DuckDBPyConnection) -> list[tuple[int, str]]
 
 
 def migrate(
-    conn: duckdb.DuckDBPyConnection, migrations: Sequence[Migration] = MIGRATIONS
+    conn: duckdb.DuckDBPyConnection,
+    migrations: Sequence[Migration] = MIGRATIONS,
+    *,
+    create: Callable[[duckdb.DuckDBPyConnection], None] | None = create_current,
 ) -> list[Migration]:
-    """Bring the workspace to the latest version; return the migrations that ran."""
+    """Bring the workspace to the latest of `migrations`; return the migrations recorded.
+
+    A workspace with no recorded migration gets `create` (the current schema) and is recorded
+    at every version at once; with `create=None` it runs every migration instead, which is how
+    the tests build a workspace as an earlier version left it."""
     conn.execute(MIGRATIONS_TABLE)
     applied = applied_migrations(conn)
+    if not applied and create is not None:
+        _create(conn, create, migrations)
+        return list(migrations)
     known = {m.version: m for m in migrations}
     current = applied[-1][0] if applied else 0
     if current > migrations[-1].version:
@@ -174,6 +317,37 @@ def migrate(
     return ran
 
 
+def _record(conn: duckdb.DuckDBPyConnection, migration: Migration) -> None:
+    conn.execute(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+        [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
+    )
+
+
+def _create(
+    conn: duckdb.DuckDBPyConnection,
+    create: Callable[[duckdb.DuckDBPyConnection], None],
+    migrations: Sequence[Migration],
+) -> None:
+    import duckdb
+
+    conn.begin()
+    try:
+        create(conn)
+        for migration in migrations:
+            _record(conn, migration)
+        conn.commit()
+    except duckdb.Error as exc:
+        conn.rollback()
+        raise EnvironmentProblem(
+            f"creating the reviewer workspace's schema failed: {exc}",
+            "nothing was written; report this as a bug",
+        ) from exc
+    except BaseException:
+        conn.rollback()
+        raise
+
+
 def _apply(conn: duckdb.DuckDBPyConnection, migration: Migration) -> None:
     import duckdb
 
@@ -181,12 +355,7 @@ def _apply(conn: duckdb.DuckDBPyConnection, migration: Migration) -> None:
     try:
         for statement in migration.statements:
             conn.execute(statement)
-        if migration.run is not None:
-            migration.run(conn)
-        conn.execute(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-            [migration.version, migration.name, datetime.now(UTC).replace(tzinfo=None)],
-        )
+        _record(conn, migration)
         conn.commit()
     except duckdb.Error as exc:
         conn.rollback()
