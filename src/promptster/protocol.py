@@ -21,7 +21,7 @@ import json
 import os
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,7 +127,7 @@ def now_ts() -> str:
 
 def new_event(
     kind: str,
-    data: dict[str, Any],
+    data: Mapping[str, Any],
     *,
     channel: str,
     integration: str,

@@ -11,10 +11,13 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any, Literal, TypedDict, cast
+from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
 
 from promptster.errors import FormatError
 from promptster.formats.jsonio import JsonObject, canonical_json
+
+if TYPE_CHECKING:  # the hook path imports this module: the payload types cost nothing here
+    from promptster.formats.payloads import Payload
 
 SCHEMA_VERSION = 1
 
@@ -185,7 +188,7 @@ class Event:
 
 def make_event(
     kind: Kind | str,
-    data: JsonObject,
+    data: Payload | JsonObject,
     *,
     channel: str,
     integration: str,
@@ -196,10 +199,11 @@ def make_event(
     observability: str = "partial",
     ts: str | None = None,
 ) -> Event:
-    """Convenience constructor used by every capture source."""
+    """Convenience constructor used by every capture source. `data` is kept as it is (a
+    payload TypedDict is a plain dict at run time)."""
     return Event(
         kind=str(kind),
-        data=data,
+        data=cast(JsonObject, data),
         source=Source(channel=channel, integration=integration, emitter=emitter),
         actor=Actor(type=actor),
         provenance=Provenance(

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from promptster import __version__
 from promptster import protocol as client
+from promptster.formats.payloads import DecisionData
 from promptster.integrations.claude.events import bound, relative
 
 SERVER_NAME = "promptster"
@@ -56,12 +57,15 @@ OptionalText = Annotated[str, Field(max_length=FIELD_LIMIT)] | None
 Sender = Callable[[dict[str, Any]], str]
 
 
-def _clean(name: str, value: str | None, *, required: bool) -> str | None:
+def _optional(value: str | None) -> str | None:
+    text = (value or "").strip()
+    return bound(text, FIELD_LIMIT)[0] if text else None
+
+
+def _required(name: str, value: str | None) -> str:
     text = (value or "").strip()
     if not text:
-        if required:
-            raise ToolError(f"{name} must not be empty")
-        return None
+        raise ToolError(f"{name} must not be empty")
     return bound(text, FIELD_LIMIT)[0]
 
 
@@ -75,18 +79,20 @@ def decision_data(
     files: list[str] | None = None,
     *,
     workspace: str,
-) -> dict[str, Any]:
+) -> DecisionData:
     """The `data` of a `decision_event`; raises ToolError naming the first bad argument."""
-    data: dict[str, Any] = {
-        "title": _clean("title", title, required=True),
-        "chosenOption": _clean("chosenOption", chosen_option, required=True),
-        "rationale": _clean("rationale", rationale, required=True),
+    data: DecisionData = {
+        "title": _required("title", title),
+        "chosenOption": _required("chosenOption", chosen_option),
+        "rationale": _required("rationale", rationale),
         "capturedVia": "mcp",
     }
-    for name, value in (("context", context), ("tradeoffs", tradeoffs)):
-        cleaned = _clean(name, value, required=False)
-        if cleaned is not None:
-            data[name] = cleaned
+    cleaned = _optional(context)
+    if cleaned is not None:
+        data["context"] = cleaned
+    cleaned = _optional(tradeoffs)
+    if cleaned is not None:
+        data["tradeoffs"] = cleaned
     if impact_score is not None:
         if isinstance(impact_score, bool) or not 1 <= impact_score <= 5:
             raise ToolError("impactScore must be a whole number from 1 to 5")

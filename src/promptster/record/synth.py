@@ -22,6 +22,7 @@ from promptster.bundle import format as fmt
 from promptster.bundle.writer import SessionMaterial, WrittenBundle, write_bundle
 from promptster.formats.crypto import SigningKey
 from promptster.formats.events import Event, Kind, format_ts, make_event
+from promptster.formats.payloads import Payload, PlanItem
 from promptster.gitutil import SNAPSHOT_AUTHOR, run_git
 from promptster.record.journal import JournalWriter
 
@@ -87,7 +88,7 @@ class _Simulator:
         self.clock += timedelta(milliseconds=int(self.rng.uniform(low, high) * 1000))
         return self.clock
 
-    def emit(self, kind: Kind | str, data: dict[str, Any], **envelope: Any) -> None:
+    def emit(self, kind: Kind | str, data: Payload, **envelope: Any) -> None:
         event = make_event(kind, data, **envelope)
         event.id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
         self.plan.events.append((self.clock, event))
@@ -154,7 +155,7 @@ class _Simulator:
             observability="high",
         )
 
-    def ai(self, kind: Kind, data: dict[str, Any], **extra: Any) -> None:
+    def ai(self, kind: Kind, data: Payload, **extra: Any) -> None:
         fields = {
             "channel": "hook",
             "integration": "claude-code",
@@ -184,7 +185,7 @@ class _Simulator:
         )
         if self.rng.random() < 0.3:
             self.tick(1, 4)
-            items = [{"text": f"step {i}", "status": "pending"} for i in range(3)]
+            items: list[PlanItem] = [{"text": f"step {i}", "status": "pending"} for i in range(3)]
             self.ai(Kind.PLANNING, {"toolName": "TodoWrite", "items": items, "lane": self.lane})
         for _ in range(self.rng.randint(1, 3)):
             tool_id = f"toolu_{self.rng.getrandbits(64):016x}"

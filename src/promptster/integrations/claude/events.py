@@ -14,11 +14,26 @@ import hashlib
 import os
 import re
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptster.protocol import new_event
+
+if TYPE_CHECKING:  # the hook imports this module: the payload types cost nothing here
+    from promptster.formats.payloads import (
+        AiResponseData,
+        CommandData,
+        EditClaim,
+        EditPart,
+        McpCallData,
+        PlanItem,
+        PlanningData,
+        PromptData,
+        ToolResultData,
+        ToolUseData,
+    )
 
 INTEGRATION = "claude-code"
 TEXT_LIMIT = 64 * 1024  # bytes of one text field in an event (docs/event-kinds.md)
@@ -55,17 +70,17 @@ def bound(text: str, limit: int = TEXT_LIMIT) -> tuple[str, bool]:
     return data[:limit].decode("utf-8", "ignore"), True
 
 
-def head_tail(text: str, limit: int = OUTPUT_LIMIT) -> Json:
-    """`outputHead`/`outputTail`/`outputTruncated` as the recorded shell writes them: the whole
-    output as the head when it fits, else the first and last `limit` bytes."""
+def put_output(command: CommandData, text: str, limit: int = OUTPUT_LIMIT) -> None:
+    """Set `outputHead`/`outputTail`/`outputTruncated` as the recorded shell writes them: the
+    whole output as the head when it fits, else the first and last `limit` bytes."""
     data = text.encode("utf-8", "replace")
     if len(data) <= 2 * limit:
-        return {"outputHead": text} if text else {}
-    return {
-        "outputHead": data[:limit].decode("utf-8", "ignore"),
-        "outputTail": data[-limit:].decode("utf-8", "ignore"),
-        "outputTruncated": True,
-    }
+        if text:
+            command["outputHead"] = text
+        return
+    command["outputHead"] = data[:limit].decode("utf-8", "ignore")
+    command["outputTail"] = data[-limit:].decode("utf-8", "ignore")
+    command["outputTruncated"] = True
 
 
 def _bounded_value(value: Any, depth: int = 0) -> tuple[Any, bool]:
@@ -127,7 +142,7 @@ class Context:
     def event(
         self,
         kind: str,
-        data: Json,
+        data: Mapping[str, Any],
         key: tuple[str, ...] | None,
         *,
         actor: str = "ai",
@@ -151,7 +166,7 @@ class Context:
 
 def prompt_event(ctx: Context, text: str, *, slash_args: str | None = None) -> Json:
     bounded, cut = bound(text)
-    data: Json = {"text": bounded, "length": len(text), "lane": ctx.lane}
+    data: PromptData = {"text": bounded, "length": len(text), "lane": ctx.lane}
     if cut:
         data["truncated"] = True
     if "<pasted_content" in text:
@@ -169,15 +184,16 @@ def ai_response_event(
     ctx: Context, text: str, *, model: str | None = None, usage: Json | None = None
 ) -> Json:
     bounded, cut = bound(text)
-    data: Json = {"text": bounded, "lane": ctx.lane}
+    data: AiResponseData = {"text": bounded, "lane": ctx.lane}
     if cut:
         data["truncated"] = True
     if model:
         data["model"] = model
-    for ours, theirs in (("inputTokens", "input_tokens"), ("outputTokens", "output_tokens")):
-        value = (usage or {}).get(theirs)
-        if isinstance(value, int) and not isinstance(value, bool):
-            data[ours] = value
+    tokens = [(usage or {}).get(n) for n in ("input_tokens", "output_tokens")]
+    if isinstance(tokens[0], int) and not isinstance(tokens[0], bool):
+        data["inputTokens"] = tokens[0]
+    if isinstance(tokens[1], int) and not isinstance(tokens[1], bool):
+        data["outputTokens"] = tokens[1]
     key = ("ai_response", ctx.prompt_id or "", text_key(text))
     return ctx.event("ai_response", data, key)
 
@@ -213,7 +229,7 @@ def mcp_parts(tool_name: str) -> tuple[str, str] | None:
 def tool_use_events(ctx: Context, tool_name: str, tool_use_id: str, tool_input: Any) -> list[Json]:
     """What the AI asked to do: `tool_use`, plus `planning` for plan and task tools."""
     bounded, cut = _bounded_value(tool_input if isinstance(tool_input, dict) else {})
-    data: Json = {
+    data: ToolUseData = {
         "toolName": tool_name,
         "toolUseId": tool_use_id,
         "input": bounded,
@@ -223,7 +239,7 @@ def tool_use_events(ctx: Context, tool_name: str, tool_use_id: str, tool_input: 
         data["inputTruncated"] = True
     events = [ctx.event("tool_use", data, ("tool_use", tool_use_id))]
     if tool_name in PLANNING_TOOLS:
-        plan: Json = {"toolName": tool_name, "lane": ctx.lane}
+        plan: PlanningData = {"toolName": tool_name, "lane": ctx.lane}
         items = _plan_items(tool_input)
         if items:
             plan["items"] = items
@@ -231,7 +247,7 @@ def tool_use_events(ctx: Context, tool_name: str, tool_use_id: str, tool_input: 
     return events
 
 
-def _plan_items(tool_input: Any) -> list[Json]:
+def _plan_items(tool_input: Any) -> list[PlanItem]:
     if not isinstance(tool_input, dict):
         return []
     todos = tool_input.get("todos")
@@ -264,7 +280,12 @@ def tool_result_events(
     tool_input = tool_input if isinstance(tool_input, dict) else {}
     ok = error is None
     output = error if error is not None else _response_text(tool_name, response)
-    data: Json = {"toolName": tool_name, "toolUseId": tool_use_id, "ok": ok, "lane": ctx.lane}
+    data: ToolResultData = {
+        "toolName": tool_name,
+        "toolUseId": tool_use_id,
+        "ok": ok,
+        "lane": ctx.lane,
+    }
     if output:
         data["output"], cut = bound(output, 2 * OUTPUT_LIMIT)
         if cut:
@@ -285,7 +306,12 @@ def tool_result_events(
     parts = mcp_parts(tool_name)
     if parts is not None:
         arguments, _ = _bounded_value(tool_input)
-        call: Json = {"server": parts[0], "tool": parts[1], "arguments": arguments, "ok": ok}
+        call: McpCallData = {
+            "server": parts[0],
+            "tool": parts[1],
+            "arguments": arguments,
+            "ok": ok,
+        }
         call["lane"] = ctx.lane
         events.append(ctx.event("mcp_call", call, ("mcp_call", tool_use_id)))
     return events
@@ -316,13 +342,13 @@ def _response_text(tool_name: str, response: Any) -> str:
     return ""
 
 
-def edit_claim(ctx: Context, tool_name: str, tool_input: Json, response: Json) -> Json | None:
+def edit_claim(ctx: Context, tool_name: str, tool_input: Json, response: Json) -> EditClaim | None:
     """The AI edit claim: path, old/new text or content, and `userModified`."""
     raw_path = (
         tool_input.get("file_path") or tool_input.get("notebook_path") or response.get("filePath")
     )
     path = relative(raw_path, ctx.workspace)
-    claim: Json = {"tool": tool_name, "userModified": response.get("userModified") is True}
+    claim: EditClaim = {"tool": tool_name, "userModified": response.get("userModified") is True}
     if path is None:
         claim["outsideWorkspace"] = True  # nothing outside the workspace is captured
         return claim
@@ -345,7 +371,7 @@ def edit_claim(ctx: Context, tool_name: str, tool_input: Json, response: Json) -
         claim["replaceAll"] = tool_input.get("replace_all") is True
     elif tool_name == "MultiEdit":
         edits = tool_input.get("edits")
-        claim["edits"] = [
+        parts: list[EditPart] = [
             {
                 "oldString": text(e.get("old_string")),
                 "newString": text(e.get("new_string")),
@@ -354,11 +380,13 @@ def edit_claim(ctx: Context, tool_name: str, tool_input: Json, response: Json) -
             for e in (edits if isinstance(edits, list) else [])[:500]
             if isinstance(e, dict)
         ]
+        claim["edits"] = parts
     else:  # NotebookEdit
         claim["newString"] = text(tool_input.get("new_source"))
-        for ours, theirs in (("cellId", "cell_id"), ("editMode", "edit_mode")):
-            if isinstance(tool_input.get(theirs), str):
-                claim[ours] = tool_input[theirs]
+        if isinstance(tool_input.get("cell_id"), str):
+            claim["cellId"] = tool_input["cell_id"]
+        if isinstance(tool_input.get("edit_mode"), str):
+            claim["editMode"] = tool_input["edit_mode"]
     if cut:
         claim["truncated"] = True
     return claim
@@ -384,13 +412,13 @@ def _command_events(
         exit_code = 130 if response.get("interrupted") is True else 0
         output = _response_text("Bash", response)
     cwd = relative(ctx.cwd, ctx.workspace) if ctx.cwd else "."
-    data: Json = {
+    data: CommandData = {
         "command": bound(command, 16 * 1024)[0],
         "exitCode": exit_code,
         "durationMs": duration_ms if isinstance(duration_ms, int) else 0,
         "cwd": cwd if cwd is not None else "",
-        **head_tail(output),
     }
+    put_output(data, output)
     if cwd is None:
         data["outsideWorkspace"] = True
     if response.get("interrupted") is True:

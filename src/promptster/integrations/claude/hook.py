@@ -18,10 +18,13 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from promptster import protocol as client
 from promptster.integrations.claude import events as ce
+
+if TYPE_CHECKING:  # on every hook call: the payload types cost nothing at run time
+    from promptster.formats.payloads import NoteData
 
 MAX_PAYLOAD = 32 * 1024 * 1024
 SNAPSHOT_TIMEOUT_S = 2.0
@@ -153,7 +156,7 @@ def events_for(payload: Json, session_dir: Path, workspace: str) -> list[Json]:
         return _turn_end(ctx, payload, session_dir, transcript)
     if name == "Notification":
         message = _text(payload.get("message")) or "notification"
-        data = {"text": ce.bound(f"Claude Code: {message}")[0], "lane": lane}
+        data: NoteData = {"text": ce.bound(f"Claude Code: {message}")[0], "lane": lane}
         kind = _text(payload.get("notification_type"))
         if kind:
             data["notificationType"] = kind

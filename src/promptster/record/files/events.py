@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from promptster.formats.events import Event, Kind, make_event
 from promptster.record.files.snapshots import FileChange, Snapshot
 from promptster.record.pipeline import warning
 
+if TYPE_CHECKING:
+    from promptster.formats.payloads import FileChangeData
+
 KIND_BY_STATUS = {"A": Kind.FILE_CREATE, "D": Kind.FILE_DELETE}
 
 
-def change_data(change: FileChange, commit: str) -> dict[str, Any]:
-    data: dict[str, Any] = {
+def change_data(change: FileChange, commit: str) -> FileChangeData:
+    data: FileChangeData = {
         "path": change.path,
         "commit": commit,
         "linesAdded": change.added,

@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promptster.record.shell.osc import (
     AltScreen,
@@ -38,6 +39,9 @@ from promptster.record.shell.osc import (
     OutputStart,
     ShellInit,
 )
+
+if TYPE_CHECKING:  # the shell worker imports this: the payload types cost nothing here
+    from promptster.formats.payloads import CommandData
 
 DEFAULT_EXCERPT_BYTES = 8 * 1024
 SIGINT_STATUS = 130
@@ -101,9 +105,9 @@ class CommandRecord:
     relative_cwd: str | None = None  # workspace-relative ('/'-separated), when inside
     command_source: str = "shell"  # "echo": read back from the terminal echo, see below
 
-    def event_data(self) -> dict[str, object]:
+    def event_data(self) -> CommandData:
         """The ``data`` of a ``command`` event (docs/event-kinds.md)."""
-        data: dict[str, object] = {
+        data: CommandData = {
             "command": self.command,
             "exitCode": self.exit_code,
             "durationMs": self.duration_ms,

@@ -22,7 +22,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -50,7 +50,7 @@ def _ts(epoch_us: int | None) -> str | None:
 
 
 def shell_event(
-    kind: str, data: dict[str, Any], *, ts: str | None = None, event_id: str | None = None
+    kind: str, data: Mapping[str, Any], *, ts: str | None = None, event_id: str | None = None
 ) -> Event:
     """An event typed by the candidate in the recorded shell."""
     return new_event(

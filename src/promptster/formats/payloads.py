@@ -1,0 +1,301 @@
+"""The `data` of each event kind, as TypedDicts (docs/event-kinds.md, checked by a test).
+
+The writers build their payloads as these types and the readers look fields up through them,
+so a key spelled differently on the two sides is a type error. TypedDicts are plain dicts at
+run time: nothing is checked or copied, and a reader must still treat every value of a bundle
+as untrusted (a field may be absent, null or of another type; `.get` and a type check).
+Writers on the hook path import this module only under TYPE_CHECKING.
+
+Keys a newer Promptster adds are kept by every reader (an event's `data` round-trips as it
+was written); these types describe what this version writes and reads.
+"""
+
+# No `from __future__ import annotations`: TypedDict reads NotRequired from evaluated annotations.
+from typing import Any, NotRequired, TypedDict
+
+JsonValue = Any
+
+
+class _Payload(TypedDict):
+    """What any event's `data` may carry."""
+
+    afterDeadline: NotRequired[bool]  # recorded after the time limit (the recorder sets it)
+
+
+class SessionStartData(_Payload):
+    sessionId: str
+    assessmentId: NotRequired[str]
+    keyId: NotRequired[str]
+    candidateName: NotRequired[str]
+    workspace: str
+    timeLimitMinutes: NotRequired[int]
+    deadline: NotRequired[str]
+    tools: list[str]
+    snapshot: str
+    promptsterVersion: str
+    platform: str
+    starterCommit: NotRequired[str]
+    keyRedeemedAt: NotRequired[str]
+    restartedFrom: NotRequired[str]
+
+
+class SessionEndData(_Payload):
+    reason: str
+    snapshot: NotRequired[str | None]
+
+
+class PromptData(_Payload):
+    text: str
+    length: int
+    lane: str
+    likelyPaste: NotRequired[bool]
+    promptId: NotRequired[str]
+    slashCommand: NotRequired[str]
+    truncated: NotRequired[bool]
+
+
+class AiResponseData(_Payload):
+    text: str
+    lane: str
+    model: NotRequired[str]
+    inputTokens: NotRequired[int]
+    outputTokens: NotRequired[int]
+    truncated: NotRequired[bool]
+
+
+class ToolUseData(_Payload):
+    toolName: str
+    toolUseId: str
+    input: dict[str, JsonValue]
+    lane: str
+    inputTruncated: NotRequired[bool]
+
+
+class EditPart(TypedDict):
+    """One replacement of a MultiEdit claim."""
+
+    oldString: str
+    newString: str
+    replaceAll: bool
+
+
+class EditClaim(TypedDict):
+    """What an AI edit tool says it changed (`tool_result.edit`)."""
+
+    tool: str
+    userModified: bool
+    outsideWorkspace: NotRequired[bool]
+    path: NotRequired[str]
+    content: NotRequired[str]
+    created: NotRequired[bool]
+    oldString: NotRequired[str]
+    newString: NotRequired[str]
+    replaceAll: NotRequired[bool]
+    edits: NotRequired[list[EditPart]]
+    cellId: NotRequired[str]
+    editMode: NotRequired[str]
+    truncated: NotRequired[bool]
+
+
+class ToolResultData(_Payload):
+    toolName: str
+    toolUseId: str
+    ok: bool
+    lane: str
+    output: NotRequired[str]
+    outputTruncated: NotRequired[bool]
+    edit: NotRequired[EditClaim]
+    changedFiles: NotRequired[list[str]]
+
+
+class FileChangeData(_Payload):
+    """`file_create`, `file_diff` and `file_delete`."""
+
+    path: str
+    commit: str
+    linesAdded: int
+    linesRemoved: int
+    diff: NotRequired[str]
+    diffTruncated: NotRequired[bool]
+    binary: NotRequired[bool]
+    sizeBytes: NotRequired[int]
+    sha256: NotRequired[str]
+    renamedFrom: NotRequired[str]
+    aiLines: NotRequired[int]
+    humanLines: NotRequired[int]
+    trigger: NotRequired[str]
+
+
+class CommandData(_Payload):
+    command: str | None
+    exitCode: int | None
+    durationMs: int | None
+    cwd: str
+    shellLevel: NotRequired[int]
+    outputHead: NotRequired[str]
+    outputTail: NotRequired[str]
+    outputTruncated: NotRequired[bool]
+    outsideWorkspace: NotRequired[bool]
+    interrupted: NotRequired[bool]
+    fullscreen: NotRequired[bool]
+    executed: NotRequired[bool]
+    commandSource: NotRequired[str]
+    background: NotRequired[bool]
+
+
+class TestRunData(_Payload):
+    tool: str
+    suite: NotRequired[str]
+    passed: int | None
+    failed: int | None
+    skipped: int | None
+    errors: int | None
+    durationMs: NotRequired[int | None]
+    command: str
+    exitCode: int | None
+    commandEventId: NotRequired[str]
+
+
+class BuildRunData(_Payload):
+    tool: str
+    category: str
+    command: str
+    exitCode: int | None
+    durationMs: NotRequired[int | None]
+    errorCount: NotRequired[int | None]
+    commandEventId: NotRequired[str]
+
+
+class GitActionData(_Payload):
+    action: str
+    ref: NotRequired[str]
+    message: NotRequired[str]
+    commit: NotRequired[str]
+
+
+class DecisionData(_Payload):
+    title: str
+    chosenOption: str
+    rationale: str
+    context: NotRequired[str]
+    tradeoffs: NotRequired[str]
+    impactScore: NotRequired[int]
+    files: NotRequired[list[str]]
+    filesOutsideWorkspace: NotRequired[int]
+    capturedVia: str
+    missedDecision: NotRequired[bool]
+
+
+class CheckpointData(_Payload):
+    label: str
+    trigger: str
+    snapshot: NotRequired[str | None]
+
+
+class PlanItem(TypedDict):
+    """One item of a `planning` event's `items`."""
+
+    text: str
+    status: str
+
+
+class PlanningData(_Payload):
+    toolName: str
+    items: NotRequired[list[PlanItem]]
+    lane: str
+
+
+class McpCallData(_Payload):
+    server: str
+    tool: str
+    arguments: JsonValue
+    ok: NotRequired[bool]
+    lane: NotRequired[str]
+
+
+class NoteData(_Payload):
+    text: str
+    lane: NotRequired[str]
+    interrupted: NotRequired[bool]
+    notificationType: NotRequired[str]
+
+
+class WarningData(_Payload):
+    """`code` and `message`, plus the fields of the codes that have any."""
+
+    code: str
+    message: str
+    integration: NotRequired[str]
+    lane: NotRequired[str]
+    path: NotRequired[str]
+    count: NotRequired[int]
+    kinds: NotRequired[dict[str, int]]
+    where: NotRequired[str]
+    eventId: NotRequired[str]
+    eventKind: NotRequired[str]
+    sizeBytes: NotRequired[int]
+    minutesLeft: NotRequired[int]
+    deadline: NotRequired[str]
+    gapMs: NotRequired[int]
+    gapBytes: NotRequired[int]
+    source: NotRequired[str]
+    previousPid: NotRequired[int | None]
+    tornBytes: NotRequired[int]
+    rejected: NotRequired[int]
+    shell: NotRequired[str]
+    bytes: NotRequired[int]
+    recordTypes: NotRequired[dict[str, int]]
+    malformedLines: NotRequired[int]
+    partialLastLine: NotRequired[bool]
+    lines: NotRequired[int]
+
+
+Payload = (
+    SessionStartData
+    | SessionEndData
+    | PromptData
+    | AiResponseData
+    | ToolUseData
+    | ToolResultData
+    | FileChangeData
+    | CommandData
+    | TestRunData
+    | BuildRunData
+    | GitActionData
+    | DecisionData
+    | CheckpointData
+    | PlanningData
+    | McpCallData
+    | NoteData
+    | WarningData
+)
+
+# The payload type of each kind this version knows (formats.events.Kind).
+PAYLOADS: dict[str, type[Any]] = {
+    "session_start": SessionStartData,
+    "session_end": SessionEndData,
+    "prompt": PromptData,
+    "ai_response": AiResponseData,
+    "tool_use": ToolUseData,
+    "tool_result": ToolResultData,
+    "file_create": FileChangeData,
+    "file_diff": FileChangeData,
+    "file_delete": FileChangeData,
+    "command": CommandData,
+    "test_run": TestRunData,
+    "build_run": BuildRunData,
+    "git_action": GitActionData,
+    "decision_event": DecisionData,
+    "checkpoint": CheckpointData,
+    "planning": PlanningData,
+    "mcp_call": McpCallData,
+    "note": NoteData,
+    "warning": WarningData,
+}
+# Objects nested in a payload, documented in their own table: (kind, field) → type.
+NESTED: dict[tuple[str, str], type[Any]] = {
+    ("tool_result", "edit"): EditClaim,
+    ("tool_result", "edit.edits"): EditPart,
+    ("planning", "items"): PlanItem,
+}
+COMMON: type[Any] = _Payload
