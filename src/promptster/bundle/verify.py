@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
@@ -33,6 +33,9 @@ from promptster.formats.events import FILE_KINDS, KNOWN_KINDS, SCHEMA_VERSION
 from promptster.formats.jsonio import MAX_DEPTH, json_depth, loads_limited
 from promptster.formats.timeline import MAX_LINE_BYTES, genesis_hash, line_hash
 from promptster.gitutil import FileStat, commit_log, run_git
+
+if TYPE_CHECKING:
+    from promptster.formats.payloads import FileChangeData
 
 Status = Literal["ok", "warning", "failed"]
 TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
@@ -453,9 +456,12 @@ def _parse_line(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict
     return cast(dict[str, Any], event)
 
 
-def _file_ref(seq: int, kind: str, data: dict[str, Any]) -> FileEventRef | str:
-    path, commit = data.get("path"), data.get("commit")
-    added, removed = data.get("linesAdded", 0), data.get("linesRemoved", 0)
+def _file_ref(seq: int, kind: str, data: FileChangeData) -> FileEventRef | str:
+    # the keys are typed; the values come from the bundle and are checked here
+    path: object = data.get("path")
+    commit: object = data.get("commit")
+    added: object = data.get("linesAdded", 0)
+    removed: object = data.get("linesRemoved", 0)
     if not isinstance(path, str) or not isinstance(commit, str):
         return f"{kind} event {seq} lacks a path or a snapshot commit"
     if not isinstance(added, int) or not isinstance(removed, int):

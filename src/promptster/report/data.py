@@ -9,9 +9,10 @@ from __future__ import annotations
 import base64
 import gzip
 import json
+import typing
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from promptster import __version__
 from promptster.analysis.catalog import spec_for
@@ -38,6 +39,9 @@ from promptster.report.model import (
 from promptster.report.snapshots import SnapshotData
 from promptster.report.text import one_line, visible
 from promptster.report.timeline_data import Digest, digest_timeline
+
+if TYPE_CHECKING:
+    from promptster.formats.payloads import SessionStartData
 
 DIFF_BUDGET = 16 * 1024 * 1024
 DECISIONS_SHOWN = 300
@@ -92,7 +96,7 @@ def _verification(report: VerifyReport) -> Verification:
 def _header(inputs: ReportInputs, digest: Digest) -> Header:
     manifest = inputs.report.context.manifest
     pack = _pack_fields(inputs.report.context.assessment_pack)
-    start = digest.start
+    start = typing.cast("SessionStartData", digest.start)  # typed keys; values checked below
     session = inputs.signals.session if inputs.signals else None
     candidate = one_line(
         start.get("candidateName") or (session and session.candidate_name) or inputs.candidate_name,
