@@ -1,4 +1,6 @@
-"""Formats: the event envelope, canonical JSON, the hash-chained timeline, crypto (Ed25519, DSSE).
+"""Formats: the event envelope and each kind's payload type (`payloads`), canonical JSON, the
+hash-chained timeline, crypto (Ed25519, DSSE).
 
 The bottom layer. Imports only the root modules (`errors`, `fsutil`), and nothing heavy at
-import time: the hook path uses `formats.events` and `formats.jsonio`."""
+import time: the hook path uses `formats.events` and `formats.jsonio`, and `payloads` only
+under TYPE_CHECKING."""
