@@ -15,6 +15,7 @@ from rich.markup import escape
 from promptster.cli.output import err_console, print_json
 from promptster.errors import EnvironmentProblem, InputError, StateError
 from promptster.formats.events import parse_ts
+from promptster.formats.payloads import CheckpointData, DecisionData, Payload
 from promptster.protocol import find_session, new_event, send_events
 from promptster.record.control import ask, ensure_recorder
 from promptster.record.session import SessionPaths, SessionState, read_state
@@ -61,7 +62,7 @@ def remaining_text(state: SessionState, now: datetime | None = None) -> str | No
     return format_remaining(parse_ts(state.deadline) - (now or datetime.now(UTC)))
 
 
-def _human_event(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+def _human_event(kind: str, data: Payload) -> dict[str, Any]:
     return new_event(
         kind,
         data,
@@ -312,15 +313,18 @@ def explain(
     if not (text or "").strip() and not title:
         raise InputError("the explanation is empty")
     rationale = (text or "").strip()
-    data: dict[str, Any] = {
+    data: DecisionData = {
         "title": title or _first_line(rationale),
         "chosenOption": chosen or "",
         "rationale": rationale,
         "capturedVia": "cli",
     }
-    for key, value in (("context", context), ("tradeoffs", tradeoffs), ("impactScore", impact)):
-        if value:
-            data[key] = value
+    if context:
+        data["context"] = context
+    if tradeoffs:
+        data["tradeoffs"] = tradeoffs
+    if impact:
+        data["impactScore"] = impact
     _send(paths, _human_event("decision_event", data))
     err_console().print(f"[green]✓[/] decision recorded: {escape(data['title'])}")
 
@@ -340,6 +344,6 @@ def checkpoint(label: str) -> None:
             "the checkpoint label is empty", 'name it, e.g. promptster checkpoint "tests pass"'
         )
     reply = ask(paths, {"op": "snapshot", "reason": "checkpoint"}, timeout=60.0)
-    data = {"label": label, "trigger": "manual", "snapshot": reply.get("commit")}
+    data: CheckpointData = {"label": label, "trigger": "manual", "snapshot": reply.get("commit")}
     _send(paths, _human_event("checkpoint", data))
     err_console().print(f"[green]✓[/] checkpoint {escape(label)}")

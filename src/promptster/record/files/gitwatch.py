@@ -13,10 +13,13 @@ import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from promptster.fsutil import atomic_write_text
 from promptster.gitutil import run_git
+
+if TYPE_CHECKING:
+    from promptster.formats.payloads import GitActionData
 
 LOGS = ("logs/HEAD", "logs/refs/stash")
 MAX_READ = 1024 * 1024
@@ -25,7 +28,7 @@ MAX_READ = 1024 * 1024
 @dataclass(frozen=True)
 class GitAction:
     event_id: str
-    data: dict[str, Any]
+    data: GitActionData
 
 
 def candidate_git_dir(workspace: Path) -> Path | None:
@@ -40,7 +43,7 @@ def candidate_git_dir(workspace: Path) -> Path | None:
     return None
 
 
-def parse_reflog_line(line: str) -> dict[str, Any] | None:
+def parse_reflog_line(line: str) -> GitActionData | None:
     """`old new Name <email> time tz\\tmessage` → git_action data, or None."""
     head, sep, message = line.partition("\t")
     parts = head.split(" ")
@@ -49,7 +52,7 @@ def parse_reflog_line(line: str) -> dict[str, Any] | None:
     new = parts[1]
     action, _, detail = message.partition(": ")
     action = action.split(" (")[0].split(" ")[0].strip() or "update"
-    data: dict[str, Any] = {"action": action, "commit": new}
+    data: GitActionData = {"action": action, "commit": new}
     if action == "checkout" and " to " in detail:
         data["ref"] = detail.rsplit(" to ", 1)[1]
     elif action in ("commit", "merge", "pull", "rebase", "cherry-pick", "revert", "am"):
@@ -131,6 +134,6 @@ class GitWatcher:
             self.save()
         return actions
 
-    def _action(self, name: str, offset: int, data: dict[str, Any]) -> GitAction:
+    def _action(self, name: str, offset: int, data: GitActionData) -> GitAction:
         key = f"git:{self.git_dir}:{name}:{offset}:{data.get('commit', '')}"
         return GitAction(str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.session_id}/{key}")), data)
