@@ -32,7 +32,7 @@ SESSION_DIR_NAME = ".promptster"
 SESSION_FILE = "session.json"
 SPOOL_FILE = "spool.jsonl"
 JOURNAL_FILE = "timeline.jsonl"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # the event envelope's `v` (formats.events and bundle.verify use this one)
 DEFAULT_TIMEOUT_S = 1.0
 MAX_REPLY_BYTES = 16 * 1024 * 1024
 # session.json `status` values; only an active session accepts events.
@@ -119,10 +119,18 @@ def find_session(start: Path | None = None) -> SessionHandle | None:
     return None
 
 
-def now_ts() -> str:
-    """RFC 3339 UTC with milliseconds, as the journal writes it."""
-    moment = datetime.now(UTC)
+def format_ts(moment: datetime) -> str:
+    """RFC 3339 UTC with milliseconds (2026-11-28T12:48:39.123Z): every timestamp Promptster
+    writes, in events, state files, packs and reports. A naive datetime (DuckDB's TIMESTAMP)
+    is taken as UTC already."""
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def now_ts() -> str:
+    """Now, as `format_ts` writes it."""
+    return format_ts(datetime.now(UTC))
 
 
 def new_event(
@@ -139,7 +147,10 @@ def new_event(
     event_id: str | None = None,
     ts: str | None = None,
 ) -> dict[str, Any]:
-    """An event dict ready for `send_events` (the journal adds `seq` and `prev`)."""
+    """An event dict ready for `send_events` (the journal adds `seq` and `prev`).
+
+    The one place the envelope's fields and defaults are written: `formats.events.make_event`
+    builds its typed Event from this dict."""
     return {
         "v": SCHEMA_VERSION,
         "id": event_id or str(uuid.uuid4()),

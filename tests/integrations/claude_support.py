@@ -66,7 +66,7 @@ def promptster_command() -> list[str]:
     installed = Path(sys.executable).with_name("promptster")
     if installed.exists():
         return [str(installed)]
-    return [sys.executable, "-c", "from promptster.cli import run; run()"]
+    return [sys.executable, "-c", "from promptster.entry import run; run()"]
 
 
 def run_hook(

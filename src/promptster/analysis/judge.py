@@ -94,6 +94,12 @@ class LlmJudge:
             return None
         return parse_rating(str(answer))
 
+    def judge_session(
+        self, con: duckdb.DuckDBPyConnection, session_id: str, signals: dict[str, Signal]
+    ) -> dict[str, Signal]:
+        """`analysis.signals.SignalJudge`: the judged `prompt_depth` and `code_craft`."""
+        return apply_judge(con, session_id, signals, self)
+
 
 def _spread(rows: list[tuple[Any, ...]], limit: int) -> list[tuple[Any, ...]]:
     if len(rows) <= limit:

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 
 import duckdb
 
@@ -30,10 +30,10 @@ from promptster.analysis.catalog import (
 )
 from promptster.analysis.load import connect, load_bundle, sql_text
 from promptster.analysis.parallel import run_families
+from promptster.formats.events import format_ts
 from promptster.formats.jsonio import JsonValue
 
 if TYPE_CHECKING:
-    from promptster.analysis.judge import Judge
     from promptster.bundle.verify import ExtraCheck
 
 Confidence = Literal["high", "moderate", "low", "insufficient_data"]
@@ -149,9 +149,7 @@ def _parse(text: str | None) -> JsonValue:
 
 
 def iso_ms(moment: datetime | None) -> str | None:
-    if moment is None:
-        return None
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return None if moment is None else format_ts(moment)
 
 
 def set_scope(con: duckdb.DuckDBPyConnection, session_ids: Sequence[str] | None) -> None:
@@ -208,21 +206,28 @@ def _session_infos(con: duckdb.DuckDBPyConnection) -> dict[str, SessionInfo]:
     }
 
 
+class SignalJudge(Protocol):
+    """What `compute_signals` asks of a judge (`analysis.judge.LlmJudge`): replacements for
+    some of one session's signals. A protocol, so that signals never imports the judge."""
+
+    def judge_session(
+        self, con: duckdb.DuckDBPyConnection, session_id: str, signals: dict[str, Signal]
+    ) -> dict[str, Signal]: ...
+
+
 def compute_signals(
     con: duckdb.DuckDBPyConnection,
     session_ids: Sequence[str] | None = None,
     *,
-    judge: Judge | None = None,
+    judge: SignalJudge | None = None,
 ) -> dict[str, SessionSignals]:
     """Signals of the loaded sessions (all of them unless `session_ids` is given)."""
     set_scope(con, session_ids)
     infos = _session_infos(con)
     collected = _run_sql(con, infos)
     if judge is not None:
-        from promptster.analysis.judge import apply_judge
-
         for sid, signals in collected.items():
-            signals.update(apply_judge(con, sid, signals, judge))
+            signals.update(judge.judge_session(con, sid, signals))
     return {
         sid: SessionSignals(
             session=infos[sid],
@@ -273,7 +278,7 @@ def bundle_signals(
     path: Path,
     *,
     allow_invalid: bool = False,
-    judge: Judge | None = None,
+    judge: SignalJudge | None = None,
     checks: Sequence[ExtraCheck] = (),
 ) -> SessionSignals:
     """Verify one bundle (with the extra `checks`), load it into a fresh

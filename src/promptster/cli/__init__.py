@@ -2,8 +2,8 @@
 
 `main()` is the one place that turns errors into messages and exit codes:
 0 ok, 1 a check failed, 2 usage or input error, 3 environment problem.
-Command groups live in their own modules and are imported only when used, so that
-`promptster hook ...` (run by AI tools on every tool call) starts fast.
+Command groups live in their own modules and are imported only when used. The hook that AI
+tools run on every tool call never gets here: `promptster.entry` dispatches it before click.
 """
 
 from __future__ import annotations
@@ -87,18 +87,8 @@ def cli() -> None:
     """
 
 
-def register(name: str, target: str) -> None:
-    """Add a lazily imported command (used by command-group modules as they are added)."""
-    COMMANDS[name] = target
-
-
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    if args == ["hook", "claude-code"]:
-        # Claude Code runs this on every tool call: no click parsing, no command modules.
-        from promptster.integrations.claude.hook import main as claude_hook
-
-        return claude_hook()
     try:
         # Without standalone mode click returns the code of a `click.exceptions.Exit`.
         returned = cli.main(args=args, prog_name="promptster", standalone_mode=False)

@@ -1,8 +1,8 @@
 """`promptster setup|teardown claude-code`, `promptster hook claude-code`, `promptster mcp`.
 
-`hook` normally never gets here: `promptster.cli.main` sends `hook claude-code` straight to the
-handler without click, so that the hook starts fast. This command is the documented entry and
-the fallback when it is called with extra arguments.
+`hook` normally never gets here: `promptster.entry.run` (the console script) sends
+`hook claude-code` straight to the handler without click, so that the hook starts fast. This
+command is the documented entry and the fallback when it is called with extra arguments.
 """
 
 from __future__ import annotations

@@ -28,8 +28,7 @@ from promptster.demo import scenario as sc
 from promptster.errors import EnvironmentProblem, InputError
 
 MARKER = ".promptster-demo"
-PROMPT_MARK = "\x1b]133;B"  # OSC 133 B: the prompt is drawn, the shell waits for input
-CLI = "from promptster.cli import run; run()"
+CLI = "from promptster.entry import run; run()"  # the console script's entry, hook path too
 
 
 @dataclass
@@ -327,7 +326,7 @@ def run_demo(folder: Path, progress: Callable[[str], None]) -> DemoResult:
             key = demo.reviewer_setup()
         with demo.timed(f"candidate: promptster start {key}"):
             demo.start(key)
-        with RecordedShell(demo) as shell:
+        with RecordedShell(demo.workspace, demo.env(demo.candidate), CLI) as shell:
             with demo.timed("candidate, in the recorded shell: look around, run the tests (red)"):
                 shell.run("ls", "cat cart.py", demo.tests)
             with demo.timed("AI (scripted Claude Code hooks): prompt, read, edit, tests (green)"):

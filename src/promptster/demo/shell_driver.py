@@ -4,34 +4,35 @@ from __future__ import annotations
 
 import shlex
 import sys
+from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from promptster.demo import scenario as sc
 from promptster.errors import EnvironmentProblem
 
-if TYPE_CHECKING:
-    from promptster.demo.runner import Demo
-
 COMMAND_TIMEOUT_S = 60
+PROMPT_MARK = "\x1b]133;B"  # OSC 133 B: the prompt is drawn, the shell waits for input
 
 
 class RecordedShell:
-    def __init__(self, demo: Demo) -> None:
-        self.demo = demo
+    """`cli` is the Python code that runs promptster (`python -c CLI shell`), from the runner."""
+
+    def __init__(self, workspace: Path, env: dict[str, str], cli: str) -> None:
+        self.workspace = workspace
+        self.env = env
+        self.cli = cli
         self.child: Any = None
 
     def __enter__(self) -> RecordedShell:
         import pexpect
 
-        from promptster.demo.runner import CLI, PROMPT_MARK
-
         self.mark = PROMPT_MARK
         self.child = pexpect.spawn(
             sys.executable,
-            ["-c", CLI, "shell"],
-            cwd=str(self.demo.workspace),
-            env=self.demo.env(self.demo.candidate),
+            ["-c", self.cli, "shell"],
+            cwd=str(self.workspace),
+            env=self.env,
             encoding="utf-8",
             codec_errors="replace",
             dimensions=(30, 110),

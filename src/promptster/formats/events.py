@@ -16,10 +16,15 @@ from typing import TYPE_CHECKING, Any, Literal, TypedDict, cast
 from promptster.errors import FormatError
 from promptster.formats.jsonio import JsonObject, canonical_json
 
+# The envelope version, timestamps and defaults are written once, in the stdlib-only wire
+# format (the hook path imports it without this module); re-exported here for the rest.
+from promptster.protocol import SCHEMA_VERSION as SCHEMA_VERSION
+from promptster.protocol import format_ts as format_ts
+from promptster.protocol import new_event
+from promptster.protocol import now_ts as now_ts
+
 if TYPE_CHECKING:  # the hook path imports this module: the payload types cost nothing here
     from promptster.formats.payloads import Payload
-
-SCHEMA_VERSION = 1
 
 
 class Kind(StrEnum):
@@ -82,12 +87,6 @@ ENVELOPE_FIELDS = frozenset(
 )
 
 
-def format_ts(moment: datetime) -> str:
-    """RFC 3339 UTC with milliseconds: 2026-11-28T12:48:39.123Z."""
-    moment = moment.astimezone(UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
 def parse_ts(text: str) -> datetime:
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -96,10 +95,6 @@ def parse_ts(text: str) -> datetime:
     if moment.tzinfo is None:
         raise FormatError(f"timestamp has no time zone: {text!r}")
     return moment.astimezone(UTC)
-
-
-def now_ts() -> str:
-    return format_ts(datetime.now(UTC))
 
 
 @dataclass
@@ -198,16 +193,29 @@ def make_event(
     confidence: float = 0.5,
     observability: str = "partial",
     ts: str | None = None,
+    event_id: str | None = None,
 ) -> Event:
-    """Convenience constructor used by every capture source. `data` is kept as it is (a
-    payload TypedDict is a plain dict at run time)."""
+    """Convenience constructor used by every capture source: `protocol.new_event`, typed."""
+    envelope = new_event(
+        str(kind),
+        data,
+        channel=channel,
+        integration=integration,
+        emitter=emitter,
+        actor=actor,
+        attribution=attribution,
+        confidence=confidence,
+        observability=observability,
+        event_id=event_id,
+        ts=ts,
+    )
     return Event(
-        kind=str(kind),
-        data=cast(JsonObject, data),
-        source=Source(channel=channel, integration=integration, emitter=emitter),
-        actor=Actor(type=actor),
-        provenance=Provenance(
-            attribution=attribution, confidence=confidence, observability=observability
-        ),
-        ts=ts or now_ts(),
+        kind=envelope["kind"],
+        data=cast(JsonObject, data),  # a payload TypedDict is a plain dict at run time
+        source=cast(Source, envelope["source"]),
+        actor=cast(Actor, envelope["actor"]),
+        provenance=cast(Provenance, envelope["provenance"]),
+        id=envelope["id"],
+        ts=envelope["ts"],
+        v=envelope["v"],
     )

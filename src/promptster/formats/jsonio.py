@@ -13,6 +13,7 @@ Canonical form (the contract every writer and verifier relies on):
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from promptster.errors import FormatError
@@ -27,6 +28,26 @@ DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 _encoder = json.JSONEncoder(
     sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
 )
+
+
+def _fast_encoder() -> Callable[[JsonValue], str]:
+    """`_encoder.encode`, minus its per-call set-up: CPython's C encoder, built once.
+
+    JSONEncoder.encode builds exactly this encoder on every call (plus a cycle check that
+    parsed JSON does not need); at 100,000 lines per bundle the set-up is worth saving.
+    """
+    make = getattr(json.encoder, "c_make_encoder", None)
+    if make is None:  # no C accelerator (e.g. PyPy): the same output, the slow way
+        return _encoder.encode
+    chunks = make(
+        None, _encoder.default, json.encoder.encode_basestring, None, ":", ",", True, False, False
+    )
+    return lambda value: "".join(chunks(value, 0))
+
+
+canonical_text: Callable[[JsonValue], str] = _fast_encoder()
+"""The canonical form as text, for values parsed from JSON (no cycle check; raises ValueError
+or TypeError where `canonical_json` raises FormatError). `verify` compares every line with it."""
 
 
 def canonical_json(value: JsonValue) -> bytes:

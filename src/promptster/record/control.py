@@ -171,17 +171,3 @@ def wait_until_stopped(paths: SessionPaths, timeout: float = 60.0) -> bool:
             return True
         time.sleep(0.05)
     return False
-
-
-def session_paths_from(start: Path | None = None) -> SessionPaths:
-    """The session of the current folder (or $PROMPTSTER_SESSION_DIR)."""
-    from promptster.protocol import find_session
-
-    handle = find_session(start)
-    if handle is None:
-        here = start or Path.cwd()
-        raise StateError(
-            f"no Promptster session in {here} or its parent folders",
-            "run this inside the workspace of `promptster start`, or start a session first",
-        )
-    return SessionPaths(handle.session_dir)

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from promptster.protocol import SessionHandle, load_handle, new_event, send_events
+from promptster.protocol import SessionHandle, format_ts, load_handle, new_event, send_events
 from promptster.record.shell.commands import CommandRecord
 from promptster.runs.events import run_event
 
@@ -45,8 +45,7 @@ BATCH_WAIT_S = 0.05
 def _ts(epoch_us: int | None) -> str | None:
     if epoch_us is None:
         return None
-    moment = datetime.fromtimestamp(epoch_us / 1_000_000, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return format_ts(datetime.fromtimestamp(epoch_us / 1_000_000, UTC))
 
 
 def shell_event(
