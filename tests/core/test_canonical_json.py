@@ -131,7 +131,8 @@ class TestLoadsLimited:
 
 
 @given(json_values)
-def test_verify_uses_the_same_canonical_form(value: Any) -> None:
-    from promptster.bundle.verify import _encode_canonical
+def test_the_fast_text_form_is_the_canonical_form(value: Any) -> None:
+    """`canonical_text` (what verify compares every line with) writes what canonical_json does."""
+    from promptster.formats.jsonio import canonical_text
 
-    assert _encode_canonical(value).encode("utf-8") == canonical_json(value)
+    assert canonical_text(value).encode("utf-8") == canonical_json(value)

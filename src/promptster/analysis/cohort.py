@@ -17,11 +17,15 @@ import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Literal
 
 from promptster.analysis.catalog import COHORT, DEFAULT_WEIGHTS, ORIENTATION, Orientation
 from promptster.analysis.signals import SessionInfo, SessionSignals
-from promptster.errors import InputError
+from promptster.errors import InputError, PromptsterError
 from promptster.formats.jsonio import JsonValue
+
+if TYPE_CHECKING:
+    from promptster.bundle.verify import ExtraCheck
 
 # Which metrics a cohort ranks, which way, with what default weight: the catalog's.
 PERCENTILE_METRICS = tuple(ORIENTATION)
@@ -223,3 +227,80 @@ def parse_weights(file: Path | None, overrides: Sequence[str]) -> dict[str, floa
     if not any(weights.values()):
         raise InputError("every cohort weight is 0; give at least one metric a weight")
     return weights
+
+
+@dataclass(frozen=True)
+class BundleNote:
+    """Why a bundle given to `cohort_from_bundles` is not (or not cleanly) in a cohort.
+
+    `left_out`: it could not be read or failed verification; `duplicate`: another file already
+    gave its session (skipped); `unverified`: it failed verification and was included anyway."""
+
+    path: Path
+    what: Literal["left_out", "duplicate", "unverified"]
+    detail: str = ""
+    session_id: str | None = None
+
+
+@dataclass(frozen=True)
+class BundleCohorts:
+    cohorts: list[Cohort]
+    signals: dict[str, SessionSignals]
+    bundle_count: int
+    notes: list[BundleNote]
+
+    @property
+    def failed(self) -> int:
+        """Bundles left out or failing verification (the command then exits 1)."""
+        return sum(1 for note in self.notes if note.what != "duplicate")
+
+
+def cohort_from_bundles(
+    paths: list[Path] | tuple[Path, ...],
+    *,
+    assessment_id: str | None = None,
+    weights: Mapping[str, float] | None = None,
+    allow_invalid: bool = False,
+    checks: Sequence[ExtraCheck] = (),
+) -> BundleCohorts:
+    """Verify and load the bundles (folders are searched) into one in-memory database and group
+    their sessions into cohorts, one per assessment (only `assessment_id`'s when given).
+
+    A bundle that cannot be read or fails verification is left out (included with
+    `allow_invalid`, when it is only the verification that failed) and named in the notes."""
+    from promptster.analysis.load import (
+        LoadStatus,
+        connect,
+        find_bundles,
+        load_bundle,
+        without_path,
+    )
+    from promptster.analysis.signals import compute_signals
+
+    bundles = find_bundles(paths)
+    if not bundles:
+        raise InputError("no bundles found", "name .pst files or folders that contain them")
+    notes: list[BundleNote] = []
+    ids: list[str] = []
+    con = connect()
+    try:
+        for bundle in bundles:
+            try:
+                loaded = load_bundle(con, bundle, allow_invalid=allow_invalid, checks=checks)
+            except PromptsterError as exc:
+                notes.append(BundleNote(bundle, "left_out", without_path(bundle, exc)))
+                continue
+            if loaded.status is LoadStatus.DUPLICATE:
+                notes.append(BundleNote(bundle, "duplicate", session_id=loaded.session_id))
+                continue
+            if not loaded.verified:
+                notes.append(BundleNote(bundle, "unverified", session_id=loaded.session_id))
+            if assessment_id is None or loaded.assessment_id == assessment_id:
+                ids.append(loaded.session_id)
+        signals = compute_signals(con, sorted(set(ids)))
+    finally:
+        con.close()
+    cohorts = build_cohorts(signals.values(), weights)
+    if assessment_id is not None and not cohorts:
+        raise InputError(f"no session of assessment {assessment_id!r} among the bundles")
+    return BundleCohorts(cohorts, signals, len(bundles), notes)

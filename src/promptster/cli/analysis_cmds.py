@@ -16,7 +16,7 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.errors import ExitCode, InputError, PromptsterError
+from promptster.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from promptster.analysis.cohort import Cohort
@@ -177,9 +177,7 @@ def cohort(
     one that fails verification is included, flagged) and named on stderr. Exit status:
     0 every bundle verified, 1 any bundle was left out or failed verification, 2 usage error.
     """
-    from promptster.analysis.cohort import build_cohorts, parse_weights
-    from promptster.analysis.load import connect, find_bundles, load_bundle, without_path
-    from promptster.analysis.signals import compute_signals
+    from promptster.analysis.cohort import build_cohorts, cohort_from_bundles, parse_weights
     from promptster.reviewer.checks import default_checks
 
     weights = parse_weights(weights_file, weight_items)
@@ -194,52 +192,38 @@ def cohort(
             raise InputError(f"no imported session of assessment {assessment_id!r}")
         _show_cohorts(cohorts, as_json)
         return
-    bundles = find_bundles(paths)
-    if not bundles:
-        raise InputError("no bundles found", "name .pst files or folders that contain them")
-    con = connect()
+    result = cohort_from_bundles(
+        paths,
+        assessment_id=assessment_id,
+        weights=weights,
+        allow_invalid=allow_invalid,
+        checks=default_checks(),
+    )
     console = err_console()
-    checks = default_checks()
-    failed = 0
-    try:
-        ids: list[str] = []
-        for bundle in bundles:
-            try:
-                loaded = load_bundle(con, bundle, allow_invalid=allow_invalid, checks=checks)
-            except PromptsterError as exc:
-                failed += 1
-                console.print(
-                    f"[red]✗ {escape(str(bundle))}[/] left out: {escape(without_path(bundle, exc))}"
-                )
-                continue
-            if loaded.status == "duplicate":
-                console.print(
-                    f"[yellow]warning:[/] {escape(str(bundle))} is a different bundle for session "
-                    f"{loaded.session_id}, already loaded from another file; skipped"
-                )
-                continue
-            if not loaded.verified:
-                failed += 1
-                console.print(f"[red]✗ {escape(str(bundle))} failed verification[/] (included)")
-            if assessment_id is None or loaded.assessment_id == assessment_id:
-                ids.append(loaded.session_id)
-        signals = compute_signals(con, sorted(set(ids)))
-    finally:
-        con.close()
-    cohorts = build_cohorts(signals.values(), weights)
-    if assessment_id is not None and not cohorts:
-        raise InputError(f"no session of assessment {assessment_id!r} among the bundles")
+    for note in result.notes:
+        where = escape(str(note.path))
+        if note.what == "left_out":
+            console.print(f"[red]✗ {where}[/] left out: {escape(note.detail)}")
+        elif note.what == "duplicate":
+            console.print(
+                f"[yellow]warning:[/] {where} is a different bundle for session "
+                f"{note.session_id}, already loaded from another file; skipped"
+            )
+        else:
+            console.print(f"[red]✗ {where} failed verification[/] (included)")
     if html_path is not None:
         from promptster.report.cohort_page import write_cohort_html
 
         with console.status("writing the cohort page and one report per session…"):
-            page = write_cohort_html(html_path, cohorts, signals)
+            page = write_cohort_html(html_path, result.cohorts, result.signals)
         for problem in page.problems:
             console.print(f"[yellow]warning:[/] no report for {escape(problem)}")
         console.print(f"wrote {escape(str(html_path))} and {page.reports} report(s)")
-    _show_cohorts(cohorts, as_json)
-    if failed:
-        console.print(f"[red]{failed} of {len(bundles)} bundle(s) failed verification[/]")
+    _show_cohorts(result.cohorts, as_json)
+    if result.failed:
+        console.print(
+            f"[red]{result.failed} of {result.bundle_count} bundle(s) failed verification[/]"
+        )
         raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
 
 

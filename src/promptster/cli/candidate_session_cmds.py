@@ -17,7 +17,7 @@ from promptster.formats.events import format_ts
 from promptster.integrations.catalog import TOOLS as AI_TOOLS
 from promptster.protocol import SESSION_DIR_NAME, find_session
 from promptster.record.lifecycle import StartedSession, StartOptions, start_session
-from promptster.record.session import ABORTED, SUBMITTED, SessionPaths, SessionState, read_state
+from promptster.record.session import SUBMITTED, SessionPaths, SessionState, read_state
 
 
 def _repo_folder(url: str) -> str:
@@ -237,33 +237,30 @@ def _open_shell(ctx: click.Context, started: StartedSession) -> None:
 
 
 def _submit(auto: bool, yes: bool, output: Path | None, as_json: bool) -> None:
-    from promptster.record.control import ask, end_session, restore_tool_config
-    from promptster.record.submit import summarize, write_submission
+    from promptster.record.submit import SubmissionSummary, submit_session
 
-    paths, state = current_session()
-    if state.status == ABORTED:
-        raise StateError(
-            "this session was aborted and cannot be submitted",
-            "`promptster reset` sets it aside; then `promptster start` with your key starts "
-            "a new session",
-        )
-    if state.active:
-        ask(paths, {"op": "snapshot", "reason": "submit"}, timeout=120.0)
-        summary = summarize(paths)
+    def confirm(summary: SubmissionSummary) -> bool:
         if not as_json:
             _print_summary(summary.to_json_obj())
-        if not (yes or auto):
-            if not sys.stdin.isatty():
-                raise StateError(
-                    "submit needs a confirmation", "pass --yes to submit without asking"
-                )
-            if not click.confirm("Submit this session now? Recording stops.", err=True):
-                err_console().print("nothing submitted; still recording")
-                return
-        end_session(paths, "auto" if auto else "submit")
-    for note in restore_tool_config(state.workspace_path):  # if the session ended elsewhere
-        err_console().print(f"[yellow]![/] {escape(note)}")
-    result = write_submission(paths, output)
+        if yes or auto:
+            return True
+        if not sys.stdin.isatty():
+            raise StateError("submit needs a confirmation", "pass --yes to submit without asking")
+        if click.confirm("Submit this session now? Recording stops.", err=True):
+            return True
+        err_console().print("nothing submitted; still recording")
+        return False
+
+    paths, _ = current_session()
+    result = submit_session(
+        paths,
+        "auto" if auto else "submit",
+        confirm=confirm,
+        output=output,
+        note=lambda text: err_console().print(f"[yellow]![/] {escape(text)}"),
+    )
+    if result is None:
+        return
     if as_json:
         print_json(
             {

@@ -247,11 +247,11 @@ class Recorder:
 
     def auto_submit(self) -> None:
         """At the time limit: the `submit --auto` flow, run by the recorder itself."""
-        from promptster.record.submit import write_submission
+        from promptster.record.submit import submit_session
 
         try:
-            self.end("auto", stop=False)
-            result = write_submission(self.paths)
+            result = submit_session(self.paths, "auto", end=lambda r: self.end(r, stop=False))
+            assert result is not None  # no confirmation asked
             self.notify(f"submitted automatically: {result.path} (sha256 {result.sha256[7:19]}…)")
         except PromptsterError as exc:
             log.error("automatic submission failed: %s", exc.message)

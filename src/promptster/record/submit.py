@@ -11,9 +11,10 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from promptster.bundle.verify import verify_bundle
 from promptster.bundle.writer import SessionMaterial, write_bundle
@@ -116,6 +117,50 @@ def _size(path: Path) -> int:
 
 def _folder_size(folder: Path) -> int:
     return sum(_size(p) for p in folder.rglob("*") if p.is_file()) if folder.exists() else 0
+
+
+SubmitMode = Literal["submit", "auto"]  # the `session_end` reason: by the candidate, at the limit
+
+
+def submit_session(
+    paths: SessionPaths,
+    mode: SubmitMode = "submit",
+    *,
+    confirm: Callable[[SubmissionSummary], bool] | None = None,
+    output: Path | None = None,
+    end: Callable[[str], object] | None = None,
+    note: Callable[[str], None] | None = None,
+) -> SubmitResult | None:
+    """The whole submit flow: `promptster submit` and the recorder's submit at the time limit.
+
+    An active session is ended first (reason `mode`). With `confirm`, it gets a fresh snapshot
+    and its summary is passed to `confirm`, which may refuse: then nothing changes and None is
+    returned. `end` ends the session (default: ask its recorder; the recorder passes its own).
+    A Claude Code set-up still in place is undone (`note` hears what could not be restored),
+    then the bundle is written and verified. Harmless to run again on a submitted session.
+    """
+    from promptster.record.control import ask, end_session, restore_tool_config
+
+    state = read_state(paths)
+    if state.status == ABORTED:
+        raise StateError(
+            "this session was aborted and cannot be submitted",
+            "`promptster reset` sets it aside; then `promptster start` with your key starts "
+            "a new session",
+        )
+    if state.active:
+        if confirm is not None:
+            ask(paths, {"op": "snapshot", "reason": "submit"}, timeout=120.0)
+            if not confirm(summarize(paths)):
+                return None
+        if end is None:
+            end_session(paths, mode)
+        else:
+            end(mode)
+    for text in restore_tool_config(state.workspace_path):  # if the session ended elsewhere
+        if note is not None:
+            note(text)
+    return write_submission(paths, output)
 
 
 def default_output(state: SessionState) -> Path:
