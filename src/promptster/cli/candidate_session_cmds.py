@@ -13,17 +13,10 @@ from rich.markup import escape
 from promptster.cli.candidate_cmds import attach_terminal, current_session, print_brief
 from promptster.cli.output import err_console, print_json
 from promptster.errors import EnvironmentProblem, ExitCode, InputError, StateError
-from promptster.formats.events import format_ts
 from promptster.integrations.catalog import TOOLS as AI_TOOLS
 from promptster.protocol import SESSION_DIR_NAME, find_session
-from promptster.record.lifecycle import StartedSession, StartOptions, start_session
+from promptster.record.lifecycle import StartedSession, start_from_key
 from promptster.record.session import SUBMITTED, SessionPaths, SessionState, read_state
-
-
-def _repo_folder(url: str) -> str:
-    name = url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
-    name = name.removesuffix(".git") or "workspace"
-    return name if name not in (".", "..") else "workspace"
 
 
 @click.command()
@@ -67,40 +60,15 @@ def start(
 ) -> None:
     """Redeem KEY and start recording (resumes the live session of this workspace)."""
     from promptster.cli.redeem_cmd import consent_prompt
-    from promptster.issue import redeem
 
-    tools = _parse_tools(tools_opts)
-    live = _live_session(key, workspace)
-    if live is not None:
-        started = start_session(StartOptions(workspace=live, tools=tools))
-    else:
-        redemption = redeem.redeem_key(
-            key, pack_path, consent_prompt(accept), folder=Path.cwd(), resume=True
-        )
-        pack = redemption.load_pack().pack
-        repo = redemption.repo
-        if workspace is None:
-            workspace = Path.cwd() / _repo_folder(repo.url) if repo else Path.cwd()
-        err_console().print(f"preparing {escape(str(workspace))} …")
-        started = start_session(
-            StartOptions(
-                workspace=workspace,
-                brief=pack.brief,
-                title=f"{pack.role} — {pack.org}",
-                time_limit_minutes=pack.time_limit_minutes,
-                assessment_id=redemption.assessment_id,
-                candidate_key=redemption.key,
-                key_id=redemption.key_id,
-                assessment_pack=redemption.pack_bytes(),
-                repo_url=repo.url if repo else None,
-                repo_rev=repo.rev if repo else None,
-                key_redeemed_at=format_ts(redemption.redeemed_at),
-                restarted_from=redemption.session_id if redemption.released_at else None,
-                tools=tools,
-            )
-        )
-        if not started.resumed:
-            redeem.attach_session(redemption, started.state.session_id)
+    started = start_from_key(
+        key,
+        consent_prompt(accept),
+        workspace=workspace,
+        pack_path=pack_path,
+        tools=_parse_tools(tools_opts),
+        progress=lambda text: err_console().print(escape(text)),
+    )
     attach_terminal(started.paths)
     opens_shell = _shell_opens(ctx, no_shell or as_json)
     if as_json:
@@ -127,41 +95,6 @@ def _parse_tools(values: tuple[str, ...]) -> list[str]:
             if tool.name not in tools:
                 tools.append(tool.name)
     return tools
-
-
-def _live_session(key: str, workspace: Path | None) -> Path | None:
-    """The workspace of this key's live session, if `start` already ran for it."""
-    places = [workspace] if workspace is not None else [Path.cwd()]
-    if workspace is None:
-        from promptster.issue import redeem
-
-        earlier = redeem.find_redemption(key)
-        if earlier is not None and earlier.repo is not None:
-            places.append(Path.cwd() / _repo_folder(earlier.repo.url))
-    from promptster.issue.keys import parse_key
-
-    wanted = parse_key(key).text
-    for place in places:
-        handle = find_session(place) if place.exists() else None
-        if handle is not None and (workspace is None or handle.workspace == place.absolute()):
-            state = read_state(SessionPaths(handle.session_dir))
-            if state.candidate_key and state.candidate_key != wanted:
-                raise StateError(
-                    f"{handle.workspace} is recording the session of another key "
-                    f"({state.candidate_key})",
-                    "start in another folder with --workspace",
-                )
-            if handle.active:
-                return handle.workspace
-            raise StateError(
-                f"{handle.workspace} already has a session ({state.status})",
-                "run `promptster submit` to finish it"
-                if state.status == "ended"
-                else "run `promptster reset` here to set it aside, then start again"
-                if state.status != SUBMITTED
-                else "this key was used by that session; ask the reviewer for a new key",
-            )
-    return None
 
 
 def _start_json(started: StartedSession) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from promptster import __version__
 from promptster.errors import EnvironmentProblem, StateError
@@ -23,6 +24,7 @@ from promptster.formats.crypto import SigningKey
 from promptster.formats.events import Kind, format_ts
 from promptster.fsutil import atomic_write_bytes, atomic_write_text
 from promptster.integrations import catalog
+from promptster.protocol import find_session
 from promptster.record.control import RecorderCheck, end_session, ensure_recorder
 from promptster.record.files.gitwatch import GitWatcher, candidate_git_dir
 from promptster.record.files.snapshots import ShadowRepo
@@ -42,6 +44,9 @@ from promptster.record.session import (
     write_state,
 )
 from promptster.record.workspace import clone_starter, exclude_from_candidate_git, write_task_file
+
+if TYPE_CHECKING:
+    from promptster.issue.redeem import ConsentCallback
 
 
 @dataclass
@@ -104,6 +109,101 @@ def start_session(options: StartOptions) -> StartedSession:
     # Outside the start lock, which ensure_recorder takes itself to start one recorder only.
     check = ensure_recorder(paths) if options.start_recorder else RecorderCheck(False, False)
     return dataclasses.replace(started, recorder=check)
+
+
+def start_from_key(
+    key: str,
+    consent: ConsentCallback,
+    *,
+    workspace: Path | None = None,
+    pack_path: Path | None = None,
+    tools: list[str] | None = None,
+    folder: Path | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> StartedSession:
+    """`promptster start KEY`: resume this key's live session, or redeem the key and start one.
+
+    Redeeming checks the key against the assessment pack (`pack_path`, default the pack in
+    `folder`, the current folder) and asks `consent`; the session then starts in `workspace`
+    (default: `folder`, or a new folder in it named after the starter repository), with the
+    pack's brief, limit and repository, and the redemption remembers the session. `progress`
+    hears what is being done while the workspace is prepared.
+    """
+    from promptster.issue import redeem
+
+    here = (folder or Path.cwd()).absolute()
+    tools = list(tools or ["shell"])
+    live = _live_session(key, workspace, here)
+    if live is not None:
+        return start_session(StartOptions(workspace=live, tools=tools))
+    redemption = redeem.redeem_key(key, pack_path, consent, folder=here, resume=True)
+    pack = redemption.load_pack().pack
+    repo = redemption.repo
+    if workspace is None:
+        workspace = here / repo_folder(repo.url) if repo else here
+    if progress is not None:
+        progress(f"preparing {workspace} …")
+    started = start_session(
+        StartOptions(
+            workspace=workspace,
+            brief=pack.brief,
+            title=f"{pack.role} — {pack.org}",
+            time_limit_minutes=pack.time_limit_minutes,
+            assessment_id=redemption.assessment_id,
+            candidate_key=redemption.key,
+            key_id=redemption.key_id,
+            assessment_pack=redemption.pack_bytes(),
+            repo_url=repo.url if repo else None,
+            repo_rev=repo.rev if repo else None,
+            key_redeemed_at=format_ts(redemption.redeemed_at),
+            restarted_from=redemption.session_id if redemption.released_at else None,
+            tools=tools,
+        )
+    )
+    if not started.resumed:
+        redeem.attach_session(redemption, started.state.session_id)
+    return started
+
+
+def repo_folder(url: str) -> str:
+    """The folder a starter repository is cloned into: its name, as `git clone` picks it."""
+    name = url.rstrip("/").rsplit("/", 1)[-1].rsplit(":", 1)[-1]
+    name = name.removesuffix(".git") or "workspace"
+    return name if name not in (".", "..") else "workspace"
+
+
+def _live_session(key: str, workspace: Path | None, here: Path) -> Path | None:
+    """The workspace of this key's live session, if `start` already ran for it."""
+    from promptster.issue import redeem
+    from promptster.issue.keys import parse_key
+
+    places = [workspace] if workspace is not None else [here]
+    if workspace is None:
+        earlier = redeem.find_redemption(key)
+        if earlier is not None and earlier.repo is not None:
+            places.append(here / repo_folder(earlier.repo.url))
+    wanted = parse_key(key).text
+    for place in places:
+        handle = find_session(place) if place.exists() else None
+        if handle is not None and (workspace is None or handle.workspace == place.absolute()):
+            state = read_state(SessionPaths(handle.session_dir))
+            if state.candidate_key and state.candidate_key != wanted:
+                raise StateError(
+                    f"{handle.workspace} is recording the session of another key "
+                    f"({state.candidate_key})",
+                    "start in another folder with --workspace",
+                )
+            if handle.active:
+                return handle.workspace
+            raise StateError(
+                f"{handle.workspace} already has a session ({state.status})",
+                "run `promptster submit` to finish it"
+                if state.status == "ended"
+                else "run `promptster reset` here to set it aside, then start again"
+                if state.status != SUBMITTED
+                else "this key was used by that session; ask the reviewer for a new key",
+            )
+    return None
 
 
 def _adding_tool(name: str) -> Callable[[SessionState], None]:

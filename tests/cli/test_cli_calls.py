@@ -1,0 +1,412 @@
+"""Each command parses its options, calls one core function with them, and prints the result.
+
+Modelled on coverage.py's cmdline tests: the core function is replaced by a mock, the command
+is run through click (CliRunner), and the test asserts which call it made with which arguments.
+What the core functions do is tested with real sessions, bundles and shells elsewhere; these
+tests pin the thin layer between an option and the argument it becomes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+from unittest import mock
+
+import click
+import pytest
+from click.testing import CliRunner, Result
+
+from promptster.cli import cli
+from promptster.record.session import ENDED, SessionPaths, SessionState
+from promptster.record.submit import SubmissionSummary, SubmitResult
+
+ANY = mock.ANY
+
+
+def run(*args: str, input: str | None = None) -> Result:
+    """`promptster ARGS` through click, as the console script runs it (minus error printing)."""
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+@pytest.fixture
+def session(tmp_path: Path) -> Iterator[tuple[SessionPaths, SessionState]]:
+    """A session the candidate commands find, without a recorder: `current_session` patched."""
+    paths = SessionPaths(tmp_path / ".promptster")
+    paths.root.mkdir()
+    state = SessionState("s-1", str(tmp_path), str(tmp_path / "sock"), "2026-12-01T10:00:00.000Z")
+    found = (paths, state)
+    with (
+        mock.patch("promptster.cli.candidate_cmds.current_session", return_value=found),
+        mock.patch("promptster.cli.candidate_session_cmds.current_session", return_value=found),
+    ):
+        yield found
+
+
+# -- candidate: start, submit, done, abort, reset, doctor -----------------------------------
+
+
+def started(workspace: Path) -> Any:
+    state = SessionState("s-1", str(workspace), "sock", "2026-12-01T10:00:00.000Z")
+    return SimpleNamespace(
+        paths=SessionPaths(workspace / ".promptster"),
+        state=state,
+        resumed=False,
+        recorder=SimpleNamespace(pid=42, restarted=False),
+        cloned_commit=None,
+    )
+
+
+def test_start_calls_start_from_key(tmp_path: Path) -> None:
+    target = "promptster.cli.candidate_session_cmds.start_from_key"
+    with (
+        mock.patch(target, return_value=started(tmp_path)) as start_from_key,
+        mock.patch("promptster.cli.candidate_session_cmds.attach_terminal"),
+    ):
+        result = run(
+            "start",
+            "PST-AAAA-BBBB",
+            "--workspace",
+            str(tmp_path / "w"),
+            "--assessment",
+            str(tmp_path / "pack.json"),
+            "--tools",
+            "claude",
+            "--accept",
+            "--json",
+        )
+    assert result.exit_code == 0, result.output
+    start_from_key.assert_called_once_with(
+        "PST-AAAA-BBBB",
+        ANY,  # the consent prompt
+        workspace=tmp_path / "w",
+        pack_path=tmp_path / "pack.json",
+        tools=["shell", "claude-code"],
+        progress=ANY,
+    )
+    assert json.loads(result.stdout)["sessionId"] == "s-1"
+
+
+def test_start_refuses_an_unknown_tool_before_any_call() -> None:
+    with mock.patch("promptster.cli.candidate_session_cmds.start_from_key") as start_from_key:
+        result = run("start", "PST-AAAA-BBBB", "--tools", "cursorx")
+    assert result.exit_code == 2
+    start_from_key.assert_not_called()
+
+
+def submitted(tmp_path: Path) -> SubmitResult:
+    return SubmitResult(tmp_path / "x.pst", "sha256:ab", 10, 3, already=False)
+
+
+@pytest.mark.parametrize(
+    ("args", "mode", "output"),
+    [
+        (["submit", "--yes"], "submit", None),
+        (["done", "-y"], "submit", None),
+        (["submit", "--auto", "-o", "out.pst"], "auto", Path("out.pst")),
+    ],
+)
+def test_submit_and_done_call_submit_session(
+    session: tuple[SessionPaths, SessionState],
+    tmp_path: Path,
+    args: list[str],
+    mode: str,
+    output: Path | None,
+) -> None:
+    paths, _ = session
+    with mock.patch(
+        "promptster.record.submit.submit_session", return_value=submitted(tmp_path)
+    ) as submit_session:
+        result = run(*args, "--json")
+    assert result.exit_code == 0, result.output
+    submit_session.assert_called_once_with(paths, mode, confirm=ANY, output=output, note=ANY)
+    assert json.loads(result.stdout)["sha256"] == "sha256:ab"
+
+
+def test_submit_confirm_shows_the_summary_and_passes_yes(
+    session: tuple[SessionPaths, SessionState], tmp_path: Path
+) -> None:
+    """The confirm callback the command hands over: with --yes it agrees without asking."""
+    summary = SubmissionSummary("s-1", 3, {"note": 1}, ["a.py"], 0, {}, 10, "t", None)
+    answers: list[bool] = []
+
+    def fake(paths: SessionPaths, mode: str, **kw: Any) -> SubmitResult:
+        answers.append(kw["confirm"](summary))
+        return submitted(tmp_path)
+
+    with mock.patch("promptster.record.submit.submit_session", side_effect=fake):
+        result = run("submit", "--yes")
+    assert result.exit_code == 0, result.output
+    assert answers == [True]
+    assert "What will be submitted" in result.stderr
+
+
+def test_submit_declined_prints_nothing_on_stdout(
+    session: tuple[SessionPaths, SessionState],
+) -> None:
+    with mock.patch("promptster.record.submit.submit_session", return_value=None):
+        result = run("submit", "--yes", "--json")
+    assert result.exit_code == 0
+    assert result.stdout == ""
+
+
+def test_abort_calls_abort_session(session: tuple[SessionPaths, SessionState]) -> None:
+    paths, state = session
+    with mock.patch("promptster.record.lifecycle.abort_session", return_value=state) as abort:
+        result = run("abort", "--yes")
+    assert result.exit_code == 0, result.output
+    abort.assert_called_once_with(paths)
+
+
+def test_reset_calls_reset_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / ".promptster").mkdir()
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROMPTSTER_SESSION_DIR", raising=False)
+    with mock.patch("promptster.record.lifecycle.reset_session", return_value=None) as reset:
+        result = run("reset", "--purge", "--yes")
+    assert result.exit_code == 0, result.output
+    reset.assert_called_once_with(tmp_path, purge=True)
+
+
+def test_doctor_calls_run_checks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PROMPTSTER_SESSION_DIR", raising=False)
+    with mock.patch("promptster.record.doctor.run_checks", return_value=[]) as run_checks:
+        result = run("doctor", "--json")
+    assert result.exit_code == 0, result.output
+    run_checks.assert_called_once_with(None)  # no session here
+    assert json.loads(result.stdout) == {"ok": True, "checks": []}
+
+
+# -- candidate: status, brief, note, explain, checkpoint --------------------------------------
+
+
+def test_status_of_an_ended_session_calls_summarize(
+    session: tuple[SessionPaths, SessionState],
+) -> None:
+    paths, state = session
+    state.status, state.ended_at = ENDED, "2026-12-01T10:05:00.000Z"
+    summary = SubmissionSummary("s-1", 3, {"note": 3}, [], 0, {}, 10, state.started_at, None)
+    with mock.patch("promptster.record.submit.summarize", return_value=summary) as summarize:
+        result = run("status", "--json")
+    assert result.exit_code == 0, result.output
+    summarize.assert_called_once_with(paths)
+    body = json.loads(result.stdout)
+    assert (body["eventCount"], body["elapsedSeconds"]) == (3, 300)
+
+
+def test_brief_reads_the_session(session: tuple[SessionPaths, SessionState]) -> None:
+    paths, state = session
+    paths.brief.write_text("Build the cart.", encoding="utf-8")
+    state.title = "Cart"
+    result = run("brief", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["brief"] == "Build the cart."
+
+
+@pytest.fixture
+def sent(session: tuple[SessionPaths, SessionState]) -> Iterator[mock.MagicMock]:
+    """`protocol.send_events` as the note/explain/checkpoint commands call it."""
+    handle = SimpleNamespace(active=True)
+    ok = SimpleNamespace(acknowledged=True, via="recorder", error=None)
+    with (
+        mock.patch("promptster.cli.candidate_cmds.find_session", return_value=handle),
+        mock.patch("promptster.cli.candidate_cmds.send_events", return_value=ok) as send,
+    ):
+        yield send
+
+
+def only_event(send: mock.MagicMock) -> dict[str, Any]:
+    send.assert_called_once_with(ANY, [ANY], timeout=5.0)
+    event: dict[str, Any] = send.call_args.args[1][0]
+    assert (event["source"]["channel"], event["actor"]["type"]) == ("cli", "human")
+    return event
+
+
+def test_note_sends_one_note_event(sent: mock.MagicMock) -> None:
+    assert run("note", "tried the cache first").exit_code == 0
+    event = only_event(sent)
+    assert (event["kind"], event["data"]) == ("note", {"text": "tried the cache first"})
+
+
+def test_explain_sends_one_decision_event(sent: mock.MagicMock) -> None:
+    result = run("explain", "LRU is enough", "--title", "Cache", "--chosen", "lru", "--impact", "3")
+    assert result.exit_code == 0, result.output
+    event = only_event(sent)
+    assert event["kind"] == "decision_event"
+    assert event["data"] == {
+        "title": "Cache",
+        "chosenOption": "lru",
+        "rationale": "LRU is enough",
+        "capturedVia": "cli",
+        "impactScore": 3,
+    }
+
+
+def test_checkpoint_asks_for_a_snapshot_then_sends_one_event(
+    session: tuple[SessionPaths, SessionState], sent: mock.MagicMock
+) -> None:
+    paths, _ = session
+    target = "promptster.cli.candidate_cmds.ask"
+    with mock.patch(target, return_value={"ok": True, "commit": "c0ffee"}) as ask:
+        assert run("checkpoint", "tests pass").exit_code == 0
+    ask.assert_called_once_with(paths, {"op": "snapshot", "reason": "checkpoint"}, timeout=60.0)
+    event = only_event(sent)
+    assert event["data"] == {"label": "tests pass", "trigger": "manual", "snapshot": "c0ffee"}
+
+
+# -- integrations: setup, teardown, hook, mcp ------------------------------------------------
+
+
+def test_setup_calls_setup_claude(tmp_path: Path) -> None:
+    done = SimpleNamespace(files=[".mcp.json"], executable="/bin/promptster")
+    target = "promptster.integrations.claude.setup.setup_claude"
+    with mock.patch(target, return_value=done) as setup_claude:
+        result = run("setup", "claude-code", "--workspace", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    setup_claude.assert_called_once_with(tmp_path)
+
+
+def test_teardown_calls_teardown_claude(tmp_path: Path) -> None:
+    done = SimpleNamespace(restored=[".mcp.json"], merged=[], notes=[])
+    target = "promptster.integrations.claude.setup.teardown_claude"
+    with mock.patch(target, return_value=done) as teardown_claude:
+        result = run("teardown", "claude-code", "--workspace", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    teardown_claude.assert_called_once_with(tmp_path)
+
+
+def test_hook_calls_the_claude_hook_handler() -> None:
+    with mock.patch("promptster.integrations.claude.hook.main", return_value=0) as handler:
+        assert run("hook", "claude-code").exit_code == 0
+    handler.assert_called_once_with()
+
+
+def test_the_console_script_sends_the_hook_past_click(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`promptster hook claude-code` (every AI tool call) never imports the CLI."""
+    from promptster import entry
+
+    monkeypatch.setattr("sys.argv", ["promptster", "hook", "claude-code"])
+    with (
+        mock.patch("promptster.integrations.claude.hook.main", return_value=0) as handler,
+        mock.patch("promptster.cli.run") as cli_run,
+        pytest.raises(SystemExit) as exited,
+    ):
+        entry.run()
+    assert exited.value.code == 0
+    handler.assert_called_once_with()
+    cli_run.assert_not_called()
+
+
+def test_mcp_calls_the_mcp_server() -> None:
+    with mock.patch("promptster.integrations.mcp_server.main") as serve:
+        assert run("mcp").exit_code == 0
+    serve.assert_called_once_with()
+
+
+# -- reviewer: verify, synth, score, cohort, review, redeem, demo, replay ----------------------
+
+
+def a_bundle(tmp_path: Path) -> Path:
+    bundle = tmp_path / "a.pst"
+    bundle.write_bytes(b"not read: the core call is mocked")
+    return bundle
+
+
+def test_verify_calls_verify_bundle(tmp_path: Path) -> None:
+    bundle = a_bundle(tmp_path)
+    report = mock.MagicMock(exit_code=0)
+    report.to_json_obj.return_value = {"ok": True}
+    target = "promptster.cli.bundle_cmds.verify_bundle"
+    with mock.patch(target, return_value=report) as verify_bundle:
+        result = run("verify", str(tmp_path), "--json")
+    assert result.exit_code == 0, result.output
+    verify_bundle.assert_called_once_with(bundle, extra_checks=ANY)
+    assert json.loads(result.stdout) == {"bundles": [{"ok": True}]}
+
+
+def test_synth_calls_generate_bundle(tmp_path: Path) -> None:
+    written = SimpleNamespace(
+        path=tmp_path / "s.pst", size=1, sha256="sha256:x", manifest=SimpleNamespace(event_count=2)
+    )
+    target = "promptster.record.synth.generate_bundle"
+    with mock.patch(target, return_value=written) as generate:
+        result = run("synth", "-o", str(tmp_path / "s.pst"), "--events", "40", "--seed", "7")
+    assert result.exit_code == 0, result.output
+    generate.assert_called_once_with(tmp_path / "s.pst", events=40, seed=7, candidate=None)
+    assert result.stdout == "sha256:x\n"
+
+
+def test_score_calls_iter_scores(tmp_path: Path) -> None:
+    bundle = a_bundle(tmp_path)
+    with mock.patch("promptster.analysis.score.iter_scores", return_value=iter([])) as scores:
+        result = run("score", str(bundle), "--format", "json", "--jobs", "3", "--allow-invalid")
+    assert result.exit_code == 0, result.output
+    scores.assert_called_once_with(
+        [bundle], jobs=1, allow_invalid=True, judge_model=None, checks=ANY
+    )  # one bundle: one worker, whatever --jobs says
+
+
+def test_cohort_calls_cohort_from_bundles(tmp_path: Path) -> None:
+    from promptster.analysis.cohort import BundleCohorts, BundleNote
+
+    bundle = a_bundle(tmp_path)
+    found = BundleCohorts([], {}, 1, [BundleNote(bundle, "left_out", "bad signature")])
+    target = "promptster.analysis.cohort.cohort_from_bundles"
+    with mock.patch(target, return_value=found) as cohort_from_bundles:
+        result = run(
+            "cohort", str(tmp_path), "--assessment", "as-1", "--weight", "promptCount=2", "--json"
+        )
+    cohort_from_bundles.assert_called_once_with(
+        (tmp_path,),
+        assessment_id="as-1",
+        weights=ANY,
+        allow_invalid=False,
+        checks=ANY,
+    )
+    assert cohort_from_bundles.call_args.kwargs["weights"]["promptCount"] == 2.0
+    assert json.loads(result.stdout) == {"cohorts": []}
+    assert "left out: bad signature" in result.stderr
+    assert result.exit_code == 1  # a bundle was left out
+
+
+def test_review_calls_review_bundle(tmp_path: Path) -> None:
+    bundle = a_bundle(tmp_path)
+    done = SimpleNamespace(verified=True, timings={"verify": 0.1}, size=10, report=None)
+    with mock.patch("promptster.report.review.review_bundle", return_value=done) as review:
+        result = run("review", str(bundle), "-o", str(tmp_path / "r.html"))
+    assert result.exit_code == 0, result.output
+    review.assert_called_once_with(
+        bundle, tmp_path / "r.html", cohort_bundles=[], cohort_assessment=None
+    )
+    assert result.stdout == f"{tmp_path / 'r.html'}\n"
+
+
+def test_redeem_calls_redeem_key(tmp_path: Path) -> None:
+    redemption = mock.MagicMock()
+    redemption.to_json_obj.return_value = {"key": "PST-AAAA-BBBB"}
+    target = "promptster.cli.redeem_cmd.redeem_key"
+    with mock.patch(target, return_value=redemption) as redeem_key:
+        result = run("redeem", "PST-AAAA-BBBB", "--assessment", str(tmp_path / "p.json"), "--json")
+    assert result.exit_code == 0, result.output
+    redeem_key.assert_called_once_with("PST-AAAA-BBBB", tmp_path / "p.json", ANY)
+
+
+def test_demo_calls_run_demo(tmp_path: Path) -> None:
+    outcome = SimpleNamespace(verified=True, seconds=1.0, bundle="b.pst", report="r.html")
+    with mock.patch("promptster.demo.runner.run_demo", return_value=outcome) as run_demo:
+        result = run("demo", "-o", str(tmp_path / "demo"))
+    run_demo.assert_called_once_with(tmp_path / "demo", ANY)  # ANY: the progress printer
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "r.html\n"
+
+
+def test_every_command_is_listed() -> None:
+    """A new command gets a line in COMMANDS (and a test in this file)."""
+    from promptster.cli import COMMANDS
+
+    group = cli
+    assert isinstance(group, click.Group)
+    assert set(group.list_commands(click.Context(group))) == set(COMMANDS)
