@@ -410,3 +410,87 @@ def test_every_command_is_listed() -> None:
     group = cli
     assert isinstance(group, click.Group)
     assert set(group.list_commands(click.Context(group))) == set(COMMANDS)
+
+
+# -- reviewer workspace: import, sessions, identity, keys ---------------------------------------
+
+
+@pytest.fixture
+def workspace() -> Iterator[mock.MagicMock]:
+    """`Workspace.open()` without a reviewer home: the commands get this stand-in."""
+    opened = mock.MagicMock(name="workspace")
+    opened.__enter__.return_value = opened
+    with mock.patch("promptster.reviewer.store.Workspace.open", return_value=opened):
+        yield opened
+
+
+def test_import_calls_import_bundles(tmp_path: Path, workspace: mock.MagicMock) -> None:
+    bundle = a_bundle(tmp_path)
+    target = "promptster.reviewer.imports.import_bundles"
+    with mock.patch(target, return_value=[]) as import_bundles:
+        result = run("import", str(tmp_path), "--allow-invalid", "--json")
+    assert result.exit_code == 0, result.output
+    import_bundles.assert_called_once_with(workspace, [bundle], allow_invalid=True)
+    assert json.loads(result.stdout) == {"imports": []}
+
+
+@pytest.fixture
+def opened() -> Iterator[object]:
+    """The read-only analysis connection `promptster sessions …` opens."""
+    con = object()
+    with mock.patch("promptster.cli.sessions_cmds._opened") as connect:
+        connect.return_value.__enter__.return_value = con
+        yield con
+
+
+def test_sessions_list_calls_list_sessions(opened: object) -> None:
+    target = "promptster.analysis.queries.list_sessions"
+    with mock.patch(target, return_value=[]) as list_sessions:
+        result = run("sessions", "list", "--assessment", "as-1", "--json")
+    assert result.exit_code == 0, result.output
+    list_sessions.assert_called_once_with(opened, "as-1")
+    assert json.loads(result.stdout) == {"sessions": [], "total": 0}
+
+
+def test_sessions_show_calls_get_session(opened: object) -> None:
+    row = mock.MagicMock()
+    row.to_json_obj.return_value = {"sessionId": "s-1"}
+    with mock.patch("promptster.analysis.queries.get_session", return_value=row) as get_session:
+        result = run("sessions", "show", "s-1", "--json")
+    assert result.exit_code == 0, result.output
+    get_session.assert_called_once_with(opened, "s-1")
+    assert json.loads(result.stdout) == {"session": {"sessionId": "s-1"}}
+
+
+def test_identity_init_calls_init_identity(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MY_PASS", "correct horse")
+    created = mock.MagicMock()
+    created.to_json_obj.return_value = {"org": "Acme"}
+    target = "promptster.cli.identity_cmds.init_identity"
+    with mock.patch(target, return_value=created) as init_identity:
+        result = run("identity", "init", "--org", "Acme", "--passphrase-env", "MY_PASS", "--json")
+    assert result.exit_code == 0, result.output
+    init_identity.assert_called_once_with("Acme", b"correct horse")
+
+
+def test_identity_show_calls_read_identity() -> None:
+    current = mock.MagicMock()
+    current.to_json_obj.return_value = {"fingerprint": "fp"}
+    target = "promptster.cli.identity_cmds.read_identity"
+    with mock.patch(target, return_value=current) as read_identity:
+        result = run("identity", "show", "--json")
+    assert result.exit_code == 0, result.output
+    read_identity.assert_called_once_with()
+    assert json.loads(result.stdout) == {"fingerprint": "fp"}
+
+
+def test_keys_revoke_calls_revoke_keys(workspace: mock.MagicMock) -> None:
+    signer = object()
+    with (
+        mock.patch("promptster.cli.keys_cmds.unlock_identity", return_value=signer) as unlock,
+        mock.patch("promptster.cli.keys_cmds.revoke_keys", return_value=[]) as revoke_keys,
+    ):
+        result = run("keys", "revoke", "k1", "PST-AAAA-BBBB", "--passphrase-env", "P", "--json")
+    assert result.exit_code == 0, result.output
+    unlock.assert_called_once_with("P")
+    revoke_keys.assert_called_once_with(workspace, signer, ("k1", "PST-AAAA-BBBB"))
