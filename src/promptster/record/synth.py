@@ -62,6 +62,18 @@ COMMANDS = (
 )
 
 
+# The envelope of what the CLI writes on its own behalf (as record.pipeline.system_event).
+SYSTEM: dict[str, Any] = {
+    "channel": "cli",
+    "integration": "promptster",
+    "emitter": "promptster-cli",
+    "actor": "system",
+    "attribution": "system_generated",
+    "confidence": 1.0,
+    "observability": "high",
+}
+
+
 @dataclass
 class _Plan:
     """Events with snapshot placeholders, and the commits they need, before git runs."""
@@ -124,13 +136,7 @@ class _Simulator:
                 "promptsterVersion": __version__,
                 "platform": "linux",
             },
-            channel="cli",
-            integration="promptster",
-            emitter="promptster-cli",
-            actor="system",
-            attribution="system_generated",
-            confidence=1.0,
-            observability="high",
+            **SYSTEM,
         )
         while len(self.plan.events) < self.target - 1:
             roll = self.rng.random()
@@ -146,13 +152,7 @@ class _Simulator:
         self.emit(
             Kind.SESSION_END,
             {"reason": "submit"},
-            channel="cli",
-            integration="promptster",
-            emitter="promptster-cli",
-            actor="system",
-            attribution="system_generated",
-            confidence=1.0,
-            observability="high",
+            **SYSTEM,
         )
 
     def ai(self, kind: Kind, data: Payload, **extra: Any) -> None:

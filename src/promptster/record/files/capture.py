@@ -117,8 +117,8 @@ class Capture:
                 attribution="unknown",
                 confidence=0.5,
                 observability="high",
+                event_id=action.event_id,
             )
-            event.id = action.event_id
             events.append(event)
         self.recorder.pipeline.append_system(events)
         self.trigger("git")
