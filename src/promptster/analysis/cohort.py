@@ -7,6 +7,7 @@ no percentile. 1.0 means the session beat everyone else. The orientation and def
 of every metric are declared once, in its catalog entry (catalog.py). The composite is the
 weighted mean of a session's percentiles over the weighted metrics it has (weights
 renormalised over those).
+`cohort_from_bundles` is the whole `promptster cohort BUNDLES…` flow: verify, load, group.
 """
 
 from __future__ import annotations

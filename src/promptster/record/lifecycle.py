@@ -4,6 +4,7 @@
 the live session and resumes it (restarting its recorder if needed), or creates exactly one new
 session: workspace prepared, Ed25519 session key, shadow repository with its baseline snapshot,
 `session_start` in the journal, session.json, and the recorder started in the background.
+`start_from_key` is the whole `promptster start KEY` flow around it: redeem, start, remember.
 """
 
 from __future__ import annotations
