@@ -30,7 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "gitutil": set(),
     "__init__": set(),
     "protocol": set(),  # stdlib only: the hook path imports it
-    "formats": set(),
+    "formats": {"protocol"},  # the envelope's version, timestamps and defaults are protocol's
     "runs": set(),  # stdlib only: shared by the shell and the AI tools' adapters
     "issue": {"formats"},
     "bundle": {"formats"},
