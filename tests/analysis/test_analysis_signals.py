@@ -35,7 +35,10 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "fileDiffCount": (2, "high"),
         "uniqueFilesTouched": (2, "high"),
         "testRunCount": (3, "high"),
-        "testResults": ({"passed": 5, "failed": 0, "skipped": 0, "errors": 0, "total": 5}, "high"),
+        "testResults": (
+            {"passed": 5, "failed": 0, "skipped": 0, "errors": 0, "total": 5, "outcome": "passed"},
+            "high",
+        ),
         "errorEpisodeCount": (1, "high"),
         "recoveryCount": (1, "high"),
         "avgPromptLength": (sum(map(len, ADA_PROMPTS)) / 2, "moderate"),
@@ -91,7 +94,10 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "sessionDurationMs": (400_000, "high"),
         "commandCount": (8, "high"),
         "uniqueFilesTouched": (3, "high"),
-        "testResults": ({"passed": 6, "failed": 0, "skipped": 0, "errors": 0, "total": 6}, "high"),
+        "testResults": (
+            {"passed": 6, "failed": 0, "skipped": 0, "errors": 0, "total": 6, "outcome": "passed"},
+            "high",
+        ),
         "avgPromptLength": (None, "insufficient_data"),
         "maxPromptLength": (None, "insufficient_data"),
         "humanTerminalCommands": (8, "high"),
@@ -166,7 +172,10 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "errorEpisodeCount": (1, "high"),
         "recoveryCount": (0, "high"),
         "error_recovery_pattern": (0.0, "low"),  # nothing followed the failure
-        "testResults": ({"passed": 1, "failed": 1, "skipped": 0, "errors": 0, "total": 2}, "high"),
+        "testResults": (
+            {"passed": 1, "failed": 1, "skipped": 0, "errors": 0, "total": 2, "outcome": "failed"},
+            "high",
+        ),
     },
 }
 

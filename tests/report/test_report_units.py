@@ -138,6 +138,12 @@ def test_meta_formats_values_for_people() -> None:
     assert format_value("testResults", {"passed": 3, "failed": 1, "skipped": 0}) == (
         "3 passed, 1 failed"
     )
+    zero = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0, "total": 0, "outcome": "no_tests"}
+    assert format_value("testResults", zero) == "no tests: 0 passed"
+    unread = dict.fromkeys(("passed", "failed", "skipped", "errors", "total"))
+    assert format_value("testResults", {**unread, "outcome": "unknown"}) == (
+        "result unknown: counts not read"
+    )
     assert format_value("toolUsage", {"Edit": 2, "Read": 5}) == "Read 5 · Edit 2"
     assert format_value("promptCount", None) == "–"
     assert duration(3 * 86_400_000 + 7_200_000) == "3 d 2 h"

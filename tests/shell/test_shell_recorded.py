@@ -15,6 +15,7 @@ from shellkit import (
     commands,
     events,
     find_command,
+    wait_for,
 )
 
 from support import require_executable
@@ -148,10 +149,32 @@ def test_a_pytest_run_with_failures_is_a_test_run(workspace: Workspace, shell: s
     [run] = events(workspace.paths, "test_run")
     data = run["data"]
     assert (data["passed"], data["failed"], data["skipped"], data["errors"]) == (2, 1, 1, 0)
-    assert data["tool"] == "pytest" and data["exitCode"] == 1
+    assert data["tool"] == "pytest" and data["exitCode"] == 1 and data["outcome"] == "failed"
     assert data["command"] == line and data["durationMs"] is not None
     command_event = next(e for e in events(workspace.paths, "command") if e["data"] == command)
     assert data["commandEventId"] == command_event["id"]
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_runs_that_found_no_tests_or_were_interrupted_are_not_passed(
+    workspace: Workspace, shell: str
+) -> None:
+    (workspace.folder / "test_slow.py").write_text(
+        "import pathlib\nimport time\n\n\ndef test_slow():\n"
+        "    pathlib.Path('started').touch()\n    time.sleep(300)\n"
+    )
+    term = RecordedShell(workspace.folder, workspace.home, shell)
+    empty = f"{sys.executable} -m unittest"  # finds no TestCase: "Ran 0 tests"
+    term.run(empty)
+    slow = f"{sys.executable} -m pytest -q -p no:cacheprovider test_slow.py"
+    term.child.send(slow.encode() + b"\r")
+    wait_for(lambda: (workspace.folder / "started").exists(), "the slow test to start")
+    term.child.sendintr()  # Ctrl-C, as the candidate presses it
+    term.prompt()
+    assert term.exit() == 2  # `exit` passes pytest's "interrupted" status on
+    runs = {run["data"]["command"]: run["data"] for run in events(workspace.paths, "test_run")}
+    assert runs[empty]["passed"] == 0 and runs[empty]["outcome"] == "no_tests"
+    assert runs[slow]["outcome"] == "interrupted"
 
 
 def test_a_lint_command_is_a_build_run(workspace: Workspace) -> None:

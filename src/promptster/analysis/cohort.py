@@ -78,7 +78,12 @@ class CohortMember:
     percentiles: dict[str, float | None]
     composite: float | None
     rank: int | None
-    tests_all_passed: bool | None
+    test_outcome: str | None  # the outcome of the last test run; None without a test run
+
+    @property
+    def tests_all_passed(self) -> bool | None:
+        """Whether the last test run passed; None without a test run."""
+        return None if self.test_outcome is None else self.test_outcome == "passed"
 
     def to_json_obj(self) -> dict[str, JsonValue]:
         return {
@@ -90,6 +95,7 @@ class CohortMember:
             "percentiles": dict(self.percentiles),
             "composite": self.composite,
             "rank": self.rank,
+            "lastTestOutcome": self.test_outcome,
         }
 
 
@@ -120,11 +126,16 @@ class Cohort:
         }
 
 
-def _tests_all_passed(signals: SessionSignals) -> bool | None:
+def last_test_outcome(signals: SessionSignals) -> str | None:
+    """The outcome of the session's last test run (testResults.outcome); None without one.
+
+    Any run counts, whatever its counts: a run that found 0 tests or whose counts could not be
+    read is a run (`no_tests`, `unknown`), not "no run"."""
     result = signals.value("testResults")
-    if not isinstance(result, dict) or not result.get("total"):
+    if not isinstance(result, dict):
         return None
-    return not result.get("failed") and not result.get("errors")
+    outcome = result.get("outcome")
+    return outcome if isinstance(outcome, str) else "unknown"
 
 
 def build_cohort(
@@ -153,7 +164,7 @@ def build_cohort(
                 percentiles=pct,
                 composite=composite(pct, weights) if len(sessions) >= 2 else None,
                 rank=None,
-                tests_all_passed=_tests_all_passed(session),
+                test_outcome=last_test_outcome(session),
             )
         )
     ordered = sorted(

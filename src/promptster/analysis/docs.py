@@ -43,6 +43,19 @@ To add a signal, see [Adding a signal](adding-a-signal.md).
 """
 
 
+COHORT_TESTS = """\
+### `testPassRate` and each session's last test run
+
+The cohort's `testPassRate` is the share of its sessions whose **last** test run (the
+`outcome` of `testResults`) is `passed`, among the sessions that ran tests at all: it says
+in what state candidates left their own tests, not whether the code is correct, and it is
+kept apart from the results of a reviewer's hidden tests. A last run that found no tests,
+erred, was interrupted or could not be read counts as not passing. Each session's entry
+carries that outcome as `lastTestOutcome` (`null` without a test run), and the cohort page's
+Tests column shows it.
+"""
+
+
 def _cohort_section() -> str:
     rows = "\n".join(
         f"| `{metric}` | {'lower' if o == 'lower' else 'higher'} value ranks higher | "
@@ -70,6 +83,7 @@ def render() -> str:
         for name, text in doc.signals:
             parts.append(f"### `{name}`\n\n{text}\n")
     parts.append(_cohort_section())
+    parts.append(COHORT_TESTS)
     return "\n".join(parts)
 
 

@@ -47,7 +47,7 @@ COLUMNS: tuple[str, ...] = (
     "error",
     "eventCount",
     *_SCALAR,
-    *(TEST_COLUMNS if _TESTS else ()),
+    *((*TEST_COLUMNS, "testOutcome") if _TESTS else ()),
     *_JOINED,
 )
 # DuckDB types of the columns, for the parquet writer.
@@ -64,6 +64,7 @@ _TYPES = {
         s.name: "BIGINT" if s.score == "integer" else "DOUBLE" for s in CATALOG if s.name in _SCALAR
     },
     **dict.fromkeys(TEST_COLUMNS, "BIGINT"),
+    "testOutcome": "VARCHAR",
 }
 # The columns `--format table` shows after the bundle's name.
 _TABLE = ("verified", *(s.name for s in CATALOG if s.score_table))
@@ -100,6 +101,7 @@ def flat_row(path: Path, signals: SessionSignals | None, error: str | None) -> d
                 TEST_COLUMNS, ("passed", "failed", "skipped", "errors", "total"), strict=True
             ):
                 row[column] = tests.get(key)
+            row["testOutcome"] = tests.get("outcome")
     for name in _JOINED:
         value = signals.value(name)
         row[name] = ";".join(str(v) for v in value) if isinstance(value, list) else None

@@ -153,6 +153,7 @@ class TestRunData(_Payload):
     durationMs: NotRequired[int | None]
     command: str
     exitCode: int | None
+    outcome: NotRequired[str]  # absent in events written before outcomes were recorded
     commandEventId: NotRequired[str]
 
 

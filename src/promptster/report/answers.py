@@ -9,7 +9,7 @@ from __future__ import annotations
 from promptster.analysis.signals import SessionSignals
 from promptster.report.meta import duration, number
 from promptster.report.model import Answer
-from promptster.report.timeline_data import Digest
+from promptster.report.timeline_data import Digest, TestPoint
 
 # From this share of added lines written by the AI on, the report says it is high.
 HIGH_AI_SHARE_PCT = 50.0
@@ -19,14 +19,52 @@ def _num(signals: SessionSignals | None, name: str) -> float | None:
     return None if signals is None else signals.number(name)
 
 
-def _last_counts_unread(signals: SessionSignals | None) -> bool:
-    """True when the last test run's counts could not be read (testResults has null counts)."""
+def _last_result(signals: SessionSignals | None) -> dict[str, object]:
+    """testResults: the counts and outcome of the last test run ({} when there is none)."""
     result = None if signals is None else signals.value("testResults")
-    return isinstance(result, dict) and result.get("total") is None
+    return result if isinstance(result, dict) else {}
 
 
 def _runs(n: int) -> str:
     return f"{n:,} test run{'s' if n != 1 else ''}"
+
+
+def _is_red(run: TestPoint) -> bool:
+    return bool(run.failed or run.errors) or run.outcome in ("failed", "error")
+
+
+def _is_green(run: TestPoint) -> bool:
+    if run.outcome is not None:
+        return run.outcome == "passed"
+    return bool(run.passed) and not (run.failed or run.errors)
+
+
+def _last_run_verdict(runs: list[TestPoint], result: dict[str, object]) -> str:
+    """One sentence on the last run. Only a run that ran tests and had none fail is "passed":
+    0 tests, errors, a crash and Ctrl-C each say so."""
+    last, one = runs[-1], len(runs) == 1
+    outcome = result.get("outcome") or last.outcome
+    unread = bool(result) and result.get("total") is None
+    times = "once; it" if one else f"{len(runs):,} times; the last run"
+    if outcome == "interrupted":
+        return f"Tests ran {times} was interrupted before it finished (Ctrl-C)."
+    if outcome == "no_tests":
+        skipped = f" ({last.skipped:,} skipped)" if last.skipped else ""
+        return f"Tests ran {times} found no test to run{skipped}: nothing was tested."
+    if unread and outcome == "error":
+        return f"Tests ran {times} exited with code {last.exit}; its counts could not be read."
+    if unread or outcome == "unknown":
+        which = "its counts" if one else "the counts of the last one"
+        return f"Yes: {_runs(len(runs))}; {which} could not be read."
+    if outcome == "failed" or (outcome is None and last.failed):
+        return f"Tests ran {times} failed ({last.failed} failed)."
+    if outcome == "error" or (outcome is None and last.errors):
+        if last.errors:
+            errors = f"{last.errors:,} error{'s' if last.errors != 1 else ''}"
+            return f"Tests ran {times} ended in errors ({errors} outside the tests)."
+        return f"Tests ran {times} exited with code {last.exit} although no test failed."
+    which = "it" if one else "the last one"
+    return f"Yes: {_runs(len(runs))}; {which} passed ({last.passed} passed)."
 
 
 def _tests(signals: SessionSignals | None, digest: Digest) -> Answer:
@@ -35,21 +73,9 @@ def _tests(signals: SessionSignals | None, digest: Digest) -> Answer:
     if not runs:
         verdict = "No test run was recorded."
     else:
-        last = runs[-1]
-        red = next((i for i, r in enumerate(runs) if r.failed or r.errors), None)
-        green_after = red is not None and any(
-            not (r.failed or r.errors) and r.passed for r in runs[red + 1 :]
-        )
-        one = len(runs) == 1
-        if _last_counts_unread(signals):
-            which = "its counts" if one else "the counts of the last one"
-            verdict = f"Yes: {_runs(len(runs))}; {which} could not be read."
-        elif last.failed or last.errors:
-            times = "once; it" if one else f"{len(runs):,} times; the last run"
-            verdict = f"Tests ran {times} failed ({last.failed} failed)."
-        else:
-            which = "it" if one else "the last one"
-            verdict = f"Yes: {_runs(len(runs))}; {which} passed ({last.passed} passed)."
+        red = next((i for i, r in enumerate(runs) if _is_red(r)), None)
+        green_after = red is not None and any(_is_green(r) for r in runs[red + 1 :])
+        verdict = _last_run_verdict(runs, _last_result(signals))
         facts.append(f"first test run {duration(runs[0].t)} into the session")
         if green_after:
             facts.append("tests went from failing to passing (a red → green cycle)")

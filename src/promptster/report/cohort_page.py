@@ -22,7 +22,7 @@ from promptster.analysis.signals import SessionSignals
 from promptster.errors import PromptsterError
 from promptster.fsutil import atomic_write_text
 from promptster.report.data import CohortContext
-from promptster.report.meta import format_value
+from promptster.report.meta import TEST_OUTCOMES, format_value, outcome_label
 from promptster.report.render import render_page
 from promptster.report.text import one_line, visible
 
@@ -43,7 +43,9 @@ class CohortRow:
     session_id: str
     verified: bool
     composite: float | None
-    tests_passed: bool | None
+    test_outcome: str | None  # the last test run's; None without one
+    test_label: str
+    test_class: str
     cells: list[MetricCell]
     href: str | None
     bundle_name: str
@@ -101,7 +103,9 @@ def _table(cohort: Cohort, links: Mapping[str, str]) -> CohortTable:
                 session_id=session.session_id,
                 verified=session.verified,
                 composite=member.composite,
-                tests_passed=member.tests_all_passed,
+                test_outcome=member.test_outcome,
+                test_label=outcome_label(member.test_outcome) if member.test_outcome else "no run",
+                test_class=TEST_OUTCOMES.get(member.test_outcome or "", ("", ""))[1],
                 cells=cells,
                 href=links.get(session.session_id),
                 bundle_name=visible(Path(session.bundle_path or "").name),

@@ -9,6 +9,21 @@ from __future__ import annotations
 from promptster.analysis.catalog import spec_for
 from promptster.formats.jsonio import JsonValue
 
+# How each test-run outcome reads (testResults.outcome): a label and its tag class.
+TEST_OUTCOMES: dict[str, tuple[str, str]] = {
+    "passed": ("passed", "res-ok"),
+    "failed": ("failed", "res-failed"),
+    "error": ("error", "res-failed"),
+    "no_tests": ("no tests", "res-warning"),
+    "interrupted": ("interrupted", "res-warning"),
+    "unknown": ("result unknown", "res-warning"),
+}
+
+
+def outcome_label(outcome: object) -> str:
+    return TEST_OUTCOMES.get(outcome if isinstance(outcome, str) else "unknown", ("?", ""))[0]
+
+
 CONFIDENCE_TEXT = {
     "high": "high confidence",
     "moderate": "moderate: few data points",
@@ -68,8 +83,14 @@ def format_value(name: str, value: JsonValue) -> str:
         return ", ".join(str(v) for v in value) if value else "none"
     if isinstance(value, dict):
         if name == "testResults":
-            parts = [f"{value.get(k, 0)} {k}" for k in ("passed", "failed", "skipped", "errors")]
-            return ", ".join(p for p in parts if not p.startswith("0 ") or "passed" in p)
+            # The counts say "passed" and "failed" themselves; the other outcomes need saying.
+            outcome = value.get("outcome")
+            head = f"{outcome_label(outcome)}: " if outcome not in (None, "passed", "failed") else ""
+            keys = ("passed", "failed", "skipped", "errors")
+            if all(value.get(k) is None for k in keys):
+                return head + "counts not read"
+            parts = [f"{value.get(k) or 0} {k}" for k in keys]
+            return head + ", ".join(p for p in parts if not p.startswith("0 ") or "passed" in p)
         items = sorted(
             ((k, v) for k, v in value.items() if isinstance(v, int | float)),
             key=lambda kv: (-float(kv[1]), kv[0]),

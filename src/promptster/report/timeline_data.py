@@ -72,6 +72,12 @@ class TestPoint:
     failed: int
     skipped: int
     errors: int
+    exit: int | None = None
+    outcome: str | None = None  # as recorded; None in events from before outcomes were kept
+
+
+# Test-run outcomes the timeline names beside the counts (passed and failed read from them).
+_SAID_OUTCOMES = ("error", "no_tests", "interrupted", "unknown")
 
 
 @dataclass
@@ -249,8 +255,13 @@ def _command(b: _Builder, data: CommandData, at: _At) -> Body:
 def _test_run(b: _Builder, data: TestRunData, at: _At) -> Body:
     passed, failed = _int(data.get("passed")) or 0, _int(data.get("failed")) or 0
     skipped, errors = _int(data.get("skipped")) or 0, _int(data.get("errors")) or 0
-    b.d.tests.append(TestPoint(at.seq, at.t, passed, failed, skipped, errors))
-    return {
+    recorded: object = data.get("outcome")
+    outcome = recorded if isinstance(recorded, str) else None
+    exit_code = _int(data.get("exitCode"))
+    b.d.tests.append(
+        TestPoint(at.seq, at.t, passed, failed, skipped, errors, exit_code, outcome)
+    )
+    body: Body = {
         "passed": passed,
         "failed": failed,
         "skipped": skipped,
@@ -258,9 +269,12 @@ def _test_run(b: _Builder, data: TestRunData, at: _At) -> Body:
         "tool": one_line(data.get("tool"), 60),
         "suite": one_line(data.get("suite"), 120),
         "cmd": as_text(data.get("command"), 1000),
-        "exit": _int(data.get("exitCode")),
+        "exit": exit_code,
         "dur": _int(data.get("durationMs")),
     }
+    if outcome in _SAID_OUTCOMES:  # the counts alone would not say it
+        body["outcome"] = outcome
+    return body
 
 
 def _build_run(b: _Builder, data: BuildRunData, at: _At) -> Body:

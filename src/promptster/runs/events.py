@@ -24,6 +24,7 @@ from promptster.runs.text import Counts, Parser, clean_output
 from promptster.runs.tools import Category, Kind, RunClass
 
 __all__ = [
+    "OUTCOMES",
     "PARSERS",
     "Category",
     "EventData",
@@ -32,6 +33,7 @@ __all__ = [
     "RunEvent",
     "TestSummary",
     "classify_command",
+    "classify_outcome",
     "count_build_errors",
     "parse_test_summary",
     "run_event",
@@ -210,6 +212,52 @@ def _last_number(pattern: re.Pattern[str], text: str) -> int | None:
     return int(found[-1]) if found else None
 
 
+# --- the outcome of a test run ----------------------------------------------------------------
+
+Outcome = Literal["passed", "failed", "error", "no_tests", "interrupted", "unknown"]
+OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "no_tests", "interrupted", "unknown")
+
+# Ctrl-C: Python's KeyboardInterrupt, pytest's "!!! Interrupted !!!" banner; but pytest also
+# prints "Interrupted: 2 errors during collection", which is an error, not an interruption.
+_INTERRUPTED = re.compile(
+    r"\bKeyboardInterrupt\b|^!+ Interrupted\b(?!: \d+ errors? during collection)", re.MULTILINE
+)
+_SIGINT_EXITS = (130, -2)  # a shell's 128 + SIGINT; Python's subprocess returns -signal
+_PYTEST_EXITS: dict[int, Outcome] = {1: "failed", 5: "no_tests"}  # pytest's documented codes
+
+
+def classify_outcome(
+    tool: str, summary: TestSummary | None, exit_code: int | None, output: str = ""
+) -> Outcome:
+    """What a test run amounts to. Only a run that ran tests, none failing or erroring, and
+    exited 0 (or with no known exit code) is `passed`: 0 tests collected (pytest's exit 5,
+    unittest's "NO TESTS RAN"), a crashed runner, collection errors and Ctrl-C never are.
+
+    interrupted  exit 130, or a non-zero exit with KeyboardInterrupt / "Interrupted" printed
+    failed       a test failed (or, with no summary, pytest's exit 1)
+    error        errors outside test bodies (collection, fixtures), a runner that exited
+                 non-zero without a summary or with no failure to explain it
+    no_tests     no test passed or failed: none collected, or every one skipped
+    unknown      no summary could be read and the exit code does not tell (0 or missing)
+    """
+    nonzero = exit_code is not None and exit_code != 0
+    if exit_code in _SIGINT_EXITS or (nonzero and _INTERRUPTED.search(clean_output(output))):
+        return "interrupted"
+    if summary is None:
+        if not nonzero:
+            return "unknown"
+        if tool == "pytest" and exit_code in _PYTEST_EXITS:
+            return _PYTEST_EXITS[exit_code]
+        return "error"
+    if summary.failed:
+        return "failed"
+    if summary.errors:
+        return "error"
+    if summary.passed == 0:
+        return "no_tests"
+    return "error" if nonzero else "passed"
+
+
 # --- event payloads -------------------------------------------------------------------------
 
 
@@ -220,9 +268,11 @@ def to_test_run_data(
     summary: TestSummary | None,
     exit_code: int | None,
     duration_ms: int | None = None,
+    output: str = "",
 ) -> EventData:
     """The `data` of a `test_run` event. Counts are null when no summary was found; the
-    duration is the runner's own figure when it printed one, else the command's wall time."""
+    duration is the runner's own figure when it printed one, else the command's wall time;
+    `outcome` is `classify_outcome` of the run."""
     return {
         "suite": summary.suite if summary else run.tool,
         "passed": summary.passed if summary else None,
@@ -235,6 +285,7 @@ def to_test_run_data(
         "tool": run.tool,
         "command": command,
         "exitCode": exit_code,
+        "outcome": classify_outcome(run.tool, summary, exit_code, output),
     }
 
 
@@ -276,7 +327,12 @@ def run_event(
     if run.kind == "test":
         summary = parse_test_summary(run.tool, output)
         data = to_test_run_data(
-            command=command, run=run, summary=summary, exit_code=exit_code, duration_ms=duration_ms
+            command=command,
+            run=run,
+            summary=summary,
+            exit_code=exit_code,
+            duration_ms=duration_ms,
+            output=output,
         )
         return RunEvent("test_run", data)
     errors = count_build_errors(run.tool, output, exit_code)

@@ -81,3 +81,26 @@ CREATE OR REPLACE TEMP MACRO ps_is_exploring_prompt(t) AS
     contains(coalesce(t, ''), '?')
     OR regexp_matches(lower(trim(coalesce(t, ''))),
         '^(what|how|why|where|which|explain|show|describe|find|list|read|look)\b');
+
+-- The outcome of a test run from its counts and exit code, for `test_run` events written
+-- before the recorder stored `data.outcome` (the same rules as the recorder's, which also
+-- reads the output for Ctrl-C): passed, failed, error, no_tests, interrupted or unknown.
+CREATE OR REPLACE TEMP MACRO ps_test_outcome(passed, failed, skipped, errors, exit_code, tool) AS
+    CASE
+        WHEN exit_code IN (130, -2) THEN 'interrupted'
+        WHEN coalesce(passed, failed, skipped, errors) IS NULL THEN
+            CASE WHEN coalesce(exit_code, 0) = 0 THEN 'unknown'
+                 WHEN tool = 'pytest' AND exit_code = 1 THEN 'failed'
+                 WHEN tool = 'pytest' AND exit_code = 5 THEN 'no_tests'
+                 ELSE 'error' END
+        WHEN coalesce(failed, 0) > 0 THEN 'failed'
+        WHEN coalesce(errors, 0) > 0 THEN 'error'
+        WHEN coalesce(passed, 0) = 0 THEN 'no_tests'
+        WHEN coalesce(exit_code, 0) <> 0 THEN 'error'
+        ELSE 'passed'
+    END;
+
+-- A recorded outcome when it is one of the known ones, else the one derived from the counts.
+CREATE OR REPLACE TEMP MACRO ps_known_outcome(recorded, derived) AS
+    CASE WHEN recorded IN ('passed', 'failed', 'error', 'no_tests', 'interrupted', 'unknown')
+         THEN recorded ELSE derived END;

@@ -19,10 +19,16 @@
 -- Number of `test_run` events. Confidence: `high`. Evidence: the test runs.
 --
 -- @signal testResults
--- `{passed, failed, skipped, errors, total}` of the last `test_run` event (the state the
--- candidate left the tests in); total = passed + failed + skipped + errors. Null without test
--- runs (`insufficient_data`); otherwise `high`. When the last run's counts could not be read
--- (all null in the event), every field is null. Evidence: that test run.
+-- `{passed, failed, skipped, errors, total, outcome}` of the last `test_run` event (the state
+-- the candidate left the tests in); total = passed + failed + skipped + errors. `outcome` is
+-- `passed` only when tests ran, none failed or erred and the runner exited 0; otherwise
+-- `failed`, `error` (collection or fixture errors, a runner that crashed or exited non-zero
+-- with nothing failing), `no_tests` (none collected, e.g. pytest's exit 5 or unittest's
+-- "Ran 0 tests", or all skipped), `interrupted` (Ctrl-C: exit 130, or KeyboardInterrupt in
+-- the output) or `unknown` (no counts and an exit code of 0 or none). Events recorded before
+-- the recorder stored the outcome get it derived from their counts and exit code. Null
+-- without test runs (`insufficient_data`); otherwise `high`. When the last run's counts could
+-- not be read (all null in the event), every count is null. Evidence: that test run.
 --
 -- @signal avgPromptLength
 -- Mean prompt length in characters (`data.length`, else the length of `data.text`). Null
@@ -91,8 +97,19 @@ tr AS (
                               total: coalesce(passed, 0) + coalesce(failed, 0)
                                      + coalesce(skipped, 0) + coalesce(errors, 0)} END,
                    seq) AS last_result,
+           arg_max(ps_test_outcome(passed, failed, skipped, errors, exit_code, tool), seq)
+               AS derived_outcome,
            arg_max(event_id, seq) AS last_id
     FROM test_runs WHERE kind = 'test_run' GROUP BY session_id
+),
+-- The outcome the recorder wrote into the last run's event, where it did.
+tr_outcome AS (
+    SELECT tr.session_id,
+           ps_known_outcome(any_value(e.data->>'outcome'), any_value(tr.derived_outcome))
+               AS outcome
+    FROM tr LEFT JOIN events e
+         ON e.session_id = tr.session_id AND e.event_id = tr.last_id AND e.kind = 'test_run'
+    GROUP BY tr.session_id
 ),
 p AS (
     SELECT session_id, count(*) AS n, avg(length) AS avg_len, max(length) AS max_len,
@@ -131,11 +148,13 @@ SELECT base.session_id, 'testRunCount', to_json(coalesce(tr.n, 0)), 'high',
        ps_cap(tr.ids), coalesce(tr.n, 0), NULL
 FROM base LEFT JOIN tr USING (session_id)
 UNION ALL
-SELECT base.session_id, 'testResults', to_json(tr.last_result),
+SELECT base.session_id, 'testResults',
+       to_json(CASE WHEN tr.n IS NOT NULL
+                    THEN struct_insert(tr.last_result, outcome := tr_outcome.outcome) END),
        CASE WHEN tr.n IS NULL THEN 'insufficient_data' ELSE 'high' END,
        CASE WHEN tr.n IS NULL THEN []::VARCHAR[] ELSE [tr.last_id] END,
        CASE WHEN tr.n IS NULL THEN 0 ELSE 1 END, NULL
-FROM base LEFT JOIN tr USING (session_id)
+FROM base LEFT JOIN tr USING (session_id) LEFT JOIN tr_outcome USING (session_id)
 UNION ALL
 SELECT base.session_id, 'avgPromptLength', to_json(p.avg_len), ps_count_conf(p.n),
        ps_cap(p.ids), coalesce(p.n, 0), NULL
