@@ -321,6 +321,7 @@ def test_test_run_event_from_a_pytest_command() -> None:
             "tool": "pytest",
             "command": "cd api && uv run pytest -x | tee log.txt",
             "exitCode": 1,
+            "outcome": "failed",
         },
     )
 
@@ -335,6 +336,7 @@ def test_test_run_without_a_summary_keeps_the_run_with_null_counts() -> None:
     assert [event.data[k] for k in ("passed", "failed", "skipped", "errors")] == [None] * 4
     assert event.data["durationMs"] == 4  # the command's own wall time
     assert event.data["exitCode"] == 1
+    assert event.data["outcome"] == "error"  # exited non-zero with nothing we could read
 
 
 def test_build_run_event_from_a_type_check() -> None:
