@@ -54,6 +54,7 @@ class SessionScript:
     baseline: dict[str, str] = field(default_factory=dict)
     casts: list[bytes] = field(default_factory=list)
     start_extra: dict[str, Any] = field(default_factory=dict)  # more session_start fields
+    pack: bytes | None = None  # the signed assessment pack to carry (assessment.json)
 
     def add(self, at: float, kind: str, data: dict[str, Any], **env: Any) -> SessionScript:
         actor = env.pop("actor", "human")
@@ -190,6 +191,7 @@ class SessionScript:
                 timeline=journal_path.read_bytes(),
                 shadow_git_dir=git_dir,
                 assessment_id=self.assessment_id,
+                assessment_pack=self.pack,
                 casts=list(self.casts),
             )
             write_bundle(material, key, out)

@@ -18,7 +18,17 @@ GOLD_VIEWS = Path(__file__).parent.parent / "gold" / "report" / "views"
 ACTUAL = Path(__file__).parent.parent / "actual" / "report"
 UPDATE = os.environ.get("PROMPTSTER_UPDATE_GOLD") == "1"
 
-VIEWS = ("summary", "signals", "charts", "decisions", "timeline", "files", "terminal", "checks")
+VIEWS = (
+    "summary",
+    "signals",
+    "charts",
+    "decisions",
+    "timeline",
+    "delivered",
+    "files",
+    "terminal",
+    "checks",
+)
 
 
 def _structure(page: Any, section: str) -> str:

@@ -62,7 +62,7 @@ def _card(tmp_path: Path, runs: list[dict[str, Any]]) -> str:
                 "outcome": "error",
             },
             "Tests ran 2 times; the last run exited with code 139; its counts could not be read.",
-        ),  # fmt: skip
+        ),
         (
             {**PASSING, "exitCode": 1},  # old: all passed yet exit 1 (e.g. a coverage gate)
             "Tests ran 2 times; the last run exited with code 1 although no test failed.",

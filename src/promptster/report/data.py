@@ -23,6 +23,7 @@ from promptster.formats.jsonio import loads_limited
 from promptster.report.answers import answers
 from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
+from promptster.report.delivered import delivered
 from promptster.report.meta import CONFIDENCE_TEXT, format_value
 from promptster.report.model import (
     CastRow,
@@ -345,4 +346,5 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
         blocks=blocks,
         limits=Limits(limits),
         generator=f"promptster {__version__}",
+        delivered=delivered(_pack_fields(inputs.report.context.assessment_pack), inputs.snapshots),
     )

@@ -169,6 +169,38 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class DiffLine:
+    kind: str  # add, del, hunk, ctx
+    text: str
+
+
+@dataclass(frozen=True)
+class DeliveredFile:
+    path: str
+    status: str
+    added: int | None  # None for a binary file
+    removed: int | None
+    lines: list[DiffLine]
+    note: str  # why lines or the whole patch are missing, when they are
+
+
+@dataclass(frozen=True)
+class Delivered:
+    brief: str
+    brief_cut: bool
+    repo_url: str
+    repo_rev: str
+    baseline_commit: str
+    final_commit: str
+    files: list[DeliveredFile] = field(default_factory=list)
+    total_files: int = 0
+    added: int = 0
+    removed: int = 0
+    notes: list[str] = field(default_factory=list)  # what the section left out
+    available: bool = True  # False when the snapshots could not be read
+
+
+@dataclass(frozen=True)
 class ReportData:
     title: str
     header: Header
@@ -187,3 +219,4 @@ class ReportData:
     blocks: list[DataBlock]
     limits: Limits
     generator: str
+    delivered: Delivered | None = None

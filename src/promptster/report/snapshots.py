@@ -19,6 +19,7 @@ from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
 from promptster.errors import PromptsterError
 from promptster.gitutil import run_git
+from promptster.report.final_diff import FinalDiff, build_final_diff
 
 MAX_DIFF_LINES = 400
 MAX_DIFF_CHARS = 32 * 1024
@@ -43,6 +44,9 @@ class SnapshotData:
     # (commit, path) -> (patch hunks, lines left out)
     tree: list[TreeFile] = field(default_factory=list)
     baseline_paths: set[str] = field(default_factory=set)
+    baseline_commit: str | None = None  # the first snapshot: the starter as handed out
+    final_commit: str | None = None
+    final_diff: FinalDiff | None = None  # the final tree against the baseline
     problem: str | None = None
 
 
@@ -153,6 +157,18 @@ def _tree(repo: Path, head: str) -> list[TreeFile]:
     return files
 
 
+def _final_diff(repo: Path, baseline: str, head: str) -> FinalDiff:
+    """The final snapshot against the baseline, as one diff (see final_diff.py)."""
+    between = ["--no-renames", "--no-color", "--no-ext-diff", baseline, head]
+    raw = run_git(["diff", "--raw", *between], git_dir=repo).text
+    numstat = run_git(["diff", "--numstat", *between], git_dir=repo).text
+    text = run_git(["diff", "-p", "--raw", *between], git_dir=repo).stdout
+    patches = parse_log("\x01final\n" + text.decode("utf-8", "replace"))
+    return build_final_diff(
+        raw, numstat, {path: patch for (_, path), patch in patches.items()}, unquote_path
+    )
+
+
 def load_snapshots(bundle: Path) -> SnapshotData:
     """Diffs and final tree of the bundle's snapshots; `problem` says why when unavailable."""
     try:
@@ -189,6 +205,9 @@ def load_snapshots(bundle: Path) -> SnapshotData:
                 diffs=parse_log(log.stdout.decode("utf-8", "replace")),
                 tree=_tree(repo, head),
                 baseline_paths={unquote_path(p) for p in baseline.splitlines()} if roots else set(),
+                baseline_commit=roots[0] if roots else None,
+                final_commit=head,
+                final_diff=_final_diff(repo, roots[0], head) if roots else None,
             )
             return data
     except PromptsterError as exc:
