@@ -77,3 +77,21 @@ def test_the_card_says_what_the_last_run_was(
     assert verdict in card
     if "passed (" not in verdict:
         assert "passed (0 passed)" not in card and "Yes:" not in card
+
+
+def test_the_timeline_names_an_outcome_the_counts_do_not_say(
+    tmp_path: Path, open_report: Any
+) -> None:
+    s = SessionScript("outcome-timeline", baseline={"a.py": "x = 1\n"})
+    s.add(5, "test_run", {**PASSING, "passed": 0, "exitCode": 5, "outcome": "no_tests"})
+    s.add(6, "test_run", {**PASSING, "exitCode": 2, "outcome": "interrupted"})
+    s.add(7, "test_run", {**PASSING, "outcome": "passed"})
+    out = tmp_path / "t.html"
+    review_bundle(s.build(tmp_path / "t.pst"), out, generated_at="2026-02-02 12:00:00 UTC")
+    watched = open_report(out)
+    runs = watched.page.locator("#tl-list .ev.k-test_run")
+    assert runs.count() == 3
+    texts = [runs.nth(i).inner_text() for i in range(3)]
+    assert "no tests ran" in texts[0] and "interrupted" in texts[1]
+    assert not any(word in texts[2] for word in ("no tests", "interrupted", "error"))
+    watched.assert_clean()

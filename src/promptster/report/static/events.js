@@ -3,6 +3,7 @@ PS.events = (() => {
   "use strict";
   const { el, append, fold, duration, number, attributionChip } = PS;
 
+  const OUTCOMES = { error: "error", no_tests: "no tests ran", interrupted: "interrupted", unknown: "result unknown" };
   function exit(code) {
     if (code === null || code === undefined) return null;
     return el("span", code === 0 ? "exit-0" : "exit-bad", code === 0 ? "exit 0" : `exit ${code}`);
@@ -73,6 +74,7 @@ PS.events = (() => {
         break;
       case "test_run":
         s.push(el("strong", null, b.tool || "tests"), " ", counts(b), " ", exit(b.exit));
+        if (b.outcome) s.push(" ", el("span", "exit-bad", OUTCOMES[b.outcome] || b.outcome));
         if (b.dur) s.push(el("span", "muted", duration(b.dur)));
         if (b.cmd) body.push(el("div", "cmd muted", `$ ${b.cmd}`));
         break;
