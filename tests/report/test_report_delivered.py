@@ -17,6 +17,7 @@ from promptster.report.delivered import delivered
 from promptster.report.review import review_bundle
 from promptster.report.snapshots import SnapshotData, load_snapshots, unquote_path
 
+STARTER = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 BRIEF = "# Rate limiter\n\nBuild `allow(key)`.\n- 10 calls per second per key\n"
 
 
@@ -41,6 +42,7 @@ def _session(name: str = "delivered", **kwargs: Any) -> SessionScript:
         name,
         baseline={"limiter.py": "def allow(key):\n    return True\n", "old.txt": "gone\n"},
         pack=kwargs.pop("pack", _pack()),
+        start_extra={"starterCommit": STARTER},
     )
     s.write(10, {"limiter.py": "def allow(key):\n    return False\n"}, "likely_ai")
     s.write(20, {"limiter.py": "import time\n\n\ndef allow(key):\n    return False\n"})
@@ -61,9 +63,10 @@ def test_the_data_step_reads_the_brief_starter_and_final_diff(bundle: Path) -> N
     from promptster.report.data import _pack_fields
 
     snaps = load_snapshots(bundle)
-    result = delivered(_pack_fields(pack), snaps)
+    result = delivered(_pack_fields(pack), snaps, STARTER)
     assert result.brief == BRIEF and not result.brief_cut
     assert (result.repo_url, result.repo_rev) == ("https://git.example/acme/limiter.git", "v1.2")
+    assert result.starter_commit == STARTER
     assert result.baseline_commit == snaps.baseline_commit and len(result.baseline_commit) == 40
     assert result.final_commit == snaps.final_commit != result.baseline_commit
     shown = {f.path: (f.status, f.added, f.removed) for f in result.files}
@@ -137,6 +140,7 @@ def test_the_report_shows_it_in_chromium(bundle: Path, tmp_path: Path, open_repo
     assert section.locator("h2").inner_text() == "Asked and delivered"
     assert "10 calls per second per key" in page.locator("#delivered-brief").inner_text()
     assert "https://git.example/acme/limiter.git" in section.inner_text()
+    assert "cloned at commit 4b825dc642cb" in section.inner_text()
     assert section.locator("a").count() == 0  # the repository is text, not a link
     files = section.locator(".final-file")
     assert files.count() == 3

@@ -346,5 +346,9 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
         blocks=blocks,
         limits=Limits(limits),
         generator=f"promptster {__version__}",
-        delivered=delivered(_pack_fields(inputs.report.context.assessment_pack), inputs.snapshots),
+        delivered=delivered(
+            _pack_fields(inputs.report.context.assessment_pack),
+            inputs.snapshots,
+            digest.start.get("starterCommit"),
+        ),
     )

@@ -39,8 +39,11 @@ def _file_note(status: str, binary: bool, patch: str | None, left_out: int) -> s
     return ""
 
 
-def delivered(pack: dict[str, Any], snaps: SnapshotData) -> Delivered:
-    """The section's data from the pack's fields (may be empty) and the snapshots."""
+def delivered(
+    pack: dict[str, Any], snaps: SnapshotData, starter_commit: object = None
+) -> Delivered:
+    """The section's data from the pack's fields (may be empty), the snapshots, and the
+    commit the starter repository was cloned at (`session_start.starterCommit`), if any."""
     brief_value, repo_value = pack.get("brief"), pack.get("repo")
     brief_raw = brief_value if isinstance(brief_value, str) else ""
     repo: dict[str, Any] = repo_value if isinstance(repo_value, dict) else {}
@@ -72,6 +75,7 @@ def delivered(pack: dict[str, Any], snaps: SnapshotData) -> Delivered:
         brief_cut=len(brief_raw) > BRIEF_CHARS,
         repo_url=one_line(repo.get("url"), 300),
         repo_rev=one_line(repo.get("rev"), 120),
+        starter_commit=one_line(starter_commit, 64),
         baseline_commit=one_line(snaps.baseline_commit, 64),
         final_commit=one_line(snaps.final_commit, 64),
         files=files,

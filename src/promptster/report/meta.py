@@ -85,7 +85,9 @@ def format_value(name: str, value: JsonValue) -> str:
         if name == "testResults":
             # The counts say "passed" and "failed" themselves; the other outcomes need saying.
             outcome = value.get("outcome")
-            head = f"{outcome_label(outcome)}: " if outcome not in (None, "passed", "failed") else ""
+            head = (
+                f"{outcome_label(outcome)}: " if outcome not in (None, "passed", "failed") else ""
+            )
             keys = ("passed", "failed", "skipped", "errors")
             if all(value.get(k) is None for k in keys):
                 return head + "counts not read"

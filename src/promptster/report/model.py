@@ -190,6 +190,7 @@ class Delivered:
     brief_cut: bool
     repo_url: str
     repo_rev: str
+    starter_commit: str  # the commit the repository was cloned at, as the recorder saw it
     baseline_commit: str
     final_commit: str
     files: list[DeliveredFile] = field(default_factory=list)

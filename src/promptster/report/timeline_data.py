@@ -258,9 +258,7 @@ def _test_run(b: _Builder, data: TestRunData, at: _At) -> Body:
     recorded: object = data.get("outcome")
     outcome = recorded if isinstance(recorded, str) else None
     exit_code = _int(data.get("exitCode"))
-    b.d.tests.append(
-        TestPoint(at.seq, at.t, passed, failed, skipped, errors, exit_code, outcome)
-    )
+    b.d.tests.append(TestPoint(at.seq, at.t, passed, failed, skipped, errors, exit_code, outcome))
     body: Body = {
         "passed": passed,
         "failed": failed,
