@@ -89,3 +89,50 @@ def mcp() -> None:
     from promptster.integrations.mcp_server import main
 
     main()
+
+
+# --- the other AI tools: one setup, teardown and hook command each, from the catalog ---------
+
+
+def _tool_commands(name: str) -> None:
+    from promptster.integrations.catalog import by_name
+
+    tool = by_name(name)
+    assert tool is not None
+
+    @setup.command(name, help=f"Wire {tool.label} to the recording session: {tool.summary}.")
+    @WORKSPACE
+    def _setup(workspace: Path) -> None:
+        files = tool.adapter().setup(workspace)
+        console = err_console()
+        for path in files:
+            console.print(f"wrote {escape(path)}")
+        if not files:
+            console.print(f"{escape(tool.label)} needs no configuration: it is read as it works")
+
+    @teardown.command(name, help=f"Restore the workspace's {tool.label} files as they were.")
+    @WORKSPACE
+    def _teardown(workspace: Path) -> None:
+        adapter = tool.adapter()
+        if not adapter.is_active(workspace):
+            err_console().print(f"nothing to restore: {escape(tool.label)} was not set up here")
+            return
+        for note in adapter.teardown(workspace):
+            err_console().print(f"[yellow]note:[/] {escape(note)}")
+        err_console().print(f"restored the {escape(tool.label)} configuration")
+
+    if tool.hook is not None:
+        module = tool.hook
+
+        @hook.command(name, context_settings={"ignore_unknown_options": True})
+        @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+        def _hook(args: tuple[str, ...]) -> None:
+            import importlib
+
+            importlib.import_module(module).main(list(args))
+
+        _hook.help = f"Read one {tool.label} hook payload on stdin for the recorder. Exits 0."
+
+
+for _name in ("gemini-cli", "cursor", "copilot-cli", "aider"):
+    _tool_commands(_name)

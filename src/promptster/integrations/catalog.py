@@ -17,11 +17,22 @@ An adapter module provides:
   `new_event` shape) found in the tool's own records (transcripts, rollouts, histories) that
   the journal may not have yet; the recorder runs it before the session ends and drops ids it
   already journaled.
+
+Optional (looked up with `getattr`, so adapters without it need nothing):
+
+- `poll(session_dir: Path, workspace: Path) -> list[dict]`: new event bodies from files the
+  tool keeps writing (Aider's chat and input histories and its commits). The recorder calls it
+  about once a second while the session runs, for the tools named in the session, so that
+  edit claims reach attribution while the snapshots that they explain are still recent; the
+  adapter keeps its own read positions under the session folder.
+- `HOOK`: the module path of a hook handler with `main(argv) -> int`, run by `promptster hook
+  <name> [ARGS]` without click (see `hook_module`).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
@@ -35,6 +46,9 @@ class ToolCheck:
     ok: bool
     detail: str
     hint: str = ""
+
+
+Poll = Callable[[Path, Path], list[dict[str, Any]]]
 
 
 class ToolAdapter(Protocol):
@@ -53,8 +67,14 @@ class AiTool:
     module: str  # the adapter module
     summary: str  # what `start --tools` sets up, for its --help
 
+    hook: str | None = None  # module with `main(argv) -> int` for `promptster hook <name>`
+
     def adapter(self) -> ToolAdapter:
         return cast(ToolAdapter, importlib.import_module(self.module))
+
+    def poller(self) -> Poll | None:
+        """The adapter's optional `poll` (see the module docstring)."""
+        return cast("Poll | None", getattr(self.adapter(), "poll", None))
 
 
 TOOLS: tuple[AiTool, ...] = (
@@ -65,6 +85,37 @@ TOOLS: tuple[AiTool, ...] = (
         "promptster.integrations.claude.adapter",
         "Claude Code's hooks, MCP server and /explain, in the workspace",
     ),
+    AiTool(
+        "gemini-cli",
+        "gemini",
+        "Gemini CLI",
+        "promptster.integrations.gemini.adapter",
+        "Gemini CLI's hooks and MCP server, in .gemini/settings.json",
+        hook="promptster.integrations.gemini.hook",
+    ),
+    AiTool(
+        "cursor",
+        "cursor",
+        "Cursor",
+        "promptster.integrations.cursor.adapter",
+        "Cursor's agent hooks and MCP server, in .cursor/hooks.json and .cursor/mcp.json",
+        hook="promptster.integrations.cursor.hook",
+    ),
+    AiTool(
+        "copilot-cli",
+        "copilot",
+        "Copilot CLI",
+        "promptster.integrations.copilot.adapter",
+        "Copilot CLI's repository hooks, in .github/hooks/promptster.json",
+        hook="promptster.integrations.copilot.hook",
+    ),
+    AiTool(
+        "aider",
+        "aider",
+        "Aider",
+        "promptster.integrations.aider.adapter",
+        "Aider's chat and input histories and its commits, read as they are written",
+    ),
 )
 
 
@@ -74,6 +125,12 @@ def by_option(option: str) -> AiTool | None:
 
 def by_name(name: str) -> AiTool | None:
     return next((t for t in TOOLS if t.name == name), None)
+
+
+def hook_module(name: str) -> str | None:
+    """The hook handler module of tool `name` (Claude Code's is wired in the CLI itself)."""
+    tool = by_name(name)
+    return tool.hook if tool is not None else None
 
 
 def wanted(names: list[str]) -> list[AiTool]:

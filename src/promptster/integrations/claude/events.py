@@ -51,9 +51,9 @@ _SLASH = re.compile(r"\A(/[\w:.-]+)(?:\s|\Z)")
 Json = dict[str, Any]
 
 
-def event_id(lane: str, *parts: str) -> str:
-    """A stable event id: the same Claude Code fact always gets the same id."""
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join((INTEGRATION, lane, *parts))))
+def event_id(lane: str, *parts: str, integration: str = INTEGRATION) -> str:
+    """A stable event id: the same fact of one AI tool always gets the same id."""
+    return str(uuid.uuid5(_NAMESPACE, "\x1f".join((integration, lane, *parts))))
 
 
 def text_key(text: str) -> str:
@@ -129,7 +129,10 @@ def relative(path: Any, workspace: str) -> str | None:
 
 @dataclass(frozen=True)
 class Context:
-    """Where a Claude Code fact happened: its session (the lane) and our workspace."""
+    """Where a Claude Code fact happened: its session (the lane) and our workspace.
+
+    Other AI tools whose activity maps onto Claude Code's tools reuse this normaliser with
+    their own `integration` name (integrations/gemini, cursor, copilot, aider)."""
 
     lane: str
     workspace: str
@@ -138,6 +141,10 @@ class Context:
     ts: str | None = None
     channel: str = "hook"  # "import" for transcript backfill
     emitter: str = "promptster-hook"
+    integration: str = INTEGRATION
+
+    def event_id(self, *parts: str) -> str:
+        return event_id(self.lane, *parts, integration=self.integration)
 
     def event(
         self,
@@ -153,13 +160,13 @@ class Context:
             kind,
             data,
             channel=self.channel,
-            integration=INTEGRATION,
+            integration=self.integration,
             emitter=self.emitter,
             actor=actor,
             attribution=attribution,
             confidence=confidence,
             observability="high",
-            event_id=event_id(self.lane, *key) if key is not None else None,
+            event_id=self.event_id(*key) if key is not None else None,
             ts=self.ts,
         )
 
@@ -204,12 +211,12 @@ def note_event(ctx: Context, text: str, key: tuple[str, ...], **extra: Any) -> J
 
 
 def warning_event(ctx: Context, code: str, message: str, **extra: Any) -> Json:
-    data: Json = {"code": code, "message": message, "integration": INTEGRATION, **extra}
+    data: Json = {"code": code, "message": message, "integration": ctx.integration, **extra}
     return new_event(
         "warning",
         data,
         channel=ctx.channel,
-        integration=INTEGRATION,
+        integration=ctx.integration,
         emitter=ctx.emitter,
         actor="system",
         attribution="system_generated",
@@ -426,7 +433,7 @@ def _command_events(
     background = tool_input.get("run_in_background") is True
     if background:
         data["background"] = True
-    command_id = event_id(ctx.lane, "command", tool_use_id)
+    command_id = ctx.event_id("command", tool_use_id)
     events = [ctx.event("command", data, ("command", tool_use_id))]
     if background:
         return events  # its output and status arrive later, outside this call

@@ -25,6 +25,18 @@ CLAUDE_MANAGED_PATTERNS = (
     "/.mcp.json",
     "/.claude/commands/explain.md",
 )
+# What `setup gemini-cli|cursor|copilot-cli` writes, and Aider's own history and cache files:
+# the tools' bookkeeping, captured as events, not the candidate's work.
+TOOL_MANAGED_PATTERNS = (
+    "/.gemini/settings.json",
+    "/.cursor/hooks.json",
+    "/.cursor/mcp.json",
+    "/.github/hooks/promptster.json",
+    "/.aider.chat.history.md",
+    "/.aider.input.history",
+    "/.aider.llm.history",
+    "/.aider.tags.cache.v*/",
+)
 DEFAULT_EXCLUDES = (
     *(f"{name}/" for name in sorted(IGNORED_DIR_NAMES)),
     ".promptster.*/",
@@ -47,6 +59,7 @@ DEFAULT_EXCLUDES = (
     "/TASK.md.promptster-tmp",
     # What `setup claude-code` writes (claude_setup.MANAGED_PATHS): configuration, not work.
     *CLAUDE_MANAGED_PATTERNS,
+    *TOOL_MANAGED_PATTERNS,
     *DEFAULT_SECRET_PATH_PATTERNS,
 )
 

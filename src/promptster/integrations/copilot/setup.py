@@ -1,0 +1,122 @@
+"""Wire Copilot CLI to the session through repository files only (never `~/.copilot`).
+
+`.github/hooks/promptster.json` (`{"version": 1, "hooks": {"<event>": [{"type": "command",
+"bash": …, "timeoutSec": …}]}}`) gets a command hook per event of `events.HOOK_EVENTS`, each
+naming its event (`promptster hook copilot-cli <event>`); `.github/mcp.json` gets the MCP
+server `promptster`. Copilot CLI loads a folder's hooks and MCP servers once the folder is
+trusted. Teardown restores both files exactly (`integrations/wiring.py`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from promptster.errors import InputError
+from promptster.integrations import wiring
+from promptster.integrations.catalog import ToolCheck
+from promptster.integrations.copilot.events import HOOK_EVENTS, INTEGRATION
+
+HOOKS = ".github/hooks/promptster.json"
+MCP = ".github/mcp.json"
+MANAGED_PATHS = (HOOKS, MCP)
+HOOK_TIMEOUT_S = 10
+Json = dict[str, Any]
+
+
+def _ours(handler: Any) -> bool:
+    return isinstance(handler, dict) and wiring.is_our_command(handler.get("bash"), INTEGRATION)
+
+
+def _merge_hooks(config: Json, executable: str) -> Json:
+    merged = _strip_hooks(dict(config), {})
+    merged.setdefault("version", 1)
+    hooks = merged.get("hooks")
+    hooks = dict(hooks) if isinstance(hooks, dict) else {}
+    for event in sorted(HOOK_EVENTS):
+        handler = {
+            "type": "command",
+            "bash": f"{wiring.hook_command(executable, INTEGRATION)} {event}",
+            "timeoutSec": HOOK_TIMEOUT_S,
+        }
+        existing = hooks.get(event)
+        hooks[event] = [*(existing if isinstance(existing, list) else []), handler]
+    merged["hooks"] = hooks
+    return merged
+
+
+def _strip_hooks(config: Json, original: Json) -> Json:
+    result = dict(config)
+    if "hooks" in result:
+        kept = wiring.strip_handlers(result["hooks"], original.get("hooks"), _ours, nested=False)
+        if kept or "hooks" in original:
+            result["hooks"] = kept
+        else:
+            del result["hooks"]
+    if "version" in result and "version" not in original and set(result) == {"version"}:
+        del result["version"]
+    return result
+
+
+def _merge_mcp(config: Json, executable: str) -> Json:
+    server = {"type": "local", "command": executable, "args": ["mcp"], "tools": ["*"]}
+    return wiring.add_server(config, server)
+
+
+FILES = [
+    wiring.JsonFile(HOOKS, _merge_hooks, _strip_hooks),
+    wiring.JsonFile(MCP, _merge_mcp, wiring.strip_server),
+]
+
+
+def setup(workspace: Path, executable: str | None = None) -> list[str]:
+    exe = executable or wiring.promptster_executable()
+    return wiring.wire(workspace, INTEGRATION, FILES, "Copilot CLI", exe)
+
+
+def teardown(workspace: Path) -> wiring.Unwired:
+    return wiring.unwire(workspace, INTEGRATION, FILES)
+
+
+def checks(workspace: Path) -> list[ToolCheck]:
+    import shutil
+
+    workspace = workspace.resolve()
+    found = shutil.which("copilot")
+    result = [
+        ToolCheck(
+            "copilot binary",
+            found is not None,
+            found or "not found",
+            "" if found else "install it: npm install -g @github/copilot",
+        )
+    ]
+    hint = "run `promptster setup copilot-cli` in the workspace"
+    try:
+        config = wiring.load_object(
+            workspace / HOOKS, wiring.read_bytes(workspace / HOOKS), "Copilot CLI"
+        )
+        mcp = wiring.load_object(workspace / MCP, wiring.read_bytes(workspace / MCP), "Copilot CLI")
+    except InputError as error:
+        return [*result, ToolCheck("Copilot CLI settings", False, error.message, error.hint)]
+    hooks = config.get("hooks") if isinstance(config.get("hooks"), dict) else {}
+    wired = {
+        event
+        for event, handlers in (hooks or {}).items()
+        if isinstance(handlers, list)
+        for handler in handlers
+        if _ours(handler) and wiring.command_ok(handler.get("bash"))
+    }
+    missing = sorted(HOOK_EVENTS - wired)
+    result.append(
+        ToolCheck("hooks", False, f"missing for {', '.join(missing)}", hint)
+        if missing
+        else ToolCheck("hooks", True, f"{len(HOOK_EVENTS)} events in {HOOKS}")
+    )
+    servers = mcp.get("mcpServers") if isinstance(mcp.get("mcpServers"), dict) else {}
+    server = (servers or {}).get(wiring.SERVER_NAME)
+    if isinstance(server, dict) and wiring.command_ok(str(server.get("command"))):
+        result.append(ToolCheck("MCP server", True, f"capture_decision via {MCP}"))
+    else:
+        result.append(ToolCheck("MCP server", False, f"missing from {MCP}", hint))
+    return result

@@ -1,0 +1,31 @@
+"""Cursor's entry in the AI tool catalog (`integrations.catalog`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from promptster.integrations import wiring
+from promptster.integrations.catalog import ToolCheck
+from promptster.integrations.cursor import setup as cursor_setup
+from promptster.integrations.cursor.events import INTEGRATION
+
+
+def setup(workspace: Path) -> list[str]:
+    return cursor_setup.setup(workspace)
+
+
+def teardown(workspace: Path) -> list[str]:
+    return cursor_setup.teardown(workspace).notes
+
+
+def is_active(workspace: Path) -> bool:
+    return wiring.is_wired(workspace, INTEGRATION)
+
+
+def checks(workspace: Path) -> list[ToolCheck]:
+    return cursor_setup.checks(workspace)
+
+
+def backfill(session_dir: Path, workspace: Path) -> list[dict[str, Any]]:
+    return []  # Cursor's own stores are undocumented SQLite; the hooks carry the session

@@ -1,0 +1,111 @@
+"""Wire Cursor to the session through the workspace's `.cursor/hooks.json` and
+`.cursor/mcp.json` only (never `~/.cursor`).
+
+`hooks.json` (`{"version": 1, "hooks": {"<event>": [{"command": …}]}}`) gets a command hook
+calling `promptster hook cursor` for each of `events.HOOK_EVENTS`; `mcp.json` gets the MCP
+server `promptster` (`promptster mcp`), which the candidate enables once in Cursor's MCP
+settings. Teardown restores both files exactly (`integrations/wiring.py`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from promptster.errors import InputError
+from promptster.integrations import wiring
+from promptster.integrations.catalog import ToolCheck
+from promptster.integrations.cursor.events import HOOK_EVENTS, INTEGRATION
+
+HOOKS = ".cursor/hooks.json"
+MCP = ".cursor/mcp.json"
+MANAGED_PATHS = (HOOKS, MCP)
+HOOK_TIMEOUT_S = 10
+Json = dict[str, Any]
+
+
+def _ours(handler: Any) -> bool:
+    return isinstance(handler, dict) and wiring.is_our_command(handler.get("command"), INTEGRATION)
+
+
+def _merge_hooks(config: Json, executable: str) -> Json:
+    merged = _strip_hooks(dict(config), {})
+    merged.setdefault("version", 1)
+    hooks = merged.get("hooks")
+    hooks = dict(hooks) if isinstance(hooks, dict) else {}
+    for event in sorted(HOOK_EVENTS):
+        handler = {
+            "command": wiring.hook_command(executable, INTEGRATION),
+            "type": "command",
+            "timeout": HOOK_TIMEOUT_S,
+        }
+        existing = hooks.get(event)
+        hooks[event] = [*(existing if isinstance(existing, list) else []), handler]
+    merged["hooks"] = hooks
+    return merged
+
+
+def _strip_hooks(config: Json, original: Json) -> Json:
+    result = dict(config)
+    if "hooks" in result:
+        kept = wiring.strip_handlers(result["hooks"], original.get("hooks"), _ours, nested=False)
+        if kept or "hooks" in original:
+            result["hooks"] = kept
+        else:
+            del result["hooks"]
+    if "version" in result and "version" not in original and set(result) == {"version"}:
+        del result["version"]
+    return result
+
+
+def _merge_mcp(config: Json, executable: str) -> Json:
+    return wiring.add_server(config, {"command": executable, "args": ["mcp"], "env": {}})
+
+
+FILES = [
+    wiring.JsonFile(HOOKS, _merge_hooks, _strip_hooks),
+    wiring.JsonFile(MCP, _merge_mcp, wiring.strip_server),
+]
+
+
+def setup(workspace: Path, executable: str | None = None) -> list[str]:
+    exe = executable or wiring.promptster_executable()
+    return wiring.wire(workspace, INTEGRATION, FILES, "Cursor", exe)
+
+
+def teardown(workspace: Path) -> wiring.Unwired:
+    return wiring.unwire(workspace, INTEGRATION, FILES)
+
+
+def checks(workspace: Path) -> list[ToolCheck]:
+    workspace = workspace.resolve()
+    hint = "run `promptster setup cursor` in the workspace"
+    try:
+        hooks_file = wiring.load_object(
+            workspace / HOOKS, wiring.read_bytes(workspace / HOOKS), "Cursor"
+        )
+        mcp = wiring.load_object(workspace / MCP, wiring.read_bytes(workspace / MCP), "Cursor")
+    except InputError as error:
+        return [ToolCheck("Cursor settings", False, error.message, error.hint)]
+    hooks = hooks_file.get("hooks") if isinstance(hooks_file.get("hooks"), dict) else {}
+    wired = {
+        event
+        for event, handlers in (hooks or {}).items()
+        if isinstance(handlers, list)
+        for handler in handlers
+        if _ours(handler) and wiring.command_ok(handler.get("command"))
+    }
+    missing = sorted(HOOK_EVENTS - wired)
+    result = [
+        ToolCheck("hooks", False, f"missing for {', '.join(missing)}", hint)
+        if missing
+        else ToolCheck("hooks", True, f"{len(HOOK_EVENTS)} events in {HOOKS}")
+    ]
+    servers = mcp.get("mcpServers") if isinstance(mcp.get("mcpServers"), dict) else {}
+    server = (servers or {}).get(wiring.SERVER_NAME)
+    if isinstance(server, dict) and wiring.command_ok(str(server.get("command"))):
+        detail = f"capture_decision via {MCP} (enable it once in Cursor's MCP settings)"
+        result.append(ToolCheck("MCP server", True, detail))
+    else:
+        result.append(ToolCheck("MCP server", False, f"missing from {MCP}", hint))
+    return result
