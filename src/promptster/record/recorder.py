@@ -54,6 +54,7 @@ from promptster.record.timer import Countdown, TimeNotice
 log = logging.getLogger("promptster.recorder")
 TICK_S = 0.5
 HEARTBEAT_S = 5.0
+POLL_TOOLS_S = 1.0
 
 
 class Recorder:
@@ -76,6 +77,8 @@ class Recorder:
         )
         self.started_at = now_ts()
         self.lock_inode = os.stat(paths.recorder_lock).st_ino
+        self._poll_lock = threading.Lock()
+        self._last_poll = 0.0
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -157,6 +160,8 @@ class Recorder:
     def tick(self) -> None:
         self.ingest_spool()
         self.pipeline.retry_pending()
+        if time.monotonic() - self._last_poll >= POLL_TOOLS_S:
+            self.poll_tools()
         self.capture.tick()
         self._check_time()
 
@@ -296,6 +301,23 @@ class Recorder:
         if stop:
             self.stopped.set()
         return self.end_result
+
+    def poll_tools(self) -> None:
+        """New events from the session's AI tools that are read as they write (the catalog's
+        optional `poll`, e.g. Aider's histories). Capture calls this before each snapshot too,
+        so an edit claim already on disk is journaled before the file events it explains."""
+        from promptster.integrations import catalog
+
+        with self._poll_lock:
+            self._last_poll = time.monotonic()
+            for tool in catalog.wanted(self.state.tools):
+                try:
+                    poll = tool.poller()
+                    bodies = poll(self.paths.root, self.workspace) if poll else []
+                    if bodies:
+                        self.pipeline.append_client([event_from_client(b) for b in bodies])
+                except Exception:  # a tool's files are undocumented input; keep recording
+                    log.exception("reading %s's records failed", tool.label)
 
     def backfill_transcripts(self) -> None:
         """What hooks cannot see (replies with model and tokens, slash commands, interruptions),

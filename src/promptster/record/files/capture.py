@@ -143,6 +143,7 @@ class Capture:
 
     def snapshot_now(self, trigger: str) -> str | None:
         """Snapshot now and write its events; return the snapshot head."""
+        self.recorder.poll_tools()  # edit claims already on disk go first
         with self._snap_lock:
             try:
                 snapshot = self.shadow.take(f"snapshot ({trigger})")
