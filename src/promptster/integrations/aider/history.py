@@ -96,7 +96,7 @@ def parse_chat(text: str, state: ChatState) -> ChatRead:
     for line in text[:end].splitlines(keepends=True):
         position += len(line)
         bare = line.rstrip("\n").rstrip()
-        status = bare.startswith(">") or bare.startswith("# aider chat started")
+        status = bare.startswith("> ") or bare == ">" or bare.startswith("# aider chat started")
         if not (status or bare.startswith("####")):
             block.append(line.rstrip("\n"))
             continue

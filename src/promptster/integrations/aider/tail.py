@@ -53,6 +53,7 @@ class TailState:
     prompt: str = ""  # the last prompt's time, the key of its replies
     last_text: str = ""
     claimed: list[str] = field(default_factory=list)  # paths claimed since the last commit
+    turn_edits: list[str] = field(default_factory=list)  # edits claimed for this prompt
     skipped: int = 0  # lines longer than CHUNK, skipped
 
     @classmethod
@@ -127,7 +128,7 @@ def _prompts(workspace: Path, state: TailState, ctx: ce.Context) -> list[Json]:
     for entry in entries:
         if entry.text == state.last_text and _seconds(state.prompt, entry.time) < REPEAT_S:
             continue
-        state.prompt, state.last_text = entry.time, entry.text
+        state.prompt, state.last_text, state.turn_edits = entry.time, entry.text, []
         turn = ce.Context(**{**ctx.__dict__, "prompt_id": f"aider-{entry.time}"})
         event = ce.prompt_event(turn, entry.text)
         event["data"]["enteredAt"] = entry.time
@@ -161,14 +162,17 @@ def _chat(workspace: Path, state: TailState, ctx: ce.Context) -> list[Json]:
             event["data"]["tokensApproximate"] = True
         events.append(event)
     root = git.top_level(workspace) if read.edits else None
-    for index, edit in enumerate(read.edits):
+    for edit in read.edits:
         full = os.path.join(root or workspace, edit.path)
         if edit.old:
             tool_input = {"file_path": full, "old_string": edit.old, "new_string": edit.new}
             canonical = "Edit"
         else:
             tool_input, canonical = {"file_path": full, "content": edit.new}, "Write"
-        key = ce.text_key(f"{state.chat}:{index}:{edit.path}:{edit.new}")
+        key = ce.text_key(f"{state.prompt}:{edit.path}:{edit.old}:{edit.new}")
+        if key in state.turn_edits:
+            continue  # the same reply again (Aider re-asks once files are added to the chat)
+        state.turn_edits.append(key)
         call = hk.Call("search_replace", canonical, tool_input, f"aider-edit-{key}")
         events += hk.tool_use(turn, call) + hk.tool_result(turn, call, {})
         relative = ce.relative(full, str(workspace))
