@@ -9,21 +9,25 @@ the file changes attributed: Aider's lines to the AI, README.md to the candidate
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
-from claude_support import promptster_command
+from session_support import (
+    Event,
+    file_verdicts,
+    git,
+    of,
+    recording_env,
+    starter_repo,
+    submit_and_read,
+)
 from standin_openai import StandinOpenAI, say
 
-from promptster.bundle.verify import verify_bundle
 from promptster.protocol import find_session, request
 from support import require
 
@@ -62,36 +66,15 @@ def aider_executable() -> str:
 @dataclass(frozen=True)
 class Recorded:
     workspace: Path
-    bundle: Path
-    events: list[dict[str, Any]]
+    events: list[Event]
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
     aider = aider_executable()
     root = tmp_path_factory.mktemp("aider-e2e")
-    runtime = Path("/tmp") / f"pst-aider-{os.getpid()}-{time.monotonic_ns() % 10**8}"
-    runtime.mkdir(mode=0o700)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PROMPTSTER_HOME", str(root / "promptster-home"))
-        env.setenv("XDG_RUNTIME_DIR", str(runtime))
-        env.delenv("PROMPTSTER_SESSION_DIR", raising=False)
+    with recording_env(root):
         yield record_session(aider, root)
-    for leftover in runtime.glob("**/*"):
-        if leftover.is_socket() or leftover.is_file():
-            leftover.unlink(missing_ok=True)
-
-
-def promptster(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*promptster_command(), *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
-
-
-def git(ws: Path, *args: str) -> str:
-    return subprocess.run(
-        ["git", "-C", str(ws), *args], capture_output=True, text=True, check=True
-    ).stdout
 
 
 def run_aider(
@@ -135,14 +118,7 @@ def record_session(aider: str, root: Path) -> Recorded:
     from promptster.record.lifecycle import StartOptions, start_session
 
     ws = root / "work"
-    ws.mkdir()
-    (ws / "calc.py").write_text("def add(a, b):\n    return a - b\n")
-    (ws / "README.md").write_text("# Calculator\n")
-    git(ws, "init", "-q")
-    git(ws, "config", "user.name", "Candidate")
-    git(ws, "config", "user.email", "candidate@example.com")
-    git(ws, "add", ".")
-    git(ws, "commit", "-qm", "starter")
+    starter_repo(ws)
     home = root / "home"
     home.mkdir()
     start_session(StartOptions(workspace=ws, tools=["shell", "aider"]))
@@ -160,19 +136,8 @@ def record_session(aider: str, root: Path) -> Recorded:
 
     log = git(ws, "log", "--format=%an|%B")
     assert "Co-authored-by: aider (openai/standin)" in log
-    submitted = promptster("submit", "--yes", "--json", cwd=ws)
-    assert submitted.returncode == 0, submitted.stderr
-    bundle = Path(json.loads(submitted.stdout)["path"])
-    verified = promptster("verify", str(bundle), cwd=ws)
-    assert verified.returncode == 0, verified.stderr
-    report = verify_bundle(bundle, keep_timeline=True)
-    assert report.ok and report.context.timeline is not None
-    events = [json.loads(line) for line in report.context.timeline.splitlines()]
-    return Recorded(ws, bundle, events)
-
-
-def of(events: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
-    return [e for e in events if e["kind"] == kind]
+    _, events = submit_and_read(ws)
+    return Recorded(ws, events)
 
 
 def test_prompts_and_replies_with_model_and_tokens(recorded: Recorded) -> None:
@@ -189,17 +154,7 @@ def test_prompts_and_replies_with_model_and_tokens(recorded: Recorded) -> None:
 
 
 def test_aider_edits_are_the_ais_and_the_hand_edit_the_candidates(recorded: Recorded) -> None:
-    by_path: dict[str, list[tuple[str, int, int]]] = {}
-    for event in recorded.events:
-        if event["kind"].startswith("file_"):
-            data = event["data"]
-            verdict = (
-                event["provenance"]["attribution"],
-                data.get("aiLines"),
-                data.get("humanLines"),
-            )
-            by_path.setdefault(data["path"], []).append(verdict)
-    assert by_path == {
+    assert file_verdicts(recorded.events) == {
         "mathx.py": [("likely_ai", 2, 0)],
         "calc.py": [("likely_ai", 1, 0)],
         "README.md": [("likely_human", 0, 2)],
