@@ -5,7 +5,8 @@
 conversation's user messages (the last match wins, so one Aider process can run several
 prompts); the step within it is the number of tool results after that message, so a client
 that calls tools advances through the script. Requests that match no script (Aider's commit
-message requests) get `fallback`.
+message requests) get `fallback`. A call to a name the request does not declare is matched by
+suffix against the declared tools (MCP tools carry their server's name).
 """
 
 from __future__ import annotations
@@ -79,7 +80,16 @@ class StandinOpenAI:
             return say(self.fallback)
         index, steps = chosen
         done = sum(1 for m in messages[index + 1 :] if m.get("role") == "tool")
-        return steps[done] if done < len(steps) else say(self.fallback)
+        if done >= len(steps):
+            return say(self.fallback)
+        step = steps[done]
+        declared = [str(t.get("function", {}).get("name")) for t in body.get("tools") or []]
+        calls = []
+        for name, arguments in step.get("tool_calls", []):
+            if name not in declared:  # MCP tools may be qualified with their server's name
+                name = next((d for d in declared if d.endswith(name)), name)
+            calls.append((name, arguments))
+        return {"tool_calls": calls} if calls else step
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         api = self
