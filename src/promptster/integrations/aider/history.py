@@ -29,26 +29,36 @@ class InputEntry:
 
 
 def parse_input(text: str) -> tuple[list[InputEntry], int]:
-    """Entries of `.aider.input.history` in `text`, and the characters consumed."""
+    """Entries of `.aider.input.history` in `text`, and the characters consumed. Aider writes
+    an entry in one go, so an entry is whole once a blank line, the next entry's `# ` line or
+    the end of `text` (after a newline) follows its `+` lines."""
     end = text.rfind("\n") + 1
     entries: list[InputEntry] = []
     time: str | None = None
     lines: list[str] = []
     consumed = 0
     position = 0
+
+    def close(at: int) -> None:
+        nonlocal time, lines, consumed
+        if time is not None and lines:
+            entries.append(InputEntry(time, "\n".join(lines)))
+            consumed = at
+        time, lines = None, []
+
     for line in text[:end].splitlines(keepends=True):
+        start = position
         position += len(line)
         bare = line.rstrip("\n")
         if bare.startswith("# "):
-            if time is not None:
-                entries.append(InputEntry(time, "\n".join(lines)))
-                consumed = position - len(line)
-            time, lines = bare[2:].strip(), []
+            close(start)
+            time = bare[2:].strip()
         elif bare.startswith("+") and time is not None:
             lines.append(bare[1:])
-    if time is not None and end == len(text) and lines:
-        entries.append(InputEntry(time, "\n".join(lines)))  # the file ends after a whole entry
-        consumed = end
+        elif not bare:
+            close(start)
+    if end == len(text):
+        close(end)
     return entries, consumed
 
 
