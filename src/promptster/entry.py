@@ -1,7 +1,7 @@
 """The console-script entry point.
 
-AI tools run `promptster hook claude-code` on every prompt and tool call, so that path must not
-pay for importing click and the CLI: it is dispatched here, before anything else is imported.
+AI tools run `promptster hook <tool>` on every prompt and tool call, so that path must not pay
+for importing click and the CLI: it is dispatched here, before anything else is imported.
 """
 
 from __future__ import annotations
@@ -14,6 +14,15 @@ def run() -> None:
         from promptster.integrations.claude.hook import main as claude_hook
 
         sys.exit(claude_hook())
+    if len(sys.argv) >= 3 and sys.argv[1] == "hook":
+        # The other AI tools' hooks (integrations.catalog), just as fast.
+        from promptster.integrations.catalog import hook_module
+
+        module = hook_module(sys.argv[2])
+        if module is not None:
+            import importlib
+
+            sys.exit(importlib.import_module(module).main(sys.argv[3:]))
     from promptster.cli import run as cli_run
 
     cli_run()
