@@ -96,6 +96,10 @@ TOOLS: dict[str, tuple[Make, dict[str, list[str]]]] = {
 }
 
 
+def payloads(make: Make, where: Path, kind: str) -> Callable[[int], bytes]:
+    return lambda n: json.dumps(make(where, kind, n)).encode()
+
+
 def bench_hooks(root: Path, calls: int) -> None:
     print(f"hook wall time per call ({calls} calls each; {PROMPTSTER})")
     down = root / "recorder-down"
@@ -114,7 +118,7 @@ def bench_hooks(root: Path, calls: int) -> None:
                     case(
                         f"{tool} {label}: {what if where == live else 'tool call'}",
                         command,
-                        lambda i, w=where, k=kind, m=make: json.dumps(m(w, k, i)).encode(),
+                        payloads(make, where, kind),
                         where,
                         calls,
                     )
