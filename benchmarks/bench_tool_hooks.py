@@ -5,6 +5,7 @@ fast Aider's histories are read.
     python benchmarks/bench_tool_hooks.py --calls 10 --entries 2000   # quick
 
 1. Wall time of one `promptster hook <tool>` call, median and p95, against `python -c pass`
+   (and Claude Code's hook in the same run, as a reference for the machine's load)
    (budget: median ratio ≤ 3), with the recorder down (events spooled) and live: a tool call
    before it runs (a snapshot first, then one event) and a shell command's result (a snapshot,
    then the result, the command and its test run).
@@ -107,6 +108,15 @@ def bench_hooks(root: Path, calls: int) -> None:
     state = {"sessionId": "bench", "workspace": str(down), "status": "active"}
     state["socket"] = str(down / "none.sock")
     (down / ".promptster" / "session.json").write_text(json.dumps(state))
+    reference = {"session_id": "bench", "cwd": str(down), "hook_event_name": "PreToolUse"}
+    reference |= {"tool_name": "Read", "tool_input": {"file_path": str(down / "app.py")}}
+    case(
+        "claude-code (reference) recorder down",
+        [PROMPTSTER, "hook", "claude-code"],
+        lambda n: json.dumps({**reference, "tool_use_id": f"t{n}"}).encode(),
+        down,
+        calls,
+    )
     live = root / "live"
     session_dir = start_recorded(live)
     try:
