@@ -108,7 +108,8 @@ def bench_hooks(root: Path, calls: int) -> None:
     state = {"sessionId": "bench", "workspace": str(down), "status": "active"}
     state["socket"] = str(down / "none.sock")
     (down / ".promptster" / "session.json").write_text(json.dumps(state))
-    reference = {"session_id": "bench", "cwd": str(down), "hook_event_name": "PreToolUse"}
+    reference: dict[str, object] = {"session_id": "bench", "cwd": str(down)}
+    reference["hook_event_name"] = "PreToolUse"
     reference |= {"tool_name": "Read", "tool_input": {"file_path": str(down / "app.py")}}
     case(
         "claude-code (reference) recorder down",
