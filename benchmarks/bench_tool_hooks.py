@@ -10,7 +10,7 @@ fast Aider's histories are read.
    before it runs (a snapshot first, then one event) and a shell command's result (a snapshot,
    then the result, the command and its test run).
 2. Aider: N prompts and N replies appended to its histories, then read by the recorder's poll
-   (at most 4 MiB per history per poll); records per second and the growth of the process's
+   (at most 256 KiB per history per poll); records per second and the growth of the process's
    peak memory while reading.
 
 Plain script: prints results (docs/performance.md has the figures).

@@ -51,5 +51,15 @@ def poll(session_dir: Path, workspace: Path) -> list[dict[str, Any]]:
     return tail.poll(session_dir, workspace.resolve())
 
 
+MAX_BACKFILL_POLLS = 10_000  # 2.5 GiB of history at 256 KiB a poll
+
+
 def backfill(session_dir: Path, workspace: Path) -> list[dict[str, Any]]:
-    return poll(session_dir, workspace)  # whatever the last poll has not read yet
+    """Whatever the polls have not read yet, to the end of both histories."""
+    events: list[dict[str, Any]] = []
+    for _ in range(MAX_BACKFILL_POLLS):
+        found = poll(session_dir, workspace)
+        if not found:
+            break
+        events.extend(found)
+    return events

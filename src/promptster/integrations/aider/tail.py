@@ -2,7 +2,7 @@
 
 The read positions live in `.promptster/integrations/aider/tail.json`, written by `setup`
 with the files' sizes and HEAD at that moment, so history from before the session is not
-imported. Each poll reads at most `CHUNK` bytes of each history (huge files are streamed over
+imported. Each poll reads at most `CHUNK` (256 KiB) of each history (huge files are streamed over
 several polls), consumes only complete lines and closed replies, and starts over from the top
 when a file was truncated or replaced.
 
@@ -34,7 +34,7 @@ INTEGRATION = "aider"
 LANE = "aider"
 INPUT = ".aider.input.history"
 CHAT = ".aider.chat.history.md"
-CHUNK = 4 * 1024 * 1024
+CHUNK = 256 * 1024
 REPEAT_S = 2.0
 Json = dict[str, Any]
 
