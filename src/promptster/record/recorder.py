@@ -303,14 +303,15 @@ class Recorder:
         return self.end_result
 
     def poll_tools(self) -> None:
-        """New events from the session's AI tools that are read as they write (the catalog's
-        optional `poll`, e.g. Aider's histories). Capture calls this before each snapshot too,
-        so an edit claim already on disk is journaled before the file events it explains."""
+        """New events from the AI tools that are read as they write (the catalog's optional
+        `poll`, e.g. Aider's histories; each returns nothing unless its setup is in place, so
+        `setup aider` during the session is picked up). Capture calls this before each snapshot
+        too, so an edit claim already on disk is journaled before the file events it explains."""
         from promptster.integrations import catalog
 
         with self._poll_lock:
             self._last_poll = time.monotonic()
-            for tool in catalog.wanted(self.state.tools):
+            for tool in catalog.TOOLS:
                 try:
                     poll = tool.poller()
                     bodies = poll(self.paths.root, self.workspace) if poll else []
