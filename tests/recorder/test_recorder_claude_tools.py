@@ -42,8 +42,15 @@ def test_tools_option_parsing() -> None:
     assert _parse_tools(()) == ["shell"]
     assert _parse_tools(("claude",)) == ["shell", "claude-code"]
     assert _parse_tools(("claude,claude", "Claude")) == ["shell", "claude-code"]
+    assert _parse_tools(("gemini,aider", "cursor", "copilot")) == [
+        "shell",
+        "gemini-cli",
+        "aider",
+        "cursor",
+        "copilot-cli",
+    ]
     with pytest.raises(click.BadParameter):
-        _parse_tools(("cursor",))
+        _parse_tools(("windsurf",))
 
 
 def test_claude_setup_is_not_the_candidates_work_and_submit_restores_it(
