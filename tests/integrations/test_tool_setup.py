@@ -135,6 +135,7 @@ def test_doctor_checks_name_each_channel(tmp_path: Path) -> None:
         SETUPS[tool].setup(tmp_path, executable=EXE)
         checks = SETUPS[tool].checks(tmp_path)
         names = [c.name for c in checks]
-        assert "hooks" in names and "MCP server" in names
+        label = catalog.by_name(tool).label  # type: ignore[union-attr]
+        assert f"{label} hooks" in names and f"{label} MCP server" in names
         # EXE does not exist here: the hooks' command is reported broken
-        assert not next(c for c in checks if c.name == "hooks").ok
+        assert not next(c for c in checks if c.name == f"{label} hooks").ok

@@ -109,14 +109,14 @@ def checks(workspace: Path) -> list[ToolCheck]:
     }
     missing = sorted(HOOK_EVENTS - wired)
     result.append(
-        ToolCheck("hooks", False, f"missing for {', '.join(missing)}", hint)
+        ToolCheck("Copilot CLI hooks", False, f"missing for {', '.join(missing)}", hint)
         if missing
-        else ToolCheck("hooks", True, f"{len(HOOK_EVENTS)} events in {HOOKS}")
+        else ToolCheck("Copilot CLI hooks", True, f"{len(HOOK_EVENTS)} events in {HOOKS}")
     )
     servers = mcp.get("mcpServers") if isinstance(mcp.get("mcpServers"), dict) else {}
     server = (servers or {}).get(wiring.SERVER_NAME)
     if isinstance(server, dict) and wiring.command_ok(str(server.get("command"))):
-        result.append(ToolCheck("MCP server", True, f"capture_decision via {MCP}"))
+        result.append(ToolCheck("Copilot CLI MCP server", True, f"capture_decision via {MCP}"))
     else:
-        result.append(ToolCheck("MCP server", False, f"missing from {MCP}", hint))
+        result.append(ToolCheck("Copilot CLI MCP server", False, f"missing from {MCP}", hint))
     return result

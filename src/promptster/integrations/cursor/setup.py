@@ -97,15 +97,15 @@ def checks(workspace: Path) -> list[ToolCheck]:
     }
     missing = sorted(HOOK_EVENTS - wired)
     result = [
-        ToolCheck("hooks", False, f"missing for {', '.join(missing)}", hint)
+        ToolCheck("Cursor hooks", False, f"missing for {', '.join(missing)}", hint)
         if missing
-        else ToolCheck("hooks", True, f"{len(HOOK_EVENTS)} events in {HOOKS}")
+        else ToolCheck("Cursor hooks", True, f"{len(HOOK_EVENTS)} events in {HOOKS}")
     ]
     servers = mcp.get("mcpServers") if isinstance(mcp.get("mcpServers"), dict) else {}
     server = (servers or {}).get(wiring.SERVER_NAME)
     if isinstance(server, dict) and wiring.command_ok(str(server.get("command"))):
         detail = f"capture_decision via {MCP} (enable it once in Cursor's MCP settings)"
-        result.append(ToolCheck("MCP server", True, detail))
+        result.append(ToolCheck("Cursor MCP server", True, detail))
     else:
-        result.append(ToolCheck("MCP server", False, f"missing from {MCP}", hint))
+        result.append(ToolCheck("Cursor MCP server", False, f"missing from {MCP}", hint))
     return result

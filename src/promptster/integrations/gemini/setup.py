@@ -105,13 +105,17 @@ def checks(workspace: Path) -> list[ToolCheck]:
     }
     missing = sorted(HOOK_EVENTS - wired)
     if missing:
-        result.append(ToolCheck("hooks", False, f"missing for {', '.join(missing)}", hint))
+        result.append(
+            ToolCheck("Gemini CLI hooks", False, f"missing for {', '.join(missing)}", hint)
+        )
     else:
-        result.append(ToolCheck("hooks", True, f"{len(HOOK_EVENTS)} events in {SETTINGS}"))
+        result.append(
+            ToolCheck("Gemini CLI hooks", True, f"{len(HOOK_EVENTS)} events in {SETTINGS}")
+        )
     servers = settings.get("mcpServers") if isinstance(settings.get("mcpServers"), dict) else {}
     server = (servers or {}).get(wiring.SERVER_NAME)
     if isinstance(server, dict) and wiring.command_ok(str(server.get("command"))):
-        result.append(ToolCheck("MCP server", True, f"capture_decision via {SETTINGS}"))
+        result.append(ToolCheck("Gemini CLI MCP server", True, f"capture_decision via {SETTINGS}"))
     else:
-        result.append(ToolCheck("MCP server", False, f"missing from {SETTINGS}", hint))
+        result.append(ToolCheck("Gemini CLI MCP server", False, f"missing from {SETTINGS}", hint))
     return result
