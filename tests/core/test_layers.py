@@ -127,7 +127,15 @@ def test_the_layer_table_has_no_loop() -> None:
 
 @pytest.mark.parametrize(
     "module",
-    ["promptster.protocol", "promptster.integrations.claude.hook", "promptster.entry"],
+    [
+        "promptster.protocol",
+        "promptster.integrations.claude.hook",
+        "promptster.integrations.gemini.hook",
+        "promptster.integrations.cursor.hook",
+        "promptster.integrations.copilot.hook",
+        "promptster.integrations.catalog",
+        "promptster.entry",
+    ],
 )
 def test_the_hook_path_imports_nothing_heavy(module: str) -> None:
     """AI tools run a hook on every prompt and tool call: its imports are its start-up time."""

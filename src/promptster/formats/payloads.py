@@ -52,6 +52,7 @@ class PromptData(_Payload):
     promptId: NotRequired[str]
     slashCommand: NotRequired[str]
     truncated: NotRequired[bool]
+    enteredAt: NotRequired[str]  # Aider: the input history's local time
 
 
 class AiResponseData(_Payload):
@@ -61,6 +62,7 @@ class AiResponseData(_Payload):
     inputTokens: NotRequired[int]
     outputTokens: NotRequired[int]
     truncated: NotRequired[bool]
+    tokensApproximate: NotRequired[bool]  # Aider rounds its counts ("2.5k")
 
 
 class ToolUseData(_Payload):
@@ -69,6 +71,7 @@ class ToolUseData(_Payload):
     input: dict[str, JsonValue]
     lane: str
     inputTruncated: NotRequired[bool]
+    nativeToolName: NotRequired[str]  # when toolName is the Claude Code tool with its effect
 
 
 class EditPart(TypedDict):
@@ -106,6 +109,7 @@ class ToolResultData(_Payload):
     outputTruncated: NotRequired[bool]
     edit: NotRequired[EditClaim]
     changedFiles: NotRequired[list[str]]
+    nativeToolName: NotRequired[str]
 
 
 class FileChangeData(_Payload):
