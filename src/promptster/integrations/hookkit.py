@@ -122,15 +122,17 @@ def handle_call(spec: HookSpec, argv: list[str], stream: BinaryIO) -> None:
         return
     ctx = context(spec, payload, workspace)
     outcome = spec.normalize(payload, event, ctx, handle.session_dir)
+    kinds = {e["kind"] for e in outcome.events}
+    reason = f"{spec.integration}-{'post' if 'tool_result' in kinds else 'pre'}-tool"
     if outcome.snapshot_before:
-        _ask(handle, {"op": "snapshot", "reason": f"{spec.integration}-pre-tool"})
+        _ask(handle, {"op": "snapshot", "reason": reason})
     if outcome.heartbeat:
         detail = f"{event} in session {ctx.lane[:40]}"
         _ask(handle, {"op": "heartbeat", "source": spec.integration, "detail": detail}, 1.0)
     if outcome.events:
         client.send_events(handle, outcome.events)
     if outcome.snapshot_after:
-        _ask(handle, {"op": "snapshot", "reason": f"{spec.integration}-post-tool"})
+        _ask(handle, {"op": "snapshot", "reason": reason})
 
 
 def text(value: Any) -> str:
