@@ -330,3 +330,24 @@ def test_the_real_command(workspace: Path, tool: str, argv: list[str], stdout: s
     )
     assert done.returncode == 0 and done.stdout.decode() == stdout, done.stderr
     assert kinds(spooled(session_dir)) == ([] if tool == "copilot-cli" else ["prompt"])
+
+
+def test_cursor_mcp_calls(workspace: Path) -> None:
+    session_dir = make_session(workspace)
+    decision = {"title": "t", "chosenOption": "c", "rationale": "r"}
+    feed(
+        cursor_hook.main,
+        cursor_base(
+            workspace,
+            "afterMCPExecution",
+            conversation_id="c-old",
+            tool_name="capture_decision",
+            tool_input=json.dumps(decision),
+            command="/usr/local/bin/promptster mcp",
+            result_json='{"ok": true}',
+        ),
+    )
+    (mcp_call,) = by_kind(spooled(session_dir), "mcp_call")
+    assert mcp_call["data"]["server"] == "promptster"
+    assert mcp_call["data"]["tool"] == "capture_decision"
+    assert mcp_call["data"]["arguments"] == decision

@@ -217,7 +217,7 @@ def _legacy(payload: Json, event: str, ctx: ce.Context) -> hk.Outcome:
         tool_input = json.loads(raw) if isinstance(raw, str) else raw
     except ValueError:
         tool_input = {"input": raw}
-    call = hk.Call(name, name, tool_input if isinstance(tool_input, dict) else {}, "")
-    call = hk.Call(name, name, call.tool_input, hk.synthetic_id(name, call.tool_input))
+    arguments: Json = tool_input if isinstance(tool_input, dict) else {}
+    call = hk.Call(name, name, arguments, hk.synthetic_id(name, arguments))
     result = payload.get("result_json")
     return hk.Outcome(hk.tool_use(ctx, call) + hk.tool_result(ctx, call, result or ""))
