@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from promptster.analysis.catalog import DEFAULT_WEIGHTS, ORIENTATION
+from promptster.analysis.catalog import ORIENTATION
 from promptster.analysis.cohort import (
+    DEFAULT_WEIGHTS,  # the catalog's, and hiddenTestPassRate
     build_cohort,
     build_cohorts,
     parse_weights,

@@ -8,6 +8,11 @@ of every metric are declared once, in its catalog entry (catalog.py). The compos
 weighted mean of a session's percentiles over the weighted metrics it has (weights
 renormalised over those).
 `cohort_from_bundles` is the whole `promptster cohort BUNDLES…` flow: verify, load, group.
+
+`hiddenTestPassRate` (the reviewer's hidden tests, run on the submitted code by
+promptster.reviewer.hidden_tests, not by the SQL) joins the percentiles and the composite only
+in a cohort where hidden tests ran; elsewhere the cohort is exactly as without it. Each ranked
+session says which metric placed it: the one that weighs most in the gap to its neighbour.
 """
 
 from __future__ import annotations
@@ -15,12 +20,13 @@ from __future__ import annotations
 import json
 import math
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
-from promptster.analysis.catalog import COHORT, DEFAULT_WEIGHTS, ORIENTATION, Orientation
+from promptster.analysis import catalog
+from promptster.analysis.catalog import COHORT, Orientation
 from promptster.analysis.signals import SessionInfo, SessionSignals
 from promptster.errors import InputError, PromptsterError
 from promptster.formats.jsonio import JsonValue
@@ -28,7 +34,14 @@ from promptster.formats.jsonio import JsonValue
 if TYPE_CHECKING:
     from promptster.bundle.verify import ExtraCheck
 
-# Which metrics a cohort ranks, which way, with what default weight: the catalog's.
+# Not a timeline signal: added by the reviewer's hidden tests. When the catalog learns about
+# signals computed outside the SQL, this becomes its entry:
+# CohortMetric(6, "higher", 1.0, "avgHiddenTestPassRate", "hidden").
+HIDDEN_METRIC = "hiddenTestPassRate"
+# Which metrics a cohort ranks, which way, with what default weight: the catalog's, and the
+# hidden tests' pass rate (weighted as much as all the process metrics together).
+ORIENTATION: dict[str, Orientation] = {**catalog.ORIENTATION, HIDDEN_METRIC: "higher"}
+DEFAULT_WEIGHTS: dict[str, float] = {HIDDEN_METRIC: 1.0, **catalog.DEFAULT_WEIGHTS}
 PERCENTILE_METRICS = tuple(ORIENTATION)
 # Other names a weights file may use for a metric.
 ALIASES = {alias: name for name, metric in COHORT.items() for alias in metric.aliases}
@@ -79,6 +92,7 @@ class CohortMember:
     composite: float | None
     rank: int | None
     test_outcome: str | None  # the outcome of the last test run; None without a test run
+    placed_by: str | None = None  # the metric that weighs most against the next in rank
 
     @property
     def tests_all_passed(self) -> bool | None:
@@ -86,7 +100,7 @@ class CohortMember:
         return None if self.test_outcome is None else self.test_outcome == "passed"
 
     def to_json_obj(self) -> dict[str, JsonValue]:
-        return {
+        body: dict[str, JsonValue] = {
             "sessionId": self.session.session_id,
             "candidateName": self.session.candidate_name,
             "bundle": self.session.bundle_path,
@@ -97,6 +111,9 @@ class CohortMember:
             "rank": self.rank,
             "lastTestOutcome": self.test_outcome,
         }
+        if HIDDEN_METRIC in self.values:
+            body["placedBy"] = self.placed_by
+        return body
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,7 @@ class Cohort:
     averages: dict[str, float | None]
     test_pass_rate: float | None
     weights: dict[str, float]
+    metrics: tuple[str, ...] = tuple(catalog.ORIENTATION)
 
     @property
     def session_count(self) -> int:
@@ -120,7 +138,7 @@ class Cohort:
             "sessionCount": self.session_count,
             "metrics": {**self.averages, "testPassRate": self.test_pass_rate},
             "percentilesAvailable": self.session_count >= 2,
-            "orientation": dict(ORIENTATION),
+            "orientation": {m: ORIENTATION[m] for m in self.metrics},
             "weights": dict(self.weights),
             "sessions": [m.to_json_obj() for m in self.members],
         }
@@ -138,18 +156,43 @@ def last_test_outcome(signals: SessionSignals) -> str | None:
     return outcome if isinstance(outcome, str) else "unknown"
 
 
+def cohort_metrics(sessions: Sequence[SessionSignals]) -> tuple[str, ...]:
+    """The percentile metrics of a cohort: hiddenTestPassRate only where hidden tests ran."""
+    ran = any(s.number(HIDDEN_METRIC) is not None for s in sessions)
+    return tuple(m for m in PERCENTILE_METRICS if m != HIDDEN_METRIC or ran)
+
+
+def placed_by(
+    member: CohortMember, neighbour: CohortMember | None, weights: Mapping[str, float]
+) -> str | None:
+    """The metric whose weighted percentile gap to `neighbour` (the next in rank, or for the
+    last, the one before) is largest: what put this session where it is."""
+    if neighbour is None or member.composite is None:
+        return None
+    gaps = {
+        m: w * abs((member.percentiles.get(m) or 0.0) - (neighbour.percentiles.get(m) or 0.0))
+        for m, w in weights.items()
+        if member.percentiles.get(m) is not None or neighbour.percentiles.get(m) is not None
+    }
+    best = max(gaps.items(), key=lambda kv: kv[1], default=None)
+    return best[0] if best is not None and best[1] > 0 else None
+
+
 def build_cohort(
     assessment_id: str | None,
     sessions: Sequence[SessionSignals],
     weights: Mapping[str, float] | None = None,
 ) -> Cohort:
     """One cohort from the signals of its sessions."""
-    weights = dict(DEFAULT_WEIGHTS if weights is None else weights)
-    values = [{m: s.number(m) for m in PERCENTILE_METRICS} for s in sessions]
+    metrics = cohort_metrics(sessions)
+    weights = {
+        m: w for m, w in (DEFAULT_WEIGHTS if weights is None else weights).items() if m in metrics
+    }
+    values = [{m: s.number(m) for m in metrics} for s in sessions]
     unranked: list[CohortMember] = []
     for index, session in enumerate(sessions):
         pct: dict[str, float | None] = {}
-        for metric in PERCENTILE_METRICS:
+        for metric in metrics:
             own = values[index][metric]
             others = [
                 other
@@ -172,7 +215,17 @@ def build_cohort(
         key=lambda m: (m.composite is None, -(m.composite or 0.0), m.session.session_id),
     )
     members = [
-        CohortMember(**{**m.__dict__, "rank": i + 1 if m.composite is not None else None})
+        CohortMember(
+            **{
+                **m.__dict__,
+                "rank": i + 1 if m.composite is not None else None,
+                "placed_by": placed_by(
+                    m,
+                    ordered[i + 1] if i + 1 < len(ordered) else (ordered[i - 1] if i else None),
+                    weights,
+                ),
+            }
+        )
         for i, m in enumerate(ordered)
     ]
     passed = [m.tests_all_passed for m in members if m.tests_all_passed is not None]
@@ -182,6 +235,7 @@ def build_cohort(
         averages={name: _mean(v[metric] for v in values) for name, metric in AVERAGES.items()},
         test_pass_rate=(sum(passed) / len(passed)) if passed else None,
         weights=weights,
+        metrics=metrics,
     )
 
 
@@ -274,12 +328,15 @@ def cohort_from_bundles(
     weights: Mapping[str, float] | None = None,
     allow_invalid: bool = False,
     checks: Sequence[ExtraCheck] = (),
+    augment: Callable[[dict[str, SessionSignals]], object] | None = None,
 ) -> BundleCohorts:
     """Verify and load the bundles (folders are searched) into one in-memory database and group
     their sessions into cohorts, one per assessment (only `assessment_id`'s when given).
 
     A bundle that cannot be read or fails verification is left out (included with
-    `allow_invalid`, when it is only the verification that failed) and named in the notes."""
+    `allow_invalid`, when it is only the verification that failed) and named in the notes.
+    `augment` adds signals computed outside the analysis (the reviewer's hidden tests) before
+    the sessions are ranked."""
     from promptster.analysis.load import (
         LoadStatus,
         connect,
@@ -312,6 +369,8 @@ def cohort_from_bundles(
         signals = compute_signals(con, sorted(set(ids)))
     finally:
         con.close()
+    if augment is not None:
+        augment(signals)
     cohorts = build_cohorts(signals.values(), weights)
     if assessment_id is not None and not cohorts:
         raise InputError(f"no session of assessment {assessment_id!r} among the bundles")

@@ -8,7 +8,8 @@ regenerates and compares it).
 
 from __future__ import annotations
 
-from promptster.analysis.catalog import DEFAULT_WEIGHTS, DERIVED_FAMILIES, FAMILIES, ORIENTATION
+from promptster.analysis.catalog import DERIVED_FAMILIES, FAMILIES
+from promptster.analysis.cohort import DEFAULT_WEIGHTS, ORIENTATION
 from promptster.analysis.definitions import FamilyText, family_text
 
 
@@ -69,6 +70,12 @@ metric is (other sessions with a strictly worse value + ½ × other sessions wit
 value) ÷ (n − 1), where n counts the sessions with a value for that metric; it needs n ≥ 2.
 1.0 means the session beat every other one. The composite is the weighted mean of a session's
 percentiles over the weighted metrics it has; sessions are ranked by it.
+
+`hiddenTestPassRate` is the share of the reviewer's hidden tests that pass on the submitted
+code (see the reviewer guide, "Hidden tests"). It is not a timeline signal: it joins the
+percentiles and the composite only in a cohort where hidden tests ran, and `testPassRate`
+(the candidate's own last test run) stays separate from it. Each ranked session names the
+metric that placed it (`placedBy`): the largest weighted percentile gap to the next session.
 
 | metric | orientation | default weight |
 |---|---|---|

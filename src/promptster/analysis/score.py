@@ -38,6 +38,8 @@ _SCALAR = tuple(s.name for s in CATALOG if s.score in ("integer", "number"))
 _JOINED = tuple(s.name for s in CATALOG if s.score == "joined")
 _TESTS = tuple(s.name for s in CATALOG if s.score == "tests")  # testResults
 TEST_COLUMNS = ("testsPassed", "testsFailed", "testsSkipped", "testsErrors", "testsTotal")
+# Filled by the reviewer's hidden tests (promptster.reviewer.hidden_tests), empty without them.
+HIDDEN_COLUMNS = ("hiddenTestsPassed", "hiddenTestsTotal", "hiddenTestPassRate")
 COLUMNS: tuple[str, ...] = (
     "path",
     "sessionId",
@@ -48,6 +50,7 @@ COLUMNS: tuple[str, ...] = (
     "eventCount",
     *_SCALAR,
     *((*TEST_COLUMNS, "testOutcome") if _TESTS else ()),
+    *HIDDEN_COLUMNS,
     *_JOINED,
 )
 # DuckDB types of the columns, for the parquet writer.
@@ -65,6 +68,9 @@ _TYPES = {
     },
     **dict.fromkeys(TEST_COLUMNS, "BIGINT"),
     "testOutcome": "VARCHAR",
+    "hiddenTestsPassed": "BIGINT",
+    "hiddenTestsTotal": "BIGINT",
+    "hiddenTestPassRate": "DOUBLE",
 }
 # The columns `--format table` shows after the bundle's name.
 _TABLE = ("verified", *(s.name for s in CATALOG if s.score_table))

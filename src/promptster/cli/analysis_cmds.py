@@ -84,6 +84,14 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
         "with a hosted model, prompts and diffs are sent to its provider)."
     ),
 )
+@click.option(
+    "--rerun-tests", is_flag=True, help="Run the hidden tests again, even with a stored result."
+)
+@click.option(
+    "--unsafe-no-sandbox",
+    is_flag=True,
+    help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
+)
 def score(
     paths: tuple[Path, ...],
     fmt: str,
@@ -92,12 +100,16 @@ def score(
     fail_on: str,
     allow_invalid: bool,
     judge_model: str | None,
+    rerun_tests: bool,
+    unsafe_no_sandbox: bool,
 ) -> None:
     """Verify and score every bundle (folders are searched for *.pst), for CI.
 
-    One row per bundle with the signals of docs/signals.md. A bundle that fails
-    verification gets a row with its error. Exit status: 0 all verified, 1 any bundle
-    failed verification (unless --fail-on never), 2 usage error, 3 environment problem.
+    One row per bundle with the signals of docs/signals.md, and the hidden-test results
+    when the reviewer attached hidden tests to the bundle's assessment (run in a sandbox,
+    kept in the workspace). A bundle that fails verification gets a row with its error.
+    Exit status: 0 all verified, 1 any bundle failed verification (unless --fail-on
+    never), 2 usage error, 3 environment problem (hidden tests need bubblewrap).
     """
     from promptster.analysis.load import find_bundles
     from promptster.analysis.score import Format, default_jobs, iter_scores, write_rows
@@ -112,13 +124,21 @@ def score(
         from promptster.analysis.judge import LlmJudge
 
         LlmJudge(judge_model)  # fail early on a missing library or an unknown model
+    from promptster.reviewer.hidden_tests.batch import with_hidden_tests
+    from promptster.reviewer.hidden_tests.service import HiddenTests
+
+    hidden = HiddenTests.load(None, rerun=rerun_tests, unsafe=unsafe_no_sandbox)
     workers = min(jobs or default_jobs(), len(bundles))
-    rows = iter_scores(
-        bundles,
-        jobs=workers,
-        allow_invalid=allow_invalid,
-        judge_model=judge_model,
-        checks=default_checks(),
+    rows = with_hidden_tests(
+        iter_scores(
+            bundles,
+            jobs=workers,
+            allow_invalid=allow_invalid,
+            judge_model=judge_model,
+            checks=default_checks(),
+        ),
+        hidden,
+        workers,
     )
     console = err_console()
     with contextlib.ExitStack() as stack:
@@ -134,6 +154,7 @@ def score(
 
         out = stack.enter_context(_output(output))
         summary = write_rows(rows, cast(Format, fmt), out, on_row=on_row)
+    hidden.save()
     colour = "red" if summary.failed else "green"
     console.print(
         f"[{colour}]{summary.total} bundle(s) scored, {summary.failed} failed verification[/]"
@@ -160,6 +181,14 @@ def score(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write a cohort page here, with one report per session beside it.",
 )
+@click.option(
+    "--rerun-tests", is_flag=True, help="Run the hidden tests again, even with a stored result."
+)
+@click.option(
+    "--unsafe-no-sandbox",
+    is_flag=True,
+    help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
+)
 def cohort(
     paths: tuple[Path, ...],
     assessment_id: str | None,
@@ -168,6 +197,8 @@ def cohort(
     allow_invalid: bool,
     as_json: bool,
     html_path: Path | None,
+    rerun_tests: bool,
+    unsafe_no_sandbox: bool,
 ) -> None:
     """Compare the sessions of each assessment: averages, percentiles, composite rank.
 
@@ -187,7 +218,9 @@ def cohort(
                 "name the bundles (or folders) of the cohort, or --assessment ID",
                 "--assessment alone compares the sessions imported with `promptster import`",
             )
-        cohorts = build_cohorts(_workspace_signals(assessment_id).values(), weights)
+        known = _workspace_signals(assessment_id)
+        _hidden(known, rerun_tests, unsafe_no_sandbox)
+        cohorts = build_cohorts(known.values(), weights)
         if not cohorts:
             raise InputError(f"no imported session of assessment {assessment_id!r}")
         _show_cohorts(cohorts, as_json)
@@ -198,6 +231,7 @@ def cohort(
         weights=weights,
         allow_invalid=allow_invalid,
         checks=default_checks(),
+        augment=lambda signals: _hidden(signals, rerun_tests, unsafe_no_sandbox),
     )
     console = err_console()
     for note in result.notes:
@@ -225,6 +259,21 @@ def cohort(
             f"[red]{result.failed} of {result.bundle_count} bundle(s) failed verification[/]"
         )
         raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
+
+
+def _hidden(signals: dict[str, SessionSignals], rerun: bool, unsafe: bool) -> None:
+    """Add each session's hidden-test pass rate (run now, or stored) to its signals."""
+    from promptster.reviewer.hidden_tests.batch import add_hidden_signals
+    from promptster.reviewer.hidden_tests.service import HiddenTests
+
+    hidden = HiddenTests.load(
+        [s.session.assessment_id for s in signals.values()], rerun=rerun, unsafe=unsafe
+    )
+    if not hidden.suites:
+        return
+    with err_console().status("running the hidden tests…"):
+        add_hidden_signals(signals, hidden)
+    hidden.save()
 
 
 def _workspace_signals(assessment_id: str) -> dict[str, SessionSignals]:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
-from promptster.analysis.catalog import COHORT, ORIENTATION
-from promptster.analysis.cohort import AVERAGES, PERCENTILE_METRICS, Cohort
+from promptster.analysis.catalog import COHORT
+from promptster.analysis.cohort import AVERAGES, HIDDEN_METRIC, ORIENTATION, Cohort
 from promptster.cli.output import err_console
 
 
@@ -34,15 +34,21 @@ def print_cohort(cohort: Cohort) -> None:
     table.add_column("#", justify="right")
     table.add_column("session", overflow="fold")
     table.add_column("score", justify="right")
-    for metric in PERCENTILE_METRICS:
+    placed = HIDDEN_METRIC in cohort.metrics
+    for metric in cohort.metrics:
         arrow = "↓" if ORIENTATION[metric] == "lower" else "↑"
-        table.add_column(f"{COHORT[metric].short}{arrow}", justify="right", no_wrap=True)
+        short = "hidden" if metric == HIDDEN_METRIC else COHORT[metric].short
+        table.add_column(f"{short}{arrow}", justify="right", no_wrap=True)
+    if placed:
+        table.add_column("placed by")
     for member in cohort.members:
         name = escape(member.session.candidate_name or member.session.session_id[:8])
         if not member.session.verified:
             name += " [red](UNVERIFIED)[/]"
         cells = [str(member.rank or "–"), name, _number(member.composite)]
-        cells.extend(_number(member.percentiles[m], 2) for m in PERCENTILE_METRICS)
+        cells.extend(_number(member.percentiles[m], 2) for m in cohort.metrics)
+        if HIDDEN_METRIC in cohort.metrics:
+            cells.append(escape(member.placed_by or "–"))
         table.add_row(*cells)
     console.print(table)
     console.print(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,61 @@ from promptster.reviewer.assessments import (
 from promptster.reviewer.store import KEY_STATUSES, AssessmentRecord, Workspace
 
 PASSPHRASE_HELP = "Variable holding the identity passphrase (default PROMPTSTER_PASSPHRASE)."
+
+
+def hidden_test_options(function: Callable[..., None]) -> Callable[..., None]:
+    """--hidden-tests DIR, --hidden-test-command CMD, --hidden-test-timeout S."""
+    function = click.option(
+        "--hidden-test-timeout",
+        "hidden_timeout",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="Wall-clock limit of one hidden-test run (default 300).",
+    )(function)
+    function = click.option(
+        "--hidden-test-command",
+        "hidden_command",
+        default=None,
+        metavar="CMD",
+        help="Command that runs them (default by what the folder holds: pytest -q, npm test, "
+        "go test -v ./..., cargo test).",
+    )(function)
+    return click.option(
+        "--hidden-tests",
+        "hidden_dir",
+        type=click.Path(path_type=Path),
+        default=None,
+        metavar="DIR",
+        help="Test folder kept in the reviewer workspace (never in the pack) and run against "
+        "each submission in a sandbox.",
+    )(function)
+
+
+def _attach_hidden(
+    workspace: Workspace,
+    assessment_id: str,
+    folder: Path | None,
+    command: str | None,
+    timeout: int | None,
+) -> dict[str, object] | None:
+    if folder is None and command is None and timeout is None:
+        return None
+    from promptster.reviewer.hidden_tests.suite import attach_suite
+
+    return attach_suite(
+        workspace, assessment_id, folder, command=command, timeout_seconds=timeout
+    ).to_json_obj()
+
+
+def _check_hidden(folder: Path | None, timeout: int | None) -> None:
+    """Fail on a bad folder or limit before anything is created."""
+    from promptster.reviewer.hidden_tests.suite import check_timeout, pack_folder
+
+    if folder is not None:
+        pack_folder(folder)
+    if timeout is not None:
+        check_timeout(timeout)
 
 
 def _read_brief(source: str) -> str:
@@ -91,6 +147,7 @@ def assessment() -> None:
     show_default=True,
     help="Days each key stays valid after it is created (at most 365).",
 )
+@hidden_test_options
 @click.option("--passphrase-env", metavar="VAR", default=None, help=PASSPHRASE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON on stdout.")
 def create(
@@ -101,6 +158,9 @@ def create(
     repo_rev: str | None,
     time_limit: int | None,
     expires_in_days: int,
+    hidden_dir: Path | None,
+    hidden_command: str | None,
+    hidden_timeout: int | None,
     passphrase_env: str | None,
     as_json: bool,
 ) -> None:
@@ -114,15 +174,75 @@ def create(
         time_limit_minutes=time_limit,
         expires_in_days=expires_in_days,
     )
+    if hidden_dir is None and (hidden_command is not None or hidden_timeout is not None):
+        raise InputError("--hidden-test-command and --hidden-test-timeout need --hidden-tests DIR")
+    _check_hidden(hidden_dir, hidden_timeout)
     signer = unlock_identity(passphrase_env)
     with Workspace.open() as workspace:
         record = create_assessment(workspace, signer, spec)
+        hidden = _attach_hidden(workspace, record.id, hidden_dir, hidden_command, hidden_timeout)
         if as_json:
-            print_json({"assessment": _with_counts(workspace, record)})
+            body = _with_counts(workspace, record)
+            if hidden is not None:
+                body["hiddenTests"] = hidden
+            print_json({"assessment": body})
             return
     console = err_console()
     console.print(f"[green]✓[/] assessment {record.id} created: {escape(record.title)}")
+    if hidden is not None:
+        console.print(
+            f"  hidden tests: {hidden['fileCount']} file(s), run with "
+            f"{escape(str(hidden['command']))} (kept in the workspace, not in the pack)"
+        )
     console.print(f"  next: promptster keys create {record.id[:8]} --count N [--email ...]")
+
+
+@assessment.command("update")
+@click.argument("assessment_ref", metavar="ASSESSMENT")
+@hidden_test_options
+@click.option("--no-hidden-tests", is_flag=True, help="Remove the hidden tests.")
+@click.option("--json", "as_json", is_flag=True, help="Print the hidden tests as JSON on stdout.")
+def update(
+    assessment_ref: str,
+    hidden_dir: Path | None,
+    hidden_command: str | None,
+    hidden_timeout: int | None,
+    no_hidden_tests: bool,
+    as_json: bool,
+) -> None:
+    """Change an assessment's hidden tests (the pack the candidates hold does not change)."""
+    given = [v for v in (hidden_dir, hidden_command, hidden_timeout) if v is not None]
+    if no_hidden_tests and given:
+        raise InputError("--no-hidden-tests cannot be combined with the other options")
+    if not no_hidden_tests and not given:
+        raise InputError(
+            "nothing to update",
+            "give --hidden-tests DIR, --hidden-test-command CMD, --hidden-test-timeout S or "
+            "--no-hidden-tests",
+        )
+    _check_hidden(hidden_dir, hidden_timeout)
+    with Workspace.open() as workspace:
+        record = workspace.get_assessment(assessment_ref)
+        if no_hidden_tests:
+            from promptster.reviewer.hidden_tests.suite import remove_suite
+
+            remove_suite(workspace, record.id)
+            hidden = None
+        else:
+            hidden = _attach_hidden(
+                workspace, record.id, hidden_dir, hidden_command, hidden_timeout
+            )
+    if as_json:
+        print_json({"id": record.id, "hiddenTests": hidden})
+        return
+    console = err_console()
+    if hidden is None:
+        console.print(f"[green]✓[/] assessment {record.id[:8]}: hidden tests removed")
+        return
+    console.print(
+        f"[green]✓[/] assessment {record.id[:8]}: hidden tests {hidden['fileCount']} file(s), "
+        f"run with {escape(str(hidden['command']))}, limit {hidden['timeoutSeconds']} s"
+    )
 
 
 @assessment.command("list")
@@ -166,8 +286,13 @@ list_.name = "list"
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON on stdout.")
 def show(assessment_ref: str, as_json: bool) -> None:
     """Show one assessment (by id or a unique id prefix) and its key counts."""
+    from promptster.reviewer.hidden_tests.suite import load_suite
+
     with Workspace.open() as workspace:
         body = _with_counts(workspace, workspace.get_assessment(assessment_ref))
+        suite = load_suite(workspace, body["id"])
+    if suite is not None:
+        body["hiddenTests"] = suite.to_json_obj()
     if as_json:
         print_json({"assessment": body})
         return
@@ -189,6 +314,11 @@ def show(assessment_ref: str, as_json: bool) -> None:
             console.print(f"{label:<14}{escape(str(body[name]))}")
     counts = ", ".join(f"{n} {status}" for status, n in body["keyCounts"].items() if n)
     console.print(f"{'keys':<14}{counts or 'none'}")
+    if suite is not None:
+        console.print(
+            f"{'hidden tests':<14}{suite.file_count} file(s), {escape(suite.command)}, "
+            f"limit {suite.timeout_seconds} s"
+        )
     console.print("")
     console.print(escape(body["taskBrief"]))
 

@@ -46,18 +46,30 @@ def open_in_browser(path: Path) -> None:
     metavar="ID",
     help="Compare with this assessment's sessions imported into the reviewer workspace.",
 )
+@click.option(
+    "--rerun-tests", is_flag=True, help="Run the hidden tests again, even with a stored result."
+)
+@click.option(
+    "--unsafe-no-sandbox",
+    is_flag=True,
+    help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
+)
 def review(
     bundle: Path,
     output: Path | None,
     open_browser: bool,
     cohort_dir: Path | None,
     assessment_id: str | None,
+    rerun_tests: bool,
+    unsafe_no_sandbox: bool,
 ) -> None:
     """Verify a bundle, compute its signals and write one self-contained HTML report.
 
     The report works offline, from a file or an e-mail attachment. A bundle that fails
     verification still gets a report, with a red banner naming every failed check.
-    Exit status: 0 verified, 1 failed verification (report written), 2 unreadable.
+    When the assessment has hidden tests, they run on the final snapshot in a sandbox.
+    Exit status: 0 verified, 1 failed verification (report written), 2 unreadable,
+    3 hidden tests cannot run here (no bubblewrap, runner not installed).
     """
     from promptster.report.review import check_output, review_bundle
 
@@ -76,7 +88,12 @@ def review(
     console = err_console()
     with console.status("verifying, scoring and rendering…"):
         result = review_bundle(
-            bundle, target, cohort_bundles=cohort, cohort_assessment=assessment_id
+            bundle,
+            target,
+            cohort_bundles=cohort,
+            cohort_assessment=assessment_id,
+            rerun_tests=rerun_tests,
+            unsafe_no_sandbox=unsafe_no_sandbox,
         )
     if result.verified:
         console.print(f"[green]✓[/] {escape(str(bundle))} verified")

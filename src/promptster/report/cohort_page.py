@@ -16,13 +16,12 @@ from pathlib import Path
 from urllib.parse import quote
 
 from promptster import __version__
-from promptster.analysis.catalog import ORIENTATION, spec_for
-from promptster.analysis.cohort import AVERAGES, PERCENTILE_METRICS, Cohort
+from promptster.analysis.cohort import AVERAGES, HIDDEN_METRIC, ORIENTATION, Cohort
 from promptster.analysis.signals import SessionSignals
 from promptster.errors import PromptsterError
 from promptster.fsutil import atomic_write_text
 from promptster.report.data import CohortContext
-from promptster.report.meta import TEST_OUTCOMES, format_value, outcome_label
+from promptster.report.meta import TEST_OUTCOMES, format_value, outcome_label, spec_for
 from promptster.report.render import render_page
 from promptster.report.text import one_line, visible
 
@@ -49,6 +48,8 @@ class CohortRow:
     cells: list[MetricCell]
     href: str | None
     bundle_name: str
+    placed_by: str | None = None  # label of the metric that placed it (with hidden tests)
+    hidden_text: str | None = None  # "3/3 passed" when hidden tests ran
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class CohortTable:
     test_pass_rate: float | None
     weights: list[tuple[str, float]]
     rows: list[CohortRow]
+    hidden: bool = False  # hidden tests ran: the page shows them and what placed each session
 
 
 @dataclass
@@ -84,7 +86,9 @@ def safe_href(relative: str) -> str:
     return "./" + "/".join(quote(part, safe="") for part in relative.split("/"))
 
 
-def _table(cohort: Cohort, links: Mapping[str, str]) -> CohortTable:
+def _table(
+    cohort: Cohort, links: Mapping[str, str], signals: Mapping[str, SessionSignals]
+) -> CohortTable:
     rows = []
     for member in cohort.members:
         session = member.session
@@ -94,8 +98,9 @@ def _table(cohort: Cohort, links: Mapping[str, str]) -> CohortTable:
                 member.values.get(m),
                 member.percentiles.get(m),
             )
-            for m in PERCENTILE_METRICS
+            for m in cohort.metrics
         ]
+        hidden = HIDDEN_METRIC in cohort.metrics
         rows.append(
             CohortRow(
                 rank=member.rank,
@@ -109,12 +114,16 @@ def _table(cohort: Cohort, links: Mapping[str, str]) -> CohortTable:
                 cells=cells,
                 href=links.get(session.session_id),
                 bundle_name=visible(Path(session.bundle_path or "").name),
+                placed_by=spec_for(member.placed_by).label or member.placed_by
+                if hidden and member.placed_by
+                else None,
+                hidden_text=_hidden_text(signals.get(session.session_id)) if hidden else None,
             )
         )
     return CohortTable(
         assessment_id=one_line(cohort.assessment_id or "(no assessment)", 200),
         session_count=cohort.session_count,
-        metrics=[(m, spec_for(m).label, ORIENTATION[m]) for m in PERCENTILE_METRICS],
+        metrics=[(m, spec_for(m).label, ORIENTATION[m]) for m in cohort.metrics],
         averages=[
             (spec_for(metric).label, format_value(metric, cohort.averages.get(name)))
             for name, metric in AVERAGES.items()
@@ -122,7 +131,19 @@ def _table(cohort: Cohort, links: Mapping[str, str]) -> CohortTable:
         test_pass_rate=cohort.test_pass_rate,
         weights=[(spec_for(m).label, w) for m, w in cohort.weights.items() if w],
         rows=rows,
+        hidden=HIDDEN_METRIC in cohort.metrics,
     )
+
+
+def _hidden_text(signals: SessionSignals | None) -> str | None:
+    """ "2/3 passed" (or why there is no number) from the session's hiddenTestPassRate."""
+    if signals is None or HIDDEN_METRIC not in signals.signals:
+        return None
+    detail = signals[HIDDEN_METRIC].detail
+    outcome = detail.get("outcome")
+    passed, total = detail.get("passed"), detail.get("total")
+    text = f"{passed}/{total} passed"
+    return text if outcome in ("passed", "failed") else f"{text} ({outcome})"
 
 
 def render_cohort(tables: Sequence[CohortTable], *, generated_at: str) -> str:
@@ -172,6 +193,6 @@ def write_cohort_html(
                 continue
             links[session.session_id] = safe_href(f"{folder_name}/{name}")
             result.reports += 1
-    tables = [_table(cohort, links) for cohort in cohorts]
+    tables = [_table(cohort, links, signals) for cohort in cohorts]
     atomic_write_text(path, render_cohort(tables, generated_at=moment))
     return result

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from promptster import __version__
-from promptster.analysis.catalog import spec_for
 from promptster.analysis.cohort import CohortMember
 from promptster.analysis.signals import SessionSignals
 from promptster.bundle.verify import VerifyReport
@@ -24,7 +23,8 @@ from promptster.report.answers import answers
 from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
 from promptster.report.delivered import delivered
-from promptster.report.meta import CONFIDENCE_TEXT, format_value
+from promptster.report.hidden_view import hidden_view
+from promptster.report.meta import CONFIDENCE_TEXT, format_value, spec_for
 from promptster.report.model import (
     CastRow,
     CheckRow,
@@ -40,6 +40,7 @@ from promptster.report.model import (
 from promptster.report.snapshots import SnapshotData
 from promptster.report.text import one_line, visible
 from promptster.report.timeline_data import Digest, digest_timeline
+from promptster.reviewer.hidden_tests.results import HiddenResult
 
 if TYPE_CHECKING:
     from promptster.formats.payloads import SessionStartData
@@ -64,6 +65,7 @@ class ReportInputs:
     snapshots: SnapshotData
     casts: Sequence[Cast]
     cohort: CohortContext | None = None
+    hidden: HiddenResult | None = None
     assessment_title: str | None = None
     candidate_name: str | None = None  # from the reviewer workspace, for the key
     bundle_sha256: str = ""
@@ -351,4 +353,5 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
             inputs.snapshots,
             digest.start.get("starterCommit"),
         ),
+        hidden=hidden_view(inputs.hidden) if inputs.hidden is not None else None,
     )

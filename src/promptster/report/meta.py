@@ -6,7 +6,9 @@ catalog's (analysis/catalog.py); the definitions are in docs/signals.md (generat
 
 from __future__ import annotations
 
-from promptster.analysis.catalog import spec_for
+from promptster.analysis.catalog import SignalSpec
+from promptster.analysis.catalog import spec_for as catalog_spec
+from promptster.analysis.cohort import HIDDEN_METRIC
 from promptster.formats.jsonio import JsonValue
 
 # How each test-run outcome reads (testResults.outcome): a label and its tag class.
@@ -22,6 +24,20 @@ TEST_OUTCOMES: dict[str, tuple[str, str]] = {
 
 def outcome_label(outcome: object) -> str:
     return TEST_OUTCOMES.get(outcome if isinstance(outcome, str) else "unknown", ("?", ""))[0]
+
+
+# Shown like a signal, though the reviewer's hidden tests compute it, not the SQL.
+HIDDEN_SPEC = SignalSpec(
+    HIDDEN_METRIC, "hidden_tests", "share", "tests",
+    label="Hidden tests passed",
+    meaning="Share of the reviewer's hidden tests that pass on the submitted code (sandboxed).",
+    score="number",
+)  # fmt: skip
+
+
+def spec_for(name: str) -> SignalSpec:
+    """The catalog's entry of `name`, or the hidden tests' pass rate."""
+    return HIDDEN_SPEC if name == HIDDEN_METRIC else catalog_spec(name)
 
 
 CONFIDENCE_TEXT = {

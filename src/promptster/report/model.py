@@ -9,7 +9,7 @@ which the page's script decodes on demand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from markupsafe import Markup
 
@@ -221,3 +221,4 @@ class ReportData:
     limits: Limits
     generator: str
     delivered: Delivered | None = None
+    hidden: Any = None  # report.hidden_view.HiddenTestsView when the reviewer's tests ran

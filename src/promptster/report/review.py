@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from promptster.analysis.cohort import HIDDEN_METRIC
+from promptster.analysis.load import file_sha256
 from promptster.analysis.signals import SessionSignals
 from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
@@ -26,6 +28,9 @@ from promptster.report.data import CohortContext, ReportInputs, build_report_dat
 from promptster.report.render import render_report
 from promptster.report.signals_step import cohort_for, signals_for, workspace_cohort
 from promptster.report.snapshots import SnapshotData, load_snapshots
+from promptster.reviewer.hidden_tests.batch import add_hidden_signals, hidden_signal
+from promptster.reviewer.hidden_tests.results import HiddenResult
+from promptster.reviewer.hidden_tests.service import HiddenTests
 
 
 @dataclass
@@ -100,12 +105,15 @@ def review_bundle(
     title: str | None = None,
     known: tuple[SessionSignals, CohortContext | None] | None = None,
     cohort_assessment: str | None = None,
+    rerun_tests: bool = False,
+    unsafe_no_sandbox: bool = False,
 ) -> ReviewResult:
     """Write the report of `bundle` to `output`; raise InputError when it cannot be read.
 
     The cohort is the bundles in `cohort_bundles`, or the sessions of `cohort_assessment`
     imported into the reviewer workspace. `known` passes signals (and a cohort place)
-    computed already, as `cohort --html` does.
+    computed already, as `cohort --html` does. When the reviewer attached hidden tests to
+    the assessment, they run on the final snapshot (or their stored result is reused).
     """
     bundle = Path(bundle)
     timings: dict[str, float] = {}
@@ -129,24 +137,35 @@ def review_bundle(
             )
         timeline = _timeline(report)
         started = time.perf_counter()
+        hidden = HiddenTests.load(
+            [manifest.assessment_id], rerun=rerun_tests, unsafe=unsafe_no_sandbox
+        )
+        hidden_result = hidden.result_for(
+            bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id
+        )
+        timings["hidden_tests"] = time.perf_counter() - started
+        started = time.perf_counter()
         signals: SessionSignals | None = None
         cohort: CohortContext | None = None
         if known is not None:
             signals, cohort = known
         elif timeline is not None:
             try:
-                signals, cohort = _signals(report, timeline, cohort_bundles, notes, checks)
+                signals, cohort = _signals(
+                    report, timeline, cohort_bundles, notes, checks, hidden, hidden_result
+                )
             except PromptsterError as exc:
                 notes.append(f"signals could not be computed: {exc.message}")
             if signals is not None and cohort_assessment is not None:
-                cohort = workspace_cohort(signals, cohort_assessment, notes)
+                cohort = workspace_cohort(
+                    signals, cohort_assessment, notes, lambda s: add_hidden_signals(s, hidden)
+                )
+        hidden.save()
         timings["signals"] = time.perf_counter() - started
         started = time.perf_counter()
         snapshots, casts = side.result()
         timings["snapshots_wait"] = time.perf_counter() - started
     started = time.perf_counter()
-    from promptster.analysis.load import file_sha256
-
     knows = reviewer_knows(manifest.assessment_id, manifest.candidate_key)
     data = build_report_data(
         ReportInputs(
@@ -160,6 +179,7 @@ def review_bundle(
             candidate_name=knows.candidate_name,
             bundle_sha256=file_sha256(bundle),
             bundle_size=bundle.stat().st_size,
+            hidden=hidden_result,
         ),
         extra_notes=notes,
     )
@@ -180,10 +200,17 @@ def _signals(
     cohort_bundles: Sequence[Path],
     notes: list[str],
     checks: Sequence[ExtraCheck],
+    hidden: HiddenTests,
+    hidden_result: HiddenResult | None,
 ) -> tuple[SessionSignals, CohortContext | None]:
     if not cohort_bundles:
-        return signals_for(report, timeline), None
-    own, cohort = cohort_for(report, timeline, cohort_bundles, notes, checks)
+        own = signals_for(report, timeline)
+        if hidden_result is not None:
+            own.signals[HIDDEN_METRIC] = hidden_signal(hidden_result)
+        return own, None
+    own, cohort = cohort_for(
+        report, timeline, cohort_bundles, notes, checks, lambda s: add_hidden_signals(s, hidden)
+    )
     return own, cohort
 
 

@@ -8,7 +8,7 @@ whole `verify`. The cohort's other bundles go through `load_bundle` as usual.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import duckdb
@@ -20,6 +20,9 @@ from promptster.bundle.verify import ExtraCheck, VerifyReport
 from promptster.errors import PromptsterError
 from promptster.report.data import CohortContext
 from promptster.report.text import visible
+
+# Adds signals computed outside the analysis (the reviewer's hidden tests) before ranking.
+Augment = Callable[[dict[str, SessionSignals]], object]
 
 
 def _insert(con: duckdb.DuckDBPyConnection, report: VerifyReport, timeline: bytes) -> str:
@@ -41,6 +44,7 @@ def cohort_for(
     bundles: Sequence[Path],
     notes: list[str],
     checks: Sequence[ExtraCheck] = (),
+    augment: Augment | None = None,
 ) -> tuple[SessionSignals, CohortContext | None]:
     """This session's signals and its place among the same assessment's other sessions
     (verified with the same extra `checks` as the session itself)."""
@@ -63,6 +67,8 @@ def cohort_for(
         signals = compute_signals(con, ids)
     finally:
         con.close()
+    if augment is not None:
+        augment(signals)
     if len(ids) < 2:
         notes.append("cohort: no other session of this assessment, so no percentiles")
         return signals[session_id], None
@@ -71,7 +77,7 @@ def cohort_for(
 
 
 def workspace_cohort(
-    own: SessionSignals, assessment_id: str, notes: list[str]
+    own: SessionSignals, assessment_id: str, notes: list[str], augment: Augment | None = None
 ) -> CohortContext | None:
     """This session's place among the sessions of `assessment_id` imported into the reviewer
     workspace (`promptster import`); the session itself counts once, from this bundle."""
@@ -96,5 +102,7 @@ def workspace_cohort(
     if not others:
         notes.append(f"cohort: no other imported session of assessment {assessment_id}")
         return None
+    if augment is not None:
+        augment({own.session.session_id: own, **others})
     cohort = build_cohort(assessment_id, [own, *others.values()])
     return CohortContext(cohort.member(own.session.session_id), cohort.session_count)

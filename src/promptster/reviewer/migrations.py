@@ -267,6 +267,41 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        5,
+        "hidden tests and their results",
+        (
+            # The reviewer's hidden test folder of an assessment, as a deterministic tar; it
+            # never goes into the pack the candidate receives.
+            """
+            CREATE TABLE hidden_test_suites (
+                assessment_id VARCHAR PRIMARY KEY,
+                archive BLOB NOT NULL,
+                digest VARCHAR NOT NULL,
+                file_count INTEGER NOT NULL,
+                command VARCHAR NOT NULL,
+                timeout_seconds INTEGER NOT NULL,
+                updated_at TIMESTAMP NOT NULL
+            )
+            """,
+            # One run of a suite against one bundle at one snapshot commit (the final one, or
+            # a checkpoint with --hidden-tests-at checkpoints); `result` is the versioned JSON.
+            """
+            CREATE TABLE hidden_test_runs (
+                bundle_sha256 VARCHAR NOT NULL,
+                suite_digest VARCHAR NOT NULL,
+                snapshot_commit VARCHAR NOT NULL,
+                session_id VARCHAR,
+                ran_at TIMESTAMP NOT NULL,
+                outcome VARCHAR NOT NULL,
+                passed INTEGER NOT NULL,
+                total INTEGER NOT NULL,
+                result JSON NOT NULL,
+                PRIMARY KEY (bundle_sha256, suite_digest, snapshot_commit)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -70,3 +70,27 @@ CREATE TABLE events (
     data JSON,
     PRIMARY KEY (session_id, seq)
 );
+
+-- The reviewer's hidden tests of an assessment (never in the pack) and their runs (migration 5).
+CREATE TABLE hidden_test_suites (
+    assessment_id VARCHAR PRIMARY KEY,
+    archive BLOB NOT NULL,
+    digest VARCHAR NOT NULL,
+    file_count INTEGER NOT NULL,
+    command VARCHAR NOT NULL,
+    timeout_seconds INTEGER NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+
+CREATE TABLE hidden_test_runs (
+    bundle_sha256 VARCHAR NOT NULL,
+    suite_digest VARCHAR NOT NULL,
+    snapshot_commit VARCHAR NOT NULL,
+    session_id VARCHAR,
+    ran_at TIMESTAMP NOT NULL,
+    outcome VARCHAR NOT NULL,
+    passed INTEGER NOT NULL,
+    total INTEGER NOT NULL,
+    result JSON NOT NULL,
+    PRIMARY KEY (bundle_sha256, suite_digest, snapshot_commit)
+);
