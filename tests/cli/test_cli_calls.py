@@ -365,6 +365,7 @@ def test_cohort_calls_cohort_from_bundles(tmp_path: Path) -> None:
         weights=ANY,
         allow_invalid=False,
         checks=ANY,
+        augment=ANY,  # adds the hidden tests' pass rate before ranking
     )
     assert cohort_from_bundles.call_args.kwargs["weights"]["promptCount"] == 2.0
     assert json.loads(result.stdout) == {"cohorts": []}
@@ -379,7 +380,12 @@ def test_review_calls_review_bundle(tmp_path: Path) -> None:
         result = run("review", str(bundle), "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 0, result.output
     review.assert_called_once_with(
-        bundle, tmp_path / "r.html", cohort_bundles=[], cohort_assessment=None
+        bundle,
+        tmp_path / "r.html",
+        cohort_bundles=[],
+        cohort_assessment=None,
+        rerun_tests=False,
+        unsafe_no_sandbox=False,
     )
     assert result.stdout == f"{tmp_path / 'r.html'}\n"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from hidden_kit import Reviewer, require_bwrap
 
-from promptster.demo.runner import Demo
+from promptster.demo.runner import CLI, Demo
 from support import require
 
 SOLUTIONS = {
@@ -44,7 +44,7 @@ def _record(folder: Path, pack: Path, key: str, name: str) -> Path:
             demo.candidate, "start", key, "--assessment", str(pack), "--accept", "--no-shell",
             "--workspace", str(demo.workspace),
         )  # fmt: skip
-        with RecordedShell(demo) as shell:
+        with RecordedShell(demo.workspace, demo.env(demo.candidate), CLI) as shell:
             shell.run("ls")
             (demo.workspace / "calc.py").write_text(code)
             if tests is not None:
