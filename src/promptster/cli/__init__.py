@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "teardown": "promptster.cli.integrate_cmds:teardown",
     "hook": "promptster.cli.integrate_cmds:hook",
     "mcp": "promptster.cli.integrate_cmds:mcp",
+    "codex": "promptster.cli.integrate_cmds:codex",
     "score": "promptster.cli.analysis_cmds:score",
     "cohort": "promptster.cli.analysis_cmds:cohort",
     "import": "promptster.cli.sessions_cmds:import_cmd",

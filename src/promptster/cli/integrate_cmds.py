@@ -1,4 +1,5 @@
-"""`promptster setup|teardown claude-code`, `promptster hook claude-code`, `promptster mcp`.
+"""`promptster setup|teardown claude-code|codex`, `promptster hook claude-code|codex`,
+`promptster codex`, `promptster mcp`.
 
 `hook` normally never gets here: `promptster.entry.run` (the console script) sends
 `hook claude-code` straight to the handler without click, so that the hook starts fast. This
@@ -46,6 +47,23 @@ def setup_claude_code(workspace: Path) -> None:
     console.print(f"hooks and MCP server call [bold]{escape(result.executable)}[/]")
 
 
+@setup.command("codex")
+@WORKSPACE
+@click.option("--no-hooks", is_flag=True, help="Run Codex without Promptster's hooks.")
+def setup_codex(workspace: Path, no_hooks: bool) -> None:
+    """Have `promptster codex` give Codex the MCP server and hooks for this session.
+
+    Nothing in the workspace or in ~/.codex changes: the launcher passes `-c` overrides to
+    each run, and the recorder reads Codex's rollout files whichever way Codex was started.
+    """
+    from promptster.integrations.codex.setup import setup_codex as do_setup
+
+    result = do_setup(workspace, hooks=not no_hooks)
+    console = err_console()
+    wired = "MCP server and hooks" if result.hooks else "MCP server"
+    console.print(f"run Codex as [bold]promptster codex[/] to add the {wired} to it")
+
+
 @click.group()
 def teardown() -> None:
     """Remove what `promptster setup` added, restoring the files as they were."""
@@ -69,6 +87,30 @@ def teardown_claude_code(workspace: Path) -> None:
         console.print("nothing to restore: Claude Code was not set up here")
 
 
+@teardown.command("codex")
+@WORKSPACE
+def teardown_codex(workspace: Path) -> None:
+    """Stop wiring `promptster codex` runs (Codex's own files were never changed)."""
+    from promptster.integrations.codex.setup import teardown_codex as do_teardown
+
+    removed = do_teardown(workspace)
+    console = err_console()
+    console.print("Codex is no longer wired" if removed else "Codex was not set up here")
+
+
+@click.command(context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def codex(args: tuple[str, ...]) -> None:
+    """Run Codex CLI recorded: `promptster codex [CODEX ARGS]` (e.g. `exec "fix the bug"`).
+
+    Adds the MCP server (capture_decision) and Promptster's hooks to this run with `-c`
+    overrides; everything else is passed to `codex` unchanged.
+    """
+    from promptster.integrations.codex.launcher import run
+
+    run(list(args))
+
+
 @click.group()
 def hook() -> None:
     """Entry points that AI tools call (configured by `promptster setup`)."""
@@ -79,6 +121,15 @@ def hook() -> None:
 def hook_claude_code(ignored: tuple[str, ...]) -> None:
     """Read one Claude Code hook payload on stdin and send it to the recorder. Always exits 0."""
     from promptster.integrations.claude.hook import main
+
+    main()
+
+
+@hook.command("codex", context_settings={"ignore_unknown_options": True})
+@click.argument("ignored", nargs=-1, type=click.UNPROCESSED)
+def hook_codex(ignored: tuple[str, ...]) -> None:
+    """Read one Codex hook payload on stdin and ask the recorder for a snapshot. Exits 0."""
+    from promptster.integrations.codex.hook import main
 
     main()
 

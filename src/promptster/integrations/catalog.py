@@ -20,13 +20,12 @@ An adapter module provides:
 
 Optional (looked up with `getattr`, so adapters without it need nothing):
 
-- `poll(session_dir: Path, workspace: Path) -> list[dict]`: new event bodies from files the
-  tool keeps writing (Aider's chat and input histories and its commits). The recorder calls it
-  about once a second while the session runs, for the tools named in the session, so that
-  edit claims reach attribution while the snapshots that they explain are still recent; the
-  adapter keeps its own read positions under the session folder.
-- `HOOK`: the module path of a hook handler with `main(argv) -> int`, run by `promptster hook
-  <name> [ARGS]` without click (see `hook_module`).
+- `watcher(session_dir: Path, workspace: Path) -> LiveWatcher`: a live reader of the tool's own
+  records for the recorder to poll (every tick, and before each snapshot so that the AI's
+  tool call is journaled before the file changes it explains). `poll()` returns the new event
+  bodies (ids the journal has are dropped by the recorder); `status()` is the watcher's line in
+  `status` and `doctor` (`alive`, `detail`, `lastSeen`). `backfill` still runs at the end, to
+  catch anything the watcher missed (the recorder was down, a file appeared late).
 """
 
 from __future__ import annotations
@@ -48,7 +47,9 @@ class ToolCheck:
     hint: str = ""
 
 
-Poll = Callable[[Path, Path], list[dict[str, Any]]]
+class LiveWatcher(Protocol):
+    def poll(self) -> list[dict[str, Any]]: ...
+    def status(self) -> dict[str, Any]: ...
 
 
 class ToolAdapter(Protocol):
@@ -67,14 +68,17 @@ class AiTool:
     module: str  # the adapter module
     summary: str  # what `start --tools` sets up, for its --help
 
-    hook: str | None = None  # module with `main(argv) -> int` for `promptster hook <name>`
+    # The module whose `main(argv) -> int` handles `promptster hook <name> [ARGS]`, run by the
+    # console script before click is imported (see `hook_module`).
+    hook: str | None = None
 
     def adapter(self) -> ToolAdapter:
         return cast(ToolAdapter, importlib.import_module(self.module))
 
-    def poller(self) -> Poll | None:
-        """The adapter's optional `poll` (see the module docstring)."""
-        return cast("Poll | None", getattr(self.adapter(), "poll", None))
+    def watcher(self, session_dir: Path, workspace: Path) -> LiveWatcher | None:
+        """The adapter's live watcher, when it has one."""
+        make = getattr(self.adapter(), "watcher", None)
+        return cast(LiveWatcher, make(session_dir, workspace)) if callable(make) else None
 
 
 TOOLS: tuple[AiTool, ...] = (
@@ -115,6 +119,13 @@ TOOLS: tuple[AiTool, ...] = (
         "Aider",
         "promptster.integrations.aider.adapter",
         "Aider's chat and input histories and its commits, read as they are written",
+    ),
+    AiTool(
+        "codex",
+        "codex",
+        "Codex CLI",
+        "promptster.integrations.codex.adapter",
+        "Codex CLI's rollout files, plus MCP server and hooks through `promptster codex`",
     ),
 )
 

@@ -104,6 +104,17 @@ class PipelineStats:
     counts: Counter[str] = field(default_factory=Counter)
     redactions: int = 0
     last_ts: str | None = None
+    # integration -> channel -> the latest event time heard on it (`status` and `doctor`)
+    heard: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def hear(self, source: Any, ts: Any) -> None:
+        if not isinstance(source, dict) or not isinstance(ts, str):
+            return
+        integration, channel = source.get("integration"), source.get("channel")
+        if isinstance(integration, str) and isinstance(channel, str) and integration:
+            channels = self.heard.setdefault(integration[:64], {})
+            if channel[:32] in channels or len(channels) < 16:
+                channels[channel[:32]] = max(channels.get(channel[:32], ""), ts)
 
 
 class WriteHooks(Protocol):
@@ -146,6 +157,7 @@ class EventPipeline:
                     self.ids[body["id"]] = seq
                 kind = body.get("kind")
                 self.stats.counts[str(kind)] += 1
+                self.stats.hear(body.get("source"), body.get("ts"))
                 data = body.get("data")
                 if kind == Kind.WARNING and isinstance(data, dict):
                     self.late_flagged |= data.get("code") == "late_activity"
@@ -225,6 +237,7 @@ class EventPipeline:
         self.ids[event.id] = event.seq
         self.stats.counts[event.kind] += 1
         self.stats.last_ts = event.ts
+        self.stats.hear(event.source, event.ts)
 
     def _is_late(self, event: Event) -> bool:
         if self.deadline is None or event.kind in (Kind.WARNING, Kind.SESSION_END):

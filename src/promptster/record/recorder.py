@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from promptster.errors import EnvironmentProblem, JournalLocked, PromptsterError
 from promptster.formats.events import Kind, format_ts, now_ts, parse_ts
@@ -32,6 +32,7 @@ from promptster.record.files.capture import Capture
 from promptster.record.journal import JournalWriter
 from promptster.record.pipeline import (
     EventPipeline,
+    Rejected,
     event_from_client,
     ingest_locked,
     ingest_spool,
@@ -51,10 +52,12 @@ from promptster.record.session import (
 )
 from promptster.record.timer import Countdown, TimeNotice
 
+if TYPE_CHECKING:
+    from promptster.integrations.catalog import LiveWatcher
+
 log = logging.getLogger("promptster.recorder")
 TICK_S = 0.5
 HEARTBEAT_S = 5.0
-POLL_TOOLS_S = 1.0
 
 
 class Recorder:
@@ -77,8 +80,9 @@ class Recorder:
         )
         self.started_at = now_ts()
         self.lock_inode = os.stat(paths.recorder_lock).st_ino
-        self._poll_lock = threading.Lock()
-        self._last_poll = 0.0
+        self.watchers: dict[str, LiveWatcher] = {}  # AI tool name -> its live watcher
+        self.watch_lock = threading.Lock()
+        self.watch_waiting: list[Any] = []  # polled events the journal could not take yet
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -89,6 +93,7 @@ class Recorder:
         self._write_info()
         self.ingest_spool()
         self._restore_countdown()
+        self._start_watchers()
         self.capture.start()
         self.server.start()
         log.info("recorder %s serving %s", os.getpid(), self.state.socket)
@@ -160,8 +165,7 @@ class Recorder:
     def tick(self) -> None:
         self.ingest_spool()
         self.pipeline.retry_pending()
-        if time.monotonic() - self._last_poll >= POLL_TOOLS_S:
-            self.poll_tools()
+        self.poll_watchers()
         self.capture.tick()
         self._check_time()
 
@@ -199,6 +203,44 @@ class Recorder:
             self.pipeline.append_system(
                 [warning("spool_ingested", message, count=count, rejected=bad)]
             )
+
+    def _start_watchers(self) -> None:
+        from promptster.integrations import catalog
+
+        for tool in catalog.TOOLS:
+            try:
+                watcher = tool.watcher(self.paths.root, self.workspace)
+            except Exception:  # an adapter that cannot watch leaves the backfill to it
+                log.exception("%s: no live watcher", tool.label)
+                continue
+            if watcher is not None:
+                self.watchers[tool.name] = watcher
+
+    def poll_watchers(self) -> None:
+        """New events from the AI tools' own records (called every tick and before each
+        snapshot, so an AI tool call is journaled before the changes it explains)."""
+        with self.watch_lock:
+            if self.pipeline.closed:
+                return
+            for name, watcher in self.watchers.items():
+                try:
+                    bodies = watcher.poll()
+                except Exception:  # undocumented input: keep recording, backfill retries
+                    log.exception("%s watcher failed", name)
+                    continue
+                for body in bodies:
+                    try:
+                        self.watch_waiting.append(event_from_client(body))
+                    except Rejected as exc:
+                        log.warning("%s watcher: event skipped: %s", name, exc)
+            if not self.watch_waiting:
+                return
+            try:
+                self.pipeline.append_client(self.watch_waiting)
+            except PromptsterError as exc:  # the journal cannot be written: retried next tick
+                log.warning("watched events wait: %s", exc.message)
+                return
+            self.watch_waiting = []
 
     def seen_source(self, name: str, detail: str | None = None) -> None:
         entry = self.sources.setdefault(name, {})
@@ -272,7 +314,7 @@ class Recorder:
             if self.end_result is not None:
                 return self.end_result
             self.capture.stop_watching()
-            commit = self.capture.snapshot_now("final")
+            commit = self.capture.snapshot_now("final")  # reads the watchers first
             self.backfill_transcripts()
             # Under the spool's lock: a client spooling after this sees the session ended.
             with locked_spool(self.paths.spool) as spool_fd:
@@ -302,24 +344,6 @@ class Recorder:
             self.stopped.set()
         return self.end_result
 
-    def poll_tools(self) -> None:
-        """New events from the AI tools that are read as they write (the catalog's optional
-        `poll`, e.g. Aider's histories; each returns nothing unless its setup is in place, so
-        `setup aider` during the session is picked up). Capture calls this before each snapshot
-        too, so an edit claim already on disk is journaled before the file events it explains."""
-        from promptster.integrations import catalog
-
-        with self._poll_lock:
-            self._last_poll = time.monotonic()
-            for tool in catalog.TOOLS:
-                try:
-                    poll = tool.poller()
-                    bodies = poll(self.paths.root, self.workspace) if poll else []
-                    if bodies:
-                        self.pipeline.append_client([event_from_client(b) for b in bodies])
-                except Exception:  # a tool's files are undocumented input; keep recording
-                    log.exception("reading %s's records failed", tool.label)
-
     def backfill_transcripts(self) -> None:
         """What hooks cannot see (replies with model and tokens, slash commands, interruptions),
         from each AI tool's own records of this workspace (Claude Code's transcripts, …); ids
@@ -348,12 +372,38 @@ class Recorder:
             "redactions": self.pipeline.stats.redactions,
             "deadline": self.state.deadline,
             "problem": self.pipeline.problem or self.capture.problem,
-            "sources": {**self.capture.sources(), **self.sources},
+            "sources": {**self.capture.sources(), **self._watcher_sources(), **self.sources},
+            "tools": self._tools(),
             "lastSnapshot": self.capture.shadow.head,
         }
         if self.deadline is not None:
             body["remainingSeconds"] = int((self.deadline - now).total_seconds())
         return body
+
+    def _watcher_sources(self) -> dict[str, Any]:
+        sources: dict[str, Any] = {}
+        for name, watcher in self.watchers.items():
+            with contextlib.suppress(Exception):
+                sources[f"{name} watcher"] = watcher.status()
+        return sources
+
+    def _tools(self) -> dict[str, Any]:
+        """Each AI tool: whether it is wired for this session, and when each of its channels
+        (hook, import, mcp, …) last delivered an event."""
+        from promptster.integrations import catalog
+
+        tools: dict[str, Any] = {}
+        for tool in catalog.TOOLS:
+            try:
+                active = tool.adapter().is_active(self.workspace)
+            except Exception:
+                active = False
+            tools[tool.name] = {
+                "label": tool.label,
+                "wired": tool.name in self.state.tools or active,
+                "channels": dict(self.pipeline.stats.heard.get(tool.name, {})),
+            }
+        return tools
 
 
 @contextlib.contextmanager

@@ -1,9 +1,10 @@
 """Aider's entry in the AI tool catalog (`integrations.catalog`): nothing to configure, its
-files are read while it works (`tail.poll`, which the recorder runs about once a second)."""
+files are read while it works (`HistoryWatcher`, which the recorder polls every tick)."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,32 @@ def checks(workspace: Path) -> list[ToolCheck]:
 
 def poll(session_dir: Path, workspace: Path) -> list[dict[str, Any]]:
     return tail.poll(session_dir, workspace.resolve())
+
+
+@dataclass
+class HistoryWatcher:
+    """The catalog's live watcher for Aider: each poll reads what its histories and commits
+    gained (at most 256 KiB per history), from read positions kept in the session folder."""
+
+    session_dir: Path
+    workspace: Path
+    events: int = 0
+    last_seen: str | None = None
+
+    def poll(self) -> list[dict[str, Any]]:
+        found = poll(self.session_dir, self.workspace)
+        if found:
+            self.events += len(found)
+            self.last_seen = str(found[-1].get("ts") or self.last_seen)
+        return found
+
+    def status(self) -> dict[str, Any]:
+        detail = f"{self.events} event(s) from Aider's histories and commits"
+        return {"alive": True, "detail": detail, "lastSeen": self.last_seen}
+
+
+def watcher(session_dir: Path, workspace: Path) -> HistoryWatcher:
+    return HistoryWatcher(session_dir, workspace.resolve())
 
 
 MAX_BACKFILL_POLLS = 10_000  # 2.5 GiB of history at 256 KiB a poll

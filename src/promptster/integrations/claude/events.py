@@ -52,7 +52,7 @@ Json = dict[str, Any]
 
 
 def event_id(lane: str, *parts: str, integration: str = INTEGRATION) -> str:
-    """A stable event id: the same fact of one AI tool always gets the same id."""
+    """A stable event id: the same fact of an AI tool always gets the same id."""
     return str(uuid.uuid5(_NAMESPACE, "\x1f".join((integration, lane, *parts))))
 
 
@@ -141,7 +141,7 @@ class Context:
     ts: str | None = None
     channel: str = "hook"  # "import" for transcript backfill
     emitter: str = "promptster-hook"
-    integration: str = INTEGRATION
+    integration: str = INTEGRATION  # another AI tool reusing this normaliser (e.g. "codex")
 
     def event_id(self, *parts: str) -> str:
         return event_id(self.lane, *parts, integration=self.integration)

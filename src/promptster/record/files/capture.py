@@ -143,7 +143,9 @@ class Capture:
 
     def snapshot_now(self, trigger: str) -> str | None:
         """Snapshot now and write its events; return the snapshot head."""
-        self.recorder.poll_tools()  # edit claims already on disk go first
+        # The AI tools' records first: the tool call that made a change is journaled (and
+        # seen by attribution) before the change itself.
+        self.recorder.poll_watchers()
         with self._snap_lock:
             try:
                 snapshot = self.shadow.take(f"snapshot ({trigger})")
