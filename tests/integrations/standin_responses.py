@@ -4,7 +4,9 @@ It speaks what `codex exec` uses with `wire_api = "responses"`: `POST /v1/respon
 with server-sent events (`response.created`, `response.output_item.added` / `.done`,
 `response.output_text.delta`, `response.completed` with `usage`). A script is chosen by a
 phrase in the conversation's user messages; the step within it is the number of tool outputs
-the request already carries, so a retried request gets the same reply. Requests that match no
+the request already carries, so a retried request gets the same reply. A step that calls an MCP
+tool (an item with a `namespace`) Codex does not offer yet is preceded by `sleep` calls until it
+does (Codex lists a server's tools only once the server has started). Requests that match no
 script (e.g. a title) get a short text reply.
 """
 
@@ -20,6 +22,7 @@ from typing import Any
 Item = dict[str, Any]
 MODEL = "standin-model"
 USAGE = {"input_tokens": 1200, "cached_tokens": 200, "output_tokens": 40, "reasoning_tokens": 0}
+WAIT_S = 0.5
 _ids = itertools.count(1)
 _OUTPUTS = frozenset({"function_call_output", "custom_tool_call_output", "mcp_tool_call_output"})
 
@@ -53,6 +56,16 @@ def exec_command(cmd: str) -> Item:
     return call("exec_command", cmd=cmd)
 
 
+WAIT_PREFIX = "call_standin_wait_"
+
+
+def wait() -> Item:
+    """A pause the script does not count as a step (`sleep` through exec_command)."""
+    item = exec_command(f"sleep {WAIT_S}")
+    item["call_id"] = f"{WAIT_PREFIX}{next(_ids):04d}"
+    return item
+
+
 class StandinResponses:
     """`with StandinResponses({"phrase": [[items of step 1], [items of step 2], ...]}) as api:`"""
 
@@ -80,10 +93,16 @@ class StandinResponses:
     def reply_for(self, body: dict[str, Any]) -> list[Item]:
         items = [i for i in body.get("input") or [] if isinstance(i, dict)]
         users = json.dumps([i for i in items if i.get("role") == "user"])
-        step = sum(1 for i in items if i.get("type") in _OUTPUTS)
+        outputs = [i for i in items if i.get("type") in _OUTPUTS]
+        step = sum(1 for i in outputs if not str(i.get("call_id")).startswith(WAIT_PREFIX))
+        offered = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
         for phrase, steps in self.scripts.items():
             if phrase in users:
-                return steps[step] if step < len(steps) else [message("Done.")]
+                reply = steps[step] if step < len(steps) else [message("Done.")]
+                if any(i.get("namespace", "") not in ("", *offered) for i in reply):
+                    # Codex offers an MCP server's tools once the server has started: wait
+                    return [wait()]
+                return reply
         return [message("OK.")]
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:

@@ -136,6 +136,8 @@ def _integration(ctx: Context | None) -> str:
     lowered = name.lower()
     if "claude" in lowered:
         return "claude-code"
+    if "codex" in lowered:  # Codex CLI's client is "codex-mcp-client"
+        return "codex"
     return lowered[:64] or "mcp"
 
 

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptster.integrations.claude import events as ce
+from promptster.integrations.codex import patch
 
 INTEGRATION = "codex"
 SHELL_NAMES = frozenset({"exec_command", "shell", "shell_command", "local_shell", "container.exec"})
@@ -247,7 +248,7 @@ class RolloutParser:
         edits = [
             edit
             for path, change in (changes.items() if isinstance(changes, dict) else ())
-            if (edit := _edit(ctx, str(path), change)) is not None
+            if (edit := patch.change_claim(ctx.workspace, str(path), change)) is not None
         ][:200]
         ok = item.get("status") in (None, "completed")
         output = "\n".join(s for s in (_text(item.get("stdout")), _text(item.get("stderr"))) if s)
@@ -292,7 +293,13 @@ class RolloutParser:
             if len(self.calls) > 1024:  # calls never answered (a crash): forget the oldest
                 del self.calls[next(iter(self.calls))]
             self.calls[call_id] = _Call(name, tool_input)
-            return self.flush() + ce.tool_use_events(ctx, name, call_id, tool_input)
+            events = ce.tool_use_events(ctx, name, call_id, tool_input)
+            if name == "apply_patch":  # the claims before the files change (see patch.py)
+                base = _text(tool_input.get("workdir")) or self.cwd
+                claims = patch.patch_claims(_text(tool_input.get("command")), self.workspace, base)
+                if claims:
+                    events[0]["data"]["edits"] = claims
+            return self.flush() + events
         if kind in OUTPUT_TYPES:
             if not call_id or call_id in self.answered:
                 return []
@@ -352,61 +359,3 @@ def _duration(value: Any) -> int | None:
 def _file_path(value: Any) -> str | None:
     text = _text(value)
     return text[len("file://") :] if text.startswith("file://") else text or None
-
-
-def _edit(ctx: ce.Context, path: str, change: Any) -> Json | None:
-    """One file of an apply_patch as an edit claim (the shape `tool_result.edit` has)."""
-    if not isinstance(change, dict):
-        return None
-    kind = _text(change.get("type"))
-    moved = _text(change.get("move_path"))
-    where = ce.relative(moved or path, ctx.workspace)
-    claim: Json = {"tool": "apply_patch", "userModified": False}
-    if where is None:
-        claim["outsideWorkspace"] = True
-        return claim
-    claim["path"] = where
-    if kind == "add":
-        claim["content"] = ce.bound(_text(change.get("content")))[0]
-        claim["created"] = True
-    elif kind == "delete":
-        claim["edits"] = [{"oldString": ce.bound(_text(change.get("content")))[0]}]
-        claim["edits"][0].update(newString="", replaceAll=False)
-        claim["deleted"] = True
-    else:
-        claim["edits"] = _hunks(_text(change.get("unified_diff")))
-    return claim
-
-
-def _hunks(diff: str) -> list[Json]:
-    """The hunks of a unified diff as old/new text pairs."""
-    hunks: list[Json] = []
-    old: list[str] = []
-    new: list[str] = []
-
-    def close() -> None:
-        if old or new:
-            hunks.append(
-                {
-                    "oldString": ce.bound("\n".join(old))[0],
-                    "newString": ce.bound("\n".join(new))[0],
-                    "replaceAll": False,
-                }
-            )
-        old.clear()
-        new.clear()
-
-    for line in diff.splitlines():
-        if line.startswith("@@"):
-            close()
-        elif line.startswith(("---", "+++")) and not (old or new):
-            continue
-        elif line.startswith("+"):
-            new.append(line[1:])
-        elif line.startswith("-"):
-            old.append(line[1:])
-        elif line.startswith(" "):
-            old.append(line[1:])
-            new.append(line[1:])
-    close()
-    return hunks[:500]

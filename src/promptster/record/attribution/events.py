@@ -134,6 +134,13 @@ class EventAttributor:
             for claim in claims[:1]:
                 if claim.user_modified:
                     self.attributor.mark_user_modified(claim.path, tool_use_id, time)
+        elif kind in ("tool_use", "tool_result") and isinstance(data.get("edits"), list):
+            # a patch (Codex's apply_patch), parsed from the call or as applied: one edit
+            # object per file
+            if tool_use_id not in self._claimed:
+                for edit in data["edits"]:
+                    if isinstance(edit, Mapping):
+                        self._claim(claims_from_edit(edit, tool_use_id, time))
         elif kind == "tool_result" and tool in SHELL_TOOLS:
             start = self._shell_started.pop(tool_use_id, time)
             changed = data.get("changedFiles")
