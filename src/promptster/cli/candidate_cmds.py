@@ -125,6 +125,7 @@ def status(as_json: bool) -> None:
             eventCount=live.get("nextSeq"),
             counts=live.get("counts", {}),
             sources=live.get("sources", {}),
+            tools=live.get("tools", {}),
             redactions=live.get("redactions", 0),
             problem=live.get("problem"),
         )
@@ -171,6 +172,15 @@ def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> N
         seen = source.get("lastSeen")
         extra = f"  last {seen}" if seen else ""
         console.print(f"  {mark} {name:<11} [dim]{escape(str(detail))}{extra}[/]")
+    for name, tool in sorted((body.get("tools") or {}).items()):
+        if not tool.get("wired"):
+            continue
+        channels = tool.get("channels") or {}
+        heard = " · ".join(f"{ch} {ts}" for ch, ts in sorted(channels.items()))
+        heard = heard or "wired, nothing heard yet"
+        mark = "[green]✓[/]" if channels else "[dim]–[/]"
+        label = str(tool.get("label") or name)
+        console.print(f"  {mark} {escape(label):<11} [dim]{escape(heard)}[/]")
     if body.get("problem"):
         console.print(f"[red]✗ {escape(str(body['problem']))}[/]")
     if state.bundle:

@@ -93,6 +93,7 @@ def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[
             "raise fs.inotify.max_user_watches if the detail mentions a limit",
         )
     )
+    checks.extend(_heard(status.get("tools")))
     problem = status.get("problem")
     if problem:
         checks.append(Check("recording", False, str(problem), "free disk space; see the log"))
@@ -109,6 +110,26 @@ def _tools(workspace: Path, requested: list[str]) -> list[Check]:
         if tool.name in requested or adapter.is_active(workspace):
             checks.extend(Check(c.name, c.ok, c.detail, c.hint) for c in adapter.checks(workspace))
     return checks
+
+
+def _heard(tools: object) -> list[Check]:
+    """Each AI tool wired for this session, and which of its channels have delivered events."""
+    checks: list[Check] = []
+    for name, tool in sorted(tools.items()) if isinstance(tools, dict) else ():
+        if not isinstance(tool, dict) or not tool.get("wired"):
+            continue
+        label = str(tool.get("label") or name)
+        channels = tool.get("channels") if isinstance(tool.get("channels"), dict) else {}
+        if not channels:
+            detail = "wired; nothing heard from it yet"
+            checks.append(Check(f"{label} events", True, detail, HEARD_HINT, warning=True))
+            continue
+        heard = ", ".join(f"{channel} {ts}" for channel, ts in sorted(channels.items()))
+        checks.append(Check(f"{label} events", True, f"last heard: {heard}"))
+    return checks
+
+
+HEARD_HINT = "normal before the tool's first prompt; otherwise see docs/integrations/"
 
 
 def _git() -> Check:

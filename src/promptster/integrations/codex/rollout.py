@@ -32,7 +32,6 @@ from promptster.integrations.claude import events as ce
 from promptster.integrations.codex.events import INTEGRATION, RolloutParser
 
 MAX_LINE = 16 * 1024 * 1024
-READ_CHUNK = 1024 * 1024
 RESCAN_S = 1.0  # how often the watcher looks for new rollout files
 HOMES_FILE = ("integrations", "codex", "homes.json")  # CODEX_HOMEs the launcher used
 
