@@ -126,6 +126,7 @@ TOOLS: tuple[AiTool, ...] = (
         "Codex CLI",
         "promptster.integrations.codex.adapter",
         "Codex CLI's rollout files, plus MCP server and hooks through `promptster codex`",
+        hook="promptster.integrations.codex.hook",
     ),
 )
 

@@ -26,7 +26,8 @@ SNAPSHOT_TIMEOUT_S = 2.0
 FILE_TOOLS = frozenset({"Bash", "apply_patch", "shell", "exec_command", "local_shell"})
 
 
-def main(stdin: BinaryIO | None = None) -> int:
+def main(argv: list[str] | None = None, stdin: BinaryIO | None = None) -> int:
+    """`promptster hook codex` (argv: the words after it, unused)."""
     with contextlib.suppress(BaseException):  # fail open
         handle_call((stdin if stdin is not None else sys.stdin.buffer).read(MAX_PAYLOAD + 1))
     return 0
