@@ -111,7 +111,7 @@ def _event(name: str, index: int, at: float, kind: str, data: dict[str, Any], **
         kind,
         data,
         channel="cli",
-        integration="claude-code" if actor == "ai" else "shell",
+        integration=env.get("integration", "claude-code" if actor == "ai" else "shell"),
         emitter="scenario",
         actor=actor,
         attribution=attribution,

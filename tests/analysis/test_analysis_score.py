@@ -159,3 +159,25 @@ def test_chunks_score_like_single_bundles(
     assert by_name["cy.pst"]["verified"] is True
     monkeypatch.setattr(score, "CHUNK_BUNDLES", 2)
     assert [len(c) for c in score.chunks(paths)] == [2, 2, 2]
+
+
+def test_a_session_with_two_ai_tools_has_per_tool_prompts_and_tokens(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from analysis_scenarios import Scenario, build
+
+    s = Scenario("two-tools", "Tia Twotools")
+    for at, tool, text in ((10, "claude-code", "plan it"), (30, "codex", "write it"),
+                           (50, "codex", "test it")):  # fmt: skip
+        s.add(at, "prompt", {"text": text, "length": len(text), "lane": tool},
+              integration=tool)  # fmt: skip
+        reply = {"text": "ok", "lane": tool, "inputTokens": 1000, "outputTokens": 50}
+        s.add(at + 5, "ai_response", reply, actor="ai", integration=tool)
+    build(s, tmp_path / "two-tools.pst")
+    code, out, err = _score([str(tmp_path), "--format", "json", "--jobs", "1"], capsys)
+    assert code == 0, err
+    (row,) = json.loads(out)
+    assert row["promptCount"] == 3
+    assert row["promptsByTool"] == "claude-code=1;codex=2"
+    assert row["tokensByTool"] == "claude-code=1000/50;codex=2000/100"
+    assert (row["aiInputTokens"], row["aiOutputTokens"]) == (3000, 150)

@@ -40,6 +40,8 @@ _TESTS = tuple(s.name for s in CATALOG if s.score == "tests")  # testResults
 TEST_COLUMNS = ("testsPassed", "testsFailed", "testsSkipped", "testsErrors", "testsTotal")
 # Filled by the reviewer's hidden tests (promptster.reviewer.hidden_tests), empty without them.
 HIDDEN_COLUMNS = ("hiddenTestsPassed", "hiddenTestsTotal", "hiddenTestPassRate")
+# From promptCount's detail.byTool: "codex=2;claude-code=3", and token totals over all tools.
+AI_TOOL_COLUMNS = ("promptsByTool", "aiInputTokens", "aiOutputTokens", "tokensByTool")
 COLUMNS: tuple[str, ...] = (
     "path",
     "sessionId",
@@ -52,6 +54,7 @@ COLUMNS: tuple[str, ...] = (
     *((*TEST_COLUMNS, "testOutcome") if _TESTS else ()),
     *HIDDEN_COLUMNS,
     *_JOINED,
+    *AI_TOOL_COLUMNS,
 )
 # DuckDB types of the columns, for the parquet writer.
 _TYPES = {
@@ -71,6 +74,8 @@ _TYPES = {
     "hiddenTestsPassed": "BIGINT",
     "hiddenTestsTotal": "BIGINT",
     "hiddenTestPassRate": "DOUBLE",
+    **dict.fromkeys(("promptsByTool", "tokensByTool"), "VARCHAR"),
+    **dict.fromkeys(("aiInputTokens", "aiOutputTokens"), "BIGINT"),
 }
 # The columns `--format table` shows after the bundle's name.
 _TABLE = ("verified", *(s.name for s in CATALOG if s.score_table))
@@ -111,8 +116,37 @@ def flat_row(path: Path, signals: SessionSignals | None, error: str | None) -> d
     for name in _JOINED:
         value = signals.value(name)
         row[name] = ";".join(str(v) for v in value) if isinstance(value, list) else None
+    prompts = signals.signals.get("promptCount")
+    row.update(_by_tool(prompts.detail if prompts is not None else None))
     row["confidence"] = {name: s.confidence for name, s in signals.signals.items()}
     return row
+
+
+def _by_tool(detail: Any) -> dict[str, Any]:
+    """The AI tool columns from promptCount's `detail.byTool` (None when no tool was heard)."""
+    tools = detail.get("byTool") if isinstance(detail, dict) else None
+    if not isinstance(tools, dict) or not tools:
+        return {}
+
+    def count(entry: Any, key: str) -> int | None:
+        value = entry.get(key) if isinstance(entry, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    names = sorted(tools)
+    inputs = [count(tools[n], "inputTokens") for n in names]
+    outputs = [count(tools[n], "outputTokens") for n in names]
+    has_tokens = any(v is not None for v in inputs + outputs)
+    return {
+        "promptsByTool": ";".join(f"{n}={count(tools[n], 'prompts') or 0}" for n in names),
+        "aiInputTokens": sum(v or 0 for v in inputs) if has_tokens else None,
+        "aiOutputTokens": sum(v or 0 for v in outputs) if has_tokens else None,
+        "tokensByTool": ";".join(
+            f"{n}={i or 0}/{o or 0}"
+            for n, i, o in zip(names, inputs, outputs, strict=True)
+            if i is not None or o is not None
+        )
+        or None,
+    }
 
 
 def score_bundle(

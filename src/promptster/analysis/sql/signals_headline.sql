@@ -3,7 +3,9 @@
 --
 -- @signal promptCount
 -- Number of `prompt` events. Unit: count. Confidence: `high` (a count is exact).
--- Evidence: the prompt events.
+-- Evidence: the prompt events. `detail.byTool` maps each AI tool that sent prompts or replies
+-- (the events' `source.integration`, e.g. `claude-code`, `codex`) to `prompts` and the
+-- `inputTokens` / `outputTokens` its replies (`ai_response`) report, null when none did.
 --
 -- @signal verifyIntensity
 -- Verification runs ÷ file-change events (`file_create`, `file_diff`, `file_delete`); a raw
@@ -94,11 +96,24 @@ v AS (
 st AS (
     SELECT session_id, min(ts) AS ts, arg_min(event_id, seq) AS id
     FROM events WHERE kind = 'session_start' GROUP BY session_id
+),
+pt AS (
+    SELECT session_id,
+           json_group_object(tool, {prompts: prompts, inputTokens: input_tokens,
+                                    outputTokens: output_tokens}) AS by_tool
+    FROM (SELECT session_id, coalesce(integration, '?') AS tool,
+                 count(*) FILTER (WHERE kind = 'prompt') AS prompts,
+                 sum(TRY_CAST(data->>'inputTokens' AS BIGINT))
+                     FILTER (WHERE kind = 'ai_response') AS input_tokens,
+                 sum(TRY_CAST(data->>'outputTokens' AS BIGINT))
+                     FILTER (WHERE kind = 'ai_response') AS output_tokens
+          FROM events WHERE kind IN ('prompt', 'ai_response') GROUP BY ALL ORDER BY tool)
+    GROUP BY session_id
 )
 SELECT base.session_id, 'promptCount' AS signal, to_json(coalesce(p.n, 0)) AS value,
        'high' AS confidence, ps_cap(p.ids) AS evidence, coalesce(p.n, 0) AS evidence_count,
-       NULL::JSON AS detail
-FROM base LEFT JOIN p USING (session_id)
+       CASE WHEN pt.by_tool IS NOT NULL THEN to_json({byTool: pt.by_tool}) END AS detail
+FROM base LEFT JOIN p USING (session_id) LEFT JOIN pt USING (session_id)
 UNION ALL
 SELECT base.session_id, 'verifyIntensity', to_json(ps_div(coalesce(v.n, 0), fc.n)),
        ps_count_conf(fc.n), ps_cap(v.ids), coalesce(v.n, 0),
