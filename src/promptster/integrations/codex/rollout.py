@@ -32,6 +32,7 @@ from promptster.integrations.claude import events as ce
 from promptster.integrations.codex.events import INTEGRATION, RolloutParser
 
 MAX_LINE = 16 * 1024 * 1024
+BATCH_LINES = 5000  # lines per read in the backfill
 RESCAN_S = 1.0  # how often the watcher looks for new rollout files
 HOMES_FILE = ("integrations", "codex", "homes.json")  # CODEX_HOMEs the launcher used
 
@@ -115,8 +116,9 @@ class RolloutTail:
     partial_tail: bool = False
     _skipping: bool = False  # inside an over-long line
 
-    def read(self) -> list[Json]:
-        """Events from the complete lines written since the last read. Never raises."""
+    def read(self, max_lines: int | None = None) -> list[Json]:
+        """Events from the complete lines written since the last read (at most `max_lines` of
+        them, so that a caller can stream a huge file in batches). Never raises."""
         if self.belongs is False:
             return []
         events: list[Json] = []
@@ -125,7 +127,9 @@ class RolloutTail:
                 return []
             with self.path.open("rb") as handle:
                 handle.seek(self.offset)
-                while True:
+                budget = max_lines if max_lines is not None else -1
+                while budget != 0:
+                    budget -= 1
                     line = handle.readline(MAX_LINE + 1)
                     if not line:
                         break
@@ -246,13 +250,19 @@ def backfill(
     events: list[Json] = []
     for path in found:
         tail = RolloutTail(path, RolloutParser(str(workspace), since=since))
-        read = tail.read() + tail.parser.flush()
+        while True:  # in batches: only the events the journal lacks are kept
+            start = tail.offset
+            batch = tail.read(max_lines=BATCH_LINES)
+            if tail.offset == start:
+                batch += tail.parser.flush()
+            for event in batch:
+                if event["id"] not in have:
+                    have.add(event["id"])
+                    events.append(event)
+            if tail.offset == start or not tail.belongs:
+                break
         if not tail.belongs:
             continue
-        for event in read:
-            if event["id"] not in have:
-                have.add(event["id"])
-                events.append(event)
         if tail.parser.skipped or tail.malformed or tail.partial_tail:
             events.append(_skipped_warning(tail, str(workspace)))
     return events
