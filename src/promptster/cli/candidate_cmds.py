@@ -173,9 +173,9 @@ def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> N
         extra = f"  last {seen}" if seen else ""
         console.print(f"  {mark} {name:<11} [dim]{escape(str(detail))}{extra}[/]")
     for name, tool in sorted((body.get("tools") or {}).items()):
-        if not tool.get("wired"):
-            continue
         channels = tool.get("channels") or {}
+        if not tool.get("wired") and not channels:
+            continue
         heard = " · ".join(f"{ch} {ts}" for ch, ts in sorted(channels.items()))
         heard = heard or "wired, nothing heard yet"
         mark = "[green]✓[/]" if channels else "[dim]–[/]"

@@ -113,13 +113,16 @@ def _tools(workspace: Path, requested: list[str]) -> list[Check]:
 
 
 def _heard(tools: object) -> list[Check]:
-    """Each AI tool wired for this session, and which of its channels have delivered events."""
+    """Each AI tool wired for (or used in) this session, and when each of its channels last
+    delivered an event."""
     checks: list[Check] = []
     for name, tool in sorted(tools.items()) if isinstance(tools, dict) else ():
-        if not isinstance(tool, dict) or not tool.get("wired"):
+        if not isinstance(tool, dict):
             continue
         label = str(tool.get("label") or name)
         channels = tool.get("channels") if isinstance(tool.get("channels"), dict) else {}
+        if not tool.get("wired") and not channels:
+            continue  # neither set up nor used
         if not channels:
             detail = "wired; nothing heard from it yet"
             checks.append(Check(f"{label} events", True, detail, HEARD_HINT, warning=True))

@@ -381,8 +381,13 @@ class Recorder:
         return body
 
     def _watcher_sources(self) -> dict[str, Any]:
+        """The live watchers of the tools wired for this session, and of any other tool that
+        has been heard from (a candidate may run plain `codex` without `--tools codex`)."""
         sources: dict[str, Any] = {}
+        heard = self.pipeline.stats.heard
         for name, watcher in self.watchers.items():
+            if name not in self.state.tools and name not in heard:
+                continue
             with contextlib.suppress(Exception):
                 sources[f"{name} watcher"] = watcher.status()
         return sources
