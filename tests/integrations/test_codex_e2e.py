@@ -57,6 +57,7 @@ DECISION = {
     "impactScore": 2,
     "files": ["mathx.py"],
 }
+USER_CONFIG = b"# the candidate's own Codex settings\n[history]\npersistence = \"none\"\n"
 FIRST = "Please add a mul helper with tests and fix add."
 SECOND = "Thanks, now fix mul."
 
@@ -168,6 +169,8 @@ def record_session(codex: str, root: Path) -> Recorded:
     ws = root / "work"
     ws.mkdir()
     (root / "codex-home").mkdir()
+    user_config = root / "codex-home" / "config.toml"
+    user_config.write_bytes(USER_CONFIG)
     (ws / "calc.py").write_text("def add(a, b):\n    return a - b\n")
     (ws / "README.md").write_text("# Calculator\n")
     start_session(StartOptions(workspace=ws, tools=["shell", "codex"]))
@@ -193,6 +196,7 @@ def record_session(codex: str, root: Path) -> Recorded:
     assert submitted.returncode == 0, submitted.stderr
     bundle = Path(json.loads(submitted.stdout)["path"])
     assert not (ws / ".codex").exists()  # nothing of Codex's configuration was written
+    assert user_config.read_bytes() == USER_CONFIG
     verified = promptster("verify", str(bundle), cwd=ws)
     assert verified.returncode == 0, verified.stderr
 
