@@ -57,7 +57,7 @@ DECISION = {
     "impactScore": 2,
     "files": ["mathx.py"],
 }
-USER_CONFIG = b"# the candidate's own Codex settings\n[history]\npersistence = \"none\"\n"
+USER_CONFIG = b'# the candidate\'s own Codex settings\n[history]\npersistence = "none"\n'
 FIRST = "Please add a mul helper with tests and fix add."
 SECOND = "Thanks, now fix mul."
 
