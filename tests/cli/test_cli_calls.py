@@ -300,6 +300,47 @@ def test_the_console_script_sends_the_hook_past_click(monkeypatch: pytest.Monkey
     cli_run.assert_not_called()
 
 
+def test_setup_codex_calls_setup_codex(tmp_path: Path) -> None:
+    done = SimpleNamespace(executable="/bin/promptster", hooks=False)
+    target = "promptster.integrations.codex.setup.setup_codex"
+    with mock.patch(target, return_value=done) as setup_codex:
+        result = run("setup", "codex", "--workspace", str(tmp_path), "--no-hooks")
+    assert result.exit_code == 0, result.output
+    setup_codex.assert_called_once_with(tmp_path, hooks=False)
+
+
+def test_teardown_codex_calls_teardown_codex(tmp_path: Path) -> None:
+    target = "promptster.integrations.codex.setup.teardown_codex"
+    with mock.patch(target, return_value=True) as teardown_codex:
+        result = run("teardown", "codex", "--workspace", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    teardown_codex.assert_called_once_with(tmp_path)
+
+
+def test_codex_passes_every_argument_to_the_launcher() -> None:
+    with mock.patch("promptster.integrations.codex.launcher.run") as launch:
+        result = run("codex", "exec", "--json", "-m", "gpt-x", "fix it")
+    assert result.exit_code == 0, result.output
+    launch.assert_called_once_with(["exec", "--json", "-m", "gpt-x", "fix it"])
+
+
+def test_hook_codex_calls_the_codex_hook_handler(monkeypatch: pytest.MonkeyPatch) -> None:
+    from promptster import entry
+
+    with mock.patch("promptster.integrations.codex.hook.main", return_value=0) as handler:
+        assert run("hook", "codex").exit_code == 0
+    handler.assert_called_once_with()
+    monkeypatch.setattr("sys.argv", ["promptster", "hook", "codex"])
+    with (
+        mock.patch("promptster.integrations.codex.hook.main", return_value=0) as handler,
+        mock.patch("promptster.cli.run") as cli_run,
+        pytest.raises(SystemExit),
+    ):
+        entry.run()
+    handler.assert_called_once_with()
+    cli_run.assert_not_called()
+
+
 def test_mcp_calls_the_mcp_server() -> None:
     with mock.patch("promptster.integrations.mcp_server.main") as serve:
         assert run("mcp").exit_code == 0
