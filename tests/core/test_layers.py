@@ -134,6 +134,7 @@ def test_the_layer_table_has_no_loop() -> None:
         "promptster.integrations.cursor.hook",
         "promptster.integrations.copilot.hook",
         "promptster.integrations.catalog",
+        "promptster.integrations.codex.hook",
         "promptster.entry",
     ],
 )
