@@ -188,7 +188,7 @@ def record_session(codex: str, root: Path) -> Recorded:
 
     # The live watcher saw the first run before submit's backfill.
     assert status["tools"]["codex"]["wired"] is True
-    assert status["tools"]["codex"]["channels"].get("import")
+    assert set(status["tools"]["codex"]["channels"]) == {"import", "hook"}
     assert status["counts"].get("prompt") == 1
     assert status["sources"]["codex"]["lastSeen"], status["sources"]  # the hooks ran
 

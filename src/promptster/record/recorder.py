@@ -242,11 +242,13 @@ class Recorder:
                 return
             self.watch_waiting = []
 
-    def seen_source(self, name: str, detail: str | None = None) -> None:
+    def seen_source(self, name: str, detail: str | None = None, *, heartbeat: bool = False) -> None:
         entry = self.sources.setdefault(name, {})
         entry["lastSeen"] = now_ts()
         if detail:
             entry["detail"] = detail
+        if heartbeat:  # a hook said it ran (Codex's send no events of their own)
+            entry["heartbeatAt"] = entry["lastSeen"]
 
     # -- time limit -----------------------------------------------------------------------
 
@@ -403,10 +405,14 @@ class Recorder:
                 active = tool.adapter().is_active(self.workspace)
             except Exception:
                 active = False
+            channels = dict(self.pipeline.stats.heard.get(tool.name, {}))
+            beat = self.sources.get(tool.name, {}).get("heartbeatAt")
+            if beat:  # a hook that sends no events of its own (Codex's) still counts
+                channels["hook"] = max(channels.get("hook", ""), str(beat))
             tools[tool.name] = {
                 "label": tool.label,
                 "wired": tool.name in self.state.tools or active,
-                "channels": dict(self.pipeline.stats.heard.get(tool.name, {})),
+                "channels": channels,
             }
         return tools
 

@@ -90,7 +90,7 @@ def handle_request(recorder: Recorder, line: bytes) -> tuple[dict[str, Any], boo
             if not isinstance(name, str) or not name:
                 return _refuse("invalid", "heartbeat needs a source name"), False
             detail = request.get("detail")
-            recorder.seen_source(name, detail if isinstance(detail, str) else None)
+            recorder.seen_source(name, detail if isinstance(detail, str) else None, heartbeat=True)
             return {"ok": True}, False
         if op == "attach":
             tty = request.get("tty")
