@@ -36,6 +36,7 @@ from promptster.integrations.claude import events as ce
 from promptster.integrations.codex import patch
 
 INTEGRATION = "codex"
+MAX_SKIP_KEYS = 50
 SHELL_NAMES = frozenset({"exec_command", "shell", "shell_command", "local_shell", "container.exec"})
 _APPLY_PATCH = re.compile(r"\A\s*(?:apply_patch|applypatch)\b")
 _TS = re.compile(r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
@@ -99,6 +100,14 @@ class RolloutParser:
     answered: deque[str] = field(default_factory=lambda: deque(maxlen=256))
     reply: Json | None = None  # an ai_response waiting for its token usage
 
+    def skip(self, key: str) -> None:
+        """Count a record not understood, by type (a bounded number of distinct types)."""
+        key = key[:80]
+        if key in self.skipped or len(self.skipped) < MAX_SKIP_KEYS:
+            self.skipped[key] += 1
+        else:
+            self.skipped["(other types)"] += 1
+
     def context(self, ts: Any) -> ce.Context:
         return ce.Context(
             lane=self.lane,
@@ -114,7 +123,7 @@ class RolloutParser:
     def record(self, record: Json) -> list[Json]:
         kind, payload, ts = record.get("type"), record.get("payload"), record.get("timestamp")
         if not isinstance(payload, dict):
-            self.skipped[f"{kind} (no payload)"] += 1
+            self.skip(f"{kind} (no payload)")
             return []
         if kind == "session_meta":
             self.lane = _text(payload.get("id")) or self.lane
@@ -137,7 +146,7 @@ class RolloutParser:
             return self._event_msg(payload, ts)
         if kind == "response_item":
             return self._response_item(payload, ts)
-        self.skipped[str(kind) if kind is not None else "(no type)"] += 1
+        self.skip(str(kind) if kind is not None else "(no type)")
         return []
 
     def _count_tokens(self, usage: Any) -> None:
@@ -159,7 +168,7 @@ class RolloutParser:
         if kind in IGNORED_EVENTS:
             return []
         if kind != "item_completed" or not isinstance(payload.get("item"), dict):
-            self.skipped[f"event_msg {kind or '(no type)'}"] += 1
+            self.skip(f"event_msg {kind or '(no type)'}")
             return []
         self.turn = _text(payload.get("turn_id")) or self.turn
         item: Json = payload["item"]
@@ -176,7 +185,7 @@ class RolloutParser:
         if handler is not None:
             return self.flush() + handler(ctx, item)
         if item_type not in IGNORED_ITEMS:
-            self.skipped[f"item {item_type or '(no type)'}"] += 1
+            self.skip(f"item {item_type or '(no type)'}")
         return []
 
     def _prompt(self, ctx: ce.Context, item: Json) -> list[Json]:
@@ -312,7 +321,7 @@ class RolloutParser:
                 ctx, call.name, call_id, call.tool_input, output, error=error
             )
         if kind not in IGNORED_RESPONSES:
-            self.skipped[f"response_item {kind or '(no type)'}"] += 1
+            self.skip(f"response_item {kind or '(no type)'}")
         return []
 
 
