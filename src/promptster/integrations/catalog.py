@@ -31,7 +31,6 @@ Optional (looked up with `getattr`, so adapters without it need nothing):
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
