@@ -337,7 +337,7 @@ def test_hook_codex_calls_the_codex_hook_handler(monkeypatch: pytest.MonkeyPatch
         pytest.raises(SystemExit),
     ):
         entry.run()
-    handler.assert_called_once_with()
+    handler.assert_called_once_with([])  # through the catalog's hook entry: the words after it
     cli_run.assert_not_called()
 
 

@@ -61,6 +61,8 @@ class AiResponseData(_Payload):
     model: NotRequired[str]
     inputTokens: NotRequired[int]
     outputTokens: NotRequired[int]
+    cachedInputTokens: NotRequired[int]  # Codex: all model responses since the previous reply
+    reasoningTokens: NotRequired[int]
     truncated: NotRequired[bool]
     tokensApproximate: NotRequired[bool]  # Aider rounds its counts ("2.5k")
 
@@ -72,6 +74,7 @@ class ToolUseData(_Payload):
     lane: str
     inputTruncated: NotRequired[bool]
     nativeToolName: NotRequired[str]  # when toolName is the Claude Code tool with its effect
+    edits: NotRequired[list["EditClaim"]]  # a patch's claims, one per file (Codex apply_patch)
 
 
 class EditPart(TypedDict):
@@ -95,6 +98,7 @@ class EditClaim(TypedDict):
     newString: NotRequired[str]
     replaceAll: NotRequired[bool]
     edits: NotRequired[list[EditPart]]
+    deleted: NotRequired[bool]  # apply_patch deleted the file
     cellId: NotRequired[str]
     editMode: NotRequired[str]
     truncated: NotRequired[bool]
@@ -108,6 +112,7 @@ class ToolResultData(_Payload):
     output: NotRequired[str]
     outputTruncated: NotRequired[bool]
     edit: NotRequired[EditClaim]
+    edits: NotRequired[list[EditClaim]]  # one claim per file when a call changed several
     changedFiles: NotRequired[list[str]]
     nativeToolName: NotRequired[str]
 
