@@ -148,7 +148,8 @@ class PidsCgroup:
         for base in bases:
             if not (base / "cgroup.procs").exists():
                 continue
-            path = base / f"promptster-hidden-{secrets.token_hex(6)}"
+            # The reviewer's pid in the name: whose run a left-over cgroup was is plain to see.
+            path = base / f"promptster-hidden-{os.getpid()}-{secrets.token_hex(6)}"
             try:
                 path.mkdir()
                 (path / "pids.max").write_text(str(limit))
