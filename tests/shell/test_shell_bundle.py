@@ -93,6 +93,72 @@ def test_replay_keeps_the_timing_and_honours_speed_and_idle_limit(tmp_path: Path
     assert refused.returncode == 2 and b"asciicast" in refused.stderr
 
 
+HOSTILE_FRAMES = [
+    "\x1b[1;32mvisible-green\x1b[0m\r\n",
+    "\x1b]52;c;cm0gLXJmIH4K\x07",  # OSC 52: write the clipboard
+    "\x1b]8;;javascript:alert(1)\x1b\\click\x1b]8;;\x1b\\\r\n",  # OSC 8 link
+    "\x1b]0;owned-title\x07\x1b]2;owned-title\x07",  # window titles
+    "\x1b]1337;File=name=eC5zaA==;inline=1:ZWNobyBoaQ==\x07",  # iTerm2 file transfer
+    "\x1bP$qm\x1b\\\x1b_Gf=100;AAAA\x1b\\\x1b^pm\x1b\\\x1bXsos\x1b\\",  # DCS APC PM SOS
+    "\x1b[6n\x1b[c\x1b[>c\x1b[18t\x1b[?2004h\x1b[?1000h",  # requests, paste, mouse
+    "\x1b]5",  # an OSC split across two events
+    "2;c;c3BsaXQ=\x07\x1b[?1049h\x1b[5;10rafter-split\r\n",
+]
+
+
+def _hostile_cast(path: Path) -> bytes:
+    header = {"version": 2, "width": 80, "height": 24, "title": "\x1b]0;header-title\x07"}
+    lines = [json.dumps(header)] + [
+        json.dumps([0.001 * i, "o", text]) for i, text in enumerate(HOSTILE_FRAMES)
+    ]
+    lines.append("[" * 100_000 + "]" * 100_000)  # a deeply nested line: skipped
+    data = ("\n".join(lines) + "\n").encode()
+    path.write_bytes(data)
+    return data
+
+
+def test_replay_passes_only_what_draws_the_session(tmp_path: Path) -> None:
+    """A cast carrying every hostile class, played by `promptster replay` in a real pty, from
+    a .cast file and from a bundle: what reaches the terminal holds the text, its colours and
+    the screen switches, and none of the titles, links, clipboard writes, file transfers,
+    DCS/APC/PM/SOS strings or requests the terminal would answer."""
+    import pexpect
+
+    cast = tmp_path / "hostile.cast"
+    data = _hostile_cast(cast)
+    bundle = tmp_path / "hostile.pst"
+    with zipfile.ZipFile(bundle, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("terminal/0.cast", data)
+    exe = require_executable("promptster")
+    for target in (cast, bundle):
+        child = pexpect.spawn(
+            exe,
+            ["replay", str(target), "--idle-limit", "0"],
+            cwd=str(tmp_path),
+            env=candidate_env(tmp_path, require_executable("bash")),
+            dimensions=(24, 80),
+            timeout=120,
+        )
+        child.expect(pexpect.EOF)
+        child.close()
+        out = child.before
+        assert child.exitstatus == 0, out
+        assert b"visible-green" in out and b"\x1b[1;32m" in out and b"after-split" in out
+        assert b"\x1b[?1049h" in out and b"\x1b[5;10r" in out
+        assert (
+            out.rstrip().endswith(b"end of the recording\x1b[0m") or b"end of the recording" in out
+        )
+        for forbidden in (
+            b"\x1b]", b"\x1bP", b"\x1b_", b"\x1b^", b"\x1bX", b"\x9d", b"\x07",
+            b"\x1b[6n", b"\x1b[c", b"\x1b[>c", b"\x1b[18t", b"\x1b[?2004h", b"\x1b[?1000h",
+            b"owned-title", b"header-title", b"javascript", b"cm0gLXJmIH4K", b"ZWNobyBoaQ==",
+        ):  # fmt: skip
+            assert forbidden not in out, (target.name, forbidden)
+        # the terminal is put back: main screen, whole-screen scrolling, visible cursor
+        tail = out[out.rindex(b"after-split") :]
+        assert b"\x1b[?1049l" in tail and b"\x1b[r" in tail and b"\x1b[?25h" in tail
+
+
 def test_start_on_a_live_session_opens_the_recorded_shell(workspace: Workspace) -> None:
     term = RecordedShell(
         workspace.folder.parent,

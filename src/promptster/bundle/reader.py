@@ -7,17 +7,21 @@ member is read through a size-limited stream whose CRC zipfile checks at the end
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from promptster.bundle import format as fmt
 from promptster.errors import FormatError, InputError
+
+MAX_STREAM_LINE = 16 * 1024 * 1024  # iter_lines: a longer line is reported, not held
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,26 @@ class BundleReader:
             raise FormatError(f"member {name!r} is not the size its zip entry declares")
         return data
 
+    def open_member(self, name: str) -> BinaryIO:
+        """A stream of one member that stops at its declared size (and its limit), so a
+        member is never inflated further than the bundle said; corruption and a CRC mismatch
+        surface as FormatError while reading."""
+        info = self.infos.get(name)
+        if info is None:
+            raise FormatError(f"the bundle has no usable member {name!r}")
+        limit = min(info.file_size, fmt.member_size_limit(name))
+        try:
+            raw = self._zip.open(info)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            raise FormatError(f"member {name!r} is corrupt: {exc}") from exc
+        return io.BufferedReader(_BoundedMember(raw, name, limit), buffer_size=1 << 20)
+
+    def iter_lines(self, name: str, *, max_line: int = MAX_STREAM_LINE) -> Iterator[bytes | None]:
+        """The member's lines (with their newline), streamed; None for a line longer than
+        `max_line`, whose bytes are skipped without being held."""
+        with self.open_member(name) as stream:
+            yield from bounded_lines(stream, max_line)
+
     def close(self) -> None:
         self._zip.close()
         self._file.close()
@@ -155,3 +179,47 @@ class BundleReader:
         tb: TracebackType | None,
     ) -> None:
         self.close()
+
+
+class _BoundedMember(io.RawIOBase):
+    """A zip member's inflated bytes, at most `limit` of them, with zipfile's errors turned
+    into FormatError (zipfile checks the CRC when the member ends)."""
+
+    def __init__(self, raw: IO[bytes], name: str, limit: int) -> None:
+        self._raw, self._name, self._left = raw, name, limit
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
+        if self._left <= 0:
+            return 0
+        want = min(len(buffer), self._left)
+        try:
+            data = self._raw.read(want)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
+            raise FormatError(f"member {self._name!r} is corrupt: {exc}") from exc
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+def bounded_lines(stream: BinaryIO, max_line: int) -> Iterator[bytes | None]:
+    """Lines of `stream` (newline kept; the last may lack one); None stands for a line longer
+    than `max_line`, read through in pieces and dropped, so memory stays bounded."""
+    while True:
+        line = stream.readline(max_line + 1)
+        if not line:
+            return
+        if len(line) <= max_line:
+            yield line
+            continue
+        while not line.endswith(b"\n"):
+            line = stream.readline(1 << 20)
+            if not line:
+                break
+        yield None

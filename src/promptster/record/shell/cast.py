@@ -17,8 +17,8 @@ precise start time), then one ``[seconds since the start, code, data]`` array pe
 
 `CastFile` writes the lines (mode 0600, whole lines only, a size cap with a closing marker);
 the shell's worker process writes it (shell_pipe.py), so the terminal never waits for the disk.
-`read_cast` reads v2 (and v3) for `promptster replay`; `collect_casts` is what submit puts in
-the bundle: complete lines, and nothing after the session ended.
+`read_cast` (cast_reader.py) reads v2 and v3 for `promptster replay`; `collect_casts` is what
+submit puts in the bundle: complete lines, and nothing after the session ended.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from promptster.errors import FormatError
 from promptster.record.redact.redactor import Finding, StreamRedactor, placeholder
+from promptster.record.shell.cast_reader import Recording, read_cast  # reading lives there
+
+__all__ = ["CastEncoder", "CastFile", "CastHeader", "Recording", "read_cast"]
 
 CAST_VERSION = 2
 COALESCE_S = 0.004
@@ -276,66 +278,6 @@ def new_cast_path(session_dir: Path) -> tuple[int, Path]:
             number += 1
             continue
         return number, path
-
-
-# -- reading ---------------------------------------------------------------------------------
-
-
-@dataclass
-class Recording:
-    """A cast as read back: header fields and (absolute seconds, code, data) events."""
-
-    width: int
-    height: int
-    header: dict[str, Any]
-    events: list[tuple[float, str, str]]
-    skipped: int = 0  # lines that were not events
-
-    @property
-    def duration(self) -> float:
-        return self.events[-1][0] if self.events else 0.0
-
-
-def read_cast(data: bytes) -> Recording:
-    """Parse asciicast v2 (absolute times) or v3 (intervals). Raises FormatError on a bad
-    header; event lines that do not parse are counted in `skipped`, not fatal."""
-    lines = data.split(b"\n")
-    try:
-        header = json.loads(lines[0]) if lines and lines[0].strip() else None
-    except ValueError:
-        header = None
-    if not isinstance(header, dict) or header.get("version") not in (2, 3):
-        raise FormatError("not an asciicast v2 or v3 recording")
-    term = header.get("term") if isinstance(header.get("term"), dict) else {}
-    width = header.get("width", term.get("cols") if term else None)
-    height = header.get("height", term.get("rows") if term else None)
-    relative = header["version"] == 3
-    recording = Recording(_dimension(width, 80), _dimension(height, 24), header, [])
-    clock = 0.0
-    for raw in lines[1:]:
-        if not raw.strip() or raw.lstrip().startswith(b"#"):
-            continue
-        try:
-            item = json.loads(raw)
-        except ValueError:
-            recording.skipped += 1
-            continue
-        if not (isinstance(item, list) and len(item) >= 3) or not isinstance(item[2], str):
-            recording.skipped += 1
-            continue
-        at, code = item[0], item[1]
-        if isinstance(at, bool) or not isinstance(at, int | float) or at < 0:
-            recording.skipped += 1
-            continue
-        clock = clock + float(at) if relative else max(clock, float(at))
-        recording.events.append((clock, str(code), item[2]))
-    return recording
-
-
-def _dimension(value: object, default: int) -> int:
-    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 10_000:
-        return value
-    return default
 
 
 def complete_lines(data: bytes, *, until: float | None = None) -> bytes:
