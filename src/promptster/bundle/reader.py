@@ -2,7 +2,10 @@
 
 Member names are checked (no absolute paths, no `..`, no links, only the names the format
 defines), declared sizes and the total are capped before anything is inflated, and every
-member is read through a size-limited stream whose CRC zipfile checks at the end.
+member is read through a size-limited stream whose CRC zipfile checks at the end. The zip must
+have the writer's layout (`layout_problems`): members back to back from the first byte, the
+central directory right after them, then the end record with no comment and nothing after it;
+so no HTML or script can ride in front of, between or behind the members (a polyglot).
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import io
 import os
 import stat
+import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
@@ -78,6 +82,7 @@ class BundleReader:
         self.problems: list[MemberProblem] = []
         self.infos: dict[str, zipfile.ZipInfo] = {}
         self._check_entries()
+        self.layout_problems: list[str] = self._check_layout()
 
     def _check_entries(self) -> None:
         infos = self._zip.infolist()
@@ -123,6 +128,53 @@ class BundleReader:
             )
             self.infos.clear()  # read nothing: each member is under its cap, but not all of them
 
+    def _check_layout(self) -> list[str]:
+        """How the zip departs from the form the writer makes (see the module doc)."""
+        problems: list[str] = []
+        if self._zip.comment:
+            problems.append(
+                f"the zip carries a {len(self._zip.comment):,}-byte comment; the writer never "
+                "adds one"
+            )
+        size = os.fstat(self._file.fileno()).st_size
+        self._file.seek(max(size - 22, 0))
+        end = self._file.read(22)
+        if self._zip.comment:
+            pass  # said above; the end record is not the last 22 bytes then
+        elif len(end) != 22 or end[:4] != b"PK\x05\x06" or end[20:22] != b"\0\0":
+            problems.append("the zip has data after its end record (a file appended to it?)")
+        else:
+            cd_size = struct.unpack("<I", end[12:16])[0]
+            zip64 = 56 + 20 if cd_size == 0xFFFFFFFF or end[16:20] == b"\xff" * 4 else 0
+            if not zip64 and self._zip.start_dir + cd_size + 22 != size:
+                problems.append("the zip has data between its directory and its end record")
+        expected = 0
+        for info in sorted(self._zip.infolist(), key=lambda i: i.header_offset):
+            if info.header_offset != expected:
+                where = "in front of the first member" if expected == 0 else "between members"
+                problems.append(
+                    f"the zip has {abs(info.header_offset - expected):,} bytes of foreign data "
+                    f"{where} (a polyglot file?)"
+                )
+                break
+            self._file.seek(info.header_offset)
+            local = self._file.read(30)
+            if len(local) != 30 or local[:4] != b"PK\x03\x04":
+                problems.append(f"member {info.filename!r} has no local header where declared")
+                break
+            name_len, extra_len = struct.unpack("<HH", local[26:30])
+            if info.flag_bits & 0x8:
+                problems.append(f"member {info.filename!r} uses a data descriptor")
+                break
+            expected = info.header_offset + 30 + name_len + extra_len + info.compress_size
+        else:
+            if expected != self._zip.start_dir:
+                problems.append(
+                    f"the zip has {abs(self._zip.start_dir - expected):,} bytes of foreign data "
+                    "before its directory"
+                )
+        return problems
+
     @property
     def names(self) -> list[str]:
         return list(self.infos)
@@ -159,9 +211,9 @@ class BundleReader:
             raise FormatError(f"member {name!r} is corrupt: {exc}") from exc
         return io.BufferedReader(_BoundedMember(raw, name, limit), buffer_size=1 << 20)
 
-    def iter_lines(self, name: str, *, max_line: int = MAX_STREAM_LINE) -> Iterator[bytes | None]:
-        """The member's lines (with their newline), streamed; None for a line longer than
-        `max_line`, whose bytes are skipped without being held."""
+    def iter_lines(self, name: str, *, max_line: int = MAX_STREAM_LINE) -> Iterator[bytes | int]:
+        """The member's lines (with their newline), streamed; a line longer than `max_line`
+        is skipped without being held, and its length stands in for it."""
         with self.open_member(name) as stream:
             yield from bounded_lines(stream, max_line)
 
@@ -208,9 +260,10 @@ class _BoundedMember(io.RawIOBase):
         super().close()
 
 
-def bounded_lines(stream: BinaryIO, max_line: int) -> Iterator[bytes | None]:
-    """Lines of `stream` (newline kept; the last may lack one); None stands for a line longer
-    than `max_line`, read through in pieces and dropped, so memory stays bounded."""
+def bounded_lines(stream: BinaryIO, max_line: int) -> Iterator[bytes | int]:
+    """Lines of `stream` (newline kept; the last may lack one). A line longer than `max_line`
+    (newline included) is read through in pieces and dropped, so memory stays bounded: its
+    length (without the newline) stands in for it."""
     while True:
         line = stream.readline(max_line + 1)
         if not line:
@@ -218,8 +271,10 @@ def bounded_lines(stream: BinaryIO, max_line: int) -> Iterator[bytes | None]:
         if len(line) <= max_line:
             yield line
             continue
+        length = len(line)
         while not line.endswith(b"\n"):
             line = stream.readline(1 << 20)
             if not line:
                 break
-        yield None
+            length += len(line)
+        yield length - 1 if line.endswith(b"\n") else length

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import re
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from promptster.bundle import format as fmt
+from promptster.bundle import members as streamed
 from promptster.bundle.reader import BundleReader
 from promptster.errors import (
     CheckFailed,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 Status = Literal["ok", "warning", "failed"]
 TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 _decoder = json.JSONDecoder()
-_KEPT_MEMBERS = frozenset({fmt.TIMELINE, fmt.SNAPSHOTS, fmt.ASSESSMENT})
+_KEPT_MEMBERS = frozenset({fmt.ASSESSMENT})  # read whole (small); the rest are streamed
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,8 @@ class VerifyContext:
 
     path: Path
     manifest: fmt.Manifest | None = None
-    timeline: bytes | None = None
+    timeline: bytes | None = None  # only with keep_timeline, and only if its checks passed
+    keep_timeline: bool = False
     assessment_pack: bytes | None = None
     file_events: list[FileEventRef] = field(default_factory=list)
     snapshot_refs: list[tuple[int, str]] = field(default_factory=list)
@@ -127,7 +129,7 @@ def verify_bundle(
     path: Path, *, extra_checks: Sequence[ExtraCheck] = (), keep_timeline: bool = False
 ) -> VerifyReport:
     """Run every check on the bundle at `path`. Never raises for bad input."""
-    context = VerifyContext(Path(path))
+    context = VerifyContext(Path(path), keep_timeline=keep_timeline)
     findings: list[Finding] = []
     try:
         reader = BundleReader(context.path)
@@ -154,10 +156,7 @@ def _run_checks(
     findings: list[Finding],
     extra_checks: Sequence[ExtraCheck],
 ) -> None:
-    if reader.problems:
-        findings.extend(Finding("zip", "failed", p.message) for p in reader.problems)
-    else:
-        findings.append(Finding("zip", "ok", f"{len(reader.names)} members, names and sizes ok"))
+    _zip_findings(reader, findings)
     if any(problem.name == "*" for problem in reader.problems):
         return  # a limit on the whole zip: nothing in it is read
     missing = [name for name in fmt.REQUIRED if name not in reader.infos]
@@ -179,16 +178,15 @@ def _run_checks(
     members = _check_member_hashes(reader, manifest, findings)
     if fmt.ASSESSMENT in members:
         context.assessment_pack = members[fmt.ASSESSMENT]
-    timeline = members.get(fmt.TIMELINE)
-    snapshots = members.get(fmt.SNAPSHOTS)
     # Unpacking the snapshots is mostly git's work in subprocesses: run it beside the
     # timeline check, which is Python's work, and join the two for the replay.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-git") as pool:
-        loading = pool.submit(_load_snapshots, snapshots, manifest) if snapshots else None
+        loading = (
+            pool.submit(_load_snapshots, reader, manifest) if fmt.SNAPSHOTS in members else None
+        )
         timeline_ok = False
-        if timeline is not None:
-            context.timeline = timeline
-            timeline_ok = _check_timeline(timeline, manifest, context, findings)
+        if fmt.TIMELINE in members:
+            timeline_ok = _check_streamed_timeline(reader, manifest, context, findings)
         if loading is not None:
             history = loading.result()
             if isinstance(history, Finding):
@@ -233,12 +231,41 @@ def _check_signature(
     return True
 
 
+def _zip_findings(reader: BundleReader, findings: list[Finding]) -> None:
+    """The zip's structure: member names and sizes, and the writer's layout (no comment, no
+    data in front of, between or after the members)."""
+    problems = [p.message for p in reader.problems] + reader.layout_problems
+    if problems:
+        findings.extend(Finding("zip", "failed", message) for message in problems)
+    else:
+        findings.append(Finding("zip", "ok", f"{len(reader.names)} members, names and sizes ok"))
+
+
+def _check_streamed_timeline(
+    reader: BundleReader, manifest: fmt.Manifest, context: VerifyContext, findings: list[Finding]
+) -> bool:
+    """Check the timeline as it is inflated, line by line; its bytes are kept for the caller
+    (keep_timeline) only if every check passed, so a hostile timeline costs one line."""
+    kept: list[bytes] | None = [] if context.keep_timeline else None
+    try:
+        ok = _check_timeline(
+            streamed.timeline_lines(reader, MAX_LINE_BYTES, kept), manifest, context, findings
+        )
+    except FormatError as exc:
+        findings.append(Finding("timeline", "failed", exc.message))
+        return False
+    if ok and kept is not None:
+        context.timeline = b"".join(kept)
+    return ok
+
+
 def _check_member_hashes(
     reader: BundleReader, manifest: fmt.Manifest, findings: list[Finding]
-) -> dict[str, bytes]:
-    """Return the members later checks read (timeline, snapshots, pack) if their bytes match
-    the manifest; report every member that does not. Blobs and casts are hashed, not kept."""
-    good: dict[str, bytes] = {}
+) -> dict[str, bytes | None]:
+    """The members whose bytes match the manifest, each with its bytes if later checks read
+    it whole (the pack) or None (streamed again when needed); report every member that does
+    not. Sizes are compared before anything is inflated, and hashing streams."""
+    good: dict[str, bytes | None] = {}
     matched = 0
     failed_before = len(findings)
     for name in reader.names:
@@ -250,44 +277,50 @@ def _check_member_hashes(
         if name not in reader.infos:
             findings.append(Finding("hashes", "failed", f"member {name!r} is missing"))
             continue
+        problem = streamed.size_problem(reader, name, entry)
+        if problem is not None:
+            findings.append(Finding("hashes", "failed", problem))
+            continue
         try:
-            data = reader.read(name)
+            data = reader.read(name) if name in _KEPT_MEMBERS else None
+            digest, size = (
+                (sha256_digest(data), len(data))
+                if data is not None
+                else streamed.stream_sha256(reader, name)
+            )
         except FormatError as exc:
             findings.append(Finding("hashes", "failed", exc.message))
             continue
-        if len(data) != entry.size or sha256_digest(data) != entry.sha256:
+        if size != entry.size or digest != entry.sha256:
             findings.append(
                 Finding("hashes", "failed", f"member {name!r} was changed after signing")
             )
             continue
         matched += 1
-        if name in _KEPT_MEMBERS:
-            good[name] = data
+        good[name] = data
     if len(findings) == failed_before:
         findings.append(Finding("hashes", "ok", f"{matched} members match the manifest"))
     return good
 
 
 def _check_timeline(
-    timeline: bytes, manifest: fmt.Manifest, context: VerifyContext, findings: list[Finding]
+    lines: Iterable[bytes | str],
+    manifest: fmt.Manifest,
+    context: VerifyContext,
+    findings: list[Finding],
 ) -> bool:
-    if timeline and not timeline.endswith(b"\n"):
-        findings.append(
-            Finding(
-                "timeline",
-                "failed",
-                "timeline.jsonl ends with a partial line (no newline)",
-                timeline.count(b"\n"),
-            )
-        )
-        return False
+    """`lines`: the timeline's lines without newlines; a str in their place says what is
+    wrong with the line there (streamed.timeline_lines)."""
     expected_prev = genesis_hash(manifest.session_id)
     last_ts = ""
     seen_ids: dict[str, int] = {}
     unknown_kinds: dict[str, int] = {}
     newer_versions = 0
     count = 0
-    for seq, line in enumerate(_lines(timeline)):
+    for seq, line in enumerate(lines):
+        if isinstance(line, str):
+            findings.append(Finding("timeline", "failed", line, seq))
+            return False
         count = seq + 1
         event = _parse_line(seq, line, expected_prev, last_ts)
         if isinstance(event, str):
@@ -376,15 +409,6 @@ def _check_timeline(
     return True
 
 
-def _lines(data: bytes) -> Iterator[bytes]:
-    """The newline-terminated lines of `data`, one at a time: a hostile timeline of two
-    billion empty lines must not become a list of two billion objects before line 0 fails."""
-    find, start = data.find, 0
-    while (end := find(b"\n", start)) >= 0:
-        yield data[start:end]
-        start = end + 1
-
-
 def _parse_line(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict[str, Any] | str:
     """The parsed event, or a message saying what is wrong with this line.
 
@@ -456,14 +480,17 @@ class _History:
     stats: dict[str, dict[str, FileStat]]  # commit -> path -> lines added/removed
 
 
-def _load_snapshots(snapshots: bytes, manifest: fmt.Manifest) -> _History | Finding:
+def _load_snapshots(reader: BundleReader, manifest: fmt.Manifest) -> _History | Finding:
     """Unpack the git bundle in a temporary repository (always removed) and read its history.
 
     Returns the history, or the failed finding that says why it cannot be used.
     """
     with tempfile.TemporaryDirectory(prefix="promptster-verify-") as tmp:
         repo, bundle_file = Path(tmp) / "repo.git", Path(tmp) / "snapshots.bundle"
-        bundle_file.write_bytes(snapshots)
+        try:
+            streamed.copy_member(reader, fmt.SNAPSHOTS, bundle_file)
+        except FormatError as exc:
+            return Finding("snapshots", "failed", exc.message)
         run_git(["init", "--quiet", "--bare", "--template=", str(repo)])
         checked = run_git(["bundle", "verify", str(bundle_file)], git_dir=repo, check=False)
         if checked.returncode != 0:
@@ -472,18 +499,14 @@ def _load_snapshots(snapshots: bytes, manifest: fmt.Manifest) -> _History | Find
                 "failed",
                 f"snapshots.bundle is not a valid git bundle: {_git_reason(checked.error_text)}",
             )
-        tip, pack = _bundle_tip_and_pack(snapshots)
-        if tip is None:
-            return Finding(
-                "snapshots", "failed", f"snapshots.bundle has no {fmt.SNAPSHOT_REF} branch"
-            )
         # What `git fetch` from the bundle does with transfer.fsckObjects, in one process:
         # index the pack, checking every object and that every object it links to is there.
         # The pack goes to git as a file: fed through a pipe, Python's writes would contend
         # for the GIL with the timeline check running beside this.
         pack_file = repo / "objects" / "pack" / "snapshots.pack"
-        pack_file.parent.mkdir(parents=True, exist_ok=True)
-        pack_file.write_bytes(pack)
+        tip, problem = streamed.split_git_bundle(bundle_file, pack_file)
+        if tip is None:
+            return Finding("snapshots", "failed", problem or "snapshots.bundle is unreadable")
         indexed = run_git(["index-pack", "--strict", str(pack_file)], git_dir=repo, check=False)
         if indexed.returncode != 0:
             return Finding(
@@ -514,27 +537,6 @@ def _load_snapshots(snapshots: bytes, manifest: fmt.Manifest) -> _History | Find
     order = [logged.commit for logged in reversed(log)]
     stats = {logged.commit: logged.stats for logged in log}
     return _History(order, stats)
-
-
-_OBJECT_ID = re.compile(r"[0-9a-f]{40}")
-
-
-def _bundle_tip_and_pack(data: bytes) -> tuple[str | None, bytes]:
-    """The snapshot branch's commit and the pack of a git bundle `git bundle verify` accepted.
-
-    The header is "# v2 git bundle" (or v3 with "@capability" lines), "-<id> ..." lines for
-    prerequisites (verify rejected those: the repository is empty), "<id> <ref>" lines, a
-    blank line, then the pack.
-    """
-    end = data.find(b"\n\n")
-    if end < 0:
-        return None, b""
-    tip = None
-    for line in data[:end].split(b"\n")[1:]:
-        object_id, _, ref = line.decode("utf-8", "replace").partition(" ")
-        if ref == fmt.SNAPSHOT_REF and _OBJECT_ID.fullmatch(object_id):
-            tip = object_id
-    return tip, data[end + 2 :]
 
 
 def _git_reason(error_text: str) -> str:

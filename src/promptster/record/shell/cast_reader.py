@@ -57,7 +57,8 @@ class CastStream:
     def __init__(self, stream: BinaryIO) -> None:
         self._lines = bounded_lines(stream, MAX_EVENT_LINE)
         first = next(self._lines, None)
-        header = _loads(first) if first is not None and len(first) <= MAX_HEADER_LINE else None
+        fits = isinstance(first, bytes) and len(first) <= MAX_HEADER_LINE
+        header = _loads(first) if fits else None
         if not isinstance(header, dict) or header.get("version") not in (2, 3):
             raise FormatError("not an asciicast v2 or v3 recording")
         term = header.get("term") if isinstance(header.get("term"), dict) else {}
@@ -70,7 +71,7 @@ class CastStream:
     def events(self) -> Iterator[Event]:
         clock = 0.0
         for raw in self._lines:
-            if raw is None:
+            if isinstance(raw, int):  # over-long: skipped unread
                 self.skipped += 1
                 continue
             if not raw.strip() or raw.lstrip().startswith(b"#"):
