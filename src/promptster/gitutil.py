@@ -61,6 +61,12 @@ def git_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+# For reading a stranger's repository (verify, the report): a file over this size is diffed as
+# binary, so a snapshot "diff bomb" (a huge, highly compressible file) costs git no memory or
+# time. The recorder never snapshots files this big by default (max_file_bytes is 5 MiB).
+BIG_FILE_THRESHOLD = ("-c", "core.bigFileThreshold=16m")
+
+
 @dataclass(frozen=True)
 class GitResult:
     returncode: int
@@ -128,7 +134,8 @@ def commit_log(git_dir: Path, head: str) -> list[LoggedCommit]:
     One `git log` run; for a linear history the order is the history's order.
     """
     result = run_git(
-        ["log", "--format=%x01%H %P", "--numstat", "--no-renames", "-z", head], git_dir=git_dir
+        [*BIG_FILE_THRESHOLD, "log", "--format=%x01%H %P", "--numstat", "--no-renames", "-z", head],
+        git_dir=git_dir,
     )
     commits: list[LoggedCommit] = []
     current: dict[str, FileStat] | None = None

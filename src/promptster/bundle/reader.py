@@ -260,7 +260,7 @@ class _BoundedMember(io.RawIOBase):
         super().close()
 
 
-def bounded_lines(stream: BinaryIO, max_line: int) -> Iterator[bytes | int]:
+def bounded_lines(stream: IO[bytes], max_line: int) -> Iterator[bytes | int]:
     """Lines of `stream` (newline kept; the last may lack one). A line longer than `max_line`
     (newline included) is read through in pieces and dropped, so memory stays bounded: its
     length (without the newline) stands in for it."""

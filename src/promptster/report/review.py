@@ -3,7 +3,9 @@
 The bundle is verified once; its timeline bytes go straight into DuckDB for the signals (no
 second verification), while a worker thread unpacks the snapshots and casts for the diffs,
 the file view and the player. A bundle that fails verification still gets a report, with a
-red banner naming every failed check; a bundle with no readable manifest gets none.
+red banner naming every failed check, and nothing else from the bundle: its events, signals,
+diffs and recordings are not read (they are a stranger's bytes that failed their checks, and
+may be built to exhaust the reviewer's machine). A bundle with no readable manifest gets none.
 """
 
 from __future__ import annotations
@@ -31,6 +33,11 @@ from promptster.report.snapshots import SnapshotData, load_snapshots
 from promptster.reviewer.hidden_tests.batch import add_hidden_signals, hidden_signal
 from promptster.reviewer.hidden_tests.results import HiddenResult
 from promptster.reviewer.hidden_tests.service import HiddenTests
+
+FAILED_NOTE = (
+    "the bundle failed verification, so only its findings are shown: none of its events, "
+    "signals, diffs or recordings were read"
+)
 
 
 @dataclass
@@ -135,7 +142,9 @@ def review_bundle(
                 "no report can be made without a readable manifest; "
                 "`promptster verify` shows every finding",
             )
-        timeline = _timeline(report)
+        timeline = _timeline(report) if report.ok else None
+        if not report.ok:
+            notes.append(FAILED_NOTE)
         started = time.perf_counter()
         hidden = HiddenTests.load(
             [manifest.assessment_id], rerun=rerun_tests, unsafe=unsafe_no_sandbox
@@ -147,7 +156,9 @@ def review_bundle(
         started = time.perf_counter()
         signals: SessionSignals | None = None
         cohort: CohortContext | None = None
-        if known is not None:
+        if not report.ok:
+            pass  # findings only
+        elif known is not None:
             signals, cohort = known
         elif timeline is not None:
             try:
@@ -164,6 +175,8 @@ def review_bundle(
         timings["signals"] = time.perf_counter() - started
         started = time.perf_counter()
         snapshots, casts = side.result()
+        if not report.ok:
+            snapshots, casts = SnapshotData(problem="not read: the bundle failed verification"), []
         timings["snapshots_wait"] = time.perf_counter() - started
     started = time.perf_counter()
     knows = reviewer_knows(manifest.assessment_id, manifest.candidate_key)

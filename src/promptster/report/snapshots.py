@@ -6,25 +6,36 @@ after the baseline, and `ls-tree` + `cat-file --batch` for the final files. Path
 git's quoted form (no -z), so no path or content can forge a commit or file boundary: a line
 that starts with \\x01 can only be the commit marker (diff content lines start with ' ', '+',
 '-' or '\\'), and a path with a newline is C-quoted.
+
+The snapshots are a stranger's: the member is copied to the temporary tree in pieces, git
+diffs any file over 16 MiB as binary (a highly compressible "diff bomb" costs nothing), the
+log is read as it streams, each patch keeps only its bounded head, and reading stops after
+`MAX_PATCHES` patches or `MAX_LOG_BYTES` of log.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptster.bundle import format as fmt
-from promptster.bundle.reader import BundleReader
+from promptster.bundle.members import copy_member
+from promptster.bundle.reader import BundleReader, bounded_lines
 from promptster.errors import PromptsterError
-from promptster.gitutil import run_git
+from promptster.gitutil import BIG_FILE_THRESHOLD, SAFE_CONFIG, git_env, git_executable, run_git
 from promptster.report.final_diff import FinalDiff, build_final_diff
 
 MAX_DIFF_LINES = 400
 MAX_DIFF_CHARS = 32 * 1024
 MAX_FILE_CHARS = 200 * 1024
 TREE_CONTENT_BUDGET = 4 * 1024 * 1024
+MAX_PATCHES = 100_000
+MAX_LOG_BYTES = 512 * 1024 * 1024
+MAX_LOG_LINE = 64 * 1024
 _RAW = re.compile(r":\d+ \d+ [0-9a-f]+ [0-9a-f]+ [A-Z]\d*\t(.*)")
 _ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
 
@@ -72,52 +83,102 @@ def unquote_path(text: str) -> str:
     return out.decode("utf-8", "surrogateescape")
 
 
-def _bound_patch(lines: list[str]) -> tuple[str, int]:
-    """The hunks of one file's patch (headers dropped), at most MAX_DIFF_LINES / _CHARS,
-    and how many lines were left out."""
-    start = next(
-        (i for i, line in enumerate(lines) if line.startswith(("@@", "Binary files"))),
-        len(lines),
-    )
-    body = lines[start:]
-    while body and body[-1] == "":
-        body.pop()
-    kept: list[str] = []
-    size = 0
-    for line in body:
-        if len(kept) >= MAX_DIFF_LINES or size + len(line) > MAX_DIFF_CHARS:
-            break
-        kept.append(line)
-        size += len(line) + 1
-    return "\n".join(kept), len(body) - len(kept)
+class _Patch:
+    """One file's patch as it streams: the hunks (headers dropped), at most MAX_DIFF_LINES /
+    _CHARS of them kept, and how many lines were left out (trailing empty lines not counted)."""
+
+    def __init__(self) -> None:
+        self.started = False
+        self.kept: list[str] = []
+        self.size = 0
+        self.full = False
+        self.total = 0
+        self.trailing_empty = 0
+
+    def add(self, line: str) -> None:
+        if not self.started:
+            if not line.startswith(("@@", "Binary files")):
+                return
+            self.started = True
+        self.total += 1
+        self.trailing_empty = self.trailing_empty + 1 if line == "" else 0
+        if self.full:
+            return
+        if len(self.kept) >= MAX_DIFF_LINES or self.size + len(line) > MAX_DIFF_CHARS:
+            self.full = True
+            return
+        self.kept.append(line)
+        self.size += len(line) + 1
+
+    def result(self) -> tuple[str, int]:
+        body = self.total - self.trailing_empty
+        kept = min(len(self.kept), body)
+        return "\n".join(self.kept[:kept]), body - kept
 
 
 def parse_log(text: str) -> dict[tuple[str, str], tuple[str, int]]:
     """Parse `git log -p --raw --no-renames --format=%x01%H` into (commit, path) -> patch."""
+    return parse_log_lines(text.split("\n"))
+
+
+def parse_log_lines(lines: Iterable[str]) -> dict[tuple[str, str], tuple[str, int]]:
+    """`parse_log` over lines as they stream; stops after MAX_PATCHES patches."""
     diffs: dict[tuple[str, str], tuple[str, int]] = {}
     commit = ""
     paths: list[str] = []
-    patch: list[str] | None = None
+    patch: _Patch | None = None
 
     def flush() -> None:
         if patch is not None and paths:
-            diffs[(commit, paths.pop(0))] = _bound_patch(patch)
+            diffs[(commit, paths.pop(0))] = patch.result()
 
-    for line in text.split("\n"):
+    for line in lines:
         if line.startswith("\x01"):
             flush()
             commit, paths, patch = line[1:].strip(), [], None
         elif patch is None and line.startswith(":"):
             match = _RAW.fullmatch(line)
-            if match:
+            if match and len(paths) < MAX_PATCHES:
                 paths.append(unquote_path(match.group(1)))
         elif line.startswith("diff --git "):
             flush()
-            patch = []
+            if len(diffs) >= MAX_PATCHES:
+                return diffs
+            patch = _Patch()
         elif patch is not None:
-            patch.append(line)
+            patch.add(line)
     flush()
     return diffs
+
+
+def _streamed_log(repo: Path, log_range: list[str]) -> dict[tuple[str, str], tuple[str, int]]:
+    """Run `git log -p` and parse its output as it streams, within MAX_LOG_BYTES."""
+    command = [
+        git_executable(), *SAFE_CONFIG, f"--git-dir={repo}", *BIG_FILE_THRESHOLD,
+        "log", "-p", "--raw", "--no-renames", "--no-color", "--format=%x01%H", *log_range,
+    ]  # fmt: skip
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
+    ) as process:
+        out = process.stdout
+        assert out is not None
+
+        def lines() -> Iterator[str]:
+            used = 0
+            for raw in bounded_lines(out, MAX_LOG_LINE):
+                if isinstance(raw, int):
+                    used += raw
+                    yield f" [a line of {raw:,} bytes is left out]"
+                    continue
+                used += len(raw)
+                if used > MAX_LOG_BYTES:
+                    return
+                yield raw.decode("utf-8", "replace").removesuffix("\n")
+
+        try:
+            return parse_log_lines(lines())
+        finally:
+            process.kill()
 
 
 def _tree(repo: Path, head: str) -> list[TreeFile]:
@@ -157,12 +218,24 @@ def _tree(repo: Path, head: str) -> list[TreeFile]:
     return files
 
 
-def _final_diff(repo: Path, baseline: str, head: str) -> FinalDiff:
-    """The final snapshot against the baseline, as one diff (see final_diff.py)."""
+def _final_diff(repo: Path, baseline: str, head: str, leave_out: set[str]) -> FinalDiff:
+    """The final snapshot against the baseline, as one diff (see final_diff.py); the paths in
+    `leave_out` (content over MAX_DIFF_BLOB) get no patch."""
     between = ["--no-renames", "--no-color", "--no-ext-diff", baseline, head]
-    raw = run_git(["diff", "--raw", *between], git_dir=repo).text
-    numstat = run_git(["diff", "--numstat", *between], git_dir=repo).text
-    text = run_git(["diff", "-p", "--raw", *between], git_dir=repo).stdout
+    raw = run_git([*BIG_FILE_THRESHOLD, "diff", "--raw", *between], git_dir=repo).text
+    numstat = run_git([*BIG_FILE_THRESHOLD, "diff", "--numstat", *between], git_dir=repo).text
+    excluded = [f":(exclude,literal){path}" for path in sorted(leave_out)]
+    text = run_git(
+        [
+            *BIG_FILE_THRESHOLD,
+            "diff",
+            "-p",
+            "--raw",
+            *between,
+            *(["--", ".", *excluded] if excluded else []),
+        ],
+        git_dir=repo,
+    ).stdout
     patches = parse_log("\x01final\n" + text.decode("utf-8", "replace"))
     return build_final_diff(
         raw, numstat, {path: patch for (_, path), patch in patches.items()}, unquote_path
@@ -172,14 +245,13 @@ def _final_diff(repo: Path, baseline: str, head: str) -> FinalDiff:
 def load_snapshots(bundle: Path) -> SnapshotData:
     """Diffs and final tree of the bundle's snapshots; `problem` says why when unavailable."""
     try:
-        with BundleReader(bundle) as reader:
-            raw = reader.read(fmt.SNAPSHOTS)
-    except PromptsterError as exc:
-        return SnapshotData(problem=exc.message)
-    try:
         with tempfile.TemporaryDirectory(prefix="promptster-report-") as tmp:
             repo, file = Path(tmp) / "repo.git", Path(tmp) / "snapshots.bundle"
-            file.write_bytes(raw)
+            try:
+                with BundleReader(bundle) as reader:
+                    copy_member(reader, fmt.SNAPSHOTS, file)
+            except PromptsterError as exc:
+                return SnapshotData(problem=exc.message)
             run_git(["init", "--quiet", "--bare", str(repo)])
             run_git(
                 [
@@ -194,20 +266,16 @@ def load_snapshots(bundle: Path) -> SnapshotData:
             head = run_git(["rev-parse", fmt.SNAPSHOT_REF], git_dir=repo).text.strip()
             roots = run_git(["rev-list", "--max-parents=0", head], git_dir=repo).text.split()
             log_range = [head, *(f"^{root}" for root in roots)]
-            log = run_git(
-                ["log", "-p", "--raw", "--no-renames", "--no-color", "--format=%x01%H", *log_range],
-                git_dir=repo,
-            )
             baseline = run_git(
                 ["ls-tree", "-r", "--name-only", roots[0]] if roots else ["version"], git_dir=repo
             ).text
             data = SnapshotData(
-                diffs=parse_log(log.stdout.decode("utf-8", "replace")),
+                diffs=_streamed_log(repo, log_range),
                 tree=_tree(repo, head),
                 baseline_paths={unquote_path(p) for p in baseline.splitlines()} if roots else set(),
                 baseline_commit=roots[0] if roots else None,
                 final_commit=head,
-                final_diff=_final_diff(repo, roots[0], head) if roots else None,
+                final_diff=_final_diff(repo, roots[0], head, set()) if roots else None,
             )
             return data
     except PromptsterError as exc:
