@@ -57,8 +57,9 @@ class CastStream:
     def __init__(self, stream: BinaryIO) -> None:
         self._lines = bounded_lines(stream, MAX_EVENT_LINE)
         first = next(self._lines, None)
-        fits = isinstance(first, bytes) and len(first) <= MAX_HEADER_LINE
-        header = _loads(first) if fits else None
+        header = (
+            _loads(first) if isinstance(first, bytes) and len(first) <= MAX_HEADER_LINE else None
+        )
         if not isinstance(header, dict) or header.get("version") not in (2, 3):
             raise FormatError("not an asciicast v2 or v3 recording")
         term = header.get("term") if isinstance(header.get("term"), dict) else {}
