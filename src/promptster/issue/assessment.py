@@ -41,6 +41,7 @@ PACK_FORMAT_VERSION = 1
 PACK_PAYLOAD_TYPE = "application/vnd.promptster.issue.assessment-pack+json"
 MAX_PACK_BYTES = 16 * 1024 * 1024
 SALT_BYTES = 16
+MAX_KEY_TRIALS = 24  # scrypt derivations a reviewer's check spends on one bundle's key
 
 
 @dataclass(frozen=True)
@@ -52,10 +53,11 @@ class KdfParams:
     p: int = 1
     dklen: int = 32
 
-    # Bounds for packs we read, so a hostile pack cannot make us burn memory or time.
-    MAX_N: ClassVar[int] = 2**17
-    MAX_R: ClassVar[int] = 16
-    MAX_P: ClassVar[int] = 4
+    # Bounds for packs we read, so a hostile pack cannot make us burn memory or time: at most
+    # 32 MiB and about 70 ms per derivation (twice the default).
+    MAX_N: ClassVar[int] = 2**15
+    MAX_R: ClassVar[int] = 8
+    MAX_P: ClassVar[int] = 1
 
     def to_json_obj(self) -> dict[str, Any]:
         return {"name": "scrypt", "n": self.n, "r": self.r, "p": self.p, "dklen": self.dklen}
@@ -212,6 +214,19 @@ class AssessmentPack:
 
     def key_by_id(self, key_id: str) -> PackKey | None:
         return next((k for k in self.keys if k.id == key_id), None)
+
+    def find_key_bounded(
+        self, key: CandidateKey, hint_id: str | None = None, *, max_trials: int = MAX_KEY_TRIALS
+    ) -> tuple[PackKey | None, int]:
+        """The entry whose hash `key` matches, deriving at most `max_trials` scrypt hashes (the
+        hinted entry first), and how many entries were left untried: a pack of a stranger's
+        can list thousands of keys to make a reviewer's machine derive them all."""
+        hinted = self.key_by_id(hint_id) if hint_id else None
+        order = ([hinted] if hinted is not None else []) + [k for k in self.keys if k is not hinted]
+        for entry in order[:max_trials]:
+            if entry.matches(key, self.kdf):
+                return entry, 0
+        return None, max(len(order) - max_trials, 0)
 
     def find_key(self, key: CandidateKey, hint_id: str | None = None) -> PackKey | None:
         """The entry whose hash `key` matches. Tries `hint_id` first (one scrypt), then all."""

@@ -31,7 +31,7 @@ from promptster.bundle.format import Manifest
 from promptster.bundle.verify import ExtraCheck, Finding, Status, VerifyContext, VerifyReport
 from promptster.errors import CheckFailed, FormatError, InputError, PromptsterError
 from promptster.formats.events import format_ts, parse_ts
-from promptster.issue.assessment import SignedPack, open_pack
+from promptster.issue.assessment import AssessmentPack, SignedPack, open_pack
 from promptster.issue.keys import parse_key
 
 if TYPE_CHECKING:
@@ -189,7 +189,10 @@ class AssessmentPackCheck:
         hint_id = (
             known.key_id if known and known.key_id else hint if isinstance(hint, str) else None
         )
-        entry = pack.find_key(key, hint_id)
+        entry, untried = pack.find_key_bounded(key, hint_id)
+        if entry is None and untried:
+            findings.append(_untried_keys(pack, untried))
+            return
         if entry is None:
             findings.append(
                 Finding(
@@ -241,6 +244,18 @@ class AssessmentPackCheck:
                     "revoked",
                 )
             )
+
+
+def _untried_keys(pack: AssessmentPack, untried: int) -> Finding:
+    """The bundle's key matched none of the entries tried within the scrypt budget."""
+    tried = len(pack.keys) - untried
+    return Finding(
+        KEY_CHECK,
+        "warning",
+        f"the bundle's key matches none of the {tried} keys of its pack compared (of "
+        f"{len(pack.keys):,}; each costs a slow scrypt derivation, so the rest were not "
+        "compared): import the assessment into your reviewer workspace, which names the key",
+    )
 
 
 def _lookup(
