@@ -33,7 +33,7 @@ from promptster.formats.crypto import Envelope, PublicKey, dsse_verify, sha256_d
 from promptster.formats.events import FILE_KINDS, KNOWN_KINDS, SCHEMA_VERSION
 from promptster.formats.jsonio import MAX_DEPTH, canonical_text, json_depth, loads_limited
 from promptster.formats.timeline import MAX_LINE_BYTES, genesis_hash, line_hash
-from promptster.gitutil import FileStat, commit_log, run_git
+from promptster.gitutil import BIG_FILE_THRESHOLD, FileStat, commit_log, run_git
 
 if TYPE_CHECKING:
     from promptster.formats.payloads import FileChangeData
@@ -507,7 +507,11 @@ def _load_snapshots(reader: BundleReader, manifest: fmt.Manifest) -> _History | 
         tip, problem = streamed.split_git_bundle(bundle_file, pack_file)
         if tip is None:
             return Finding("snapshots", "failed", problem or "snapshots.bundle is unreadable")
-        indexed = run_git(["index-pack", "--strict", str(pack_file)], git_dir=repo, check=False)
+        indexed = run_git(
+            [*BIG_FILE_THRESHOLD, "index-pack", "--strict", str(pack_file)],
+            git_dir=repo,
+            check=False,
+        )
         if indexed.returncode != 0:
             return Finding(
                 "snapshots",

@@ -255,6 +255,7 @@ def load_snapshots(bundle: Path) -> SnapshotData:
             run_git(["init", "--quiet", "--bare", str(repo)])
             run_git(
                 [
+                    *BIG_FILE_THRESHOLD,
                     "fetch",
                     "--quiet",
                     "--no-tags",
