@@ -7,10 +7,11 @@ git's quoted form (no -z), so no path or content can forge a commit or file boun
 that starts with \\x01 can only be the commit marker (diff content lines start with ' ', '+',
 '-' or '\\'), and a path with a newline is C-quoted.
 
-The snapshots are a stranger's: the member is copied to the temporary tree in pieces, git
-diffs any file over 16 MiB as binary (a highly compressible "diff bomb" costs nothing), the
-log is read as it streams, each patch keeps only its bounded head, and reading stops after
-`MAX_PATCHES` patches or `MAX_LOG_BYTES` of log.
+The snapshots are a stranger's: the member is copied to the temporary tree in pieces; a path
+whose content is ever over `MAX_DIFF_BLOB` is left out of the patches (found first from the
+raw log and the blob sizes: a highly compressible "diff bomb" is never inflated by `git log
+-p`, which ignores core.bigFileThreshold); the log is read as it streams, each patch keeps
+only its bounded head, and reading stops after `MAX_PATCHES` patches or `MAX_LOG_BYTES`.
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ TREE_CONTENT_BUDGET = 4 * 1024 * 1024
 MAX_PATCHES = 100_000
 MAX_LOG_BYTES = 512 * 1024 * 1024
 MAX_LOG_LINE = 64 * 1024
+MAX_DIFF_BLOB = 16 * 1024 * 1024
+MAX_BIG_PATHS = 1000  # beyond this many over-size paths no patch is shown at all
+_RAW_IDS = re.compile(r":\d+ \d+ ([0-9a-f]{40}) ([0-9a-f]{40}) [A-Z]\d*\t(.*)")
 _RAW = re.compile(r":\d+ \d+ [0-9a-f]+ [0-9a-f]+ [A-Z]\d*\t(.*)")
 _ESCAPES = {"a": 7, "b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11, "\\": 92, '"': 34}
 
@@ -151,11 +155,43 @@ def parse_log_lines(lines: Iterable[str]) -> dict[tuple[str, str], tuple[str, in
     return diffs
 
 
-def _streamed_log(repo: Path, log_range: list[str]) -> dict[tuple[str, str], tuple[str, int]]:
-    """Run `git log -p` and parse its output as it streams, within MAX_LOG_BYTES."""
+def _big_paths(repo: Path, log_range: list[str]) -> set[str]:
+    """Paths that have, in some commit of the range, content over MAX_DIFF_BLOB (either side)."""
+    raw = run_git(
+        ["log", "--raw", "--no-renames", "--no-abbrev", "--format=", *log_range], git_dir=repo
+    ).text
+    sides: dict[str, set[str]] = {}
+    for line in raw.splitlines():
+        match = _RAW_IDS.fullmatch(line)
+        if match:
+            blobs = sides.setdefault(unquote_path(match.group(3)), set())
+            blobs.update(b for b in match.group(1, 2) if b.strip("0"))
+    ids = sorted({blob for blobs in sides.values() for blob in blobs})
+    if not ids:
+        return set()
+    checked = run_git(
+        ["cat-file", "--batch-check=%(objectname) %(objectsize)"],
+        git_dir=repo,
+        stdin="\n".join(ids).encode() + b"\n",
+    ).text
+    big = set()
+    for line in checked.splitlines():
+        blob, _, size = line.partition(" ")
+        if size.isdigit() and int(size) > MAX_DIFF_BLOB:
+            big.add(blob)
+    return {path for path, blobs in sides.items() if blobs & big}
+
+
+def _streamed_log(
+    repo: Path, log_range: list[str], leave_out: set[str]
+) -> dict[tuple[str, str], tuple[str, int]]:
+    """Run `git log -p` (without the paths in `leave_out`) and parse its output as it streams,
+    within MAX_LOG_BYTES."""
+    excluded = [f":(exclude,literal){path}" for path in sorted(leave_out)]
     command = [
         git_executable(), *SAFE_CONFIG, f"--git-dir={repo}", *BIG_FILE_THRESHOLD,
         "log", "-p", "--raw", "--no-renames", "--no-color", "--format=%x01%H", *log_range,
+        *(["--", ".", *excluded] if excluded else []),
     ]  # fmt: skip
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
@@ -270,8 +306,9 @@ def load_snapshots(bundle: Path) -> SnapshotData:
             baseline = run_git(
                 ["ls-tree", "-r", "--name-only", roots[0]] if roots else ["version"], git_dir=repo
             ).text
+            big = _big_paths(repo, log_range)
             data = SnapshotData(
-                diffs=_streamed_log(repo, log_range),
+                diffs=_streamed_log(repo, log_range, big) if len(big) <= MAX_BIG_PATHS else {},
                 tree=_tree(repo, head),
                 baseline_paths={unquote_path(p) for p in baseline.splitlines()} if roots else set(),
                 baseline_commit=roots[0] if roots else None,
