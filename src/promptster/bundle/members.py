@@ -50,18 +50,21 @@ def timeline_lines(
     reader: BundleReader, max_line: int, kept: list[bytes] | None
 ) -> Iterator[bytes | str]:
     """The timeline's lines without their newline, streamed; a str says what is wrong with the
-    line at that position (too long, or the last one unterminated) and ends the lines. With
-    `kept`, each good line (newline included) is appended to it."""
-    for seq, raw in enumerate(reader.iter_lines(fmt.TIMELINE, max_line=max_line + 1)):
-        if isinstance(raw, int):
-            yield f"line {seq} is {raw:,} bytes; the limit is {max_line:,}"
-            return
-        if not raw.endswith(b"\n"):
-            yield "timeline.jsonl ends with a partial line (no newline)"
-            return
-        if kept is not None:
-            kept.append(raw)
-        yield raw[:-1]
+    line at that position (too long: not read further; or the last one unterminated) and ends
+    the lines. With `kept`, each good line (newline included) is appended to it."""
+    with reader.open_member(fmt.TIMELINE) as stream:
+        seq = 0
+        while raw := stream.readline(max_line + 1):
+            if len(raw) > max_line and not (len(raw) == max_line + 1 and raw.endswith(b"\n")):
+                yield f"line {seq} is more than {max_line:,} bytes long; the limit is {max_line:,}"
+                return
+            if not raw.endswith(b"\n"):
+                yield "timeline.jsonl ends with a partial line (no newline)"
+                return
+            if kept is not None:
+                kept.append(raw)
+            yield raw[:-1]
+            seq += 1
 
 
 def split_git_bundle(bundle_file: Path, pack_file: Path) -> tuple[str | None, str | None]:
