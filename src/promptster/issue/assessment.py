@@ -53,9 +53,9 @@ class KdfParams:
     p: int = 1
     dklen: int = 32
 
-    # Bounds for packs we read, so a hostile pack cannot make us burn memory or time: at most
-    # 32 MiB and about 70 ms per derivation (twice the default).
-    MAX_N: ClassVar[int] = 2**15
+    # Bounds for packs we read, so a hostile pack cannot make us burn memory or time: no more
+    # than the cost `keys create` uses (16 MiB and about 30 ms per derivation).
+    MAX_N: ClassVar[int] = 2**14
     MAX_R: ClassVar[int] = 8
     MAX_P: ClassVar[int] = 1
 
