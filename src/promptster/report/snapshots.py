@@ -313,7 +313,11 @@ def load_snapshots(bundle: Path) -> SnapshotData:
                 baseline_paths={unquote_path(p) for p in baseline.splitlines()} if roots else set(),
                 baseline_commit=roots[0] if roots else None,
                 final_commit=head,
-                final_diff=_final_diff(repo, roots[0], head, set()) if roots else None,
+                final_diff=(
+                    _final_diff(repo, roots[0], head, big)
+                    if roots and len(big) <= MAX_BIG_PATHS
+                    else None
+                ),
             )
             return data
     except PromptsterError as exc:
