@@ -10,6 +10,7 @@ size (BundleReader.open_member).
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import shutil
 from collections.abc import Iterator
@@ -47,11 +48,12 @@ def stream_sha256(reader: BundleReader, name: str) -> tuple[str, int]:
 
 
 def timeline_lines(
-    reader: BundleReader, max_line: int, kept: list[bytes] | None
+    reader: BundleReader, max_line: int, kept: io.BytesIO | None
 ) -> Iterator[bytes | str]:
     """The timeline's lines without their newline, streamed; a str says what is wrong with the
     line at that position (too long: not read further; or the last one unterminated) and ends
-    the lines. With `kept`, each good line (newline included) is appended to it."""
+    the lines. With `kept`, each good line (newline included) is written to it (a BytesIO:
+its getvalue() shares the buffer, where joining a list of lines would hold them twice)."""
     with reader.open_member(fmt.TIMELINE) as stream:
         seq = 0
         while raw := stream.readline(max_line + 1):
@@ -62,7 +64,7 @@ def timeline_lines(
                 yield "timeline.jsonl ends with a partial line (no newline)"
                 return
             if kept is not None:
-                kept.append(raw)
+                kept.write(raw)
             yield raw[:-1]
             seq += 1
 

@@ -8,6 +8,7 @@ head; the git snapshots and the replay of every file event onto them; then any e
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import tempfile
@@ -246,7 +247,7 @@ def _check_streamed_timeline(
 ) -> bool:
     """Check the timeline as it is inflated, line by line; its bytes are kept for the caller
     (keep_timeline) only if every check passed, so a hostile timeline costs one line."""
-    kept: list[bytes] | None = [] if context.keep_timeline else None
+    kept = io.BytesIO() if context.keep_timeline else None
     try:
         ok = _check_timeline(
             streamed.timeline_lines(reader, MAX_LINE_BYTES, kept), manifest, context, findings
@@ -255,7 +256,7 @@ def _check_streamed_timeline(
         findings.append(Finding("timeline", "failed", exc.message))
         return False
     if ok and kept is not None:
-        context.timeline = b"".join(kept)
+        context.timeline = kept.getvalue()
     return ok
 
 
