@@ -161,11 +161,11 @@ def _snapshot_diff_bomb(b: Bundle, out: Path) -> None:
     b.save(out)
 
 
-def _pack_with_many_keys(b: Bundle, out: Path) -> None:
+def _pack_with_many_keys(b: Bundle, out: Path, kdf: KdfParams | None = None) -> None:
     """An assessment pack listing 400 key hashes at the highest scrypt cost accepted, none of
     them the bundle's key."""
     reviewer = SigningKey.from_seed(b"\x33" * 32)
-    kdf = KdfParams(n=KdfParams.MAX_N, r=KdfParams.MAX_R, p=KdfParams.MAX_P)
+    kdf = kdf or KdfParams(n=KdfParams.MAX_N, r=KdfParams.MAX_R, p=KdfParams.MAX_P)
     keys = tuple(
         PackKey(f"key-{i}", os.urandom(16), os.urandom(32), datetime(2030, 1, 1, tzinfo=UTC), False)
         for i in range(400)
@@ -186,6 +186,11 @@ def _pack_with_many_keys(b: Bundle, out: Path) -> None:
     key = CandidateKey("ZZZZ999" + check_symbol("ZZZZ999"))
     b.resign(edit=lambda m: m.update(candidateKey=key.text))
     b.save(out)
+
+
+def _pack_scrypt_over_cap(b: Bundle, out: Path) -> None:
+    """A pack asking for scrypt at n=2^20, r=16 (2 GiB and seconds per derivation)."""
+    _pack_with_many_keys(b, out, KdfParams(n=2**20, r=16, p=1))
 
 
 def _zip_comment(b: Bundle, out: Path) -> None:
@@ -250,6 +255,10 @@ CASES = [
     ),
     HostileCase(
         "pack-400-keys", _pack_with_many_keys, 0, "candidate-key", "of 400", "warning"
+    ),
+    HostileCase(
+        "pack-scrypt-over-cap", _pack_scrypt_over_cap, 1, "assessment",
+        "scrypt parameters are out of range",
     ),
     HostileCase("zip-comment", _zip_comment, 1, "zip", "comment"),
     HostileCase(
