@@ -41,6 +41,7 @@ _KEPT_CSI_FINALS = frozenset("@ABCDEFGHJKLMPSXZ`abdefmr")
 _PARAMS = re.compile(r"[0-9;:]*")
 _KEPT_PRIVATE_MODES = frozenset({"6", "7", "12", "25", "47", "1047", "1048", "1049"})
 _RESET = "\x1b[0m\x1b[H\x1b[2J"
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
 
 def _csi_allowed(params: str, intermediates: str, final: str) -> bool:
@@ -88,10 +89,9 @@ class TerminalFilter:
             if self._held:
                 i = self._continue_sequence(text, i, out)
                 continue
-            # the common case: a run of printable text
-            j = i
-            while j < n and (" " <= text[j] < "\x7f" or text[j] > "\x9f"):
-                j += 1
+            # the common case: a run of printable text, up to the next control (found in C)
+            found = _CONTROL.search(text, i)
+            j = found.start() if found else n
             if j > i:
                 out.append(text[i:j])
                 i = j
