@@ -53,7 +53,7 @@ def timeline_lines(
     """The timeline's lines without their newline, streamed; a str says what is wrong with the
     line at that position (too long: not read further; or the last one unterminated) and ends
     the lines. With `kept`, each good line (newline included) is written to it (a BytesIO:
-its getvalue() shares the buffer, where joining a list of lines would hold them twice)."""
+    its getvalue() shares the buffer, where joining a list of lines would hold them twice)."""
     with reader.open_member(fmt.TIMELINE) as stream:
         seq = 0
         while raw := stream.readline(max_line + 1):
