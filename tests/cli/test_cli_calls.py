@@ -380,14 +380,41 @@ def test_synth_calls_generate_bundle(tmp_path: Path) -> None:
     assert result.stdout == "sha256:x\n"
 
 
-def test_score_calls_iter_scores(tmp_path: Path) -> None:
+def test_score_calls_score_bundles(tmp_path: Path) -> None:
+    from promptster.analysis.score import ScoreSummary
+
+    bundle = a_bundle(tmp_path)
+    target = "promptster.reviewer.scoring.score_bundles"
+    with mock.patch(target, return_value=ScoreSummary(1, 0)) as score_bundles:
+        result = run("score", str(bundle), "--format", "json", "--jobs", "3", "--allow-invalid",
+                     "--rerun-tests")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    score_bundles.assert_called_once_with(
+        (bundle,),
+        ANY,  # stdout
+        "json",
+        jobs=3,
+        allow_invalid=True,
+        judge_model=None,
+        rerun_tests=True,
+        unsafe_no_sandbox=False,
+        progress=None,  # not a terminal: no progress bar
+    )
+
+
+def test_score_bundles_gives_one_bundle_one_worker(tmp_path: Path) -> None:
+    """The core call, not the CLI, decides the workers: never more than bundles."""
+    import io
+
+    from promptster.analysis.score_run import score_bundles
+
     bundle = a_bundle(tmp_path)
     with mock.patch("promptster.analysis.score.iter_scores", return_value=iter([])) as scores:
-        result = run("score", str(bundle), "--format", "json", "--jobs", "3", "--allow-invalid")
-    assert result.exit_code == 0, result.output
+        score_bundles([tmp_path], io.BytesIO(), "json", jobs=3, allow_invalid=True,
+                      judge_model=None, checks=[])  # fmt: skip
     scores.assert_called_once_with(
-        [bundle], jobs=1, allow_invalid=True, judge_model=None, checks=ANY
-    )  # one bundle: one worker, whatever --jobs says
+        [bundle], jobs=1, allow_invalid=True, judge_model=None, checks=[]
+    )
 
 
 def test_cohort_calls_cohort_from_bundles(tmp_path: Path) -> None:
@@ -541,3 +568,213 @@ def test_keys_revoke_calls_revoke_keys(workspace: mock.MagicMock) -> None:
     assert result.exit_code == 0, result.output
     unlock.assert_called_once_with("P")
     revoke_keys.assert_called_once_with(workspace, signer, ("k1", "PST-AAAA-BBBB"))
+
+
+# -- shell, replay ----------------------------------------------------------------------------
+
+
+def test_shell_calls_run_recorded_shell(
+    session: tuple[SessionPaths, SessionState], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paths, _ = session
+    monkeypatch.delenv("PROMPTSTER_RECORDED_SHELL", raising=False)
+    monkeypatch.setenv("SHELL", "/bin/bash")
+    outcome = SimpleNamespace(
+        recording=SimpleNamespace(error=None),
+        delivery=SimpleNamespace(dropped=0),
+        session_active=True,
+        exit_code=0,
+    )
+    target = "promptster.record.shell.session.run_recorded_shell"
+    with (
+        mock.patch("promptster.record.shell.session.recorded_shell_session", return_value=None),
+        mock.patch(target, return_value=outcome) as run_shell,
+    ):
+        result = run("shell")
+    assert result.exit_code == 0, result.output
+    run_shell.assert_called_once_with(paths, shell_path="/bin/bash", cwd=Path.cwd(), announce=ANY)
+
+
+def test_replay_loads_the_recording_and_plays_it(tmp_path: Path) -> None:
+    bundle = a_bundle(tmp_path)
+    recording = SimpleNamespace(width=80, height=24, duration=3.0, header={})
+    loaded = SimpleNamespace(name="terminal/0.cast", recording=recording, available=["x"])
+    with (
+        mock.patch("promptster.record.shell.replay.load_recording", return_value=loaded) as load,
+        mock.patch("promptster.record.shell.replay.play", return_value=True) as play,
+        mock.patch("promptster.record.shell.pty_shell.terminal_size", return_value=None),
+    ):
+        result = run("replay", str(bundle), "--speed", "2", "--cast", "1")
+    assert result.exit_code == 0, result.output
+    load.assert_called_once_with(bundle, 1)
+    play.assert_called_once_with(recording, ANY, ANY, speed=2.0, idle_limit=None)
+
+
+# -- sessions timeline and decisions -----------------------------------------------------------
+
+
+def test_sessions_timeline_calls_timeline_page(opened: object) -> None:
+    page = mock.MagicMock(events=[], has_more=False)
+    page.to_json_obj.return_value = {"events": [], "hasMore": False}
+    row = SimpleNamespace(session_id="s-1-full")
+    with (
+        mock.patch("promptster.analysis.queries.get_session", return_value=row),
+        mock.patch("promptster.analysis.queries.timeline_page", return_value=page) as timeline,
+    ):
+        result = run("sessions", "timeline", "s-1", "--after", "e9", "--limit", "5", "--json")
+    assert result.exit_code == 0, result.output
+    timeline.assert_called_once_with(opened, "s-1-full", after="e9", limit=5, kind=None)
+    assert json.loads(result.stdout) == {"events": [], "hasMore": False}
+
+
+def test_sessions_decisions_calls_decisions(opened: object) -> None:
+    row = SimpleNamespace(session_id="s-1-full")
+    with (
+        mock.patch("promptster.analysis.queries.get_session", return_value=row),
+        mock.patch("promptster.analysis.queries.decisions", return_value=[]) as decisions,
+    ):
+        result = run("sessions", "decisions", "s-1", "--json")
+    assert result.exit_code == 0, result.output
+    decisions.assert_called_once_with(opened, "s-1-full")
+    assert json.loads(result.stdout) == {"decisions": []}
+
+
+# -- assessment create/list/show/delete/export ---------------------------------------------------
+
+
+def a_view(assessment_id: str = "as-1") -> mock.MagicMock:
+    view = mock.MagicMock()
+    view.record = SimpleNamespace(id=assessment_id, title="Cart", pack_revision=1)
+    view.to_json_obj.return_value = {"id": assessment_id}
+    return view
+
+
+@pytest.fixture
+def signer() -> Iterator[object]:
+    key = object()
+    with mock.patch("promptster.cli.assessment_cmds.unlock_identity", return_value=key):
+        yield key
+
+
+def test_assessment_create_calls_new_assessment(
+    tmp_path: Path, workspace: mock.MagicMock, signer: object
+) -> None:
+    brief = tmp_path / "brief.md"
+    brief.write_text("Build the cart.", encoding="utf-8")
+    target = "promptster.cli.assessment_cmds.new_assessment"
+    with mock.patch(target, return_value=a_view()) as new_assessment:
+        result = run("assessment", "create", "--title", "Cart", "--role", "Dev",
+                     "--brief", str(brief), "--time-limit", "60", "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    new_assessment.assert_called_once_with(workspace, signer, ANY, None)  # no hidden tests
+    spec = new_assessment.call_args.args[2]
+    assert (spec.title, spec.role, spec.brief, spec.time_limit_minutes) == (
+        "Cart", "Dev", "Build the cart.", 60
+    )  # fmt: skip
+    assert json.loads(result.stdout) == {"assessment": {"id": "as-1"}}
+
+
+def test_assessment_update_calls_set_hidden_tests(workspace: mock.MagicMock) -> None:
+    from promptster.reviewer.operations import HiddenTestsChange
+
+    record = SimpleNamespace(id="as-1")
+    target = "promptster.cli.assessment_cmds.set_hidden_tests"
+    with mock.patch(target, return_value=(record, None)) as set_hidden_tests:
+        result = run("assessment", "update", "as-1", "--hidden-test-command", "pytest", "--json")
+    assert result.exit_code == 0, result.output
+    set_hidden_tests.assert_called_once_with(
+        workspace, "as-1", HiddenTestsChange(None, "pytest", None)
+    )
+    with mock.patch(target, return_value=(record, None)) as set_hidden_tests:
+        assert run("assessment", "update", "as-1", "--no-hidden-tests").exit_code == 0
+    set_hidden_tests.assert_called_once_with(workspace, "as-1", None)
+
+
+def test_assessment_list_calls_list_assessments(workspace: mock.MagicMock) -> None:
+    target = "promptster.cli.assessment_cmds.list_assessments"
+    with mock.patch(target, return_value=[a_view()]) as list_assessments:
+        result = run("assessment", "list", "--all", "--json")
+    assert result.exit_code == 0, result.output
+    list_assessments.assert_called_once_with(workspace, include_deleted=True)
+    assert json.loads(result.stdout) == {"assessments": [{"id": "as-1"}]}
+
+
+def test_assessment_show_calls_show_assessment(workspace: mock.MagicMock) -> None:
+    target = "promptster.cli.assessment_cmds.show_assessment"
+    with mock.patch(target, return_value=a_view()) as show_assessment:
+        result = run("assessment", "show", "as-1", "--json")
+    assert result.exit_code == 0, result.output
+    show_assessment.assert_called_once_with(workspace, "as-1")
+
+
+def test_assessment_delete_calls_remove_assessment(
+    workspace: mock.MagicMock, signer: object
+) -> None:
+    deleted = SimpleNamespace(id="as-1")
+    target = "promptster.cli.assessment_cmds.remove_assessment"
+    with mock.patch(target, return_value=deleted) as remove_assessment:
+        result = run("assessment", "delete", "as-1", "--yes", "--json")
+    assert result.exit_code == 0, result.output
+    remove_assessment.assert_called_once_with(workspace, signer, "as-1", ANY)
+    confirm = remove_assessment.call_args.args[3]
+    assert confirm(SimpleNamespace(id="as-1", title="Cart")) is True  # --yes agrees
+    assert json.loads(result.stdout) == {"ok": True, "id": "as-1"}
+
+
+def test_assessment_export_calls_current_pack(tmp_path: Path, workspace: mock.MagicMock) -> None:
+    record = SimpleNamespace(id="as-1", pack_revision=2)
+    target = "promptster.cli.assessment_cmds.current_pack"
+    with mock.patch(target, return_value=(record, b"{}")) as current_pack:
+        result = run("assessment", "export", "as-1", "-o", str(tmp_path / "p.json"), "--json")
+    assert result.exit_code == 0, result.output
+    current_pack.assert_called_once_with(workspace, "as-1")
+    assert (tmp_path / "p.json").read_bytes() == b"{}"
+    assert json.loads(result.stdout)["packRevision"] == 2
+
+
+# -- keys create/list/invite ---------------------------------------------------------------------
+
+
+def test_keys_create_calls_issue_keys(tmp_path: Path, workspace: mock.MagicMock) -> None:
+    from promptster.reviewer.operations import Delivery
+
+    batch = SimpleNamespace(assessment=SimpleNamespace(id="as-1", pack_revision=2), keys=[])
+    issued = SimpleNamespace(batch=batch, invites=[])
+    signer = object()
+    with (
+        mock.patch("promptster.cli.keys_cmds.unlock_identity", return_value=signer),
+        mock.patch("promptster.cli.keys_cmds.issue_keys", return_value=issued) as issue_keys,
+    ):
+        result = run("keys", "create", "as-1", "--email", "ada@example.org", "--name", "Ada",
+                     "--outbox", str(tmp_path), "--json")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    issue_keys.assert_called_once_with(
+        workspace,
+        signer,
+        "as-1",
+        count=None,
+        emails=("ada@example.org",),
+        names=("Ada",),
+        delivery=Delivery(None, tmp_path, "promptster@localhost"),
+    )
+    assert json.loads(result.stdout)["packRevision"] == 2
+
+
+def test_keys_list_calls_list_keys(workspace: mock.MagicMock) -> None:
+    record = SimpleNamespace(id="as-1")
+    target = "promptster.cli.keys_cmds.list_keys"
+    with mock.patch(target, return_value=(record, [])) as list_keys:
+        result = run("keys", "list", "as", "--status", "active", "--json")
+    assert result.exit_code == 0, result.output
+    list_keys.assert_called_once_with(workspace, "as", status="active")
+    assert json.loads(result.stdout) == {"assessmentId": "as-1", "keys": []}
+
+
+def test_keys_invite_calls_resend_invites(workspace: mock.MagicMock) -> None:
+    target = "promptster.cli.keys_cmds.resend_invites"
+    with mock.patch(target, return_value=[]) as resend_invites:
+        result = run("keys", "invite", "k1", "--from", "hr@example.org", "--json")
+    assert result.exit_code == 0, result.output
+    resend_invites.assert_called_once_with(workspace, ("k1",), ANY)
+    assert resend_invites.call_args.args[2].sender == "hr@example.org"
+    assert json.loads(result.stdout) == {"invites": []}

@@ -159,10 +159,11 @@ def test_unknown_and_ambiguous_ids(run: Cli, signer: Signer, brief: Path) -> Non
     assert short.exit_code == 2
 
 
-def test_human_output_goes_to_stderr(run: Cli, signer: Signer, brief: Path) -> None:
+def test_human_output_goes_to_stdout(run: Cli, signer: Signer, brief: Path) -> None:
+    """The result is on stdout for a pipe or `> file`, as with git or gh; stderr stays quiet."""
     created = create(run, brief)
     listed = run("assessment", "list")
-    assert listed.exit_code == 0 and listed.stdout == ""
-    assert str(created["id"])[:8] in listed.stderr
+    assert listed.exit_code == 0 and listed.stderr == ""
+    assert str(created["id"])[:8] in listed.stdout
     shown = run("assessment", "show", str(created["id"]))
-    assert "Backend Engineer" in shown.stderr and "Fix the cache" in shown.stderr
+    assert "Backend Engineer" in shown.stdout and "Fix the cache" in shown.stdout

@@ -112,7 +112,7 @@ def test_list_shows_every_status(run: Cli, signer: Signer, assessment: Assessmen
     only = run.json("keys", "list", assessment.id, "--status", "expired")["keys"]
     assert [k["id"] for k in only] == [old[0].id]
     human = run("keys", "list", assessment.id)
-    assert human.exit_code == 0 and "completed" in human.stderr and "s-2" in human.stderr
+    assert human.exit_code == 0 and "completed" in human.stdout and "s-2" in human.stdout
 
 
 def test_revoke_by_id_or_by_key_and_the_pack_follows(

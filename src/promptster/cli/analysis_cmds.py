@@ -10,7 +10,7 @@ import contextlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, cast
+from typing import IO, TYPE_CHECKING, cast
 
 import click
 from rich.markup import escape
@@ -111,50 +111,35 @@ def score(
     Exit status: 0 all verified, 1 any bundle failed verification (unless --fail-on
     never), 2 usage error, 3 environment problem (hidden tests need bubblewrap).
     """
-    from promptster.analysis.load import find_bundles
-    from promptster.analysis.score import Format, default_jobs, iter_scores, write_rows
-    from promptster.reviewer.checks import default_checks
+    from promptster.analysis.score import Format
+    from promptster.reviewer.scoring import score_bundles
 
-    bundles = find_bundles(paths)
-    if not bundles:
-        raise InputError("no bundles found", "name .pst files or folders that contain them")
     if fmt == "parquet" and output is None and sys.stdout.isatty():
         raise InputError("parquet is binary; write it to a file with -o FILE")
-    if judge_model is not None:
-        from promptster.analysis.judge import LlmJudge
-
-        LlmJudge(judge_model)  # fail early on a missing library or an unknown model
-    from promptster.reviewer.hidden_tests.batch import with_hidden_tests
-    from promptster.reviewer.hidden_tests.service import HiddenTests
-
-    hidden = HiddenTests.load(None, rerun=rerun_tests, unsafe=unsafe_no_sandbox)
-    workers = min(jobs or default_jobs(), len(bundles))
-    rows = with_hidden_tests(
-        iter_scores(
-            bundles,
-            jobs=workers,
-            allow_invalid=allow_invalid,
-            judge_model=judge_model,
-            checks=default_checks(),
-        ),
-        hidden,
-        workers,
-    )
     console = err_console()
     with contextlib.ExitStack() as stack:
-        on_row = None
+        progress = None
         if console.is_terminal:
             from rich.progress import Progress
 
-            progress = stack.enter_context(Progress(console=console, transient=True))
-            task = progress.add_task("scoring", total=len(bundles))
+            bar = stack.enter_context(Progress(console=console, transient=True))
+            task = bar.add_task("scoring", total=None)
 
-            def on_row(row: dict[str, Any]) -> None:
-                progress.advance(task)
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
         out = stack.enter_context(_output(output))
-        summary = write_rows(rows, cast(Format, fmt), out, on_row=on_row)
-    hidden.save()
+        summary = score_bundles(
+            paths,
+            out,
+            cast(Format, fmt),
+            jobs=jobs,
+            allow_invalid=allow_invalid,
+            judge_model=judge_model,
+            rerun_tests=rerun_tests,
+            unsafe_no_sandbox=unsafe_no_sandbox,
+            progress=progress,
+        )
     colour = "red" if summary.failed else "green"
     console.print(
         f"[{colour}]{summary.total} bundle(s) scored, {summary.failed} failed verification[/]"

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 import sys
-from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.markup import escape
 
-from promptster.cli.output import err_console, print_json
+from promptster.cli.output import err_console, out_console, print_json
 from promptster.cli.reviewer_format import plain_table
 from promptster.errors import InputError
 from promptster.fsutil import atomic_write_bytes
 from promptster.issue.identity import unlock_identity
-from promptster.reviewer.assessments import (
-    MAX_BRIEF_CHARS,
-    create_assessment,
-    current_pack,
-    delete_assessment,
-    validate_spec,
+from promptster.reviewer.assessments import MAX_BRIEF_CHARS, current_pack, validate_spec
+from promptster.reviewer.operations import (
+    HiddenTestsChange,
+    list_assessments,
+    new_assessment,
+    remove_assessment,
+    set_hidden_tests,
+    show_assessment,
 )
-from promptster.reviewer.store import KEY_STATUSES, AssessmentRecord, Workspace
+from promptster.reviewer.store import AssessmentRecord, Workspace
 
 PASSPHRASE_HELP = "Variable holding the identity passphrase (default PROMPTSTER_PASSPHRASE)."
 
@@ -58,22 +57,6 @@ def hidden_test_options(function: Callable[..., None]) -> Callable[..., None]:
     )(function)
 
 
-def _attach_hidden(
-    workspace: Workspace,
-    assessment_id: str,
-    folder: Path | None,
-    command: str | None,
-    timeout: int | None,
-) -> dict[str, object] | None:
-    if folder is None and command is None and timeout is None:
-        return None
-    from promptster.reviewer.hidden_tests.suite import attach_suite
-
-    return attach_suite(
-        workspace, assessment_id, folder, command=command, timeout_seconds=timeout
-    ).to_json_obj()
-
-
 def _check_hidden(folder: Path | None, timeout: int | None) -> None:
     """Fail on a bad folder or limit before anything is created."""
     from promptster.reviewer.hidden_tests.suite import check_timeout, pack_folder
@@ -96,18 +79,6 @@ def _read_brief(source: str) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InputError(f"the brief {source} is not UTF-8 text") from exc
-
-
-def _key_counts(workspace: Workspace, record: AssessmentRecord) -> dict[str, int]:
-    now = datetime.now(UTC)
-    counts = Counter(key.status(now) for key in workspace.keys_for(record.id))
-    return {status: counts.get(status, 0) for status in KEY_STATUSES}
-
-
-def _with_counts(workspace: Workspace, record: AssessmentRecord) -> dict[str, Any]:
-    body = record.to_json_obj()
-    body["keyCounts"] = _key_counts(workspace, record)
-    return body
 
 
 @click.group()
@@ -177,24 +148,25 @@ def create(
     if hidden_dir is None and (hidden_command is not None or hidden_timeout is not None):
         raise InputError("--hidden-test-command and --hidden-test-timeout need --hidden-tests DIR")
     _check_hidden(hidden_dir, hidden_timeout)
+    hidden = None
+    if hidden_dir is not None:
+        hidden = HiddenTestsChange(hidden_dir, hidden_command, hidden_timeout)
     signer = unlock_identity(passphrase_env)
     with Workspace.open() as workspace:
-        record = create_assessment(workspace, signer, spec)
-        hidden = _attach_hidden(workspace, record.id, hidden_dir, hidden_command, hidden_timeout)
-        if as_json:
-            body = _with_counts(workspace, record)
-            if hidden is not None:
-                body["hiddenTests"] = hidden
-            print_json({"assessment": body})
-            return
-    console = err_console()
+        created = new_assessment(workspace, signer, spec, hidden)
+    if as_json:
+        print_json({"assessment": created.to_json_obj()})
+        return
+    record = created.record
+    console = out_console()
     console.print(f"[green]✓[/] assessment {record.id} created: {escape(record.title)}")
-    if hidden is not None:
+    if created.hidden_tests is not None:
+        tests = created.hidden_tests
         console.print(
-            f"  hidden tests: {hidden['fileCount']} file(s), run with "
-            f"{escape(str(hidden['command']))} (kept in the workspace, not in the pack)"
+            f"  hidden tests: {tests['fileCount']} file(s), run with "
+            f"{escape(str(tests['command']))} (kept in the workspace, not in the pack)"
         )
-    console.print(f"  next: promptster keys create {record.id[:8]} --count N [--email ...]")
+    err_console().print(f"  next: promptster keys create {record.id[:8]} --count N [--email ...]")
 
 
 @assessment.command("update")
@@ -221,21 +193,15 @@ def update(
             "--no-hidden-tests",
         )
     _check_hidden(hidden_dir, hidden_timeout)
+    change = (
+        None if no_hidden_tests else HiddenTestsChange(hidden_dir, hidden_command, hidden_timeout)
+    )
     with Workspace.open() as workspace:
-        record = workspace.get_assessment(assessment_ref)
-        if no_hidden_tests:
-            from promptster.reviewer.hidden_tests.suite import remove_suite
-
-            remove_suite(workspace, record.id)
-            hidden = None
-        else:
-            hidden = _attach_hidden(
-                workspace, record.id, hidden_dir, hidden_command, hidden_timeout
-            )
+        record, hidden = set_hidden_tests(workspace, assessment_ref, change)
     if as_json:
         print_json({"id": record.id, "hiddenTests": hidden})
         return
-    console = err_console()
+    console = out_console()
     if hidden is None:
         console.print(f"[green]✓[/] assessment {record.id[:8]}: hidden tests removed")
         return
@@ -251,16 +217,15 @@ def update(
 def list_(include_deleted: bool, as_json: bool) -> None:
     """List assessments, oldest first."""
     with Workspace.open() as workspace:
-        records = workspace.list_assessments(include_deleted=include_deleted)
-        rows = [_with_counts(workspace, record) for record in records]
+        views = list_assessments(workspace, include_deleted=include_deleted)
+    rows = [view.to_json_obj(brief=False) for view in views]
     if as_json:
-        for row in rows:
-            del row["taskBrief"]
         print_json({"assessments": rows})
         return
-    console = err_console()
     if not rows:
-        console.print("no assessments yet: promptster assessment create --title ... --role ...")
+        err_console().print(
+            "no assessments yet: promptster assessment create --title ... --role ..."
+        )
         return
     lines = []
     for row in rows:
@@ -275,7 +240,9 @@ def list_(include_deleted: bool, as_json: bool) -> None:
                 f"{row['role']}: {row['title']}" + (" (deleted)" if row["deletedAt"] else ""),
             ]
         )
-    console.print(escape(plain_table(("id", "created", "limit", "keys", "role: title"), lines)))
+    out_console().print(
+        escape(plain_table(("id", "created", "limit", "keys", "role: title"), lines))
+    )
 
 
 list_.name = "list"
@@ -286,17 +253,13 @@ list_.name = "list"
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON on stdout.")
 def show(assessment_ref: str, as_json: bool) -> None:
     """Show one assessment (by id or a unique id prefix) and its key counts."""
-    from promptster.reviewer.hidden_tests.suite import load_suite
-
     with Workspace.open() as workspace:
-        body = _with_counts(workspace, workspace.get_assessment(assessment_ref))
-        suite = load_suite(workspace, body["id"])
-    if suite is not None:
-        body["hiddenTests"] = suite.to_json_obj()
+        view = show_assessment(workspace, assessment_ref)
+    body = view.to_json_obj()
     if as_json:
         print_json({"assessment": body})
         return
-    console = err_console()
+    console = out_console()
     for label, name in (
         ("id", "id"),
         ("title", "title"),
@@ -314,10 +277,11 @@ def show(assessment_ref: str, as_json: bool) -> None:
             console.print(f"{label:<14}{escape(str(body[name]))}")
     counts = ", ".join(f"{n} {status}" for status, n in body["keyCounts"].items() if n)
     console.print(f"{'keys':<14}{counts or 'none'}")
-    if suite is not None:
+    if view.hidden_tests is not None:
+        tests = view.hidden_tests
         console.print(
-            f"{'hidden tests':<14}{suite.file_count} file(s), {escape(suite.command)}, "
-            f"limit {suite.timeout_seconds} s"
+            f"{'hidden tests':<14}{tests['fileCount']} file(s), {escape(str(tests['command']))}, "
+            f"limit {tests['timeoutSeconds']} s"
         )
     console.print("")
     console.print(escape(body["taskBrief"]))
@@ -344,24 +308,34 @@ def _confirm(question: str) -> bool:
 def delete(assessment_ref: str, yes: bool, passphrase_env: str | None, as_json: bool) -> None:
     """Soft-delete an assessment: its keys are revoked, sessions are kept."""
     signer = unlock_identity(passphrase_env)
+
+    def agreed(record: AssessmentRecord) -> bool:
+        question = f"Delete assessment {record.id} ({record.title}) and revoke its keys?"
+        return yes or _confirm(question)
+
     with Workspace.open() as workspace:
-        record = workspace.get_assessment(assessment_ref)
-        if not yes and not _confirm(
-            f"Delete assessment {record.id} ({record.title}) and revoke its keys?"
-        ):
-            raise click.exceptions.Abort
-        deleted = delete_assessment(workspace, signer, record.id)
+        deleted = remove_assessment(workspace, signer, assessment_ref, agreed)
+    if deleted is None:
+        raise click.exceptions.Abort
     if as_json:
         print_json({"ok": True, "id": deleted.id})
         return
-    err_console().print(f"[green]✓[/] assessment {deleted.id} deleted; its keys are revoked")
+    out_console().print(f"[green]✓[/] assessment {deleted.id} deleted; its keys are revoked")
 
 
 @assessment.command("export")
 @click.argument("assessment_ref", metavar="ASSESSMENT")
 @click.option("-o", "--output", required=True, metavar="FILE|-", help="Where to write the pack.")
-def export(assessment_ref: str, output: str) -> None:
-    """Write the assessment's current signed pack (what candidates need besides their key)."""
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print where the pack went as JSON on stdout."
+)
+def export(assessment_ref: str, output: str, as_json: bool) -> None:
+    """Write the assessment's current signed pack (what candidates need besides their key).
+
+    With `-o -` the pack itself is the result, on stdout (it is JSON already).
+    """
+    if output == "-" and as_json:
+        raise InputError("-o - writes the pack itself to stdout; --json needs -o FILE")
     with Workspace.open() as workspace:
         record, pack = current_pack(workspace, assessment_ref)
     if output == "-":
@@ -372,7 +346,17 @@ def export(assessment_ref: str, output: str) -> None:
         atomic_write_bytes(Path(output), pack)
     except OSError as exc:
         raise InputError(f"cannot write {output}: {exc.strerror}") from exc
-    err_console().print(
+    if as_json:
+        print_json(
+            {
+                "assessmentId": record.id,
+                "packRevision": record.pack_revision,
+                "path": str(Path(output)),
+                "bytes": len(pack),
+            }
+        )
+        return
+    out_console().print(
         f"[green]✓[/] wrote the pack of {record.id[:8]} (revision {record.pack_revision}) to "
         f"{escape(output)}"
     )

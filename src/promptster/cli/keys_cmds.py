@@ -11,22 +11,20 @@ from typing import Any, TypeVar
 import click
 from rich.markup import escape
 
-from promptster import paths
-from promptster.cli.output import err_console, print_json
+from promptster.cli.output import err_console, out_console, print_json
 from promptster.cli.reviewer_format import plain_table
-from promptster.errors import EnvironmentProblem, StateError
+from promptster.errors import EnvironmentProblem
 from promptster.issue.identity import unlock_identity
-from promptster.reviewer.assessments import check_email, create_keys, resolve_key, revoke_keys
+from promptster.reviewer.assessments import check_email, revoke_keys
 from promptster.reviewer.invites import (
     DEFAULT_PASSWORD_ENV,
     DEFAULT_SENDER,
     DEFAULT_USER_ENV,
     InviteResult,
-    SmtpSettings,
-    deliver,
     smtp_settings,
 )
-from promptster.reviewer.store import KEY_STATUSES, AssessmentRecord, KeyRecord, Workspace
+from promptster.reviewer.operations import Delivery, issue_keys, list_keys, resend_invites
+from promptster.reviewer.store import KEY_STATUSES, Workspace
 
 F = TypeVar("F", bound=Callable[..., Any])
 PASSPHRASE_HELP = "Variable holding the identity passphrase (default PROMPTSTER_PASSPHRASE)."
@@ -72,54 +70,33 @@ def _delivery_options(func: F) -> F:
     return func
 
 
-def _smtp(
-    host: str | None, port: int | None, starttls: bool, user_env: str, password_env: str
-) -> SmtpSettings | None:
-    if host is None:
-        return None
-    return smtp_settings(
-        host, port, starttls=starttls, user_env=user_env, password_env=password_env
-    )
-
-
-def _sender(sender: str | None) -> str:
-    return check_email(sender or os.environ.get("PROMPTSTER_SMTP_FROM") or DEFAULT_SENDER)
-
-
-def _send(
-    workspace: Workspace,
-    assessment: AssessmentRecord,
-    keys: Sequence[KeyRecord],
-    pack: bytes,
-    *,
-    smtp: SmtpSettings | None,
+def _delivery(
+    host: str | None,
+    port: int | None,
+    starttls: bool,
+    user_env: str,
+    password_env: str,
+    sender: str | None,
     outbox: Path | None,
-    sender: str,
-) -> list[InviteResult]:
-    results = deliver(
-        assessment,
-        keys,
-        pack,
-        smtp=smtp,
-        outbox=outbox or paths.outbox_dir() / assessment.id,
-        sender=sender,
-    )
-    now = datetime.now(UTC)
-    with workspace.transaction():
-        for result in results:
-            workspace.set_invite(result.key_id, result.status, result.detail, now)
-    return results
+) -> Delivery:
+    smtp = None
+    if host is not None:
+        smtp = smtp_settings(
+            host, port, starttls=starttls, user_env=user_env, password_env=password_env
+        )
+    from_addr = check_email(sender or os.environ.get("PROMPTSTER_SMTP_FROM") or DEFAULT_SENDER)
+    return Delivery(smtp, outbox, from_addr)
 
 
 def _report_invites(results: Sequence[InviteResult]) -> None:
-    console = err_console()
+    console = out_console()
     for result in results:
         if result.status == "sent":
             console.print(f"  [green]invite sent[/] to {escape(result.email)}")
         elif result.status == "outbox":
             console.print(f"  invite for {escape(result.email)} written to {escape(result.detail)}")
-        else:
-            console.print(
+        else:  # a problem to act on: with the diagnostics on stderr
+            err_console().print(
                 f"  [red]invite NOT sent[/] to {escape(result.email)} ({result.key_id}): "
                 f"{escape(result.detail)}"
             )
@@ -168,20 +145,18 @@ def create(
     as_json: bool,
 ) -> None:
     """Create keys, re-sign the assessment pack, and invite candidates given by --email."""
-    smtp = _smtp(smtp_host, smtp_port, smtp_starttls, smtp_user_env, smtp_password_env)
-    from_addr = _sender(sender) if emails else DEFAULT_SENDER
+    delivery = _delivery(
+        smtp_host, smtp_port, smtp_starttls, smtp_user_env, smtp_password_env,
+        sender if emails else DEFAULT_SENDER, outbox,
+    )  # fmt: skip
     signer = unlock_identity(passphrase_env)
     now = datetime.now(UTC)
     with Workspace.open() as workspace:
-        batch = create_keys(
-            workspace, signer, assessment_ref, count=count, emails=emails, names=names
-        )
-        results: list[InviteResult] = []
-        if emails:
-            results = _send(
-                workspace, batch.assessment, batch.keys, batch.pack,
-                smtp=smtp, outbox=outbox, sender=from_addr,
-            )  # fmt: skip
+        issued = issue_keys(
+            workspace, signer, assessment_ref,
+            count=count, emails=emails, names=names, delivery=delivery,
+        )  # fmt: skip
+    batch, results = issued.batch, issued.invites
     if as_json:
         print_json(
             {
@@ -192,13 +167,13 @@ def create(
             }
         )
     else:
-        console = err_console()
+        console = out_console()
         console.print(f"[green]✓[/] {len(batch.keys)} key(s) for {batch.assessment.id[:8]}:")
         for key in batch.keys:
             who = f"  {escape(key.candidate_email)}" if key.candidate_email else ""
             console.print(f"  {key.key_text}  {key.id}{who}")
         _report_invites(results)
-        console.print(
+        err_console().print(
             f"  pack: promptster assessment export {batch.assessment.id[:8]} -o pack.json"
         )
     _raise_if_failed(results)
@@ -212,9 +187,8 @@ def list_(assessment_ref: str, status: str | None, as_json: bool) -> None:
     """List an assessment's keys with their status, oldest first."""
     now = datetime.now(UTC)
     with Workspace.open() as workspace:
-        record = workspace.get_assessment(assessment_ref)
-        rows = [k.to_json_obj(now) for k in workspace.keys_for(record.id)]
-    rows = [row for row in rows if status is None or row["status"] == status]
+        record, found = list_keys(workspace, assessment_ref, status=status)
+    rows = [k.to_json_obj(now) for k in found]
     if as_json:
         print_json({"assessmentId": record.id, "keys": rows})
         return
@@ -232,7 +206,7 @@ def list_(assessment_ref: str, status: str | None, as_json: bool) -> None:
             for row in rows
         ],
     )  # fmt: skip
-    err_console().print(escape(table))
+    out_console().print(escape(table))
 
 
 list_.name = "list"
@@ -256,7 +230,7 @@ def revoke(key_refs: tuple[str, ...], passphrase_env: str | None, as_json: bool)
         print_json({"ok": True, "keys": [k.to_json_obj(now) for k in revoked]})
         return
     for key in revoked:
-        err_console().print(f"[green]✓[/] revoked {key.id} ({key.key_text})")
+        out_console().print(f"[green]✓[/] revoked {key.id} ({key.key_text})")
     err_console().print(
         "  candidates who already hold the old pack are caught by `promptster verify`"
     )
@@ -278,32 +252,11 @@ def invite(
     as_json: bool,
 ) -> None:
     """Send (again) the invite of keys that have a candidate email."""
-    smtp = _smtp(smtp_host, smtp_port, smtp_starttls, smtp_user_env, smtp_password_env)
-    from_addr = _sender(sender)
-    now = datetime.now(UTC)
-    results: list[InviteResult] = []
+    delivery = _delivery(
+        smtp_host, smtp_port, smtp_starttls, smtp_user_env, smtp_password_env, sender, outbox
+    )
     with Workspace.open() as workspace:
-        records = [resolve_key(workspace, ref) for ref in key_refs]
-        for record in records:
-            status = record.status(now)
-            if status in ("revoked", "expired", "completed"):
-                raise StateError(f"key {record.id} is {status}; its invite cannot be sent")
-            if not record.candidate_email:
-                raise StateError(
-                    f"key {record.id} has no candidate email",
-                    "give the key to the candidate yourself, with the exported pack",
-                )
-        by_assessment: dict[str, list[KeyRecord]] = {}
-        for record in records:
-            by_assessment.setdefault(record.assessment_id, []).append(record)
-        for assessment_id, group in by_assessment.items():
-            assessment = workspace.get_assessment(assessment_id)
-            if assessment.pack is None or assessment.deleted_at is not None:
-                raise StateError(f"assessment {assessment_id} was deleted")
-            results += _send(
-                workspace, assessment, group, assessment.pack,
-                smtp=smtp, outbox=outbox, sender=from_addr,
-            )  # fmt: skip
+        results = resend_invites(workspace, key_refs, delivery)
     if as_json:
         print_json({"invites": [r.to_json_obj() for r in results]})
     else:

@@ -1,4 +1,10 @@
-"""Console helpers shared by command modules: rich on stderr for people, stdout for machines."""
+"""Where command output goes: the one convention every command follows.
+
+A command's result, for people or for machines, goes to stdout (`out_console()` for tables and
+lines, `print_json()` for `--json`); progress, prompts, warnings and errors go to stderr
+(`err_console()`). So `promptster keys list A | grep Ada` and `promptster score … > rows.csv`
+get the result and nothing else, as with git, gh or coverage. docs/cli.md says the same.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +15,23 @@ from typing import Any
 from rich.console import Console
 
 _stderr: Console | None = None
+_stdout: Console | None = None
 
 
 def err_console() -> Console:
-    """Human-facing output. Created lazily so commands that never print stay fast."""
+    """Progress, warnings, hints. Created lazily so commands that never print stay fast."""
     global _stderr
     if _stderr is None:
         _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
     return _stderr
+
+
+def out_console() -> Console:
+    """A command's human-readable result (tables, summaries): stdout, styled on a terminal."""
+    global _stdout
+    if _stdout is None:
+        _stdout = Console(highlight=False, soft_wrap=True)
+    return _stdout
 
 
 def print_json(value: Any) -> None:

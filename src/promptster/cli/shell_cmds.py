@@ -113,7 +113,7 @@ def replay(bundle: Path, speed: float, idle_limit: float | None, index: int) -> 
         f"[dim]{escape(loaded.name)}: {recording.width}x{recording.height}, "
         f"{_duration(recording.duration)}{more}. space pauses, q stops[/]"
     )
-    size = terminal_size(sys.stdout.fileno())
+    size = terminal_size(sys.stdout.fileno()) if sys.stdout.isatty() else None
     if size is not None and (size[0] < recording.width or size[1] < recording.height):
         console.print(
             f"[yellow]![/] this terminal is {size[0]}x{size[1]}; the recording is "

@@ -1,0 +1,50 @@
+"""`promptster score` as the reviewer runs it, in one call: the analysis batch
+(`analysis.score_run`) with the reviewer's checks of pack and key, and the hidden-test
+columns of the assessments that have hidden tests (run in a sandbox, kept in the workspace)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from promptster.analysis import score_run
+
+if TYPE_CHECKING:
+    from promptster.analysis.score import Format, ScoreSummary
+
+
+def score_bundles(
+    paths: Sequence[Path],
+    out: IO[bytes],
+    fmt: Format,
+    *,
+    jobs: int | None,
+    allow_invalid: bool,
+    judge_model: str | None,
+    rerun_tests: bool,
+    unsafe_no_sandbox: bool,
+    progress: score_run.Progress | None = None,
+) -> ScoreSummary:
+    from promptster.reviewer.checks import default_checks
+    from promptster.reviewer.hidden_tests.batch import with_hidden_tests
+    from promptster.reviewer.hidden_tests.service import HiddenTests
+
+    hidden = HiddenTests.load(None, rerun=rerun_tests, unsafe=unsafe_no_sandbox)
+
+    def extend(rows: Iterator[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
+        return with_hidden_tests(rows, hidden, workers)
+
+    summary = score_run.score_bundles(
+        paths,
+        out,
+        fmt,
+        jobs=jobs,
+        allow_invalid=allow_invalid,
+        judge_model=judge_model,
+        checks=default_checks(),
+        progress=progress,
+        extend=extend,
+    )
+    hidden.save()
+    return summary
