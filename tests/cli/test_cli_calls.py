@@ -157,7 +157,7 @@ def test_abort_calls_abort_session(session: tuple[SessionPaths, SessionState]) -
     with mock.patch("promptster.record.lifecycle.abort_session", return_value=state) as abort:
         result = run("abort", "--yes")
     assert result.exit_code == 0, result.output
-    abort.assert_called_once_with(paths)
+    abort.assert_called_once_with(paths, None)
 
 
 def test_reset_calls_reset_session(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

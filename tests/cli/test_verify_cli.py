@@ -51,13 +51,13 @@ def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
     return code, out.out, out.err
 
 
-def test_valid_bundle_exits_0_with_a_short_summary_on_stderr(
+def test_valid_bundle_exits_0_with_a_short_summary_on_stdout(
     sample: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code, out, err = run(capsys, "verify", str(sample))
     assert code == 0
-    assert out == ""
-    first, *rest = err.strip().splitlines()
+    assert err == ""  # the summary is the result: stdout, for a pipe or a file
+    first, *rest = out.strip().splitlines()
     assert first.startswith(f"✓ {sample}")
     assert "verified" in first
     # Without -v only problems are listed: here the reviewer-side warning that a synthetic
@@ -69,10 +69,10 @@ def test_valid_bundle_exits_0_with_a_short_summary_on_stderr(
 
 
 def test_verbose_lists_every_check(sample: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = run(capsys, "verify", "-v", str(sample))
+    code, out, _ = run(capsys, "verify", "-v", str(sample))
     assert code == 0
     for check in CORE_CHECKS:
-        assert f"ok {check}:" in err
+        assert f"ok {check}:" in out
 
 
 def test_json_reports_every_finding_on_stdout(
@@ -100,22 +100,22 @@ def test_tampered_copy_exits_1_and_says_what_was_changed(
     bad = tampered_copy(sample, tmp_path / "bad.pst")
     code, out, err = run(capsys, "verify", str(bad))
     assert code == 1
-    assert out == ""
-    assert "failed verification" in err
-    assert "failed hashes: member 'timeline.jsonl' was changed after signing" in err
+    assert err == ""  # the findings are the result: stdout
+    assert "failed verification" in out
+    assert "failed hashes: member 'timeline.jsonl' was changed after signing" in out
 
 
 def test_unreadable_input_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     not_zip = tmp_path / "notes.pst"
     not_zip.write_text("just some text\n")
-    code, _, err = run(capsys, "verify", str(not_zip))
+    code, out, _ = run(capsys, "verify", str(not_zip))
     assert code == 2
-    assert "is not a readable bundle" in err
-    assert f"{not_zip}: {not_zip}" not in err and err.count(str(not_zip)) == 1
-    code, _, err = run(capsys, "verify", str(tmp_path / "missing.pst"))
+    assert "is not a readable bundle" in out
+    assert f"{not_zip}: {not_zip}" not in out and out.count(str(not_zip)) == 1
+    code, out, _ = run(capsys, "verify", str(tmp_path / "missing.pst"))
     assert code == 2
-    assert "cannot be read" in err and "no such file" in err
-    assert "failed verification" not in err
+    assert "cannot be read" in out and "no such file" in out
+    assert "failed verification" not in out
     empty = tmp_path / "empty"
     empty.mkdir()
     code, _, err = run(capsys, "verify", str(empty))
@@ -223,7 +223,7 @@ def test_new_user_walkthrough_with_the_installed_command(tmp_path: Path) -> None
     bad = tampered_copy(sample, tmp_path / "tampered.pst")
     failed = subprocess.run([command, "verify", str(bad)], capture_output=True, text=True)
     assert failed.returncode == 1
-    assert "'timeline.jsonl' was changed after signing" in failed.stderr
+    assert "'timeline.jsonl' was changed after signing" in failed.stdout
     assert "Traceback" not in failed.stderr
 
 

@@ -219,7 +219,7 @@ class Sandbox:
 class Outcome:
     exit_code: int
     report: dict[str, Any]  # the bundle's entry in `verify --json`
-    stderr: str  # the human output of the same verification
+    stderr: str  # the human output of the same verification (on stdout since issue 20)
 
     @property
     def failed(self) -> list[tuple[str, str]]:

@@ -1,7 +1,9 @@
 """The `promptster` command line: a thin click layer over the typed core.
 
 `main()` is the one place that turns errors into messages and exit codes:
-0 ok, 1 a check failed, 2 usage or input error, 3 environment problem.
+0 ok, 1 a check failed, 2 usage or input error, 3 environment problem; a reader that closed
+stdout early (`| head`) ends the command quietly with 141, as a shell reports SIGPIPE.
+Results go to stdout, everything else to stderr (see promptster.cli.output).
 Command groups live in their own modules and are imported only when used. The hook that AI
 tools run on every tool call never gets here: `promptster.entry` dispatches it before click.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 from typing import Any
 
@@ -30,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "checkpoint": "promptster.cli.candidate_cmds:checkpoint",
     "doctor": "promptster.cli.candidate_session_cmds:doctor",
     "abort": "promptster.cli.candidate_session_cmds:abort",
+    "cleanup": "promptster.cli.candidate_session_cmds:cleanup",
     "reset": "promptster.cli.candidate_session_cmds:reset",
     "submit": "promptster.cli.candidate_session_cmds:submit",
     "done": "promptster.cli.candidate_session_cmds:done",
@@ -50,7 +54,15 @@ COMMANDS: dict[str, str] = {
     "redeem": "promptster.cli.redeem_cmd:redeem",
     "review": "promptster.cli.review_cmds:review",
     "demo": "promptster.cli.review_cmds:demo",
+    "version": "promptster.cli.meta_cmds:version",
+    "help": "promptster.cli.meta_cmds:help_cmd",
 }
+# 128 + SIGPIPE: what a shell reports for a writer whose reader went away
+CLOSED_STDOUT_STATUS = 128 + int(getattr(signal, "SIGPIPE", 13))
+
+
+class ClosedStdout(Exception):
+    """stdout's reader went away (`promptster … | head`): not an error of the command."""
 
 
 class LazyGroup(click.Group):
@@ -70,6 +82,31 @@ class LazyGroup(click.Group):
             assert isinstance(command, click.Command)
             return command
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name.upper().startswith("PST-"):  # `promptster PST-XXXX-XXXX`: the hosted shortcut
+            start = self.get_command(ctx, "start")
+            return "start", start, list(args)
+        if self.get_command(ctx, name) is None and not name.startswith("-"):
+            raise click.exceptions.NoSuchCommand(
+                name, possibilities=self.list_commands(ctx), ctx=ctx
+            )
+        return super().resolve_command(ctx, args)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:  # `promptster --help | head`: the help is printed while parsing
+            return super().parse_args(ctx, args)
+        except BrokenPipeError as closed:
+            raise ClosedStdout from closed
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError as closed:  # before click turns it into a silent exit 1
+            raise ClosedStdout from closed
 
 
 @click.group(
@@ -107,8 +144,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         click.echo("Interrupted.", err=True)
         return 130
-    except BrokenPipeError:
-        return ExitCode.OK
+    except (BrokenPipeError, ClosedStdout):
+        _quiet_stdout()
+        return CLOSED_STDOUT_STATUS
     except Exception as bug:  # a bug in Promptster, not the user's fault: say so plainly
         if os.environ.get("PROMPTSTER_DEBUG"):
             raise
@@ -120,6 +158,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         return ExitCode.ENVIRONMENT
     return returned if isinstance(returned, int) else ExitCode.OK
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's last flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
 
 
 def report_error(error: PromptsterError) -> None:

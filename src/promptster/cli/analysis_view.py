@@ -1,4 +1,4 @@
-"""Human-readable views of analysis results (rich, on stderr)."""
+"""Human-readable views of analysis results (rich, on stdout: they are the result)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from rich.table import Table
 
 from promptster.analysis.catalog import COHORT
 from promptster.analysis.cohort import AVERAGES, HIDDEN_METRIC, ORIENTATION, Cohort
-from promptster.cli.output import err_console
+from promptster.cli.output import err_console, out_console
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -19,7 +19,7 @@ def _number(value: float | None, digits: int = 3) -> str:
 
 
 def print_cohort(cohort: Cohort) -> None:
-    console = err_console()
+    console = out_console()
     title = cohort.assessment_id or "(no assessment)"
     console.print(f"\n[bold]Assessment {escape(title)}[/]  {cohort.session_count} session(s)")
     averages = ", ".join(
@@ -27,7 +27,7 @@ def print_cohort(cohort: Cohort) -> None:
     )
     console.print(f"  {averages}, testPassRate {_number(cohort.test_pass_rate)}")
     if cohort.session_count < 2:
-        console.print("  [yellow]percentiles need at least 2 sessions[/]")
+        err_console().print("  [yellow]percentiles need at least 2 sessions[/]")
     weights = ", ".join(f"{m} {w:g}" for m, w in cohort.weights.items())
     console.print(f"  [dim]composite weights: {escape(weights)}[/]")
     table = Table(box=None, header_style="bold", padding=(0, 1))

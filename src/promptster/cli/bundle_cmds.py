@@ -8,7 +8,7 @@ import click
 from rich.markup import escape
 
 from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
-from promptster.cli.output import err_console, print_json
+from promptster.cli.output import err_console, out_console, print_json
 from promptster.errors import EnvironmentProblem, ExitCode, InputError
 
 
@@ -92,7 +92,7 @@ def _check_cohort_keys(
 
 
 def _print_report(report: VerifyReport, verbose: bool) -> None:
-    console = err_console()
+    console = out_console()
     manifest = report.context.manifest
     name = escape(str(report.path))
     if report.ok:
@@ -129,7 +129,8 @@ def _without_path(message: str, path: Path) -> str:
     "--seed", default=0, show_default=True, help="Same seed, same bundle (byte for byte)."
 )
 @click.option("--candidate", default=None, help="Candidate name (default: picked by the seed).")
-def synth(output: Path, events: int, seed: int, candidate: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the bundle's details as JSON.")
+def synth(output: Path, events: int, seed: int, candidate: str | None, as_json: bool) -> None:
     """Write a realistic synthetic bundle, for trying the reviewer side and for benchmarks.
 
     The session mixes prompts, AI edits, hand edits, commands, test runs, decisions and
@@ -154,4 +155,10 @@ def synth(output: Path, events: int, seed: int, candidate: str | None) -> None:
         f"wrote {escape(str(written.path))} ({written.size:,} bytes, "
         f"{written.manifest.event_count:,} events)"
     )
-    click.echo(written.sha256)
+    if as_json:
+        print_json(
+            {"path": str(written.path), "sizeBytes": written.size, "sha256": written.sha256,
+             "eventCount": written.manifest.event_count}
+        )  # fmt: skip
+    else:
+        click.echo(written.sha256)

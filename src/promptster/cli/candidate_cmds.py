@@ -12,7 +12,7 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from promptster.cli.output import err_console, print_json
+from promptster.cli.output import err_console, out_console, print_json
 from promptster.errors import EnvironmentProblem, InputError, StateError
 from promptster.formats.events import parse_ts
 from promptster.formats.payloads import CheckpointData, DecisionData, Payload
@@ -74,6 +74,17 @@ def _human_event(kind: str, data: Payload) -> dict[str, Any]:
         confidence=1.0,
         observability="high",
     )
+
+
+JSON_HELP = "Print the recorded event as JSON on stdout."
+
+
+def _recorded(event: dict[str, Any], as_json: bool, human: str) -> None:
+    """The result of note/explain/checkpoint: the event that is now in the timeline."""
+    if as_json:
+        print_json({"ok": True, "id": event["id"], "kind": event["kind"], "data": event["data"]})
+    else:
+        out_console().print(human)
 
 
 def _send(paths: SessionPaths, event: dict[str, Any]) -> None:
@@ -142,7 +153,7 @@ def status(as_json: bool) -> None:
 
 
 def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> None:
-    console = err_console()
+    console = out_console()
     console.print(f"[bold]Session[/] {state.session_id}  [dim]({state.status})[/]")
     console.print(f"  workspace   {escape(state.workspace)}")
     console.print(f"  started     {state.started_at}")
@@ -215,7 +226,7 @@ def brief(as_json: bool) -> None:
 
 
 def print_brief(state: SessionState, text: str) -> None:
-    console = err_console()
+    console = out_console()
     if state.title:
         console.print(f"[bold]{escape(state.title)}[/]")
     console.print(escape(text.rstrip()) if text else "[dim](no brief)[/]")
@@ -234,13 +245,15 @@ def print_brief(state: SessionState, text: str) -> None:
 
 @click.command()
 @click.argument("text")
-def note(text: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def note(text: str, as_json: bool) -> None:
     """Add a note to the timeline."""
     paths, _ = current_session()
     if not text.strip():
         raise InputError("the note is empty")
-    _send(paths, _human_event("note", {"text": text}))
-    err_console().print("[green]✓[/] note recorded")
+    event = _human_event("note", {"text": text})
+    _send(paths, event)
+    _recorded(event, as_json, "[green]✓[/] note recorded")
 
 
 EXPLAIN_TEMPLATE = """Title: {title}
@@ -280,6 +293,7 @@ def parse_explanation(edited: str) -> dict[str, str]:
 @click.option("--tradeoffs", default=None, help="What you gave up.")
 @click.option("--context", default=None, help="What made the decision necessary.")
 @click.option("--impact", type=click.IntRange(1, 5), default=None, help="Impact, 1 (low) to 5.")
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def explain(
     text: str | None,
     title: str | None,
@@ -287,6 +301,7 @@ def explain(
     tradeoffs: str | None,
     context: str | None,
     impact: int | None,
+    as_json: bool,
 ) -> None:
     """Record a decision and why you made it (opens an editor when TEXT is not given)."""
     paths, _ = current_session()
@@ -335,8 +350,9 @@ def explain(
         data["tradeoffs"] = tradeoffs
     if impact:
         data["impactScore"] = impact
-    _send(paths, _human_event("decision_event", data))
-    err_console().print(f"[green]✓[/] decision recorded: {escape(data['title'])}")
+    event = _human_event("decision_event", data)
+    _send(paths, event)
+    _recorded(event, as_json, f"[green]✓[/] decision recorded: {escape(data['title'])}")
 
 
 def _first_line(text: str, limit: int = 80) -> str:
@@ -346,7 +362,8 @@ def _first_line(text: str, limit: int = 80) -> str:
 
 @click.command()
 @click.argument("label")
-def checkpoint(label: str) -> None:
+@click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
+def checkpoint(label: str, as_json: bool) -> None:
     """Mark a point in the session (a snapshot is taken first)."""
     paths, _ = current_session()
     if not label.strip():
@@ -355,5 +372,6 @@ def checkpoint(label: str) -> None:
         )
     reply = ask(paths, {"op": "snapshot", "reason": "checkpoint"}, timeout=60.0)
     data: CheckpointData = {"label": label, "trigger": "manual", "snapshot": reply.get("commit")}
-    _send(paths, _human_event("checkpoint", data))
-    err_console().print(f"[green]✓[/] checkpoint {escape(label)}")
+    event = _human_event("checkpoint", data)
+    _send(paths, event)
+    _recorded(event, as_json, f"[green]✓[/] checkpoint {escape(label)}")

@@ -11,7 +11,7 @@ import click
 from rich.markup import escape
 
 from promptster.cli.candidate_cmds import attach_terminal, current_session, print_brief
-from promptster.cli.output import err_console, print_json
+from promptster.cli.output import err_console, out_console, print_json
 from promptster.errors import EnvironmentProblem, ExitCode, InputError, StateError
 from promptster.integrations.catalog import TOOLS as AI_TOOLS
 from promptster.protocol import SESSION_DIR_NAME, find_session
@@ -112,7 +112,7 @@ def _start_json(started: StartedSession) -> dict[str, Any]:
 
 
 def _print_started(started: StartedSession, opens_shell: bool) -> None:
-    console = err_console()
+    console = out_console()
     state = started.state
     verb = "resumed" if started.resumed else "started"
     console.print(f"[green]✓[/] session {state.session_id} {verb}")
@@ -205,7 +205,7 @@ def _submit(auto: bool, yes: bool, output: Path | None, as_json: bool) -> None:
             }
         )
         return
-    console = err_console()
+    console = out_console()
     word = "already submitted" if result.already else "submitted and verified"
     console.print(f"[green]✓[/] {word}: {escape(str(result.path))}")
     console.print(f"  sha256  {result.sha256.removeprefix('sha256:')}")
@@ -254,30 +254,49 @@ done = click.Command(
 # -- abort / reset / doctor ------------------------------------------------------------------
 
 
-@click.command()
-@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-def abort(yes: bool) -> None:
-    """Stop recording without submitting. Nothing is deleted.
+ABORT_OPTIONS: list[click.Parameter] = [
+    click.Option(["--yes", "-y"], is_flag=True, help="Do not ask for confirmation."),
+    click.Option(
+        ["--reason"], default=None, metavar="TEXT", help="Why (kept in the session_end event)."
+    ),
+    click.Option(["--json", "as_json"], is_flag=True, help="Print the result as JSON on stdout."),
+]
+ABORT_HELP = """Stop recording without submitting. Nothing is deleted.
 
-    An aborted session cannot be submitted. `promptster reset` then sets it aside, after
-    which `promptster start` with the same key starts a new session.
-    """
+An aborted session cannot be submitted. `promptster reset` then sets it aside, after
+which `promptster start` with the same key starts a new session.
+"""
+
+
+def _abort(yes: bool, reason: str | None, as_json: bool) -> None:
     from promptster.record.lifecycle import abort_session
 
     paths, _ = current_session()
     if not yes and sys.stdin.isatty():
         click.confirm("Stop recording without submitting?", err=True, abort=True)
-    state = abort_session(paths)
-    err_console().print(
+    state = abort_session(paths, reason)
+    if as_json:
+        print_json(
+            {"sessionId": state.session_id, "status": state.status, "folder": str(paths.root)}
+        )
+        return
+    out_console().print(
         f"[green]✓[/] session {state.session_id} aborted; the recording stays in "
         f"{escape(str(paths.root))}"
     )
 
 
+abort = click.Command("abort", callback=_abort, params=ABORT_OPTIONS, help=ABORT_HELP)
+cleanup = click.Command(
+    "cleanup", callback=_abort, params=ABORT_OPTIONS, help="Same as `abort`.\n\n" + ABORT_HELP
+)
+
+
 @click.command()
 @click.option("--purge", is_flag=True, help="Delete the session folder instead of keeping it.")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
-def reset(purge: bool, yes: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON on stdout.")
+def reset(purge: bool, yes: bool, as_json: bool) -> None:
     """Abort the session if it runs and set its folder aside (or delete it with --purge)."""
     from promptster.record.lifecycle import reset_session
 
@@ -289,10 +308,21 @@ def reset(purge: bool, yes: bool) -> None:
         click.confirm(f"Abort and {what} {workspace}?", err=True, abort=True)
     before = _readable_state(workspace)
     moved = reset_session(workspace, purge=purge)
-    if moved is None:
-        err_console().print("[green]✓[/] session folder deleted")
+    released = _release_key(before)
+    if as_json:
+        print_json(
+            {"purged": moved is None, "movedTo": None if moved is None else str(moved),
+             "keyReleased": released}
+        )  # fmt: skip
+    elif moved is None:
+        out_console().print("[green]✓[/] session folder deleted")
     else:
-        err_console().print(f"[green]✓[/] session set aside in {escape(str(moved))}")
+        out_console().print(f"[green]✓[/] session set aside in {escape(str(moved))}")
+
+
+def _release_key(before: SessionState | None) -> bool:
+    """Free the candidate key of a session that was not submitted; say what happened."""
+    released = False
     if before is not None and before.candidate_key:
         from promptster.issue import redeem
 
@@ -306,6 +336,7 @@ def reset(purge: bool, yes: bool) -> None:
             err_console().print(f"  `promptster start {key}` starts a new session with it")
         elif before.status == SUBMITTED:
             err_console().print(f"  {key} was used by the submitted session; it starts no other")
+    return released
 
 
 def _readable_state(workspace: Path) -> SessionState | None:
@@ -339,7 +370,7 @@ def doctor(as_json: bool) -> None:
     if as_json:
         print_json({"ok": not failed, "checks": [c.to_json_obj() for c in checks]})
     else:
-        console = err_console()
+        console = out_console()
         for check in checks:
             mark = "[yellow]![/]" if check.warning else ("[green]✓[/]" if check.ok else "[red]✗[/]")
             console.print(f"{mark} {check.name:<11} {escape(check.detail)}")

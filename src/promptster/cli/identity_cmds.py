@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
-from promptster.cli.output import err_console, print_json
+from promptster.cli.output import err_console, out_console, print_json
 from promptster.issue.identity import DEFAULT_ORG, init_identity, passphrase_from_env, read_identity
 
 
@@ -36,12 +36,14 @@ def init(org: str, passphrase_env: str | None, as_json: bool) -> None:
     if as_json:
         print_json(created.to_json_obj())
         return
-    console = err_console()
+    console = out_console()
     console.print(f"[green]✓[/] reviewer identity created for {escape(created.org)}")
     console.print(f"  fingerprint  {created.fingerprint}")
     console.print(f"  key file     {escape(str(created.key_path))}")
     console.print(f"  encrypted    {'yes' if created.encrypted else 'no'}")
-    console.print("[dim]back this folder up: packs you issue can only be re-signed with it[/]")
+    err_console().print(
+        "[dim]back this folder up: packs you issue can only be re-signed with it[/]"
+    )
 
 
 @identity.command("show")
@@ -52,7 +54,7 @@ def show(as_json: bool) -> None:
     if as_json:
         print_json(current.to_json_obj())
         return
-    console = err_console()
+    console = out_console()
     console.print(f"org          {escape(current.org)}")
     console.print(f"public key   {current.public_key.text}")
     console.print(f"fingerprint  {current.fingerprint}")

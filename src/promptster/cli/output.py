@@ -14,6 +14,15 @@ from typing import Any
 
 from rich.console import Console
 
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich would exit 1 here; the CLI's main() ends a closed stdout with 141 instead
+        self.quiet = True
+        raise BrokenPipeError
+
+
 _stderr: Console | None = None
 _stdout: Console | None = None
 
@@ -22,7 +31,7 @@ def err_console() -> Console:
     """Progress, warnings, hints. Created lazily so commands that never print stay fast."""
     global _stderr
     if _stderr is None:
-        _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+        _stderr = _Console(stderr=True, highlight=False, soft_wrap=True)
     return _stderr
 
 
@@ -30,7 +39,7 @@ def out_console() -> Console:
     """A command's human-readable result (tables, summaries): stdout, styled on a terminal."""
     global _stdout
     if _stdout is None:
-        _stdout = Console(highlight=False, soft_wrap=True)
+        _stdout = _Console(highlight=False, soft_wrap=True)
     return _stdout
 
 

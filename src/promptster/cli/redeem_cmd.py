@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from promptster.cli.output import err_console, print_json
+from promptster.cli.output import err_console, out_console, print_json
 from promptster.issue.redeem import ConsentCallback, ConsentDeclined, ConsentInfo, redeem_key
 
 
@@ -60,9 +60,8 @@ def redeem(key: str, pack_path: Path | None, accept: bool, as_json: bool) -> Non
     if as_json:
         print_json(redemption.to_json_obj())
         return
-    console = err_console()
-    console.print(
+    out_console().print(
         f"[green]✓[/] {redemption.key} accepted for {escape(redemption.role)} "
         f"at {escape(redemption.org)}"
     )
-    console.print(f"  next: promptster start {redemption.key}")
+    err_console().print(f"  next: promptster start {redemption.key}")

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from promptster.cli.output import err_console
+from promptster.cli.output import err_console, print_json
 from promptster.errors import ExitCode, InputError
 
 
@@ -54,6 +54,7 @@ def open_in_browser(path: Path) -> None:
     is_flag=True,
     help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 def review(
     bundle: Path,
     output: Path | None,
@@ -62,6 +63,7 @@ def review(
     assessment_id: str | None,
     rerun_tests: bool,
     unsafe_no_sandbox: bool,
+    as_json: bool,
 ) -> None:
     """Verify a bundle, compute its signals and write one self-contained HTML report.
 
@@ -105,7 +107,14 @@ def review(
         )
     total = sum(result.timings.values())
     console.print(f"wrote {escape(str(target))} ({_size(result.size)}) in {total:.1f} s")
-    click.echo(str(target))
+    if as_json:
+        failed = [] if result.verified else sorted({f.check for f in result.report.failures})
+        print_json(
+            {"bundle": str(bundle), "report": str(target), "verified": result.verified,
+             "failedChecks": failed, "sizeBytes": result.size}
+        )  # fmt: skip
+    else:
+        click.echo(str(target))
     if open_browser:
         open_in_browser(target)
     if not result.verified:
@@ -131,7 +140,8 @@ def _resolve_assessment(ref: str) -> str:
     help="Folder for everything the demo makes (an earlier demo's folder is replaced).",
 )
 @click.option("--open", "open_browser", is_flag=True, help="Open the report in a browser.")
-def demo(output: Path, open_browser: bool) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
+def demo(output: Path, open_browser: bool, as_json: bool) -> None:
     """Record a short scripted session end to end and open its report. Nothing else needed.
 
     \b
@@ -158,6 +168,12 @@ def demo(output: Path, open_browser: bool) -> None:
     console.print(f"  report  [bold]{escape(str(result.report))}[/]")
     if not open_browser:
         console.print("  open the report in a browser, or run the demo again with --open")
-    click.echo(str(result.report))
+    if as_json:
+        print_json(
+            {"bundle": str(result.bundle), "report": str(result.report),
+             "verified": result.verified, "seconds": round(result.seconds, 1)}
+        )  # fmt: skip
+    else:
+        click.echo(str(result.report))
     if open_browser:
         open_in_browser(result.report)

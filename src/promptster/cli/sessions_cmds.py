@@ -1,7 +1,7 @@
 """`promptster import` and `promptster sessions ...`: sessions in the reviewer workspace.
 
 Thin click layer over promptster.reviewer.imports and promptster.analysis.queries.
-People get plain columns on stderr; `--json` prints the machine form on stdout.
+People get plain columns, machines `--json`; both on stdout.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import click
 from rich.markup import escape
 
-from promptster.cli.output import err_console, print_json
+from promptster.cli.output import err_console, out_console, print_json
 from promptster.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ def import_cmd(paths: tuple[Path, ...], allow_invalid: bool, as_json: bool) -> N
     if as_json:
         print_json({"imports": [r.to_json_obj() for r in results]})
     else:
-        console = err_console()
+        console = out_console()
         marks = {"imported": "[green]✓[/]", "unchanged": "[dim]=[/]"}
         for result in results:
             mark = marks.get(result.status.value, "[red]✗[/]")
@@ -105,7 +105,7 @@ def list_cmd(assessment_id: str | None, as_json: bool) -> None:
         for r in rows
     ]
     headers = ("id", "startedAt", "endedAt", "events", "decisions", "ai%", "source", "candidate")
-    err_console().print(escape(plain_table(headers, lines)))
+    out_console().print(escape(plain_table(headers, lines)))
 
 
 @sessions.command("show")
@@ -121,7 +121,7 @@ def show_cmd(session_id: str, as_json: bool) -> None:
     if as_json:
         print_json({"session": body})
         return
-    console = err_console()
+    console = out_console()
     for name, value in body.items():
         shown = ",".join(value) if isinstance(value, list) else value
         console.print(f"{name:<18}{escape('–' if shown is None else str(shown))}")
@@ -147,11 +147,11 @@ def timeline_cmd(
     if as_json:
         print_json(page.to_json_obj())
         return
-    console = err_console()
+    console = out_console()
     for event in page.events:
         console.print(f"{event['ts']}  {event['seq']:>6}  {event['kind']:<15} {event['id']}")
     if page.has_more:
-        console.print(f"[dim]more: --after {page.events[-1]['id']}[/]")
+        err_console().print(f"[dim]more: --after {page.events[-1]['id']}[/]")
 
 
 @sessions.command("decisions")
@@ -167,9 +167,9 @@ def decisions_cmd(session_id: str, as_json: bool) -> None:
     if as_json:
         print_json({"decisions": found})
         return
-    console = err_console()
+    console = out_console()
     if not found:
-        console.print("no decisions recorded (decisions are optional)")
+        err_console().print("no decisions recorded (decisions are optional)")
     for event in found:
         data = event["data"] if isinstance(event["data"], dict) else {}
         console.print(

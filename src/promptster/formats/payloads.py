@@ -42,6 +42,7 @@ class SessionStartData(_Payload):
 class SessionEndData(_Payload):
     reason: str
     snapshot: NotRequired[str | None]
+    detail: NotRequired[str]
 
 
 class PromptData(_Payload):

@@ -135,10 +135,13 @@ def ask(paths: SessionPaths, message: dict[str, Any], timeout: float = 10.0) -> 
     return reply
 
 
-def end_session(paths: SessionPaths, reason: str) -> dict[str, Any]:
+def end_session(paths: SessionPaths, reason: str, detail: str | None = None) -> dict[str, Any]:
     """Final snapshot, `session_end`, recorder stopped, the tools' config restored."""
     ensure_recorder(paths)
-    reply = ask(paths, {"op": "end", "reason": reason}, timeout=END_TIMEOUT_S)
+    request: dict[str, Any] = {"op": "end", "reason": reason}
+    if detail is not None:
+        request["detail"] = detail
+    reply = ask(paths, request, timeout=END_TIMEOUT_S)
     wait_until_stopped(paths)
     restore_tool_config(read_state(paths).workspace_path)
     return reply

@@ -337,11 +337,12 @@ def _set_aside_leftovers(paths: SessionPaths) -> None:
         path.rename(aside / path.name)
 
 
-def abort_session(paths: SessionPaths) -> SessionState:
-    """Stop recording without submitting. Nothing is deleted."""
+def abort_session(paths: SessionPaths, reason: str | None = None) -> SessionState:
+    """Stop recording without submitting. Nothing is deleted. `reason` (free text) goes
+    into the session_end event as its `detail`."""
     state = read_state(paths)
     if state.status == ACTIVE:
-        end_session(paths, "abort")
+        end_session(paths, "abort", reason)
         return read_state(paths)
     if state.status == ABORTED:
         return state

@@ -310,7 +310,7 @@ class Recorder:
 
     # -- ending ---------------------------------------------------------------------------
 
-    def end(self, reason: str, *, stop: bool = True) -> dict[str, Any]:
+    def end(self, reason: str, *, stop: bool = True, detail: str | None = None) -> dict[str, Any]:
         """Final snapshot, `session_end`, journal closed, state updated. Idempotent."""
         with self.ending:
             if self.end_result is not None:
@@ -321,9 +321,10 @@ class Recorder:
             # Under the spool's lock: a client spooling after this sees the session ended.
             with locked_spool(self.paths.spool) as spool_fd:
                 self.ingest_spool(spool_fd)
-                self.pipeline.append_system(
-                    [system_event(Kind.SESSION_END, {"reason": reason, "snapshot": commit})]
-                )
+                data: dict[str, Any] = {"reason": reason, "snapshot": commit}
+                if detail is not None:
+                    data["detail"] = detail
+                self.pipeline.append_system([system_event(Kind.SESSION_END, data)])
                 if not self.pipeline.retry_pending():
                     raise EnvironmentProblem(
                         f"cannot end the session: {self.pipeline.problem}",

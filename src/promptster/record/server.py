@@ -100,7 +100,9 @@ def handle_request(recorder: Recorder, line: bytes) -> tuple[dict[str, Any], boo
             reason = request.get("reason")
             if reason not in ("submit", "abort", "auto"):
                 return _refuse("invalid", "end needs reason submit, abort or auto"), False
-            return recorder.end(str(reason), stop=False), True
+            detail = request.get("detail")
+            detail = detail[:500] if isinstance(detail, str) and detail.strip() else None
+            return recorder.end(str(reason), stop=False, detail=detail), True
     except PromptsterError as exc:
         return _refuse("unavailable", exc.message), False
     return _refuse("invalid", f"unknown op {op!r}"), False
