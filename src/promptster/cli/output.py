@@ -15,7 +15,6 @@ from typing import Any
 from rich.console import Console
 
 
-
 class _Console(Console):
     def on_broken_pipe(self) -> None:
         # rich would exit 1 here; the CLI's main() ends a closed stdout with 141 instead
