@@ -54,6 +54,7 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
     show_default=True,
     help="Output format.",
 )
+@click.option("--json", "as_json", is_flag=True, help="Same as --format json.")
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path), help="Write here (atomically) not stdout."
 )
@@ -95,6 +96,7 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
 def score(
     paths: tuple[Path, ...],
     fmt: str,
+    as_json: bool,
     output: Path | None,
     jobs: int | None,
     fail_on: str,
@@ -114,6 +116,10 @@ def score(
     from promptster.analysis.score import Format
     from promptster.reviewer.scoring import score_bundles
 
+    if as_json:
+        if fmt not in ("table", "json"):
+            raise InputError(f"--json and --format {fmt} ask for two formats: give one")
+        fmt = "json"
     if fmt == "parquet" and output is None and sys.stdout.isatty():
         raise InputError("parquet is binary; write it to a file with -o FILE")
     console = err_console()
