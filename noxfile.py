@@ -35,7 +35,7 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def bench(session: nox.Session) -> None:
-    """Benchmarks against their floors, printed side by side (budgets: DESIGN.md)."""
+    """Benchmarks against their floors, printed side by side (budgets: docs/performance.md)."""
     session.install("-e", ".[test]")
     scripts = sorted(str(p) for p in __import__("pathlib").Path("benchmarks").glob("bench_*.py"))
     for script in scripts:

@@ -1,4 +1,4 @@
-"""Benchmark: the recorder's file capture (budgets: DESIGN.md, "Performance budgets").
+"""Benchmark: the recorder's file capture (budgets: docs/performance.md).
 
     python benchmarks/bench_recorder.py                       # full sizes
     python benchmarks/bench_recorder.py --files 2000 --churn 5000 --edits 10   # quick

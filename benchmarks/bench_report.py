@@ -1,11 +1,11 @@
 """Benchmark: `promptster review` of a big bundle, split by step, and the page in Chromium.
 
-    python benchmarks/bench_report.py                    # 100,000 events (DESIGN.md budget)
+    python benchmarks/bench_report.py                    # 100,000 events (the budget of docs/performance.md)
     python benchmarks/bench_report.py --events 20000     # quicker
 
 1. `review` of one synthetic bundle (default 100,000 events): total time and the share spent
    verifying, computing signals and rendering (waiting for the snapshot thread, the data step,
-   the templates, writing). Budget (DESIGN.md): rendering ≤ verify + signals.
+   the templates, writing). Budget (docs/performance.md): rendering ≤ verify + signals.
 2. The report's size, and the raw and compressed size of each data block. Budget: ≤ 10 MB
    for 100,000 events.
 3. In headless Chromium (when Playwright and /usr/bin/chromium are there): first paint, first

@@ -11,7 +11,7 @@ the recorder's own pty with its integration, the worker process writing the cast
 command events to a live recorder.
 
 1. 1,000 trivial commands (`true`), each typed and waited for until the next prompt: wall
-   time, recorded ÷ plain. Budget (DESIGN.md): ≤ 1.25. bash and zsh. Reference rows split
+   time, recorded ÷ plain. Budget (docs/performance.md): ≤ 1.25. bash and zsh. Reference rows split
    the cost: the shell with only the integration (its rc hooks, no relay), the shell behind
    util-linux `script` (a relay in C that records nothing), when installed, and `promptster
    shell` with no integration (our relay and worker writing the cast, no marks: the like

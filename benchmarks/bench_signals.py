@@ -1,6 +1,6 @@
 """Benchmark: signals vs DuckDB alone, and `promptster score` throughput and memory.
 
-    python benchmarks/bench_signals.py                      # the budgets of DESIGN.md
+    python benchmarks/bench_signals.py                      # the budgets of docs/performance.md
     python benchmarks/bench_signals.py --big-events 20000 --bundles 40 --events 500   # quick
 
 1. Signals for one big bundle (default 100,000 events) against the floor: DuckDB alone reading

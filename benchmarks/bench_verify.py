@@ -1,6 +1,6 @@
 """Benchmark `promptster verify` and the bundle writer against their floors.
 
-verify's floor (DESIGN.md, "Performance budgets"): read the same bundle's bytes, sha256 every
+verify's floor (docs/performance.md): read the same bundle's bytes, sha256 every
 member, and parse every timeline line once with the json module. The budget is verify <= 3x
 the floor for a 100,000-event bundle. The writer's floor is zipfile writing the same members
 (same compression) with nothing hashed or signed. Both are measured in the same run, best of

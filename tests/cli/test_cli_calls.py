@@ -376,7 +376,9 @@ def test_synth_calls_generate_bundle(tmp_path: Path) -> None:
     with mock.patch(target, return_value=written) as generate:
         result = run("synth", "-o", str(tmp_path / "s.pst"), "--events", "40", "--seed", "7")
     assert result.exit_code == 0, result.output
-    generate.assert_called_once_with(tmp_path / "s.pst", events=40, seed=7, candidate=None)
+    generate.assert_called_once_with(
+        tmp_path / "s.pst", events=40, seed=7, candidate=None, progress=ANY
+    )
     assert result.stdout == "sha256:x\n"
 
 

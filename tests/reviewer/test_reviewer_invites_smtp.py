@@ -61,7 +61,7 @@ def test_three_invites_arrive_with_the_pack_and_the_key_redeems(
     for (_, _, message), key in zip(received, created["keys"], strict=True):
         text = body_text(message)
         assert key["key"] in text and "The LRU cache never evicts." in text
-        assert "pipx install promptster" in text and f"promptster start {key['key']}" in text
+        assert "pipx install ." in text and f"promptster start {key['key']}" in text
         assert "Eviction off-by-one" not in text + str(message["Subject"])
         _, pack = attachment(message)
         signed = open_pack(pack)

@@ -45,7 +45,7 @@ DERIVED_FAMILIES: tuple[str, ...] = ("descriptors",)
 
 @dataclass(frozen=True)
 class CohortMetric:
-    """How `promptster cohort` ranks a signal. DESIGN.md decides the orientation where the
+    """How `promptster cohort` ranks a signal. The design decides the orientation where the
     hosted docs disagree (commandFailRate and sessionDurationMs rank lower values higher)."""
 
     column: int  # its place among the cohort's metrics (table, JSON, docs), from 0
@@ -65,7 +65,7 @@ class SignalSpec:
     label: str  # the report's name for it
     meaning: str  # the report's one-line explanation (the definition is in the SQL)
     score: ScoreColumn
-    headline: bool = False  # one of the six headline signals of DESIGN.md
+    headline: bool = False  # one of the six headline signals
     score_table: bool = False  # shown by `promptster score --format table`
     cohort: CohortMetric | None = None
 

@@ -1,6 +1,6 @@
 """Cohorts: per-assessment averages, each session's percentile per metric, a composite rank.
 
-Percentile (DESIGN.md "Signals"): (other sessions with a strictly worse oriented value
+Percentile (docs/signals.md): (other sessions with a strictly worse oriented value
 + ½ × other sessions with the same value) ÷ (n − 1), where n counts the sessions of the
 cohort that have a value for the metric; it needs n ≥ 2, and a session without a value has
 no percentile. 1.0 means the session beat everyone else. The orientation and default weight

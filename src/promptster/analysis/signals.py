@@ -1,4 +1,4 @@
-"""Signals: every metric of DESIGN.md "Signals", computed in DuckDB SQL over loaded sessions.
+"""Signals: every metric of docs/signals.md, computed in DuckDB SQL over loaded sessions.
 
 The SQL lives in `sql/signals_<family>.sql`, one file per family, each starting with the
 definitions that docs/signals.md is generated from; which signals there are, and in what

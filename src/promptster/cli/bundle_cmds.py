@@ -120,6 +120,9 @@ def _without_path(message: str, path: Path) -> str:
     return message
 
 
+PROGRESS_FROM_EVENTS = 10_000
+
+
 @click.command()
 @click.option(
     "-o", "--output", required=True, type=click.Path(path_type=Path), help="Bundle to write."
@@ -144,14 +147,22 @@ def synth(output: Path, events: int, seed: int, candidate: str | None, as_json: 
         raise InputError("--events is limited to 5,000,000")
     if output.is_dir():
         raise InputError(f"{output} is a directory", "pass a file name, e.g. -o sample.pst")
+    console = err_console()
+
+    def progress(stage: str) -> None:
+        if events >= PROGRESS_FROM_EVENTS:  # a small bundle is written before anyone waits
+            console.print(f"[dim]{escape(stage)}…[/]")
+
     try:
-        written = generate_bundle(output, events=events, seed=seed, candidate=candidate)
+        written = generate_bundle(
+            output, events=events, seed=seed, candidate=candidate, progress=progress
+        )
     except OSError as exc:
         raise EnvironmentProblem(
             f"cannot write {output}: {exc.strerror or exc}",
             "check that the folder exists and is writable, and that the disk has room",
         ) from exc
-    err_console().print(
+    console.print(
         f"wrote {escape(str(written.path))} ({written.size:,} bytes, "
         f"{written.manifest.event_count:,} events)"
     )

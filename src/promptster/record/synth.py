@@ -12,6 +12,7 @@ from __future__ import annotations
 import random
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -474,21 +475,27 @@ def generate_bundle(
     seed: int = 0,
     candidate: str | None = None,
     candidate_key: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> WrittenBundle:
     """Write a synthetic, signed, verifiable bundle with about `events` events.
 
-    `candidate_key` is recorded in the manifest as is (synthetic bundles carry no pack).
+    `candidate_key` is recorded in the manifest as is (synthetic bundles carry no pack);
+    `progress` hears of each stage (a large bundle takes seconds).
     """
     if events < 2:
         raise ValueError("a session needs at least 2 events (start and end)")
+    say = progress or (lambda stage: None)
     rng, session_id, key = _seeded(seed)
     candidate = candidate or rng.choice(CANDIDATES)
     simulator = _Simulator(rng, session_id, events, candidate)
+    say(f"simulating a session of about {events:,} events")
     simulator.run()
     with tempfile.TemporaryDirectory(prefix="promptster-synth-") as tmp:
         git_dir = Path(tmp) / "shadow.git"
         run_git(["init", "--quiet", "--bare", str(git_dir)])
+        say(f"writing {len(simulator.plan.commits):,} git snapshots")
         commit_ids = _fast_import(git_dir, simulator.plan.commits)
+        say("writing the timeline")
         journal_path = Path(tmp) / "timeline.jsonl"
         with JournalWriter(journal_path, session_id) as journal:
             for moment, event in simulator.plan.events:
@@ -507,4 +514,5 @@ def generate_bundle(
             assessment_id="synthetic",  # one assessment, so synthetic bundles form a cohort
             candidate_key=candidate_key,
         )
+        say("signing and writing the bundle")
         return write_bundle(material, key, out_path)

@@ -27,6 +27,8 @@ DEFAULT_SENDER = "promptster@localhost"
 DEFAULT_USER_ENV = "PROMPTSTER_SMTP_USER"
 DEFAULT_PASSWORD_ENV = "PROMPTSTER_SMTP_PASSWORD"
 BRIEF_PREVIEW_LINES = 12
+# The README's install line: Promptster installs from a checkout of its repository.
+INSTALL_COMMAND = "pipx install ."
 SMTP_TIMEOUT_SECONDS = 60.0
 
 InviteStatus = Literal["sent", "outbox", "failed"]
@@ -121,8 +123,9 @@ The task starts like this:
 {brief_preview(assessment.brief)}
 
 How to start
-1. Install Promptster (Python 3.11 or newer):
-       pipx install promptster        (or: pip install promptster)
+1. Install Promptster (Python 3.11 or newer) from a checkout of its repository,
+   in that checkout:
+       {INSTALL_COMMAND}        (or, in a virtualenv: python3 -m pip install .)
 2. Make an empty folder and save the attached file {filename} in it.
 3. In that folder, run:
        promptster start {key.key_text}

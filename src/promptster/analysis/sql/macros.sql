@@ -18,7 +18,7 @@ CREATE OR REPLACE TEMP MACRO ps_count_conf(n) AS
 CREATE OR REPLACE TEMP MACRO ps_ms(a, b) AS date_diff('millisecond', a, b);
 
 -- What a shell command line does: test, typecheck, lint, build, read (looks without changing
--- anything) or other. Matches the test runners, linters and builders of DESIGN.md "Capture".
+-- anything) or other. Matches the test runners, linters and builders the recorder counts.
 CREATE OR REPLACE TEMP MACRO ps_command_category(cmd) AS
     CASE
         WHEN cmd IS NULL THEN 'other'

@@ -1,4 +1,4 @@
--- Family: headline. The six headline signals of DESIGN.md "Signals". Numbers are never NaN:
+-- Family: headline. The six headline signals. Numbers are never NaN:
 -- a ratio whose denominator is zero is null with confidence `insufficient_data`.
 --
 -- @signal promptCount

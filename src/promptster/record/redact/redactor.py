@@ -1,7 +1,7 @@
 """Secret redaction for everything the recorder writes.
 
 Every event payload, every terminal chunk that goes into a cast, passes through here before it
-touches disk (DESIGN.md, "Capture" → Privacy). A secret is replaced by a typed placeholder,
+touches disk (docs/security.md). A secret is replaced by a typed placeholder,
 ``[REDACTED:<kind>]``, and the caller turns the returned findings into a ``warning`` event
 (:func:`redaction_warning`). Findings never carry secret text, only kinds and offsets.
 

@@ -6,7 +6,7 @@ It relies on the private marks only: they carry the shell level and PID, which i
 nested shells (a ``bash`` run inside the recorded shell) and ``exec bash`` be told apart;
 OSC 133 marks from any other integration the user runs cannot confuse it.
 
-Rules (see DESIGN.md, "Recorded shell"):
+Rules (docs/event-kinds.md, `command`):
 
 * empty lines and comment-only lines are not commands; a line that was accepted but never
   ran (a syntax error) is recorded with ``executed=False``;

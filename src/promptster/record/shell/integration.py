@@ -45,7 +45,7 @@ zsh needs none of this: ``preexec`` receives the line as typed, ``zshaddhistory`
 comment-only lines that never reach preexec, and zsh gives every precmd hook the
 command's ``$?``. ``EPOCHREALTIME`` comes from the zsh/datetime module (no process).
 
-Cost per prompt (DESIGN.md "Performance budgets"; ``benchmarks/bench_shell_hooks.py``
+Cost per prompt (docs/performance.md; ``benchmarks/bench_shell_hooks.py``
 measures it). The hooks run at every prompt, so their common path only does what that
 prompt needs: the history read-back (bash) is skipped when ``HISTCMD`` did not move (an
 empty line, Ctrl-C at the prompt); OSC 133 D and the ``end`` mark go out in one write; text
