@@ -24,6 +24,7 @@ from click.testing import CliRunner, Result
 
 from promptster import __version__
 from promptster.cli import CLOSED_STDOUT_STATUS, cli
+from promptster.errors import InputError
 
 # Commands without --json, and why: none of them prints a result a script could read.
 NO_JSON = {
@@ -142,3 +143,35 @@ def test_a_bare_key_starts_a_session(tmp_path: Path) -> None:
         result = run("PST-AAAA-BBBB", "--accept", "--no-shell")
     assert result.exit_code == 0
     assert start_from_key.call_args.args[0] == "PST-AAAA-BBBB"
+
+
+# -- errors that say what to do ------------------------------------------------------------------
+
+
+def test_a_short_assessment_prefix_names_the_minimum(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "home"))
+    from promptster.cli import main
+
+    with pytest.raises(InputError, match="a prefix needs at least 4 characters"):
+        CliRunner().invoke(cli, ["assessment", "show", "ab"], catch_exceptions=False)
+    assert main(["assessment", "show", "ab"]) == 2
+
+
+def test_a_truncated_bundle_says_to_ask_for_it_again(tmp_path: Path) -> None:
+    bundle = tmp_path / "s.pst"
+    assert run("synth", "-o", str(bundle), "--events", "20").exit_code == 0
+    cut = tmp_path / "cut.pst"
+    cut.write_bytes(bundle.read_bytes()[: bundle.stat().st_size // 2])
+    result = run("verify", str(cut))
+    assert result.exit_code == 2
+    assert "ask the sender for it again" in result.stdout
+
+
+def test_printed_paths_are_normalised(tmp_path: Path) -> None:
+    (tmp_path / "sub").mkdir()
+    bundle = tmp_path / "s.pst"
+    assert run("synth", "-o", str(bundle), "--events", "20").exit_code == 0
+    result = run("verify", str(tmp_path / "sub" / ".." / "s.pst"), "--json")
+    assert json.loads(result.stdout)["bundles"][0]["path"] == str(bundle)

@@ -327,10 +327,12 @@ def _insert_session(
 
 
 def find_bundles(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
-    """Bundle files named directly, plus every *.pst under the named folders, sorted."""
+    """Bundle files named directly, plus every *.pst under the named folders, sorted.
+
+    Paths come back as given but normalised (`a/../b.pst` is `b.pst`), as they are printed."""
     found: list[Path] = []
     for path in paths:
-        path = Path(path)
+        path = Path(os.path.normpath(path))
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*.pst") if p.is_file()))
         elif path.exists():

@@ -76,7 +76,8 @@ class BundleReader:
         except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
             self._file.close()
             raise FormatError(
-                f"{self.path} is not a readable bundle (not a complete zip file: {exc})",
+                f"{self.path} is not a readable bundle (not a complete zip file: {exc}); "
+                "if it was cut short in a download or an e-mail, ask the sender for it again",
                 "a .pst bundle is a zip file; it may be truncated or not a bundle at all",
             ) from exc
         self.problems: list[MemberProblem] = []

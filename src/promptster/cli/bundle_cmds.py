@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import click
@@ -58,7 +59,7 @@ def _bundles(paths: tuple[Path, ...]) -> list[Path]:
     from promptster.analysis.load import find_bundles
 
     found: list[Path] = []
-    for path in paths:
+    for path in (Path(os.path.normpath(p)) for p in paths):  # printed as `a/b`, not `a/x/../b`
         if not path.is_dir():
             found.append(path)
             continue

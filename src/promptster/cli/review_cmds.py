@@ -6,6 +6,7 @@ promptster.report.review and promptster.demo.
 
 from __future__ import annotations
 
+import os
 import webbrowser
 from pathlib import Path
 
@@ -77,6 +78,8 @@ def review(
 
     if cohort_dir is not None and assessment_id is not None:
         raise InputError("give --cohort or --assessment, not both")
+    bundle = Path(os.path.normpath(bundle))
+    output = None if output is None else Path(os.path.normpath(output))
     if not bundle.exists():
         raise InputError(f"{bundle}: no such file")
     if assessment_id is not None:

@@ -39,6 +39,16 @@ def _ts(moment: datetime | None) -> str | None:
     return None if moment is None else format_ts(moment)
 
 
+MIN_PREFIX = 4  # the shortest id prefix that names an assessment
+
+
+def _too_short(ref: str) -> str:
+    """Why a short reference matched nothing: prefixes start at MIN_PREFIX characters."""
+    if len(ref) < MIN_PREFIX:
+        return f" (a prefix needs at least {MIN_PREFIX} characters; {ref!r} has {len(ref)})"
+    return ""
+
+
 @dataclass(frozen=True)
 class AssessmentRecord:
     id: str
@@ -334,7 +344,7 @@ class Workspace:
             self._run(
                 f"SELECT {_ASSESSMENT_COLUMNS} FROM assessments WHERE starts_with(id, ?)", [ref]
             ).fetchall()
-            if len(ref) >= 4
+            if len(ref) >= MIN_PREFIX
             else []
         )
         if len(rows) == 1:
@@ -344,7 +354,7 @@ class Workspace:
                 f"{ref!r} matches {len(rows)} assessments", "give more characters of the id"
             )
         raise InputError(
-            f"no assessment matches {ref!r} in the reviewer workspace",
+            f"no assessment matches {ref!r} in the reviewer workspace{_too_short(ref)}",
             "`promptster assessment list` shows the ids",
         )
 
@@ -360,7 +370,9 @@ class Workspace:
         for candidate in (ref, ref.lower()):
             if candidate in ids:
                 return candidate
-        found = [i for i in ids if i.lower().startswith(ref.lower())] if len(ref) >= 4 else []
+        found = (
+            [i for i in ids if i.lower().startswith(ref.lower())] if len(ref) >= MIN_PREFIX else []
+        )
         if len(found) == 1:
             return found[0]
         if len(found) > 1:
@@ -368,7 +380,7 @@ class Workspace:
                 f"{ref!r} matches {len(found)} assessments", "give more characters of the id"
             )
         raise InputError(
-            f"no assessment matches {ref!r} in the reviewer workspace",
+            f"no assessment matches {ref!r} in the reviewer workspace{_too_short(ref)}",
             "`promptster assessment list` and `promptster sessions list` show the ids",
         )
 
