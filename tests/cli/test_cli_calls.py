@@ -780,3 +780,53 @@ def test_keys_invite_calls_resend_invites(workspace: mock.MagicMock) -> None:
     resend_invites.assert_called_once_with(workspace, ("k1",), ANY)
     assert resend_invites.call_args.args[2].sender == "hr@example.org"
     assert json.loads(result.stdout) == {"invites": []}
+
+
+# -- the hosted product's verbs: cleanup, abort --reason, explain --last, brief --plain ----------
+
+
+def test_cleanup_is_abort_and_passes_the_reason(session: tuple[SessionPaths, SessionState]) -> None:
+    paths, state = session
+    with mock.patch("promptster.record.lifecycle.abort_session", return_value=state) as abort:
+        result = run("cleanup", "--yes", "--reason", "wrong task", "--json")
+    assert result.exit_code == 0, result.output
+    abort.assert_called_once_with(paths, "wrong task")
+    assert json.loads(result.stdout)["sessionId"] == "s-1"
+
+
+def test_brief_plain_prints_text_without_styling(
+    session: tuple[SessionPaths, SessionState],
+) -> None:
+    paths, state = session
+    paths.brief.write_text("Build the [cart].", encoding="utf-8")
+    state.title = "Cart"
+    result = run("brief", "--plain")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[:2] == ["Cart", "Build the [cart]."]
+
+
+def test_explain_last_shows_recent_activity_and_attaches_its_files(
+    session: tuple[SessionPaths, SessionState], sent: mock.MagicMock
+) -> None:
+    from promptster.formats.events import now_ts
+
+    paths, _ = session
+    lines = [
+        {"kind": "file_diff", "ts": "2020-01-01T00:00:00.000Z", "data": {"path": "old.py"}},
+        {"kind": "file_diff", "ts": now_ts(), "data": {"path": "cache.py"}},
+        {"kind": "command", "ts": now_ts(), "data": {"command": "pytest -q"}},
+        {"kind": "prompt", "ts": now_ts(), "data": {"text": "why"}},
+    ]
+    paths.journal.write_text("".join(json.dumps(e) + "\n" for e in lines), encoding="utf-8")
+    result = run("explain", "LRU is enough", "--last", "20m")
+    assert result.exit_code == 0, result.output
+    assert "cache.py" in result.stderr and "pytest -q" in result.stderr
+    assert "old.py" not in result.stderr
+    assert only_event(sent)["data"]["files"] == ["cache.py"]
+
+
+@pytest.mark.parametrize(("text", "minutes"), [("20m", 20), ("1h", 60), ("90", 60), ("0m", 1)])
+def test_explain_last_windows(text: str, minutes: int) -> None:
+    from promptster.record.recent import parse_window
+
+    assert parse_window(text) == minutes

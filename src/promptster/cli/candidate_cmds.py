@@ -200,7 +200,8 @@ def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> N
 
 @click.command()
 @click.option("--json", "as_json", is_flag=True, help="Print the brief as JSON on stdout.")
-def brief(as_json: bool) -> None:
+@click.option("--plain", is_flag=True, help="Plain text, no styling (as when piped).")
+def brief(as_json: bool, plain: bool) -> None:
     """Show the task brief and the time left."""
     paths, state = current_session()
     text = paths.brief.read_text(encoding="utf-8") if paths.brief.exists() else ""
@@ -222,22 +223,29 @@ def brief(as_json: bool) -> None:
             }
         )
         return
-    print_brief(state, text)
+    print_brief(state, text, plain=plain)
 
 
-def print_brief(state: SessionState, text: str) -> None:
-    console = out_console()
+def print_brief(state: SessionState, text: str, *, plain: bool = False) -> None:
+    from rich.text import Text
+
+    lines = []
     if state.title:
-        console.print(f"[bold]{escape(state.title)}[/]")
-    console.print(escape(text.rstrip()) if text else "[dim](no brief)[/]")
+        lines.append(f"[bold]{escape(state.title)}[/]")
+    lines.append(escape(text.rstrip()) if text else "[dim](no brief)[/]")
     remaining = remaining_text(state)
     if not state.active:
-        console.print(f"\n[bold]The session has ended[/] ({state.status}).")
+        lines.append(f"\n[bold]The session has ended[/] ({state.status}).")
     elif remaining:
-        console.print(
+        lines.append(
             f"\n[bold]Time limit[/] {state.time_limit_minutes:g} minutes — "
             f"{remaining} left (until {state.deadline})"
         )
+    for line in lines:
+        if plain:
+            click.echo(Text.from_markup(line).plain)
+        else:
+            out_console().print(line)
 
 
 # -- notes, decisions, checkpoints ------------------------------------------------------------
@@ -293,6 +301,14 @@ def parse_explanation(edited: str) -> dict[str, str]:
 @click.option("--tradeoffs", default=None, help="What you gave up.")
 @click.option("--context", default=None, help="What made the decision necessary.")
 @click.option("--impact", type=click.IntRange(1, 5), default=None, help="Impact, 1 (low) to 5.")
+@click.option(
+    "--last",
+    "window",
+    default=None,
+    metavar="DURATION",
+    help="Show what happened in the last DURATION (e.g. 20m; 1 to 60 minutes) and attach "
+    "the files changed then to the decision.",
+)
 @click.option("--json", "as_json", is_flag=True, help=JSON_HELP)
 def explain(
     text: str | None,
@@ -301,10 +317,14 @@ def explain(
     tradeoffs: str | None,
     context: str | None,
     impact: int | None,
+    window: str | None,
     as_json: bool,
 ) -> None:
     """Record a decision and why you made it (opens an editor when TEXT is not given)."""
     paths, _ = current_session()
+    files: list[str] = []
+    if window is not None:
+        files = _show_recent(paths, window)
     if text is None:
         if not sys.stdin.isatty():
             raise InputError("give the explanation as TEXT (no terminal for an editor)")
@@ -350,9 +370,34 @@ def explain(
         data["tradeoffs"] = tradeoffs
     if impact:
         data["impactScore"] = impact
+    if files:
+        data["files"] = files
     event = _human_event("decision_event", data)
     _send(paths, event)
     _recorded(event, as_json, f"[green]✓[/] decision recorded: {escape(data['title'])}")
+
+
+def _show_recent(paths: SessionPaths, window: str) -> list[str]:
+    """Print the recent activity on stderr (it frames the question); the files changed."""
+    from promptster.record.recent import parse_window, recent_activity
+
+    try:
+        minutes = parse_window(window)
+    except ValueError as exc:
+        raise InputError(str(exc), "give minutes or hours: --last 20m, --last 1h") from exc
+    activity = recent_activity(paths, minutes)
+    console = err_console()
+    if activity.empty:
+        console.print(f"[dim]nothing recorded in the last {minutes} min[/]")
+        return []
+    console.print(f"[bold]In the last {minutes} min[/]")
+    if activity.files:
+        console.print(f"  files     {escape(', '.join(activity.files))}")
+    if activity.commands:
+        console.print(f"  commands  {escape(' · '.join(activity.commands[:8]))}")
+    if activity.prompts:
+        console.print(f"  prompts   {activity.prompts}")
+    return activity.files
 
 
 def _first_line(text: str, limit: int = 80) -> str:
