@@ -85,11 +85,11 @@ def test_from_key_to_verified_bundle(assessment: tuple[Path, list[str], str]) ->
         ended = json.loads(ok(run_promptster("status", "--json", cwd=workspace)).stdout)
         assert ended["status"] == "submitted" and ended["remainingSeconds"] is None
         assert ended["endedAt"] and ended["elapsedSeconds"] >= 0
-        shown = ok(run_promptster("status", cwd=workspace)).stderr
+        shown = ok(run_promptster("status", cwd=workspace)).stdout  # the result: stdout
         assert "ended" in shown and "duration" in shown and "remaining" not in shown
         after = json.loads(ok(run_promptster("brief", "--json", cwd=workspace)).stdout)
         assert after["remainingSeconds"] is None and "subtracts" in after["brief"]
-        assert "has ended" in ok(run_promptster("brief", cwd=workspace)).stderr
+        assert "has ended" in ok(run_promptster("brief", cwd=workspace)).stdout
         kinds = [e["kind"] for e in json.loads(json.dumps(events_of(paths, "decision_event")))]
         assert kinds == ["decision_event"]
         refused = run_promptster("start", keys[0], "--no-shell", cwd=folder)
@@ -113,7 +113,10 @@ def test_abort_reset_and_a_killed_recorder(assessment: tuple[Path, list[str], st
         assert "restarted" in noticed.stderr
         assert [e["data"]["code"] for e in events_of(paths, "warning")] == ["recorder_restart"]
 
-        ok(run_promptster("abort", "--yes", cwd=workspace))
+        ok(run_promptster("cleanup", "--yes", "--reason", "wrong folder", cwd=workspace))
+        ends = events_of(paths, "session_end")
+        assert [e["data"].get("detail") for e in ends] == ["wrong folder"]
+        assert ends[0]["data"]["reason"] == "abort"
         assert (
             json.loads(ok(run_promptster("status", "--json", cwd=workspace)).stdout)["status"]
             == "aborted"

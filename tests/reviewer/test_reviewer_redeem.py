@@ -258,7 +258,7 @@ def test_redeem_command_accepts_a_good_key(run: Cli, in_candidate_folder: Issued
     assert "Time limit:    90 minutes" in accepted.stderr
     assert "It does not record" in accepted.stderr
     assert f"next: promptster start {key}" in accepted.stderr
-    assert accepted.stdout == ""
+    assert accepted.stdout == f"✓ {key} accepted for Backend Engineer at Acme Hiring\n"
 
 
 def test_redeem_command_with_accept_and_json(
