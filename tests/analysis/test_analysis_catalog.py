@@ -58,12 +58,12 @@ def test_problems_names_a_signal_the_sql_does_not_document_and_one_it_alone_does
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     extra = replace(catalog.BY_NAME["promptCount"], name="newThing")
-    kept = (*(s for s in catalog.CATALOG if s.name != "code_craft"), extra)
+    kept = (*(s for s in catalog.CATALOG if s.name != "codeCraft"), extra)
     monkeypatch.setattr(catalog, "CATALOG", kept)
     monkeypatch.setattr(catalog, "BY_NAME", {s.name: s for s in kept})
     assert catalog.problems() == [
         "newThing has no @signal section in signals_headline.sql",
-        "code_craft is documented in SQL but not in the catalog",
+        "codeCraft is documented in SQL but not in the catalog",
     ]
 
 
@@ -101,8 +101,8 @@ def test_outputs_keep_their_order() -> None:
             "commandCount", "fileDiffCount", "uniqueFilesTouched", "testRunCount",
             "errorEpisodeCount", "recoveryCount", "avgPromptLength", "maxPromptLength",
             "humanTerminalCommands", "readBeforeWriteRatio", "explorationBeforeActionRatio",
-            "prompt_depth", "decision_visibility", "error_recovery_pattern",
-            "planning_before_acting", "verification_intensity", "code_craft", "testsPassed",
+            "promptDepth", "decisionVisibility", "errorRecoveryPattern",
+            "planningBeforeActing", "commandsPerChange", "codeCraft", "testsPassed",
             "testsFailed", "testsSkipped", "testsErrors", "testsTotal", "distinctToolsUsed",
             "processDescriptors",
         ],
@@ -124,3 +124,30 @@ def test_outputs_keep_their_order() -> None:
     assert weights == sorted(weights, reverse=True) and all(weights)
     assert catalog.DEFAULT_WEIGHTS["commandFailRate"] == 0.30
     assert "manualEditRatio" not in catalog.DEFAULT_WEIGHTS  # ranked, not weighted
+
+
+def test_every_machine_field_name_is_camel_case() -> None:
+    """One rule for names in output (the hosted product's): signals, score columns, the
+    cohort's averages and weights keys are camelCase, so no two spellings sit side by side."""
+    import re
+
+    from promptster.analysis.score import COLUMNS
+
+    camel = re.compile(r"[a-z][a-z0-9]*(?:[A-Z][a-z0-9]*)*")
+    names = [spec.name for spec in catalog.CATALOG]
+    names += [spec.cohort.average for spec in catalog.CATALOG if spec.cohort is not None]
+    names += [
+        alias
+        for spec in catalog.CATALOG
+        if spec.cohort is not None
+        for alias in spec.cohort.aliases
+    ]
+    names += list(COLUMNS)
+    assert [name for name in names if not camel.fullmatch(name)] == []
+
+
+def test_the_two_verification_ratios_have_names_that_say_what_they_count() -> None:
+    by_name = {spec.name: spec for spec in catalog.CATALOG}
+    assert "verification_intensity" not in by_name
+    assert "Check runs" in by_name["verifyIntensity"].meaning
+    assert "All commands" in by_name["commandsPerChange"].meaning

@@ -59,15 +59,15 @@ def test_judge_replaces_the_heuristic(scenario_dir: Path, judge_model: str) -> N
     con = connect()
     loaded = load_bundle(con, scenario_dir / "ada.pst")
     result = compute_signals(con, [loaded.session_id], judge=LlmJudge(judge_model))
-    depth = result[loaded.session_id]["prompt_depth"]
+    depth = result[loaded.session_id]["promptDepth"]
     # ada's prompts: the second says "must" (2.0), the first does not (0.5)
     assert depth.value == pytest.approx(1.25)
     assert depth.confidence == "moderate"  # fewer than 3 judged prompts
     assert depth.detail["method"] == "llm" and depth.detail["judge"] == MODEL_ID
     assert depth.detail["heuristicValue"] == pytest.approx(1.25)
     assert len(depth.evidence) == 2
-    # no change carries diff text, so code_craft keeps its heuristic
-    assert result[loaded.session_id]["code_craft"].confidence == "low"
+    # no change carries diff text, so codeCraft keeps its heuristic
+    assert result[loaded.session_id]["codeCraft"].confidence == "low"
     assert apply_judge(con, "no-such-session", {}, LlmJudge(judge_model)) == {}
 
 
@@ -77,8 +77,8 @@ def test_score_with_judge(
     from promptster.analysis.score import score_bundle
 
     row = score_bundle(scenario_dir / "dee.pst", judge_model=judge_model)
-    assert row["prompt_depth"] == 0.5  # neither prompt says "must"
-    assert row["confidence"]["prompt_depth"] == "moderate"
+    assert row["promptDepth"] == 0.5  # neither prompt says "must"
+    assert row["confidence"]["promptDepth"] == "moderate"
 
 
 def test_unknown_model_is_a_usage_error(

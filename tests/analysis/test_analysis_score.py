@@ -46,10 +46,10 @@ def test_csv_has_the_hand_computed_numbers(
         "5",
         "test-driven",
     )
-    assert ben["commandFailRate"] == "0.666667" and ben["decision_visibility"] == ""
-    assert ben["error_recovery_pattern"] == "0.4" and ben["testsTotal"] == ""
+    assert ben["commandFailRate"] == "0.666667" and ben["decisionVisibility"] == ""
+    assert ben["errorRecoveryPattern"] == "0.4" and ben["testsTotal"] == ""
     assert cy["avgPromptLength"] == "" and cy["explorationBeforeActionRatio"] == "1.0"
-    assert dee["aiAttributionPct"] == "63.636364" and dee["decision_visibility"] == "0.0"
+    assert dee["aiAttributionPct"] == "63.636364" and dee["decisionVisibility"] == "0.0"
     assert "4 bundle(s) scored, 0 failed verification" in err
 
 
@@ -58,7 +58,7 @@ def test_json_jsonl_and_parallel_agree(demo_dir: Path, capsys: pytest.CaptureFix
     assert code == 0 and "NaN" not in out
     rows = json.loads(out)
     assert rows[0]["confidence"]["promptCount"] == "high"
-    assert rows[1]["confidence"]["decision_visibility"] == "insufficient_data"
+    assert rows[1]["confidence"]["decisionVisibility"] == "insufficient_data"
     code, out, _ = _score([str(demo_dir), "--format", "jsonl", "--jobs", "2"], capsys)
     assert code == 0
     assert [json.loads(line) for line in out.splitlines()] == rows

@@ -49,12 +49,12 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "readBeforeWriteRatio": (0.5, "moderate"),  # service.py read first, the test not
         "explorationBeforeActionRatio": (0.5, "moderate"),  # question + Read of 4 actions
         "processDescriptors": (["test-driven"], "moderate"),
-        "prompt_depth": (1.25, "low"),  # (0.5+0.5) and (0.5+0.5+0.5)
-        "decision_visibility": (1.0, "low"),
-        "error_recovery_pattern": (1.0, "low"),  # the failure is followed by a prompt about it
-        "planning_before_acting": (0.5, "low"),  # strategic, then reactive
-        "verification_intensity": (2.0, "moderate"),
-        "code_craft": (1.25, "low"),  # tests 0.5 + simplify 0.5×½ + clean 0.5
+        "promptDepth": (1.25, "low"),  # (0.5+0.5) and (0.5+0.5+0.5)
+        "decisionVisibility": (1.0, "low"),
+        "errorRecoveryPattern": (1.0, "low"),  # the failure is followed by a prompt about it
+        "planningBeforeActing": (0.5, "low"),  # strategic, then reactive
+        "commandsPerChange": (2.0, "moderate"),
+        "codeCraft": (1.25, "low"),  # tests 0.5 + simplify 0.5×½ + clean 0.5
     },
     "ben": {
         "promptCount": (4, "high"),
@@ -76,13 +76,13 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "readBeforeWriteRatio": (0.0, "moderate"),
         "explorationBeforeActionRatio": (0.0, "moderate"),
         "processDescriptors": (["AI-delegating"], "moderate"),
-        "prompt_depth": (0.0, "low"),
-        "decision_visibility": (None, "insufficient_data"),
+        "promptDepth": (0.0, "low"),
+        "decisionVisibility": (None, "insufficient_data"),
         # retry then pivot: 1/2, minus 0.1 for the "fix it" loop
-        "error_recovery_pattern": (0.4, "low"),
-        "planning_before_acting": (0.0, "low"),
-        "verification_intensity": (1.0, "moderate"),
-        "code_craft": (0.5 * 2 / 3 + 0.5, "low"),
+        "errorRecoveryPattern": (0.4, "low"),
+        "planningBeforeActing": (0.0, "low"),
+        "commandsPerChange": (1.0, "moderate"),
+        "codeCraft": (0.5 * 2 / 3 + 0.5, "low"),
     },
     "cy": {
         "promptCount": (0, "high"),
@@ -104,12 +104,12 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "readBeforeWriteRatio": (0.5, "moderate"),
         "explorationBeforeActionRatio": (1.0, "high"),
         "processDescriptors": (["manual-coder", "planner"], "moderate"),
-        "prompt_depth": (None, "insufficient_data"),
-        "decision_visibility": (None, "insufficient_data"),
-        "error_recovery_pattern": (1.0, "low"),
-        "planning_before_acting": (None, "insufficient_data"),
-        "verification_intensity": (2.0, "moderate"),
-        "code_craft": (0.5 * 3 / 4 + 0.5, "low"),
+        "promptDepth": (None, "insufficient_data"),
+        "decisionVisibility": (None, "insufficient_data"),
+        "errorRecoveryPattern": (1.0, "low"),
+        "planningBeforeActing": (None, "insufficient_data"),
+        "commandsPerChange": (2.0, "moderate"),
+        "codeCraft": (0.5 * 3 / 4 + 0.5, "low"),
     },
     "dee": {
         "promptCount": (2, "high"),
@@ -122,12 +122,12 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "sessionDurationMs": (95_000, "high"),
         "avgPromptLength": (sum(map(len, DEE_PROMPTS)) / 2, "moderate"),
         "processDescriptors": (["planner"], "moderate"),
-        "prompt_depth": (1.0, "low"),  # 1.5 and 0.5
-        "decision_visibility": (0.0, "low"),  # pyproject.toml changed, no decision of impact ≥ 3
-        "error_recovery_pattern": (1.0, "low"),
-        "planning_before_acting": (1.0, "low"),  # tactical prompt + planning event
-        "verification_intensity": (2 / 3, "moderate"),
-        "code_craft": (0.5 * 2 / 3 + 0.5, "low"),
+        "promptDepth": (1.0, "low"),  # 1.5 and 0.5
+        "decisionVisibility": (0.0, "low"),  # pyproject.toml changed, no decision of impact ≥ 3
+        "errorRecoveryPattern": (1.0, "low"),
+        "planningBeforeActing": (1.0, "low"),  # tactical prompt + planning event
+        "commandsPerChange": (2 / 3, "moderate"),
+        "codeCraft": (0.5 * 2 / 3 + 0.5, "low"),
     },
     "empty": {
         "promptCount": (0, "high"),
@@ -148,12 +148,12 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "readBeforeWriteRatio": (None, "insufficient_data"),
         "explorationBeforeActionRatio": (None, "insufficient_data"),
         "processDescriptors": ([], "insufficient_data"),
-        "prompt_depth": (None, "insufficient_data"),
-        "decision_visibility": (None, "insufficient_data"),
-        "error_recovery_pattern": (None, "insufficient_data"),
-        "planning_before_acting": (None, "insufficient_data"),
-        "verification_intensity": (None, "insufficient_data"),
-        "code_craft": (None, "insufficient_data"),
+        "promptDepth": (None, "insufficient_data"),
+        "decisionVisibility": (None, "insufficient_data"),
+        "errorRecoveryPattern": (None, "insufficient_data"),
+        "planningBeforeActing": (None, "insufficient_data"),
+        "commandsPerChange": (None, "insufficient_data"),
+        "codeCraft": (None, "insufficient_data"),
     },
     "prompts-only": {
         "promptCount": (2, "high"),
@@ -161,17 +161,17 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "commandFailRate": (None, "insufficient_data"),
         "firstChangeLatencyMs": (None, "insufficient_data"),
         "explorationBeforeActionRatio": (1.0, "moderate"),  # both prompts are questions
-        "planning_before_acting": (1.0, "low"),  # no change: the window is the whole session
-        "prompt_depth": (0.75, "low"),  # 0, and 0.5 (49 chars) + 0.5 (path) + 0.5 ("Keep")
+        "planningBeforeActing": (1.0, "low"),  # no change: the window is the whole session
+        "promptDepth": (0.75, "low"),  # 0, and 0.5 (49 chars) + 0.5 (path) + 0.5 ("Keep")
         "processDescriptors": ([], "moderate"),
     },
     "no-changes": {
         "verifyIntensity": (None, "insufficient_data"),
-        "verification_intensity": (None, "insufficient_data"),
+        "commandsPerChange": (None, "insufficient_data"),
         "commandFailRate": (0.5, "moderate"),
         "errorEpisodeCount": (1, "high"),
         "recoveryCount": (0, "high"),
-        "error_recovery_pattern": (0.0, "low"),  # nothing followed the failure
+        "errorRecoveryPattern": (0.0, "low"),  # nothing followed the failure
         "testResults": (
             {"passed": 1, "failed": 1, "skipped": 0, "errors": 0, "total": 2, "outcome": "failed"},
             "high",
@@ -229,15 +229,15 @@ def test_details(signals_of: dict[str, SessionSignals]) -> None:
     assert ada["verifyIntensity"].detail["breakdown"] == {
         "test": 3, "lint": 1, "typecheck": 0, "build": 0,
     }  # fmt: skip
-    assert ada["verification_intensity"].detail["breakdown"] == {
+    assert ada["commandsPerChange"].detail["breakdown"] == {
         "test": 3, "lint": 1, "build": 0, "other": 0,
     }  # fmt: skip
     assert ben["commandFailRate"].detail["ai"] == pytest.approx(2 / 3)
     assert ben["commandFailRate"].detail["human"] is None
-    classes = [a["class"] for a in ben["error_recovery_pattern"].detail["actions"]]
+    classes = [a["class"] for a in ben["errorRecoveryPattern"].detail["actions"]]
     assert classes == ["retry", "pivot"]
-    assert ben["error_recovery_pattern"].detail["stuckLoops"] == 1
-    assert dee["decision_visibility"].detail["missedPaths"] == ["pyproject.toml"]
+    assert ben["errorRecoveryPattern"].detail["stuckLoops"] == 1
+    assert dee["decisionVisibility"].detail["missedPaths"] == ["pyproject.toml"]
     assert signals_of["cy"]["verifyIntensity"].detail["breakdown"]["typecheck"] == 2
 
 

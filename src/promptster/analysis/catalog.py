@@ -94,7 +94,8 @@ CATALOG: tuple[SignalSpec, ...] = (
         "verifyIntensity", "headline", "ratio", "tests",
         label="Verify intensity",
         meaning=(
-            "Test, lint, type-check and build runs per file change (higher: checked more often)."
+            "Check runs (tests, lint, type checks, builds) per file change "
+            "(higher: checked more often)."
         ),
         score="number", headline=True, score_table=True,
         cohort=CohortMetric(3, "higher", 0.25, "avgVerifyIntensity", "verify"),
@@ -234,37 +235,37 @@ CATALOG: tuple[SignalSpec, ...] = (
     ),
     # -- the hosted product's category signals (heuristics; two of them can be judged)
     SignalSpec(
-        "prompt_depth", "prompts", "score2", "thinking",
+        "promptDepth", "prompts", "score2", "thinking",
         label="Prompt depth",
         meaning="How specific prompts are: length, named files, constraints (0–2).",
         score="number",
     ),
     SignalSpec(
-        "decision_visibility", "decisions", "share", "thinking",
+        "decisionVisibility", "decisions", "share", "thinking",
         label="Decision visibility",
         meaning="Share of significant decisions that were written down.",
         score="number",
     ),
     SignalSpec(
-        "error_recovery_pattern", "errors", "share", "tests",
+        "errorRecoveryPattern", "errors", "share", "tests",
         label="Error recovery",
         meaning="After a failure: share of next steps that tried a hypothesis or a new approach.",
         score="number",
     ),
     SignalSpec(
-        "planning_before_acting", "exploration", "share", "thinking",
+        "planningBeforeActing", "exploration", "share", "thinking",
         label="Planning before acting",
         meaning="Share of strategic or tactical prompts and plans before the first change.",
         score="number",
     ),
     SignalSpec(
-        "verification_intensity", "verification", "ratio", "tests",
+        "commandsPerChange", "verification", "ratio", "tests",
         label="Commands per change",
-        meaning="All commands per file change, with a breakdown.",
+        meaning="All commands per file change, checks or not, with a breakdown by kind.",
         score="number",
     ),
     SignalSpec(
-        "code_craft", "craft", "score2", "ai",
+        "codeCraft", "craft", "score2", "ai",
         label="Code craft",
         meaning="Tests touched, simplification, defensive code, no debug residue (0–2).",
         score="number",

@@ -40,6 +40,12 @@ Signals are computed in DuckDB SQL over a session's timeline (`promptster score`
 "File changes" are `file_create`, `file_diff` and `file_delete` events. "Commands" are
 `command` events, human or AI. No signal penalizes AI use.
 
+Every name is camelCase, as every machine field of Promptster's output is. The hosted
+product's snake_case rubric dimensions are spelled the same way here (`prompt_depth` is
+`promptDepth`), and its `verification_intensity` is `commandsPerChange`: all commands per
+file change, beside `verifyIntensity`, the check runs (tests, lint, type checks, builds) per
+file change.
+
 To add a signal, see [Adding a signal](adding-a-signal.md).
 """
 

@@ -1,5 +1,5 @@
-"""The optional LLM judge (`--judge MODEL`): rates prompts for `prompt_depth` and file changes
-for `code_craft` on the hosted product's 0.0–2.0 scales, with Simon Willison's `llm` library.
+"""The optional LLM judge (`--judge MODEL`): rates prompts for `promptDepth` and file changes
+for `codeCraft` on the hosted product's 0.0–2.0 scales, with Simon Willison's `llm` library.
 
 `llm` is an optional extra (`pip install 'promptster[judge]'`); any model an llm plugin
 registers works (`llm models` lists them). The rubric text lives in `rubrics/*.md`. A rating
@@ -97,7 +97,7 @@ class LlmJudge:
     def judge_session(
         self, con: duckdb.DuckDBPyConnection, session_id: str, signals: dict[str, Signal]
     ) -> dict[str, Signal]:
-        """`analysis.signals.SignalJudge`: the judged `prompt_depth` and `code_craft`."""
+        """`analysis.signals.SignalJudge`: the judged `promptDepth` and `codeCraft`."""
         return apply_judge(con, session_id, signals, self)
 
 
@@ -147,20 +147,20 @@ def _judged(
 def apply_judge(
     con: duckdb.DuckDBPyConnection, session_id: str, signals: dict[str, Signal], judge: Judge
 ) -> dict[str, Signal]:
-    """Judged replacements for `prompt_depth` and `code_craft` of one session."""
+    """Judged replacements for `promptDepth` and `codeCraft` of one session."""
     out: dict[str, Signal] = {}
     prompts = con.execute(
         "SELECT event_id, text FROM prompts WHERE session_id = ? AND length(trim(text)) > 0 "
         "ORDER BY seq",
         [session_id],
     ).fetchall()
-    if "prompt_depth" in signals and prompts:
-        out["prompt_depth"] = _judged(signals["prompt_depth"], judge, "prompt_depth", prompts)
+    if "promptDepth" in signals and prompts:
+        out["promptDepth"] = _judged(signals["promptDepth"], judge, "promptDepth", prompts)
     changes = con.execute(
         "SELECT event_id, 'file: ' || coalesce(path, '?') || chr(10) || diff FROM file_changes "
         "WHERE session_id = ? AND diff IS NOT NULL AND length(diff) > 0 ORDER BY seq",
         [session_id],
     ).fetchall()
-    if "code_craft" in signals and changes:
-        out["code_craft"] = _judged(signals["code_craft"], judge, "code_craft", changes)
+    if "codeCraft" in signals and changes:
+        out["codeCraft"] = _judged(signals["codeCraft"], judge, "codeCraft", changes)
     return out

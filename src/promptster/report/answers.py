@@ -110,7 +110,7 @@ def _thinking(signals: SessionSignals | None, digest: Digest) -> Answer:
     latency = _num(signals, "firstChangeLatencyMs")
     if latency is not None:
         facts.append(f"first file change {duration(latency)} after the start")
-    depth = _num(signals, "prompt_depth")
+    depth = _num(signals, "promptDepth")
     if depth is not None:
         facts.append(f"prompt depth {depth:.2f} of 2 (specific, constrained prompts score higher)")
     read = _num(signals, "readBeforeWriteRatio")

@@ -1,8 +1,8 @@
 -- Family: craft. Whether the code was left better, judged on the changes whoever made them.
 -- Without `--judge` this is the heuristic fallback; with `--judge MODEL` an LLM rates each
--- change with a diff on the rubric in rubrics/code_craft.md and the judged mean replaces it.
+-- change with a diff on the rubric in rubrics/codeCraft.md and the judged mean replaces it.
 --
--- @signal code_craft
+-- @signal codeCraft
 -- Heuristic, 0.0–2.0: 0.5 if any test file changed (a path with `test` or `spec` in a file
 -- or folder name) + 0.5 × the share of changes that remove lines (simplification) + 0.5 × the
 -- share of changes whose added diff lines show defensive code (try/except, raise, throw,
@@ -39,7 +39,7 @@ agg AS (
            avg(residue::INTEGER) AS residue_share
     FROM flags GROUP BY session_id
 )
-SELECT base.session_id, 'code_craft' AS signal,
+SELECT base.session_id, 'codeCraft' AS signal,
        to_json(CASE WHEN agg.n IS NULL THEN NULL ELSE
            0.5 * agg.tests::INTEGER + 0.5 * agg.simplify_share + 0.5 * agg.defensive_share
            + 0.5 * (1 - agg.residue_share) END) AS value,

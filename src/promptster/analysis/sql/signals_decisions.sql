@@ -1,7 +1,7 @@
 -- Family: decisions. Whether important decisions were written down. Decisions are optional:
 -- a session without any significant change has no value here, never a low one.
 --
--- @signal decision_visibility
+-- @signal decisionVisibility
 -- Captured high-significance decisions ÷ (captured + missed), 0–1. Captured: `decision_event`s
 -- not flagged `missedDecision` with `impactScore` ≥ 3 (or no score). Missed: decisions
 -- flagged `missedDecision`, plus each significant file (dependency manifests and lock files,
@@ -54,7 +54,7 @@ agg AS (
              WHERE m.session_id = base.session_id) AS missed_ids
     FROM base
 )
-SELECT session_id, 'decision_visibility' AS signal,
+SELECT session_id, 'decisionVisibility' AS signal,
        to_json(ps_div(captured_n, captured_n + missed_recorded + missed_detected)) AS value,
        CASE WHEN captured_n + missed_recorded + missed_detected = 0 THEN 'insufficient_data'
             ELSE 'low' END AS confidence,

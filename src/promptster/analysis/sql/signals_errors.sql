@@ -12,7 +12,7 @@
 -- same key as the episode's last failing command (the tests fail, then pass). Confidence as
 -- errorEpisodeCount. Evidence: the successful commands that ended an episode.
 --
--- @signal error_recovery_pattern
+-- @signal errorRecoveryPattern
 -- For each failed command, the first action after it (the next prompt, command, file change,
 -- note, planning or decision event; test and build reports of the same run are skipped) is
 -- classed: `retry` (the same command line again), `pivot` (a different command or a file
@@ -190,7 +190,7 @@ SELECT base.session_id, 'recoveryCount', to_json(coalesce(s.recoveries, 0)),
        ps_cap(s.recovery_ids), coalesce(s.recoveries, 0), NULL
 FROM base LEFT JOIN ep_stats s USING (session_id) LEFT JOIN has_cmd h USING (session_id)
 UNION ALL
-SELECT base.session_id, 'error_recovery_pattern',
+SELECT base.session_id, 'errorRecoveryPattern',
        to_json(CASE WHEN cls.failed_n > 0 THEN greatest(0.0,
            ps_div(cls.hypothesis + cls.pivots, cls.failed_n) - 0.1 * coalesce(loops.n, 0)) END),
        CASE WHEN coalesce(cls.failed_n, 0) = 0 THEN 'insufficient_data' ELSE 'low' END,

@@ -18,7 +18,7 @@
 -- Null with no action before the first change. Confidence: by the number of those actions.
 -- Evidence: the exploring actions.
 --
--- @signal planning_before_acting
+-- @signal planningBeforeActing
 -- Share of strategic or tactical prompts (not reactive ones) among the prompts before the
 -- first change, with `planning` events (TodoWrite, Task, ...) before it counted as strategic,
 -- 0–1. Prompts are classed by keywords: reactive (a pasted output, shorter than 20
@@ -109,7 +109,7 @@ SELECT base.session_id, 'explorationBeforeActionRatio', to_json(ps_div(ebar.expl
                 exploring: coalesce(ebar.exploring, 0)})
 FROM base LEFT JOIN ebar USING (session_id)
 UNION ALL
-SELECT base.session_id, 'planning_before_acting',
+SELECT base.session_id, 'planningBeforeActing',
        to_json(CASE WHEN anything.n IS NULL THEN NULL
                     ELSE coalesce(ps_div(pba.strategic + pba.tactical, pba.n), 0.0) END),
        CASE WHEN anything.n IS NULL THEN 'insufficient_data' ELSE 'low' END,

@@ -1,8 +1,8 @@
 -- Family: prompts. How well the candidate instructs the AI. Without `--judge` this is the
 -- heuristic fallback; with `--judge MODEL` an LLM rates each prompt on the rubric in
--- rubrics/prompt_depth.md and the judged mean replaces the value (see docs/signals.md).
+-- rubrics/promptDepth.md and the judged mean replaces the value (see docs/signals.md).
 --
--- @signal prompt_depth
+-- @signal promptDepth
 -- Mean per-prompt depth score, 0.0–2.0. Heuristic score of a prompt: length (0 below 40
 -- characters, 0.5 from 40, 1.0 from 200) + 0.5 if it names a file path (a `dir/name` or a
 -- file name with a source extension) + 0.5 if it uses constraint language (must, should,
@@ -33,7 +33,7 @@ agg AS (
            list({eventId: event_id, score: score} ORDER BY seq)[1:1000] AS items
     FROM scored GROUP BY session_id
 )
-SELECT base.session_id, 'prompt_depth' AS signal, to_json(agg.mean) AS value,
+SELECT base.session_id, 'promptDepth' AS signal, to_json(agg.mean) AS value,
        CASE WHEN agg.n IS NULL THEN 'insufficient_data' ELSE 'low' END AS confidence,
        ps_cap(agg.ids) AS evidence, coalesce(agg.n, 0) AS evidence_count,
        to_json({method: 'heuristic', prompts: coalesce(agg.items, [])}) AS detail

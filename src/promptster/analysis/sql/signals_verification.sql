@@ -1,6 +1,7 @@
--- Family: verification. The hosted product's older, command-based view of verification.
+-- Family: verification. The hosted product's older, command-based view of verification (its
+-- `verification_intensity`; named here for what it counts).
 --
--- @signal verification_intensity
+-- @signal commandsPerChange
 -- Command events ÷ file-change events, a raw ratio, with every command classed by its command
 -- line in `detail.breakdown`: `test` (test runners), `lint` (linters and type checkers),
 -- `build` (builders), `other` (everything else, including reads). Unlike verifyIntensity it
@@ -19,7 +20,7 @@ cmd AS (
     FROM commands GROUP BY session_id
 ),
 fc AS (SELECT session_id, count(*) AS n FROM file_changes GROUP BY session_id)
-SELECT base.session_id, 'verification_intensity' AS signal,
+SELECT base.session_id, 'commandsPerChange' AS signal,
        to_json(ps_div(coalesce(cmd.n, 0), fc.n)) AS value, ps_count_conf(fc.n) AS confidence,
        ps_cap(cmd.ids) AS evidence, coalesce(cmd.n, 0) AS evidence_count,
        to_json({commands: coalesce(cmd.n, 0), fileChanges: coalesce(fc.n, 0),
