@@ -96,6 +96,15 @@ def _verification(report: VerifyReport) -> Verification:
     return Verification(report.ok, checks)
 
 
+def masked_key(key: str) -> str:
+    """A candidate key as the checks show it, `PST-ABCD-****`: the report travels (e-mail,
+    a shared drive) and the key is the candidate's credential, so the header masks it too."""
+    parts = key.split("-")
+    if len(parts) == 3 and parts[0].upper() == "PST" and len(parts[1]) == 4:
+        return f"PST-{parts[1].upper()}-****"
+    return key[:8] + "…" if len(key) > 8 else key
+
+
 def _header(inputs: ReportInputs, digest: Digest) -> Header:
     manifest = inputs.report.context.manifest
     pack = _pack_fields(inputs.report.context.assessment_pack)
@@ -105,7 +114,7 @@ def _header(inputs: ReportInputs, digest: Digest) -> Header:
         start.get("candidateName") or (session and session.candidate_name) or inputs.candidate_name,
         120,
     )
-    key = one_line(manifest.candidate_key if manifest else "", 40)
+    key = masked_key(one_line(manifest.candidate_key if manifest else "", 40))
     limit = start.get("timeLimitMinutes") or pack.get("timeLimitMinutes")
     duration_ms = None
     if manifest is not None:
