@@ -143,10 +143,14 @@ def test_a_candidate_session_in_a_terminal(tmp_path: Path) -> None:
     assert ("file_create", "tests/test_calc.py") in files  # redirection
     assert ("file_create", "scratch.txt") in files and ("file_delete", "scratch.txt") in files
     assert not any(path.endswith(".swp") for _, path in files)
-    actions = [e["data"] for e in timeline if e["kind"] == "git_action"]
-    assert any(
-        a["action"] == "commit" and a.get("message") == "Fix add and test it" for a in actions
-    )
+    actions = [e for e in timeline if e["kind"] == "git_action"]
+    commits = [
+        e for e in actions
+        if e["data"]["action"] == "commit" and e["data"].get("message") == "Fix add and test it"
+    ]  # fmt: skip
+    assert commits
+    # typed in the recorded shell, with no AI command running: the candidate's own commit
+    assert {e["actor"]["type"] for e in commits} == {"human"}
     decisions = [e["data"] for e in timeline if e["kind"] == "decision_event"]
     assert decisions[0]["title"] == "Fix add" and decisions[0]["impactScore"] == 2
     codes = [e["data"]["code"] for e in timeline if e["kind"] == "warning"]

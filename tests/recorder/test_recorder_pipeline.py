@@ -206,6 +206,6 @@ def test_status_shows_a_missing_candidate_repository_neutrally(
     git = {"alive": False, "neutral": True, "detail": "no repository in the workspace"}
     broken = {"alive": False, "detail": "watcher stopped"}
     _print_status(state, {"sources": {"git": git, "watcher": broken}}, datetime.now(UTC))
-    lines = capsys.readouterr().err.splitlines()
+    lines = capsys.readouterr().out.splitlines()  # the status is the result: stdout
     assert any("– git" in line and "no repository" in line for line in lines)
     assert any("✗ watcher" in line for line in lines)

@@ -213,6 +213,15 @@ class Attributor:
             state.last_claim = max(state.last_claim or claim.time, claim.time)
         self._pending = keep
 
+    def ai_command_at(self, time: datetime, slack: timedelta = timedelta(seconds=1)) -> bool:
+        """Whether an AI-run shell command was running at `time` (give or take `slack`: git's
+        reflog keeps whole seconds)."""
+        for window in self._windows:
+            end = window.end
+            if window.start - slack <= time and (end is None or time <= end + slack):
+                return True
+        return False
+
     def _shell_window(self, change: FileChange) -> CommandWindow | None:
         for window in reversed(self._windows):
             end = window.end + self._settle if window.end is not None else None

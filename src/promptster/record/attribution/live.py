@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from promptster.formats.events import FILE_KINDS, Event
@@ -25,6 +26,17 @@ class Attribution:
         self._engine = EventAttributor(workspace)
         self._lines: dict[str, Lines] = {}
         self.failures = 0
+
+    def git_actor(self, time: datetime | None) -> str:
+        """Who ran a git command that wrote the reflog at `time`: "ai" inside an AI tool's
+        shell command, else "human" (the candidate's own git, in a terminal or an editor)."""
+        try:
+            if time is not None and self._engine.attributor.ai_command_at(time):
+                return "ai"
+        except Exception:  # attribution is best effort: never stop recording for it
+            self.failures += 1
+            return "unknown"
+        return "human"
 
     def remember(self, event_id: str, lines: Lines) -> None:
         """The full added/removed lines of a file event that is about to be appended."""

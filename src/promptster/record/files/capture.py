@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("promptster.recorder.capture")
 MAX_DELAY_S = 0.8
+# git_action attribution by actor (see Attribution.git_actor)
+GIT_ATTRIBUTION = {"ai": "likely_ai", "human": "likely_human", "unknown": "unknown"}
 
 
 class Capture:
@@ -107,15 +109,17 @@ class Capture:
             return
         events = []
         for action in actions:
+            # an AI tool's shell command running then: the AI's; otherwise the candidate's own
+            actor = self.recorder.attribution.git_actor(action.time)
             event = make_event(
                 Kind.GIT_ACTION,
                 action.data,
                 channel="watcher",
                 integration="git",
                 emitter="promptster-recorder",
-                actor="unknown",
-                attribution="unknown",
-                confidence=0.5,
+                actor=actor,
+                attribution=GIT_ATTRIBUTION[actor],
+                confidence=0.5 if actor == "unknown" else 0.8,
                 observability="high",
                 event_id=action.event_id,
             )

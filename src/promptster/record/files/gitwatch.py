@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -29,6 +30,16 @@ MAX_READ = 1024 * 1024
 class GitAction:
     event_id: str
     data: GitActionData
+    time: datetime | None = None  # when git wrote the reflog line (whole seconds)
+
+
+def reflog_time(line: str) -> datetime | None:
+    """The `time tz` of a reflog line (epoch seconds), or None."""
+    parts = line.partition("\t")[0].split(" ")
+    try:
+        return datetime.fromtimestamp(int(parts[-2]), UTC) if len(parts) >= 4 else None
+    except (ValueError, OverflowError, OSError):
+        return None
 
 
 def candidate_git_dir(workspace: Path) -> Path | None:
@@ -122,18 +133,22 @@ class GitWatcher:
             complete = chunk[: chunk.rfind(b"\n") + 1]
             position = offset
             for raw in complete.splitlines(keepends=True):
-                data = parse_reflog_line(raw.decode("utf-8", "replace").rstrip("\n"))
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                data = parse_reflog_line(line)
                 if data is not None:
                     if name.endswith("stash"):
                         data = {"action": "stash", "message": data.get("message", ""), **data}
                         data["action"] = "stash"
-                    actions.append(self._action(name, position, data))
+                    actions.append(self._action(name, position, data, reflog_time(line)))
                 position += len(raw)
             self.offsets[name] = position
         if actions:
             self.save()
         return actions
 
-    def _action(self, name: str, offset: int, data: GitActionData) -> GitAction:
+    def _action(
+        self, name: str, offset: int, data: GitActionData, time: datetime | None = None
+    ) -> GitAction:
         key = f"git:{self.git_dir}:{name}:{offset}:{data.get('commit', '')}"
-        return GitAction(str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.session_id}/{key}")), data)
+        event_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{self.session_id}/{key}"))
+        return GitAction(event_id, data, time)
