@@ -164,8 +164,8 @@ def test_cohort_human_output_and_usage_errors(
 ) -> None:
     assert main(["cohort", str(demo_dir / "ada.pst")]) == 0
     captured = capsys.readouterr()
-    assert captured.out == ""
-    assert "percentiles need at least 2 sessions" in captured.err
+    assert "Ada Lovelace" in captured.out  # the table is the result: stdout
+    assert "percentiles need at least 2 sessions" in captured.err  # a warning: stderr
     assert main(["cohort"]) == 2
     assert main(["cohort", str(tmp_path / "missing")]) == 2
     assert main(["cohort", str(demo_dir), "--weight", "bogus=1"]) == 2

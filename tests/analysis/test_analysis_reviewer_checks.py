@@ -58,9 +58,9 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def test_verify_rejects_the_revoked_key(revoked: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _, err = _run(capsys, "verify", str(revoked))
+    code, out, _ = _run(capsys, "verify", str(revoked))
     assert code == 1
-    assert "candidate-key" in err and "before the session started" in err
+    assert "candidate-key" in out and "before the session started" in out
 
 
 def test_score_runs_the_same_checks_as_verify(

@@ -175,9 +175,9 @@ def test_import_names_an_unreadable_bundle_once(
     junk.write_text("not a bundle\n")
     capsys.readouterr()
     assert main(["import", str(junk)]) == 1
-    err = capsys.readouterr().err
-    assert "failed: the file is not a readable bundle" in err
-    assert err.count("text.pst") == 1
+    out = capsys.readouterr().out  # each bundle's outcome is the result: stdout
+    assert "failed: the file is not a readable bundle" in out
+    assert out.count("text.pst") == 1
 
 
 def test_review_names_an_unreadable_bundle_once(
