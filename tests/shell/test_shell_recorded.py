@@ -231,3 +231,16 @@ def test_less_and_top_work_full_screen(workspace: Workspace) -> None:
     less = find_command(workspace.paths, "less long.txt")
     assert less["exitCode"] == 0 and less["fullscreen"] is True
     assert find_command(workspace.paths, "top -d 0.5")["exitCode"] == 0
+
+
+@pytest.mark.parametrize("shell", SHELLS)
+def test_a_heredoc_keeps_its_lines(workspace: Workspace, shell: str) -> None:
+    """A command typed over several lines is recorded with its newlines, not flattened."""
+    term = RecordedShell(workspace.folder, workspace.home, shell)
+    term.child.send(b"cat > notes.txt <<EOF\r")
+    term.child.send(b"first line\r")
+    term.child.send(b"second line\r")
+    term.run("EOF")
+    assert term.exit() == 0
+    recorded = [c["command"] for c in commands(workspace.paths)]
+    assert "cat > notes.txt <<EOF\nfirst line\nsecond line\nEOF" in recorded, recorded

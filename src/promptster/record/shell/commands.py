@@ -108,7 +108,8 @@ class CommandRecord:
     def event_data(self) -> CommandData:
         """The ``data`` of a ``command`` event (docs/event-kinds.md)."""
         data: CommandData = {
-            "command": self.command,
+            # bash's history ends a heredoc's entry with a newline; the command does not
+            "command": None if self.command is None else self.command.rstrip("\n"),
             "exitCode": self.exit_code,
             "durationMs": self.duration_ms,
             "cwd": self.relative_cwd if self.relative_cwd is not None else self.cwd,
