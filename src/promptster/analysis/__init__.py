@@ -6,5 +6,5 @@ column), read by the modules here, the report and the CLI; `signals` runs the SQ
 `sql/` (their header comments define each signal, parsed by `definitions`); `cohort` ranks
 sessions of one assessment; `score` is the batch path of `promptster score` (`score_run`
 is the command as one call); `queries` answers `sessions`/`events`; `judge` is the optional
-LLM judge; `docs` writes docs/signals.md. Imports `bundle` and `formats` only: it never opens the reviewer workspace
-or the recorder."""
+LLM judge; `docs` writes docs/signals.md. Imports `bundle` and `formats` only: it never opens
+the reviewer workspace or the recorder."""
