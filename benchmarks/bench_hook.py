@@ -4,10 +4,11 @@
     python benchmarks/bench_hook.py --calls 20 --workers 4 --per-worker 10   # quick
 
 1. Wall time of one `promptster hook claude-code` call (the absolute path Claude Code runs),
-   median and p95, against `python -c pass` on the same interpreter. Budget (docs/performance.md): the
-   median ratio ≤ 3. Cases: no session here; a session whose recorder is down (events go to
-   the spool); a live recorder with a tool call that needs no snapshot (Read), a prompt, and a
-   shell command's result (a snapshot first, then three events).
+   median and p95, against `python -c pass` on the same interpreter. Budget
+   (docs/performance.md): the median ratio ≤ 3. Cases: no session here; a session whose
+   recorder is down (events go to the spool); a live recorder with a tool call that needs no
+   snapshot (Read), a prompt, and a shell command's result (a snapshot first, then three
+   events).
 2. Events per second the recorder accepts from concurrent hook processes: W workers each run
    N hook calls (PostToolUse of a Read: one event each) as fast as they can; every event must
    be in the journal afterwards. Then the same number of threads sending through the client

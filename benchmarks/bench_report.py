@@ -1,6 +1,6 @@
 """Benchmark: `promptster review` of a big bundle, split by step, and the page in Chromium.
 
-    python benchmarks/bench_report.py                    # 100,000 events (the budget of docs/performance.md)
+    python benchmarks/bench_report.py                    # 100,000 events (docs/performance.md)
     python benchmarks/bench_report.py --events 20000     # quicker
 
 1. `review` of one synthetic bundle (default 100,000 events): total time and the share spent
