@@ -33,6 +33,7 @@ NO_JSON = {
     "shell": "interactive: the recorded shell itself is what it shows",
     "replay": "the terminal recording is its output, byte for byte, as `cat` prints a file",
     "help": "prints help text",
+    "codex": "launches Codex with the arguments it is given: the output is Codex's own",
 }
 # Not yet converted (their module is being reworked for more AI tools): still to do.
 PENDING = {"setup", "teardown"}
