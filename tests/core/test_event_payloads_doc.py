@@ -73,4 +73,4 @@ def test_nested_objects_are_documented(where: tuple[str, str]) -> None:
 
 def test_the_parser_sees_keys_and_skips_explanations() -> None:
     keys = _rows()["`session_end`"]
-    assert keys == {"reason": False, "snapshot": True}  # not `submit`, `auto`, `abort`
+    assert keys == {"reason": False, "snapshot": True, "detail": True}  # not `submit`, `auto`…

@@ -74,7 +74,7 @@ def test_the_recorder_tails_rollouts_live_and_catches_up_after_a_restart(
     assert set(codex["channels"]) == {"import"}
     assert status["tools"]["claude-code"]["wired"] is False
     assert "1 rollout file(s)" in status["sources"]["codex watcher"]["detail"]
-    human = ok(run_promptster("status", cwd=workspace)).stderr
+    human = ok(run_promptster("status", cwd=workspace)).stdout  # a result: stdout (docs/cli.md)
     assert "Codex CLI" in human and "import 20" in human
 
     # The recorder is down while Codex writes its second run; the next recorder reads it.
