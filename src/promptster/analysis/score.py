@@ -1,11 +1,12 @@
 """Batch scoring for CI: verify and score many bundles in parallel, one flat row per bundle.
 
-Bundles are scored in worker processes, in chunks of consecutive small bundles (at most 16,
-or 16 MB of bundle files; a large bundle goes alone) that share one in-memory DuckDB, thrown
-away after the chunk: memory grows with the largest bundle, not with the number of bundles,
-and the signal queries are planned once per chunk. Rows come back in input order and are
-written as they arrive. A bundle that cannot be read or fails verification gets a row with
-its error; it never stops the batch.
+Bundles are scored in worker processes, in batches of consecutive small bundles (at most 64,
+or 48 MB of bundle files; a large bundle goes alone). A worker verifies each bundle of its
+batch, then loads them all into one in-memory DuckDB set-based and runs each signal family
+once over all their sessions (batch.py); the database is thrown away after the batch: memory
+grows with the batch and the largest bundle, not with the number of bundles. Rows come back
+in input order and are written as they arrive. A bundle that cannot be read or fails
+verification gets a row with its error; it never stops the batch.
 """
 
 from __future__ import annotations
@@ -187,36 +188,58 @@ def score_chunk(
     judge_model: str | None = None,
     checks: Sequence[ExtraCheck] = (),
 ) -> list[dict[str, Any]]:
-    """Score a few bundles in one in-memory database, so that planning the signal queries is
-    paid once per chunk rather than once per bundle. Rows come back in the order of `paths`.
-    `checks` are the extra checks of the verification: one set for the chunk, so that its
+    """Score a batch of bundles set-based: verify each (the timeline goes to a file, not kept
+    in memory), load them all into one fresh database with one statement per table
+    (batch.py), and run each signal family once over all the sessions. Rows come back in the
+    order of `paths`, the same as `score_bundle` gives for each path.
+    `checks` are the extra checks of the verification: one set for the batch, so that its
     workspace look-ups are cached."""
+    import duckdb
+
+    from promptster.analysis.batch import Staged, load_batch, stage, statuses
     from promptster.analysis.judge import LlmJudge
-    from promptster.analysis.load import LoadStatus, connect, load_bundle
+    from promptster.analysis.load import LoadStatus, connect, verify_for_loading
     from promptster.analysis.signals import compute_signals
 
     rows: list[dict[str, Any] | None] = [None] * len(paths)
-    session_of: dict[int, str] = {}
     try:
         judge = LlmJudge(judge_model) if judge_model is not None else None
     except PromptsterError as exc:
         return [flat_row(Path(p), None, _error_text(Path(p), exc)) for p in paths]
-    con = connect()
-    try:
+    with tempfile.TemporaryDirectory(prefix="promptster-batch-") as tmp:
+        staged: list[Staged] = []
         for index, path in enumerate(paths):
             try:
-                loaded = load_bundle(con, Path(path), allow_invalid=allow_invalid, checks=checks)
+                report, timeline = verify_for_loading(
+                    Path(path), allow_invalid=allow_invalid, checks=checks
+                )
             except PromptsterError as exc:
                 rows[index] = flat_row(Path(path), None, _error_text(Path(path), exc))
                 continue
-            if loaded.status is LoadStatus.DUPLICATE:  # another bundle claims this session
-                rows[index] = score_bundle(Path(path), allow_invalid, judge_model, checks)
+            staged.append(stage(Path(tmp), index, Path(path), report, timeline))
+            del report, timeline
+        scored: dict[int, str] = {}
+        for item, status in zip(staged, statuses(staged), strict=True):
+            if status is LoadStatus.DUPLICATE:  # another bundle claims this session
+                rows[item.index] = score_bundle(
+                    Path(item.loaded.path), allow_invalid, judge_model, checks
+                )
             else:
-                session_of[index] = loaded.session_id
-        signals = compute_signals(con, sorted(set(session_of.values())), judge=judge)
-    finally:
-        con.close()
-    for index, session_id in session_of.items():
+                scored[item.index] = item.loaded.session_id
+        con = connect()
+        try:
+            load_batch(con, staged)
+            signals = compute_signals(con, sorted(set(scored.values())), judge=judge)
+        except duckdb.Error:
+            # A timeline DuckDB cannot read even with ignore_errors: score each bundle on
+            # its own, so that only that one gets an error row (what loading it alone says).
+            signals = {}
+            for index in scored:
+                rows[index] = score_bundle(Path(paths[index]), allow_invalid, judge_model, checks)
+            scored = {}
+        finally:
+            con.close()
+    for index, session_id in scored.items():
         rows[index] = flat_row(Path(paths[index]), signals[session_id], None)
     return [row for row in rows if row is not None]
 
@@ -227,13 +250,16 @@ def _score_chunk_args(
     return score_chunk(*args)
 
 
-# A chunk holds at most this many bundles, or this many bytes of bundle files.
-CHUNK_BUNDLES = 16
-CHUNK_BYTES = 16 * 1024 * 1024
+# A batch holds at most this many bundles, or this many bytes of bundle files: memory grows
+# with the batch (its database), not with the number of bundles.
+CHUNK_BUNDLES = 64
+CHUNK_BYTES = 48 * 1024 * 1024
 
 
-def chunks(paths: Sequence[Path]) -> Iterator[list[str]]:
-    """Consecutive groups of small bundles; a large bundle goes alone."""
+def chunks(paths: Sequence[Path], most: int | None = None) -> Iterator[list[str]]:
+    """Consecutive groups of small bundles (at most `most`, default CHUNK_BUNDLES); a large
+    bundle goes alone."""
+    limit = CHUNK_BUNDLES if most is None else most
     current: list[str] = []
     size = 0
     for path in paths:
@@ -241,7 +267,7 @@ def chunks(paths: Sequence[Path]) -> Iterator[list[str]]:
             length = Path(path).stat().st_size
         except OSError:
             length = 0
-        if current and (len(current) >= CHUNK_BUNDLES or size + length > CHUNK_BYTES):
+        if current and (len(current) >= limit or size + length > CHUNK_BYTES):
             yield current
             current, size = [], 0
         current.append(str(path))
@@ -263,8 +289,8 @@ def iter_scores(
     `checks` (picklable) are the extra checks of the verification: the caller passes the
     reviewer's (`reviewer.checks.default_checks()`), the same as `promptster verify` runs."""
     groups = list(chunks(paths))
-    if jobs > 1 and len(groups) < jobs * 2:  # too few chunks to keep every worker busy
-        groups = [[str(p)] for p in paths]
+    if jobs > 1 and len(groups) < jobs * 2:  # too few batches to keep every worker busy
+        groups = list(chunks(paths, most=max(1, -(-len(paths) // (jobs * 2)))))
     work = [(group, allow_invalid, judge_model, checks) for group in groups]
     if jobs <= 1 or len(work) <= 1:
         for item in work:

@@ -1,6 +1,7 @@
 -- Fill prompts, file_changes and decisions from the events of one session, just read into `events`
 -- by read_json with an explicit column spec (load.py). The session is
--- `getvariable('ps_session')`. Every field is read with TRY_CAST so a malformed event
+-- `getvariable('ps_session')`, or every session in `events` when it is NULL (a batch of
+-- `score`, loaded set-based into a fresh database: batch.py). Every field is read with TRY_CAST so a malformed event
 -- (possible with --allow-invalid) yields NULLs instead of stopping the load. Each event's
 -- `data` is parsed once: one json_extract_string call with a list of keys gives every
 -- field a table needs (the same text as `data->>'key'`, in one pass over the JSON).
@@ -12,7 +13,7 @@ SELECT session_id, event_id, seq, ts, coalesce(x[1], x[2], ''),
        x[4], coalesce(try_cast(x[5] AS BOOLEAN), false)
 FROM (SELECT session_id, event_id, seq, ts,
              json_extract_string(data, ['text', 'prompt', 'length', 'lane', 'likelyPaste']) AS x
-      FROM events WHERE session_id = getvariable('ps_session') AND kind = 'prompt');
+      FROM events WHERE ps_loading(session_id) AND kind = 'prompt');
 
 INSERT INTO file_changes
 SELECT session_id, event_id, seq, ts, kind, x[1],
@@ -22,7 +23,7 @@ FROM (SELECT session_id, event_id, seq, ts, kind, attribution, actor,
              json_extract_string(data, ['path', 'linesAdded', 'linesRemoved', 'aiLines',
                                         'humanLines', 'diff']) AS x
       FROM events
-      WHERE session_id = getvariable('ps_session')
+      WHERE ps_loading(session_id)
         AND kind IN ('file_create', 'file_diff', 'file_delete'));
 
 INSERT INTO decisions
@@ -33,4 +34,4 @@ FROM (SELECT session_id, event_id, seq, ts, data->'files' AS files,
              json_extract_string(data, ['title', 'chosenOption', 'rationale', 'context',
                                         'tradeoffs', 'impactScore', 'capturedVia',
                                         'missedDecision']) AS x
-      FROM events WHERE session_id = getvariable('ps_session') AND kind = 'decision_event');
+      FROM events WHERE ps_loading(session_id) AND kind = 'decision_event');

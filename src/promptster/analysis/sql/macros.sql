@@ -14,6 +14,12 @@ CREATE OR REPLACE TEMP MACRO ps_count_conf(n) AS
          WHEN n < 5 THEN 'moderate'
          ELSE 'high' END;
 
+-- The sessions a load fills the typed tables of: the one in variable ps_session, or every
+-- session when it is NULL (a batch of `score` in a fresh database). The optimizer folds the
+-- variable, so a one-session load still filters on plain equality.
+CREATE OR REPLACE TEMP MACRO ps_loading(s) AS
+    getvariable('ps_session') IS NULL OR s = getvariable('ps_session');
+
 -- Milliseconds from a to b.
 CREATE OR REPLACE TEMP MACRO ps_ms(a, b) AS date_diff('millisecond', a, b);
 
