@@ -21,13 +21,17 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 
 from promptster.analysis.catalog import CATALOG
 from promptster.analysis.signals import SessionSignals
 from promptster.bundle.verify import ExtraCheck
 from promptster.errors import PromptsterError
 from promptster.formats.jsonio import JsonValue
+
+if TYPE_CHECKING:
+    from promptster.analysis.batch import Staged
+    from promptster.analysis.judge import Judge
 
 Format = Literal["table", "json", "jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("table", "json", "jsonl", "csv", "parquet")
@@ -187,19 +191,20 @@ def score_chunk(
     allow_invalid: bool = False,
     judge_model: str | None = None,
     checks: Sequence[ExtraCheck] = (),
+    tables: str | None = None,
 ) -> list[dict[str, Any]]:
     """Score a batch of bundles set-based: verify each (the timeline goes to a file, not kept
     in memory), load them all into one fresh database with one statement per table
     (batch.py), and run each signal family once over all the sessions. Rows come back in the
     order of `paths`, the same as `score_bundle` gives for each path.
     `checks` are the extra checks of the verification: one set for the batch, so that its
-    workspace look-ups are cached."""
+    workspace look-ups are cached. With `tables` (a folder) the batch's analysis tables are
+    appended there as Parquet (export.py)."""
     import duckdb
 
-    from promptster.analysis.batch import Staged, load_batch, stage, statuses
+    from promptster.analysis.batch import stage, statuses
     from promptster.analysis.judge import LlmJudge
-    from promptster.analysis.load import LoadStatus, connect, verify_for_loading
-    from promptster.analysis.signals import compute_signals
+    from promptster.analysis.load import LoadStatus, verify_for_loading
 
     rows: list[dict[str, Any] | None] = [None] * len(paths)
     try:
@@ -226,26 +231,72 @@ def score_chunk(
                 )
             else:
                 scored[item.index] = item.loaded.session_id
-        con = connect()
         try:
-            load_batch(con, staged)
-            signals = compute_signals(con, sorted(set(scored.values())), judge=judge)
+            signals = _batch_signals(staged, scored, judge, tables)
         except duckdb.Error:
-            # A timeline DuckDB cannot read even with ignore_errors: score each bundle on
-            # its own, so that only that one gets an error row (what loading it alone says).
-            signals = {}
-            for index in scored:
-                rows[index] = score_bundle(Path(paths[index]), allow_invalid, judge_model, checks)
-            scored = {}
-        finally:
-            con.close()
+            # A timeline DuckDB cannot read even with ignore_errors: load bundle by bundle,
+            # so that only that one gets an error row (what loading it alone says).
+            signals = _one_by_one_signals(paths, scored, rows, allow_invalid, checks, judge, tables)
     for index, session_id in scored.items():
         rows[index] = flat_row(Path(paths[index]), signals[session_id], None)
     return [row for row in rows if row is not None]
 
 
+def _batch_signals(
+    staged: Sequence[Staged], scored: dict[int, str], judge: Judge | None, tables: str | None
+) -> dict[str, SessionSignals]:
+    from promptster.analysis.batch import load_batch
+    from promptster.analysis.load import connect
+    from promptster.analysis.signals import compute_signals
+
+    con = connect()
+    try:
+        load_batch(con, staged)
+        signals = compute_signals(con, sorted(set(scored.values())), judge=judge)
+        if tables is not None:
+            from promptster.analysis.export import export_tables
+
+            export_tables(con, Path(tables))
+        return signals
+    finally:
+        con.close()
+
+
+def _one_by_one_signals(
+    paths: Sequence[str],
+    scored: dict[int, str],
+    rows: list[dict[str, Any] | None],
+    allow_invalid: bool,
+    checks: Sequence[ExtraCheck],
+    judge: Judge | None,
+    tables: str | None,
+) -> dict[str, SessionSignals]:
+    """Load the bundles of `scored` one by one; one that fails gets its error row in `rows`
+    and leaves `scored`."""
+    from promptster.analysis.load import connect, load_bundle
+    from promptster.analysis.signals import compute_signals
+
+    con = connect()
+    try:
+        for index in list(scored):
+            path = Path(paths[index])
+            try:
+                load_bundle(con, path, allow_invalid=allow_invalid, checks=checks)
+            except PromptsterError as exc:
+                rows[index] = flat_row(path, None, _error_text(path, exc))
+                del scored[index]
+        signals = compute_signals(con, sorted(set(scored.values())), judge=judge)
+        if tables is not None:
+            from promptster.analysis.export import export_tables
+
+            export_tables(con, Path(tables))
+        return signals
+    finally:
+        con.close()
+
+
 def _score_chunk_args(
-    args: tuple[list[str], bool, str | None, Sequence[ExtraCheck]],
+    args: tuple[list[str], bool, str | None, Sequence[ExtraCheck], str | None],
 ) -> list[dict[str, Any]]:
     return score_chunk(*args)
 
@@ -283,15 +334,18 @@ def iter_scores(
     allow_invalid: bool = False,
     judge_model: str | None = None,
     checks: Sequence[ExtraCheck] = (),
+    tables: Path | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Rows in the order of `paths`, computed by `jobs` worker processes.
+    """Rows in the order of `paths`, computed by `jobs` worker processes; with `tables`, the
+    analysis tables of every batch are appended to that folder as Parquet (export.py).
 
     `checks` (picklable) are the extra checks of the verification: the caller passes the
     reviewer's (`reviewer.checks.default_checks()`), the same as `promptster verify` runs."""
     groups = list(chunks(paths))
     if jobs > 1 and len(groups) < jobs * 2:  # too few batches to keep every worker busy
         groups = list(chunks(paths, most=max(1, -(-len(paths) // (jobs * 2)))))
-    work = [(group, allow_invalid, judge_model, checks) for group in groups]
+    folder = None if tables is None else str(tables)
+    work = [(group, allow_invalid, judge_model, checks, folder) for group in groups]
     if jobs <= 1 or len(work) <= 1:
         for item in work:
             yield from _score_chunk_args(item)

@@ -33,10 +33,12 @@ def score_bundles(
     checks: Sequence[ExtraCheck],
     progress: Progress | None = None,
     extend: Extend | None = None,
+    tables: Path | None = None,
 ) -> ScoreSummary:
     """Verify and score every bundle under `paths` into `out`; the ScoreSummary of the batch.
 
-    `jobs` None means one worker per core; never more workers than bundles."""
+    `jobs` None means one worker per core; never more workers than bundles. With `tables`,
+    the analysis tables are also written there as Parquet (export.py)."""
     from promptster.analysis.load import find_bundles
     from promptster.analysis.score import default_jobs, iter_scores, write_rows
 
@@ -49,7 +51,12 @@ def score_bundles(
         LlmJudge(judge_model)  # fail early on a missing library or an unknown model
     workers = min(jobs or default_jobs(), len(bundles))
     rows = iter_scores(
-        bundles, jobs=workers, allow_invalid=allow_invalid, judge_model=judge_model, checks=checks
+        bundles,
+        jobs=workers,
+        allow_invalid=allow_invalid,
+        judge_model=judge_model,
+        checks=checks,
+        tables=tables,
     )
     if extend is not None:
         rows = extend(rows, workers)

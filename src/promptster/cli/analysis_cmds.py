@@ -93,6 +93,15 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
     is_flag=True,
     help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
 )
+@click.option(
+    "--tables",
+    "tables_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help=(
+        "Also write the analysis tables here as Parquet, partitioned by assessment "
+        "(added to what is there; see docs/performance.md)."
+    ),
+)
 def score(
     paths: tuple[Path, ...],
     fmt: str,
@@ -104,6 +113,7 @@ def score(
     judge_model: str | None,
     rerun_tests: bool,
     unsafe_no_sandbox: bool,
+    tables_dir: Path | None,
 ) -> None:
     """Verify and score every bundle (folders are searched for *.pst), for CI.
 
@@ -145,6 +155,7 @@ def score(
             rerun_tests=rerun_tests,
             unsafe_no_sandbox=unsafe_no_sandbox,
             progress=progress,
+            tables=tables_dir,
         )
     colour = "red" if summary.failed else "green"
     console.print(

@@ -25,6 +25,7 @@ def score_bundles(
     rerun_tests: bool,
     unsafe_no_sandbox: bool,
     progress: score_run.Progress | None = None,
+    tables: Path | None = None,
 ) -> ScoreSummary:
     from promptster.reviewer.checks import default_checks
     from promptster.reviewer.hidden_tests.batch import with_hidden_tests
@@ -45,6 +46,7 @@ def score_bundles(
         checks=default_checks(),
         progress=progress,
         extend=extend,
+        tables=tables,
     )
     hidden.save()
     return summary

@@ -66,9 +66,10 @@ ep_stats AS (
 ),
 has_cmd AS (SELECT session_id, count(*) AS n FROM c GROUP BY session_id),
 -- The next action after every action, found on narrow columns; the text of the next action
--- is read from `data` only for the failed commands below.
+-- is read from `data` only for the failed commands below. It is found again by its session,
+-- seq and id (not DuckDB's rowid, which Parquet files and other engines do not have).
 actions AS (
-    SELECT session_id, event_id, lead(rowid) OVER w AS next_row
+    SELECT session_id, event_id, lead(seq) OVER w AS next_seq, lead(event_id) OVER w AS next_id
     FROM events
     WHERE kind IN ('prompt', 'command', 'file_create', 'file_diff', 'file_delete', 'note',
                    'planning', 'decision_event')
@@ -83,7 +84,8 @@ next_action AS (
            END AS next_text,
            coalesce(try_cast(e.data->>'likelyPaste' AS BOOLEAN), false) AS next_pasted
     FROM c f JOIN actions a ON a.session_id = f.session_id AND a.event_id = f.event_id
-    LEFT JOIN events e ON e.rowid = a.next_row
+    LEFT JOIN events e
+           ON e.session_id = a.session_id AND e.seq = a.next_seq AND e.event_id = a.next_id
     WHERE f.failed
 ),
 classified AS (
