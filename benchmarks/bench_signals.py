@@ -38,8 +38,9 @@ from pathlib import Path
 import duckdb
 
 from promptster.analysis import load
+from promptster.analysis.catalog import FAMILIES
 from promptster.analysis.load import TIMELINE_COLUMNS, connect, load_verified
-from promptster.analysis.signals import FAMILIES, compute_signals, run_family, set_scope
+from promptster.analysis.signals import compute_signals, run_family, set_scope
 from promptster.bundle.verify import VerifyReport, verify_bundle
 from promptster.record.synth import generate_bundle
 
