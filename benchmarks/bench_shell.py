@@ -13,12 +13,13 @@ command events to a live recorder.
 1. 1,000 trivial commands (`true`), each typed and waited for until the next prompt: wall
    time, recorded ÷ plain, and recorded ÷ `asciinema rec` (the peer, a recorder of the
    terminal only; its case is skipped with a note when it is not installed). Budget
-   (docs/performance.md): recorded ≤ asciinema. bash and zsh. Reference rows split the cost: the shell with only the integration (its rc hooks, no relay), the shell behind
-   util-linux `script` (a relay in C that records nothing), when installed, and `promptster
-   shell` with no integration (our relay and worker writing the cast, no marks: the like
-   of the `script` row). The notes give recorded ÷ script relay and relay only ÷ script
-   relay, and the CPU time per command of each recorded process (loop, worker, recorder,
-   shell), measured once the worker has started (its imports are not a per-command cost).
+   (docs/performance.md): recorded ≤ asciinema. bash and zsh. Reference rows split the cost: the shell
+   with only the integration (its rc hooks, no relay), the shell behind util-linux `script` (a
+   relay in C that records nothing), when installed, and `promptster shell` with no
+   integration (our relay and worker writing the cast, no marks: the like of the `script`
+   row). The notes give recorded ÷ script relay and relay only ÷ script relay, and the CPU
+   time per command of each recorded process (loop, worker, recorder, shell), measured once
+   the worker has started (its imports are not a per-command cost).
 2. Output throughput: `cat` of a 100 MB text file until the prompt is back, recorded ÷
    plain and beside `asciinema rec` (budget: at least asciinema's throughput); the recorded
    cast must hold all of it (a gap would be reported).
@@ -307,7 +308,7 @@ def main() -> int:
                                      f"{times[case] / floor:.2f}{budget}"))  # fmt: skip
                 if peer is None:
                     notes.append(f"{name}: asciinema not installed, its case skipped "
-                                 "(apt-get install asciinema; nox -s bench installs it)")  # fmt: skip
+                                 "(apt-get install asciinema; nox -s bench does)")  # fmt: skip
                 if "script relay" in times:
                     relay = times["script relay"]
                     ratios = [f"{case} ÷ script relay {times[case] / relay:.2f}"
@@ -333,8 +334,8 @@ def main() -> int:
                                  f"{mb / times[case]:.0f} MB/s",
                                  f"{times[case] / times['plain']:.2f}  (time)"))  # fmt: skip
             if "asciinema rec" in times:
-                notes.append("cat: recorded throughput ÷ asciinema's "
-                             f"{times['asciinema rec'] / times['recorded']:.2f} (budget ≥ 1)")  # fmt: skip
+                ratio = times["asciinema rec"] / times["recorded"]
+                notes.append(f"cat: recorded throughput ÷ asciinema's {ratio:.2f} (budget ≥ 1)")
             gap = _gap_bytes(paths) - gaps_before
             notes.append(f"cat: {gap:,} bytes left out of the casts (capture_gap warnings)")
             for settle, when in ((0.0, ""), (SETTLE_S, f", typed after {SETTLE_S:.0f} s")):
