@@ -22,6 +22,7 @@ from promptster.record.shell.osc import MarkParser
 from promptster.record.shell.pipe import (
     FRAME,
     HOLD_S,
+    READY,
     FrameReader,
     PipeSink,
     merged,
@@ -171,7 +172,9 @@ def test_the_worker_process_records_frames_into_a_cast(tmp_path: Path) -> None:
         timeout=300,
         check=True,
     )
-    summary = json.loads(done.stdout)
+    ready, summary_line = done.stdout.decode().splitlines()
+    assert ready + "\n" == READY  # said once started, before any frame: the shell waits for it
+    summary = json.loads(summary_line)
     assert summary["recording"]["commands"] == 1 and summary["delivery"] is None
     events = read_cast(cast.read_bytes()).events
     assert ["r", "90x30"] in [[e[1], e[2]] for e in events]

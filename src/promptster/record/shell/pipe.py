@@ -15,9 +15,12 @@ system calls; the worker waits `BATCH_WAIT_S` for more anyway): the loop calls `
 `hold_timeout()` has passed without output. The worker parses the marks
 itself (the same token) and hands everything to `ShellRecording`: cast, commands, events.
 
-The worker runs in its own session, so a closed terminal or Ctrl-C does not stop it; when
-the loop's end of the pipe closes (the shell exited, or the loop was killed) it finishes the
-cast, delivers the last events and prints a JSON summary on stdout.
+The worker says `ready` on stdout once its imports are done and it waits for frames; the shell
+is started only then (session.py), so that the ~130 ms of CPU of its start never delays the
+echo of the first keys typed. The worker runs in its own session, so a closed terminal or
+Ctrl-C does not stop it; when the loop's end of the pipe closes (the shell exited, or the
+loop was killed) it finishes the cast, delivers the last events and prints a JSON summary on
+stdout.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ HOLD_S = 0.004  # frames this close to the last write wait for the next one
 HOLD_BYTES = 32 * 1024  # ... unless this much is waiting (large output: one write per read)
 COALESCE_S = 0.004  # as cast.COALESCE_S (not imported: the loop's side stays small)
 _F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+READY = "ready\n"  # the worker's first line on stdout: it has started (its last is a summary)
 
 
 class PipeSink:
@@ -276,6 +280,10 @@ def worker_main(argv: list[str]) -> int:
     )
     parser = MarkParser(token) if token else None
     reader = FrameReader(sys.stdin.fileno())
+    # Started and idle: the shell starts now (session.py waits for this line), so that our
+    # imports never compete with the first keys typed for the CPU.
+    sys.stdout.write(READY)
+    sys.stdout.flush()
     while not reader.ended:
         if not reader.wait(recording.next_tick()):
             recording.tick()

@@ -7,8 +7,8 @@
    how to start the shell; any other shell (or an old bash/zsh) is recorded as a plain cast,
    with a `warning` saying so;
 3. a worker process is started (shell_pipe.py: the cast, command events, delivery to the
-   recorder), and the shell runs under `pty_shell.run_in_pty`, which hands every read to the
-   worker through a non-blocking pipe;
+   recorder) and, once it says it is ready, the shell runs under `pty_shell.run_in_pty`,
+   which hands every read to the worker through a non-blocking pipe;
 4. when the shell exits, the worker finishes the cast, delivers (or spools) the last events
    and reports; the integration files are removed. The session itself keeps recording.
 
@@ -24,6 +24,7 @@ import dataclasses
 import json
 import os
 import pwd
+import select
 import shutil
 import subprocess
 import sys
@@ -40,12 +41,13 @@ from promptster.record.shell.cast import CastHeader, new_cast_path
 from promptster.record.shell.events import SenderStats
 from promptster.record.shell.integration import ShellLaunch, prepare_shell
 from promptster.record.shell.osc_strip import MarkStripper
-from promptster.record.shell.pipe import PipeSink, worker_config
+from promptster.record.shell.pipe import READY, PipeSink, worker_config
 from promptster.record.shell.pty_shell import run_in_pty, terminal_size
 from promptster.record.shell.recording import RecordingStats
 
 SHELLS_DIR = "shells"
 WORKER_EXIT_S = 300.0  # finishing a cast and delivering events; a hang guard, not a budget
+WORKER_READY_S = 10.0  # the worker's start (imports); past this the shell starts anyway
 RECORDED_SHELL_ENV = "PROMPTSTER_SHELL_TOKEN"
 # Set by an outer recording: a fresh shell must not inherit them (prepare_shell sets its own).
 _STALE = ("PROMPTSTER_SHELL_STATE", "PROMPTSTER_SHIMS", "PROMPTSTER_USER_ZDOTDIR")
@@ -107,6 +109,24 @@ def _start_worker(paths: SessionPaths, number: int, config: str) -> subprocess.P
             cwd=paths.root,
             start_new_session=True,
         )
+
+
+def _await_worker(worker: subprocess.Popen[bytes], timeout: float = WORKER_READY_S) -> None:
+    """Wait until the worker has started (its `ready` line), so that the shell starts on an
+    idle worker; a worker that dies or takes longer is left to the sink's handling (the shell
+    then runs unrecorded, or starts before the worker is ready)."""
+    assert worker.stdout is not None
+    fd = worker.stdout.fileno()
+    deadline = time.monotonic() + timeout
+    seen = b""
+    while not seen.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return
+        chunk = os.read(fd, len(READY) - len(seen))  # never past the ready line
+        if not chunk:
+            return
+        seen += chunk
 
 
 def _finish_worker(
@@ -199,6 +219,7 @@ def run_recorded_shell(
     sink = PipeSink(worker.stdin.fileno())
     if announce is not None:
         announce(launch)
+    _await_worker(worker)
     try:
         code = run_in_pty(
             launch.argv,
