@@ -264,9 +264,6 @@ def worker_main(argv: list[str]) -> int:
 
         sender = EventSender(handle, restart=restart)
     token = config.get("token")
-    if token is None and sender is not None:
-        message = f"{config['note']}; the terminal is recorded, commands are not listed"
-        sender.send([system_warning("shell_not_integrated", message, shell=config["shell"])])
     header = CastHeader(**config["header"])
     recording = ShellRecording(
         cast=CastFile(Path(config["castPath"]), header),
@@ -284,6 +281,9 @@ def worker_main(argv: list[str]) -> int:
     # imports never compete with the first keys typed for the CPU.
     sys.stdout.write(READY)
     sys.stdout.flush()
+    if token is None and sender is not None:  # after `ready`: delivery may wait for a recorder
+        message = f"{config['note']}; the terminal is recorded, commands are not listed"
+        sender.send([system_warning("shell_not_integrated", message, shell=config["shell"])])
     while not reader.ended:
         if not reader.wait(recording.next_tick()):
             recording.tick()
