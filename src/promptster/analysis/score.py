@@ -31,7 +31,7 @@ from promptster.formats.jsonio import JsonValue
 
 if TYPE_CHECKING:
     from promptster.analysis.batch import Staged
-    from promptster.analysis.judge import Judge
+    from promptster.analysis.signals import SignalJudge
 
 Format = Literal["table", "json", "jsonl", "csv", "parquet"]
 FORMATS: tuple[Format, ...] = ("table", "json", "jsonl", "csv", "parquet")
@@ -243,7 +243,7 @@ def score_chunk(
 
 
 def _batch_signals(
-    staged: Sequence[Staged], scored: dict[int, str], judge: Judge | None, tables: str | None
+    staged: Sequence[Staged], scored: dict[int, str], judge: SignalJudge | None, tables: str | None
 ) -> dict[str, SessionSignals]:
     from promptster.analysis.batch import load_batch
     from promptster.analysis.load import connect
@@ -268,7 +268,7 @@ def _one_by_one_signals(
     rows: list[dict[str, Any] | None],
     allow_invalid: bool,
     checks: Sequence[ExtraCheck],
-    judge: Judge | None,
+    judge: SignalJudge | None,
     tables: str | None,
 ) -> dict[str, SessionSignals]:
     """Load the bundles of `scored` one by one; one that fails gets its error row in `rows`
