@@ -401,6 +401,7 @@ def test_score_calls_score_bundles(tmp_path: Path) -> None:
         rerun_tests=True,
         unsafe_no_sandbox=False,
         progress=None,  # not a terminal: no progress bar
+        tables=None,
     )
 
 
@@ -415,8 +416,16 @@ def test_score_bundles_gives_one_bundle_one_worker(tmp_path: Path) -> None:
         score_bundles([tmp_path], io.BytesIO(), "json", jobs=3, allow_invalid=True,
                       judge_model=None, checks=[])  # fmt: skip
     scores.assert_called_once_with(
-        [bundle], jobs=1, allow_invalid=True, judge_model=None, checks=[]
+        [bundle], jobs=1, allow_invalid=True, judge_model=None, checks=[], tables=None
     )
+
+
+def test_score_passes_the_tables_folder(tmp_path: Path) -> None:
+    bundle = a_bundle(tmp_path)
+    with mock.patch("promptster.analysis.score.iter_scores", return_value=iter([])) as scores:
+        result = run("score", str(bundle), "--format", "csv", "--tables", str(tmp_path / "t"))
+    assert result.exit_code == 0, result.output
+    assert scores.call_args.kwargs["tables"] == tmp_path / "t"
 
 
 def test_cohort_calls_cohort_from_bundles(tmp_path: Path) -> None:
