@@ -13,10 +13,10 @@ command events to a live recorder.
 1. 1,000 trivial commands (`true`), each typed and waited for until the next prompt: wall
    time, recorded ÷ plain, and recorded ÷ `asciinema rec` (the peer, a recorder of the
    terminal only; its case is skipped with a note when it is not installed). Budget
-   (docs/performance.md): recorded ≤ asciinema. bash and zsh. Reference rows split the cost: the shell
-   with only the integration (its rc hooks, no relay), the shell behind util-linux `script` (a
-   relay in C that records nothing), when installed, and `promptster shell` with no
-   integration (our relay and worker writing the cast, no marks: the like of the `script`
+   (docs/performance.md): recorded ≤ asciinema. bash and zsh. Reference rows split the cost:
+   the shell with only the integration (its rc hooks, no relay), the shell behind util-linux
+   `script` (a relay in C that records nothing), when installed, and `promptster shell` with
+   no integration (our relay and worker writing the cast, no marks: the like of the `script`
    row). The notes give recorded ÷ script relay and relay only ÷ script relay, and the CPU
    time per command of each recorded process (loop, worker, recorder, shell), measured once
    the worker has started (its imports are not a per-command cost).
