@@ -7,9 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from promptster.errors import FormatError, NewerFormatError
+from promptster.formats.crypto import sha256_digest
 
 FORMAT_NAME = "promptster-bundle"
-FORMAT_VERSION = 1
+# 2: the manifest binds the session to its candidate key and pack (candidateKeyHash,
+# packDigest); version 1 bundles stay readable and verify with a warning.
+FORMAT_VERSION = 2
+BINDING_VERSION = 2
 MANIFEST_PAYLOAD_TYPE = "application/vnd.promptster.manifest+json"
 
 MANIFEST = "manifest.json"
@@ -87,6 +91,9 @@ class Manifest:
     snapshot_head: str
     members: dict[str, MemberEntry]
     extra: dict[str, Any]
+    # Format 2: "sha256:<hex>" of the candidate key's text and of assessment.json (or None).
+    candidate_key_hash: str | None = None
+    pack_digest: str | None = None
 
     def to_json_obj(self) -> dict[str, Any]:
         body = dict(self.extra)
@@ -108,6 +115,8 @@ class Manifest:
                 for name, entry in sorted(self.members.items())
             },
         )
+        if self.format_version >= BINDING_VERSION:
+            body.update(candidateKeyHash=self.candidate_key_hash, packDigest=self.pack_digest)
         return body
 
     @classmethod
@@ -155,7 +164,7 @@ class Manifest:
         known = {
             "format", "formatVersion", "toolVersion", "sessionId", "assessmentId",
             "candidateKey", "startedAt", "endedAt", "eventCount", "publicKey", "chainHead",
-            "snapshotHead", "members",
+            "snapshotHead", "members", "candidateKeyHash", "packDigest",
         }  # fmt: skip
         return cls(
             format_version=version,
@@ -171,4 +180,11 @@ class Manifest:
             snapshot_head=text("snapshotHead"),
             members=members,
             extra={k: v for k, v in body.items() if k not in known},
+            candidate_key_hash=text("candidateKeyHash", optional=True),
+            pack_digest=text("packDigest", optional=True),
         )
+
+
+def candidate_key_hash(key_text: str | None) -> str | None:
+    """What the manifest and the first event carry instead of repeating the key: its digest."""
+    return sha256_digest(key_text.encode("utf-8")) if key_text else None

@@ -8,6 +8,7 @@ head; the git snapshots and the replay of every file event onto them; then any e
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import re
@@ -15,11 +16,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from promptster.bundle import format as fmt
 from promptster.bundle import members as streamed
+from promptster.bundle.binding import BINDING_CHECK, binding_results
 from promptster.bundle.reader import BundleReader
 from promptster.errors import (
     CheckFailed,
@@ -40,7 +43,7 @@ if TYPE_CHECKING:
     from promptster.formats.payloads import FileChangeData
 
 Status = Literal["ok", "warning", "failed"]
-TS_PATTERN = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+TS_PATTERN = re.compile(r"\d{4}-[01]\d-[0-3]\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z")
 _decoder = json.JSONDecoder()
 _KEPT_MEMBERS = frozenset({fmt.ASSESSMENT})  # read whole (small); the rest are streamed
 
@@ -85,6 +88,7 @@ class VerifyContext:
     snapshot_refs: list[tuple[int, str]] = field(default_factory=list)
     first_ts: str | None = None
     last_ts: str | None = None
+    first_event: dict[str, Any] | None = None  # session_start, for the binding check
 
 
 @dataclass
@@ -188,6 +192,8 @@ def _run_checks(
         timeline_ok = False
         if fmt.TIMELINE in members:
             timeline_ok = _check_streamed_timeline(reader, manifest, context, findings)
+        if timeline_ok:
+            findings.extend(_check_binding(manifest, context))
         if loading is not None:
             history = loading.result()
             if isinstance(history, Finding):
@@ -205,6 +211,15 @@ def _run_checks(
                 )
     for check in extra_checks:
         check(context, findings)
+
+
+def _check_binding(manifest: fmt.Manifest, context: VerifyContext) -> list[Finding]:
+    """The manifest agrees with the first event on key, assessment and pack (binding.py)."""
+    results = binding_results(manifest, context.first_event, context.assessment_pack)
+    return [
+        Finding(BINDING_CHECK, status, message, None if status == "ok" else 0)
+        for status, message in results
+    ]
 
 
 def _check_signature(
@@ -343,6 +358,7 @@ def _check_timeline(
         last_ts = event["ts"]
         if seq == 0:
             context.first_ts = last_ts
+            context.first_event = event
         kind = event["kind"]
         if kind not in KNOWN_KINDS:
             unknown_kinds[kind] = unknown_kinds.get(kind, 0) + 1
@@ -383,7 +399,7 @@ def _check_timeline(
         )
         return False
     for name, value in (("startedAt", manifest.started_at), ("endedAt", manifest.ended_at)):
-        if not TS_PATTERN.fullmatch(value):
+        if not TS_PATTERN.fullmatch(value) or not _calendar_date(value[:10]):
             findings.append(
                 Finding("timeline", "failed", f"manifest {name} is not an RFC 3339 UTC timestamp")
             )
@@ -451,6 +467,8 @@ def _parse_line(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict
     ts = event.get("ts")
     if type(ts) is not str or not TS_PATTERN.fullmatch(ts):
         return f"line {seq} has no valid RFC 3339 UTC timestamp"
+    if not _calendar_date(ts[:10]):
+        return f"line {seq} is dated {ts[:10]}, which is not a calendar date"
     if ts < last_ts:
         return f"line {seq} is dated before the event before it (ts is not monotonic)"
     if type(event.get("kind")) is not str or type(event.get("data")) is not dict:
@@ -458,6 +476,16 @@ def _parse_line(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict
     if type(event.get("v")) is not int or type(event.get("id")) is not str:
         return f"line {seq} lacks a version or an id"
     return cast(dict[str, Any], event)
+
+
+@functools.lru_cache(maxsize=256)
+def _calendar_date(text: str) -> bool:
+    """True when YYYY-MM-DD names a real day (no 2026-02-30); cached, as days repeat."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _file_ref(seq: int, kind: str, data: FileChangeData) -> FileEventRef | str:

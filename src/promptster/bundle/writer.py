@@ -102,6 +102,12 @@ def build_members(
             name: fmt.MemberEntry(sha256_digest(data), len(data)) for name, data in members.items()
         },
         extra={},
+        candidate_key_hash=fmt.candidate_key_hash(material.candidate_key),
+        pack_digest=(
+            sha256_digest(material.assessment_pack)
+            if material.assessment_pack is not None
+            else None
+        ),
     )
     manifest_bytes = canonical_json(manifest.to_json_obj())
     envelope = dsse_sign(fmt.MANIFEST_PAYLOAD_TYPE, manifest_bytes, key)

@@ -16,6 +16,7 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
+from promptster.cli.reviewer_format import reviewer_key_options
 from promptster.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -102,6 +103,7 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
         "(added to what is there; see docs/performance.md)."
     ),
 )
+@reviewer_key_options
 def score(
     paths: tuple[Path, ...],
     fmt: str,
@@ -114,6 +116,8 @@ def score(
     rerun_tests: bool,
     unsafe_no_sandbox: bool,
     tables_dir: Path | None,
+    reviewer_keys: tuple[str, ...],
+    require_issuer: bool,
 ) -> None:
     """Verify and score every bundle (folders are searched for *.pst), for CI.
 
@@ -156,6 +160,8 @@ def score(
             unsafe_no_sandbox=unsafe_no_sandbox,
             progress=progress,
             tables=tables_dir,
+            reviewer_keys=reviewer_keys,
+            require_issuer=require_issuer,
         )
     colour = "red" if summary.failed else "green"
     console.print(

@@ -10,6 +10,7 @@ from rich.markup import escape
 
 from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
 from promptster.cli.output import err_console, out_console, print_json
+from promptster.cli.reviewer_format import reviewer_key_options
 from promptster.errors import EnvironmentProblem, ExitCode, InputError
 
 
@@ -21,31 +22,49 @@ from promptster.errors import EnvironmentProblem, ExitCode, InputError
     "--cohort",
     "cohort_dir",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
-    help="Also fail a bundle whose candidate key appears in another bundle of this folder.",
+    help="Also fail a bundle whose candidate key, session, chain head or snapshots appear in "
+    "another bundle of this folder.",
 )
-def verify(paths: tuple[Path, ...], as_json: bool, verbose: bool, cohort_dir: Path | None) -> None:
-    """Verify bundles offline: signature, hashes, hash chain, snapshots, and the
-    assessment pack and candidate key they were issued with. Folders are searched
-    for *.pst.
+@reviewer_key_options
+def verify(
+    paths: tuple[Path, ...],
+    as_json: bool,
+    verbose: bool,
+    cohort_dir: Path | None,
+    reviewer_keys: tuple[str, ...],
+    require_issuer: bool,
+) -> None:
+    """Verify bundles offline: signature, hashes, hash chain, snapshots, the binding
+    of the session to its key and pack, and the assessment pack and candidate key
+    they were issued with. Folders are searched for *.pst.
 
-    When this machine has a reviewer workspace, the pack must be signed by your own
-    identity and revocations recorded there count.
+    The pack must be signed by one of your reviewer keys: your identity on this
+    machine, the key your reviewer workspace recorded for the assessment, or a
+    --reviewer-key. With none of them the issuer is not checked, and the result
+    says so first (--require-issuer makes that a failure). Revocations recorded
+    in your workspace count.
 
     Exit status: 0 when every bundle passes, 1 when any check failed, 2 when a
     bundle cannot be read at all.
     """
-    from promptster.reviewer.checks import default_checks
+    from promptster.reviewer.checks import default_checks, issuer_unchecked
 
     bundles = _bundles(paths)
-    checks = default_checks()
+    checks = default_checks(reviewer_keys=reviewer_keys, require_issuer=require_issuer)
     reports = [verify_bundle(path, extra_checks=checks) for path in bundles]
     if cohort_dir is not None:
         _check_cohort_keys(reports, cohort_dir, checks)
     if as_json:
-        print_json({"bundles": [r.to_json_obj() for r in reports]})
+        print_json(
+            {
+                "bundles": [
+                    {**r.to_json_obj(), "issuerChecked": not issuer_unchecked(r)} for r in reports
+                ]
+            }
+        )
     else:
         for report in reports:
-            _print_report(report, verbose)
+            _print_report(report, verbose, issuer_unchecked(report))
     codes = {r.exit_code for r in reports}
     if ExitCode.USAGE in codes:
         raise click.exceptions.Exit(ExitCode.USAGE)
@@ -76,8 +95,10 @@ def _bundles(paths: tuple[Path, ...]) -> list[Path]:
 def _check_cohort_keys(
     reports: list[VerifyReport], cohort_dir: Path, checks: list[ExtraCheck]
 ) -> None:
-    """Add a failed `cohort` finding to each report whose key another bundle also used."""
+    """Add a failed `cohort` finding to each report whose key another bundle also used, and
+    one per other bundle that shares its session id, chain head or snapshots."""
     from promptster.reviewer.checks import find_duplicate_keys
+    from promptster.reviewer.copies import find_copies
 
     given = {report.path.resolve() for report in reports}
     others = [
@@ -90,15 +111,22 @@ def _check_cohort_keys(
         for report in reports:
             if report.path.resolve() in involved:
                 report.findings.append(duplicate.finding())
+    by_path = {report.path.resolve(): report for report in reports}
+    for pair in find_copies([*reports, *others]):
+        for path in (pair.first, pair.second):
+            own = by_path.get(path.resolve())
+            if own is not None:
+                own.findings.append(pair.finding_for(path))
 
 
-def _print_report(report: VerifyReport, verbose: bool) -> None:
+def _print_report(report: VerifyReport, verbose: bool, unchecked_issuer: bool = False) -> None:
     console = out_console()
     manifest = report.context.manifest
     name = escape(str(report.path))
     if report.ok:
         detail = f"session {manifest.session_id}, {manifest.event_count} events" if manifest else ""
-        console.print(f"[green]✓[/] {name}  [dim]{escape(detail)}[/]  verified")
+        caveat = " [yellow](issuer not checked: no reviewer key)[/]" if unchecked_issuer else ""
+        console.print(f"[green]✓[/] {name}  [dim]{escape(detail)}[/]  verified{caveat}")
     elif report.unreadable and manifest is None:
         console.print(f"[red]✗ {name}  cannot be read[/]")
     else:

@@ -14,6 +14,7 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
+from promptster.cli.reviewer_format import reviewer_key_options
 from promptster.errors import ExitCode, InputError
 
 
@@ -56,6 +57,7 @@ def open_in_browser(path: Path) -> None:
     help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
+@reviewer_key_options
 def review(
     bundle: Path,
     output: Path | None,
@@ -65,6 +67,8 @@ def review(
     rerun_tests: bool,
     unsafe_no_sandbox: bool,
     as_json: bool,
+    reviewer_keys: tuple[str, ...],
+    require_issuer: bool,
 ) -> None:
     """Verify a bundle, compute its signals and write one self-contained HTML report.
 
@@ -75,6 +79,7 @@ def review(
     3 hidden tests cannot run here (no bubblewrap, runner not installed).
     """
     from promptster.report.review import check_output, review_bundle
+    from promptster.reviewer.checks import default_checks, issuer_unchecked
 
     if cohort_dir is not None and assessment_id is not None:
         raise InputError("give --cohort or --assessment, not both")
@@ -99,9 +104,15 @@ def review(
             cohort_assessment=assessment_id,
             rerun_tests=rerun_tests,
             unsafe_no_sandbox=unsafe_no_sandbox,
+            extra_checks=default_checks(reviewer_keys=reviewer_keys, require_issuer=require_issuer),
         )
     if result.verified:
-        console.print(f"[green]✓[/] {escape(str(bundle))} verified")
+        caveat = (
+            " [yellow](issuer not checked: no reviewer key)[/]"
+            if issuer_unchecked(result.report)
+            else ""
+        )
+        console.print(f"[green]✓[/] {escape(str(bundle))} verified{caveat}")
     else:
         checks = ", ".join(sorted({f.check for f in result.report.failures}))
         console.print(

@@ -1,8 +1,41 @@
-"""Plain aligned columns for reviewer listings: readable in a terminal, a pipe or a log."""
+"""Shared pieces of the reviewer commands: plain aligned columns for listings, and the
+`--reviewer-key` / `--require-issuer` options of verify, review and score."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _parse_keys(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    from promptster.reviewer.issuer import parse_reviewer_key
+
+    return tuple(parse_reviewer_key(value) for value in values)
+
+
+def reviewer_key_options(command: F) -> F:
+    """`--reviewer-key FILE|FINGERPRINT` (repeatable) and `--require-issuer`."""
+    command = click.option(
+        "--require-issuer",
+        is_flag=True,
+        help="Fail a bundle whose pack issuer cannot be compared with any of your reviewer "
+        "keys (for CI).",
+    )(command)
+    return click.option(
+        "--reviewer-key",
+        "reviewer_keys",
+        multiple=True,
+        metavar="FILE|FINGERPRINT",
+        callback=_parse_keys,
+        help="A reviewer key whose packs you trust: its sha256 fingerprint, or a reviewer.json "
+        "/ public key file. Your own identity on this machine is always trusted.",
+    )(command)
 
 
 def plain_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:

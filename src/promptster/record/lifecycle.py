@@ -20,8 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptster import __version__
+from promptster.bundle.format import candidate_key_hash
 from promptster.errors import EnvironmentProblem, StateError
-from promptster.formats.crypto import SigningKey
+from promptster.formats.crypto import SigningKey, sha256_digest
 from promptster.formats.events import Kind, format_ts
 from promptster.fsutil import atomic_write_bytes, atomic_write_text
 from promptster.integrations import catalog
@@ -301,6 +302,13 @@ def _create(paths: SessionPaths, workspace: Path, options: StartOptions) -> Star
             "sessionId": session_id,
             "assessmentId": options.assessment_id,
             "keyId": options.key_id,
+            # The bundle's signed manifest must repeat these two (a relabelled bundle cannot).
+            "candidateKeyHash": candidate_key_hash(options.candidate_key),
+            "packDigest": (
+                sha256_digest(options.assessment_pack)
+                if options.assessment_pack is not None
+                else None
+            ),
             "workspace": workspace.name,
             "timeLimitMinutes": options.time_limit_minutes,
             "deadline": deadline,

@@ -9,6 +9,7 @@ Changes replace a block of lines with lines that never occurred before, so any d
 
 from __future__ import annotations
 
+import hashlib
 import random
 import tempfile
 import uuid
@@ -21,13 +22,22 @@ from typing import Any
 from promptster import __version__
 from promptster.bundle import format as fmt
 from promptster.bundle.writer import SessionMaterial, WrittenBundle, write_bundle
-from promptster.formats.crypto import SigningKey
+from promptster.formats.crypto import SigningKey, sha256_digest
 from promptster.formats.events import Event, Kind, format_ts, make_event
 from promptster.formats.payloads import Payload, PlanItem
 from promptster.gitutil import SNAPSHOT_AUTHOR, run_git
+from promptster.issue.assessment import AssessmentPack, KdfParams, PackKey, hash_key, sign_pack
+from promptster.issue.keys import ALPHABET as KEY_ALPHABET
+from promptster.issue.keys import CandidateKey, check_symbol, parse_key
 from promptster.record.journal import JournalWriter
 
 BASE_TIME = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
+SYNTH_ASSESSMENT = "synthetic"
+SYNTH_TIME_LIMIT_MINUTES = 120
+# The synthetic reviewer: its packs verify, and `--reviewer-key` with its fingerprint checks
+# the issuer of synthetic bundles. Cheap scrypt parameters: these keys protect nothing.
+SYNTH_REVIEWER = SigningKey.from_seed(hashlib.sha256(b"promptster-synthetic-reviewer").digest())
+SYNTH_KDF = KdfParams(n=2**10)
 CANDIDATES = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov")
 FILES = (
     "src/app/service.py",
@@ -84,8 +94,16 @@ class _Plan:
 
 
 class _Simulator:
-    def __init__(self, rng: random.Random, session_id: str, target: int, candidate: str) -> None:
+    def __init__(
+        self,
+        rng: random.Random,
+        session_id: str,
+        target: int,
+        candidate: str,
+        binding: dict[str, Any] | None = None,
+    ) -> None:
         self.rng = rng
+        self.binding = binding or {}
         self.candidate = candidate
         self.session_id = session_id
         self.target = target
@@ -129,10 +147,11 @@ class _Simulator:
             Kind.SESSION_START,
             {
                 "sessionId": self.session_id,
+                **self.binding,
                 "candidateName": self.candidate,
                 "workspace": "take-home",
                 "tools": ["claude-code", "shell"],
-                "timeLimitMinutes": 120,
+                "timeLimitMinutes": SYNTH_TIME_LIMIT_MINUTES,
                 "snapshot": snapshot,
                 "promptsterVersion": __version__,
                 "platform": "linux",
@@ -463,6 +482,39 @@ def _seeded(seed: int) -> tuple[random.Random, str, SigningKey]:
     return rng, session_id, key
 
 
+def synthetic_candidate_key(seed: int) -> str:
+    """The candidate key of `generate_bundle(seed=seed)` when none is given (valid, stable)."""
+    digest = hashlib.sha256(f"promptster-synth-key-{seed}".encode()).digest()
+    data = "".join(KEY_ALPHABET[b % len(KEY_ALPHABET)] for b in digest[:7])
+    return CandidateKey(data + check_symbol(data)).text
+
+
+def synthetic_pack(key_text: str, seed: int) -> bytes:
+    """The signed pack of the synthetic assessment, issued for `key_text` (deterministic)."""
+    salt = hashlib.sha256(f"promptster-synth-salt-{seed}".encode()).digest()[:16]
+    pack = AssessmentPack(
+        assessment_id=SYNTH_ASSESSMENT,
+        org="Synthetic reviewer",
+        role="Backend engineer",
+        brief="Build a small service with tests (synthetic session).",
+        time_limit_minutes=SYNTH_TIME_LIMIT_MINUTES,
+        repo=None,
+        reviewer_public_key=SYNTH_REVIEWER.public,
+        keys=(
+            PackKey(
+                "key-1",
+                salt,
+                hash_key(parse_key(key_text), salt, SYNTH_KDF),
+                datetime(2030, 1, 1, tzinfo=UTC),
+                False,
+            ),
+        ),
+        issued_at=BASE_TIME - timedelta(days=1),
+        kdf=SYNTH_KDF,
+    )
+    return sign_pack(pack, SYNTH_REVIEWER)
+
+
 def session_key_for_seed(seed: int) -> SigningKey:
     """The session key `generate_bundle(seed=seed)` signs with (tests re-sign tampered copies)."""
     return _seeded(seed)[2]
@@ -479,7 +531,9 @@ def generate_bundle(
 ) -> WrittenBundle:
     """Write a synthetic, signed, verifiable bundle with about `events` events.
 
-    `candidate_key` is recorded in the manifest as is (synthetic bundles carry no pack);
+    The bundle carries an assessment pack for assessment "synthetic", signed by the synthetic
+    reviewer key (`SYNTH_REVIEWER`), holding the hash of `candidate_key` (a valid key; by
+    default one derived from the seed), exactly as a recorded session from a redeemed key.
     `progress` hears of each stage (a large bundle takes seconds).
     """
     if events < 2:
@@ -487,8 +541,14 @@ def generate_bundle(
     say = progress or (lambda stage: None)
     rng, session_id, key = _seeded(seed)
     candidate = candidate or rng.choice(CANDIDATES)
-    simulator = _Simulator(rng, session_id, events, candidate)
-    say(f"simulating a session of about {events:,} events")
+    key_text = parse_key(candidate_key).text if candidate_key else synthetic_candidate_key(seed)
+    pack = synthetic_pack(key_text, seed)
+    binding = {
+        "assessmentId": SYNTH_ASSESSMENT,
+        "candidateKeyHash": fmt.candidate_key_hash(key_text),
+        "packDigest": sha256_digest(pack),
+    }
+    simulator = _Simulator(rng, session_id, events, candidate, binding)
     simulator.run()
     with tempfile.TemporaryDirectory(prefix="promptster-synth-") as tmp:
         git_dir = Path(tmp) / "shadow.git"
@@ -511,8 +571,9 @@ def generate_bundle(
             ended_at=format_ts(last),
             timeline=journal_path.read_bytes(),
             shadow_git_dir=git_dir,
-            assessment_id="synthetic",  # one assessment, so synthetic bundles form a cohort
-            candidate_key=candidate_key,
+            assessment_id=SYNTH_ASSESSMENT,  # one assessment: synthetic bundles form a cohort
+            candidate_key=key_text,
+            assessment_pack=pack,
         )
         say("signing and writing the bundle")
         return write_bundle(material, key, out_path)

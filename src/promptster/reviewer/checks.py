@@ -1,26 +1,29 @@
 """The reviewer's checks on a bundle's assessment pack and candidate key.
 
 `reviewer_checks(workspace)` gives the extra checks for `verify_bundle`:
-- the bundle's `assessment.json` is a pack with a valid reviewer signature, for the bundle's
-  assessment, and (when the reviewer workspace knows the assessment) signed by the reviewer's
-  own key;
+- the bundle carries its assessment pack (`assessment.json`): no pack, no verification;
+- the pack has a valid signature, is for the bundle's assessment, and was issued by this
+  reviewer (`issuer`): signed by the key the workspace recorded for the assessment, or by one of
+  the reviewer's own keys (identity, `--reviewer-key`). A pack signed by another key fails;
+  with no key to compare, the issuer is "not checked" (a warning, or a failure with
+  `require_issuer`);
 - the bundle's candidate key hashes to an entry of the pack;
 - the session started before that key expired;
 - the key was not revoked (in the pack, or in the workspace before the session started).
-A bundle without `assessment.json` (a synthetic one) gets a warning, not a failure. A
-workspace that exists but cannot be read (in use by another process, damaged) fails the check:
-revocations recorded there would otherwise go unnoticed.
+A workspace that exists but cannot be read (in use by another process, damaged) fails the
+check: revocations recorded there would otherwise go unnoticed.
 
 `default_checks()` is what every reviewer command that verifies a bundle runs (verify, review,
 score, import, cohort), so that they cannot drift apart.
 
-`find_duplicate_keys(reports)` finds keys used by more than one bundle of a cohort.
+`find_duplicate_keys(reports)` finds keys used by more than one bundle of a cohort;
+`find_copies(reports)` finds bundles that share a session, a chain head or snapshots.
 This module imports duckdb only when a workspace is consulted.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -28,11 +31,12 @@ from typing import TYPE_CHECKING, Any
 
 from promptster import paths
 from promptster.bundle.format import Manifest
-from promptster.bundle.verify import ExtraCheck, Finding, Status, VerifyContext, VerifyReport
+from promptster.bundle.verify import ExtraCheck, Finding, VerifyContext, VerifyReport
 from promptster.errors import CheckFailed, FormatError, InputError, PromptsterError
 from promptster.formats.events import format_ts, parse_ts
 from promptster.issue.assessment import AssessmentPack, SignedPack, open_pack
 from promptster.issue.keys import parse_key
+from promptster.reviewer.issuer import ISSUER_CHECK, UNCHECKED_PREFIX, own_reviewer_keys
 
 if TYPE_CHECKING:
     from promptster.reviewer.store import Workspace
@@ -69,6 +73,10 @@ class AssessmentPackCheck:
     """An ExtraCheck (a plain picklable object, so verify can run it in worker processes)."""
 
     workspace: Path | None = None
+    # Fingerprints of the reviewer's own keys (reviewer/issuer.py), and whether an issuer that
+    # cannot be compared with any of them fails.
+    reviewer_keys: tuple[str, ...] = ()
+    require_issuer: bool = False
     # The workspace when this process has it open already (`import`); never pickled.
     opened: Workspace | None = field(default=None, repr=False, compare=False)
     _cache: dict[tuple[str, str | None], _Known | _Unreadable | None] = field(
@@ -83,12 +91,14 @@ class AssessmentPackCheck:
         if manifest is None:
             return
         if context.assessment_pack is None:
+            if any(f.check == "hashes" and f.status == "failed" for f in findings):
+                return  # the pack is there but changed: the hash check said so
             findings.append(
                 Finding(
                     PACK_CHECK,
-                    "warning",
-                    "not issued from an assessment pack (no assessment.json): the candidate key "
-                    "cannot be checked",
+                    "failed",
+                    "the bundle carries no assessment pack (assessment.json): who issued the "
+                    "assessment and the candidate key cannot be checked",
                 )
             )
             return
@@ -136,34 +146,51 @@ class AssessmentPackCheck:
     ) -> bool:
         pack = signed.pack
         fingerprint = signed.reviewer_fingerprint
-        if known is None:
-            status: Status = "warning" if self.workspace is not None else "ok"
-            where = (
-                "is not in your reviewer workspace; its pack"
-                if self.workspace is not None
-                else "has a pack that"
-            )
+        if known is not None:
+            if known.reviewer_public_key != pack.reviewer_public_key.text:
+                findings.append(
+                    Finding(
+                        ISSUER_CHECK,
+                        "failed",
+                        f"the assessment pack is signed by reviewer key {fingerprint}, not by the "
+                        "key that created this assessment in your workspace (signed by someone "
+                        "else)",
+                    )
+                )
+                return False
             findings.append(
                 Finding(
-                    PACK_CHECK,
-                    status,
-                    f"assessment {pack.assessment_id} {where} is validly signed by reviewer key "
-                    f"{fingerprint} (not compared with your own key)",
+                    ISSUER_CHECK, "ok", f"assessment pack signed by your reviewer key {fingerprint}"
                 )
             )
             return True
-        if known.reviewer_public_key != pack.reviewer_public_key.text:
+        if self.reviewer_keys:
+            if fingerprint in self.reviewer_keys:
+                findings.append(
+                    Finding(
+                        ISSUER_CHECK,
+                        "ok",
+                        f"assessment pack signed by your reviewer key {fingerprint}",
+                    )
+                )
+                return True
             findings.append(
                 Finding(
-                    PACK_CHECK,
+                    ISSUER_CHECK,
                     "failed",
-                    f"the assessment pack is signed by reviewer key {fingerprint}, not by the key "
-                    "that created this assessment in your workspace (signed by someone else)",
+                    f"assessment {pack.assessment_id} was issued by reviewer key {fingerprint}, "
+                    "which is not yours (a self-made or someone else's assessment)",
                 )
             )
             return False
         findings.append(
-            Finding(PACK_CHECK, "ok", f"assessment pack signed by your reviewer key {fingerprint}")
+            Finding(
+                ISSUER_CHECK,
+                "failed" if self.require_issuer else "warning",
+                f"{UNCHECKED_PREFIX}: assessment {pack.assessment_id} has a pack validly signed "
+                f"by reviewer key {fingerprint}, but there is no reviewer key here to compare it "
+                "with (no reviewer identity; pass --reviewer-key FILE|FINGERPRINT)",
+            )
         )
         return True
 
@@ -290,19 +317,48 @@ def _lookup(
 
 
 def reviewer_checks(
-    workspace: Path | None = None, *, opened: Workspace | None = None
+    workspace: Path | None = None,
+    *,
+    opened: Workspace | None = None,
+    reviewer_keys: Sequence[str] = (),
+    require_issuer: bool = False,
 ) -> list[ExtraCheck]:
     """Extra checks for `verify_bundle`; `workspace` is the reviewer's DuckDB file, or None;
-    `opened` is that workspace when this process holds it open already."""
-    return [AssessmentPackCheck(workspace, opened)]
+    `opened` is that workspace when this process holds it open already; `reviewer_keys` are
+    the fingerprints of the reviewer's own keys."""
+    return [
+        AssessmentPackCheck(
+            workspace,
+            reviewer_keys=tuple(reviewer_keys),
+            require_issuer=require_issuer,
+            opened=opened,
+        )
+    ]
 
 
-def default_checks(opened: Workspace | None = None) -> list[ExtraCheck]:
+def default_checks(
+    opened: Workspace | None = None,
+    *,
+    reviewer_keys: Sequence[str] = (),
+    require_issuer: bool = False,
+) -> list[ExtraCheck]:
     """The checks every reviewer command runs on a bundle besides the core ones: the pack and
-    candidate key, against this user's reviewer workspace when there is one (or `opened`)."""
-    if opened is not None:
-        return reviewer_checks(opened.path, opened=opened)
-    return reviewer_checks(default_workspace())
+    candidate key, against this user's reviewer workspace when there is one (or `opened`),
+    and the issuer against this reviewer's keys (`reviewer_keys` plus the local identity)."""
+    keys = own_reviewer_keys(reviewer_keys)
+    workspace = opened.path if opened is not None else default_workspace()
+    return reviewer_checks(
+        workspace, opened=opened, reviewer_keys=keys, require_issuer=require_issuer
+    )
+
+
+def issuer_unchecked(report: VerifyReport) -> bool:
+    """True when the report could not compare the pack's signer with any of the reviewer's
+    keys: the result must say so first."""
+    return any(
+        f.check == ISSUER_CHECK and f.message.startswith(UNCHECKED_PREFIX)
+        for f in report.findings
+    )
 
 
 @dataclass(frozen=True)

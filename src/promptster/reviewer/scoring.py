@@ -26,6 +26,8 @@ def score_bundles(
     unsafe_no_sandbox: bool,
     progress: score_run.Progress | None = None,
     tables: Path | None = None,
+    reviewer_keys: Sequence[str] = (),
+    require_issuer: bool = False,
 ) -> ScoreSummary:
     from promptster.reviewer.checks import default_checks
     from promptster.reviewer.hidden_tests.batch import with_hidden_tests
@@ -43,7 +45,7 @@ def score_bundles(
         jobs=jobs,
         allow_invalid=allow_invalid,
         judge_model=judge_model,
-        checks=default_checks(),
+        checks=default_checks(reviewer_keys=reviewer_keys, require_issuer=require_issuer),
         progress=progress,
         extend=extend,
         tables=tables,
