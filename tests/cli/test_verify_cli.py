@@ -20,7 +20,7 @@ def _no_reviewer_workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "home"))
 
 
-CORE_CHECKS = ["zip", "manifest", "signature", "hashes", "timeline", "replay"]
+CORE_CHECKS = ["zip", "manifest", "signature", "hashes", "timeline", "binding", "replay"]
 
 
 @pytest.fixture(scope="module")
@@ -59,13 +59,11 @@ def test_valid_bundle_exits_0_with_a_short_summary_on_stdout(
     assert err == ""  # the summary is the result: stdout, for a pipe or a file
     first, *rest = out.strip().splitlines()
     assert first.startswith(f"✓ {sample}")
-    assert "verified" in first
-    # Without -v only problems are listed: here the reviewer-side warning that a synthetic
-    # bundle has no assessment pack.
-    assert rest == [
-        "    warning assessment: not issued from an assessment pack (no assessment.json): the "
-        "candidate key cannot be checked"
-    ]
+    # No reviewer identity and no --reviewer-key: the first line says the issuer is unchecked.
+    assert first.endswith("verified (issuer not checked: no reviewer key)")
+    # Without -v only problems are listed: here the reviewer-side warning that says why.
+    assert len(rest) == 1
+    assert rest[0].startswith("    warning issuer: issuer not checked: assessment synthetic")
 
 
 def test_verbose_lists_every_check(sample: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -87,11 +85,12 @@ def test_json_reports_every_finding_on_stdout(
     assert report["ok"] is True
     assert report["eventCount"] > 100
     checks = [f["check"] for f in report["findings"]]
-    assert checks[:6] == CORE_CHECKS
-    assert checks[6:] == ["assessment"]  # the reviewer side's checks come last
+    assert checks[:7] == CORE_CHECKS
+    assert checks[7:] == ["issuer", "candidate-key"]  # the reviewer side's checks come last
+    assert report["issuerChecked"] is False
     for finding in report["findings"]:
         assert set(finding) == {"check", "status", "message", "seq"}
-        assert finding["status"] == ("ok" if finding["check"] in CORE_CHECKS else "warning")
+        assert finding["status"] == ("warning" if finding["check"] == "issuer" else "ok")
 
 
 def test_tampered_copy_exits_1_and_says_what_was_changed(

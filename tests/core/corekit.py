@@ -98,7 +98,10 @@ def record_session(
     elif callable(events):
         events = events(repo)
     journal_path = root / "timeline.jsonl"
-    start = {"sessionId": SESSION_ID, "snapshot": baseline} | (extra_start or {})
+    # What a recorded session_start carries and the format-2 manifest must repeat.
+    start = {"sessionId": SESSION_ID, "assessmentId": "assessment-1", "snapshot": baseline} | (
+        extra_start or {}
+    )
     with JournalWriter(journal_path, SESSION_ID) as journal:
         journal.append(event(Kind.SESSION_START, start))
         for item in events:

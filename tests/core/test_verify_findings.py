@@ -60,6 +60,7 @@ def test_valid_bundle_passes_every_check(tmp_path: Path) -> None:
         ("signature", "ok"),
         ("hashes", "ok"),
         ("timeline", "ok"),
+        ("binding", "ok"),
         ("replay", "ok"),
     ]
     assert report.findings[-1].message == "4 file events replay onto 4 snapshots"

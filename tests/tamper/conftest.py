@@ -16,7 +16,7 @@ from promptster.cli import main
 from promptster.formats.crypto import SigningKey
 from promptster.issue.assessment import AssessmentPack, PackKey, new_key_hash, sign_pack
 from promptster.issue.keys import CandidateKey, check_symbol
-from promptster.record.synth import generate_bundle, session_key_for_seed
+from promptster.record.synth import SYNTH_REVIEWER, generate_bundle, session_key_for_seed
 from support import require_executable
 
 
@@ -45,7 +45,8 @@ CANDIDATE = CandidateKey("ABCD123" + check_symbol("ABCD123"))
 
 
 def assessment_pack(assessment_id: str) -> bytes:
-    """A real pack, signed by a reviewer key, holding the hash of CANDIDATE's key."""
+    """A real pack holding the hash of CANDIDATE's key, signed by a reviewer key that is not
+    the synthetic reviewer's (a pack the reviewer running verify did not issue)."""
     salt, digest = new_key_hash(CANDIDATE)
     pack = AssessmentPack(
         assessment_id=assessment_id,
@@ -62,18 +63,21 @@ def assessment_pack(assessment_id: str) -> bytes:
 
 
 @pytest.fixture(scope="session")
-def full_path(tmp_path_factory: pytest.TempPathFactory, pristine_path: Path) -> Path:
-    """The pristine bundle plus every optional member (a real assessment pack for a
-    candidate key, a cast, a blob), signed again: it passes the reviewer checks too."""
-    bundle = Bundle.load(pristine_path, session_key_for_seed(SEED))
-    bundle.add_member("assessment.json", assessment_pack(bundle.manifest["assessmentId"]))
+def full_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The pristine session recorded with CANDIDATE's key (so its pack, signed by the
+    synthetic reviewer, holds that key's hash), plus a cast and a blob, signed again: it
+    passes the reviewer checks too."""
+    require_executable("git")
+    folder = tmp_path_factory.mktemp("full")
+    generate_bundle(folder / "base.pst", events=EVENTS, seed=SEED, candidate_key=CANDIDATE.text)
+    bundle = Bundle.load(folder / "base.pst", session_key_for_seed(SEED))
     bundle.add_member(
         "terminal/0.cast", b'{"version": 2, "width": 80, "height": 24}\n[0.5, "o", "$ ls\\r\\n"]\n'
     )
     blob = b"full command output\n" * 50
     bundle.add_member(blob_name(blob), blob)
-    bundle.resign(edit=lambda m: m.update(candidateKey=CANDIDATE.text))
-    path = tmp_path_factory.mktemp("full") / "full.pst"
+    bundle.resign()
+    path = folder / "full.pst"
     bundle.save(path)
     path.chmod(0o444)
     return path
@@ -98,11 +102,12 @@ def verify_cli(capsys: pytest.CaptureFixture[str], sandbox: Sandbox) -> Any:
     def run(path: Path) -> Outcome:
         before = sandbox.listing()
         capsys.readouterr()
-        code = main(["verify", "--json", str(path)])
+        trust = ["--reviewer-key", SYNTH_REVIEWER.public.fingerprint]
+        code = main(["verify", "--json", *trust, str(path)])
         out = capsys.readouterr()
         assert "Traceback" not in out.err and "internal error" not in out.err, out.err
         report = json.loads(out.out)["bundles"][0]
-        human_code = main(["verify", str(path)])
+        human_code = main(["verify", *trust, str(path)])
         human = capsys.readouterr()
         assert human_code == code
         assert human.err == ""  # the findings are the result: on stdout

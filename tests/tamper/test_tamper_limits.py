@@ -35,7 +35,8 @@ def test_full_bundle_with_every_optional_member_verifies(
     assert outcome.exit_code == 0, outcome.failed
     messages = {f["check"]: f["message"] for f in outcome.report["findings"]}
     assert messages["hashes"] == "5 members match the manifest"  # all but manifest + signature
-    assert "is validly signed by reviewer key" in messages["assessment"]
+    assert "signed by your reviewer key" in messages["issuer"]
+    assert messages["binding"] == "the session is bound to its candidate key, assessment and pack"
     assert all(f["status"] == "ok" for f in outcome.report["findings"])
 
 
