@@ -45,10 +45,17 @@ def manifest(
     )  # fmt: skip
 
 
-def run_checks(m: fmt.Manifest, pack: bytes | None, workspace: Path | None = None) -> list[Finding]:
+def run_checks(
+    m: fmt.Manifest,
+    pack: bytes | None,
+    workspace: Path | None = None,
+    *,
+    keys: tuple[str, ...] = (),
+    require_issuer: bool = False,
+) -> list[Finding]:
     context = VerifyContext(Path("b.pst"), manifest=m, assessment_pack=pack)
     findings: list[Finding] = []
-    for check in reviewer_checks(workspace):
+    for check in reviewer_checks(workspace, reviewer_keys=keys, require_issuer=require_issuer):
         check(context, findings)
     return findings
 
@@ -77,24 +84,40 @@ class Issued:
         return manifest(self.assessment_id, self.keys[index].key_text, **kwargs)
 
 
+def signer_fp(issued: Issued) -> str:
+    """The fingerprint of the reviewer key that signed `issued`'s pack."""
+    from promptster.issue.assessment import open_pack
+
+    return open_pack(issued.pack).reviewer_fingerprint
+
+
 @pytest.fixture
 def issued(signer: Signer, assessment: AssessmentRecord, home: Path) -> Issued:
     return Issued(signer, assessment, home)
 
 
-def test_a_bundle_without_a_pack_gets_a_warning_not_a_failure() -> None:
+def test_a_bundle_without_a_pack_fails() -> None:
+    # No pack, no verification: a key holder could otherwise strip the pack and re-sign.
     findings = run_checks(manifest("synthetic-0", None), None)
-    assert failures(findings) == []
-    assert warnings(findings) == [
-        "not issued from an assessment pack (no assessment.json): the candidate key cannot be "
-        "checked"
+    assert failures(findings) == [
+        "the bundle carries no assessment pack (assessment.json): who issued the assessment "
+        "and the candidate key cannot be checked"
     ]
+    assert findings[0].check == "assessment"
 
 
-def test_a_good_bundle_passes_with_and_without_the_workspace(issued: Issued) -> None:
+def test_a_good_bundle_passes_with_and_without_the_workspace(
+    issued: Issued, signer: Signer
+) -> None:
     alone = run_checks(issued.manifest(), issued.pack)
-    assert failures(alone) == [] and warnings(alone) == []
-    assert any("validly signed by reviewer key sha256:" in f.message for f in alone)
+    assert failures(alone) == []
+    (unchecked,) = warnings(alone)  # no reviewer key to compare the issuer with
+    assert unchecked.startswith("issuer not checked: ")
+    assert "validly signed by reviewer key sha256:" in unchecked
+    strict = run_checks(issued.manifest(), issued.pack, require_issuer=True)
+    assert failures(strict) == [unchecked]
+    own = run_checks(issued.manifest(), issued.pack, keys=(signer.identity.fingerprint,))
+    assert failures(own) == [] and warnings(own) == []
     mine = run_checks(issued.manifest(1), issued.pack, issued.workspace)
     assert failures(mine) == [] and warnings(mine) == []
     assert any("signed by your reviewer key" in f.message for f in mine)
@@ -113,11 +136,15 @@ def test_a_pack_signed_by_another_reviewer_fails_against_the_workspace(issued: I
     m = manifest(issued.assessment_id, key.text)
     findings = run_checks(m, sign_pack(forged, mallory), issued.workspace)
     assert [msg for msg in failures(findings) if "signed by someone else" in msg]
-    # Without the workspace nothing can tell, which the message says.
-    assert failures(run_checks(m, sign_pack(forged, mallory))) == []
+    # Without the workspace, the reviewer's own key tells: a self-made assessment fails.
+    (own,) = failures(run_checks(m, sign_pack(forged, mallory), keys=(signer_fp(issued),)))
+    assert "which is not yours (a self-made or someone else's assessment)" in own
+    # With no key at all, nothing can tell, which the message says first.
+    (unchecked,) = warnings(run_checks(m, sign_pack(forged, mallory)))
+    assert unchecked.startswith("issuer not checked")
 
 
-def test_a_pack_for_an_assessment_the_workspace_does_not_know_is_a_warning(
+def test_a_pack_for_an_assessment_the_workspace_does_not_know_is_checked_by_key(
     issued: Issued, signer: Signer, tmp_path: Path
 ) -> None:
     findings = run_checks(issued.manifest(), issued.pack, tmp_path / "other.duckdb")
@@ -125,7 +152,11 @@ def test_a_pack_for_an_assessment_the_workspace_does_not_know_is_a_warning(
     with Workspace.open(tmp_path / "other.duckdb"):
         pass
     findings = run_checks(issued.manifest(), issued.pack, tmp_path / "other.duckdb")
-    assert any("is not in your reviewer workspace" in w for w in warnings(findings))
+    assert any(w.startswith("issuer not checked") for w in warnings(findings))
+    keyed = run_checks(
+        issued.manifest(), issued.pack, tmp_path / "other.duckdb", keys=(signer_fp(issued),)
+    )
+    assert failures(keyed) == [] and warnings(keyed) == []
 
 
 def test_a_changed_pack_and_a_mismatched_assessment_fail(issued: Issued) -> None:
@@ -253,38 +284,28 @@ def test_find_duplicate_keys_in_a_cohort() -> None:
 def test_verify_bundle_runs_the_checks_on_a_real_bundle(
     signer: Signer, assessment: AssessmentRecord, home: Path, tmp_path: Path
 ) -> None:
-    git = require_executable("git")
-    from promptster.bundle.reader import BundleReader
     from promptster.bundle.verify import verify_bundle
-    from promptster.bundle.writer import SessionMaterial, write_bundle
-    from promptster.record.synth import generate_bundle, session_key_for_seed
+    from promptster.record.synth import generate_bundle
 
+    require_executable("git")
     synthetic = generate_bundle(tmp_path / "synthetic.pst", events=40, seed=3)
-    with BundleReader(synthetic.path) as reader:
-        timeline = reader.read(fmt.TIMELINE)
-        (tmp_path / "snap.bundle").write_bytes(reader.read(fmt.SNAPSHOTS))
-    shadow = tmp_path / "shadow.git"
-    subprocess.run([git, "init", "--quiet", "--bare", str(shadow)], check=True)
-    subprocess.run(
-        [git, "--git-dir", str(shadow), "fetch", "--quiet", str(tmp_path / "snap.bundle"),
-         f"{fmt.SNAPSHOT_REF}:{fmt.SNAPSHOT_REF}"],
-        check=True,
-    )  # fmt: skip
-    m = synthetic.manifest
-    started = datetime.fromisoformat(m.started_at.replace("Z", "+00:00"))
+    started = datetime.fromisoformat(synthetic.manifest.started_at.replace("Z", "+00:00"))
     with Workspace.open() as ws:
         batch = create_keys(ws, signer, assessment.id, count=1, now=started - timedelta(days=1))
     workspace = home / "workspace.duckdb"
-    material = SessionMaterial(
-        session_id=m.session_id, started_at=m.started_at, ended_at=m.ended_at,
-        timeline=timeline, shadow_git_dir=shadow, assessment_id=assessment.id,
-        candidate_key=batch.keys[0].key_text, assessment_pack=batch.pack,
-    )  # fmt: skip
-    bundle = write_bundle(material, session_key_for_seed(3), tmp_path / "issued.pst")
+    bundle = generate_bundle(
+        tmp_path / "issued.pst",
+        events=40,
+        seed=3,
+        candidate_key=batch.keys[0].key_text,
+        issued=(assessment.id, batch.pack),
+    )
     verified = verify_bundle(bundle.path, extra_checks=reviewer_checks(workspace))
     assert verified.ok, [f for f in verified.findings if f.status != "ok"]
     assert any("signed by your reviewer key" in f.message for f in verified.findings)
-    plain = verify_bundle(synthetic.path, extra_checks=reviewer_checks(workspace))
-    assert plain.ok and any(
-        "not issued from an assessment pack" in w.message for w in plain.warnings
+    # The synthetic reviewer is not this reviewer: with the identity's key, its pack fails.
+    own = (signer.identity.fingerprint,)
+    plain = verify_bundle(
+        synthetic.path, extra_checks=reviewer_checks(workspace, reviewer_keys=own)
     )
+    assert [f.check for f in plain.failures] == ["issuer"]

@@ -528,6 +528,7 @@ def generate_bundle(
     candidate: str | None = None,
     candidate_key: str | None = None,
     progress: Callable[[str], None] | None = None,
+    issued: tuple[str, bytes] | None = None,
 ) -> WrittenBundle:
     """Write a synthetic, signed, verifiable bundle with about `events` events.
 
@@ -535,6 +536,7 @@ def generate_bundle(
     reviewer key (`SYNTH_REVIEWER`), holding the hash of `candidate_key` (a valid key; by
     default one derived from the seed), exactly as a recorded session from a redeemed key.
     `progress` hears of each stage (a large bundle takes seconds).
+    `issued` = (assessment id, pack) replaces the synthetic assessment with a real one.
     """
     if events < 2:
         raise ValueError("a session needs at least 2 events (start and end)")
@@ -542,9 +544,9 @@ def generate_bundle(
     rng, session_id, key = _seeded(seed)
     candidate = candidate or rng.choice(CANDIDATES)
     key_text = parse_key(candidate_key).text if candidate_key else synthetic_candidate_key(seed)
-    pack = synthetic_pack(key_text, seed)
+    assessment_id, pack = issued or (SYNTH_ASSESSMENT, synthetic_pack(key_text, seed))
     binding = {
-        "assessmentId": SYNTH_ASSESSMENT,
+        "assessmentId": assessment_id,
         "candidateKeyHash": fmt.candidate_key_hash(key_text),
         "packDigest": sha256_digest(pack),
     }
@@ -571,7 +573,7 @@ def generate_bundle(
             ended_at=format_ts(last),
             timeline=journal_path.read_bytes(),
             shadow_git_dir=git_dir,
-            assessment_id=SYNTH_ASSESSMENT,  # one assessment: synthetic bundles form a cohort
+            assessment_id=assessment_id,  # one assessment: synthetic bundles form a cohort
             candidate_key=key_text,
             assessment_pack=pack,
         )

@@ -356,8 +356,7 @@ def issuer_unchecked(report: VerifyReport) -> bool:
     """True when the report could not compare the pack's signer with any of the reviewer's
     keys: the result must say so first."""
     return any(
-        f.check == ISSUER_CHECK and f.message.startswith(UNCHECKED_PREFIX)
-        for f in report.findings
+        f.check == ISSUER_CHECK and f.message.startswith(UNCHECKED_PREFIX) for f in report.findings
     )
 
 
