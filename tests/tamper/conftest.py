@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import tempfile
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,6 @@ import pytest
 from tamperkit import EVENTS, OTHER_SEED, SEED, Bundle, Outcome, Sandbox, blob_name
 
 from promptster.cli import main
-from promptster.formats.crypto import SigningKey
-from promptster.issue.assessment import AssessmentPack, PackKey, new_key_hash, sign_pack
 from promptster.issue.keys import CandidateKey, check_symbol
 from promptster.record.synth import SYNTH_REVIEWER, generate_bundle, session_key_for_seed
 from support import require_executable
@@ -40,26 +37,7 @@ def other_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-REVIEWER = SigningKey.from_seed(b"\x52" * 32)
 CANDIDATE = CandidateKey("ABCD123" + check_symbol("ABCD123"))
-
-
-def assessment_pack(assessment_id: str) -> bytes:
-    """A real pack holding the hash of CANDIDATE's key, signed by a reviewer key that is not
-    the synthetic reviewer's (a pack the reviewer running verify did not issue)."""
-    salt, digest = new_key_hash(CANDIDATE)
-    pack = AssessmentPack(
-        assessment_id=assessment_id,
-        org="Example Ltd",
-        role="Backend engineer",
-        brief="Build a rate limiter.",
-        time_limit_minutes=120,
-        repo=None,
-        reviewer_public_key=REVIEWER.public,
-        keys=(PackKey("key-1", salt, digest, datetime(2030, 1, 1, tzinfo=UTC), False),),
-        issued_at=datetime(2026, 1, 1, tzinfo=UTC),
-    )
-    return sign_pack(pack, REVIEWER)
 
 
 @pytest.fixture(scope="session")

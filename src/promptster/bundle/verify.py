@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 Status = Literal["ok", "warning", "failed"]
 TS_PATTERN = re.compile(r"\d{4}-[01]\d-[0-3]\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z")
 _decoder = json.JSONDecoder()
+ED25519_SIGNATURE_BYTES = 64
 _KEPT_MEMBERS = frozenset({fmt.ASSESSMENT})  # read whole (small); the rest are streamed
 
 
@@ -230,6 +231,7 @@ def _check_signature(
             loads_limited(reader.read(fmt.SIGNATURE), what="manifest.dsse.json")
         )
         key = PublicKey.from_text(manifest.public_key)
+        _one_signature(envelope)
         payload = dsse_verify(envelope, fmt.MANIFEST_PAYLOAD_TYPE, key)
     except (FormatError, CheckFailed) as exc:
         findings.append(Finding("signature", "failed", f"manifest signature: {exc.message}"))
@@ -273,6 +275,21 @@ def _check_streamed_timeline(
     if ok and kept is not None:
         context.timeline = kept.getvalue()
     return ok
+
+
+def _one_signature(envelope: Envelope) -> None:
+    """A bundle's manifest is signed once, by its session key: a second signature is room for
+    a claim nobody checks, a truncated one a broken signature."""
+    if len(envelope.signatures) != 1:
+        raise CheckFailed(
+            f"manifest.dsse.json holds {len(envelope.signatures)} signatures; a bundle's "
+            "manifest has exactly one, by its session key"
+        )
+    if len(envelope.signatures[0][1]) != ED25519_SIGNATURE_BYTES:
+        raise CheckFailed(
+            f"the signature is {len(envelope.signatures[0][1])} bytes; an Ed25519 signature "
+            f"is {ED25519_SIGNATURE_BYTES}"
+        )
 
 
 def _check_member_hashes(
