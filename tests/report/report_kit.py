@@ -153,6 +153,8 @@ class SessionScript:
                 "session_start",
                 {
                     "sessionId": session_id,
+                    # What a recorded session_start carries (format 2 binds the manifest to it).
+                    **({"assessmentId": self.assessment_id} if self.assessment_id else {}),
                     "candidateName": self.candidate,
                     "workspace": "take-home",
                     "tools": ["claude-code", "shell"],
