@@ -18,11 +18,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from promptster.bundle.format import candidate_key_hash
 from promptster.bundle.writer import SessionMaterial, write_bundle
-from promptster.formats.crypto import SigningKey
+from promptster.formats.crypto import SigningKey, sha256_digest
 from promptster.formats.events import Event, format_ts, make_event
 from promptster.gitutil import run_git
 from promptster.record.journal import JournalWriter
+from promptster.record.synth import synthetic_candidate_key, synthetic_pack
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 BASELINE = {
@@ -132,8 +134,18 @@ def _fresh(path: str, count: int, counter: list[int]) -> list[str]:
 
 
 def build(scenario: Scenario, out: Path, pack: bytes | None = None) -> Path:
-    """Write the scenario as a signed bundle at `out` (carrying the assessment `pack`)."""
+    """Write the scenario as a signed bundle at `out` (carrying the assessment `pack`; by
+    default one of the synthetic reviewer's, issued for the scenario's key)."""
     session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"promptster-scenario/{scenario.name}"))
+    seed = int.from_bytes(hashlib.sha256(scenario.name.encode()).digest()[:4], "big")
+    key_text = scenario.candidate_key or synthetic_candidate_key(seed)
+    if pack is None and scenario.assessment is not None:
+        pack = synthetic_pack(key_text, seed, scenario.assessment)
+    binding = {
+        "assessmentId": scenario.assessment,
+        "candidateKeyHash": candidate_key_hash(key_text) if pack is not None else None,
+        "packDigest": sha256_digest(pack) if pack is not None else None,
+    }
     key = SigningKey.from_seed(hashlib.sha256(scenario.name.encode()).digest())
     with tempfile.TemporaryDirectory(prefix="promptster-scenario-") as tmp:
         git_dir, work = Path(tmp) / "shadow.git", Path(tmp) / "work"
@@ -170,7 +182,8 @@ def build(scenario: Scenario, out: Path, pack: bytes | None = None) -> Path:
                 "session_start",
                 {"sessionId": session_id, "candidateName": scenario.candidate,
                  "workspace": "take-home", "tools": ["claude-code", "shell"],
-                 "snapshot": baseline},
+                 "snapshot": baseline,
+                 **{k: v for k, v in binding.items() if v is not None}},
                 actor="system",
             )
         ]  # fmt: skip
@@ -202,7 +215,7 @@ def build(scenario: Scenario, out: Path, pack: bytes | None = None) -> Path:
             timeline=journal_path.read_bytes(),
             shadow_git_dir=git_dir,
             assessment_id=scenario.assessment,
-            candidate_key=scenario.candidate_key,
+            candidate_key=key_text if pack is not None else scenario.candidate_key,
             assessment_pack=pack,
         )
         return write_bundle(material, key, Path(out)).path

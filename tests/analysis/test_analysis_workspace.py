@@ -88,7 +88,7 @@ def test_duplicates_and_bad_bundles(
     home: Path, demo_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     first, second = ada(), prompts_only()
-    first.candidate_key = second.candidate_key = "PST-AAAA-AAAA"
+    first.candidate_key = second.candidate_key = "PST-AAAA-AAA7"  # a valid key, used twice
     a = build(first, tmp_path / "a.pst")
     b = build(second, tmp_path / "b.pst")
     assert main(["import", str(a)]) == 0
@@ -96,7 +96,7 @@ def test_duplicates_and_bad_bundles(
     code, body = _json(["import", str(b), "--json"], capsys)
     assert code == 1
     (result,) = body["imports"]  # type: ignore[index]
-    assert result["status"] == "duplicate" and "PST-AAAA-AAAA" in result["message"]
+    assert result["status"] == "duplicate" and "PST-AAAA-AAA7" in result["message"]
     bad = tampered(demo_dir / "ben.pst", tmp_path / "ben-bad.pst")
     code, body = _json(["import", str(bad), "--json"], capsys)
     assert code == 1 and body["imports"][0]["status"] == "failed"  # type: ignore[index]
@@ -131,10 +131,11 @@ def test_import_completes_the_key_the_workspace_issued(
         assessment = create_assessment(
             ws, signer, AssessmentSpec(title="Cache", role="Backend", brief="# Fix the cache\n")
         )
-        (key, other) = create_keys(ws, signer, assessment.id, count=2).keys
+        batch = create_keys(ws, signer, assessment.id, count=2)
+    (key, other) = batch.keys
     scenario = ada()
     scenario.assessment, scenario.candidate_key = assessment.id, key.key_text
-    bundle = build(scenario, tmp_path / "ada.pst")
+    bundle = build(scenario, tmp_path / "ada.pst", pack=batch.pack)
 
     code, body = _json(["import", str(bundle), "--json"], capsys)
     assert code == 0 and body["imports"][0]["status"] == "imported"  # type: ignore[index]

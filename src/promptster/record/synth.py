@@ -489,11 +489,12 @@ def synthetic_candidate_key(seed: int) -> str:
     return CandidateKey(data + check_symbol(data)).text
 
 
-def synthetic_pack(key_text: str, seed: int) -> bytes:
-    """The signed pack of the synthetic assessment, issued for `key_text` (deterministic)."""
+def synthetic_pack(key_text: str, seed: int, assessment_id: str = SYNTH_ASSESSMENT) -> bytes:
+    """A pack of `assessment_id` (default: the synthetic assessment) signed by the synthetic
+    reviewer and issued for `key_text`; deterministic."""
     salt = hashlib.sha256(f"promptster-synth-salt-{seed}".encode()).digest()[:16]
     pack = AssessmentPack(
-        assessment_id=SYNTH_ASSESSMENT,
+        assessment_id=assessment_id,
         org="Synthetic reviewer",
         role="Backend engineer",
         brief="Build a small service with tests (synthetic session).",
