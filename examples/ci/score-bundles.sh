@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Score every Promptster bundle under a folder and fail when any of them was tampered with.
 #
-#   usage: score-bundles.sh [BUNDLE_FOLDER] [SCORES_FILE]
+#   usage: [REVIEWER_KEY=sha256:…|reviewer.json] score-bundles.sh [BUNDLE_FOLDER] [SCORES_FILE]
+#
+# With REVIEWER_KEY set, every pack must be signed by that key (--require-issuer); without it,
+# packs are checked for a valid signature only, and the issuer is reported as not checked.
 #
 # Exit status: 0 every bundle verified, 1 a bundle failed verification (tampered, damaged or
 # from a newer promptster), 2 usage error (e.g. no bundle found). The scores file is written
@@ -11,7 +14,11 @@ set -uo pipefail
 bundles="${1:-bundles}"
 scores="${2:-scores.csv}"
 
-promptster score "$bundles" --format csv --output "$scores"
+trust=()
+if [ -n "${REVIEWER_KEY:-}" ]; then
+    trust=(--reviewer-key "$REVIEWER_KEY" --require-issuer)
+fi
+promptster score "$bundles" --format csv --output "$scores" "${trust[@]}"
 status=$?
 
 if [ "$status" -eq 1 ]; then

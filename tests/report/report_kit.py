@@ -21,11 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from promptster.bundle.format import candidate_key_hash
 from promptster.bundle.writer import SessionMaterial, write_bundle
-from promptster.formats.crypto import SigningKey
+from promptster.formats.crypto import SigningKey, sha256_digest
 from promptster.formats.events import Event, format_ts, make_event
 from promptster.gitutil import run_git
 from promptster.record.journal import JournalWriter
+from promptster.record.synth import synthetic_candidate_key, synthetic_pack
 
 START = datetime(2026, 2, 2, 10, 0, tzinfo=UTC)
 
@@ -149,12 +151,27 @@ class SessionScript:
                     probe.add(at, kind, data, **meta, channel="watcher", integration="promptster")
                     events.append((at, probe.events[0][1]))
             events.sort(key=lambda item: item[0])
+            # A pack of the synthetic reviewer, issued for a key of this script's own.
+            seed = int.from_bytes(hashlib.sha256(self.name.encode()).digest()[:4], "big")
+            key_text = synthetic_candidate_key(seed) if self.assessment_id else None
+            pack = synthetic_pack(key_text, seed, self.assessment_id) if key_text else None
+            if self.pack is not None:  # the script's own pack (issued for no key of ours)
+                key_text, pack = None, self.pack
+            binding = {
+                k: v
+                for k, v in (
+                    ("assessmentId", self.assessment_id),
+                    ("candidateKeyHash", candidate_key_hash(key_text)),
+                    ("packDigest", sha256_digest(pack) if pack else None),
+                )
+                if v is not None
+            }
             start = make_event(
                 "session_start",
                 {
                     "sessionId": session_id,
                     # What a recorded session_start carries (format 2 binds the manifest to it).
-                    **({"assessmentId": self.assessment_id} if self.assessment_id else {}),
+                    **binding,
                     "candidateName": self.candidate,
                     "workspace": "take-home",
                     "tools": ["claude-code", "shell"],
@@ -193,7 +210,8 @@ class SessionScript:
                 timeline=journal_path.read_bytes(),
                 shadow_git_dir=git_dir,
                 assessment_id=self.assessment_id,
-                assessment_pack=self.pack,
+                candidate_key=key_text,
+                assessment_pack=pack,
                 casts=list(self.casts),
             )
             write_bundle(material, key, out)

@@ -73,3 +73,23 @@ def test_uncorroborated_event_dropped_by_key_holder_limit(
     bundle.resign(refresh_chain=True)
     outcome = verify_cli(bundle.save(sandbox.work / "rewritten.pst"))
     assert outcome.exit_code == 0
+
+
+def test_format_1_bundle_verifies_with_a_binding_warning_limit(
+    full_path: Path, sandbox: Sandbox, verify_cli: Callable[[Path], Outcome]
+) -> None:
+    """Bundles written before format 2 stay readable and verify, with a warning that they
+    predate the binding. So a relabelled bundle written as format 1 (a downgrade) is not
+    caught by the binding check: only by the cohort comparison and the candidate key."""
+    bundle = Bundle.load(full_path, session_key_for_seed(SEED))
+
+    def as_format_1(manifest: dict[str, object]) -> None:
+        manifest.update(formatVersion=1)
+        del manifest["candidateKeyHash"], manifest["packDigest"]
+
+    bundle.resign(edit=as_format_1)
+    outcome = verify_cli(bundle.save(sandbox.work / "format-1.pst"))
+    assert outcome.exit_code == 0, outcome.failed
+    (binding,) = [f for f in outcome.report["findings"] if f["check"] == "binding"]
+    assert binding["status"] == "warning"
+    assert binding["message"].startswith("format 1 bundle: it predates the binding")
