@@ -37,6 +37,7 @@ from promptster.formats.events import format_ts, parse_ts
 from promptster.issue.assessment import AssessmentPack, SignedPack, open_pack
 from promptster.issue.keys import parse_key
 from promptster.reviewer.issuer import ISSUER_CHECK, UNCHECKED_PREFIX, own_reviewer_keys
+from promptster.reviewer.timecheck import TimeLimitCheck
 
 if TYPE_CHECKING:
     from promptster.reviewer.store import Workspace
@@ -332,7 +333,8 @@ def reviewer_checks(
             reviewer_keys=tuple(reviewer_keys),
             require_issuer=require_issuer,
             opened=opened,
-        )
+        ),
+        TimeLimitCheck(),
     ]
 
 
