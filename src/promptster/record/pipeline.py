@@ -13,9 +13,9 @@ import fcntl
 import os
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -141,6 +141,9 @@ class EventPipeline:
         self.problem: str | None = None
         self.late_flagged = False
         self.closed = False
+        # Wall clock minus the recorder's session clock (timelimit.SessionClock): an event
+        # stamped by a clock set back is still late when the session clock says so.
+        self.clock_offset: Callable[[], timedelta] = timedelta
         self._load_existing()
 
     def _load_existing(self) -> None:
@@ -243,9 +246,9 @@ class EventPipeline:
         if self.deadline is None or event.kind in (Kind.WARNING, Kind.SESSION_END):
             return False
         try:
-            return parse_ts(event.ts) > self.deadline
+            return parse_ts(event.ts) - self.clock_offset() > self.deadline
         except FormatError:
-            return datetime.now(UTC) > self.deadline
+            return datetime.now(UTC) - self.clock_offset() > self.deadline
 
     def close(self) -> None:
         with self.lock:

@@ -50,6 +50,7 @@ from promptster.record.session import (
     read_state,
     update_state,
 )
+from promptster.record.timelimit import SessionClock, signed_deadline
 from promptster.record.timer import Countdown, TimeNotice
 
 if TYPE_CHECKING:
@@ -60,14 +61,28 @@ TICK_S = 0.5
 HEARTBEAT_S = 5.0
 
 
+def _parsed(ts: str | None) -> datetime | None:
+    try:
+        return parse_ts(ts) if ts else None
+    except PromptsterError:
+        return None
+
+
 class Recorder:
     def __init__(self, paths: SessionPaths, state: SessionState, journal: JournalWriter) -> None:
         self.paths = paths
         self.state = state
         self.workspace = state.workspace_path
-        self.deadline = parse_ts(state.deadline) if state.deadline else None
+        # The limit comes from the signed pack and the session's first event, never from
+        # session.json's copy (timelimit.py); time is measured on a clock the candidate
+        # cannot set back.
+        self.signed = signed_deadline(paths.journal, paths.assessment, state.deadline)
+        self.deadline = self.signed.deadline
         self.attribution = Attribution(state.workspace)
         self.pipeline = EventPipeline(journal, self.deadline, self.attribution)
+        last = self.pipeline.stats.last_ts
+        self.clock = SessionClock(not_before=_parsed(last))
+        self.pipeline.clock_offset = self.clock.offset
         self.capture = Capture(self, paths, state)
         self.server = RecorderServer(self, Path(state.socket))
         self.stopped = threading.Event()
@@ -91,6 +106,7 @@ class Recorder:
         if previous is not None or recovery.torn_bytes:
             self._record_gap(previous, recovery.torn_bytes)
         self._write_info()
+        self._record_time_anomalies()
         self.ingest_spool()
         self._restore_countdown()
         self._start_watchers()
@@ -123,6 +139,49 @@ class Recorder:
             ]
         )
 
+    def _record_time_anomalies(self) -> None:
+        """What the recorder found wrong with time when it started (timelimit.py)."""
+        events = []
+        if self.signed.mismatch is not None and self.deadline is not None:
+            events.append(
+                warning(
+                    "deadline_mismatch",
+                    "session.json's deadline differs from the signed time limit; the signed "
+                    "limit is used",
+                    claimed=self.signed.mismatch,
+                    deadline=format_ts(self.deadline),
+                    source=self.signed.source,
+                )
+            )
+        back = self.clock.set_back_at_start
+        if back is not None:
+            events.append(
+                warning(
+                    "clock_jump",
+                    "the system clock is behind the session's last event: it was set back",
+                    jumpMs=-int(back.total_seconds() * 1000),
+                )
+            )
+        if events:
+            self.pipeline.append_system(events)
+
+    def _check_clock(self) -> None:
+        jump = self.clock.jump()
+        if jump is None or self.pipeline.closed:
+            return
+        direction = "forward" if jump.total_seconds() > 0 else "back"
+        self.pipeline.append_system(
+            [
+                warning(
+                    "clock_jump",
+                    f"the system clock was set {direction} by {abs(jump.total_seconds()):.0f} s; "
+                    "the time limit is measured without it",
+                    jumpMs=int(jump.total_seconds() * 1000),
+                    sessionClock=format_ts(self.clock.now()),
+                )
+            ]
+        )
+
     def _write_info(self) -> None:
         info = {"pid": os.getpid(), "startedAt": self.started_at, "socket": self.state.socket}
         self.paths.recorder_info.write_text(json.dumps(info) + "\n")
@@ -130,7 +189,7 @@ class Recorder:
     def _restore_countdown(self) -> None:
         if self.countdown is None:
             return
-        now = datetime.now(UTC)
+        now = self.clock.now()
         # Warnings already given before a restart are not repeated.
         for minutes in self.countdown.thresholds:
             if self.countdown.remaining(now).total_seconds() <= minutes * 60:
@@ -167,6 +226,7 @@ class Recorder:
         self.pipeline.retry_pending()
         self.poll_watchers()
         self.capture.tick()
+        self._check_clock()
         self._check_time()
 
     def shutdown(self) -> None:
@@ -255,7 +315,7 @@ class Recorder:
     def _check_time(self) -> None:
         if self.countdown is None or self.pipeline.closed:
             return
-        notice = self.countdown.due(datetime.now(UTC))
+        notice = self.countdown.due(self.clock.now())
         if notice is None:
             return
         self._give_notice(notice)
@@ -264,8 +324,8 @@ class Recorder:
 
     def _give_notice(self, notice: TimeNotice) -> None:
         data: dict[str, Any] = {"minutesLeft": notice.minutes_left}
-        if self.state.deadline:
-            data["deadline"] = self.state.deadline
+        if self.deadline is not None:
+            data["deadline"] = format_ts(self.deadline)
         self.pipeline.append_system([warning(notice.code, notice.message, **data)])
         self.notify(notice.message)
 
@@ -365,7 +425,7 @@ class Recorder:
                 )
 
     def status(self) -> dict[str, Any]:
-        now = datetime.now(UTC)
+        now = self.clock.now()
         body: dict[str, Any] = {
             "ok": True,
             "sessionId": self.state.session_id,
@@ -373,7 +433,7 @@ class Recorder:
             "nextSeq": self.pipeline.next_seq,
             "counts": dict(self.pipeline.stats.counts),
             "redactions": self.pipeline.stats.redactions,
-            "deadline": self.state.deadline,
+            "deadline": format_ts(self.deadline) if self.deadline else None,
             "problem": self.pipeline.problem or self.capture.problem,
             "sources": {**self.capture.sources(), **self._watcher_sources(), **self.sources},
             "tools": self._tools(),
