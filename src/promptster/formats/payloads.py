@@ -26,6 +26,8 @@ class SessionStartData(_Payload):
     sessionId: str
     assessmentId: NotRequired[str]
     keyId: NotRequired[str]
+    candidateKeyHash: NotRequired[str]
+    packDigest: NotRequired[str]
     candidateName: NotRequired[str]
     workspace: str
     timeLimitMinutes: NotRequired[int]
@@ -259,6 +261,9 @@ class WarningData(_Payload):
     malformedLines: NotRequired[int]
     partialLastLine: NotRequired[bool]
     lines: NotRequired[int]
+    jumpMs: NotRequired[int]
+    sessionClock: NotRequired[str]
+    claimed: NotRequired[str]
 
 
 Payload = (
