@@ -83,6 +83,17 @@ def test_disk_full_is_reported_and_the_journal_stays_valid(
     filler.unlink()  # room again: recording carries on
     assert send_events(handle, [note("after")]).via == "recorder"
     wait_for(lambda: ask(paths, {"op": "status"})["problem"] is None, what="recovery")
+    # What was refused and never arrived is in the timeline (issue 16, finding 4).
+    gaps = wait_for(
+        lambda: [
+            e
+            for e in read_journal(paths.journal, session.state.session_id).events
+            if e.kind == "warning" and e.data.get("code") == "capture_gap"
+        ],
+        what="the capture_gap warning",
+    )
+    assert gaps[0].data["count"] >= 20 and gaps[0].data["kinds"].get("note", 0) >= 20
+    assert "space" in gaps[0].data["message"].lower()
     end_session(paths, "submit")
     result = write_submission(paths, tmp_path / "out.pst")
     assert verify_bundle(result.path).ok

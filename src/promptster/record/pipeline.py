@@ -99,6 +99,9 @@ def redact_event(event: Event) -> list[Any]:
     return list(findings)
 
 
+MAX_REFUSED_TRACKED = 100_000
+
+
 @dataclass
 class PipelineStats:
     counts: Counter[str] = field(default_factory=Counter)
@@ -144,6 +147,9 @@ class EventPipeline:
         # Wall clock minus the recorder's session clock (timelimit.SessionClock): an event
         # stamped by a clock set back is still late when the session clock says so.
         self.clock_offset: Callable[[], timedelta] = timedelta
+        self.refused: dict[str, str] = {}  # event id -> kind, refused while writing failed
+        self.refused_untracked = 0
+        self.refused_reason: str | None = None
         self._load_existing()
 
     def _load_existing(self) -> None:
@@ -179,8 +185,54 @@ class EventPipeline:
                 raise EnvironmentProblem("the session has ended")
             self.retry_pending()
             if self.pending:
+                self._refuse(events)
                 raise EnvironmentProblem(self.problem or "the journal cannot be written")
-            return [self._append_one(event) for event in events]
+            written: list[int] = []
+            for index, event in enumerate(events):
+                try:
+                    written.append(self._append_one(event))
+                except EnvironmentProblem:
+                    self._refuse(events[index:])
+                    raise
+            return written
+
+    def _refuse(self, events: list[Event]) -> None:
+        """Remember refused events: unless a client spools them and they arrive later, they
+        are lost, and `report_losses` says so in the timeline."""
+        for event in events:
+            if len(self.refused) < MAX_REFUSED_TRACKED:
+                self.refused[event.id] = event.kind
+            else:
+                self.refused_untracked += 1
+        self.refused_reason = self.problem
+
+    def report_losses(self) -> None:
+        """Once the journal can be written again, record what was refused and never arrived
+        (through the spool) as a `capture_gap` warning: a loss may happen, a silent one not."""
+        with self.lock:
+            if not (self.refused or self.refused_untracked) or self.pending or self.closed:
+                return
+            if self.problem is not None:
+                return  # not written since: wait until a write has worked again
+            lost = Counter(
+                kind for event_id, kind in self.refused.items() if event_id not in self.ids
+            )
+            count = sum(lost.values()) + self.refused_untracked
+            reason = self.refused_reason or "the journal could not be written"
+            self.refused.clear()
+            self.refused_untracked = 0
+            if not count:
+                return
+            self.pending.append(
+                warning(
+                    "capture_gap",
+                    f"{count} event(s) could not be recorded: {reason}",
+                    count=count,
+                    kinds=dict(sorted(lost.items())),
+                    source="recorder",
+                )
+            )
+            self.retry_pending()
 
     def append_system(self, events: list[Event]) -> None:
         """Append the recorder's own events; on failure they wait in memory and are retried."""

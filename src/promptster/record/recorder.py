@@ -224,6 +224,7 @@ class Recorder:
     def tick(self) -> None:
         self.ingest_spool()
         self.pipeline.retry_pending()
+        self.pipeline.report_losses()  # after the spool: what arrived that way was not lost
         self.poll_watchers()
         self.capture.tick()
         self._check_clock()
