@@ -20,6 +20,7 @@ import fcntl
 import json
 import os
 import socket
+import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +39,8 @@ MAX_REPLY_BYTES = 16 * 1024 * 1024
 # session.json `status` values; only an active session accepts events.
 ACTIVE = "active"
 RECORDER_MODULE = "promptster.record.recorder"
+STARTING_FILE = "recorder.starting"
+REVIVE_WINDOW_S = 10.0
 
 
 @dataclass(frozen=True)
@@ -274,8 +277,11 @@ def _spool_or_fail(
 def revive_recorder(handle: SessionHandle) -> bool:
     """Start the session's recorder in the background if none runs (it then ingests the spool).
 
-    Does not wait for it. Returns whether one was started. A recorder that is running holds
-    `recorder.lock`; a second one started by a race exits at once, so this is always safe.
+    Does not wait for it. Returns whether this call started one. A burst of hooks that all find
+    the recorder gone starts exactly one: the first to create `recorder.starting` (O_EXCL)
+    spawns it, the others see the marker and leave it be; the recorder removes the marker once
+    it holds its lock, and a marker older than REVIVE_WINDOW_S (a start that failed) is taken
+    over by one caller (rename: only one succeeds).
     """
     if not (handle.session_dir / JOURNAL_FILE).exists():
         return False  # not a session `promptster start` made (a test's stand-in, a half start)
@@ -290,6 +296,8 @@ def revive_recorder(handle: SessionHandle) -> bool:
         return False  # held: a recorder runs (or is starting)
     finally:
         os.close(fd)
+    if not _claim_start(handle.session_dir / STARTING_FILE):
+        return False  # another caller is starting it
     import subprocess
     import sys
 
@@ -303,8 +311,36 @@ def revive_recorder(handle: SessionHandle) -> bool:
             start_new_session=True,
         )
     except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(handle.session_dir / STARTING_FILE)
         return False
     return True
+
+
+def _claim_start(marker: Path) -> bool:
+    """True for the one caller that may start the recorder now."""
+    for _ in range(2):
+        try:
+            os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            return True
+        except FileExistsError:
+            pass
+        except OSError:
+            return False
+        try:
+            age = time.time() - os.stat(marker).st_mtime
+        except OSError:
+            continue  # removed meanwhile: try to create it again
+        if age < REVIVE_WINDOW_S:
+            return False
+        stale = f"{marker}.stale-{uuid.uuid4().hex}"
+        try:  # stale: exactly one caller wins the rename and tries again
+            os.rename(marker, stale)
+        except OSError:
+            return False
+        with contextlib.suppress(OSError):
+            os.unlink(stale)
+    return False
 
 
 class SessionEnded(Exception):

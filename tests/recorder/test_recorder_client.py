@@ -143,3 +143,38 @@ def test_a_client_revives_a_dead_recorder(
     wait_for(lambda: "spool_ingested" in codes(), what="the revived recorder to ingest the spool")
     assert "recorder_restart" in codes()
     assert [e["data"]["text"] for e in events_of(paths, "note")] == ["while it was down"]
+
+
+def test_a_burst_of_clients_starts_exactly_one_recorder(
+    start_recording: Callable[..., StartedSession], tmp_path: Path
+) -> None:
+    # Issue 16, finding 5: after one crash, every hook that noticed started a recorder.
+    import threading
+
+    from promptster.protocol import STARTING_FILE, revive_recorder
+
+    session = start_recording(tmp_path)
+    paths = session.paths
+    pid = recorder_pid(paths)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not recorder_running(paths), what="the recorder to die")
+    handle = find_session(tmp_path)
+    assert handle is not None
+    barrier = threading.Barrier(32)
+    started: list[bool] = []
+
+    def hook() -> None:
+        barrier.wait()
+        started.append(revive_recorder(handle))
+
+    threads = [threading.Thread(target=hook) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert started.count(True) == 1
+    wait_for(lambda: recorder_running(paths), what="the one revived recorder")
+    wait_for(lambda: not (paths.root / STARTING_FILE).exists(), what="the marker to be removed")
+    restarts = [e for e in events_of(paths, "warning") if e["data"]["code"] == "recorder_restart"]
+    assert len(restarts) == 1

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from promptster.errors import EnvironmentProblem, JournalLocked, PromptsterError
 from promptster.formats.events import Kind, format_ts, now_ts, parse_ts
+from promptster.protocol import STARTING_FILE
 from promptster.record.attribution.live import Attribution
 from promptster.record.control import restore_tool_config
 from promptster.record.files.capture import Capture
@@ -492,6 +493,9 @@ def serve(session_dir: Path) -> int:
         if not acquired:
             log.info("another recorder already runs for %s", session_dir)
             return 0
+        # The lock is ours: a hook may start the next recorder when this one is gone.
+        with contextlib.suppress(OSError):
+            (paths.root / STARTING_FILE).unlink()
         state = read_state(paths)
         if not state.active:
             log.info("session %s is %s; nothing to record", state.session_id, state.status)
