@@ -100,10 +100,11 @@ class _Simulator:
         session_id: str,
         target: int,
         candidate: str,
-        binding: dict[str, Any] | None = None,
+        binding: tuple[str, str | None, str] = (SYNTH_ASSESSMENT, None, ""),
     ) -> None:
         self.rng = rng
-        self.binding = binding or {}
+        # (assessment id, candidate key hash, pack digest): what the manifest must repeat
+        self.binding = binding
         self.candidate = candidate
         self.session_id = session_id
         self.target = target
@@ -147,7 +148,9 @@ class _Simulator:
             Kind.SESSION_START,
             {
                 "sessionId": self.session_id,
-                **self.binding,
+                "assessmentId": self.binding[0],
+                "candidateKeyHash": self.binding[1] or "",
+                "packDigest": self.binding[2],
                 "candidateName": self.candidate,
                 "workspace": "take-home",
                 "tools": ["claude-code", "shell"],
@@ -546,11 +549,7 @@ def generate_bundle(
     candidate = candidate or rng.choice(CANDIDATES)
     key_text = parse_key(candidate_key).text if candidate_key else synthetic_candidate_key(seed)
     assessment_id, pack = issued or (SYNTH_ASSESSMENT, synthetic_pack(key_text, seed))
-    binding = {
-        "assessmentId": assessment_id,
-        "candidateKeyHash": fmt.candidate_key_hash(key_text),
-        "packDigest": sha256_digest(pack),
-    }
+    binding = (assessment_id, fmt.candidate_key_hash(key_text), sha256_digest(pack))
     simulator = _Simulator(rng, session_id, events, candidate, binding)
     simulator.run()
     with tempfile.TemporaryDirectory(prefix="promptster-synth-") as tmp:
