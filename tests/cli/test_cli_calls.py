@@ -365,7 +365,8 @@ def test_verify_calls_verify_bundle(tmp_path: Path) -> None:
         result = run("verify", str(tmp_path), "--json")
     assert result.exit_code == 0, result.output
     verify_bundle.assert_called_once_with(bundle, extra_checks=ANY)
-    assert json.loads(result.stdout) == {"bundles": [{"ok": True}]}
+    # issuerChecked: whether the pack's signer was compared with one of your reviewer keys
+    assert json.loads(result.stdout) == {"bundles": [{"ok": True, "issuerChecked": True}]}
 
 
 def test_synth_calls_generate_bundle(tmp_path: Path) -> None:
@@ -454,7 +455,9 @@ def test_cohort_calls_cohort_from_bundles(tmp_path: Path) -> None:
 
 def test_review_calls_review_bundle(tmp_path: Path) -> None:
     bundle = a_bundle(tmp_path)
-    done = SimpleNamespace(verified=True, timings={"verify": 0.1}, size=10, report=None)
+    done = SimpleNamespace(
+        verified=True, timings={"verify": 0.1}, size=10, report=SimpleNamespace(findings=[])
+    )
     with mock.patch("promptster.report.review.review_bundle", return_value=done) as review:
         result = run("review", str(bundle), "-o", str(tmp_path / "r.html"))
     assert result.exit_code == 0, result.output
@@ -465,6 +468,7 @@ def test_review_calls_review_bundle(tmp_path: Path) -> None:
         cohort_assessment=None,
         rerun_tests=False,
         unsafe_no_sandbox=False,
+        extra_checks=ANY,
     )
     assert result.stdout == f"{tmp_path / 'r.html'}\n"
 
