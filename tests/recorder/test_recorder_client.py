@@ -176,5 +176,9 @@ def test_a_burst_of_clients_starts_exactly_one_recorder(
     assert started.count(True) == 1
     wait_for(lambda: recorder_running(paths), what="the one revived recorder")
     wait_for(lambda: not (paths.root / STARTING_FILE).exists(), what="the marker to be removed")
-    restarts = [e for e in events_of(paths, "warning") if e["data"]["code"] == "recorder_restart"]
-    assert len(restarts) == 1
+
+    def restarts() -> list[object]:
+        return [e for e in events_of(paths, "warning") if e["data"]["code"] == "recorder_restart"]
+
+    wait_for(restarts, what="the revived recorder to record the gap")
+    assert len(restarts()) == 1
