@@ -27,3 +27,18 @@ def require_executable(name: str, hint: str = "") -> str:
     require(path is not None, f"{name} is not installed{': ' + hint if hint else ''}")
     assert path is not None
     return path
+
+
+def practice_bundle_verified(stdout: str | bytes) -> bool:
+    """`promptster verify --json` on a practice session's bundle (started without a key, so
+    without an assessment pack): every check passes except the reviewer's "no pack, no
+    verification" (docs/security.md)."""
+    import json
+
+    (report,) = json.loads(stdout)["bundles"]
+    failed = [f for f in report["findings"] if f["status"] == "failed"]
+    return (
+        len(failed) == 1
+        and failed[0]["check"] == "assessment"
+        and ("carries no assessment pack" in failed[0]["message"])
+    )
