@@ -153,8 +153,10 @@ class SessionScript:
             events.sort(key=lambda item: item[0])
             # A pack of the synthetic reviewer, issued for a key of this script's own.
             seed = int.from_bytes(hashlib.sha256(self.name.encode()).digest()[:4], "big")
-            key_text = synthetic_candidate_key(seed) if self.assessment_id else None
-            pack = synthetic_pack(key_text, seed, self.assessment_id) if key_text else None
+            key_text, pack = None, None
+            if self.assessment_id:
+                key_text = synthetic_candidate_key(seed)
+                pack = synthetic_pack(key_text, seed, self.assessment_id)
             if self.pack is not None:  # the script's own pack (issued for no key of ours)
                 key_text, pack = None, self.pack
             binding = {
