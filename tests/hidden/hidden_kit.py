@@ -17,8 +17,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from promptster.bundle.format import candidate_key_hash
 from promptster.bundle.writer import SessionMaterial, write_bundle
-from promptster.formats.crypto import SigningKey
+from promptster.formats.crypto import SigningKey, sha256_digest
 from promptster.formats.events import Event, format_ts, make_event
 from promptster.gitutil import run_git
 from promptster.record.journal import JournalWriter
@@ -50,6 +51,12 @@ class Reviewer:
         done = self.run(*args)
         assert done.returncode == 0, done.stderr
         return json.loads(done.stdout)
+
+    def issue(self, assessment_id: str) -> tuple[str, bytes]:
+        """A new candidate key of the assessment and the pack signed for it (keys create)."""
+        made = self.json("keys", "create", assessment_id, "--count", "1", "--json")
+        pack = self.home / "promptster-home" / "packs" / f"{assessment_id}.json"
+        return str(made["keys"][0]["key"]), pack.read_bytes()
 
 
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -115,8 +122,11 @@ def make_bundle(
     *,
     assessment_id: str = "asmt-hidden",
     starter: dict[str, str] | None = None,
+    reviewer: Reviewer | None = None,
 ) -> Path:
-    """A bundle for candidate `name`: the starter, then each change (files written over)."""
+    """A bundle for candidate `name`: the starter, then each change (files written over).
+    With `reviewer`, the session is issued a key of `assessment_id` and carries its pack."""
+    key_text, pack = reviewer.issue(assessment_id) if reviewer is not None else (None, None)
     session_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"hidden-kit/{name}"))
     key = SigningKey.from_seed(hashlib.sha256(name.encode()).digest())
     with tempfile.TemporaryDirectory(prefix="hidden-kit-") as tmp:
@@ -142,7 +152,9 @@ def make_bundle(
         events = [
             _event(name, 0, 0, "session_start",
                    {"sessionId": session_id, "candidateName": name, "workspace": "take-home",
-                    "tools": ["shell"], "snapshot": baseline})
+                    "tools": ["shell"], "snapshot": baseline, "assessmentId": assessment_id,
+                    **({"candidateKeyHash": candidate_key_hash(key_text),
+                        "packDigest": sha256_digest(pack)} if key_text and pack else {})})
         ]  # fmt: skip
         at = 0.0
         for files in changes:
@@ -170,7 +182,7 @@ def make_bundle(
             timeline=journal_path.read_bytes(),
             shadow_git_dir=git_dir,
             assessment_id=assessment_id,
-            candidate_key=None,
-            assessment_pack=None,
+            candidate_key=key_text,
+            assessment_pack=pack,
         )
         return write_bundle(material, key, Path(out)).path

@@ -41,12 +41,15 @@ def test_score_runs_them_once_and_reruns_on_request(
 ) -> None:
     require_bwrap()
     bundles = tmp_path / "bundles"
-    make_bundle(bundles / "ada.pst", "Ada", [CORRECT], assessment_id=assessment_id)
+    make_bundle(
+        bundles / "ada.pst", "Ada", [CORRECT], assessment_id=assessment_id, reviewer=reviewer
+    )
     make_bundle(
         bundles / "ben.pst",
         "Ben",
         [{"calc.py": "def is_even(n):\n    return True\n"}],
         assessment_id=assessment_id,
+        reviewer=reviewer,
     )
     done = reviewer.run("score", str(bundles), "--format", "json")
     assert done.returncode == 0, done.stderr
@@ -71,7 +74,9 @@ def test_score_runs_them_once_and_reruns_on_request(
 def test_without_bubblewrap_they_are_refused_unless_unsafe(
     reviewer: Reviewer, assessment_id: str, tmp_path: Path
 ) -> None:
-    bundle = make_bundle(tmp_path / "ada.pst", "Ada", [CORRECT], assessment_id=assessment_id)
+    bundle = make_bundle(
+        tmp_path / "ada.pst", "Ada", [CORRECT], assessment_id=assessment_id, reviewer=reviewer
+    )
     tools = tmp_path / "bin"  # git and pytest, but no bwrap
     tools.mkdir()
     for name in ("git", "pytest"):
@@ -97,7 +102,9 @@ def test_a_runner_that_is_not_installed_is_named(
         "assessment", "update", assessment_id, "--hidden-test-command", "no-such-runner --all"
     )
     assert changed.returncode == 0, changed.stderr
-    bundle = make_bundle(tmp_path / "ada.pst", "Ada", [CORRECT], assessment_id=assessment_id)
+    bundle = make_bundle(
+        tmp_path / "ada.pst", "Ada", [CORRECT], assessment_id=assessment_id, reviewer=reviewer
+    )
     done = reviewer.run("score", str(bundle))
     assert done.returncode == 3
     assert "'no-such-runner' is not installed" in done.stderr
@@ -130,7 +137,9 @@ def test_overlap_import_errors_and_a_missing_snapshot_are_reported(
         "calc.py": "def is_even(n)\n    return True\n",
         "hidden_tests/test_calc.py": "def test_nothing():\n    pass\n",
     }
-    bundle = make_bundle(tmp_path / "eve.pst", "Eve", [cheat], assessment_id=assessment_id)
+    bundle = make_bundle(
+        tmp_path / "eve.pst", "Eve", [cheat], assessment_id=assessment_id, reviewer=reviewer
+    )
     report = tmp_path / "eve.html"
     done = reviewer.run("review", str(bundle), "-o", str(report))
     assert done.returncode == 0, done.stderr
