@@ -10,6 +10,13 @@ from analysis_scenarios import DEMO, EDGE, build
 from promptster.analysis.signals import SessionSignals, bundle_signals
 
 
+@pytest.fixture(autouse=True)
+def _private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's own reviewer workspace or identity (its packs would be
+    checked against them); tests that need a home set their own over this one."""
+    monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "private-home"))
+
+
 @pytest.fixture(scope="session")
 def scenario_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("scenarios")
