@@ -165,3 +165,14 @@ def test_unreadable_bundle_report(tmp_path: Path) -> None:
     assert report.exit_code == ExitCode.USAGE
     assert report.to_json_obj()["sessionId"] is None
     assert report.failures[0].check == "zip"
+
+
+def test_warning_codes_are_counted_for_later_checks(tmp_path: Path) -> None:
+    # The reviewer's time-limit check reads them without keeping the timeline.
+    jump = {"code": "clock_jump", "message": "set back", "jumpMs": -3_600_000}
+    events = [event(Kind.WARNING, jump, ts="2026-03-02T10:01:00.000Z")]
+    events.append(event(Kind.WARNING, dict(jump), ts="2026-03-02T10:02:00.000Z"))
+    report = verify_bundle(bundle(tmp_path, events))
+    assert report.ok, report.failures
+    assert report.context.warning_codes == {"clock_jump": 2}
+    assert report.context.timeline is None

@@ -90,6 +90,8 @@ class VerifyContext:
     first_ts: str | None = None
     last_ts: str | None = None
     first_event: dict[str, Any] | None = None  # session_start, for the binding check
+    # How many `warning` events carry each code (clock anomalies, capture gaps: later checks).
+    warning_codes: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -377,6 +379,8 @@ def _check_timeline(
             context.first_ts = last_ts
             context.first_event = event
         kind = event["kind"]
+        if kind == "warning":
+            _count_warning(event["data"], context.warning_codes)
         if kind not in KNOWN_KINDS:
             unknown_kinds[kind] = unknown_kinds.get(kind, 0) + 1
         if event["v"] > SCHEMA_VERSION:
@@ -493,6 +497,14 @@ def _parse_line(seq: int, line: bytes, expected_prev: str, last_ts: str) -> dict
     if type(event.get("v")) is not int or type(event.get("id")) is not str:
         return f"line {seq} lacks a version or an id"
     return cast(dict[str, Any], event)
+
+
+def _count_warning(data: dict[str, Any], counts: dict[str, int]) -> None:
+    code = data.get("code")
+    if isinstance(code, str) and len(counts) < 256:
+        counts[code] = counts.get(code, 0) + 1
+    elif isinstance(code, str) and code in counts:
+        counts[code] += 1
 
 
 @functools.lru_cache(maxsize=256)

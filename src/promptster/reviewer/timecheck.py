@@ -40,7 +40,7 @@ class TimeLimitCheck:
             last = parse_ts(context.last_ts) if context.last_ts else ended
         except (FormatError, CheckFailed):
             return  # the pack and timestamp checks report these
-        anomalies = self._anomalies(context.timeline)
+        anomalies = self._anomalies(context.warning_codes)
         if limit_minutes is None:
             if anomalies:
                 findings.append(Finding(TIME_CHECK, "warning", anomalies))
@@ -88,11 +88,8 @@ class TimeLimitCheck:
             return None
 
     @staticmethod
-    def _anomalies(timeline: bytes | None) -> str:
-        if not timeline:
-            return ""
-        counts = {code: timeline.count(f'"code":"{code}"'.encode()) for code in ANOMALY_CODES}
-        found = [f"{n} {code.replace('_', ' ')}(s)" for code, n in counts.items() if n]
+    def _anomalies(codes: dict[str, int]) -> str:
+        found = [f"{codes[c]} {c.replace('_', ' ')}(s)" for c in ANOMALY_CODES if codes.get(c)]
         if not found:
             return ""
         return (
