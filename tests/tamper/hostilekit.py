@@ -28,7 +28,7 @@ from typing import Any
 from tamperkit import Bundle, SnapshotRepo
 
 from promptster.bundle import format as fmt
-from promptster.formats.crypto import SigningKey
+from promptster.formats.crypto import SigningKey, sha256_digest
 from promptster.gitutil import run_git
 from promptster.issue.assessment import AssessmentPack, KdfParams, PackKey, sign_pack
 from promptster.issue.keys import CandidateKey, check_symbol
@@ -182,9 +182,18 @@ def _pack_with_many_keys(b: Bundle, out: Path, kdf: KdfParams | None = None) -> 
         issued_at=datetime(2026, 1, 1, tzinfo=UTC),
         kdf=kdf,
     )
-    b.add_member(fmt.ASSESSMENT, sign_pack(pack, reviewer))
+    signed = sign_pack(pack, reviewer)
+    b.add_member(fmt.ASSESSMENT, signed)
     key = CandidateKey("ZZZZ999" + check_symbol("ZZZZ999"))
-    b.resign(edit=lambda m: m.update(candidateKey=key.text))
+    # Bound like a recorded session (format 2): the first event names this key and pack.
+    binding = {
+        "candidateKeyHash": fmt.candidate_key_hash(key.text),
+        "packDigest": sha256_digest(signed),
+    }
+    events = b.events()
+    events[0]["data"].update(binding)
+    b.set_events(events, rechain_them=True)
+    b.resign(refresh_chain=True, edit=lambda m: m.update(candidateKey=key.text, **binding))
     b.save(out)
 
 
