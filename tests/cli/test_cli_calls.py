@@ -403,6 +403,8 @@ def test_score_calls_score_bundles(tmp_path: Path) -> None:
         unsafe_no_sandbox=False,
         progress=None,  # not a terminal: no progress bar
         tables=None,
+        reviewer_keys=(),
+        require_issuer=False,
     )
 
 

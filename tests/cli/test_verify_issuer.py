@@ -49,9 +49,9 @@ def issuer(out: str) -> tuple[bool, dict[str, str]]:
 def test_verify_without_any_reviewer_key_says_so_first(
     sample: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code, out, err = run(capsys, "verify", str(sample))
+    code, out, _ = run(capsys, "verify", str(sample))
     assert code == 0
-    assert err.splitlines()[0].endswith("verified (issuer not checked: no reviewer key)")
+    assert out.splitlines()[0].endswith("verified (issuer not checked: no reviewer key)")
     code, out, _ = run(capsys, "verify", "--json", str(sample))
     checked, finding = issuer(out)
     assert checked is False and finding["status"] == "warning"
