@@ -22,6 +22,7 @@ from promptster.errors import ExitCode, InputError
 if TYPE_CHECKING:
     from promptster.analysis.cohort import Cohort
     from promptster.analysis.signals import SessionSignals
+    from promptster.reviewer.hidden_tests.over_time import At
 
 
 @contextlib.contextmanager
@@ -104,6 +105,15 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
     ),
 )
 @reviewer_key_options
+@click.option(
+    "--hidden-tests-at",
+    "hidden_at",
+    type=click.Choice(["final", "checkpoints"]),
+    default="final",
+    show_default=True,
+    help="Run the hidden tests on the final snapshot only, or also at every checkpoint and "
+    "where the candidate's own tests went green (at most 20 runs per bundle).",
+)
 def score(
     paths: tuple[Path, ...],
     fmt: str,
@@ -118,6 +128,7 @@ def score(
     tables_dir: Path | None,
     reviewer_keys: tuple[str, ...],
     require_issuer: bool,
+    hidden_at: str,
 ) -> None:
     """Verify and score every bundle (folders are searched for *.pst), for CI.
 
@@ -162,6 +173,7 @@ def score(
             tables=tables_dir,
             reviewer_keys=reviewer_keys,
             require_issuer=require_issuer,
+            hidden_at=cast("At", hidden_at),
         )
     colour = "red" if summary.failed else "green"
     console.print(
@@ -197,6 +209,15 @@ def score(
     is_flag=True,
     help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
 )
+@click.option(
+    "--hidden-tests-at",
+    "hidden_at",
+    type=click.Choice(["final", "checkpoints"]),
+    default="final",
+    show_default=True,
+    help="Run the hidden tests on the final snapshot only, or also at every checkpoint and "
+    "where the candidate's own tests went green (at most 20 runs per bundle).",
+)
 def cohort(
     paths: tuple[Path, ...],
     assessment_id: str | None,
@@ -207,6 +228,7 @@ def cohort(
     html_path: Path | None,
     rerun_tests: bool,
     unsafe_no_sandbox: bool,
+    hidden_at: str,
 ) -> None:
     """Compare the sessions of each assessment: averages, percentiles, composite rank.
 
@@ -227,7 +249,7 @@ def cohort(
                 "--assessment alone compares the sessions imported with `promptster import`",
             )
         known = _workspace_signals(assessment_id)
-        _hidden(known, rerun_tests, unsafe_no_sandbox)
+        _hidden(known, rerun_tests, unsafe_no_sandbox, hidden_at)
         cohorts = build_cohorts(known.values(), weights)
         if not cohorts:
             raise InputError(f"no imported session of assessment {assessment_id!r}")
@@ -239,7 +261,7 @@ def cohort(
         weights=weights,
         allow_invalid=allow_invalid,
         checks=default_checks(),
-        augment=lambda signals: _hidden(signals, rerun_tests, unsafe_no_sandbox),
+        augment=lambda signals: _hidden(signals, rerun_tests, unsafe_no_sandbox, hidden_at),
     )
     console = err_console()
     for note in result.notes:
@@ -257,7 +279,9 @@ def cohort(
         from promptster.report.cohort_page import write_cohort_html
 
         with console.status("writing the cohort page and one report per session…"):
-            page = write_cohort_html(html_path, result.cohorts, result.signals)
+            page = write_cohort_html(
+                html_path, result.cohorts, result.signals, hidden_at=cast("At", hidden_at)
+            )
         for problem in page.problems:
             console.print(f"[yellow]warning:[/] no report for {escape(problem)}")
         console.print(f"wrote {escape(str(html_path))} and {page.reports} report(s)")
@@ -269,8 +293,9 @@ def cohort(
         raise click.exceptions.Exit(ExitCode.CHECK_FAILED)
 
 
-def _hidden(signals: dict[str, SessionSignals], rerun: bool, unsafe: bool) -> None:
-    """Add each session's hidden-test pass rate (run now, or stored) to its signals."""
+def _hidden(signals: dict[str, SessionSignals], rerun: bool, unsafe: bool, at: str) -> None:
+    """Add each session's hidden-test pass rate (run now, or stored) to its signals; with
+    `at` checkpoints run them over the session too (stored for the reports)."""
     from promptster.reviewer.hidden_tests.batch import add_hidden_signals
     from promptster.reviewer.hidden_tests.service import HiddenTests
 
@@ -280,7 +305,7 @@ def _hidden(signals: dict[str, SessionSignals], rerun: bool, unsafe: bool) -> No
     if not hidden.suites:
         return
     with err_console().status("running the hidden tests…"):
-        add_hidden_signals(signals, hidden)
+        add_hidden_signals(signals, hidden, "checkpoints" if at == "checkpoints" else "final")
     hidden.save()
 
 

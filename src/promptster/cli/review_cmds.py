@@ -58,6 +58,15 @@ def open_in_browser(path: Path) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 @reviewer_key_options
+@click.option(
+    "--hidden-tests-at",
+    "hidden_at",
+    type=click.Choice(["final", "checkpoints"]),
+    default="final",
+    show_default=True,
+    help="Run the hidden tests on the final snapshot only, or also at every checkpoint and "
+    "where the candidate's own tests went green (at most 20 runs per bundle).",
+)
 def review(
     bundle: Path,
     output: Path | None,
@@ -69,12 +78,14 @@ def review(
     as_json: bool,
     reviewer_keys: tuple[str, ...],
     require_issuer: bool,
+    hidden_at: str,
 ) -> None:
     """Verify a bundle, compute its signals and write one self-contained HTML report.
 
     The report works offline, from a file or an e-mail attachment. A bundle that fails
     verification still gets a report, with a red banner naming every failed check.
-    When the assessment has hidden tests, they run on the final snapshot in a sandbox.
+    When the assessment has hidden tests, they run on the final snapshot in a sandbox
+    (with --hidden-tests-at checkpoints also over the session, charted in the report).
     Exit status: 0 verified, 1 failed verification (report written), 2 unreadable,
     3 hidden tests cannot run here (no bubblewrap, runner not installed).
     """
@@ -105,6 +116,7 @@ def review(
             rerun_tests=rerun_tests,
             unsafe_no_sandbox=unsafe_no_sandbox,
             extra_checks=default_checks(reviewer_keys=reviewer_keys, require_issuer=require_issuer),
+            hidden_at="checkpoints" if hidden_at == "checkpoints" else "final",
         )
     if result.verified:
         caveat = (

@@ -24,6 +24,7 @@ from promptster.report.data import CohortContext
 from promptster.report.meta import TEST_OUTCOMES, format_value, outcome_label, spec_for
 from promptster.report.render import render_page
 from promptster.report.text import one_line, visible
+from promptster.reviewer.hidden_tests.over_time import At
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -162,8 +163,10 @@ def write_cohort_html(
     signals: Mapping[str, SessionSignals],
     *,
     reports: bool = True,
+    hidden_at: At = "final",
 ) -> CohortPageResult:
-    """Write the cohort page at `path`, and each session's report beside it."""
+    """Write the cohort page at `path`, and each session's report beside it (with the hidden
+    tests over time when `hidden_at` is checkpoints: their stored results)."""
     from promptster.report.review import review_bundle
 
     path = Path(path)
@@ -187,6 +190,7 @@ def write_cohort_html(
                     path.parent / folder_name / name,
                     known=(signals[session.session_id], context),
                     generated_at=moment,
+                    hidden_at=hidden_at,
                 )
             except PromptsterError as exc:
                 result.problems.append(f"{session.bundle_path}: {exc.message}")

@@ -23,7 +23,8 @@ from promptster.report.answers import answers
 from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
 from promptster.report.delivered import delivered
-from promptster.report.hidden_view import hidden_view
+from promptster.report.hidden_chart import hidden_over_time
+from promptster.report.hidden_view import HiddenTestsView, hidden_view
 from promptster.report.meta import CONFIDENCE_TEXT, format_value, spec_for
 from promptster.report.model import (
     CastRow,
@@ -40,6 +41,7 @@ from promptster.report.model import (
 from promptster.report.snapshots import SnapshotData
 from promptster.report.text import one_line, visible
 from promptster.report.timeline_data import Digest, digest_timeline
+from promptster.reviewer.hidden_tests.over_time import HiddenSeries
 from promptster.reviewer.hidden_tests.results import HiddenResult
 
 if TYPE_CHECKING:
@@ -66,6 +68,7 @@ class ReportInputs:
     casts: Sequence[Cast]
     cohort: CohortContext | None = None
     hidden: HiddenResult | None = None
+    hidden_series: HiddenSeries | None = None  # with --hidden-tests-at checkpoints
     assessment_title: str | None = None
     candidate_name: str | None = None  # from the reviewer workspace, for the key
     bundle_sha256: str = ""
@@ -103,6 +106,16 @@ def masked_key(key: str) -> str:
     if len(parts) == 3 and parts[0].upper() == "PST" and len(parts[1]) == 4:
         return f"PST-{parts[1].upper()}-****"
     return key[:8] + "…" if len(key) > 8 else key
+
+
+def _hidden(inputs: ReportInputs, digest: Digest) -> HiddenTestsView | None:
+    if inputs.hidden is None:
+        return None
+    series = inputs.hidden_series
+    if series is None or not series.points:
+        return hidden_view(inputs.hidden)
+    chart = hidden_over_time(digest, series)
+    return hidden_view(inputs.hidden, chart, series.runs, series.left_out, series.limit)
 
 
 def _header(inputs: ReportInputs, digest: Digest) -> Header:
@@ -362,5 +375,5 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
             inputs.snapshots,
             digest.start.get("starterCommit"),
         ),
-        hidden=hidden_view(inputs.hidden) if inputs.hidden is not None else None,
+        hidden=_hidden(inputs, digest),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from promptster.report.meta import duration
+from promptster.report.model import Chart
 from promptster.report.text import one_line, visible
 from promptster.reviewer.hidden_tests.results import HiddenResult
 
@@ -47,9 +48,19 @@ class HiddenTestsView:
     output_cut: bool
     cached: bool
     commit: str
+    over_time: Chart | None = None  # with --hidden-tests-at checkpoints
+    over_time_runs: int = 0
+    over_time_left_out: int = 0
+    over_time_limit: int = 0
 
 
-def hidden_view(result: HiddenResult) -> HiddenTestsView:
+def hidden_view(
+    result: HiddenResult,
+    over_time: Chart | None = None,
+    runs: int = 0,
+    left_out: int = 0,
+    limit: int = 0,
+) -> HiddenTestsView:
     rate = result.pass_rate
     shown = result.cases[:CASES_SHOWN]
     # Failures first: they are what a reviewer reads.
@@ -84,4 +95,8 @@ def hidden_view(result: HiddenResult) -> HiddenTestsView:
         output_cut=result.output_cut or len(result.output) > OUTPUT_SHOWN,
         cached=result.cached,
         commit=(result.snapshot_commit or "")[:12],
+        over_time=over_time,
+        over_time_runs=runs,
+        over_time_left_out=left_out,
+        over_time_limit=limit,
     )

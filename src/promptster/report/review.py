@@ -31,6 +31,7 @@ from promptster.report.render import render_report
 from promptster.report.signals_step import cohort_for, signals_for, workspace_cohort
 from promptster.report.snapshots import SnapshotData, load_snapshots
 from promptster.reviewer.hidden_tests.batch import add_hidden_signals, hidden_signal
+from promptster.reviewer.hidden_tests.over_time import At
 from promptster.reviewer.hidden_tests.results import HiddenResult
 from promptster.reviewer.hidden_tests.service import HiddenTests
 
@@ -114,13 +115,15 @@ def review_bundle(
     cohort_assessment: str | None = None,
     rerun_tests: bool = False,
     unsafe_no_sandbox: bool = False,
+    hidden_at: At = "final",
 ) -> ReviewResult:
     """Write the report of `bundle` to `output`; raise InputError when it cannot be read.
 
     The cohort is the bundles in `cohort_bundles`, or the sessions of `cohort_assessment`
     imported into the reviewer workspace. `known` passes signals (and a cohort place)
     computed already, as `cohort --html` does. When the reviewer attached hidden tests to
-    the assessment, they run on the final snapshot (or their stored result is reused).
+    the assessment, they run on the final snapshot (or their stored result is reused); with
+    `hidden_at` checkpoints also over the session, charted in the report.
     """
     bundle = Path(bundle)
     timings: dict[str, float] = {}
@@ -152,6 +155,14 @@ def review_bundle(
         hidden_result = hidden.result_for(
             bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id
         )
+        hidden_series = (
+            hidden.series_for(
+                bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id,
+                hidden_result,
+            )
+            if hidden_at == "checkpoints" and hidden_result is not None
+            else None
+        )  # fmt: skip
         timings["hidden_tests"] = time.perf_counter() - started
         started = time.perf_counter()
         signals: SessionSignals | None = None
@@ -193,6 +204,7 @@ def review_bundle(
             bundle_sha256=file_sha256(bundle),
             bundle_size=bundle.stat().st_size,
             hidden=hidden_result,
+            hidden_series=hidden_series,
         ),
         extra_notes=notes,
     )

@@ -12,6 +12,7 @@ from promptster.analysis import score_run
 
 if TYPE_CHECKING:
     from promptster.analysis.score import Format, ScoreSummary
+    from promptster.reviewer.hidden_tests.over_time import At
 
 
 def score_bundles(
@@ -28,7 +29,10 @@ def score_bundles(
     tables: Path | None = None,
     reviewer_keys: Sequence[str] = (),
     require_issuer: bool = False,
+    hidden_at: At = "final",
 ) -> ScoreSummary:
+    """Score `paths` into `out`; with `hidden_at` checkpoints the hidden tests also run over
+    each session, and JSON rows carry `hiddenTestsOverTime`."""
     from promptster.reviewer.checks import default_checks
     from promptster.reviewer.hidden_tests.batch import with_hidden_tests
     from promptster.reviewer.hidden_tests.service import HiddenTests
@@ -36,7 +40,9 @@ def score_bundles(
     hidden = HiddenTests.load(None, rerun=rerun_tests, unsafe=unsafe_no_sandbox)
 
     def extend(rows: Iterator[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
-        return with_hidden_tests(rows, hidden, workers)
+        return with_hidden_tests(
+            rows, hidden, workers, at=hidden_at, series=fmt == "json" and hidden_at == "checkpoints"
+        )
 
     summary = score_run.score_bundles(
         paths,

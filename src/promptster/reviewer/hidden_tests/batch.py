@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from promptster.analysis.cohort import HIDDEN_METRIC
 from promptster.errors import EnvironmentProblem, PromptsterError
+from promptster.reviewer.hidden_tests.over_time import At
 from promptster.reviewer.hidden_tests.results import HiddenResult
 from promptster.reviewer.hidden_tests.service import HiddenTests
 
@@ -35,30 +36,50 @@ def bundle_digest(path: Path) -> str:
     return file_sha256(path)
 
 
-def _fill(hidden: HiddenTests, row: dict[str, Any]) -> dict[str, Any]:
+SERIES_FIELD = "hiddenTestsOverTime"  # in `score --format json` with --hidden-tests-at checkpoints
+
+
+def _fill(hidden: HiddenTests, row: dict[str, Any], at: At, series: bool) -> dict[str, Any]:
+    if series:
+        row[SERIES_FIELD] = None
     if row.get("sessionId") is None or not hidden.has_suite(row.get("assessmentId")):
         return row
     path = Path(row["path"])
     try:
-        result = hidden.result_for(path, bundle_digest(path), row["assessmentId"], row["sessionId"])
+        digest = bundle_digest(path)
+        result = hidden.result_for(path, digest, row["assessmentId"], row["sessionId"])
+        over_time = (
+            hidden.series_for(path, digest, row["assessmentId"], row["sessionId"], result)
+            if at == "checkpoints"
+            else None
+        )
     except EnvironmentProblem:
         raise  # no sandbox, a runner missing: the same for every bundle, so stop (exit 3)
     except PromptsterError as exc:
         row["error"] = row["error"] or f"hidden tests: {exc.message}"
         return row
     row.update(hidden_fields(result))
+    if series and over_time is not None:
+        row[SERIES_FIELD] = over_time.to_json_obj()
     return row
 
 
 def with_hidden_tests(
-    rows: Iterator[dict[str, Any]], hidden: HiddenTests, jobs: int
+    rows: Iterator[dict[str, Any]],
+    hidden: HiddenTests,
+    jobs: int,
+    *,
+    at: At = "final",
+    series: bool = False,
 ) -> Iterator[dict[str, Any]]:
-    """The rows, in order, with the hidden columns filled where the assessment has tests."""
+    """The rows, in order, with the hidden columns filled where the assessment has tests;
+    with `at` checkpoints the tests also run over the session, and with `series` each row
+    gets the results over time (`hiddenTestsOverTime`, for JSON output)."""
     if not hidden.suites:
         yield from rows
         return
     with ThreadPoolExecutor(max_workers=max(1, jobs), thread_name_prefix="hidden") as pool:
-        yield from pool.map(lambda row: _fill(hidden, row), rows)
+        yield from pool.map(lambda row: _fill(hidden, row, at, series), rows)
 
 
 def hidden_signal(result: HiddenResult) -> Signal:
@@ -89,11 +110,12 @@ def hidden_signal(result: HiddenResult) -> Signal:
 
 
 def add_hidden_signals(
-    signals: Mapping[str, SessionSignals], hidden: HiddenTests
+    signals: Mapping[str, SessionSignals], hidden: HiddenTests, at: At = "final"
 ) -> dict[str, HiddenResult]:
     """Run (or reuse) the hidden tests of every session whose assessment has them and add
     `hiddenTestPassRate` to its signals; return the results by session id. A session whose
-    bundle file is gone keeps no hidden result."""
+    bundle file is gone keeps no hidden result. With `at` checkpoints the tests also run over
+    the session (stored, for the reports)."""
     found: dict[str, HiddenResult] = {}
     for session_id, own in signals.items():
         info = own.session
@@ -107,4 +129,6 @@ def add_hidden_signals(
         if result is not None:
             own.signals[HIDDEN_METRIC] = hidden_signal(result)
             found[session_id] = result
+            if at == "checkpoints":
+                hidden.series_for(path, digest, info.assessment_id, session_id, result)
     return found

@@ -16,7 +16,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from promptster import paths
+from promptster.bundle import format as fmt
+from promptster.bundle.reader import BundleReader
 from promptster.errors import EnvironmentProblem, PromptsterError
+from promptster.reviewer.hidden_tests.over_time import (
+    MAX_RUNS,
+    HiddenSeries,
+    OverTimePoint,
+    SnapshotPoint,
+    bounded,
+    snapshot_points,
+)
 from promptster.reviewer.hidden_tests.results import HiddenResult
 from promptster.reviewer.hidden_tests.run import resolve_runner, run_hidden_tests
 from promptster.reviewer.hidden_tests.sandbox import require_sandbox
@@ -120,6 +130,44 @@ class HiddenTests:
         result = run_hidden_tests(suite, bundle, bwrap=self._bwrap, commit=commit)
         self.new[key] = (session_id, result)
         return result
+
+    def series_for(
+        self,
+        bundle: Path,
+        bundle_sha256: str,
+        assessment_id: str | None,
+        session_id: str | None = None,
+        final: HiddenResult | None = None,
+    ) -> HiddenSeries | None:
+        """The hidden tests' results at the session's checkpoints and where its own tests went
+        green (at most MAX_RUNS runs, the latest kept), then the final snapshot's; each run is
+        stored and reused like the final one. None when the assessment has no hidden tests."""
+        if final is None:
+            final = self.result_for(bundle, bundle_sha256, assessment_id, session_id)
+        if final is None:
+            return None
+        try:
+            with BundleReader(bundle) as reader:
+                timeline = reader.read(fmt.TIMELINE)
+        except PromptsterError:
+            timeline = b""
+        found = snapshot_points(timeline)
+        points, left_out = bounded(found.points, MAX_RUNS - 1)
+        series: list[OverTimePoint] = []
+        for point in points:
+            result = (
+                final
+                if point.commit == final.snapshot_commit
+                else self.result_for(bundle, bundle_sha256, assessment_id, session_id, point.commit)
+            )
+            if result is not None:
+                series.append(OverTimePoint(point, result))
+        if final.snapshot_commit is not None:
+            end = SnapshotPoint(
+                found.last_seq, found.last_ts, "final", "final snapshot", final.snapshot_commit
+            )
+            series.append(OverTimePoint(end, final))
+        return HiddenSeries(tuple(series), left_out)
 
     def save(self) -> int:
         """Write the new results into the workspace; how many were written. A workspace in use
