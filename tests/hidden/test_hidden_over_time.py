@@ -65,6 +65,39 @@ def test_the_points_are_the_checkpoints_and_where_the_tests_went_green(tmp_path:
     assert found.last_seq > done.seq
 
 
+def _line(seq: int, kind: str, data: dict[str, Any]) -> str:
+    return json.dumps(
+        {"seq": seq, "ts": f"2026-03-02T09:00:{seq:02d}Z", "kind": kind, "data": data}
+    )
+
+
+def test_only_a_failing_then_passing_run_is_a_point() -> None:
+    timeline = (
+        "\n".join(
+            [
+                _line(0, "session_start", {"snapshot": "a" * 40}),
+                _line(1, "test_run", {"outcome": "passed", "passed": 1}),  # green from the start
+                _line(2, "file_diff", {"path": "calc.py", "commit": "b" * 40}),
+                _line(3, "test_run", {"failed": 1, "passed": 0, "exitCode": 1}),  # no outcome: old
+                _line(4, "test_run", {"outcome": "no_tests"}),  # found nothing: changes nothing
+                _line(5, "file_diff", {"path": "calc.py", "commit": "c" * 40}),
+                _line(6, "test_run", {"passed": 2, "failed": 0, "errors": 0, "exitCode": 0}),
+                _line(7, "test_run", {"outcome": "passed", "passed": 2}),  # still green: no point
+                "not json",
+                _line(9, "checkpoint", {"label": "end", "trigger": "manual", "snapshot": None}),
+                _line(10, "session_end", {"reason": "submit"}),
+            ]
+        ).encode()
+        + b"\n"
+    )
+    found = points_of(timeline)
+    assert [(p.seq, p.reason, p.commit) for p in found.points] == [
+        (6, "tests_passed", "c" * 40),
+        (9, "checkpoint", "c" * 40),  # no snapshot of its own: the current one
+    ]
+    assert (found.last_seq, found.last_ts) == (10, "2026-03-02T09:00:10Z")
+
+
 def test_the_runs_per_bundle_are_bounded_the_latest_kept() -> None:
     points = [SnapshotPoint(i, "", "checkpoint", f"c{i}", f"{i:040x}") for i in range(30)]
     points.append(SnapshotPoint(30, "", "tests_passed", "green", f"{29:040x}"))  # shares a run

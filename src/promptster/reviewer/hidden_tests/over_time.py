@@ -2,10 +2,11 @@
 
 Besides the final snapshot, the tests run at every `checkpoint` event's snapshot and at each
 snapshot where the candidate's own tests went from failing to passing (a `test_run` whose
-outcome is `failed` followed by one whose outcome is `passed`: the snapshot current at the
-passing run, i.e. the `commit` of the last file event, checkpoint or session start before it).
-A session can hold many such points, so the runs per bundle are bounded (`MAX_RUNS`, the final
-one included): when there are more snapshots, the latest are kept and the report says so.
+outcome is `failed` followed by one whose outcome is `passed`, runs with other outcomes in
+between ignored): the snapshot current at the passing run, i.e. the `commit` of the last file
+event, checkpoint or session start before it. A session can hold many such points, so the
+runs per bundle are bounded (`MAX_RUNS`, the final one included): when there are more
+snapshots, the latest are kept and the report says so.
 """
 
 from __future__ import annotations
@@ -89,8 +90,8 @@ def snapshot_points(timeline: bytes) -> TimelinePoints:
                 points.append(
                     SnapshotPoint(seq, ts, "tests_passed", "own tests went green", current)
                 )
-            if outcome is not None:
-                last_outcome = outcome
+            if outcome in ("passed", "failed"):
+                last_outcome = outcome  # a run that found nothing or crashed changes nothing
     return TimelinePoints(points, seq, ts)
 
 
