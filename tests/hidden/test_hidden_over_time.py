@@ -228,3 +228,23 @@ def test_cohort_accepts_the_option(
     # Each session's report beside the page charts them (from the stored runs).
     (report,) = (tmp_path / "cohort-reports").glob("*.html")
     assert ('id="chart-hidden"' in report.read_text()) == (at == "checkpoints")
+
+
+def test_the_chart_says_what_the_bound_left_out() -> None:
+    from promptster.report.hidden_chart import hidden_over_time
+    from promptster.report.timeline_data import digest_timeline
+    from promptster.reviewer.hidden_tests.over_time import HiddenSeries, OverTimePoint
+    from promptster.reviewer.hidden_tests.results import HiddenResult
+
+    result = HiddenResult(
+        outcome="failed", cases=(), counts={"passed": 1, "total": 3}, duration_ms=5,
+        command="pytest -q", exit_code=1, output="", output_cut=False, overlapped=(),
+        sandboxed=True, snapshot_commit="c" * 40, suite_digest="sha256:x",
+    )  # fmt: skip
+    point = SnapshotPoint(3, "", "checkpoint", "<b>mine</b>", "c" * 40)
+    chart = hidden_over_time(
+        digest_timeline(b"", None), HiddenSeries((OverTimePoint(point, result),), left_out=7)
+    )
+    assert f"7 earlier point(s) not run: at most {MAX_RUNS} runs per bundle" in chart.caption
+    assert 'href="#ev-3"' in chart.svg
+    assert "<b>mine</b>" not in chart.svg and "&lt;b&gt;mine&lt;/b&gt;" in chart.svg

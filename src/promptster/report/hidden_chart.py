@@ -2,7 +2,8 @@
 
 One point per snapshot the tests ran on (checkpoints, where the candidate's own tests went
 green, the final snapshot), on the session's time axis; each point is a link to its timeline
-event. Drawn with the frame and axes of promptster.report.charts, coloured by CSS class.
+event. Drawn with the frame and axes of promptster.report.charts, coloured by CSS class. A
+checkpoint's label is the candidate's text: made one visible line and escaped.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from markupsafe import escape
 from promptster.report.charts import _axes, _Frame, _legend, _svg
 from promptster.report.meta import duration
 from promptster.report.model import Chart
+from promptster.report.text import one_line
 from promptster.report.timeline_data import Digest
 from promptster.reviewer.hidden_tests.over_time import HiddenSeries
 
@@ -40,7 +42,7 @@ def hidden_over_time(digest: Digest, series: HiddenSeries) -> Chart:
         name = "passed" if item.result.outcome == "passed" else "failed"
         label = REASONS.get(item.point.reason, item.point.reason)
         if item.point.reason == "checkpoint":
-            label = f"checkpoint “{item.point.label}”"
+            label = f"checkpoint “{one_line(item.point.label, 120)}”"
         tip = (
             f"{label} at {duration(t)}, snapshot {item.point.commit[:12]}: "
             f"{item.result.passed}/{item.result.total} hidden tests passed "
