@@ -21,6 +21,7 @@ from promptster.reviewer.hidden_tests.over_time import MAX_RUNS, SnapshotPoint, 
 from promptster.reviewer.hidden_tests.over_time import snapshot_points as points_of
 from support import require, require_executable
 
+ACTUAL = Path(__file__).parent.parent / "actual" / "hidden"  # screenshots, not compared
 WRONG = {"calc.py": "def is_even(n):\n    return True\n"}  # 2 of the 3 hidden tests pass
 # A first try (hidden tests fail at the first checkpoint), the candidate's own tests fail, the
 # fix, their tests pass (the snapshot then is a point), a checkpoint on the same snapshot.
@@ -186,6 +187,8 @@ def _check_in_browser(report: Path, seqs: list[int]) -> None:
             page.wait_for_selector("html[data-ready]")
             chart = page.locator("#chart-hidden")
             chart.scroll_into_view_if_needed()
+            ACTUAL.mkdir(parents=True, exist_ok=True)
+            page.locator("#hidden-over-time").screenshot(path=str(ACTUAL / "over_time.png"))
             box = chart.bounding_box()
             assert box is not None and box["width"] > 300 and box["height"] > 100
             links = page.locator("#chart-hidden a.hidden-point")

@@ -38,6 +38,8 @@ def hidden_over_time(digest: Digest, series: HiddenSeries) -> Chart:
         if rate is None:
             continue
         x, y = frame.x(t), frame.y(rate * 100, 100)
+        if coords:  # a step: the rate holds until the next snapshot the tests ran on
+            coords.append(f"{x:.1f},{coords[-1].split(',')[1]}")
         coords.append(f"{x:.1f},{y:.1f}")
         name = "passed" if item.result.outcome == "passed" else "failed"
         label = REASONS.get(item.point.reason, item.point.reason)
