@@ -151,9 +151,11 @@ def test_the_report_charts_them_with_links_to_the_events(
         found = points_of(reader.read(fmt.TIMELINE))
     report = tmp_path / "ada.html"
     done = reviewer.run(
-        "review", str(bundle), "-o", str(report), "--hidden-tests-at", "checkpoints"
+        "review", str(bundle), "-o", str(report), "--hidden-tests-at", "checkpoints", "--json"
     )
     assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout)["hiddenTestsOverTime"]
+    assert [p["seq"] for p in said["points"]] == [p.seq for p in found.points] + [found.last_seq]
     html = report.read_text()
     assert 'id="chart-hidden"' in html
     seqs = [p.seq for p in found.points] + [found.last_seq]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import webbrowser
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.markup import escape
@@ -135,10 +136,14 @@ def review(
     console.print(f"wrote {escape(str(target))} ({_size(result.size)}) in {total:.1f} s")
     if as_json:
         failed = [] if result.verified else sorted({f.check for f in result.report.failures})
-        print_json(
-            {"bundle": str(bundle), "report": str(target), "verified": result.verified,
-             "failedChecks": failed, "sizeBytes": result.size}
-        )  # fmt: skip
+        outcome: dict[str, Any] = {
+            "bundle": str(bundle), "report": str(target), "verified": result.verified,
+            "failedChecks": failed, "sizeBytes": result.size,
+        }  # fmt: skip
+        if hidden_at == "checkpoints":
+            series = result.hidden_series
+            outcome["hiddenTestsOverTime"] = None if series is None else series.to_json_obj()
+        print_json(outcome)
     else:
         click.echo(str(target))
     if open_browser:

@@ -31,7 +31,7 @@ from promptster.report.render import render_report
 from promptster.report.signals_step import cohort_for, signals_for, workspace_cohort
 from promptster.report.snapshots import SnapshotData, load_snapshots
 from promptster.reviewer.hidden_tests.batch import add_hidden_signals, hidden_signal
-from promptster.reviewer.hidden_tests.over_time import At
+from promptster.reviewer.hidden_tests.over_time import At, HiddenSeries
 from promptster.reviewer.hidden_tests.results import HiddenResult
 from promptster.reviewer.hidden_tests.service import HiddenTests
 
@@ -48,6 +48,7 @@ class ReviewResult:
     size: int
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    hidden_series: HiddenSeries | None = None  # with hidden_at checkpoints
 
     @property
     def verified(self) -> bool:
@@ -216,7 +217,7 @@ def review_bundle(
     started = time.perf_counter()
     atomic_write_text(output, html)
     timings["write"] = time.perf_counter() - started
-    return ReviewResult(output, report, len(html.encode("utf-8")), timings, notes)
+    return ReviewResult(output, report, len(html.encode("utf-8")), timings, notes, hidden_series)
 
 
 def _signals(
