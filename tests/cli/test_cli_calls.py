@@ -405,6 +405,7 @@ def test_score_calls_score_bundles(tmp_path: Path) -> None:
         tables=None,
         reviewer_keys=(),
         require_issuer=False,
+        hidden_at="final",
     )
 
 
@@ -471,6 +472,7 @@ def test_review_calls_review_bundle(tmp_path: Path) -> None:
         rerun_tests=False,
         unsafe_no_sandbox=False,
         extra_checks=ANY,
+        hidden_at="final",
     )
     assert result.stdout == f"{tmp_path / 'r.html'}\n"
 

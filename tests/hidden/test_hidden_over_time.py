@@ -35,8 +35,11 @@ STEPS: list[dict[str, str] | Step] = [
 ]
 
 
-def _session(tmp_path: Path, assessment_id: str) -> Path:
-    return make_bundle(tmp_path / "ada.pst", "Ada", STEPS, assessment_id=assessment_id)
+def _session(tmp_path: Path, assessment_id: str, reviewer: Reviewer | None = None) -> Path:
+    """Ada's session; issued a key of `reviewer`'s assessment (so it verifies) when given."""
+    return make_bundle(
+        tmp_path / "ada.pst", "Ada", STEPS, assessment_id=assessment_id, reviewer=reviewer
+    )
 
 
 def _stored(reviewer: Reviewer) -> list[tuple[str, str, str]]:
@@ -112,7 +115,7 @@ def test_score_gives_the_series_and_stores_each_run_once(
     reviewer: Reviewer, assessment_id: str, tmp_path: Path
 ) -> None:
     require_bwrap()
-    bundle = _session(tmp_path, assessment_id)
+    bundle = _session(tmp_path, assessment_id, reviewer)
     done = reviewer.run(
         "score", str(bundle), "--format", "json", "--hidden-tests-at", "checkpoints"
     )
@@ -146,7 +149,7 @@ def test_the_report_charts_them_with_links_to_the_events(
     reviewer: Reviewer, assessment_id: str, tmp_path: Path
 ) -> None:
     require_bwrap()
-    bundle = _session(tmp_path, assessment_id)
+    bundle = _session(tmp_path, assessment_id, reviewer)
     with BundleReader(bundle) as reader:
         found = points_of(reader.read(fmt.TIMELINE))
     report = tmp_path / "ada.html"
@@ -222,7 +225,7 @@ def test_cohort_accepts_the_option(
     reviewer: Reviewer, assessment_id: str, tmp_path: Path, at: str
 ) -> None:
     require_bwrap()
-    bundle = _session(tmp_path, assessment_id)
+    bundle = _session(tmp_path, assessment_id, reviewer)
     page = tmp_path / "cohort.html"
     done = reviewer.run(
         "cohort", str(bundle), "--json", "--html", str(page), "--hidden-tests-at", at
