@@ -117,17 +117,39 @@ def test_cli_setup_teardown_and_exit_codes(tmp_path: Path) -> None:
         )
 
     done = run("setup", "cursor")
-    assert done.returncode == 0 and "wrote .cursor/hooks.json" in done.stderr
+    assert done.returncode == 0 and "wrote .cursor/hooks.json" in done.stdout  # its result
     assert run("teardown", "cursor").returncode == 0
     assert not (tmp_path / ".cursor").exists()
-    assert "was not set up here" in run("teardown", "cursor").stderr
+    assert "was not set up here" in run("teardown", "cursor").stdout
     (tmp_path / ".gemini").mkdir()
     (tmp_path / ".gemini" / "settings.json").write_text("not json")
     bad = run("setup", "gemini-cli")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert "is not valid JSON" in bad.stderr
     aider = run("setup", "aider")
-    assert aider.returncode == 0 and "needs no configuration" in aider.stderr
+    assert aider.returncode == 0 and "needs no configuration" in aider.stdout
+
+
+def test_setup_and_teardown_say_what_they_did_as_json(tmp_path: Path) -> None:
+    def run(*args: str) -> object:
+        done = subprocess.run(
+            [*promptster_command(), *args, "-w", str(tmp_path), "--json"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return json.loads(done.stdout)
+
+    assert run("setup", "cursor") == {
+        "tool": "cursor",
+        "files": [".cursor/hooks.json", ".cursor/mcp.json"],
+    }
+    assert run("teardown", "cursor") == {"tool": "cursor", "restored": True, "notes": []}
+    assert run("teardown", "cursor") == {"tool": "cursor", "restored": False, "notes": []}
+    made = run("setup", "claude-code")
+    assert isinstance(made, dict) and made["tool"] == "claude-code" and made["files"]
+    undone = run("teardown", "claude-code")
+    assert isinstance(undone, dict) and sorted(undone["restored"]) == sorted(made["files"])
 
 
 def test_doctor_checks_name_each_channel(tmp_path: Path) -> None:

@@ -13,8 +13,9 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from promptster.cli.output import err_console
+from promptster.cli.output import out_console, print_json
 
+JSON = click.option("--json", "as_json", is_flag=True, help="Print what was done as JSON.")
 WORKSPACE = click.option(
     "-w",
     "--workspace",
@@ -32,7 +33,8 @@ def setup() -> None:
 
 @setup.command("claude-code")
 @WORKSPACE
-def setup_claude_code(workspace: Path) -> None:
+@JSON
+def setup_claude_code(workspace: Path, as_json: bool) -> None:
     """Add Promptster's hooks, MCP server and /explain to this workspace's Claude Code config.
 
     Only files inside the workspace change (.claude/settings.local.json, .mcp.json,
@@ -41,7 +43,10 @@ def setup_claude_code(workspace: Path) -> None:
     from promptster.integrations.claude.setup import setup_claude
 
     result = setup_claude(workspace)
-    console = err_console()
+    if as_json:
+        print_json({"tool": "claude-code", "files": result.files, "executable": result.executable})
+        return
+    console = out_console()
     for name in result.files:
         console.print(f"wrote {escape(name)}")
     console.print(f"hooks and MCP server call [bold]{escape(result.executable)}[/]")
@@ -50,7 +55,8 @@ def setup_claude_code(workspace: Path) -> None:
 @setup.command("codex")
 @WORKSPACE
 @click.option("--no-hooks", is_flag=True, help="Run Codex without Promptster's hooks.")
-def setup_codex(workspace: Path, no_hooks: bool) -> None:
+@JSON
+def setup_codex(workspace: Path, no_hooks: bool, as_json: bool) -> None:
     """Have `promptster codex` give Codex the MCP server and hooks for this session.
 
     Nothing in the workspace or in ~/.codex changes: the launcher passes `-c` overrides to
@@ -59,7 +65,10 @@ def setup_codex(workspace: Path, no_hooks: bool) -> None:
     from promptster.integrations.codex.setup import setup_codex as do_setup
 
     result = do_setup(workspace, hooks=not no_hooks)
-    console = err_console()
+    if as_json:
+        print_json({"tool": "codex", "files": [], "hooks": result.hooks})
+        return
+    console = out_console()
     wired = "MCP server and hooks" if result.hooks else "MCP server"
     console.print(f"run Codex as [bold]promptster codex[/] to add the {wired} to it")
 
@@ -71,12 +80,23 @@ def teardown() -> None:
 
 @teardown.command("claude-code")
 @WORKSPACE
-def teardown_claude_code(workspace: Path) -> None:
+@JSON
+def teardown_claude_code(workspace: Path, as_json: bool) -> None:
     """Restore the workspace's Claude Code files to what they held before setup."""
     from promptster.integrations.claude.setup import teardown_claude
 
     result = teardown_claude(workspace)
-    console = err_console()
+    if as_json:
+        print_json(
+            {
+                "tool": "claude-code",
+                "restored": result.restored,
+                "merged": result.merged,
+                "notes": result.notes,
+            }
+        )
+        return
+    console = out_console()
     for name in result.restored:
         console.print(f"restored {escape(name)}")
     for name in result.merged:
@@ -89,12 +109,16 @@ def teardown_claude_code(workspace: Path) -> None:
 
 @teardown.command("codex")
 @WORKSPACE
-def teardown_codex(workspace: Path) -> None:
+@JSON
+def teardown_codex(workspace: Path, as_json: bool) -> None:
     """Stop wiring `promptster codex` runs (Codex's own files were never changed)."""
     from promptster.integrations.codex.setup import teardown_codex as do_teardown
 
     removed = do_teardown(workspace)
-    console = err_console()
+    if as_json:
+        print_json({"tool": "codex", "removed": bool(removed)})
+        return
+    console = out_console()
     console.print("Codex is no longer wired" if removed else "Codex was not set up here")
 
 
@@ -153,9 +177,13 @@ def _tool_commands(name: str) -> None:
 
     @setup.command(name, help=f"Wire {tool.label} to the recording session: {tool.summary}.")
     @WORKSPACE
-    def _setup(workspace: Path) -> None:
+    @JSON
+    def _setup(workspace: Path, as_json: bool) -> None:
         files = tool.adapter().setup(workspace)
-        console = err_console()
+        if as_json:
+            print_json({"tool": name, "files": files})
+            return
+        console = out_console()
         for path in files:
             console.print(f"wrote {escape(path)}")
         if not files:
@@ -163,14 +191,21 @@ def _tool_commands(name: str) -> None:
 
     @teardown.command(name, help=f"Restore the workspace's {tool.label} files as they were.")
     @WORKSPACE
-    def _teardown(workspace: Path) -> None:
+    @JSON
+    def _teardown(workspace: Path, as_json: bool) -> None:
         adapter = tool.adapter()
-        if not adapter.is_active(workspace):
-            err_console().print(f"nothing to restore: {escape(tool.label)} was not set up here")
+        active = adapter.is_active(workspace)
+        notes = adapter.teardown(workspace) if active else []
+        if as_json:
+            print_json({"tool": name, "restored": active, "notes": notes})
             return
-        for note in adapter.teardown(workspace):
-            err_console().print(f"[yellow]note:[/] {escape(note)}")
-        err_console().print(f"restored the {escape(tool.label)} configuration")
+        console = out_console()
+        if not active:
+            console.print(f"nothing to restore: {escape(tool.label)} was not set up here")
+            return
+        for note in notes:
+            console.print(f"[yellow]note:[/] {escape(note)}")
+        console.print(f"restored the {escape(tool.label)} configuration")
 
     if tool.hook is not None:
         module = tool.hook
