@@ -147,7 +147,7 @@ def test_cli_setup_uses_the_installed_executable_and_leaves_home_alone(
         [*command, "teardown", "claude-code"], cwd=workspace, env=env, capture_output=True
     )
     assert done.returncode == 0, done.stderr
-    assert b"restored .mcp.json" in done.stderr
+    assert b"restored .mcp.json" in done.stdout  # the result of setup/teardown: stdout
     assert sorted(p.name for p in workspace.iterdir()) == [".promptster"]
     checks = {check.name: check for check in cs.check_claude(workspace)}
     assert not checks["hooks"].ok and not checks["MCP server"].ok

@@ -15,12 +15,14 @@ Standard library only: the hook imports this on every call.
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 from typing import Any
 
 from promptster.integrations import hookkit as hk
 from promptster.integrations.claude import events as ce
 
+AGENT_STOP_TRIES = 10  # × 0.1 s: at a turn's end only, so the AI tool never waits longer
 INTEGRATION = "copilot-cli"
 HOOK_EVENTS = frozenset(
     {"sessionStart", "sessionEnd", "userPromptSubmitted", "preToolUse", "postToolUse", "agentStop"}
@@ -104,6 +106,11 @@ def normalize(payload: Json, event: str, ctx: ce.Context, session_dir: Path) -> 
 
         path = hk.text(payload.get("transcriptPath")) or hk.text(payload.get("transcript_path"))
         reply = transcript.last_turn(path)
+        for _ in range(AGENT_STOP_TRIES):  # Copilot may still be writing the turn's last lines
+            if reply is not None:
+                break
+            time.sleep(0.1)
+            reply = transcript.last_turn(path)
         if reply is None:
             return hk.Outcome()
         text, model, usage = reply
