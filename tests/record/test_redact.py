@@ -613,3 +613,50 @@ def test_ten_megabytes_with_secrets_at_known_places() -> None:
     assert len(result.findings) >= planted
     out, findings = feed_in_chunks(text, list(range(0, len(text), 4096)))
     assert (out, findings) == (result.text, result.findings)
+
+
+# Issue 16 (6): a bare AWS secret access key, no label, was left in files, snapshots and casts.
+AWS_EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        f"{AWS_EXAMPLE_SECRET}\n",
+        f"AWS={AWS_EXAMPLE_SECRET}",
+        f"AKIAIOSFODNN7EXAMPLE,{AWS_EXAMPLE_SECRET}",
+        f"key AKIAIOSFODNN7EXAMPLE secret {rand(40, ALNUM.lower(), seed=4)} done",
+        f'{{"id": "ASIA{rand(16, string.ascii_uppercase, seed=5)}", '
+        f'"s": "{rand(40, B64, seed=6)}"}}',
+        *(f"creds: {rand(40, B64, seed=seed)}" for seed in range(20)),
+    ],
+)
+def test_a_bare_aws_secret_access_key_is_redacted(text: str) -> None:
+    result = redact_text(text)
+    assert "aws_secret_access_key" in {f.kind for f in result.findings}
+    assert "[REDACTED:aws_secret_access_key]" in result.text
+    streamed, _ = feed_in_chunks(text, [3, 17, 30])
+    assert streamed == result.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "commit 9668dcb6f1e2a3b4c5d6e7f8091a2b3c4d5e6f70 (HEAD -> main)",
+        "9668DCB6F1E2A3B4C5D6E7F8091A2B3C4D5E6F70",
+        "class AbstractSingletonProxyFactoryBean1234567:",
+        "ThisIsMyVeryLongCamelCaseIdentifierName1",
+        "/Users/JohnSmith/Documents/GitHub/MyProj9",
+        "home/user/projects/Promptster/src/Module1",
+        "x = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'",
+    ],
+)
+def test_forty_character_non_secrets_stay(text: str) -> None:
+    assert redact_text(text).text == text
+
+
+def test_every_git_sha_stays() -> None:
+    shas = [rand(40, "0123456789abcdef", seed=seed) for seed in range(200)]
+    text = "\n".join(f"AKIAIOSFODNN7EXAMPLE {sha}" for sha in shas)
+    out = redact_text(text).text
+    assert all(sha in out for sha in shas)

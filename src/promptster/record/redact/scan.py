@@ -20,6 +20,7 @@ from promptster.record.redact.assignments import (
     is_placeholder,
     scan_assignments,
 )
+from promptster.record.redact.aws_secret import scan_aws_secrets
 
 
 def placeholder(kind: str) -> str:
@@ -243,6 +244,8 @@ def scan(text: str, pos: int = 0) -> tuple[list[Candidate], list[tuple[int, int]
     """
     cands: list[Candidate] = []
     busy: list[tuple[int, int]] = []
+    # Bare AWS secrets have no literal to precheck for; their own scan skips short text.
+    scan_aws_secrets(text, pos, cands, busy)
     # Every candidate starts at or after `pos` with a trigger or contains a keyword there.
     if len(text) - pos <= _PRECHECK_MAX and text.isascii() and not _PRECHECK.search(text, pos):
         return cands, busy  # most event strings: nothing any rule could start with
