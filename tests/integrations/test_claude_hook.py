@@ -392,3 +392,46 @@ def test_a_recorder_that_never_answers_does_not_hold_claude_code(workspace: Path
         folder.rmdir()
     assert (done.returncode, done.stdout) == (0, b"")
     assert kinds(spooled(session_dir)) == ["tool_use"]  # timed out, then spooled
+
+
+def test_identical_prompts_without_a_prompt_id_stay_apart_and_dedupe_with_the_transcript(
+    workspace: Path, tmp_path: Path
+) -> None:
+    # Issue 16 (6): three identical prompts without a prompt_id collapsed into one event.
+    session_dir = make_session(workspace)
+    lane = "lane-without-prompt-ids"
+    transcript = tmp_path / "t.jsonl"
+    transcript.write_text("")
+    prompt = {
+        "session_id": lane,
+        "transcript_path": str(transcript),
+        "cwd": str(workspace),
+        "hook_event_name": "UserPromptSubmit",
+        "prompt": "run the tests again",
+    }
+    records = []
+    for n in range(3):
+        call_hook(prompt)
+        records.append(
+            {
+                "type": "user",
+                "uuid": f"u{n}",
+                "timestamp": f"2100-01-01T00:00:0{n}.000Z",
+                "message": {"role": "user", "content": "run the tests again"},
+            }
+        )
+    call_hook({**prompt, "prompt": "something else"})
+    hooked = by_kind(spooled(session_dir), "prompt")
+    assert len(hooked) == 4 and len({e["id"] for e in hooked}) == 4
+    # The first keeps the id it always had; the transcript finds the same three.
+    assert hooked[0]["id"] == event_id(lane, "prompt", text_key("run the tests again"))
+    transcript.write_text("".join(json.dumps(r) + "\n" for r in records[:2]))
+    from promptster.integrations.claude import transcript as ct
+
+    first = ct.advance(session_dir, lane, str(transcript), str(workspace))
+    with transcript.open("a") as handle:  # read in two steps: the count carries over
+        handle.write(json.dumps(records[2]) + "\n")
+    second = ct.advance(session_dir, lane, str(transcript), str(workspace))
+    assert [e["id"] for e in first + second] == [e["id"] for e in hooked[:3]]
+    backfilled = ct.read_transcript(transcript, lane=lane, workspace=str(workspace))
+    assert [e["id"] for e in backfilled.events] == [e["id"] for e in hooked[:3]]

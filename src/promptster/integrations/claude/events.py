@@ -171,7 +171,19 @@ class Context:
         )
 
 
-def prompt_event(ctx: Context, text: str, *, slash_args: str | None = None) -> Json:
+def prompt_key(ctx: Context, text: str, occurrence: int = 1) -> tuple[str, ...]:
+    """The id parts of a prompt. Without a prompt id the text names it, so the n-th time the
+    same text is sent in a lane (n > 1) is told apart by n: the hook and the transcript count
+    the same way, so each still dedupes against the other."""
+    if ctx.prompt_id:
+        return ("prompt", ctx.prompt_id)
+    key = text_key(text)
+    return ("prompt", key) if occurrence <= 1 else ("prompt", key, str(occurrence))
+
+
+def prompt_event(
+    ctx: Context, text: str, *, slash_args: str | None = None, occurrence: int = 1
+) -> Json:
     bounded, cut = bound(text)
     data: PromptData = {"text": bounded, "length": len(text), "lane": ctx.lane}
     if cut:
@@ -183,7 +195,7 @@ def prompt_event(ctx: Context, text: str, *, slash_args: str | None = None) -> J
     slash = _SLASH.match(text)
     if slash:
         data["slashCommand"] = slash.group(1)
-    key = ("prompt", ctx.prompt_id or text_key(text))
+    key = prompt_key(ctx, text, occurrence)
     return ctx.event("prompt", data, key, actor="human", attribution="likely_human", confidence=1.0)
 
 

@@ -149,7 +149,12 @@ def events_for(payload: Json, session_dir: Path, workspace: str) -> list[Json]:
 
         claude_transcript.remember(session_dir, lane, transcript)
     if name == "UserPromptSubmit":
-        return [ce.prompt_event(ctx, _text(payload.get("prompt")))]
+        prompt = _text(payload.get("prompt"))
+        if prompt_id:
+            return [ce.prompt_event(ctx, prompt)]
+        from promptster.integrations.claude.transcript import count_prompt
+
+        return [ce.prompt_event(ctx, prompt, occurrence=count_prompt(session_dir, lane, prompt))]
     if name in ("PreToolUse", "PostToolUse", "PostToolUseFailure"):
         return _tool_events(ctx, name, payload)
     if name in ("Stop", "SessionEnd"):

@@ -72,6 +72,8 @@ class TranscriptRead:
     malformed: int = 0
     before_session: int = 0
     partial_tail: bool = False
+    # How often each prompt text (by ce.text_key) has been sent in the lane so far.
+    prompt_counts: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -203,7 +205,10 @@ class _Reader:
             args = _COMMAND_ARGS.search(text)
             command = name.group(1) if name.group(1).startswith("/") else "/" + name.group(1)
             text = f"{command} {args.group(1).strip() if args else ''}".strip()
-        self.result.events.append(ce.prompt_event(ctx, text))
+        text_id = ce.text_key(text)
+        counts = self.result.prompt_counts
+        counts[text_id] = counts.get(text_id, 0) + 1
+        self.result.events.append(ce.prompt_event(ctx, text, occurrence=counts[text_id]))
 
     def tool_result(self, ctx: ce.Context, record: Json, block: Json) -> None:
         tool_use_id = block["tool_use_id"]
@@ -248,11 +253,13 @@ def read_transcript(
     start: int = 0,
     prompt_id: str | None = None,
     since: str | None = None,
+    prompt_counts: dict[str, int] | None = None,
 ) -> TranscriptRead:
     """Events from the transcript's complete lines after byte `start` (records older than
     `since`, an RFC 3339 time, are skipped). Never raises: an unreadable file gives nothing."""
     reader = _Reader(lane, workspace, prompt_id, since)
     result = reader.result
+    result.prompt_counts = dict(prompt_counts or {})
     offset = start
     try:
         with path.open("rb") as handle:
@@ -302,9 +309,13 @@ def _load_state(path: Path) -> Json:
 def remember(session_dir: Path, lane: str, transcript: str) -> None:
     """Note the lane's transcript so `submit` can find it (cheap when already noted)."""
     path = _state_path(session_dir, lane)
-    if path.exists():
+    if not path.exists():
+        _save_state(path, {"lane": lane, "transcriptPath": transcript, "offset": 0})
         return
-    _save_state(path, {"lane": lane, "transcriptPath": transcript, "offset": 0})
+    state = _load_state(path)
+    if "transcriptPath" not in state:  # only prompt counts so far (count_prompt)
+        state.update(lane=lane, transcriptPath=transcript, offset=0)
+        _save_state(path, state)
 
 
 def _save_state(path: Path, state: Json) -> None:
@@ -315,6 +326,28 @@ def _save_state(path: Path, state: Json) -> None:
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(json.dumps(state))
     os.replace(tmp, path)
+
+
+def _counts(value: Any) -> dict[str, int]:
+    if not isinstance(value, dict):
+        return {}
+    return {k: v for k, v in value.items() if isinstance(k, str) and type(v) is int and v > 0}
+
+
+def count_prompt(session_dir: Path, lane: str, text: str) -> int:
+    """The hook's count of `text` as a prompt in the lane, this one included (1 when the
+    state cannot be kept: then repeats share an id, as before counting)."""
+    path = _state_path(session_dir, lane)
+    state = _load_state(path)
+    counts = _counts(state.get("hookPromptCounts"))
+    key = ce.text_key(text)
+    counts[key] = counts.get(key, 0) + 1
+    state["hookPromptCounts"] = counts
+    try:
+        _save_state(path, state)
+    except OSError:
+        return 1
+    return counts[key]
 
 
 def advance(session_dir: Path, lane: str, transcript: str, workspace: str) -> list[Json]:
@@ -332,9 +365,11 @@ def advance(session_dir: Path, lane: str, transcript: str, workspace: str) -> li
         start=start,
         prompt_id=prompt_id,
         since=_session_started(session_dir),  # a resumed conversation brings older history
+        prompt_counts=_counts(state.get("promptCounts")) if start else None,
     )
     state.update(lane=lane, transcriptPath=transcript, offset=read.end_offset)
     state["promptId"] = read.prompt_id
+    state["promptCounts"] = read.prompt_counts
     _save_state(path, state)
     return read.events
 
