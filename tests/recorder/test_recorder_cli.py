@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -175,5 +176,30 @@ def test_reset_purge_deletes_the_session(assessment: tuple[Path, list[str], str]
         ok(run_promptster("reset", "--purge", "--yes", cwd=workspace))
         assert not paths.root.exists()
         assert not recorder_running(paths)
+    finally:
+        stop_recorder(paths)
+
+
+def test_two_starts_at_once_make_one_session_and_the_other_resumes(
+    assessment: tuple[Path, list[str], str],
+) -> None:
+    # Issue 16 (6): one of two simultaneous `start`s exited 1 instead of resuming.
+    folder, keys, _ = assessment
+    command = [sys.executable, "-c", "from promptster.cli import run; run()", "start", keys[0]]
+    argv = [*command, "--accept", "--no-shell", "--json"]
+    both = [
+        subprocess.Popen(
+            argv, cwd=folder, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(2)
+    ]
+    outs = [proc.communicate(timeout=300) for proc in both]
+    paths = SessionPaths(folder / "calc-kata" / ".promptster")
+    try:
+        codes = [proc.returncode for proc in both]
+        assert codes == [0, 0], outs
+        started = [json.loads(out) for out, _ in outs]
+        assert started[0]["sessionId"] == started[1]["sessionId"]
+        assert sorted(s["resumed"] for s in started) == [False, True]
     finally:
         stop_recorder(paths)

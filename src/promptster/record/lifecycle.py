@@ -26,6 +26,7 @@ from promptster.formats.crypto import SigningKey, sha256_digest
 from promptster.formats.events import Kind, format_ts
 from promptster.fsutil import atomic_write_bytes, atomic_write_text
 from promptster.integrations import catalog
+from promptster.paths import candidate_state_dir
 from promptster.protocol import find_session
 from promptster.record.control import RecorderCheck, end_session, ensure_recorder
 from promptster.record.files.gitwatch import GitWatcher, candidate_git_dir
@@ -131,10 +132,34 @@ def start_from_key(
     pack's brief, limit and repository, and the redemption remembers the session. `progress`
     hears what is being done while the workspace is prepared.
     """
-    from promptster.issue import redeem
-
     here = (folder or Path.cwd()).absolute()
     tools = list(tools or ["shell"])
+    # One `start` per key at a time: a second one started at the same moment waits, then
+    # finds the session the first created and resumes it (instead of redeeming twice).
+    with locked(_key_start_lock(key)):
+        return _start_from_key(key, consent, here, workspace, pack_path, tools, progress)
+
+
+def _key_start_lock(key: str) -> Path:
+    from promptster.issue.keys import parse_key
+
+    folder = candidate_state_dir()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    name = sha256_digest(parse_key(key).text.encode()).removeprefix("sha256:")[:32]
+    return folder / f"start-{name}.lock"
+
+
+def _start_from_key(
+    key: str,
+    consent: ConsentCallback,
+    here: Path,
+    workspace: Path | None,
+    pack_path: Path | None,
+    tools: list[str],
+    progress: Callable[[str], None] | None,
+) -> StartedSession:
+    from promptster.issue import redeem
+
     live = _live_session(key, workspace, here)
     if live is not None:
         return start_session(StartOptions(workspace=live, tools=tools))
