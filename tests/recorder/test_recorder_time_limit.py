@@ -5,20 +5,22 @@ clock or an edited session.json leaves a warning in the timeline."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from promptster.formats.events import format_ts, parse_ts
+from promptster.formats.events import Event, format_ts, parse_ts
 from promptster.issue.assessment import AssessmentPack, KdfParams, PackKey, hash_key, sign_pack
 from promptster.issue.keys import CandidateKey, check_symbol
-from promptster.record.control import ensure_recorder
+from promptster.record.control import ensure_recorder, recorder_running
 from promptster.record.lifecycle import StartedSession
 from promptster.record.pipeline import EventPipeline
 from promptster.record.session import update_state
 from promptster.record.synth import SYNTH_REVIEWER
 from promptster.record.timelimit import SessionClock, signed_deadline
-from recorder_helpers import events_of, stop_recorder, wait_for
+from recorder_helpers import events_of, file_events, recorder_pid, stop_recorder, wait_for
 
 Start = Callable[..., StartedSession]
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -145,3 +147,70 @@ def test_an_edited_session_file_is_recorded_and_ignored(
     )
     assert warning[0]["data"]["deadline"] == format_ts(signed)
     assert warning[0]["data"]["claimed"] == format_ts(signed + timedelta(hours=2))
+
+
+def _file_event(ts: datetime, written: datetime | None) -> Event:
+    from promptster.formats.events import make_event
+
+    data: dict[str, object] = {"path": "a.py", "commit": "c", "linesAdded": 1, "linesRemoved": 0}
+    if written is not None:
+        data["writtenDuringGapAt"] = format_ts(written)
+    return make_event(
+        "file_diff",
+        data,
+        channel="watcher",
+        integration="promptster",
+        emitter="t",
+        ts=format_ts(ts),
+    )
+
+
+def test_a_file_written_while_the_recorder_was_down_is_judged_by_when_it_was_written(
+    tmp_path: Path,
+) -> None:
+    # Issue 16 (6): after a crash, a file written before the deadline was flagged late because
+    # the restarted recorder (after the deadline) only saw it then.
+    from promptster.record.journal import JournalWriter
+
+    deadline = T0 + timedelta(minutes=1)
+    after = deadline + timedelta(minutes=5)
+    with JournalWriter(tmp_path / "j.jsonl", "s") as journal:
+        pipeline = EventPipeline(journal, deadline, None)
+        pipeline.append_system([_file_event(after, deadline - timedelta(seconds=10))])
+        pipeline.append_system([_file_event(after, deadline + timedelta(seconds=10))])
+        pipeline.append_system([_file_event(after, None)])
+        pipeline.close()
+    written = [json.loads(line) for line in (tmp_path / "j.jsonl").read_bytes().splitlines()]
+    files = [e for e in written if e["kind"] == "file_diff"]
+    assert [e["data"].get("afterDeadline", False) for e in files] == [False, True, True]
+
+
+def test_the_first_snapshot_after_a_crash_keeps_the_files_write_times(
+    start_recording: Start, tmp_path: Path
+) -> None:
+    session = start_recording(tmp_path / "ws", time_limit_minutes=60)
+    paths = session.paths
+    pid = recorder_pid(paths)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not recorder_running(paths), what="the recorder to die")
+    down = datetime.now(UTC)
+    in_gap = tmp_path / "ws" / "in_gap.py"
+    in_gap.write_text("x = 1\n")
+    written = datetime.fromtimestamp(in_gap.stat().st_mtime, UTC)
+    backdated = tmp_path / "ws" / "backdated.py"
+    backdated.write_text("y = 2\n")
+    old = (down - timedelta(hours=3)).timestamp()
+    os.utime(backdated, (old, old))
+    ensure_recorder(paths)
+    found = wait_for(
+        lambda: (
+            {e["data"]["path"]: e for e in file_events(paths)}
+            if len(file_events(paths)) >= 2
+            else None
+        ),
+        what="the gap's file events",
+    )
+    assert found["in_gap.py"]["data"]["writtenDuringGapAt"] == format_ts(written)
+    assert "writtenDuringGapAt" not in found["backdated.py"]["data"]  # outside the gap
+    assert [e["data"]["code"] for e in events_of(paths, "warning")] == ["recorder_restart"]

@@ -136,6 +136,9 @@ class FileChangeData(_Payload):
     aiLines: NotRequired[int]
     humanLines: NotRequired[int]
     trigger: NotRequired[str]
+    # Found by the first snapshot after a recorder crash: when the file was last modified (its
+    # mtime, not before the recorder went down); the time limit is judged by it.
+    writtenDuringGapAt: NotRequired[str]
 
 
 class CommandData(_Payload):

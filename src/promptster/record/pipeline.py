@@ -297,8 +297,12 @@ class EventPipeline:
     def _is_late(self, event: Event) -> bool:
         if self.deadline is None or event.kind in (Kind.WARNING, Kind.SESSION_END):
             return False
+        # A file changed while the recorder was down is judged by when it was written
+        # (files/capture.py `mark_gap_writes`), not by when the restarted recorder saw it.
+        written = event.data.get("writtenDuringGapAt")
         try:
-            return parse_ts(event.ts) - self.clock_offset() > self.deadline
+            moment = parse_ts(written if isinstance(written, str) else event.ts)
+            return moment - self.clock_offset() > self.deadline
         except FormatError:
             return datetime.now(UTC) - self.clock_offset() > self.deadline
 

@@ -99,6 +99,9 @@ class Recorder:
         self.watchers: dict[str, LiveWatcher] = {}  # AI tool name -> its live watcher
         self.watch_lock = threading.Lock()
         self.watch_waiting: list[Any] = []  # polled events the journal could not take yet
+        # When the previous recorder was last seen, after a crash: files written since then
+        # are judged against the time limit by their modification time (files/capture.py).
+        self.down_since: datetime | None = None
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -122,6 +125,7 @@ class Recorder:
             moment = format_ts(datetime.fromtimestamp(heartbeat, UTC))
             last_seen = max(last_seen or moment, moment)
         gap_ms = 0
+        self.down_since = _parsed(last_seen)
         if last_seen:
             with contextlib.suppress(PromptsterError):
                 gap_ms = int((datetime.now(UTC) - parse_ts(last_seen)).total_seconds() * 1000)

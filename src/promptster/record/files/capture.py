@@ -15,8 +15,8 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from promptster.errors import PromptsterError
-from promptster.formats.events import Kind, make_event, now_ts
-from promptster.record.files.events import snapshot_events
+from promptster.formats.events import Kind, make_event, now_ts, parse_ts
+from promptster.record.files.events import mark_gap_writes, snapshot_events
 from promptster.record.files.gitwatch import GitWatcher, candidate_git_dir
 from promptster.record.files.snapshots import ShadowRepo
 from promptster.record.files.watcher import WorkspaceWatcher
@@ -165,6 +165,10 @@ class Capture:
                 self.last_snapshot_at = now_ts()
                 lines: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {}
                 events = snapshot_events(snapshot, trigger, lines)
+                down_since, self.recorder.down_since = self.recorder.down_since, None
+                if down_since is not None:  # the first snapshot after a crash
+                    started = parse_ts(self.recorder.started_at)
+                    mark_gap_writes(events, self.workspace, down_since, started)
                 for event_id, changed in lines.items():
                     self.recorder.attribution.remember(event_id, changed)
                 self.recorder.pipeline.append_system(events)

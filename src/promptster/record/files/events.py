@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from promptster.formats.events import Event, Kind, make_event
+from promptster.formats.events import Event, Kind, format_ts, make_event
 from promptster.record.files.snapshots import FileChange, Snapshot
 from promptster.record.pipeline import warning
 
@@ -116,3 +118,31 @@ def snapshot_events(
 
 def is_file_event(event: Event) -> bool:
     return event.kind in (Kind.FILE_CREATE, Kind.FILE_DIFF, Kind.FILE_DELETE)
+
+
+# Modification times are whole seconds on some file systems.
+_MTIME_SLACK = timedelta(seconds=1)
+
+
+def mark_gap_writes(
+    events: list[Event], workspace: Path, down_since: datetime, restarted: datetime
+) -> int:
+    """Give each file created or changed while the recorder was down its modification time
+    (`writtenDuringGapAt`), so the time limit judges it by when it was written; return how many.
+
+    Only times inside the gap count: an mtime set earlier (`touch -d`) or later is ignored, and
+    the gap itself is on record (`recorder_restart`, `gapMs`). Deletions keep the restart time.
+    """
+    marked = 0
+    for event in events:
+        path = event.data.get("path")
+        if event.kind not in (Kind.FILE_CREATE, Kind.FILE_DIFF) or not isinstance(path, str):
+            continue
+        try:
+            mtime = datetime.fromtimestamp((workspace / path).stat().st_mtime, UTC)
+        except (OSError, ValueError, OverflowError):
+            continue
+        if down_since - _MTIME_SLACK <= mtime <= restarted:
+            event.data["writtenDuringGapAt"] = format_ts(mtime)
+            marked += 1
+    return marked
