@@ -92,6 +92,9 @@ def mounts(tree: Path, runner: str | None) -> list[str]:
                 if not os.path.islink(folder)
                 else ["--symlink", os.readlink(folder), folder]
             )
+    # The private /tmp first: a runner installed under /tmp (a CI checkout's virtualenv) is
+    # then bound on top of it instead of being hidden by it.
+    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
     extra = {sys.prefix, sys.base_prefix, *([_prefix(runner)] if runner else [])}
     for folder in sorted(p for p in extra if p):
         real = os.path.realpath(folder)
@@ -101,7 +104,6 @@ def mounts(tree: Path, runner: str | None) -> list[str]:
             args += ["--ro-bind", real, real]
             if folder != real:
                 args += ["--ro-bind", real, folder]
-    args += ["--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp", "--tmpfs", "/var/tmp"]
     args += ["--bind", str(tree), str(tree), "--chdir", str(tree)]
     return args
 
