@@ -29,6 +29,7 @@ from typing import Any
 
 from promptster.errors import EnvironmentProblem, InputError
 from promptster.fsutil import atomic_write_bytes
+from promptster.integrations.catalog import ToolCheck
 from promptster.paths import session_dir
 
 Json = dict[str, Any]
@@ -276,3 +277,40 @@ def _restore(workspace: Path, spec: JsonFile, entry: Json, result: Unwired) -> N
     else:
         atomic_write_bytes(path, dump(stripped))
         result.merged.append(spec.path)
+
+
+# --- what the hook tools share: a flat hooks file, and their doctor checks -------------------
+
+
+def strip_flat_hooks(config: Json, original: Json, is_ours: Callable[[Any], bool]) -> Json:
+    """A `{"version": 1, "hooks": {"<event>": [handler, …]}}` file (Copilot CLI, Cursor)
+    without our handlers; `hooks` and `version` go too where setup added them."""
+    result = dict(config)
+    if "hooks" in result:
+        kept = strip_handlers(result["hooks"], original.get("hooks"), is_ours, nested=False)
+        if kept or "hooks" in original:
+            result["hooks"] = kept
+        else:
+            del result["hooks"]
+    if "version" in result and "version" not in original and set(result) == {"version"}:
+        del result["version"]
+    return result
+
+
+def hooks_check(
+    tool: str, events: frozenset[str], wired: set[str], path: str, hint: str
+) -> ToolCheck:
+    """`doctor`'s line on a tool's hooks: every event in `events` has a working handler."""
+    missing = sorted(events - wired)
+    if missing:
+        return ToolCheck(f"{tool} hooks", False, f"missing for {', '.join(missing)}", hint)
+    return ToolCheck(f"{tool} hooks", True, f"{len(events)} events in {path}")
+
+
+def mcp_server_check(tool: str, config: Json, path: str, hint: str, note: str = "") -> ToolCheck:
+    """`doctor`'s line on our MCP server in a tool's `mcpServers` file."""
+    servers = config.get("mcpServers") if isinstance(config.get("mcpServers"), dict) else {}
+    server = (servers or {}).get(SERVER_NAME)
+    if isinstance(server, dict) and command_ok(str(server.get("command"))):
+        return ToolCheck(f"{tool} MCP server", True, f"capture_decision via {path}{note}")
+    return ToolCheck(f"{tool} MCP server", False, f"missing from {path}", hint)

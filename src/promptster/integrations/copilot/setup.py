@@ -46,16 +46,7 @@ def _merge_hooks(config: Json, executable: str) -> Json:
 
 
 def _strip_hooks(config: Json, original: Json) -> Json:
-    result = dict(config)
-    if "hooks" in result:
-        kept = wiring.strip_handlers(result["hooks"], original.get("hooks"), _ours, nested=False)
-        if kept or "hooks" in original:
-            result["hooks"] = kept
-        else:
-            del result["hooks"]
-    if "version" in result and "version" not in original and set(result) == {"version"}:
-        del result["version"]
-    return result
+    return wiring.strip_flat_hooks(config, original, _ours)
 
 
 def _merge_mcp(config: Json, executable: str) -> Json:
@@ -107,16 +98,6 @@ def checks(workspace: Path) -> list[ToolCheck]:
         for handler in handlers
         if _ours(handler) and wiring.command_ok(handler.get("bash"))
     }
-    missing = sorted(HOOK_EVENTS - wired)
-    result.append(
-        ToolCheck("Copilot CLI hooks", False, f"missing for {', '.join(missing)}", hint)
-        if missing
-        else ToolCheck("Copilot CLI hooks", True, f"{len(HOOK_EVENTS)} events in {HOOKS}")
-    )
-    servers = mcp.get("mcpServers") if isinstance(mcp.get("mcpServers"), dict) else {}
-    server = (servers or {}).get(wiring.SERVER_NAME)
-    if isinstance(server, dict) and wiring.command_ok(str(server.get("command"))):
-        result.append(ToolCheck("Copilot CLI MCP server", True, f"capture_decision via {MCP}"))
-    else:
-        result.append(ToolCheck("Copilot CLI MCP server", False, f"missing from {MCP}", hint))
+    result.append(wiring.hooks_check("Copilot CLI", HOOK_EVENTS, wired, HOOKS, hint))
+    result.append(wiring.mcp_server_check("Copilot CLI", mcp, MCP, hint))
     return result

@@ -46,16 +46,7 @@ def _merge_hooks(config: Json, executable: str) -> Json:
 
 
 def _strip_hooks(config: Json, original: Json) -> Json:
-    result = dict(config)
-    if "hooks" in result:
-        kept = wiring.strip_handlers(result["hooks"], original.get("hooks"), _ours, nested=False)
-        if kept or "hooks" in original:
-            result["hooks"] = kept
-        else:
-            del result["hooks"]
-    if "version" in result and "version" not in original and set(result) == {"version"}:
-        del result["version"]
-    return result
+    return wiring.strip_flat_hooks(config, original, _ours)
 
 
 def _merge_mcp(config: Json, executable: str) -> Json:
@@ -95,17 +86,8 @@ def checks(workspace: Path) -> list[ToolCheck]:
         for handler in handlers
         if _ours(handler) and wiring.command_ok(handler.get("command"))
     }
-    missing = sorted(HOOK_EVENTS - wired)
-    result = [
-        ToolCheck("Cursor hooks", False, f"missing for {', '.join(missing)}", hint)
-        if missing
-        else ToolCheck("Cursor hooks", True, f"{len(HOOK_EVENTS)} events in {HOOKS}")
+    enable = " (enable it once in Cursor's MCP settings)"
+    return [
+        wiring.hooks_check("Cursor", HOOK_EVENTS, wired, HOOKS, hint),
+        wiring.mcp_server_check("Cursor", mcp, MCP, hint, enable),
     ]
-    servers = mcp.get("mcpServers") if isinstance(mcp.get("mcpServers"), dict) else {}
-    server = (servers or {}).get(wiring.SERVER_NAME)
-    if isinstance(server, dict) and wiring.command_ok(str(server.get("command"))):
-        detail = f"capture_decision via {MCP} (enable it once in Cursor's MCP settings)"
-        result.append(ToolCheck("Cursor MCP server", True, detail))
-    else:
-        result.append(ToolCheck("Cursor MCP server", False, f"missing from {MCP}", hint))
-    return result

@@ -103,19 +103,6 @@ def checks(workspace: Path) -> list[ToolCheck]:
         for handler in group.get("hooks") or []
         if _ours(handler) and wiring.command_ok(handler.get("command"))
     }
-    missing = sorted(HOOK_EVENTS - wired)
-    if missing:
-        result.append(
-            ToolCheck("Gemini CLI hooks", False, f"missing for {', '.join(missing)}", hint)
-        )
-    else:
-        result.append(
-            ToolCheck("Gemini CLI hooks", True, f"{len(HOOK_EVENTS)} events in {SETTINGS}")
-        )
-    servers = settings.get("mcpServers") if isinstance(settings.get("mcpServers"), dict) else {}
-    server = (servers or {}).get(wiring.SERVER_NAME)
-    if isinstance(server, dict) and wiring.command_ok(str(server.get("command"))):
-        result.append(ToolCheck("Gemini CLI MCP server", True, f"capture_decision via {SETTINGS}"))
-    else:
-        result.append(ToolCheck("Gemini CLI MCP server", False, f"missing from {SETTINGS}", hint))
+    result.append(wiring.hooks_check("Gemini CLI", HOOK_EVENTS, wired, SETTINGS, hint))
+    result.append(wiring.mcp_server_check("Gemini CLI", settings, SETTINGS, hint))
     return result
