@@ -141,9 +141,9 @@ def test_hostile_scrypt_parameters_are_refused_before_hashing() -> None:
 def test_unknown_fields_from_a_newer_writer_are_kept() -> None:
     pack, _ = make_pack()
     body = pack.to_json_obj()
-    body["allowedTools"] = ["claude"]
+    body["proctoring"] = {"webcam": False}
     signed = open_pack(resign(body, REVIEWER))
-    assert signed.pack.extra == {"allowedTools": ["claude"]}
+    assert signed.pack.extra == {"proctoring": {"webcam": False}}
     assert signed.pack.to_json_obj() == body
 
 

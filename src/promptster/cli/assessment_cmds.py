@@ -81,6 +81,16 @@ def _read_brief(source: str) -> str:
         raise InputError(f"the brief {source} is not UTF-8 text") from exc
 
 
+def _usd(text: str) -> float:
+    """The --token-budget-usd value; its range is checked with the other fields."""
+    try:
+        return float(text.strip().removeprefix("$"))
+    except ValueError:
+        raise InputError(
+            f"--token-budget-usd {text!r} is not a number", "e.g. --token-budget-usd 5"
+        ) from None
+
+
 @click.group()
 def assessment() -> None:
     """Assessments: the task, role and limits that candidate keys are issued for."""
@@ -118,6 +128,21 @@ def assessment() -> None:
     show_default=True,
     help="Days each key stays valid after it is created (at most 365).",
 )
+@click.option(
+    "--token-budget-usd",
+    "token_budget",
+    type=str,
+    default=None,
+    metavar="USD",
+    help="Spend limit on model tokens, in US dollars (a positive number; omit for none).",
+)
+@click.option(
+    "--allowed-tools",
+    "allowed_tools",
+    default=None,
+    metavar="TOOLS",
+    help="Comma-separated AI tools the candidate may use, e.g. claude,codex (omit for any).",
+)
 @hidden_test_options
 @click.option("--passphrase-env", metavar="VAR", default=None, help=PASSPHRASE_HELP)
 @click.option("--json", "as_json", is_flag=True, help="Print the assessment as JSON on stdout.")
@@ -129,6 +154,8 @@ def create(
     repo_rev: str | None,
     time_limit: int | None,
     expires_in_days: int,
+    token_budget: str | None,
+    allowed_tools: str | None,
     hidden_dir: Path | None,
     hidden_command: str | None,
     hidden_timeout: int | None,
@@ -144,6 +171,8 @@ def create(
         repo_rev=repo_rev,
         time_limit_minutes=time_limit,
         expires_in_days=expires_in_days,
+        token_budget_usd=None if token_budget is None else _usd(token_budget),
+        allowed_tools=None if allowed_tools is None else allowed_tools.split(","),
     )
     if hidden_dir is None and (hidden_command is not None or hidden_timeout is not None):
         raise InputError("--hidden-test-command and --hidden-test-timeout need --hidden-tests DIR")
@@ -272,9 +301,16 @@ def show(assessment_ref: str, as_json: bool) -> None:
         ("created", "createdAt"),
         ("deleted", "deletedAt"),
         ("pack revision", "packRevision"),
+        ("token budget", "tokenBudgetUsd"),
+        ("allowed tools", "allowedTools"),
     ):
-        if body[name] is not None:
-            console.print(f"{label:<14}{escape(str(body[name]))}")
+        value = body[name]
+        if value is not None:
+            if name == "tokenBudgetUsd":
+                value = f"${value:g}"
+            elif name == "allowedTools":
+                value = ", ".join(value)
+            console.print(f"{label:<14}{escape(str(value))}")
     counts = ", ".join(f"{n} {status}" for status, n in body["keyCounts"].items() if n)
     console.print(f"{'keys':<14}{counts or 'none'}")
     if view.hidden_tests is not None:

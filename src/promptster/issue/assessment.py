@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -34,6 +36,7 @@ from promptster.formats.crypto import (
 )
 from promptster.formats.events import format_ts, parse_ts
 from promptster.formats.jsonio import canonical_json, loads_limited
+from promptster.formats.tools import TOOL_NAMES
 from promptster.issue.keys import CandidateKey
 
 PACK_FORMAT = "promptster-assessment-pack"
@@ -42,6 +45,7 @@ PACK_PAYLOAD_TYPE = "application/vnd.promptster.issue.assessment-pack+json"
 MAX_PACK_BYTES = 16 * 1024 * 1024
 SALT_BYTES = 16
 MAX_KEY_TRIALS = 24  # scrypt derivations a reviewer's check spends on one bundle's key
+_TOOL_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -154,9 +158,18 @@ class AssessmentPack:
     issued_at: datetime
     kdf: KdfParams = DEFAULT_KDF
     extra: dict[str, Any] = field(default_factory=dict)
+    # Optional limits (docs/assessment-pack.md): written only when set, so a pack without them
+    # is byte-identical to one made before they existed, and a reader that predates them keeps
+    # them in `extra` and ignores them (which is why the format version stays 1).
+    token_budget_usd: float | None = None
+    allowed_tools: tuple[str, ...] | None = None
 
     def to_json_obj(self) -> dict[str, Any]:
         body = dict(self.extra)
+        if self.token_budget_usd is not None:
+            body["tokenBudgetUsd"] = self.token_budget_usd
+        if self.allowed_tools is not None:
+            body["allowedTools"] = list(self.allowed_tools)
         body.update(
             format=PACK_FORMAT,
             formatVersion=PACK_FORMAT_VERSION,
@@ -195,6 +208,7 @@ class AssessmentPack:
         known = {
             "format", "formatVersion", "assessmentId", "org", "role", "brief",
             "timeLimitMinutes", "repo", "reviewerPublicKey", "kdf", "keys", "issuedAt",
+            "tokenBudgetUsd", "allowedTools",
         }  # fmt: skip
         return cls(
             assessment_id=_text(body, "assessmentId", "assessment pack"),
@@ -210,6 +224,8 @@ class AssessmentPack:
             issued_at=parse_ts(_text(body, "issuedAt", "assessment pack")),
             kdf=KdfParams.from_json_obj(body.get("kdf")),
             extra={k: v for k, v in body.items() if k not in known},
+            token_budget_usd=_budget(body.get("tokenBudgetUsd")),
+            allowed_tools=_allowed_tools(body.get("allowedTools")),
         )
 
     def key_by_id(self, key_id: str) -> PackKey | None:
@@ -313,3 +329,54 @@ def _repo(value: Any) -> RepoRef | None:
     if rev is not None and not isinstance(rev, str):
         raise FormatError("the assessment pack's repo rev is not a string")
     return RepoRef(value["url"], rev)
+
+
+def check_token_budget(value: Any) -> float:
+    """A budget in USD: a finite number above zero. ValueError says why not."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(f"the token budget must be a number of US dollars, not {value!r}")
+    budget = float(value)
+    if not math.isfinite(budget) or budget <= 0:
+        raise ValueError(f"the token budget must be a positive number of US dollars (got {value})")
+    return budget
+
+
+def check_allowed_tools(values: Any, *, known_only: bool = True) -> tuple[str, ...]:
+    """Tool names, each once, in the given order; ValueError says what is wrong.
+
+    With `known_only` (what `assessment create` uses) each must be in the integrations catalog.
+    A pack's reader passes False: a newer Promptster may know a tool this one does not, and its
+    pack must still open here (a tool this version cannot record is never seen in use anyway).
+    """
+    if not isinstance(values, list | tuple) or not values:
+        raise ValueError("the allowed tools must be a non-empty list of tool names")
+    names: list[str] = []
+    for value in values:
+        if not isinstance(value, str) or not _TOOL_NAME.fullmatch(value):
+            raise ValueError(f"{value!r} is not a tool name")
+        if known_only and value not in TOOL_NAMES:
+            raise ValueError(
+                f"{value!r} is not a tool Promptster knows; allowed tool names are "
+                + ", ".join(TOOL_NAMES)
+            )
+        if value not in names:
+            names.append(value)
+    return tuple(names)
+
+
+def _budget(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        return check_token_budget(value)
+    except ValueError as exc:
+        raise FormatError(f"the assessment pack's tokenBudgetUsd is invalid: {exc}") from None
+
+
+def _allowed_tools(value: Any) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    try:
+        return check_allowed_tools(value, known_only=False)
+    except ValueError as exc:
+        raise FormatError(f"the assessment pack's allowedTools is invalid: {exc}") from None

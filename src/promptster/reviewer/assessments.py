@@ -18,8 +18,17 @@ from urllib.parse import urlsplit
 
 from promptster import paths
 from promptster.errors import EnvironmentProblem, InputError, StateError
+from promptster.formats.tools import tool_name
 from promptster.fsutil import atomic_write_bytes
-from promptster.issue.assessment import AssessmentPack, PackKey, RepoRef, new_key_hash, sign_pack
+from promptster.issue.assessment import (
+    AssessmentPack,
+    PackKey,
+    RepoRef,
+    check_allowed_tools,
+    check_token_budget,
+    new_key_hash,
+    sign_pack,
+)
 from promptster.issue.identity import Signer
 from promptster.issue.keys import ALPHABET, MalformedKey, generate_key, is_key_like, parse_key
 from promptster.reviewer.store import AssessmentRecord, KeyRecord, Workspace
@@ -42,6 +51,8 @@ class AssessmentSpec:
     repo_rev: str | None = None
     time_limit_minutes: int | None = None
     expires_in_days: int = 7
+    token_budget_usd: float | None = None
+    allowed_tools: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -69,6 +80,8 @@ def validate_spec(
     repo_rev: str | None = None,
     time_limit_minutes: int | None = None,
     expires_in_days: int = 7,
+    token_budget_usd: float | None = None,
+    allowed_tools: Sequence[str] | None = None,
 ) -> AssessmentSpec:
     """Check the fields as the hosted product does; raise InputError naming the bad one."""
     if not brief.strip():
@@ -87,6 +100,11 @@ def validate_spec(
         repo_rev = repo_rev.strip().lower()
         if not _REV.fullmatch(repo_rev):
             raise InputError(f"--rev {repo_rev!r} is not a commit id (7 to 64 hex digits)")
+    if token_budget_usd is not None:
+        try:
+            token_budget_usd = check_token_budget(token_budget_usd)
+        except ValueError as exc:
+            raise InputError(f"--token-budget-usd: {exc}", "e.g. --token-budget-usd 5") from None
     return AssessmentSpec(
         title=_one_line(title, "the title"),
         role=_one_line(role, "the role"),
@@ -95,7 +113,18 @@ def validate_spec(
         repo_rev=repo_rev,
         time_limit_minutes=time_limit_minutes,
         expires_in_days=expires_in_days,
+        token_budget_usd=token_budget_usd,
+        allowed_tools=None if allowed_tools is None else _tools(allowed_tools),
     )
+
+
+def _tools(values: Sequence[str]) -> tuple[str, ...]:
+    """Catalog names for tools given by name or `start --tools` option (`claude`)."""
+    names = [tool_name(value) or value.strip() for value in values if value.strip()]
+    try:
+        return check_allowed_tools(names)
+    except ValueError as exc:
+        raise InputError(f"--allowed-tools: {exc}", "e.g. --allowed-tools claude,codex") from None
 
 
 def _check_repo_url(url: str) -> str:
@@ -141,6 +170,8 @@ def create_assessment(
         repo_rev=spec.repo_rev,
         time_limit_minutes=spec.time_limit_minutes,
         expires_in_days=spec.expires_in_days,
+        token_budget_usd=spec.token_budget_usd,
+        allowed_tools=spec.allowed_tools,
         org=signer.identity.org,
         reviewer_public_key=signer.identity.public_key.text,
         created_at=moment,
@@ -204,6 +235,8 @@ def build_pack(
             for k in keys
         ),
         issued_at=now,
+        token_budget_usd=record.token_budget_usd,
+        allowed_tools=record.allowed_tools,
     )
 
 

@@ -302,6 +302,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        6,
+        "assessment token budget and allowed tools",
+        (
+            "ALTER TABLE assessments ADD COLUMN token_budget_usd DOUBLE",
+            "ALTER TABLE assessments ADD COLUMN allowed_tools VARCHAR[]",
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

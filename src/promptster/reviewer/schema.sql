@@ -20,7 +20,9 @@ CREATE TABLE assessments (
     updated_at TIMESTAMP NOT NULL,
     deleted_at TIMESTAMP,
     pack BLOB,
-    pack_revision INTEGER NOT NULL DEFAULT 0
+    pack_revision INTEGER NOT NULL DEFAULT 0,
+    token_budget_usd DOUBLE,
+    allowed_tools VARCHAR[]
 );
 
 CREATE TABLE candidate_keys (

@@ -66,6 +66,8 @@ class AssessmentRecord:
     deleted_at: datetime | None = None
     pack: bytes | None = None
     pack_revision: int = 0
+    token_budget_usd: float | None = None
+    allowed_tools: tuple[str, ...] | None = None
 
     def to_json_obj(self) -> dict[str, Any]:
         return {
@@ -83,6 +85,8 @@ class AssessmentRecord:
             "updatedAt": _ts(self.updated_at),
             "deletedAt": _ts(self.deleted_at),
             "packRevision": self.pack_revision,
+            "tokenBudgetUsd": self.token_budget_usd,
+            "allowedTools": None if self.allowed_tools is None else list(self.allowed_tools),
         }
 
 
@@ -142,7 +146,8 @@ class KeyRecord:
 
 _ASSESSMENT_COLUMNS = (
     "id, title, role, brief, repo_url, repo_rev, time_limit_minutes, expires_in_days, org, "
-    "reviewer_public_key, created_at, updated_at, deleted_at, pack, pack_revision"
+    "reviewer_public_key, created_at, updated_at, deleted_at, pack, pack_revision, "
+    "token_budget_usd, allowed_tools"
 )
 _KEY_COLUMNS = (
     "id, assessment_id, key_text, salt, scrypt_hash, candidate_email, candidate_name, "
@@ -168,6 +173,8 @@ def _assessment(row: tuple[Any, ...]) -> AssessmentRecord:
         deleted_at=_py_time(row[12]),
         pack=None if row[13] is None else bytes(row[13]),
         pack_revision=row[14],
+        token_budget_usd=row[15],
+        allowed_tools=None if row[16] is None else tuple(row[16]),
     )
 
 
@@ -311,13 +318,14 @@ class Workspace:
     def insert_assessment(self, record: AssessmentRecord) -> None:
         self._run(
             f"INSERT INTO assessments ({_ASSESSMENT_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 record.id, record.title, record.role, record.brief, record.repo_url,
                 record.repo_rev, record.time_limit_minutes, record.expires_in_days, record.org,
                 record.reviewer_public_key, _db_time(record.created_at),
                 _db_time(record.updated_at), _db_time(record.deleted_at), record.pack,
-                record.pack_revision,
+                record.pack_revision, record.token_budget_usd,
+                None if record.allowed_tools is None else list(record.allowed_tools),
             ],
         )  # fmt: skip
 
