@@ -14,6 +14,10 @@
    be in the journal afterwards. Then the same number of threads sending through the client
    library directly (no process start), which is the recorder's own ceiling.
 
+With `--baseline-src DIR` (another checkout's `src`, e.g. `git archive main src | tar -x -C
+/tmp/base`) every hook case also runs that code's hook, interleaved with this one's and the
+floor, so a change is measured before and after in one run on the same machine load.
+
 Plain script: prints results, asserts only that nothing was lost.
 """
 
@@ -56,24 +60,44 @@ def timed(command: list[str], data: bytes, cwd: Path) -> float:
 
 
 FLOOR = [sys.executable, "-c", "pass"]
+BASELINE: list[str] = []  # the baseline console script (`--baseline-src`), when given
+
+
+def baseline_script(src: Path, folder: Path) -> str:
+    """A copy of the installed console script that imports the package from `src` instead."""
+    text = Path(PROMPTSTER).read_text()
+    text = text.replace("import sys\n", f"import sys\nsys.path.insert(0, {str(src)!r})\n", 1)
+    script = folder / "promptster-baseline"
+    script.write_text(text)
+    script.chmod(0o755)
+    return str(script)
 
 
 def case(
     name: str, command: list[str], make: Callable[[int], bytes], cwd: Path, calls: int
 ) -> None:
-    """Hook calls interleaved with floor runs, so both see the same machine load."""
+    """Hook calls interleaved with floor runs (and the baseline's hook calls), so all see the
+    same machine load."""
+    other = [BASELINE[0], *command[1:]] if BASELINE and command[0] == PROMPTSTER else None
     timed(command, make(-1), cwd)  # warm the page cache
     hook_times: list[float] = []
     floor_times: list[float] = []
+    other_times: list[float] = []
     for i in range(calls):
         floor_times.append(timed(FLOOR, b"", cwd))
         hook_times.append(timed(command, make(i), cwd))
+        if other is not None:
+            other_times.append(timed(other, make(calls + i), cwd))
     hook, floor = statistics.median(hook_times), statistics.median(floor_times)
     p95 = sorted(hook_times)[max(0, int(len(hook_times) * 0.95) - 1)]
-    print(
+    line = (
         f"  {name:<44} median {hook * 1000:6.1f} ms  p95 {p95 * 1000:6.1f} ms"
         f"  (python -c pass {floor * 1000:5.1f} ms)  ratio {hook / floor:4.2f}"
     )
+    if other_times:
+        before = statistics.median(other_times)
+        line += f"  | baseline {before * 1000:6.1f} ms ratio {before / floor:4.2f}"
+    print(line, f"  load {os.getloadavg()[0]:.1f}")
 
 
 def start_recorded(workspace: Path) -> Path:
@@ -224,16 +248,21 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=60)
     parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--per-worker", type=int, default=40)
+    parser.add_argument("--baseline-src", type=Path, help="also time this checkout's src")
+    parser.add_argument("--skip-concurrency", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="promptster-bench-hook-") as tmp:
         root = Path(tmp)
+        if args.baseline_src:
+            BASELINE.append(baseline_script(args.baseline_src.resolve(), root))
         runtime = Path("/tmp") / f"pst-bench-{os.getpid()}"
         runtime.mkdir(mode=0o700, exist_ok=True)
         os.environ["PROMPTSTER_HOME"] = str(root / "home")
         os.environ["XDG_RUNTIME_DIR"] = str(runtime)
         os.environ.pop("PROMPTSTER_SESSION_DIR", None)
         bench_calls(root, args.calls)
-        bench_concurrency(root, args.workers, args.per_worker)
+        if not args.skip_concurrency:
+            bench_concurrency(root, args.workers, args.per_worker)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_hook import PROMPTSTER, case, start_recorded, stop_recorded
+from bench_hook import BASELINE, PROMPTSTER, baseline_script, case, start_recorded, stop_recorded
 
 Make = Callable[[Path, str, int], dict[str, object]]
 
@@ -178,11 +178,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--calls", type=int, default=40)
     parser.add_argument("--entries", type=int, default=20_000)
+    parser.add_argument("--baseline-src", type=Path, help="also time this checkout's src")
+    parser.add_argument("--skip-aider", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="pst-bench-tools-") as tmp:
         root = Path(tmp)
+        if args.baseline_src:  # before/after in one run (bench_hook.py explains)
+            BASELINE.append(baseline_script(args.baseline_src.resolve(), root))
         bench_hooks(root, args.calls)
-        bench_aider(root, args.entries)
+        if not args.skip_aider:
+            bench_aider(root, args.entries)
 
 
 if __name__ == "__main__":

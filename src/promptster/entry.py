@@ -15,14 +15,13 @@ def run() -> None:
 
         sys.exit(claude_hook())
     if len(sys.argv) >= 3 and sys.argv[1] == "hook":
-        # The other AI tools' hooks (integrations.catalog), just as fast.
-        from promptster.integrations.catalog import hook_module
+        # The other AI tools' hooks, just as fast: a plain dict, not the catalog (which imports
+        # dataclasses, pathlib and typing).
+        from promptster.integrations.hooks import HOOK_MODULES
 
-        module = hook_module(sys.argv[2])
+        module = HOOK_MODULES.get(sys.argv[2])
         if module is not None:
-            import importlib
-
-            sys.exit(importlib.import_module(module).main(sys.argv[3:]))
+            sys.exit(__import__(module, fromlist=["main"]).main(sys.argv[3:]))
     from promptster.cli import run as cli_run
 
     cli_run()

@@ -11,22 +11,27 @@ reached (not running, busy past the timeout, socket missing) the events are appe
 session's spool file instead (flock'd, fsynced, one event per line); the recorder ingests the
 spool in order when it starts and every few seconds while it runs, skipping event ids it already
 has. An event is acknowledged once it is in the journal or durably in the spool.
+
+Lean on purpose (the hook budget: a hook call ≤ 3× `python -c pass`): no `dataclasses`,
+`typing`, `pathlib`, `socket`, `uuid`, `datetime` or `contextlib` at import, which together cost
+more than the interpreter's own start; ids come from `os.urandom`, timestamps from `time`, the
+socket from `_socket`. tests/core/test_layers.py keeps them out.
 """
 
 from __future__ import annotations
 
-import contextlib
+import _socket
 import fcntl
 import json
 import os
-import socket
 import time
-import uuid
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
+
+TYPE_CHECKING = False  # typing costs ~2 ms at import; mypy still reads the block below
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
+    from pathlib import Path
+    from typing import Any
 
 SESSION_DIR_ENV = "PROMPTSTER_SESSION_DIR"
 SESSION_DIR_NAME = ".promptster"
@@ -43,33 +48,123 @@ STARTING_FILE = "recorder.starting"
 REVIVE_WINDOW_S = 10.0
 
 
-@dataclass(frozen=True)
-class SessionHandle:
-    """A located session: its `.promptster` folder and what a client needs from session.json."""
+def uuid_text(raw: bytes, version: int) -> str:
+    """The UUID made of 16 bytes with its version and variant bits set, as `str(uuid.UUID(bytes=
+    raw, version=version))` writes it (without importing `uuid`, which pulls in `platform`)."""
+    b = bytearray(raw[:16])
+    b[6] = (b[6] & 0x0F) | (version << 4)
+    b[8] = (b[8] & 0x3F) | 0x80
+    h = b.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
-    session_dir: Path
-    session_id: str
-    workspace: Path
-    socket_path: Path
-    status: str
-    deadline: str | None = None
+
+def new_id() -> str:
+    """A random (version 4) UUID as text, as `str(uuid.uuid4())` writes it."""
+    return uuid_text(os.urandom(16), 4)
+
+
+class SessionHandle:
+    """A located session: its `.promptster` folder and what a client needs from session.json.
+
+    The paths are kept as text (`dir`, `workspace_dir`, `socket_file`); `session_dir`,
+    `workspace`, `socket_path` and `spool_path` give them as `Path` for callers off the hook
+    path (pathlib is imported on first use)."""
+
+    __slots__ = ("deadline", "dir", "session_id", "socket_file", "status", "workspace_dir")
+
+    def __init__(
+        self,
+        session_dir: str | os.PathLike[str],
+        session_id: str,
+        workspace: str | os.PathLike[str],
+        socket_path: str | os.PathLike[str],
+        status: str,
+        deadline: str | None = None,
+    ) -> None:
+        self.dir = os.fspath(session_dir)
+        self.session_id = session_id
+        self.workspace_dir = os.fspath(workspace)
+        self.socket_file = os.fspath(socket_path)
+        self.status = status
+        self.deadline = deadline
+
+    def _key(self) -> tuple[str, str, str, str, str, str | None]:
+        return (
+            self.dir,
+            self.session_id,
+            self.workspace_dir,
+            self.socket_file,
+            self.status,
+            self.deadline,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SessionHandle) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return (
+            f"SessionHandle(session_dir={self.dir!r}, session_id={self.session_id!r}, "
+            f"workspace={self.workspace_dir!r}, socket_path={self.socket_file!r}, "
+            f"status={self.status!r}, deadline={self.deadline!r})"
+        )
+
+    @property
+    def session_dir(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.dir)
+
+    @property
+    def workspace(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.workspace_dir)
+
+    @property
+    def socket_path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self.socket_file)
+
+    @property
+    def spool_file(self) -> str:
+        return os.path.join(self.dir, SPOOL_FILE)
 
     @property
     def spool_path(self) -> Path:
-        return self.session_dir / SPOOL_FILE
+        from pathlib import Path
+
+        return Path(self.spool_file)
 
     @property
     def active(self) -> bool:
         return self.status == ACTIVE
 
 
-@dataclass(frozen=True)
 class SendResult:
     """What happened to a batch: `via` is "recorder", "spool" or "none" (not acknowledged)."""
 
-    via: str
-    seqs: list[int] = field(default_factory=list)
-    error: str | None = None
+    __slots__ = ("error", "seqs", "via")
+
+    def __init__(self, via: str, seqs: list[int] | None = None, error: str | None = None) -> None:
+        self.via = via
+        self.seqs: list[int] = seqs if seqs is not None else []
+        self.error = error
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, SendResult) and (self.via, self.seqs, self.error) == (
+            other.via,
+            other.seqs,
+            other.error,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as the dataclass was
+
+    def __repr__(self) -> str:
+        return f"SendResult(via={self.via!r}, seqs={self.seqs!r}, error={self.error!r})"
 
     @property
     def acknowledged(self) -> bool:
@@ -80,10 +175,12 @@ class RecorderUnavailable(Exception):
     """The recorder could not be asked (no socket, refused, timed out, or a broken reply)."""
 
 
-def load_handle(session_dir: Path) -> SessionHandle | None:
+def load_handle(session_dir: str | os.PathLike[str]) -> SessionHandle | None:
     """Read `session_dir/session.json`; None when it is missing or unreadable."""
+    folder = os.fspath(session_dir)
     try:
-        raw = (session_dir / SESSION_FILE).read_bytes()
+        with open(os.path.join(folder, SESSION_FILE), "rb") as file:
+            raw = file.read()
         state = json.loads(raw)
     except (OSError, ValueError):
         return None
@@ -95,31 +192,34 @@ def load_handle(session_dir: Path) -> SessionHandle | None:
     workspace = state.get("workspace")
     deadline = state.get("deadline")
     return SessionHandle(
-        session_dir=session_dir,
+        session_dir=folder,
         session_id=session_id,
-        workspace=Path(workspace) if isinstance(workspace, str) else session_dir.parent,
-        socket_path=Path(socket_path),
+        workspace=workspace if isinstance(workspace, str) else os.path.dirname(folder),
+        socket_path=socket_path,
         status=str(state.get("status", "")),
         deadline=deadline if isinstance(deadline, str) else None,
     )
 
 
-def find_session(start: Path | None = None) -> SessionHandle | None:
+def find_session(start: str | os.PathLike[str] | None = None) -> SessionHandle | None:
     """Locate the session: $PROMPTSTER_SESSION_DIR, else the nearest `.promptster/session.json`
     in `start` (default: the current folder) or one of its parents. Ended sessions are returned
     too; check `handle.active` before sending."""
     configured = os.environ.get(SESSION_DIR_ENV)
     if configured:
-        return load_handle(Path(configured).expanduser())
+        return load_handle(os.path.expanduser(configured))
     try:
-        here = (start if start is not None else Path.cwd()).absolute()
+        here = os.path.abspath(os.fspath(start) if start is not None else os.getcwd())
     except OSError:  # the current folder was deleted
         return None
-    for folder in (here, *here.parents):
-        candidate = folder / SESSION_DIR_NAME
-        if (candidate / SESSION_FILE).is_file():
+    while True:
+        candidate = os.path.join(here, SESSION_DIR_NAME)
+        if os.path.isfile(os.path.join(candidate, SESSION_FILE)):
             return load_handle(candidate)
-    return None
+        parent = os.path.dirname(here)
+        if parent == here:
+            return None
+        here = parent
 
 
 def format_ts(moment: datetime) -> str:
@@ -127,13 +227,16 @@ def format_ts(moment: datetime) -> str:
     writes, in events, state files, packs and reports. A naive datetime (DuckDB's TIMESTAMP)
     is taken as UTC already."""
     if moment.tzinfo is not None:
+        from datetime import UTC
+
         moment = moment.astimezone(UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
 def now_ts() -> str:
-    """Now, as `format_ts` writes it."""
-    return format_ts(datetime.now(UTC))
+    """Now, as `format_ts` writes it (from `time`, not `datetime`: see the module's note)."""
+    seconds, micros = divmod(time.time_ns() // 1000, 1_000_000)
+    return time.strftime("%Y-%m-%dT%H:%M:%S.", time.gmtime(seconds)) + f"{micros // 1000:03d}Z"
 
 
 def new_event(
@@ -156,7 +259,7 @@ def new_event(
     builds its typed Event from this dict."""
     return {
         "v": SCHEMA_VERSION,
-        "id": event_id or str(uuid.uuid4()),
+        "id": event_id or new_id(),
         "ts": ts or now_ts(),
         "kind": kind,
         "source": {"channel": channel, "integration": integration, "emitter": emitter},
@@ -176,7 +279,7 @@ def _complete(event: dict[str, Any]) -> dict[str, Any]:
         return event
     filled = dict(event)
     filled.setdefault("v", SCHEMA_VERSION)
-    filled.setdefault("id", str(uuid.uuid4()))
+    filled.setdefault("id", new_id())
     filled.setdefault("ts", now_ts())
     return filled
 
@@ -190,13 +293,16 @@ def request(
     except (TypeError, ValueError) as exc:
         raise ValueError(f"request is not JSON-serialisable: {exc}") from exc
     try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+        conn = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
+        try:
             conn.settimeout(timeout)
-            conn.connect(str(handle.socket_path))
+            conn.connect(handle.socket_file)
             conn.sendall(payload)
             reply = _read_line(conn)
-    except OSError as exc:  # includes socket.timeout, ConnectionRefused, FileNotFound
-        raise RecorderUnavailable(f"recorder not reachable at {handle.socket_path}: {exc}") from exc
+        finally:
+            conn.close()
+    except OSError as exc:  # includes TimeoutError, ConnectionRefused, FileNotFound
+        raise RecorderUnavailable(f"recorder not reachable at {handle.socket_file}: {exc}") from exc
     try:
         answer = json.loads(reply)
     except ValueError as exc:
@@ -206,7 +312,7 @@ def request(
     return answer
 
 
-def _read_line(conn: socket.socket) -> bytes:
+def _read_line(conn: _socket.socket) -> bytes:
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -264,7 +370,7 @@ def _spool_or_fail(
     if not spool:
         return SendResult("none", error=reason)
     try:
-        append_to_spool(handle.spool_path, batch, session_dir=handle.session_dir)
+        append_to_spool(handle.spool_file, batch, session_dir=handle.dir)
     except SessionEnded as exc:
         return SendResult("none", error=str(exc))
     except OSError as exc:
@@ -283,9 +389,9 @@ def revive_recorder(handle: SessionHandle) -> bool:
     it holds its lock, and a marker older than REVIVE_WINDOW_S (a start that failed) is taken
     over by one caller (rename: only one succeeds).
     """
-    if not (handle.session_dir / JOURNAL_FILE).exists():
+    if not os.path.exists(os.path.join(handle.dir, JOURNAL_FILE)):
         return False  # not a session `promptster start` made (a test's stand-in, a half start)
-    lock = handle.session_dir / "recorder.lock"
+    lock = os.path.join(handle.dir, "recorder.lock")
     try:
         fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError:
@@ -296,28 +402,34 @@ def revive_recorder(handle: SessionHandle) -> bool:
         return False  # held: a recorder runs (or is starting)
     finally:
         os.close(fd)
-    if not _claim_start(handle.session_dir / STARTING_FILE):
+    if not _claim_start(os.path.join(handle.dir, STARTING_FILE)):
         return False  # another caller is starting it
     import subprocess
     import sys
 
     try:
         subprocess.Popen(
-            [sys.executable, "-m", RECORDER_MODULE, "--daemon", str(handle.session_dir)],
+            [sys.executable, "-m", RECORDER_MODULE, "--daemon", handle.dir],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
-            cwd=handle.session_dir,
+            cwd=handle.dir,
             start_new_session=True,
         )
     except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(handle.session_dir / STARTING_FILE)
+        _unlink_quietly(os.path.join(handle.dir, STARTING_FILE))
         return False
     return True
 
 
-def _claim_start(marker: Path) -> bool:
+def _unlink_quietly(path: str) -> None:
+    try:  # noqa: SIM105 (contextlib: ~1 ms more per hook call)
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+def _claim_start(marker: str) -> bool:
     """True for the one caller that may start the recorder now."""
     for _ in range(2):
         try:
@@ -333,13 +445,12 @@ def _claim_start(marker: Path) -> bool:
             continue  # removed meanwhile: try to create it again
         if age < REVIVE_WINDOW_S:
             return False
-        stale = f"{marker}.stale-{uuid.uuid4().hex}"
+        stale = f"{marker}.stale-{os.urandom(16).hex()}"
         try:  # stale: exactly one caller wins the rename and tries again
             os.rename(marker, stale)
         except OSError:
             return False
-        with contextlib.suppress(OSError):
-            os.unlink(stale)
+        _unlink_quietly(stale)
     return False
 
 
@@ -348,7 +459,10 @@ class SessionEnded(Exception):
 
 
 def append_to_spool(
-    spool_path: Path, events: list[dict[str, Any]], *, session_dir: Path | None = None
+    spool_path: str | os.PathLike[str],
+    events: list[dict[str, Any]],
+    *,
+    session_dir: str | os.PathLike[str] | None = None,
 ) -> None:
     """Append events, one JSON line each, under an exclusive flock, and fsync them.
 
@@ -377,5 +491,7 @@ def append_to_spool(
             view = view[os.write(fd, view) :]
         os.fsync(fd)
     finally:
-        with contextlib.suppress(OSError):
+        try:  # noqa: SIM105 (contextlib: ~1 ms more per hook call)
             os.close(fd)  # closing releases the flock
+        except OSError:
+            pass

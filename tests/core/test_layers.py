@@ -8,6 +8,8 @@ fails here with the file and line, so the drawing in docs/architecture.md stays 
 from __future__ import annotations
 
 import ast
+import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -144,3 +146,74 @@ def test_the_hook_path_imports_nothing_heavy(module: str) -> None:
     code = f"import sys, {module}; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+# The hook budget (a hook call ≤ 3 × `python -c pass`): these standard-library modules together
+# cost more than the interpreter's own start, so the hook path does without them (plain
+# classes, os.path, os.urandom ids, `time`, `_socket`, CPython's own SHA code).
+HOOK_PATH_STDLIB_FORBIDDEN = [
+    "dataclasses",
+    "inspect",
+    "typing",
+    "pathlib",
+    "uuid",
+    "platform",
+    "socket",
+    "datetime",
+    "hashlib",
+    "contextlib",
+]
+LEAN_HOOKS = ["claude-code", "gemini-cli", "cursor", "copilot-cli"]
+
+_RUN_HOOK = """
+import io, json, sys
+forbidden = {forbidden!r}
+sys.argv = ["promptster", "hook", {tool!r}]
+sys.stdin = io.TextIOWrapper(io.BytesIO(json.dumps({payload!r}).encode()))
+from promptster.entry import run
+try:
+    run()
+except SystemExit:
+    pass
+print(json.dumps([m for m in forbidden if m in sys.modules]))
+"""
+
+
+@pytest.mark.parametrize("tool", [*LEAN_HOOKS, "claude-code prompt"])
+@pytest.mark.parametrize("where", ["no session", "recorder down"])
+def test_the_hook_path_imports_no_costly_stdlib(tool: str, where: str, tmp_path: Path) -> None:
+    """A whole hook call (the console script's dispatch, the payload, the session lookup, the
+    events and, with the recorder down, the spool) imports none of the costly modules; a
+    Claude Code prompt (noting the transcript, counting the prompt) neither."""
+    if where == "recorder down":
+        session = tmp_path / ".promptster"
+        session.mkdir()
+        state = {"sessionId": "s", "workspace": str(tmp_path), "status": "active"}
+        state["socket"] = str(tmp_path / "none.sock")
+        (session / "session.json").write_text(json.dumps(state))
+    payload = {
+        "hook_event_name": "PreToolUse",
+        "hookEventName": "preToolUse",
+        "cwd": str(tmp_path),
+        "session_id": "lane",
+        "tool_name": "Read",
+        "toolName": "view",
+        "tool_input": {"file_path": str(tmp_path / "a.py")},
+    }
+    if tool == "claude-code prompt":
+        tool = "claude-code"
+        payload |= {"hook_event_name": "UserPromptSubmit", "prompt": "hello"}
+        payload["transcript_path"] = str(tmp_path / "t.jsonl")
+    forbidden = HOOK_PATH_STDLIB_FORBIDDEN
+    code = _RUN_HOOK.format(forbidden=forbidden, tool=tool, payload=payload)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        env={**os.environ, "PROMPTSTER_SESSION_DIR": ""},
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == []
+    if where == "recorder down":
+        assert (tmp_path / ".promptster" / "spool.jsonl").stat().st_size > 0

@@ -35,6 +35,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, cast
 
+from promptster.integrations.hooks import HOOK_MODULES
+
 
 @dataclass(frozen=True)
 class ToolCheck:
@@ -94,7 +96,7 @@ TOOLS: tuple[AiTool, ...] = (
         "Gemini CLI",
         "promptster.integrations.gemini.adapter",
         "Gemini CLI's hooks and MCP server, in .gemini/settings.json",
-        hook="promptster.integrations.gemini.hook",
+        hook=HOOK_MODULES["gemini-cli"],
     ),
     AiTool(
         "cursor",
@@ -102,7 +104,7 @@ TOOLS: tuple[AiTool, ...] = (
         "Cursor",
         "promptster.integrations.cursor.adapter",
         "Cursor's agent hooks and MCP server, in .cursor/hooks.json and .cursor/mcp.json",
-        hook="promptster.integrations.cursor.hook",
+        hook=HOOK_MODULES["cursor"],
     ),
     AiTool(
         "copilot-cli",
@@ -110,7 +112,7 @@ TOOLS: tuple[AiTool, ...] = (
         "Copilot CLI",
         "promptster.integrations.copilot.adapter",
         "Copilot CLI's repository hooks, in .github/hooks/promptster.json",
-        hook="promptster.integrations.copilot.hook",
+        hook=HOOK_MODULES["copilot-cli"],
     ),
     AiTool(
         "aider",
@@ -125,7 +127,7 @@ TOOLS: tuple[AiTool, ...] = (
         "Codex CLI",
         "promptster.integrations.codex.adapter",
         "Codex CLI's rollout files, plus MCP server and hooks through `promptster codex`",
-        hook="promptster.integrations.codex.hook",
+        hook=HOOK_MODULES["codex"],
     ),
 )
 

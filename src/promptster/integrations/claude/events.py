@@ -10,18 +10,29 @@ Standard library only: the hook imports this on every call.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
-import uuid
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+import sys
 
-from promptster.protocol import new_event
+from promptster.protocol import new_event, uuid_text
 
+# CPython's own SHA code gives the same digests as hashlib, which loads OpenSSL (~2 ms at import,
+# on every hook call); `uuid` would add `platform`.
+try:
+    _sha1: Callable[[bytes], Any] = __import__("_sha1").sha1
+    _sha256: Callable[[bytes], Any] = __import__(
+        "_sha256" if sys.version_info < (3, 12) else "_sha2"
+    ).sha256
+except (ImportError, AttributeError):  # another Python: hashlib then
+    from hashlib import sha1 as _sha1
+    from hashlib import sha256 as _sha256
+
+TYPE_CHECKING = False  # typing costs ~2 ms at import; mypy still reads the block below
 if TYPE_CHECKING:  # the hook imports this module: the payload types cost nothing here
+    from collections.abc import Callable, Mapping
+    from datetime import datetime
+    from typing import Any
+
     from promptster.formats.payloads import (
         AiResponseData,
         CommandData,
@@ -44,20 +55,23 @@ PLANNING_TOOLS = frozenset(
     {"TodoWrite", "Task", "Agent", "TaskCreate", "TaskUpdate", "ExitPlanMode", "EnterPlanMode"}
 )
 FILE_CHANGING_TOOLS = EDIT_TOOLS | SHELL_TOOLS
-_NAMESPACE = uuid.UUID("6f1d7c2e-4b1a-4e0f-9a57-3c2f7d8e9b10")
+_NAMESPACE = bytes.fromhex("6f1d7c2e4b1a4e0f9a573c2f7d8e9b10")  # of the event ids (UUID 5)
 _EXIT_CODE = re.compile(r"\AExit code (-?\d+)")
 _SLASH = re.compile(r"\A(/[\w:.-]+)(?:\s|\Z)")
 
-Json = dict[str, Any]
+if TYPE_CHECKING:
+    Json = dict[str, Any]
 
 
 def event_id(lane: str, *parts: str, integration: str = INTEGRATION) -> str:
     """A stable event id: the same fact of an AI tool always gets the same id."""
-    return str(uuid.uuid5(_NAMESPACE, "\x1f".join((integration, lane, *parts))))
+    name = "\x1f".join((integration, lane, *parts))
+    return uuid_text(_sha1(_NAMESPACE + name.encode("utf-8")).digest(), 5)  # as uuid.uuid5
 
 
 def text_key(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+    digest: str = _sha256(text.encode("utf-8", "replace")).hexdigest()
+    return digest[:32]
 
 
 def bound(text: str, limit: int = TEXT_LIMIT) -> tuple[str, bool]:
@@ -108,6 +122,8 @@ def parse_time(text: Any) -> datetime | None:
     """An RFC 3339 time (as Claude Code and the journal write them); None if it is not one."""
     if not isinstance(text, str):
         return None
+    from datetime import UTC, datetime  # not at import: the hook does not parse times
+
     try:
         moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
@@ -127,21 +143,43 @@ def relative(path: Any, workspace: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
 class Context:
     """Where a Claude Code fact happened: its session (the lane) and our workspace.
 
     Other AI tools whose activity maps onto Claude Code's tools reuse this normaliser with
-    their own `integration` name (integrations/gemini, cursor, copilot, aider)."""
+    their own `integration` name (integrations/gemini, cursor, copilot, aider). A plain class,
+    not a dataclass (`dataclasses` imports `inspect`: ~6 ms on every hook call); its fields are
+    its `__dict__`, so `Context(**{**ctx.__dict__, "cwd": cwd})` copies one with a change."""
 
-    lane: str
-    workspace: str
-    cwd: str | None = None
-    prompt_id: str | None = None
-    ts: str | None = None
-    channel: str = "hook"  # "import" for transcript backfill
-    emitter: str = "promptster-hook"
-    integration: str = INTEGRATION  # another AI tool reusing this normaliser (e.g. "codex")
+    def __init__(
+        self,
+        lane: str,
+        workspace: str,
+        cwd: str | None = None,
+        prompt_id: str | None = None,
+        ts: str | None = None,
+        channel: str = "hook",  # "import" for transcript backfill
+        emitter: str = "promptster-hook",
+        integration: str = INTEGRATION,  # another AI tool reusing this normaliser ("codex")
+    ) -> None:
+        self.lane = lane
+        self.workspace = workspace
+        self.cwd = cwd
+        self.prompt_id = prompt_id
+        self.ts = ts
+        self.channel = channel
+        self.emitter = emitter
+        self.integration = integration
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Context) and self.__dict__ == other.__dict__
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.__dict__.values()))
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in self.__dict__.items())
+        return f"Context({fields})"
 
     def event_id(self, *parts: str) -> str:
         return event_id(self.lane, *parts, integration=self.integration)

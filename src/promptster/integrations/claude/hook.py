@@ -12,19 +12,22 @@ it, so it is part of the candidate's experience. The rules:
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import sys
 import time
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
 
 from promptster import protocol as client
 from promptster.integrations.claude import events as ce
 
+TYPE_CHECKING = False  # no typing, pathlib, contextlib at run time: the hook budget
 if TYPE_CHECKING:  # on every hook call: the payload types cost nothing at run time
+    from pathlib import Path
+    from typing import Any, BinaryIO
+
     from promptster.formats.payloads import NoteData
+
+    Json = dict[str, Any]
 
 MAX_PAYLOAD = 32 * 1024 * 1024
 SNAPSHOT_TIMEOUT_S = 2.0
@@ -39,13 +42,13 @@ HOOK_EVENTS = (
     "Notification",
 )
 
-Json = dict[str, Any]
-
 
 def main(argv: list[str] | None = None, stdin: BinaryIO | None = None) -> int:
     """Handle one hook call. Returns 0 whatever happens."""
-    with contextlib.suppress(BaseException):  # fail open: never break or block Claude Code
+    try:  # noqa: SIM105 (contextlib: ~1 ms more per hook call)
         handle_call(stdin if stdin is not None else sys.stdin.buffer)
+    except BaseException:  # fail open: never break or block Claude Code
+        pass
     return 0
 
 
@@ -77,10 +80,10 @@ def _parse(data: bytes, size: int) -> tuple[Json | None, str | None]:
     return payload, None
 
 
-def _start_dir(payload: Json | None) -> Path | None:
+def _start_dir(payload: Json | None) -> str | None:
     for candidate in ((payload or {}).get("cwd"), os.environ.get("CLAUDE_PROJECT_DIR")):
         if isinstance(candidate, str) and os.path.isabs(candidate):
-            return Path(candidate)
+            return candidate
     return None
 
 
@@ -91,7 +94,7 @@ def handle_call(stream: BinaryIO) -> None:
     if handle is None or not handle.active:
         return  # not recording here
     if payload is None:
-        ctx = ce.Context(lane="unknown", workspace=str(handle.workspace))
+        ctx = ce.Context(lane="unknown", workspace=handle.workspace_dir)
         message = f"a Claude Code hook payload {problem}; it was skipped"
         client.send_events(handle, [ce.warning_event(ctx, "hook_payload_skipped", message)])
         return
@@ -107,7 +110,7 @@ def handle_call(stream: BinaryIO) -> None:
         _snapshot(handle, f"claude-code-{'pre' if name == 'PreToolUse' else 'post'}-tool")
     if name in ("SessionStart", "UserPromptSubmit"):
         _heartbeat(handle, payload)
-    events = events_for(payload, handle.session_dir, str(handle.workspace))
+    events = events_for(payload, handle.dir, handle.workspace_dir)
     if events:
         client.send_events(handle, events)
     if changes_files and name != "PreToolUse" and tool in ce.EDIT_TOOLS:
@@ -116,8 +119,10 @@ def handle_call(stream: BinaryIO) -> None:
 
 def _ask(handle: client.SessionHandle, message: Json, timeout: float) -> None:
     """A request whose answer does not matter: the session goes on without it."""
-    with contextlib.suppress(client.RecorderUnavailable, ValueError):
+    try:  # noqa: SIM105 (contextlib: ~1 ms more per hook call)
         client.request(handle, message, timeout)
+    except (client.RecorderUnavailable, ValueError):
+        pass
 
 
 def _snapshot(handle: client.SessionHandle, reason: str) -> None:
@@ -134,8 +139,9 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def events_for(payload: Json, session_dir: Path, workspace: str) -> list[Json]:
-    """The events one hook payload yields (reading the transcript at Stop and SessionEnd)."""
+def events_for(payload: Json, session_dir: str | Path, workspace: str) -> list[Json]:
+    """The events one hook payload yields (reading the transcript at Stop and SessionEnd;
+    `pathlib` is imported there only, with the transcript reader)."""
     name = payload["hook_event_name"]
     lane = _text(payload.get("session_id")) or "unknown"
     prompt_id = _text(payload.get("prompt_id")) or None
@@ -143,18 +149,17 @@ def events_for(payload: Json, session_dir: Path, workspace: str) -> list[Json]:
     ctx = ce.Context(lane=lane, workspace=workspace, cwd=cwd, prompt_id=prompt_id)
     transcript = os.path.expanduser(_text(payload.get("transcript_path")))
     if name in ("SessionStart", "UserPromptSubmit", "Stop", "SessionEnd") and transcript:
-        from promptster.integrations.claude import (
-            transcript as claude_transcript,  # only at turn boundaries
-        )
+        from promptster.integrations.claude import hookstate
 
-        claude_transcript.remember(session_dir, lane, transcript)
+        hookstate.remember(session_dir, lane, transcript)
     if name == "UserPromptSubmit":
         prompt = _text(payload.get("prompt"))
         if prompt_id:
             return [ce.prompt_event(ctx, prompt)]
-        from promptster.integrations.claude.transcript import count_prompt
+        from promptster.integrations.claude.hookstate import count_prompt
 
-        return [ce.prompt_event(ctx, prompt, occurrence=count_prompt(session_dir, lane, prompt))]
+        occurrence = count_prompt(session_dir, lane, prompt)
+        return [ce.prompt_event(ctx, prompt, occurrence=occurrence)]
     if name in ("PreToolUse", "PostToolUse", "PostToolUseFailure"):
         return _tool_events(ctx, name, payload)
     if name in ("Stop", "SessionEnd"):
@@ -202,22 +207,27 @@ def _has_reply(events: list[Json], reply: Json) -> bool:
     return any(event["id"] == reply["id"] for event in events)
 
 
-def _turn_end(ctx: ce.Context, payload: Json, session_dir: Path, transcript: str) -> list[Json]:
+def _turn_end(
+    ctx: ce.Context, payload: Json, session_dir: str | Path, transcript: str
+) -> list[Json]:
     """New transcript lines (replies with model and tokens); `last_assistant_message` when the
     transcript has not caught up."""
     events: list[Json] = []
     last = _text(payload.get("last_assistant_message"))
     if transcript:
+        from pathlib import Path
+
         from promptster.integrations.claude import transcript as claude_transcript
 
-        events = claude_transcript.advance(session_dir, ctx.lane, transcript, ctx.workspace)
+        folder = Path(session_dir)
+        events = claude_transcript.advance(folder, ctx.lane, transcript, ctx.workspace)
         # Claude Code may fire Stop before its transcript write lands; wait a little for the
         # reply there, since only the transcript knows the model and the token usage.
         for _ in range(TRANSCRIPT_WAIT_STEPS):
             if not last.strip() or _has_reply(events, ce.ai_response_event(ctx, last)):
                 break
             time.sleep(TRANSCRIPT_WAIT_STEP_S)
-            events += claude_transcript.advance(session_dir, ctx.lane, transcript, ctx.workspace)
+            events += claude_transcript.advance(folder, ctx.lane, transcript, ctx.workspace)
     if payload["hook_event_name"] == "Stop" and last.strip():
         fallback = ce.ai_response_event(ctx, last)
         if all(event["id"] != fallback["id"] for event in events):

@@ -26,8 +26,14 @@ from pathlib import Path
 from typing import Any
 
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude.hookstate import STATE_DIR as STATE_DIR  # the hook's state
+from promptster.integrations.claude.hookstate import count_prompt as count_prompt
+from promptster.integrations.claude.hookstate import counts as _counts
+from promptster.integrations.claude.hookstate import load_state as _load_state
+from promptster.integrations.claude.hookstate import remember as remember
+from promptster.integrations.claude.hookstate import save_state as _save_state
+from promptster.integrations.claude.hookstate import state_path as _state_path
 
-STATE_DIR = ("integrations", "claude-code")
 MAX_LINE = 16 * 1024 * 1024  # longer lines are skipped (counted as malformed)
 _TS = re.compile(r"\A\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
 _COMMAND_NAME = re.compile(r"<command-name>\s*(/?[^<\s]+)\s*</command-name>")
@@ -291,63 +297,6 @@ def read_transcript(
 
 
 # --- incremental reads from the hook -----------------------------------------------------------
-
-
-def _state_path(session_dir: Path, lane: str) -> Path:
-    safe = re.sub(r"[^A-Za-z0-9_-]", "_", lane)[:100] or "lane"
-    return session_dir.joinpath(*STATE_DIR, f"{safe}.json")
-
-
-def _load_state(path: Path) -> Json:
-    try:
-        state = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return {}
-    return state if isinstance(state, dict) else {}
-
-
-def remember(session_dir: Path, lane: str, transcript: str) -> None:
-    """Note the lane's transcript so `submit` can find it (cheap when already noted)."""
-    path = _state_path(session_dir, lane)
-    if not path.exists():
-        _save_state(path, {"lane": lane, "transcriptPath": transcript, "offset": 0})
-        return
-    state = _load_state(path)
-    if "transcriptPath" not in state:  # only prompt counts so far (count_prompt)
-        state.update(lane=lane, transcriptPath=transcript, offset=0)
-        _save_state(path, state)
-
-
-def _save_state(path: Path, state: Json) -> None:
-    """Write atomically; the folder and file are private (they name the candidate's home)."""
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(state))
-    os.replace(tmp, path)
-
-
-def _counts(value: Any) -> dict[str, int]:
-    if not isinstance(value, dict):
-        return {}
-    return {k: v for k, v in value.items() if isinstance(k, str) and type(v) is int and v > 0}
-
-
-def count_prompt(session_dir: Path, lane: str, text: str) -> int:
-    """The hook's count of `text` as a prompt in the lane, this one included (1 when the
-    state cannot be kept: then repeats share an id, as before counting)."""
-    path = _state_path(session_dir, lane)
-    state = _load_state(path)
-    counts = _counts(state.get("hookPromptCounts"))
-    key = ce.text_key(text)
-    counts[key] = counts.get(key, 0) + 1
-    state["hookPromptCounts"] = counts
-    try:
-        _save_state(path, state)
-    except OSError:
-        return 1
-    return counts[key]
 
 
 def advance(session_dir: Path, lane: str, transcript: str, workspace: str) -> list[Json]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import re
 import time
-from pathlib import Path
-from typing import Any
 
 from promptster.integrations import hookkit as hk
 from promptster.integrations.claude import events as ce
@@ -28,7 +26,11 @@ HOOK_EVENTS = frozenset(
     {"sessionStart", "sessionEnd", "userPromptSubmitted", "preToolUse", "postToolUse", "agentStop"}
 )
 _EXIT = re.compile(r"<shellId: \S+ completed with exit code (-?\d+)>\s*\Z")
-Json = dict[str, Any]
+TYPE_CHECKING = False  # no typing or pathlib at run time: the hook budget
+if TYPE_CHECKING:
+    from typing import Any
+
+    Json = dict[str, Any]
 
 
 def _args(payload: Json) -> tuple[str, Json]:
@@ -87,7 +89,7 @@ def _result(ctx: ce.Context, call: hk.Call, payload: Json) -> list[Json]:
     return hk.tool_result(ctx, call, text, error=error)
 
 
-def normalize(payload: Json, event: str, ctx: ce.Context, session_dir: Path) -> hk.Outcome:
+def normalize(payload: Json, event: str, ctx: ce.Context, session_dir: str) -> hk.Outcome:
     if event == "userPromptSubmitted":
         return hk.Outcome([ce.prompt_event(ctx, hk.text(payload.get("prompt")))], heartbeat=True)
     if event == "sessionStart":

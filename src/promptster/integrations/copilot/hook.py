@@ -4,10 +4,12 @@ the command line does)."""
 
 from __future__ import annotations
 
-from typing import BinaryIO
-
 from promptster.integrations import hookkit
 from promptster.integrations.copilot import events
+
+TYPE_CHECKING = False  # no typing or pathlib at run time: the hook budget
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 SPEC = hookkit.HookSpec(
     integration=events.INTEGRATION,

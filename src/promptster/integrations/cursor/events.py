@@ -19,8 +19,7 @@ or `mcp__<server>__<tool>`.
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import Any
+import os
 
 from promptster.integrations import hookkit as hk
 from promptster.integrations.claude import events as ce
@@ -42,7 +41,11 @@ HOOK_EVENTS = frozenset(
     }
 )
 LEGACY = frozenset({"afterFileEdit", "afterShellExecution", "afterMCPExecution"})
-Json = dict[str, Any]
+TYPE_CHECKING = False  # no typing or pathlib at run time: the hook budget
+if TYPE_CHECKING:
+    from typing import Any
+
+    Json = dict[str, Any]
 
 
 def _get(payload: Json, *keys: str) -> Any:
@@ -121,15 +124,17 @@ def _response(call: hk.Call, output: Any) -> tuple[Any, str | None]:
     return {"stdout": hk.text(output)}, None
 
 
-def _uses_tool_events(session_dir: Path, lane: str, mark: bool) -> bool:
-    marker = session_dir / "integrations" / INTEGRATION / f"tool-events-{ce.text_key(lane)}"
-    if mark and not marker.exists():
-        marker.parent.mkdir(parents=True, exist_ok=True)
-        marker.touch()
-    return marker.exists()
+def _uses_tool_events(session_dir: str, lane: str, mark: bool) -> bool:
+    folder = os.path.join(session_dir, "integrations", INTEGRATION)
+    marker = os.path.join(folder, f"tool-events-{ce.text_key(lane)}")
+    if mark and not os.path.exists(marker):
+        os.makedirs(folder, exist_ok=True)
+        with open(marker, "ab"):
+            pass
+    return os.path.exists(marker)
 
 
-def normalize(payload: Json, event: str, ctx: ce.Context, session_dir: Path) -> hk.Outcome:
+def normalize(payload: Json, event: str, ctx: ce.Context, session_dir: str) -> hk.Outcome:
     if event in ("preToolUse", "postToolUse", "postToolUseFailure"):
         _uses_tool_events(session_dir, ctx.lane, mark=True)
         return _tool(payload, event, ctx)

@@ -14,8 +14,6 @@ Standard library only: the hook imports this on every call.
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 from promptster.integrations import hookkit as hk
 from promptster.integrations.claude import events as ce
@@ -27,7 +25,11 @@ HOOK_EVENTS = frozenset(
 _EXIT = re.compile(r"^Exit Code: (-?\d+)\s*$", re.MULTILINE)
 _SECTION = re.compile(r"^(Output|Error|Exit Code|Signal|Background PIDs|Process Group PGID): ")
 
-Json = dict[str, Any]
+TYPE_CHECKING = False  # no typing or pathlib at run time: the hook budget
+if TYPE_CHECKING:
+    from typing import Any
+
+    Json = dict[str, Any]
 
 
 def call_of(payload: Json) -> hk.Call:
@@ -109,7 +111,7 @@ def _result(ctx: ce.Context, call: hk.Call, payload: Json) -> list[Json]:
     return hk.tool_result(ctx, call, text, error=error_text)
 
 
-def normalize(payload: Json, event: str, ctx: ce.Context, session_dir: Path) -> hk.Outcome:
+def normalize(payload: Json, event: str, ctx: ce.Context, session_dir: str) -> hk.Outcome:
     ctx = ce.Context(
         lane=ctx.lane,
         workspace=ctx.workspace,
