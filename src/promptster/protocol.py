@@ -24,6 +24,7 @@ import _socket
 import fcntl
 import json
 import os
+import sys
 import time
 
 TYPE_CHECKING = False  # typing costs ~2 ms at import; mypy still reads the block below
@@ -405,7 +406,6 @@ def revive_recorder(handle: SessionHandle) -> bool:
     if not _claim_start(os.path.join(handle.dir, STARTING_FILE)):
         return False  # another caller is starting it
     import subprocess
-    import sys
 
     try:
         subprocess.Popen(
@@ -452,6 +452,21 @@ def _claim_start(marker: str) -> bool:
             return False
         _unlink_quietly(stale)
     return False
+
+
+def say_dropped(source: str, count: int, result: SendResult) -> None:
+    """One line on stderr when a capture source could not record its events (the recorder
+    down past the spool, the spool unwritable, the session ended meanwhile): the AI tool shows
+    or logs it, and goes on (the caller's exit code does not change)."""
+    if result.acknowledged or count == 0:
+        return
+    reason = " ".join(str(result.error or "refused").split())[:300]
+    noun = "event" if count == 1 else "events"
+    try:
+        sys.stderr.write(f"promptster: {source}: {count} {noun} not recorded: {reason}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # no stderr to say it on
+        pass
 
 
 class SessionEnded(Exception):

@@ -351,3 +351,54 @@ def test_cursor_mcp_calls(workspace: Path) -> None:
     assert mcp_call["data"]["server"] == "promptster"
     assert mcp_call["data"]["tool"] == "capture_decision"
     assert mcp_call["data"]["arguments"] == decision
+
+
+@pytest.mark.parametrize(
+    ("tool", "argv", "payload", "stdout"),
+    [
+        (
+            "claude-code",
+            [],
+            {"hook_event_name": "UserPromptSubmit", "prompt": "hi", "prompt_id": "p1"},
+            "",
+        ),
+        ("gemini-cli", [], {"hook_event_name": "BeforeAgent", "prompt": "hi"}, "{}\n"),
+    ],
+)
+def test_a_dropped_event_is_said_on_stderr_and_the_tool_goes_on(
+    workspace: Path, tool: str, argv: list[str], payload: Json, stdout: str
+) -> None:
+    """Recorder down and the spool unwritable (a folder where the file should be): the hook
+    cannot record the prompt; it says so in one line on stderr, and exits as always."""
+    import subprocess
+
+    session_dir = make_session(workspace)
+    (session_dir / "spool.jsonl").mkdir()
+    done = subprocess.run(
+        [*promptster_command(), "hook", tool, *argv],
+        input=json.dumps({**payload, "cwd": str(workspace), "session_id": "s"}).encode(),
+        cwd=workspace,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stdout.decode() == stdout
+    (line,) = done.stderr.decode().splitlines()
+    label = {"claude-code": "Claude Code", "gemini-cli": "Gemini CLI"}[tool]
+    assert line.startswith(f"promptster: {label} hook: 1 event not recorded: ")
+    assert "spool failed too" in line
+
+
+def test_a_recorded_event_says_nothing_on_stderr(workspace: Path) -> None:
+    import subprocess
+
+    session_dir = make_session(workspace)
+    payload = {"hook_event_name": "BeforeAgent", "prompt": "hi", "cwd": str(workspace)}
+    done = subprocess.run(
+        [*promptster_command(), "hook", "gemini-cli"],
+        input=json.dumps(payload).encode(),
+        cwd=workspace,
+        capture_output=True,
+        check=False,
+    )
+    assert done.returncode == 0 and done.stderr == b""
+    assert kinds(spooled(session_dir)) == ["prompt"]

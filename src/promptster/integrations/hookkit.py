@@ -149,7 +149,7 @@ def handle_call(spec: HookSpec, argv: list[str], stream: BinaryIO) -> None:
     if payload is None:
         ctx = ce.Context(lane="unknown", workspace=workspace, integration=spec.integration)
         message = f"a {spec.label} hook payload {event}; it was skipped"
-        client.send_events(handle, [ce.warning_event(ctx, "hook_payload_skipped", message)])
+        _send(spec, handle, [ce.warning_event(ctx, "hook_payload_skipped", message)])
         return
     ctx = context(spec, payload, workspace)
     outcome = spec.normalize(payload, event, ctx, handle.dir)
@@ -161,7 +161,7 @@ def handle_call(spec: HookSpec, argv: list[str], stream: BinaryIO) -> None:
         detail = f"{event} in session {ctx.lane[:40]}"
         _ask(handle, {"op": "heartbeat", "source": spec.integration, "detail": detail}, 1.0)
     if outcome.events:
-        client.send_events(handle, outcome.events)
+        _send(spec, handle, outcome.events)
     if outcome.snapshot_after:
         _ask(handle, {"op": "snapshot", "reason": reason})
 
@@ -183,6 +183,11 @@ def context(spec: HookSpec, payload: Json, workspace: str) -> ce.Context:
     return ce.Context(
         lane=lane, workspace=workspace, cwd=cwd, prompt_id=turn, integration=spec.integration
     )
+
+
+def _send(spec: HookSpec, handle: client.SessionHandle, events: list[Json]) -> None:
+    """Send, and say on stderr (one line, exit code unchanged) when they were not recorded."""
+    client.say_dropped(f"{spec.label} hook", len(events), client.send_events(handle, events))
 
 
 def _ask(handle: client.SessionHandle, message: Json, timeout: float = SNAPSHOT_TIMEOUT_S) -> None:

@@ -96,7 +96,7 @@ def handle_call(stream: BinaryIO) -> None:
     if payload is None:
         ctx = ce.Context(lane="unknown", workspace=handle.workspace_dir)
         message = f"a Claude Code hook payload {problem}; it was skipped"
-        client.send_events(handle, [ce.warning_event(ctx, "hook_payload_skipped", message)])
+        _send(handle, [ce.warning_event(ctx, "hook_payload_skipped", message)])
         return
     name = payload["hook_event_name"]
     tool = payload.get("tool_name")
@@ -112,9 +112,15 @@ def handle_call(stream: BinaryIO) -> None:
         _heartbeat(handle, payload)
     events = events_for(payload, handle.dir, handle.workspace_dir)
     if events:
-        client.send_events(handle, events)
+        _send(handle, events)
     if changes_files and name != "PreToolUse" and tool in ce.EDIT_TOOLS:
         _snapshot(handle, "claude-code-post-tool")
+
+
+def _send(handle: client.SessionHandle, events: list[Json]) -> None:
+    """Send, and say on stderr when the events could not be recorded (issue 16: every loss
+    leaves a trace); Claude Code shows hook stderr in its transcript view and goes on."""
+    client.say_dropped("Claude Code hook", len(events), client.send_events(handle, events))
 
 
 def _ask(handle: client.SessionHandle, message: Json, timeout: float) -> None:
