@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from shellkit import RecordedShell, Workspace, candidate_env, cast_events, wait_for
 
-from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader, read_cast
+from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader
+from promptster.record.shell.cast_reader import read_cast
 from support import practice_bundle_verified, require_executable
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

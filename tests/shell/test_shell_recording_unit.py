@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from promptster.protocol import SESSION_FILE, load_handle
-from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader, read_cast
+from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader
+from promptster.record.shell.cast_reader import read_cast
 from promptster.record.shell.commands import CommandAssembler, OutputExcerpt
 from promptster.record.shell.events import EventSender
 from promptster.record.shell.osc import MarkParser

@@ -34,9 +34,10 @@ from pathlib import Path
 from typing import Any
 
 from promptster.record.redact.redactor import Finding, StreamRedactor, placeholder
-from promptster.record.shell.cast_reader import Recording, read_cast  # reading lives there
 
-__all__ = ["CastEncoder", "CastFile", "CastHeader", "Recording", "read_cast"]
+# Reading casts lives in cast_reader.py, not re-exported here: the recording worker imports this
+# module before the shell starts, and the reader pulls in the bundle reader and cryptography.
+__all__ = ["CastEncoder", "CastFile", "CastHeader"]
 
 CAST_VERSION = 2
 COALESCE_S = 0.004
