@@ -20,7 +20,7 @@ from typing import Literal
 from promptster.runs import parsers as run_parsers
 from promptster.runs import parsers_native as run_parsers_native
 from promptster.runs.commands import classify_command
-from promptster.runs.text import Counts, Parser, clean_output
+from promptster.runs.text import Counts, LazyPattern, Parser, clean_output, lazy_re
 from promptster.runs.tools import Category, Kind, RunClass
 
 __all__ = [
@@ -141,33 +141,33 @@ def _find_summary(tool: str, text: str) -> tuple[str, Counts] | None:
 
 _DIAGNOSTIC_LINE = {
     # one line per problem: `path:line:col: message`
-    "go": re.compile(r"^\S+\.go:\d+:\d+: ", re.MULTILINE),
-    "flake8": re.compile(r"^\S+:\d+:\d+: [A-Z]+\d+ ", re.MULTILINE),
-    "pylint": re.compile(r"^\S+:\d+:\d+: [CRWEFI]\d{4}: ", re.MULTILINE),
-    "tsc": re.compile(r"\berror TS\d+: ", re.MULTILINE),
+    "go": lazy_re(r"^\S+\.go:\d+:\d+: ", re.MULTILINE),
+    "flake8": lazy_re(r"^\S+:\d+:\d+: [A-Z]+\d+ ", re.MULTILINE),
+    "pylint": lazy_re(r"^\S+:\d+:\d+: [CRWEFI]\d{4}: ", re.MULTILINE),
+    "tsc": lazy_re(r"\berror TS\d+: ", re.MULTILINE),
     # rustc/clippy diagnostics; cargo's own "could not compile" closing line is not one
-    "cargo": re.compile(r"^error(?:\[\w+\])?: (?!could not compile|aborting due to)", re.MULTILINE),
+    "cargo": lazy_re(r"^error(?:\[\w+\])?: (?!could not compile|aborting due to)", re.MULTILINE),
 }
 _TOTAL = {
-    "ruff": re.compile(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
-    "ruff-format": re.compile(r"^(\d{1,9}) files? would be reformatted", re.MULTILINE),
-    "mypy": re.compile(r"^Found (\d{1,9}) errors? in \d+ files?", re.MULTILINE),
-    "pyright": re.compile(r"^(\d{1,9}) errors?, \d+ warnings?, \d+ informations?", re.MULTILINE),
-    "tsc": re.compile(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
-    "eslint": re.compile(r"^✖ \d+ problems? \((\d{1,9}) errors?, \d+ warnings?\)", re.MULTILINE),
-    "biome": re.compile(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
-    "rubocop": re.compile(r"(\d{1,9}) offenses? detected", re.MULTILINE),
-    "golangci-lint": re.compile(r"^(\d{1,9}) issues?:", re.MULTILINE),
-    "prettier": re.compile(r"Code style issues found in (\d{1,9}) files?", re.MULTILINE),
-    "dotnet": re.compile(r"^[ \t]*(\d{1,9}) Error\(s\)", re.MULTILINE),
-    "javac": re.compile(r"^(\d{1,9}) errors?$", re.MULTILINE),
+    "ruff": lazy_re(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
+    "ruff-format": lazy_re(r"^(\d{1,9}) files? would be reformatted", re.MULTILINE),
+    "mypy": lazy_re(r"^Found (\d{1,9}) errors? in \d+ files?", re.MULTILINE),
+    "pyright": lazy_re(r"^(\d{1,9}) errors?, \d+ warnings?, \d+ informations?", re.MULTILINE),
+    "tsc": lazy_re(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
+    "eslint": lazy_re(r"^✖ \d+ problems? \((\d{1,9}) errors?, \d+ warnings?\)", re.MULTILINE),
+    "biome": lazy_re(r"^Found (\d{1,9}) errors?\b", re.MULTILINE),
+    "rubocop": lazy_re(r"(\d{1,9}) offenses? detected", re.MULTILINE),
+    "golangci-lint": lazy_re(r"^(\d{1,9}) issues?:", re.MULTILINE),
+    "prettier": lazy_re(r"Code style issues found in (\d{1,9}) files?", re.MULTILINE),
+    "dotnet": lazy_re(r"^[ \t]*(\d{1,9}) Error\(s\)", re.MULTILINE),
+    "javac": lazy_re(r"^(\d{1,9}) errors?$", re.MULTILINE),
 }
 # What a tool prints when it found nothing, for callers that do not know the exit code.
 _CLEAN = {
-    "ruff": re.compile(r"^All checks passed!", re.MULTILINE),
-    "mypy": re.compile(r"^Success: no issues found", re.MULTILINE),
-    "rubocop": re.compile(r"no offenses detected", re.MULTILINE),
-    "prettier": re.compile(r"All matched files use Prettier code style", re.MULTILINE),
+    "ruff": lazy_re(r"^All checks passed!", re.MULTILINE),
+    "mypy": lazy_re(r"^Success: no issues found", re.MULTILINE),
+    "rubocop": lazy_re(r"no offenses detected", re.MULTILINE),
+    "prettier": lazy_re(r"All matched files use Prettier code style", re.MULTILINE),
 }
 # Tools that print their findings in another tool's format.
 _SAME_FORMAT = {
@@ -207,7 +207,7 @@ def count_build_errors(tool: str, output: str, exit_code: int | None) -> int | N
     return 0 if exit_code == 0 else None
 
 
-def _last_number(pattern: re.Pattern[str], text: str) -> int | None:
+def _last_number(pattern: re.Pattern[str] | LazyPattern, text: str) -> int | None:
     found = pattern.findall(text)
     return int(found[-1]) if found else None
 
@@ -219,7 +219,7 @@ OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "no_tests", "inter
 
 # Ctrl-C: Python's KeyboardInterrupt, pytest's "!!! Interrupted !!!" banner; but pytest also
 # prints "Interrupted: 2 errors during collection", which is an error, not an interruption.
-_INTERRUPTED = re.compile(
+_INTERRUPTED = lazy_re(
     r"\bKeyboardInterrupt\b|^!+ Interrupted\b(?!: \d+ errors? during collection)", re.MULTILINE
 )
 _SIGINT_EXITS = (130, -2)  # a shell's 128 + SIGINT; Python's subprocess returns -signal

@@ -24,19 +24,20 @@ from promptster.runs.text import (
     Counts,
     duration_ms,
     last_match,
+    lazy_re,
     make_counts,
     seconds_ms,
 )
 
 # --- pytest -------------------------------------------------------------------------------
 
-_PYTEST = re.compile(
+_PYTEST = lazy_re(
     r"^=*[ \t]*(?P<body>(?:\d{1,9} [a-z]+(?:, )?)+|no tests ran)"
     r"[ \t]+in[ \t]+(?P<secs>\d{1,9}(?:\.\d+)?)s"
     r"(?:[ \t]*\([\d:]+\))?[ \t]*=*[ \t]*$",
     re.MULTILINE,
 )
-_PYTEST_ITEM = re.compile(NUM + r" ([a-z]+)")
+_PYTEST_ITEM = lazy_re(NUM + r" ([a-z]+)")
 _PYTEST_WORDS = {
     "passed": "passed",
     "xpassed": "passed",
@@ -69,9 +70,9 @@ def parse_pytest(text: str) -> Counts | None:
 
 # --- unittest (also Django's test runner) -------------------------------------------------
 
-_UNITTEST_RAN = re.compile(r"^Ran " + NUM + r" tests? in (\d{1,9}(?:\.\d+)?)s[ \t]*$", re.MULTILINE)
-_UNITTEST_STATUS = re.compile(r"^(OK|FAILED|NO TESTS RAN)(?: \(([^)\n]*)\))?[ \t]*$", re.MULTILINE)
-_UNITTEST_ITEM = re.compile(r"([a-z ]+)=" + NUM)
+_UNITTEST_RAN = lazy_re(r"^Ran " + NUM + r" tests? in (\d{1,9}(?:\.\d+)?)s[ \t]*$", re.MULTILINE)
+_UNITTEST_STATUS = lazy_re(r"^(OK|FAILED|NO TESTS RAN)(?: \(([^)\n]*)\))?[ \t]*$", re.MULTILINE)
+_UNITTEST_ITEM = lazy_re(r"([a-z ]+)=" + NUM)
 
 
 def parse_unittest(text: str) -> Counts | None:
@@ -92,8 +93,8 @@ def parse_unittest(text: str) -> Counts | None:
 
 # --- node --test (spec reporter: "ℹ tests 8", TAP reporter: "# tests 8") ------------------
 
-_NODE_TESTS = re.compile(r"^[ℹ#] tests " + NUM + r"[ \t]*$", re.MULTILINE)
-_NODE_FIELD = re.compile(r"[ℹ#] (suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)")
+_NODE_TESTS = lazy_re(r"^[ℹ#] tests " + NUM + r"[ \t]*$", re.MULTILINE)
+_NODE_FIELD = lazy_re(r"[ℹ#] (suites|pass|fail|cancelled|skipped|todo|duration_ms) ([\d.]+)")
 
 
 def parse_node_test(text: str) -> Counts | None:
@@ -126,10 +127,10 @@ def parse_node_test(text: str) -> Counts | None:
 
 # --- Jest -----------------------------------------------------------------------------------
 
-_JEST_TESTS = re.compile(r"^Tests:(?P<body>[^\n]*?)" + NUM + r" total[ \t]*$", re.MULTILINE)
-_JEST_ITEM = re.compile(NUM + r" (failed|skipped|todo|passed)")
-_JEST_TIME = re.compile(r"^Time:[ \t]+([^\n]+)$", re.MULTILINE)
-_JEST_SUITE_ERROR = re.compile(r"Test suite failed to run")
+_JEST_TESTS = lazy_re(r"^Tests:(?P<body>[^\n]*?)" + NUM + r" total[ \t]*$", re.MULTILINE)
+_JEST_ITEM = lazy_re(NUM + r" (failed|skipped|todo|passed)")
+_JEST_TIME = lazy_re(r"^Time:[ \t]+([^\n]+)$", re.MULTILINE)
+_JEST_SUITE_ERROR = lazy_re(r"Test suite failed to run")
 
 
 def parse_jest(text: str) -> Counts | None:
@@ -153,15 +154,15 @@ def parse_jest(text: str) -> Counts | None:
 
 # --- Vitest ---------------------------------------------------------------------------------
 
-_VITEST_TESTS = re.compile(
+_VITEST_TESTS = lazy_re(
     # the body starts at a non-blank so that it cannot compete with ` {2,}` for the spaces
     r"^[ \t]*Tests {2,}(?P<body>[^ (\n][^(\n]*)\(" + NUM + r"\)[ \t]*$",
     re.MULTILINE,
 )
-_VITEST_ITEM = re.compile(NUM + r" (failed|passed|skipped|todo)")
-_VITEST_ERRORS = re.compile(r"^[ \t]*Errors {2,}" + NUM + r" errors?", re.MULTILINE)
-_VITEST_FAILED_SUITES = re.compile(r"Failed Suites " + NUM)
-_VITEST_DURATION = re.compile(r"^[ \t]*Duration {2,}([^\n(]+)", re.MULTILINE)
+_VITEST_ITEM = lazy_re(NUM + r" (failed|passed|skipped|todo)")
+_VITEST_ERRORS = lazy_re(r"^[ \t]*Errors {2,}" + NUM + r" errors?", re.MULTILINE)
+_VITEST_FAILED_SUITES = lazy_re(r"Failed Suites " + NUM)
+_VITEST_DURATION = lazy_re(r"^[ \t]*Duration {2,}([^\n(]+)", re.MULTILINE)
 
 
 def parse_vitest(text: str) -> Counts | None:
@@ -191,9 +192,9 @@ def parse_vitest(text: str) -> Counts | None:
 
 # --- Mocha ----------------------------------------------------------------------------------
 
-_MOCHA_PASSING = re.compile(r"^[ \t]*" + NUM + r" passing \(([^)\n]*)\)[ \t]*$", re.MULTILINE)
-_MOCHA_MORE = re.compile(r"[ \t]*" + NUM + r" (pending|failing)[ \t]*")
-_MOCHA_HOOK = re.compile(r'^[ \t]*(?:\d+\) .*)?"(?:before|after) (?:all|each)" hook', re.MULTILINE)
+_MOCHA_PASSING = lazy_re(r"^[ \t]*" + NUM + r" passing \(([^)\n]*)\)[ \t]*$", re.MULTILINE)
+_MOCHA_MORE = lazy_re(r"[ \t]*" + NUM + r" (pending|failing)[ \t]*")
+_MOCHA_HOOK = lazy_re(r'^[ \t]*(?:\d+\) .*)?"(?:before|after) (?:all|each)" hook', re.MULTILINE)
 
 
 def parse_mocha(text: str) -> Counts | None:
@@ -223,7 +224,7 @@ def parse_mocha(text: str) -> Counts | None:
 
 # --- RSpec and Minitest ---------------------------------------------------------------------
 
-_RSPEC = re.compile(
+_RSPEC = lazy_re(
     r"^"
     + NUM
     + r" examples?, "
@@ -235,7 +236,7 @@ _RSPEC = re.compile(
     + r" errors? occurred outside of examples)?[ \t]*$",
     re.MULTILINE,
 )
-_RSPEC_FINISHED = re.compile(r"^Finished in ([^\n(]+)", re.MULTILINE)
+_RSPEC_FINISHED = lazy_re(r"^Finished in ([^\n(]+)", re.MULTILINE)
 
 
 def parse_rspec(text: str) -> Counts | None:
@@ -254,7 +255,7 @@ def parse_rspec(text: str) -> Counts | None:
     )
 
 
-_MINITEST = re.compile(
+_MINITEST = lazy_re(
     r"^"
     + NUM
     + r" (?:runs|tests), "
@@ -268,7 +269,7 @@ _MINITEST = re.compile(
     + r" skips[ \t]*$",
     re.MULTILINE,
 )
-_MINITEST_FINISHED = re.compile(r"^Finished in ([\d.]+s)", re.MULTILINE)
+_MINITEST_FINISHED = lazy_re(r"^Finished in ([\d.]+s)", re.MULTILINE)
 
 
 def parse_minitest(text: str) -> Counts | None:
@@ -289,12 +290,10 @@ def parse_minitest(text: str) -> Counts | None:
 
 # --- PHPUnit --------------------------------------------------------------------------------
 
-_PHPUNIT_OK = re.compile(
-    r"^OK \(" + NUM + r" tests?, " + NUM + r" assertions?\)[ \t]*$", re.MULTILINE
-)
-_PHPUNIT_COUNTS = re.compile(r"^Tests: " + NUM + r", Assertions: [^\n]*$", re.MULTILINE)
-_PHPUNIT_ITEM = re.compile(r"([A-Za-z ]+): " + NUM)
-_PHPUNIT_TIME = re.compile(r"^Time: ([^,\n]+)", re.MULTILINE)
+_PHPUNIT_OK = lazy_re(r"^OK \(" + NUM + r" tests?, " + NUM + r" assertions?\)[ \t]*$", re.MULTILINE)
+_PHPUNIT_COUNTS = lazy_re(r"^Tests: " + NUM + r", Assertions: [^\n]*$", re.MULTILINE)
+_PHPUNIT_ITEM = lazy_re(r"([A-Za-z ]+): " + NUM)
+_PHPUNIT_TIME = lazy_re(r"^Time: ([^,\n]+)", re.MULTILINE)
 
 
 def parse_phpunit(text: str) -> Counts | None:
@@ -319,7 +318,7 @@ def parse_phpunit(text: str) -> Counts | None:
 
 # --- the plain closing line any runner may print: "[word:] N passed, N failed[, N skipped]" -
 
-_PLAIN = re.compile(
+_PLAIN = lazy_re(
     r"^(?:\w+: )?" + NUM + r" passed, " + NUM + r" failed(?:, " + NUM + r" skipped)?[ \t]*$",
     re.MULTILINE,
 )

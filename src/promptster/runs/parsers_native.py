@@ -12,6 +12,7 @@ from promptster.runs.text import (
     Counts,
     duration_ms,
     last_match,
+    lazy_re,
     line_end,
     make_counts,
     seconds_ms,
@@ -20,8 +21,8 @@ from promptster.runs.text import (
 
 # --- cargo test -----------------------------------------------------------------------------
 
-_CARGO_FINISHED = re.compile(r"^[ \t]*Finished\b[^\n]*\btarget\(s\) in\b[^\n]*$", re.MULTILINE)
-_CARGO_RESULT = re.compile(
+_CARGO_FINISHED = lazy_re(r"^[ \t]*Finished\b[^\n]*\btarget\(s\) in\b[^\n]*$", re.MULTILINE)
+_CARGO_RESULT = lazy_re(
     r"^test result: (?:ok|FAILED)\. "
     + NUM
     + r" passed; "
@@ -32,7 +33,7 @@ _CARGO_RESULT = re.compile(
     + r"[^\n]*?(?:finished in (\d{1,9}(?:\.\d+)?)s)?[ \t]*$",
     re.MULTILINE,
 )
-_CARGO_COMPILE_ERROR = re.compile(r"^error: could not compile ", re.MULTILINE)
+_CARGO_COMPILE_ERROR = lazy_re(r"^error: could not compile ", re.MULTILINE)
 
 
 def parse_cargo(text: str) -> Counts | None:
@@ -53,13 +54,13 @@ def parse_cargo(text: str) -> Counts | None:
 
 # --- cargo nextest --------------------------------------------------------------------------
 
-_NEXTEST = re.compile(
+_NEXTEST = lazy_re(
     r"^[ \t]*Summary \[[ \t]*(\d{1,9}(?:\.\d+)?)s\] (?:\d{1,9}/)?"
     + NUM
     + r" tests? run: ([^\n]*)$",
     re.MULTILINE,
 )
-_NEXTEST_ITEM = re.compile(NUM + r" (passed|failed|exec failed|timed out|skipped)")
+_NEXTEST_ITEM = lazy_re(NUM + r" (passed|failed|exec failed|timed out|skipped)")
 
 
 def parse_nextest(text: str) -> Counts | None:
@@ -82,12 +83,12 @@ def parse_nextest(text: str) -> Counts | None:
 
 # --- go test (-v and -json; plain output lists only failures, so it has no counts) ----------
 
-_GO_RESULT = re.compile(r"^--- (PASS|FAIL|SKIP): ", re.MULTILINE)  # top level: no indent
-_GO_RUN = re.compile(r"^=== RUN ", re.MULTILINE)
-_GO_BROKEN = re.compile(r"^FAIL[ \t]+\S+[ \t]+\[(?:build|setup) failed\]", re.MULTILINE)
-_GO_PACKAGE = re.compile(r"^(?:ok|FAIL)[ \t]+\S+[ \t]+(\d{1,9}(?:\.\d+)?)s", re.MULTILINE)
-_GO_PACKAGE_ANY = re.compile(r"^(?:ok|FAIL)[ \t]+\S+", re.MULTILINE)
-_GO_JSON_LINE = re.compile(r'^\{"(?:Time|Action)"[^\n]*\}[ \t]*$', re.MULTILINE)
+_GO_RESULT = lazy_re(r"^--- (PASS|FAIL|SKIP): ", re.MULTILINE)  # top level: no indent
+_GO_RUN = lazy_re(r"^=== RUN ", re.MULTILINE)
+_GO_BROKEN = lazy_re(r"^FAIL[ \t]+\S+[ \t]+\[(?:build|setup) failed\]", re.MULTILINE)
+_GO_PACKAGE = lazy_re(r"^(?:ok|FAIL)[ \t]+\S+[ \t]+(\d{1,9}(?:\.\d+)?)s", re.MULTILINE)
+_GO_PACKAGE_ANY = lazy_re(r"^(?:ok|FAIL)[ \t]+\S+", re.MULTILINE)
+_GO_JSON_LINE = lazy_re(r'^\{"(?:Time|Action)"[^\n]*\}[ \t]*$', re.MULTILINE)
 
 
 def _parse_go_json(text: str) -> Counts | None:
@@ -149,7 +150,7 @@ def parse_go(text: str) -> Counts | None:
     )
 
 
-_GOTESTSUM = re.compile(
+_GOTESTSUM = lazy_re(
     r"^DONE "
     + NUM
     + r" tests?(?:, "
@@ -175,9 +176,9 @@ def parse_gotestsum(text: str) -> Counts | None:
 
 # --- Maven Surefire -------------------------------------------------------------------------
 
-_MAVEN_START = re.compile(r"Scanning for projects\.\.\.")
+_MAVEN_START = lazy_re(r"Scanning for projects\.\.\.")
 # The per-module total has no "Time elapsed" after it, unlike the per-class lines.
-_MAVEN_TOTAL = re.compile(
+_MAVEN_TOTAL = lazy_re(
     r"^(?:\[[A-Z]+\][ \t]+)?Tests run: "
     + NUM
     + r", Failures: "
@@ -189,7 +190,7 @@ _MAVEN_TOTAL = re.compile(
     + r"[ \t]*$",
     re.MULTILINE,
 )
-_MAVEN_TIME = re.compile(r"Total time:[ \t]+([^\n]+)")
+_MAVEN_TIME = lazy_re(r"Total time:[ \t]+([^\n]+)")
 
 
 def parse_maven(text: str) -> Counts | None:
@@ -211,11 +212,11 @@ def parse_maven(text: str) -> Counts | None:
 
 # --- Gradle (prints counts only when a test failed; a green run has no summary) -------------
 
-_GRADLE = re.compile(
+_GRADLE = lazy_re(
     r"^" + NUM + r" tests? completed, " + NUM + r" failed(?:, " + NUM + r" skipped)?[ \t]*$",
     re.MULTILINE,
 )
-_GRADLE_BUILD = re.compile(r"^BUILD (?:SUCCESSFUL|FAILED) in ([^\n]+)$", re.MULTILINE)
+_GRADLE_BUILD = lazy_re(r"^BUILD (?:SUCCESSFUL|FAILED) in ([^\n]+)$", re.MULTILINE)
 
 
 def parse_gradle(text: str) -> Counts | None:
@@ -236,7 +237,7 @@ def parse_gradle(text: str) -> Counts | None:
 
 # --- dotnet test: VSTest one line per assembly, legacy block, Microsoft.Testing.Platform ----
 
-_DOTNET_VSTEST = re.compile(
+_DOTNET_VSTEST = lazy_re(
     r"^[ \t]*(?:Passed|Failed|Skipped)![ \t]+-[ \t]+Failed:[ \t]*"
     + NUM
     + r",[ \t]*Passed:[ \t]*"
@@ -248,8 +249,8 @@ _DOTNET_VSTEST = re.compile(
     + r"(?:,[ \t]*Duration:[ \t]*([^\n]*?))?[ \t]*(?:-[^\n]*)?$",
     re.MULTILINE,
 )
-_DOTNET_BLOCK = re.compile(r"^[ \t]*(?:Total tests|Test run summary):?[^\n]*$", re.MULTILINE)
-_DOTNET_FIELD = re.compile(
+_DOTNET_BLOCK = lazy_re(r"^[ \t]*(?:Total tests|Test run summary):?[^\n]*$", re.MULTILINE)
+_DOTNET_FIELD = lazy_re(
     r"\b(Total tests|Passed|Failed|Skipped|Total time|total|failed|succeeded|skipped|duration)"
     r":[ \t]*([^\n.]+(?:\.\d+)?[^\n.]*)"
 )
@@ -302,13 +303,13 @@ def parse_dotnet(text: str) -> Counts | None:
 
 # --- CTest ----------------------------------------------------------------------------------
 
-_CTEST = re.compile(
+_CTEST = lazy_re(
     r"^\d{1,3}% tests passed, " + NUM + r" tests? failed out of " + NUM + r"[ \t]*$", re.MULTILINE
 )
-_CTEST_NONE = re.compile(r"^No tests were found!!![ \t]*$", re.MULTILINE)
-_CTEST_TIME = re.compile(r"^Total Test time \(real\) =[ \t]*([\d.]+ ?sec)", re.MULTILINE)
-_CTEST_SECTION = re.compile(r"^The following tests (did not run|FAILED):[ \t]*$", re.MULTILINE)
-_CTEST_ENTRY = re.compile(r"^[ \t]+\d+ - .*\(([^()\n]+)\)[ \t]*$")
+_CTEST_NONE = lazy_re(r"^No tests were found!!![ \t]*$", re.MULTILINE)
+_CTEST_TIME = lazy_re(r"^Total Test time \(real\) =[ \t]*([\d.]+ ?sec)", re.MULTILINE)
+_CTEST_SECTION = lazy_re(r"^The following tests (did not run|FAILED):[ \t]*$", re.MULTILINE)
+_CTEST_ENTRY = lazy_re(r"^[ \t]+\d+ - .*\(([^()\n]+)\)[ \t]*$")
 
 
 def parse_ctest(text: str) -> Counts | None:

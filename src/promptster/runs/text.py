@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 # Bounded digit runs: int() of a huge digit string raises ValueError (3.11 limit) and no real
 # counter has more than nine digits.
@@ -15,6 +17,49 @@ _ANSI = re.compile(
     r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"  # OSC: titles, shell-integration marks
     r"|\x1b[@-Z\\-_]"  # other two-byte escapes
 )
+
+
+class LazyPattern:
+    """A regular expression compiled on its first use. The parsers hold about fifty patterns,
+    and a run's output needs the few of its own tool: compiling them all at import cost every
+    hook call with a shell result, and the shell's recording worker at start, several ms."""
+
+    __slots__ = ("_compiled", "_flags", "_pattern")
+
+    def __init__(self, pattern: str, flags: int = 0) -> None:
+        self._pattern = pattern
+        self._flags = flags
+        self._compiled: re.Pattern[str] | None = None
+
+    def compiled(self) -> re.Pattern[str]:
+        if self._compiled is None:
+            self._compiled = re.compile(self._pattern, self._flags)
+        return self._compiled
+
+    def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().search(text, pos, endpos)
+
+    def match(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().match(text, pos, endpos)
+
+    def fullmatch(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
+        return self.compiled().fullmatch(text, pos, endpos)
+
+    def finditer(
+        self, text: str, pos: int = 0, endpos: int = sys.maxsize
+    ) -> Iterator[re.Match[str]]:
+        return self.compiled().finditer(text, pos, endpos)
+
+    def findall(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> list[Any]:
+        return self.compiled().findall(text, pos, endpos)
+
+    def sub(self, repl: str | Callable[[re.Match[str]], str], text: str, count: int = 0) -> str:
+        return self.compiled().sub(repl, text, count)
+
+
+def lazy_re(pattern: str, flags: int = 0) -> LazyPattern:
+    """`re.compile`, deferred to the pattern's first use (see LazyPattern)."""
+    return LazyPattern(pattern, flags)
 
 
 def clean_output(text: str) -> str:
@@ -91,14 +136,14 @@ def seconds_ms(value: str | None) -> int | None:
     return round(float(value) * 1000)
 
 
-def last_match(pattern: re.Pattern[str], text: str) -> re.Match[str] | None:
+def last_match(pattern: re.Pattern[str] | LazyPattern, text: str) -> re.Match[str] | None:
     found = None
     for found in pattern.finditer(text):  # noqa: B007 - we want the last match
         pass
     return found
 
 
-def start_after_last(pattern: re.Pattern[str], text: str) -> int:
+def start_after_last(pattern: re.Pattern[str] | LazyPattern, text: str) -> int:
     """Offset just past the last match of `pattern`: where the latest invocation starts."""
     found = last_match(pattern, text)
     return found.end() if found else 0
