@@ -179,12 +179,13 @@ print(json.dumps([m for m in forbidden if m in sys.modules]))
 """
 
 
-@pytest.mark.parametrize("tool", [*LEAN_HOOKS, "claude-code prompt"])
+@pytest.mark.parametrize("tool", [*LEAN_HOOKS, "claude-code prompt", "claude-code shell"])
 @pytest.mark.parametrize("where", ["no session", "recorder down"])
 def test_the_hook_path_imports_no_costly_stdlib(tool: str, where: str, tmp_path: Path) -> None:
     """A whole hook call (the console script's dispatch, the payload, the session lookup, the
     events and, with the recorder down, the spool) imports none of the costly modules; a
-    Claude Code prompt (noting the transcript, counting the prompt) neither."""
+    Claude Code prompt (noting the transcript, counting the prompt) and a shell command's
+    result (the test-output parsers) neither."""
     if where == "recorder down":
         session = tmp_path / ".promptster"
         session.mkdir()
@@ -204,6 +205,11 @@ def test_the_hook_path_imports_no_costly_stdlib(tool: str, where: str, tmp_path:
         tool = "claude-code"
         payload |= {"hook_event_name": "UserPromptSubmit", "prompt": "hello"}
         payload["transcript_path"] = str(tmp_path / "t.jsonl")
+    if tool == "claude-code shell":
+        tool = "claude-code"
+        payload |= {"hook_event_name": "PostToolUse", "tool_name": "Bash", "tool_use_id": "t"}
+        payload["tool_input"] = {"command": "python -m pytest -q"}
+        payload["tool_response"] = {"stdout": "3 passed in 0.01s", "stderr": ""}
     forbidden = HOOK_PATH_STDLIB_FORBIDDEN
     code = _RUN_HOOK.format(forbidden=forbidden, tool=tool, payload=payload)
     done = subprocess.run(

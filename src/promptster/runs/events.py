@@ -14,14 +14,16 @@ and an unparseable output gives a `test_run` whose counts are null.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Literal
 
 from promptster.runs import parsers as run_parsers
 from promptster.runs import parsers_native as run_parsers_native
 from promptster.runs.commands import classify_command
-from promptster.runs.text import Counts, LazyPattern, Parser, clean_output, lazy_re
+from promptster.runs.text import Counts, LazyPattern, Parser, Value, clean_output, lazy_re
 from promptster.runs.tools import Category, Kind, RunClass
+
+TYPE_CHECKING = False  # no typing or dataclasses at run time: the hook path imports this
+if TYPE_CHECKING:
+    from typing import Literal
 
 __all__ = [
     "OUTCOMES",
@@ -44,19 +46,37 @@ __all__ = [
 EventData = dict[str, str | int | None]
 
 
-@dataclass(frozen=True)
-class TestSummary:
+class TestSummary(Value):
     """Counts of one test run as its runner reported them. `suite` is the runner whose summary
     was found, which for wrappers (`tox`, `npm test`, `make test`) names the inner runner."""
 
     __test__ = False  # a library class, not a pytest test class despite its name
 
+    __slots__ = ("duration_ms", "errors", "failed", "passed", "skipped", "suite")
     suite: str
     passed: int
     failed: int
     skipped: int
     errors: int
     duration_ms: int | None
+
+    def __init__(
+        self,
+        suite: str,
+        passed: int,
+        failed: int,
+        skipped: int,
+        errors: int,
+        duration_ms: int | None,
+    ) -> None:
+        self._set(
+            suite=suite,
+            passed=passed,
+            failed=failed,
+            skipped=skipped,
+            errors=errors,
+            duration_ms=duration_ms,
+        )
 
 
 PARSERS: dict[str, Parser] = {
@@ -214,7 +234,10 @@ def _last_number(pattern: re.Pattern[str] | LazyPattern, text: str) -> int | Non
 
 # --- the outcome of a test run ----------------------------------------------------------------
 
-Outcome = Literal["passed", "failed", "error", "no_tests", "interrupted", "unknown"]
+if TYPE_CHECKING:
+    Outcome = Literal["passed", "failed", "error", "no_tests", "interrupted", "unknown"]
+else:  # mypy's alias; at run time a name other modules may import
+    Outcome = str
 OUTCOMES: tuple[Outcome, ...] = ("passed", "failed", "error", "no_tests", "interrupted", "unknown")
 
 # Ctrl-C: Python's KeyboardInterrupt, pytest's "!!! Interrupted !!!" banner; but pytest also
@@ -308,12 +331,17 @@ def to_build_run_data(
     }
 
 
-@dataclass(frozen=True)
-class RunEvent:
+class RunEvent(Value):
     """An event to journal next to the `command` event: its kind and its `data`."""
 
+    __slots__ = ("data", "kind")
     kind: Literal["test_run", "build_run"]
     data: EventData
+
+    def __init__(self, kind: Literal["test_run", "build_run"], data: EventData) -> None:
+        self._set(kind=kind, data=data)
+
+    __hash__ = None  # type: ignore[assignment]  # `data` is a dict, as with the dataclass
 
 
 def run_event(

@@ -10,22 +10,31 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Literal
 
-Kind = Literal["test", "build"]
-Category = Literal["test", "lint", "typecheck", "build"]
+from promptster.runs.text import Value
+
+TYPE_CHECKING = False  # no typing or dataclasses at run time: the hook path imports this
+if TYPE_CHECKING:
+    from typing import Literal
+
+    Kind = Literal["test", "build"]
+    Category = Literal["test", "lint", "typecheck", "build"]
+else:  # the aliases matter to mypy only; other modules import the names
+    Kind = Category = str
 
 
-@dataclass(frozen=True)
-class RunClass:
+class RunClass(Value):
     """A verification command: `kind` picks the event (`test_run` or `build_run`), `tool` names
     the runner ("pytest", "cargo-test", "ruff", "tsc", "npm-test"), `category` feeds the
     test/lint/typecheck/build breakdown of the signals."""
 
+    __slots__ = ("category", "kind", "tool")
     kind: Kind
     tool: str
     category: Category
+
+    def __init__(self, kind: Kind, tool: str, category: Category) -> None:
+        self._set(kind=kind, tool=tool, category=category)
 
 
 def run_class(tool: str, category: Category) -> RunClass:
