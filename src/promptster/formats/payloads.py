@@ -62,9 +62,13 @@ class AiResponseData(_Payload):
     text: str
     lane: str
     model: NotRequired[str]
+    # Every prompt token, cached or not (integrations/claude/events.py `usage_fields`); Codex
+    # sums all the model responses since the previous reply.
     inputTokens: NotRequired[int]
     outputTokens: NotRequired[int]
-    cachedInputTokens: NotRequired[int]  # Codex: all model responses since the previous reply
+    cachedInputTokens: NotRequired[int]  # the part of inputTokens read from the cache
+    cacheWriteTokens: NotRequired[int]  # the part of inputTokens written to the cache
+    costUsd: NotRequired[float]  # precomputed by the recorder that saw the call (the proxy)
     reasoningTokens: NotRequired[int]
     truncated: NotRequired[bool]
     tokensApproximate: NotRequired[bool]  # Aider rounds its counts ("2.5k")

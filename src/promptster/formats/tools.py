@@ -2,7 +2,7 @@
 
 The integrations catalog (integrations/catalog.py) is the source of these names, but the layers
 below it (issue, reviewer, analysis) read packs and sessions without importing it; this table
-is its copy, and tests/integrations/test_tool_names.py keeps the two equal. Each entry is the
+is its copy, and tests/reviewer/test_reviewer_token_budget.py keeps the two equal. Each entry is the
 name recorded in events' `source.integration` and the `start --tools` option that selects it.
 """
 

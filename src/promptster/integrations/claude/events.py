@@ -246,13 +246,43 @@ def ai_response_event(
         data["truncated"] = True
     if model:
         data["model"] = model
-    tokens = [(usage or {}).get(n) for n in ("input_tokens", "output_tokens")]
-    if isinstance(tokens[0], int) and not isinstance(tokens[0], bool):
-        data["inputTokens"] = tokens[0]
-    if isinstance(tokens[1], int) and not isinstance(tokens[1], bool):
-        data["outputTokens"] = tokens[1]
+    data.update(usage_fields(usage))  # type: ignore[typeddict-item]
     key = ("ai_response", ctx.prompt_id or "", text_key(text))
     return ctx.event("ai_response", data, key)
+
+
+def _count(usage: Mapping[str, Any], name: str) -> int | None:
+    value = usage.get(name)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def usage_fields(usage: Json | None) -> dict[str, int]:
+    """A reply's token counts under the names every adapter writes (docs/event-kinds.md).
+
+    `inputTokens` is every prompt token, cached or not, as OpenAI-style APIs count them;
+    `cachedInputTokens` (cache reads) and `cacheWriteTokens` are the parts of it billed at the
+    cache prices. Anthropic's `input_tokens` leaves the cache reads (`cache_read_input_tokens`)
+    and writes (`cache_creation_input_tokens`) out, so they are added in; a usage that names
+    `cached_input_tokens` or `cache_write_tokens` is OpenAI-style, its input already counts
+    them. The cache fields are written only when above zero.
+    """
+    usage = usage or {}
+    fields: dict[str, int] = {}
+    given = _count(usage, "input_tokens")
+    read = _count(usage, "cache_read_input_tokens")
+    written = _count(usage, "cache_creation_input_tokens")
+    if given is not None:
+        fields["inputTokens"] = given + (read or 0) + (written or 0)
+    output = _count(usage, "output_tokens")
+    if output is not None:
+        fields["outputTokens"] = output
+    read = read or _count(usage, "cached_input_tokens")
+    written = written or _count(usage, "cache_write_tokens")
+    if read:
+        fields["cachedInputTokens"] = read
+    if written:
+        fields["cacheWriteTokens"] = written
+    return fields
 
 
 def note_event(ctx: Context, text: str, key: tuple[str, ...], **extra: Any) -> Json:

@@ -15,7 +15,13 @@ from typing import Any
 
 MAX_BYTES = 64 * 1024 * 1024
 Json = dict[str, Any]
-PAIRS = (("input_tokens", "inputTokens"), ("output_tokens", "outputTokens"))
+# Copilot CLI counts like OpenAI: its inputTokens already include the cache reads and writes.
+PAIRS = (
+    ("input_tokens", "inputTokens"),
+    ("output_tokens", "outputTokens"),
+    ("cached_input_tokens", "cacheReadTokens"),
+    ("cache_write_tokens", "cacheWriteTokens"),
+)
 
 
 def _records(path: str) -> list[Json]:
@@ -47,7 +53,7 @@ def last_turn(path: str) -> tuple[str, str | None, Json] | None:
     records = _records(os.path.expanduser(path))
     start = max((i for i, r in enumerate(records) if r.get("type") == "user.message"), default=-1)
     text, model = "", None
-    usage = {"input_tokens": 0, "output_tokens": 0}
+    usage = dict.fromkeys((ours for ours, _ in PAIRS), 0)
     for record in records[start + 1 :]:
         data = record["data"]
         if record.get("type") == "assistant.message":
@@ -62,4 +68,8 @@ def last_turn(path: str) -> tuple[str, str | None, Json] | None:
                     usage[ours] += value
     if not text:
         return None
-    return text, model, usage
+    return (
+        text,
+        model,
+        {name: n for name, n in usage.items() if n or name in ("input_tokens", "output_tokens")},
+    )

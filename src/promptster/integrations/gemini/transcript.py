@@ -63,6 +63,9 @@ def _is_prompt(message: Json) -> bool:
     return False
 
 
+_ALWAYS = ("input_tokens", "output_tokens")
+
+
 def turn_usage(path: str) -> tuple[str | None, Json] | None:
     """(model, {"input_tokens", "output_tokens"}) summed over the last turn; None when the file
     is missing or holds no reply yet."""
@@ -76,15 +79,20 @@ def turn_usage(path: str) -> tuple[str | None, Json] | None:
             replies[str(message.get("id") or len(replies))] = message
     if not replies:
         return None
-    total = {"input_tokens": 0, "output_tokens": 0}
+    # Gemini's `input` (promptTokenCount) already includes the `cached` tokens.
+    total = {"input_tokens": 0, "output_tokens": 0, "cached_input_tokens": 0}
     model = None
     for message in replies.values():
         tokens = message.get("tokens")
         if isinstance(tokens, dict):
-            for ours, theirs in (("input_tokens", "input"), ("output_tokens", "output")):
+            for ours, theirs in (
+                ("input_tokens", "input"),
+                ("output_tokens", "output"),
+                ("cached_input_tokens", "cached"),
+            ):
                 value = tokens.get(theirs)
                 if isinstance(value, int) and not isinstance(value, bool):
                     total[ours] += value
         if isinstance(message.get("model"), str):
             model = message["model"]
-    return model, total
+    return model, {name: n for name, n in total.items() if n or name in _ALWAYS}
