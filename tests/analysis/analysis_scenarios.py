@@ -45,6 +45,7 @@ class Scenario:
     assessment: str | None = ASSESSMENT
     candidate_key: str | None = None
     events: list[tuple[float, str, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    start: dict[str, Any] = field(default_factory=dict)  # more session_start fields
 
     def add(self, at: float, kind: str, data: dict[str, Any], **envelope: Any) -> Scenario:
         self.events.append((at, kind, data, envelope))
@@ -183,7 +184,7 @@ def build(scenario: Scenario, out: Path, pack: bytes | None = None) -> Path:
                 {"sessionId": session_id, "candidateName": scenario.candidate,
                  "workspace": "take-home", "tools": ["claude-code", "shell"],
                  "snapshot": baseline,
-                 **{k: v for k, v in binding.items() if v is not None}},
+                 **{k: v for k, v in binding.items() if v is not None}, **scenario.start},
                 actor="system",
             )
         ]  # fmt: skip

@@ -19,7 +19,9 @@ from dataclasses import dataclass
 from typing import Literal
 
 # How a value reads (the report formats numbers by it).
-Unit = Literal["count", "ratio", "share", "percent", "ms", "chars", "score2", "object", "list"]
+Unit = Literal[
+    "count", "ratio", "share", "percent", "ms", "chars", "score2", "usd", "object", "list"
+]
 # Which of the reviewer's questions the report files a signal under.
 Question = Literal["tests", "thinking", "ai", "activity"]
 # Which way is better, for a metric a cohort ranks.
@@ -39,6 +41,7 @@ FAMILIES: tuple[str, ...] = (
     "prompts",
     "craft",
     "decisions",
+    "cost",
 )
 DERIVED_FAMILIES: tuple[str, ...] = ("descriptors",)
 
@@ -270,6 +273,31 @@ CATALOG: tuple[SignalSpec, ...] = (
         meaning="Tests touched, simplification, defensive code, no debug residue (0–2).",
         score="number",
     ),
+    # -- model tokens, their cost, and the tools the assessment allowed
+    SignalSpec(
+        "totalTokens", "cost", "count", "ai",
+        label="Model tokens",
+        meaning="Input and output tokens of the AI's replies, every model and tool together.",
+        score="integer",
+    ),
+    SignalSpec(
+        "totalCostUsd", "cost", "usd", "ai",
+        label="Token cost",
+        meaning="What those tokens cost at the price table's list prices (USD).",
+        score="number",
+    ),
+    SignalSpec(
+        "unpricedModelCalls", "cost", "count", "ai",
+        label="Unpriced model calls",
+        meaning="Replies with token usage whose model the price table does not know.",
+        score="integer",
+    ),
+    SignalSpec(
+        "toolsNotAllowed", "cost", "list", "ai",
+        label="Tools not allowed",
+        meaning="AI tools used that the assessment's allowed tools do not list.",
+        score="joined",
+    ),
 )  # fmt: skip
 
 BY_NAME: dict[str, SignalSpec] = {spec.name: spec for spec in CATALOG}
@@ -289,7 +317,7 @@ DEFAULT_WEIGHTS: dict[str, float] = {
 # Which units each kind of score column can hold.
 _UNITS_FOR: dict[ScoreColumn, tuple[Unit, ...]] = {
     "integer": ("count", "ms", "chars"),
-    "number": ("count", "ratio", "share", "percent", "ms", "chars", "score2"),
+    "number": ("count", "ratio", "share", "percent", "ms", "chars", "score2", "usd"),
     "tests": ("object",),
     "joined": ("list",),
     "none": ("object", "list"),

@@ -30,6 +30,7 @@ from promptster.analysis.catalog import (
 )
 from promptster.analysis.load import connect, load_bundle, sql_text
 from promptster.analysis.parallel import run_families
+from promptster.analysis.prices import Prices, install_prices
 from promptster.formats.events import format_ts
 from promptster.formats.jsonio import JsonValue
 
@@ -220,9 +221,12 @@ def compute_signals(
     session_ids: Sequence[str] | None = None,
     *,
     judge: SignalJudge | None = None,
+    prices: Prices | None = None,
 ) -> dict[str, SessionSignals]:
-    """Signals of the loaded sessions (all of them unless `session_ids` is given)."""
+    """Signals of the loaded sessions (all of them unless `session_ids` is given); costs at
+    `prices` (default the built-in price table)."""
     set_scope(con, session_ids)
+    install_prices(con, prices)
     infos = _session_infos(con)
     collected = _run_sql(con, infos)
     if judge is not None:
@@ -241,6 +245,7 @@ def sql_signals(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Signal]]:
     """Every signal the SQL families compute for every loaded session, whether the catalog
     knows it or not (`compute_signals` lists only the catalog's): for the catalog's test."""
     set_scope(con, None)
+    install_prices(con)
     return _run_sql(con, _session_infos(con))
 
 
@@ -280,12 +285,15 @@ def bundle_signals(
     allow_invalid: bool = False,
     judge: SignalJudge | None = None,
     checks: Sequence[ExtraCheck] = (),
+    prices: Prices | None = None,
 ) -> SessionSignals:
     """Verify one bundle (with the extra `checks`), load it into a fresh
     in-memory database and compute its signals."""
     con = connect()
     try:
         loaded = load_bundle(con, Path(path), allow_invalid=allow_invalid, checks=checks)
-        return compute_signals(con, [loaded.session_id], judge=judge)[loaded.session_id]
+        return compute_signals(con, [loaded.session_id], judge=judge, prices=prices)[
+            loaded.session_id
+        ]
     finally:
         con.close()

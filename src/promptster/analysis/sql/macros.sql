@@ -110,3 +110,8 @@ CREATE OR REPLACE TEMP MACRO ps_test_outcome(passed, failed, skipped, errors, ex
 CREATE OR REPLACE TEMP MACRO ps_known_outcome(recorded, derived) AS
     CASE WHEN recorded IN ('passed', 'failed', 'error', 'no_tests', 'interrupted', 'unknown')
          THEN recorded ELSE derived END;
+
+-- A token count from an event's JSON field: a non-negative integer, else NULL.
+CREATE OR REPLACE TEMP MACRO ps_token_count(j) AS
+    CASE WHEN json_type(j) IN ('UBIGINT', 'BIGINT') AND TRY_CAST(j::VARCHAR AS BIGINT) >= 0
+         THEN TRY_CAST(j::VARCHAR AS BIGINT) END;
