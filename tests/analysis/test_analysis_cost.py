@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from analysis_scenarios import Scenario, build
@@ -68,7 +68,8 @@ def test_cost_prices_each_model_by_its_longest_prefix(signals: SessionSignals) -
     cost = signals["totalCostUsd"]
     assert cost.value == pytest.approx(CLAUDE + GPT + 0.5, abs=1e-6)
     assert cost.confidence == "moderate"  # one call is unpriced
-    by_model = {m["model"]: m for m in cost.detail["byModel"]}  # type: ignore[union-attr,index]
+    rows = cast(list[dict[str, Any]], cost.detail["byModel"])
+    by_model = {m["model"]: m for m in rows}
     assert by_model["claude-sonnet-4-5-20250929"]["priceEntry"] == "claude-sonnet-4"
     assert by_model["claude-sonnet-4-5-20250929"]["costUsd"] == pytest.approx(CLAUDE)
     assert by_model["gpt-5-mini"]["costUsd"] == pytest.approx(GPT)
@@ -76,7 +77,7 @@ def test_cost_prices_each_model_by_its_longest_prefix(signals: SessionSignals) -
     assert by_model["mystery-model-2"]["costUsd"] == 0.5
     assert by_model["mystery-model-1"]["costUsd"] is None
     assert by_model["mystery-model-1"]["unpricedCalls"] == 1
-    assert [m["model"] for m in cost.detail["byModel"]][0] == "mystery-model-2"  # type: ignore[index]
+    assert rows[0]["model"] == "mystery-model-2"  # the most expensive first
     assert cost.detail["tokenBudgetUsd"] == 0.01 and cost.detail["overBudget"] is True
     assert cost.detail["priceTableSource"] == "built-in"
 
