@@ -11,6 +11,7 @@ from analysis_scenarios import Scenario, build
 
 from promptster.analysis.prices import Prices
 from promptster.analysis.signals import SessionSignals, bundle_signals
+from promptster.cli import main
 from promptster.errors import FormatError
 
 
@@ -138,3 +139,44 @@ def test_a_bad_price_file_is_a_format_error(tmp_path: Path, content: str, messag
         Prices.load(path)
     with pytest.raises(FormatError, match="cannot read"):
         Prices.load(tmp_path / "missing.json")
+
+
+def _main(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_score_has_the_cost_columns_and_takes_prices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bundle = build(costly(), tmp_path / "costly.pst")
+    code, out, err = _main(["score", str(bundle), "--format", "json"], capsys)
+    assert code == 0, err
+    row = json.loads(out)[0]
+    assert row["totalCostUsd"] == pytest.approx(CLAUDE + GPT + 0.5, abs=1e-6)
+    assert row["totalTokens"] == 6230 and row["unpricedModelCalls"] == 1
+    assert row["toolsNotAllowed"] == "codex"
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"version": 1, "models": {"mystery": {"input": 1000, "output": 0}}}')
+    code, out, err = _main(
+        ["score", str(bundle), "--format", "json", "--prices", str(prices)], capsys
+    )
+    assert code == 0, err
+    assert json.loads(out)[0]["totalCostUsd"] == pytest.approx(0.02)
+
+
+@pytest.mark.parametrize("command", ["score", "review"])
+def test_a_bad_price_file_exits_2_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    bundle = build(costly(), tmp_path / "costly.pst")
+    bad = tmp_path / "prices.json"
+    bad.write_text('{"version": 1, "models": {"m": {"input": "cheap", "output": 1}}}')
+    code, _, err = _main([command, str(bundle), "--prices", str(bad)], capsys)
+    assert code == 2
+    assert "'input' must be a non-negative number" in err and "docs/token-cost.md" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "costly.html").exists()
+    code, _, err = _main([command, str(bundle), "--prices", str(tmp_path / "nope.json")], capsys)
+    assert code == 2 and "cannot read price table" in err

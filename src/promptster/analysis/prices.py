@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from promptster.errors import FormatError
 from promptster.formats.pricing import PriceTable, default_price_table, load_price_table
 from promptster.formats.tools import TOOL_NAMES
 
@@ -30,7 +31,15 @@ class Prices:
         file cannot be read or is not a price table."""
         if path is None:
             return cls(default_price_table())
-        return cls(load_price_table(path), str(path))
+        try:
+            return cls(load_price_table(path), str(path))
+        except FormatError as exc:
+            raise FormatError(
+                exc.message,
+                'a price table is {"version": 1, "models": {"<model prefix>": {"input": USD, '
+                '"output": USD, "cacheWrite": USD, "cacheRead": USD}}} per million tokens '
+                "(docs/token-cost.md)",
+            ) from None
 
 
 def install_prices(con: duckdb.DuckDBPyConnection, prices: Prices | None = None) -> None:

@@ -31,6 +31,7 @@ from promptster.formats.jsonio import JsonValue
 
 if TYPE_CHECKING:
     from promptster.analysis.batch import Staged
+    from promptster.analysis.prices import Prices
     from promptster.analysis.signals import SignalJudge
 
 Format = Literal["table", "json", "jsonl", "csv", "parquet"]
@@ -159,6 +160,7 @@ def score_bundle(
     allow_invalid: bool = False,
     judge_model: str | None = None,
     checks: Sequence[ExtraCheck] = (),
+    prices: Prices | None = None,
 ) -> dict[str, Any]:
     """Verify and score one bundle; never raises for a bad bundle (the row carries the error).
 
@@ -173,7 +175,7 @@ def score_bundle(
 
             judge = LlmJudge(judge_model)
         signals = bundle_signals(
-            Path(path), allow_invalid=allow_invalid, judge=judge, checks=checks
+            Path(path), allow_invalid=allow_invalid, judge=judge, checks=checks, prices=prices
         )
     except PromptsterError as exc:
         return flat_row(Path(path), None, _error_text(Path(path), exc))
@@ -192,6 +194,7 @@ def score_chunk(
     judge_model: str | None = None,
     checks: Sequence[ExtraCheck] = (),
     tables: str | None = None,
+    prices: Prices | None = None,
 ) -> list[dict[str, Any]]:
     """Score a batch of bundles set-based: verify each (the timeline goes to a file, not kept
     in memory), load them all into one fresh database with one statement per table
@@ -227,23 +230,29 @@ def score_chunk(
         for item, status in zip(staged, statuses(staged), strict=True):
             if status is LoadStatus.DUPLICATE:  # another bundle claims this session
                 rows[item.index] = score_bundle(
-                    Path(item.loaded.path), allow_invalid, judge_model, checks
+                    Path(item.loaded.path), allow_invalid, judge_model, checks, prices
                 )
             else:
                 scored[item.index] = item.loaded.session_id
         try:
-            signals = _batch_signals(staged, scored, judge, tables)
+            signals = _batch_signals(staged, scored, judge, tables, prices)
         except duckdb.Error:
             # A timeline DuckDB cannot read even with ignore_errors: load bundle by bundle,
             # so that only that one gets an error row (what loading it alone says).
-            signals = _one_by_one_signals(paths, scored, rows, allow_invalid, checks, judge, tables)
+            signals = _one_by_one_signals(
+                paths, scored, rows, allow_invalid, checks, judge, tables, prices
+            )
     for index, session_id in scored.items():
         rows[index] = flat_row(Path(paths[index]), signals[session_id], None)
     return [row for row in rows if row is not None]
 
 
 def _batch_signals(
-    staged: Sequence[Staged], scored: dict[int, str], judge: SignalJudge | None, tables: str | None
+    staged: Sequence[Staged],
+    scored: dict[int, str],
+    judge: SignalJudge | None,
+    tables: str | None,
+    prices: Prices | None = None,
 ) -> dict[str, SessionSignals]:
     from promptster.analysis.batch import load_batch
     from promptster.analysis.load import connect
@@ -252,7 +261,7 @@ def _batch_signals(
     con = connect()
     try:
         load_batch(con, staged)
-        signals = compute_signals(con, sorted(set(scored.values())), judge=judge)
+        signals = compute_signals(con, sorted(set(scored.values())), judge=judge, prices=prices)
         if tables is not None:
             from promptster.analysis.export import export_tables
 
@@ -270,6 +279,7 @@ def _one_by_one_signals(
     checks: Sequence[ExtraCheck],
     judge: SignalJudge | None,
     tables: str | None,
+    prices: Prices | None = None,
 ) -> dict[str, SessionSignals]:
     """Load the bundles of `scored` one by one; one that fails gets its error row in `rows`
     and leaves `scored`."""
@@ -285,7 +295,7 @@ def _one_by_one_signals(
             except PromptsterError as exc:
                 rows[index] = flat_row(path, None, _error_text(path, exc))
                 del scored[index]
-        signals = compute_signals(con, sorted(set(scored.values())), judge=judge)
+        signals = compute_signals(con, sorted(set(scored.values())), judge=judge, prices=prices)
         if tables is not None:
             from promptster.analysis.export import export_tables
 
@@ -296,7 +306,7 @@ def _one_by_one_signals(
 
 
 def _score_chunk_args(
-    args: tuple[list[str], bool, str | None, Sequence[ExtraCheck], str | None],
+    args: tuple[list[str], bool, str | None, Sequence[ExtraCheck], str | None, Prices | None],
 ) -> list[dict[str, Any]]:
     return score_chunk(*args)
 
@@ -335,6 +345,7 @@ def iter_scores(
     judge_model: str | None = None,
     checks: Sequence[ExtraCheck] = (),
     tables: Path | None = None,
+    prices: Prices | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Rows in the order of `paths`, computed by `jobs` worker processes; with `tables`, the
     analysis tables of every batch are appended to that folder as Parquet (export.py).
@@ -345,7 +356,7 @@ def iter_scores(
     if jobs > 1 and len(groups) < jobs * 2:  # too few batches to keep every worker busy
         groups = list(chunks(paths, most=max(1, -(-len(paths) // (jobs * 2)))))
     folder = None if tables is None else str(tables)
-    work = [(group, allow_invalid, judge_model, checks, folder) for group in groups]
+    work = [(group, allow_invalid, judge_model, checks, folder, prices) for group in groups]
     if jobs <= 1 or len(work) <= 1:
         for item in work:
             yield from _score_chunk_args(item)

@@ -13,6 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 from promptster.errors import InputError
 
 if TYPE_CHECKING:
+    from promptster.analysis.prices import Prices
     from promptster.analysis.score import Format, ScoreSummary
     from promptster.bundle.verify import ExtraCheck
 
@@ -34,6 +35,7 @@ def score_bundles(
     progress: Progress | None = None,
     extend: Extend | None = None,
     tables: Path | None = None,
+    prices: Prices | None = None,
 ) -> ScoreSummary:
     """Verify and score every bundle under `paths` into `out`; the ScoreSummary of the batch.
 
@@ -57,6 +59,7 @@ def score_bundles(
         judge_model=judge_model,
         checks=checks,
         tables=tables,
+        prices=prices,
     )
     if extend is not None:
         rows = extend(rows, workers)

@@ -16,11 +16,12 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.cli.reviewer_format import reviewer_key_options
+from promptster.cli.reviewer_format import prices_option, reviewer_key_options
 from promptster.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
     from promptster.analysis.cohort import Cohort
+    from promptster.analysis.prices import Prices
     from promptster.analysis.signals import SessionSignals
     from promptster.reviewer.hidden_tests.over_time import At
 
@@ -105,6 +106,7 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
     ),
 )
 @reviewer_key_options
+@prices_option
 @click.option(
     "--hidden-tests-at",
     "hidden_at",
@@ -128,6 +130,7 @@ def score(
     tables_dir: Path | None,
     reviewer_keys: tuple[str, ...],
     require_issuer: bool,
+    prices: Prices | None,
     hidden_at: str,
 ) -> None:
     """Verify and score every bundle (folders are searched for *.pst), for CI.
@@ -174,6 +177,7 @@ def score(
             reviewer_keys=reviewer_keys,
             require_issuer=require_issuer,
             hidden_at=cast("At", hidden_at),
+            prices=prices,
         )
     colour = "red" if summary.failed else "green"
     console.print(

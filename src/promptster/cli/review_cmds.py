@@ -9,14 +9,17 @@ from __future__ import annotations
 import os
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.cli.reviewer_format import reviewer_key_options
+from promptster.cli.reviewer_format import prices_option, reviewer_key_options
 from promptster.errors import ExitCode, InputError
+
+if TYPE_CHECKING:
+    from promptster.analysis.prices import Prices
 
 
 def _size(n: int) -> str:
@@ -59,6 +62,7 @@ def open_in_browser(path: Path) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 @reviewer_key_options
+@prices_option
 @click.option(
     "--hidden-tests-at",
     "hidden_at",
@@ -79,6 +83,7 @@ def review(
     as_json: bool,
     reviewer_keys: tuple[str, ...],
     require_issuer: bool,
+    prices: Prices | None,
     hidden_at: str,
 ) -> None:
     """Verify a bundle, compute its signals and write one self-contained HTML report.
@@ -118,6 +123,7 @@ def review(
             unsafe_no_sandbox=unsafe_no_sandbox,
             extra_checks=default_checks(reviewer_keys=reviewer_keys, require_issuer=require_issuer),
             hidden_at="checkpoints" if hidden_at == "checkpoints" else "final",
+            prices=prices,
         )
     if result.verified:
         caveat = (

@@ -1,9 +1,11 @@
 """Shared pieces of the reviewer commands: plain aligned columns for listings, and the
-`--reviewer-key` / `--require-issuer` options of verify, review and score."""
+`--reviewer-key` / `--require-issuer` options of verify, review and score, and `--prices` of
+review and score."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -35,6 +37,28 @@ def reviewer_key_options(command: F) -> F:
         callback=_parse_keys,
         help="A reviewer key whose packs you trust: its sha256 fingerprint, or a reviewer.json "
         "/ public key file. Your own identity on this machine is always trusted.",
+    )(command)
+
+
+def _load_prices(_ctx: click.Context, _param: click.Parameter, value: Path | None) -> Any:
+    if value is None:
+        return None
+    from promptster.analysis.prices import Prices
+
+    return Prices.load(value)  # a bad file is a FormatError: exit 2, nothing scored
+
+
+def prices_option(command: F) -> F:
+    """`--prices FILE`: the reviewer's price table instead of the built-in one."""
+    return click.option(
+        "--prices",
+        "prices",
+        type=click.Path(path_type=Path, dir_okay=False),
+        default=None,
+        metavar="FILE",
+        callback=_load_prices,
+        help="Price table (JSON, USD per million tokens) for totalCostUsd instead of the "
+        "built-in one; see docs/token-cost.md.",
     )(command)
 
 

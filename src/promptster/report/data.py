@@ -22,6 +22,7 @@ from promptster.formats.jsonio import loads_limited
 from promptster.report.answers import answers
 from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
+from promptster.report.cost_view import cost_view
 from promptster.report.delivered import delivered
 from promptster.report.hidden_chart import hidden_over_time
 from promptster.report.hidden_view import HiddenTestsView, hidden_view
@@ -376,4 +377,5 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
             digest.start.get("starterCommit"),
         ),
         hidden=_hidden(inputs, digest),
+        cost=cost_view(inputs.signals),
     )

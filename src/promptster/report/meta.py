@@ -74,6 +74,17 @@ def number(value: float | int) -> str:
     return f"{value:,.2f}"
 
 
+def usd(value: float | None) -> str:
+    """Dollars with enough digits for a cheap session: $0.0042, $1.27, $1,234.50."""
+    if value is None:
+        return "–"
+    if value == 0:
+        return "$0"
+    if abs(value) < 1:
+        return f"${value:.4f}"
+    return f"${value:,.2f}"
+
+
 def format_value(name: str, value: JsonValue) -> str:
     """The value of signal `name` as text; "–" when undefined."""
     if value is None:
@@ -94,6 +105,8 @@ def format_value(name: str, value: JsonValue) -> str:
             return f"{value:.2f} / 2"
         if unit == "chars":
             return f"{number(value)} chars"
+        if unit == "usd":
+            return usd(value)
         return number(value)
     if isinstance(value, list):
         return ", ".join(str(v) for v in value) if value else "none"

@@ -222,3 +222,4 @@ class ReportData:
     generator: str
     delivered: Delivered | None = None
     hidden: Any = None  # report.hidden_view.HiddenTestsView when the reviewer's tests ran
+    cost: Any = None  # report.cost_view.CostView when replies report token usage

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from promptster.analysis.cohort import HIDDEN_METRIC
 from promptster.analysis.load import file_sha256
+from promptster.analysis.prices import Prices
 from promptster.analysis.signals import SessionSignals
 from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
@@ -117,6 +118,7 @@ def review_bundle(
     rerun_tests: bool = False,
     unsafe_no_sandbox: bool = False,
     hidden_at: At = "final",
+    prices: Prices | None = None,
 ) -> ReviewResult:
     """Write the report of `bundle` to `output`; raise InputError when it cannot be read.
 
@@ -175,13 +177,17 @@ def review_bundle(
         elif timeline is not None:
             try:
                 signals, cohort = _signals(
-                    report, timeline, cohort_bundles, notes, checks, hidden, hidden_result
+                    report, timeline, cohort_bundles, notes, checks, hidden, hidden_result, prices
                 )
             except PromptsterError as exc:
                 notes.append(f"signals could not be computed: {exc.message}")
             if signals is not None and cohort_assessment is not None:
                 cohort = workspace_cohort(
-                    signals, cohort_assessment, notes, lambda s: add_hidden_signals(s, hidden)
+                    signals,
+                    cohort_assessment,
+                    notes,
+                    lambda s: add_hidden_signals(s, hidden),
+                    prices,
                 )
         hidden.save()
         timings["signals"] = time.perf_counter() - started
@@ -228,14 +234,21 @@ def _signals(
     checks: Sequence[ExtraCheck],
     hidden: HiddenTests,
     hidden_result: HiddenResult | None,
+    prices: Prices | None = None,
 ) -> tuple[SessionSignals, CohortContext | None]:
     if not cohort_bundles:
-        own = signals_for(report, timeline)
+        own = signals_for(report, timeline, prices)
         if hidden_result is not None:
             own.signals[HIDDEN_METRIC] = hidden_signal(hidden_result)
         return own, None
     own, cohort = cohort_for(
-        report, timeline, cohort_bundles, notes, checks, lambda s: add_hidden_signals(s, hidden)
+        report,
+        timeline,
+        cohort_bundles,
+        notes,
+        checks,
+        lambda s: add_hidden_signals(s, hidden),
+        prices,
     )
     return own, cohort
 

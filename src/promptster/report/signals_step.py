@@ -15,6 +15,7 @@ import duckdb
 
 from promptster.analysis import load
 from promptster.analysis.cohort import build_cohort
+from promptster.analysis.prices import Prices
 from promptster.analysis.signals import SessionSignals, compute_signals
 from promptster.bundle.verify import ExtraCheck, VerifyReport
 from promptster.errors import PromptsterError
@@ -29,11 +30,13 @@ def _insert(con: duckdb.DuckDBPyConnection, report: VerifyReport, timeline: byte
     return load.load_verified(con, report.path, report, timeline).session_id
 
 
-def signals_for(report: VerifyReport, timeline: bytes) -> SessionSignals:
+def signals_for(
+    report: VerifyReport, timeline: bytes, prices: Prices | None = None
+) -> SessionSignals:
     con = load.connect()
     try:
         session_id = _insert(con, report, timeline)
-        return compute_signals(con, [session_id])[session_id]
+        return compute_signals(con, [session_id], prices=prices)[session_id]
     finally:
         con.close()
 
@@ -45,6 +48,7 @@ def cohort_for(
     notes: list[str],
     checks: Sequence[ExtraCheck] = (),
     augment: Augment | None = None,
+    prices: Prices | None = None,
 ) -> tuple[SessionSignals, CohortContext | None]:
     """This session's signals and its place among the same assessment's other sessions
     (verified with the same extra `checks` as the session itself)."""
@@ -64,7 +68,7 @@ def cohort_for(
                 continue
             if loaded.status == load.LoadStatus.LOADED and loaded.assessment_id == assessment:
                 ids.append(loaded.session_id)
-        signals = compute_signals(con, ids)
+        signals = compute_signals(con, ids, prices=prices)
     finally:
         con.close()
     if augment is not None:
@@ -77,7 +81,11 @@ def cohort_for(
 
 
 def workspace_cohort(
-    own: SessionSignals, assessment_id: str, notes: list[str], augment: Augment | None = None
+    own: SessionSignals,
+    assessment_id: str,
+    notes: list[str],
+    augment: Augment | None = None,
+    prices: Prices | None = None,
 ) -> CohortContext | None:
     """This session's place among the sessions of `assessment_id` imported into the reviewer
     workspace (`promptster import`); the session itself counts once, from this bundle."""
@@ -98,7 +106,7 @@ def workspace_cohort(
             for row in list_sessions(con, assessment_id)
             if row.session_id != own.session.session_id
         ]
-        others = compute_signals(con, ids) if ids else {}
+        others = compute_signals(con, ids, prices=prices) if ids else {}
     if not others:
         notes.append(f"cohort: no other imported session of assessment {assessment_id}")
         return None

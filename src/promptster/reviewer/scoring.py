@@ -11,6 +11,7 @@ from typing import IO, TYPE_CHECKING, Any
 from promptster.analysis import score_run
 
 if TYPE_CHECKING:
+    from promptster.analysis.prices import Prices
     from promptster.analysis.score import Format, ScoreSummary
     from promptster.reviewer.hidden_tests.over_time import At
 
@@ -30,6 +31,7 @@ def score_bundles(
     reviewer_keys: Sequence[str] = (),
     require_issuer: bool = False,
     hidden_at: At = "final",
+    prices: Prices | None = None,
 ) -> ScoreSummary:
     """Score `paths` into `out`; with `hidden_at` checkpoints the hidden tests also run over
     each session, and JSON rows carry `hiddenTestsOverTime`."""
@@ -55,6 +57,7 @@ def score_bundles(
         progress=progress,
         extend=extend,
         tables=tables,
+        prices=prices,
     )
     hidden.save()
     return summary
