@@ -8,7 +8,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +130,7 @@ def make_assessment(
     repo: Path | None = None,
     rev: str | None = None,
     keys: int = 2,
+    options: Sequence[str] = (),
 ) -> tuple[Path, list[str]]:
     """A reviewer identity, an assessment and keys, through the reviewer CLI.
 
@@ -147,7 +148,7 @@ def make_assessment(
 
     cli("identity", "init", "--org", "Acme")
     create = ["assessment", "create", "--title", "Calc", "--role", "Backend engineer"]
-    create += ["--brief", str(brief), "--json"]
+    create += ["--brief", str(brief), "--json", *options]
     if time_limit is not None:
         create += ["--time-limit", str(time_limit)]
     if repo is not None:

@@ -110,7 +110,10 @@ def _send(paths: SessionPaths, event: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
 def status(as_json: bool) -> None:
     """Show the session: id, times, remaining time, events recorded, capture sources."""
+    from promptster.record.limits import journal_usage, read_limits
+
     paths, state = current_session()
+    limits = read_limits(paths.assessment)
     now = datetime.now(UTC)
     started = parse_ts(state.started_at)
     # once the session has ended its clock stops: elapsed runs to the end, nothing remains
@@ -129,6 +132,7 @@ def status(as_json: bool) -> None:
             if state.deadline and state.active
             else None
         ),
+        **limits.to_json_obj(),
     }
     if state.active:
         live = ask(paths, {"op": "status"})
@@ -139,12 +143,14 @@ def status(as_json: bool) -> None:
             tools=live.get("tools", {}),
             redactions=live.get("redactions", 0),
             problem=live.get("problem"),
+            usage=live.get("usage"),
         )
     else:
         from promptster.record.submit import summarize
 
         summary = summarize(paths)
         body.update(eventCount=summary.event_count, counts=summary.counts, sources={})
+        body["usage"] = journal_usage(paths.journal, state.session_id, limits.token_budget_usd)
         body["bundle"] = state.bundle
     if as_json:
         print_json(body)
@@ -171,6 +177,7 @@ def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> N
             console.print(f"  remaining   {remaining}  [dim]({limit})[/]")
         else:
             console.print("  remaining   no time limit")
+    _print_limits(body)
     counts = body.get("counts") or {}
     listed = ", ".join(f"{kind} {n}" for kind, n in sorted(counts.items()))
     console.print(f"  events      {body.get('eventCount', 0)}  [dim]{escape(listed)}[/]")
@@ -196,6 +203,22 @@ def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> N
         console.print(f"[red]✗ {escape(str(body['problem']))}[/]")
     if state.bundle:
         console.print(f"  bundle      {escape(str(state.bundle.get('path')))}")
+
+
+def _print_limits(body: dict[str, Any]) -> None:
+    """The assessment's budget and allowed tools, and the tokens used so far."""
+    from promptster.record.limits import usage_text
+
+    console = out_console()
+    if body.get("allowedTools") is not None:
+        console.print(f"  AI tools    only {escape(', '.join(body['allowedTools']))}")
+    usage = body.get("usage")
+    if isinstance(usage, dict) and (usage.get("byModel") or body.get("tokenBudgetUsd")):
+        over = usage.get("overBudget")
+        console.print(f"  tokens      {'[red]' if over else ''}{escape(usage_text(usage))}"
+                      f"{'[/]' if over else ''}")  # fmt: skip
+    elif body.get("tokenBudgetUsd") is not None:
+        console.print(f"  budget      ${body['tokenBudgetUsd']:g} of model tokens")
 
 
 @click.command()

@@ -31,6 +31,8 @@ class SessionStartData(_Payload):
     candidateName: NotRequired[str]
     workspace: str
     timeLimitMinutes: NotRequired[int]
+    tokenBudgetUsd: NotRequired[float]  # the pack's, when it sets one
+    allowedTools: NotRequired[list[str]]  # the pack's, when it sets them
     deadline: NotRequired[str]
     tools: list[str]
     snapshot: str
@@ -271,6 +273,7 @@ class WarningData(_Payload):
     jumpMs: NotRequired[int]
     sessionClock: NotRequired[str]
     claimed: NotRequired[str]
+    allowedTools: NotRequired[list[str]]  # tool_not_allowed
 
 
 Payload = (

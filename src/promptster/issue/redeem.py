@@ -73,6 +73,8 @@ class ConsentInfo:
     expires_at: datetime
     reviewer_fingerprint: str
     pack_path: Path
+    token_budget_usd: float | None = None
+    allowed_tools: tuple[str, ...] | None = None
     captured: tuple[str, ...] = CAPTURED
     not_captured: tuple[str, ...] = NOT_CAPTURED
     upload_note: str = UPLOAD_NOTE
@@ -88,6 +90,7 @@ class ConsentInfo:
             f"Organisation:  {self.org}",
             f"Role:          {self.role}",
             f"Time limit:    {self.time_limit_text}",
+            *self._limit_lines(),
             f"Key expires:   {format_ts(self.expires_at)}",
             f"Issued by:     reviewer key {self.reviewer_fingerprint}",
             "",
@@ -100,6 +103,17 @@ class ConsentInfo:
             self.upload_note,
         ]
         return "\n".join(lines)
+
+    def _limit_lines(self) -> list[str]:
+        """The budget and allowed tools, only when the pack sets them."""
+        lines = []
+        if self.token_budget_usd is not None:
+            lines.append(f"Token budget:  ${self.token_budget_usd:g} of model tokens")
+        if self.allowed_tools is not None:
+            lines.append(
+                f"AI tools:      only {', '.join(self.allowed_tools)} (others are reported)"
+            )
+        return lines
 
 
 ConsentCallback = Callable[[ConsentInfo], bool]
@@ -124,6 +138,8 @@ class CheckedKey:
             expires_at=self.entry.expires_at,
             reviewer_fingerprint=self.signed.reviewer_fingerprint,
             pack_path=self.pack_path,
+            token_budget_usd=pack.token_budget_usd,
+            allowed_tools=pack.allowed_tools,
         )
 
 

@@ -60,6 +60,8 @@ class StartOptions:
     brief: str | None = None
     title: str | None = None
     time_limit_minutes: float | None = None
+    token_budget_usd: float | None = None
+    allowed_tools: tuple[str, ...] | None = None
     assessment_id: str | None = None
     candidate_key: str | None = None
     key_id: str | None = None
@@ -176,6 +178,8 @@ def _start_from_key(
             brief=pack.brief,
             title=f"{pack.role} — {pack.org}",
             time_limit_minutes=pack.time_limit_minutes,
+            token_budget_usd=pack.token_budget_usd,
+            allowed_tools=pack.allowed_tools,
             assessment_id=redemption.assessment_id,
             candidate_key=redemption.key,
             key_id=redemption.key_id,
@@ -336,6 +340,10 @@ def _create(paths: SessionPaths, workspace: Path, options: StartOptions) -> Star
             ),
             "workspace": workspace.name,
             "timeLimitMinutes": options.time_limit_minutes,
+            "tokenBudgetUsd": options.token_budget_usd,
+            "allowedTools": (
+                list(options.allowed_tools) if options.allowed_tools is not None else None
+            ),
             "deadline": deadline,
             "tools": list(options.tools),
             "snapshot": baseline.commit,

@@ -24,6 +24,7 @@ from promptster.formats.events import FILE_KINDS, Event, Kind, make_event, now_t
 from promptster.formats.jsonio import loads_limited
 from promptster.formats.timeline import split_lines
 from promptster.record.journal import JournalWriter
+from promptster.record.limits import ToolPolicy, UsageTally
 from promptster.record.redact.redactor import redact_json, redact_text, redaction_warning
 
 # Fields that identify things (paths, commits, ids) are never redacted: replaying file events
@@ -109,6 +110,7 @@ class PipelineStats:
     last_ts: str | None = None
     # integration -> channel -> the latest event time heard on it (`status` and `doctor`)
     heard: dict[str, dict[str, str]] = field(default_factory=dict)
+    usage: UsageTally = field(default_factory=UsageTally)  # tokens so far (`status`)
 
     def hear(self, source: Any, ts: Any) -> None:
         if not isinstance(source, dict) or not isinstance(ts, str):
@@ -132,11 +134,16 @@ class WriteHooks(Protocol):
 
 class EventPipeline:
     def __init__(
-        self, journal: JournalWriter, deadline: datetime | None, hooks: WriteHooks | None = None
+        self,
+        journal: JournalWriter,
+        deadline: datetime | None,
+        hooks: WriteHooks | None = None,
+        policy: ToolPolicy | None = None,
     ) -> None:
         self.journal = journal
         self.deadline = deadline
         self.hooks = hooks
+        self.policy = policy or ToolPolicy(None)
         self.lock = threading.RLock()
         self.ids: dict[str, int] = {}
         self.stats = PipelineStats()
@@ -168,7 +175,11 @@ class EventPipeline:
                 self.stats.counts[str(kind)] += 1
                 self.stats.hear(body.get("source"), body.get("ts"))
                 data = body.get("data")
+                if kind == Kind.AI_RESPONSE:
+                    self.stats.usage.add(data)
                 if kind == Kind.WARNING and isinstance(data, dict):
+                    if data.get("code") == "tool_not_allowed":
+                        self.policy.mark(str(data.get("integration")))
                     self.late_flagged |= data.get("code") == "late_activity"
                     if data.get("code") == "redaction":
                         self.stats.redactions += int(data.get("count", 1) or 1)
@@ -265,6 +276,9 @@ class EventPipeline:
             data["eventId"] = event.id
             data["eventKind"] = event.kind
             followups.append(system_event(Kind.WARNING, dict(data)))
+        tool = self.policy.offending(event.source)
+        if tool is not None:  # marked once written (below), so a failed write warns again
+            followups.append(system_event(Kind.WARNING, self.policy.warning_data(tool)))
         if self._is_late(event):
             event.data["afterDeadline"] = True
             if not self.late_flagged:
@@ -285,10 +299,14 @@ class EventPipeline:
                 self.late_flagged = True
             if extra.data.get("code") == "redaction":
                 self.stats.redactions += int(extra.data.get("count", 1) or 1)
+            if extra.data.get("code") == "tool_not_allowed":
+                self.policy.mark(str(extra.data.get("integration")))
             self._count(self.journal.append(extra))
         return written.seq
 
     def _count(self, event: Event) -> None:
+        if event.kind == Kind.AI_RESPONSE:
+            self.stats.usage.add(event.data)
         self.ids[event.id] = event.seq
         self.stats.counts[event.kind] += 1
         self.stats.last_ts = event.ts

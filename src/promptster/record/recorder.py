@@ -31,6 +31,7 @@ from promptster.record.attribution.live import Attribution
 from promptster.record.control import restore_tool_config
 from promptster.record.files.capture import Capture
 from promptster.record.journal import JournalWriter
+from promptster.record.limits import ToolPolicy, read_limits
 from promptster.record.pipeline import (
     EventPipeline,
     Rejected,
@@ -80,7 +81,15 @@ class Recorder:
         self.signed = signed_deadline(paths.journal, paths.assessment, state.deadline)
         self.deadline = self.signed.deadline
         self.attribution = Attribution(state.workspace)
-        self.pipeline = EventPipeline(journal, self.deadline, self.attribution)
+        # The budget and allowed tools, from the signed pack (record/limits.py).
+        self.limits = read_limits(paths.assessment)
+        allowed = self.limits.allowed_tools
+        self.pipeline = EventPipeline(
+            journal,
+            self.deadline,
+            self.attribution,
+            ToolPolicy(None if allowed is None else frozenset(allowed)),
+        )
         last = self.pipeline.stats.last_ts
         self.clock = SessionClock(not_before=_parsed(last))
         self.pipeline.clock_offset = self.clock.offset
@@ -444,6 +453,7 @@ class Recorder:
             "sources": {**self.capture.sources(), **self._watcher_sources(), **self.sources},
             "tools": self._tools(),
             "lastSnapshot": self.capture.shadow.head,
+            "usage": self.pipeline.stats.usage.to_json_obj(budget=self.limits.token_budget_usd),
         }
         if self.deadline is not None:
             body["remainingSeconds"] = int((self.deadline - now).total_seconds())
