@@ -180,3 +180,19 @@ def test_a_bad_price_file_exits_2_before_any_work(
     assert not (tmp_path / "costly.html").exists()
     code, _, err = _main([command, str(bundle), "--prices", str(tmp_path / "nope.json")], capsys)
     assert code == 2 and "cannot read price table" in err
+
+
+def test_limits_the_session_recorded_are_checked_against_the_pack(tmp_path: Path) -> None:
+    from promptster.bundle.verify import verify_bundle
+    from promptster.reviewer.limitscheck import LIMITS_CHECK, AssessmentLimitsCheck
+
+    # The scenario's pack sets no limits, but its session_start claims some: flagged.
+    report = verify_bundle(
+        build(costly(), tmp_path / "c.pst"), extra_checks=[AssessmentLimitsCheck()]
+    )
+    found = [f for f in report.findings if f.check == LIMITS_CHECK]
+    assert report.ok and [f.status for f in found] == ["warning"]
+    assert "tokenBudgetUsd, allowedTools other than the signed pack's" in found[0].message
+    plain = Scenario("plain-limits", "Pia Plain")
+    report = verify_bundle(build(plain, tmp_path / "p.pst"), extra_checks=[AssessmentLimitsCheck()])
+    assert not [f for f in report.findings if f.check == LIMITS_CHECK]

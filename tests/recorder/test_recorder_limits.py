@@ -74,6 +74,10 @@ def test_budget_and_allowed_tools_from_start_to_score(recorder_env: Path, tmp_pa
         submitted = json.loads(ok(run_promptster("submit", "--yes", "--json", cwd=folder)).stdout)
         ended = json.loads(ok(run_promptster("status", "--json", cwd=folder)).stdout)
         assert ended["usage"]["totalTokens"] == usage["totalTokens"]  # from the journal
+        verified = json.loads(
+            run_promptster("verify", submitted["path"], "--json", cwd=folder).stdout
+        )
+        assert "the session recorded the pack's budget and tools" in json.dumps(verified)
         scored = json.loads(
             ok(run_promptster("score", submitted["path"], "--format", "json", cwd=folder)).stdout
         )[0]

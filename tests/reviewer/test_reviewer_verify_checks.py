@@ -24,6 +24,7 @@ from promptster.reviewer.checks import (
     find_duplicate_keys,
     reviewer_checks,
 )
+from promptster.reviewer.limitscheck import AssessmentLimitsCheck
 from promptster.reviewer.store import AssessmentRecord, KeyRecord, Workspace
 from promptster.reviewer.timecheck import TimeLimitCheck
 from support import require_executable
@@ -251,10 +252,11 @@ def test_the_key_id_hint_is_used_and_a_wrong_hint_is_harmless(issued: Issued) ->
 
 
 def test_checks_can_be_sent_to_worker_processes(tmp_path: Path) -> None:
-    check, timing = reviewer_checks(tmp_path / "w.duckdb")
+    check, timing, limits = reviewer_checks(tmp_path / "w.duckdb")
     copy = pickle.loads(pickle.dumps(check))
     assert isinstance(copy, AssessmentPackCheck) and copy.workspace == tmp_path / "w.duckdb"
     assert isinstance(pickle.loads(pickle.dumps(timing)), TimeLimitCheck)
+    assert isinstance(pickle.loads(pickle.dumps(limits)), AssessmentLimitsCheck)
 
 
 def report(path: str, assessment_id: str | None, key: str | None, session: str) -> VerifyReport:

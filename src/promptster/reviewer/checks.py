@@ -37,6 +37,7 @@ from promptster.formats.events import format_ts, parse_ts
 from promptster.issue.assessment import AssessmentPack, SignedPack, open_pack
 from promptster.issue.keys import parse_key
 from promptster.reviewer.issuer import ISSUER_CHECK, UNCHECKED_PREFIX, own_reviewer_keys
+from promptster.reviewer.limitscheck import AssessmentLimitsCheck
 from promptster.reviewer.timecheck import TimeLimitCheck
 
 if TYPE_CHECKING:
@@ -335,6 +336,7 @@ def reviewer_checks(
             opened=opened,
         ),
         TimeLimitCheck(),
+        AssessmentLimitsCheck(),
     ]
 
 
