@@ -406,6 +406,7 @@ def test_score_calls_score_bundles(tmp_path: Path) -> None:
         reviewer_keys=(),
         require_issuer=False,
         hidden_at="final",
+        prices=None,
     )
 
 
@@ -420,7 +421,13 @@ def test_score_bundles_gives_one_bundle_one_worker(tmp_path: Path) -> None:
         score_bundles([tmp_path], io.BytesIO(), "json", jobs=3, allow_invalid=True,
                       judge_model=None, checks=[])  # fmt: skip
     scores.assert_called_once_with(
-        [bundle], jobs=1, allow_invalid=True, judge_model=None, checks=[], tables=None
+        [bundle],
+        jobs=1,
+        allow_invalid=True,
+        judge_model=None,
+        checks=[],
+        tables=None,
+        prices=None,
     )
 
 
@@ -473,6 +480,7 @@ def test_review_calls_review_bundle(tmp_path: Path) -> None:
         unsafe_no_sandbox=False,
         extra_checks=ANY,
         hidden_at="final",
+        prices=None,
     )
     assert result.stdout == f"{tmp_path / 'r.html'}\n"
 

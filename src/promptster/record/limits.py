@@ -15,7 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from promptster.errors import CheckFailed, FormatError
+from promptster.errors import CheckFailed, FormatError, PromptsterError
 from promptster.formats.pricing import PriceTable, TokenUsage, default_price_table
 from promptster.formats.tools import TOOL_NAMES
 
@@ -78,7 +78,11 @@ def journal_usage(journal: Path, session_id: str, budget: float | None) -> dict[
     from promptster.record.journal import read_journal
 
     tally = UsageTally()
-    for event in read_journal(journal, session_id).events:
+    try:
+        events = read_journal(journal, session_id).events
+    except (OSError, PromptsterError):
+        events = []  # no journal to read: nothing used, as far as status can tell
+    for event in events:
         if event.kind == "ai_response":
             tally.add(event.data)
     return tally.to_json_obj(budget=budget)
