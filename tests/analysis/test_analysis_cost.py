@@ -196,3 +196,18 @@ def test_limits_the_session_recorded_are_checked_against_the_pack(tmp_path: Path
     plain = Scenario("plain-limits", "Pia Plain")
     report = verify_bundle(build(plain, tmp_path / "p.pst"), extra_checks=[AssessmentLimitsCheck()])
     assert not [f for f in report.findings if f.check == LIMITS_CHECK]
+
+
+def test_worker_processes_get_the_reviewers_prices(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build(costly(), tmp_path / "a.pst")
+    other = costly()
+    other.name = "costly-2"
+    build(other, tmp_path / "b.pst")
+    prices = tmp_path / "prices.json"
+    prices.write_text('{"version": 1, "models": {"mystery": {"input": 1000, "output": 0}}}')
+    args = ["score", str(tmp_path), "--format", "json", "--jobs", "2", "--prices", str(prices)]
+    code, out, err = _main(args, capsys)
+    assert code == 0, err
+    assert [row["totalCostUsd"] for row in json.loads(out)] == [pytest.approx(0.02)] * 2
