@@ -211,3 +211,14 @@ def test_worker_processes_get_the_reviewers_prices(
     code, out, err = _main(args, capsys)
     assert code == 0, err
     assert [row["totalCostUsd"] for row in json.loads(out)] == [pytest.approx(0.02)] * 2
+
+
+def test_many_long_model_names_are_bounded(tmp_path: Path) -> None:
+    s = Scenario("many-models", "Max Models")
+    for index in range(150):
+        reply(s, 10 + index, f"{index:03d}-" + "m" * 5000, "claude-code", inputTokens=1)
+    cost = bundle_signals(build(s, tmp_path / "many.pst"))["totalCostUsd"]
+    rows = cast(list[dict[str, Any]], cost.detail["byModel"])
+    assert len(rows) == 100 and cost.detail["models"] == 150
+    assert all(len(row["model"]) == 200 for row in rows)
+    assert cost.value is None and cost.confidence == "insufficient_data"  # none is priced

@@ -106,7 +106,7 @@ def cost_view(signals: SessionSignals | None) -> CostView | None:
         price_source=visible(one_line(str(detail.get("priceTableSource") or "built-in"))),
         price_as_of=visible(one_line(str(detail.get("priceTableAsOf") or ""))),
         models=models[:MODELS_SHOWN],
-        models_left_out=max(len(models) - MODELS_SHOWN, 0),
+        models_left_out=max(_int(detail.get("models")), len(models)) - len(models[:MODELS_SHOWN]),
         not_allowed=not_allowed,
         allowed=_strings(tools.detail.get("allowedTools")) if tools is not None else [],
         evidence_count=tokens.evidence_count if tokens is not None else 0,

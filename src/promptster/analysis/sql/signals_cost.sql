@@ -29,7 +29,8 @@
 -- `high` when every reply that reports usage is priced and none is approximate; `moderate`
 -- otherwise. `detail.byModel` lists each model (`(none)` when a reply names none) with its
 -- `calls`, token counts, `costUsd` (null when none of its calls was priced), `unpricedCalls`
--- and the table entry it matched (`priceEntry`), most expensive first; `detail` also gives
+-- and the table entry it matched (`priceEntry`), most expensive first, at most 100 of them
+-- (`detail.models` counts them all; a model name is cut at 200 characters); `detail` also gives
 -- `pricedCalls`, `unpricedCalls`, the table's `priceTableAsOf` and `priceTableSource`
 -- (`built-in` or the file), and the assessment's `tokenBudgetUsd` (from `session_start`; null
 -- without one) with `overBudget` (the cost is above it). Evidence: the priced replies.
@@ -38,7 +39,7 @@
 -- Number of replies that report usage but could not be priced: their model is missing or not
 -- in the price table, and they carry no `costUsd`. 0 when every reply was priced; null when no
 -- reply reports usage (`insufficient_data`); otherwise `high`. `detail.models` lists the
--- unpriced model names. Evidence: those replies.
+-- unpriced model names (at most 100). Evidence: those replies.
 --
 -- @signal toolsNotAllowed
 -- Sorted list of the AI tools used in the session that the assessment's `allowedTools` (in
@@ -52,7 +53,7 @@ WITH
 base AS (SELECT session_id FROM sessions JOIN _scope USING (session_id)),
 replies AS (
     SELECT e.session_id, e.seq, e.event_id,
-           nullif(trim(e.data->>'model'), '') AS model,
+           left(nullif(trim(e.data->>'model'), ''), 200) AS model,
            ps_token_count(e.data->'inputTokens') AS input_tokens,
            ps_token_count(e.data->'outputTokens') AS output_tokens,
            ps_token_count(e.data->'cachedInputTokens') AS cached,
@@ -112,7 +113,7 @@ models AS (
                  outputTokens: output_tokens, cachedInputTokens: cached,
                  cacheWriteTokens: cache_write, costUsd: cost, unpricedCalls: unpriced,
                  priceEntry: entry}
-                ORDER BY cost DESC NULLS LAST, model) AS by_model
+                ORDER BY cost DESC NULLS LAST, model) AS by_model, count(*) AS n
     FROM (SELECT session_id, coalesce(model, '(none)') AS model, count(*) AS calls,
                  sum(coalesce(input_tokens, 0)) AS input_tokens,
                  sum(coalesce(output_tokens, 0)) AS output_tokens,
@@ -176,7 +177,8 @@ SELECT base.session_id, 'totalCostUsd',
             WHEN t.unpriced > 0 OR t.approx THEN 'moderate'
             ELSE 'high' END,
        ps_cap(t.priced_ids), coalesce(t.priced, 0),
-       to_json({byModel: coalesce(m.by_model, []), pricedCalls: coalesce(t.priced, 0),
+       to_json({byModel: coalesce(m.by_model[1:100], []), models: coalesce(m.n, 0),
+                pricedCalls: coalesce(t.priced, 0),
                 unpricedCalls: coalesce(t.unpriced, 0),
                 priceTableAsOf: getvariable('ps_prices_as_of'),
                 priceTableSource: getvariable('ps_prices_source'),
@@ -190,7 +192,7 @@ SELECT base.session_id, 'unpricedModelCalls',
        to_json(CASE WHEN coalesce(t.n, 0) > 0 THEN t.unpriced END),
        CASE WHEN coalesce(t.n, 0) = 0 THEN 'insufficient_data' ELSE 'high' END,
        ps_cap(t.unpriced_ids), coalesce(t.unpriced, 0),
-       to_json({models: coalesce(t.unpriced_models, [])})
+       to_json({models: coalesce(t.unpriced_models[1:100], [])})
 FROM base LEFT JOIN totals t USING (session_id)
 UNION ALL
 SELECT base.session_id, 'toolsNotAllowed',
