@@ -35,6 +35,8 @@ def test_budget_and_allowed_tools_from_start_to_score(recorder_env: Path, tmp_pa
     started = ok(run_promptster("start", keys[0], "--accept", "--no-shell", cwd=folder))
     assert "Token budget:  $0.01 of model tokens" in started.stdout + started.stderr  # consent
     assert "AI tools allowed claude-code" in started.stdout
+    shown = ok(run_promptster("brief", cwd=folder)).stdout
+    assert "Token budget $0.01 of model tokens" in shown and "AI tools allowed" in shown
     paths = SessionPaths(folder / ".promptster")
     try:
         start_event = events_of(paths, "session_start")[0]["data"]

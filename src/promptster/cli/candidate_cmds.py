@@ -18,6 +18,7 @@ from promptster.formats.events import parse_ts
 from promptster.formats.payloads import CheckpointData, DecisionData, Payload
 from promptster.protocol import find_session, new_event, send_events
 from promptster.record.control import ask, ensure_recorder
+from promptster.record.limits import Limits, journal_usage, read_limits
 from promptster.record.session import SessionPaths, SessionState, read_state
 from promptster.record.timer import format_remaining
 
@@ -110,8 +111,6 @@ def _send(paths: SessionPaths, event: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON on stdout.")
 def status(as_json: bool) -> None:
     """Show the session: id, times, remaining time, events recorded, capture sources."""
-    from promptster.record.limits import journal_usage, read_limits
-
     paths, state = current_session()
     limits = read_limits(paths.assessment)
     now = datetime.now(UTC)
@@ -225,7 +224,7 @@ def _print_limits(body: dict[str, Any]) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the brief as JSON on stdout.")
 @click.option("--plain", is_flag=True, help="Plain text, no styling (as when piped).")
 def brief(as_json: bool, plain: bool) -> None:
-    """Show the task brief and the time left."""
+    """Show the task brief, the time left, and the token budget and AI tools allowed."""
     paths, state = current_session()
     text = paths.brief.read_text(encoding="utf-8") if paths.brief.exists() else ""
     remaining_seconds = None
@@ -243,13 +242,16 @@ def brief(as_json: bool, plain: bool) -> None:
                 else max(remaining_seconds, 0) // 60,
                 "workspace": state.workspace,
                 "deadline": state.deadline,
+                **read_limits(paths.assessment).to_json_obj(),
             }
         )
         return
-    print_brief(state, text, plain=plain)
+    print_brief(state, text, plain=plain, limits=read_limits(paths.assessment))
 
 
-def print_brief(state: SessionState, text: str, *, plain: bool = False) -> None:
+def print_brief(
+    state: SessionState, text: str, *, plain: bool = False, limits: Limits | None = None
+) -> None:
     from rich.text import Text
 
     lines = []
@@ -263,6 +265,16 @@ def print_brief(state: SessionState, text: str, *, plain: bool = False) -> None:
         lines.append(
             f"\n[bold]Time limit[/] {state.time_limit_minutes:g} minutes — "
             f"{remaining} left (until {state.deadline})"
+        )
+    if limits is not None and limits.token_budget_usd is not None:
+        lines.append(
+            f"[bold]Token budget[/] ${limits.token_budget_usd:g} of model tokens for the session "
+            "(`promptster status` shows what is used so far)"
+        )
+    if limits is not None and limits.allowed_tools is not None:
+        lines.append(
+            f"[bold]AI tools allowed[/] {escape(', '.join(limits.allowed_tools))} — any other AI "
+            "tool you use is reported to the reviewer"
         )
     for line in lines:
         if plain:

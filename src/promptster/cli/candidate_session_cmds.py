@@ -16,7 +16,7 @@ from promptster.errors import EnvironmentProblem, ExitCode, InputError, StateErr
 from promptster.integrations.catalog import TOOLS as AI_TOOLS
 from promptster.protocol import SESSION_DIR_NAME, find_session
 from promptster.record.lifecycle import StartedSession, start_from_key
-from promptster.record.limits import Limits, read_limits
+from promptster.record.limits import read_limits
 from promptster.record.session import SUBMITTED, SessionPaths, SessionState, read_state
 
 
@@ -123,8 +123,7 @@ def _print_started(started: StartedSession, opens_shell: bool) -> None:
         console.print("  [yellow]the recorder was not running; restarted it (gap recorded)[/]")
     console.print("")
     text = started.paths.brief.read_text(encoding="utf-8") if started.paths.brief.exists() else ""
-    print_brief(state, text)
-    _print_limits(read_limits(started.paths.assessment))
+    print_brief(state, text, limits=read_limits(started.paths.assessment))
     console.print("\n[bold]Next steps[/]")
     if opens_shell:
         console.print("  A recorded shell opens in the workspace now; `exit` leaves it.")
@@ -136,21 +135,6 @@ def _print_started(started: StartedSession, opens_shell: bool) -> None:
     console.print('  promptster explain "…"   record a decision and why')
     console.print("  promptster status         time left and what was recorded")
     console.print("  promptster submit         when you are done (writes the signed bundle)")
-
-
-def _print_limits(limits: Limits) -> None:
-    """What the assessment allows: the candidate reads it before the first prompt."""
-    console = out_console()
-    if limits.token_budget_usd is not None:
-        console.print(
-            f"[bold]Token budget[/] ${limits.token_budget_usd:g} of model tokens for the session "
-            "(`promptster status` shows what is used so far)"
-        )
-    if limits.allowed_tools is not None:
-        console.print(
-            f"[bold]AI tools allowed[/] {escape(', '.join(limits.allowed_tools))} — any other AI "
-            "tool you use is reported to the reviewer"
-        )
 
 
 def _shell_quote(text: str) -> str:
