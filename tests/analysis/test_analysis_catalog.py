@@ -80,7 +80,7 @@ def test_unknown_names_get_a_plain_stand_in() -> None:
         "",
         "object",
         False,
-        None,
+        "neutral",  # never ranked
     )
 
 
@@ -151,3 +151,15 @@ def test_the_two_verification_ratios_have_names_that_say_what_they_count() -> No
     assert "verification_intensity" not in by_name
     assert "Check runs" in by_name["verifyIntensity"].meaning
     assert "All commands" in by_name["commandsPerChange"].meaning
+
+
+def test_every_signal_has_one_orientation_and_prompt_count_ranks_fewer_higher() -> None:
+    # one table: each signal's orientation, the ranked ones from their cohort entry
+    assert set(catalog.ALL_ORIENTATIONS) == set(catalog.SIGNAL_NAMES)
+    assert set(catalog.ALL_ORIENTATIONS.values()) <= set(catalog.DIRECTIONS)
+    ranked = {n for n, o in catalog.ALL_ORIENTATIONS.items() if o != "neutral"}
+    assert ranked == set(catalog.COHORT)
+    # the hosted cohort guide: "higher = fewer prompts (more efficient)"
+    assert catalog.ALL_ORIENTATIONS["promptCount"] == "lower"
+    assert catalog.ALL_ORIENTATIONS["commandFailRate"] == "lower"
+    assert catalog.ALL_ORIENTATIONS["aiAttributionPct"] == "neutral"  # no signal penalises AI

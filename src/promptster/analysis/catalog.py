@@ -26,6 +26,10 @@ Unit = Literal[
 Question = Literal["tests", "thinking", "ai", "activity"]
 # Which way is better, for a metric a cohort ranks.
 Orientation = Literal["higher", "lower"]
+# Every signal's orientation: a ranked metric's, or `neutral` (never ranked: a count, an
+# object, or a value where more is neither better nor worse, such as aiAttributionPct).
+Direction = Literal["higher", "lower", "neutral"]
+DIRECTIONS: tuple[Direction, ...] = ("higher", "lower", "neutral")
 # What `promptster score` makes of a signal: one BIGINT or DOUBLE column, the test-count
 # columns (testResults), one `;`-joined VARCHAR column (a list), or no column (an object).
 ScoreColumn = Literal["integer", "number", "tests", "joined", "none"]
@@ -49,7 +53,8 @@ DERIVED_FAMILIES: tuple[str, ...] = ("descriptors",)
 @dataclass(frozen=True)
 class CohortMetric:
     """How `promptster cohort` ranks a signal. The design decides the orientation where the
-    hosted docs disagree (commandFailRate and sessionDurationMs rank lower values higher)."""
+    hosted docs disagree: commandFailRate, sessionDurationMs and promptCount rank lower values
+    higher, as the hosted product's current cohort guide does ("higher = fewer prompts")."""
 
     column: int  # its place among the cohort's metrics (table, JSON, docs), from 0
     orientation: Orientation
@@ -73,8 +78,9 @@ class SignalSpec:
     cohort: CohortMetric | None = None
 
     @property
-    def orientation(self) -> Orientation | None:
-        return None if self.cohort is None else self.cohort.orientation
+    def orientation(self) -> Direction:
+        """Which way is better: the cohort entry's, `neutral` for a signal never ranked."""
+        return "neutral" if self.cohort is None else self.cohort.orientation
 
     @property
     def definition(self) -> str:
@@ -91,7 +97,7 @@ CATALOG: tuple[SignalSpec, ...] = (
         label="Prompts",
         meaning="Prompts the candidate sent to the AI.",
         score="integer", headline=True, score_table=True,
-        cohort=CohortMetric(1, "higher", 0.15, "avgPromptCount", "prompts"),
+        cohort=CohortMetric(1, "lower", 0.15, "avgPromptCount", "prompts"),
     ),
     SignalSpec(
         "verifyIntensity", "headline", "ratio", "tests",
@@ -308,6 +314,11 @@ HEADLINE: tuple[str, ...] = tuple(s.name for s in CATALOG if s.headline)
 _RANKED = sorted((s.cohort.column, s.name, s.cohort) for s in CATALOG if s.cohort is not None)
 COHORT: dict[str, CohortMetric] = {name: metric for _, name, metric in _RANKED}
 ORIENTATION: dict[str, Orientation] = {name: m.orientation for name, m in COHORT.items()}
+# Every signal's orientation in one table (the ranked ones from their cohort entry), as the
+# cohort page prints it and a reviewer may override it per assessment.
+ALL_ORIENTATIONS: dict[str, Direction] = {s.name: s.orientation for s in CATALOG}
+# Signals a reviewer's override may rank (one number per session).
+RANKABLE: tuple[str, ...] = tuple(s.name for s in CATALOG if s.score in ("integer", "number"))
 # The default composite weights: the weighted metrics, heaviest first.
 DEFAULT_WEIGHTS: dict[str, float] = {
     name: c.weight for name, c in sorted(COHORT.items(), key=lambda kv: -kv[1].weight) if c.weight

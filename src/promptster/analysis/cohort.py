@@ -4,9 +4,16 @@ Percentile (docs/signals.md): (other sessions with a strictly worse oriented val
 + ½ × other sessions with the same value) ÷ (n − 1), where n counts the sessions of the
 cohort that have a value for the metric; it needs n ≥ 2, and a session without a value has
 no percentile. 1.0 means the session beat everyone else. The orientation and default weight
-of every metric are declared once, in its catalog entry (catalog.py). The composite is the
+of every metric are declared once, in its catalog entry (catalog.py); a reviewer may override
+the orientation per assessment (`overrides`: `neutral` stops ranking a metric, `higher` or
+`lower` ranks any numeric signal, unweighted unless a weight is given). The composite is the
 weighted mean of a session's percentiles over the weighted metrics it has (weights
 renormalised over those).
+
+A session missing a metric (no prompts, so no average prompt length; no file change, so no
+verify intensity) is ranked as the hosted product ranks it: its percentile for that metric is
+null, it is not counted in the other sessions' n for it, and its composite uses the metrics it
+has. It is neither put last nor first on a metric nobody can read for it.
 `cohort_from_bundles` is the whole `promptster cohort BUNDLES…` flow: verify, load, group.
 
 `hiddenTestPassRate` (the reviewer's hidden tests, run on the submitted code by
@@ -21,12 +28,12 @@ import json
 import math
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from promptster.analysis import catalog
-from promptster.analysis.catalog import COHORT, Orientation
+from promptster.analysis.catalog import COHORT, Direction, Orientation
 from promptster.analysis.signals import SessionInfo, SessionSignals
 from promptster.errors import InputError, PromptsterError
 from promptster.formats.jsonio import JsonValue
@@ -124,6 +131,8 @@ class Cohort:
     test_pass_rate: float | None
     weights: dict[str, float]
     metrics: tuple[str, ...] = tuple(catalog.ORIENTATION)
+    orientation: dict[str, Orientation] = field(default_factory=lambda: dict(ORIENTATION))
+    overridden: tuple[str, ...] = ()  # metrics whose orientation the reviewer set
 
     @property
     def session_count(self) -> int:
@@ -138,7 +147,8 @@ class Cohort:
             "sessionCount": self.session_count,
             "metrics": {**self.averages, "testPassRate": self.test_pass_rate},
             "percentilesAvailable": self.session_count >= 2,
-            "orientation": {m: ORIENTATION[m] for m in self.metrics},
+            "orientation": {m: self.orientation[m] for m in self.metrics},
+            "orientationOverrides": list(self.overridden),
             "weights": dict(self.weights),
             "sessions": [m.to_json_obj() for m in self.members],
         }
@@ -178,13 +188,30 @@ def placed_by(
     return best[0] if best is not None and best[1] > 0 else None
 
 
+def oriented_metrics(
+    sessions: Sequence[SessionSignals], overrides: Mapping[str, Direction]
+) -> tuple[tuple[str, ...], dict[str, Orientation]]:
+    """The metrics a cohort ranks and which way, after the reviewer's `overrides`: the default
+    metrics (less those set `neutral`) in their order, then any other signal set higher/lower."""
+    orientation: dict[str, Orientation] = dict(ORIENTATION)
+    for metric, direction in overrides.items():
+        if direction != "neutral":
+            orientation[metric] = direction
+    metrics = [m for m in cohort_metrics(sessions) if overrides.get(m) != "neutral"]
+    metrics += [m for m, d in overrides.items() if d != "neutral" and m not in ORIENTATION]
+    return tuple(metrics), {m: orientation[m] for m in metrics}
+
+
 def build_cohort(
     assessment_id: str | None,
     sessions: Sequence[SessionSignals],
     weights: Mapping[str, float] | None = None,
+    overrides: Mapping[str, Direction] | None = None,
 ) -> Cohort:
-    """One cohort from the signals of its sessions."""
-    metrics = cohort_metrics(sessions)
+    """One cohort from the signals of its sessions, with the reviewer's orientation
+    `overrides` for this assessment (metric -> higher | lower | neutral)."""
+    overrides = dict(overrides or {})
+    metrics, orientation = oriented_metrics(sessions, overrides)
     weights = {
         m: w for m, w in (DEFAULT_WEIGHTS if weights is None else weights).items() if m in metrics
     }
@@ -199,7 +226,7 @@ def build_cohort(
                 for j, v in enumerate(values)
                 if j != index and (other := v[metric]) is not None
             ]
-            pct[metric] = None if own is None else percentile(own, others, ORIENTATION[metric])
+            pct[metric] = None if own is None else percentile(own, others, orientation[metric])
         unranked.append(
             CohortMember(
                 session=session.session,
@@ -236,18 +263,26 @@ def build_cohort(
         test_pass_rate=(sum(passed) / len(passed)) if passed else None,
         weights=weights,
         metrics=metrics,
+        orientation=orientation,
+        overridden=tuple(m for m in overrides if m in metrics or overrides[m] == "neutral"),
     )
 
 
+# Orientation overrides per assessment id (the reviewer workspace's setting).
+Overrides = Mapping[str | None, Mapping[str, Direction]]
+
+
 def build_cohorts(
-    sessions: Iterable[SessionSignals], weights: Mapping[str, float] | None = None
+    sessions: Iterable[SessionSignals],
+    weights: Mapping[str, float] | None = None,
+    overrides: Overrides | None = None,
 ) -> list[Cohort]:
     """Group sessions by assessment and build each cohort, ordered by assessment id."""
     groups: dict[str | None, list[SessionSignals]] = {}
     for session in sessions:
         groups.setdefault(session.session.assessment_id, []).append(session)
     return [
-        build_cohort(assessment, members, weights)
+        build_cohort(assessment, members, weights, (overrides or {}).get(assessment))
         for assessment, members in sorted(groups.items(), key=lambda kv: kv[0] or "")
     ]
 
@@ -329,6 +364,7 @@ def cohort_from_bundles(
     allow_invalid: bool = False,
     checks: Sequence[ExtraCheck] = (),
     augment: Callable[[dict[str, SessionSignals]], object] | None = None,
+    overrides: Overrides | None = None,
 ) -> BundleCohorts:
     """Verify and load the bundles (folders are searched) into one in-memory database and group
     their sessions into cohorts, one per assessment (only `assessment_id`'s when given).
@@ -371,7 +407,7 @@ def cohort_from_bundles(
         con.close()
     if augment is not None:
         augment(signals)
-    cohorts = build_cohorts(signals.values(), weights)
+    cohorts = build_cohorts(signals.values(), weights, overrides)
     if assessment_id is not None and not cohorts:
         raise InputError(f"no session of assessment {assessment_id!r} among the bundles")
     return BundleCohorts(cohorts, signals, len(bundles), notes)

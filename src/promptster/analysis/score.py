@@ -48,6 +48,24 @@ TEST_COLUMNS = ("testsPassed", "testsFailed", "testsSkipped", "testsErrors", "te
 HIDDEN_COLUMNS = ("hiddenTestsPassed", "hiddenTestsTotal", "hiddenTestPassRate")
 # From promptCount's detail.byTool: "codex=2;claude-code=3", and token totals over all tools.
 AI_TOOL_COLUMNS = ("promptsByTool", "aiInputTokens", "aiOutputTokens", "tokensByTool")
+# Filled from the reviewer workspace (promptster.reviewer.scoring): the candidate's e-mail and
+# the assessment's title from the keys the reviewer issued, and the human scorecards
+# (reviewer/ratings.py). Empty (reviewerCount 0) without a workspace. Appended after the
+# older columns so that scripts reading CSV columns by position keep working.
+REVIEWER_COLUMNS = (
+    "candidateEmail",
+    "assessmentTitle",
+    "reviewerCount",
+    "ratingMean",
+    "ratingProblemDecomposition",
+    "ratingAiOrchestration",
+    "ratingCodeQuality",
+    "ratingDebuggingProcess",
+    "ratingCommunication",
+    "decisions",
+)
+# A row's private fields (never written): what the reviewer step joins on.
+PRIVATE_PREFIX = "_"
 COLUMNS: tuple[str, ...] = (
     "path",
     "sessionId",
@@ -61,6 +79,7 @@ COLUMNS: tuple[str, ...] = (
     *HIDDEN_COLUMNS,
     *_JOINED,
     *AI_TOOL_COLUMNS,
+    *REVIEWER_COLUMNS,
 )
 # DuckDB types of the columns, for the parquet writer.
 _TYPES = {
@@ -82,6 +101,9 @@ _TYPES = {
     "hiddenTestPassRate": "DOUBLE",
     **dict.fromkeys(("promptsByTool", "tokensByTool"), "VARCHAR"),
     **dict.fromkeys(("aiInputTokens", "aiOutputTokens"), "BIGINT"),
+    **dict.fromkeys(REVIEWER_COLUMNS, "VARCHAR"),
+    "reviewerCount": "BIGINT",
+    **dict.fromkeys(REVIEWER_COLUMNS[3:9], "DOUBLE"),
 }
 # The columns `--format table` shows after the bundle's name.
 _TABLE = ("verified", *(s.name for s in CATALOG if s.score_table))
@@ -100,6 +122,7 @@ def flat_row(path: Path, signals: SessionSignals | None, error: str | None) -> d
     if signals is None:
         return row
     info = signals.session
+    row["_candidateKey"] = info.candidate_key
     row.update(
         sessionId=info.session_id,
         assessmentId=info.assessment_id,
@@ -410,14 +433,14 @@ def write_rows(
     try:
         if fmt == "jsonl":
             for row in counted():
-                text.write(json.dumps(row, ensure_ascii=False, allow_nan=False) + "\n")
+                text.write(json.dumps(_public(row), ensure_ascii=False, allow_nan=False) + "\n")
         elif fmt == "json":
             text.write("[")
             for index, row in enumerate(counted()):
                 text.write(
                     ("," if index else "")
                     + "\n  "
-                    + json.dumps(row, ensure_ascii=False, allow_nan=False)
+                    + json.dumps(_public(row), ensure_ascii=False, allow_nan=False)
                 )
             text.write("\n]\n")
         elif fmt == "csv":
@@ -434,16 +457,21 @@ def write_rows(
     return summary
 
 
+def _public(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if not k.startswith(PRIVATE_PREFIX)}
+
+
 def _write_table(rows: list[dict[str, Any]], text: IO[str]) -> None:
     from rich.console import Console
     from rich.table import Table
 
     table = Table(show_edge=False, header_style="bold")
     table.add_column("bundle")
+    table.add_column("candidate")
     for column in _TABLE:
         table.add_column(column, justify="right")
     for row in rows:
-        cells = [Path(row["path"]).name]
+        cells = [Path(row["path"]).name, row.get("candidateName") or "–"]
         for column in _TABLE:
             value = row[column]
             if column == "verified":

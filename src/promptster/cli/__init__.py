@@ -48,6 +48,8 @@ COMMANDS: dict[str, str] = {
     "cohort": "promptster.cli.analysis_cmds:cohort",
     "import": "promptster.cli.sessions_cmds:import_cmd",
     "sessions": "promptster.cli.sessions_cmds:sessions",
+    "rate": "promptster.cli.rating_cmds:rate",
+    "analytics": "promptster.cli.analytics_cmd:analytics",
     "identity": "promptster.cli.identity_cmds:identity",
     "assessment": "promptster.cli.assessment_cmds:assessment",
     "keys": "promptster.cli.keys_cmds:keys",

@@ -244,6 +244,7 @@ def cohort(
     """
     from promptster.analysis.cohort import build_cohorts, cohort_from_bundles, parse_weights
     from promptster.reviewer.checks import default_checks
+    from promptster.reviewer.orientation import load_overrides
 
     weights = parse_weights(weights_file, weight_items)
     if not paths:
@@ -254,7 +255,7 @@ def cohort(
             )
         known = _workspace_signals(assessment_id)
         _hidden(known, rerun_tests, unsafe_no_sandbox, hidden_at)
-        cohorts = build_cohorts(known.values(), weights)
+        cohorts = build_cohorts(known.values(), weights, load_overrides())
         if not cohorts:
             raise InputError(f"no imported session of assessment {assessment_id!r}")
         _show_cohorts(cohorts, as_json)
@@ -266,6 +267,7 @@ def cohort(
         allow_invalid=allow_invalid,
         checks=default_checks(),
         augment=lambda signals: _hidden(signals, rerun_tests, unsafe_no_sandbox, hidden_at),
+        overrides=load_overrides(),
     )
     console = err_console()
     for note in result.notes:

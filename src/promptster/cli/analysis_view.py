@@ -6,7 +6,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from promptster.analysis.catalog import COHORT
-from promptster.analysis.cohort import AVERAGES, HIDDEN_METRIC, ORIENTATION, Cohort
+from promptster.analysis.cohort import AVERAGES, HIDDEN_METRIC, Cohort
 from promptster.cli.output import err_console, out_console
 
 
@@ -36,8 +36,10 @@ def print_cohort(cohort: Cohort) -> None:
     table.add_column("score", justify="right")
     placed = HIDDEN_METRIC in cohort.metrics
     for metric in cohort.metrics:
-        arrow = "↓" if ORIENTATION[metric] == "lower" else "↑"
-        short = "hidden" if metric == HIDDEN_METRIC else COHORT[metric].short
+        arrow = "↓" if cohort.orientation[metric] == "lower" else "↑"
+        short = (
+            "hidden" if metric == HIDDEN_METRIC else getattr(COHORT.get(metric), "short", metric)
+        )
         table.add_column(f"{short}{arrow}", justify="right", no_wrap=True)
     if placed:
         table.add_column("placed by")

@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
+from promptster.cli.orientation_cmd import orientation
 from promptster.cli.output import err_console, out_console, print_json
 from promptster.cli.reviewer_format import plain_table
 from promptster.errors import InputError
@@ -396,3 +397,6 @@ def export(assessment_ref: str, output: str, as_json: bool) -> None:
         f"[green]✓[/] wrote the pack of {record.id[:8]} (revision {record.pack_revision}) to "
         f"{escape(output)}"
     )
+
+
+assessment.add_command(orientation)

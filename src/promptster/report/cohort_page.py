@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from promptster import __version__
-from promptster.analysis.cohort import AVERAGES, HIDDEN_METRIC, ORIENTATION, Cohort
+from promptster.analysis.cohort import AVERAGES, HIDDEN_METRIC, Cohort
 from promptster.analysis.signals import SessionSignals
 from promptster.errors import PromptsterError
 from promptster.fsutil import atomic_write_text
@@ -124,7 +124,7 @@ def _table(
     return CohortTable(
         assessment_id=one_line(cohort.assessment_id or "(no assessment)", 200),
         session_count=cohort.session_count,
-        metrics=[(m, spec_for(m).label, ORIENTATION[m]) for m in cohort.metrics],
+        metrics=[(m, spec_for(m).label, cohort.orientation[m]) for m in cohort.metrics],
         averages=[
             (spec_for(metric).label, format_value(metric, cohort.averages.get(name)))
             for name, metric in AVERAGES.items()

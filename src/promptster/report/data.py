@@ -194,7 +194,7 @@ def _signals(inputs: ReportInputs, digest: Digest) -> tuple[list[SignalRow], dic
                 headline=meta.headline,
                 question=meta.question,
                 percentile=percentile,
-                orientation=meta.orientation,
+                orientation=None if meta.orientation == "neutral" else meta.orientation,
                 detail_text=detail,
             )
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 import duckdb
 
 from promptster.analysis import load
+from promptster.analysis.catalog import Direction
 from promptster.analysis.cohort import build_cohort
 from promptster.analysis.prices import Prices
 from promptster.analysis.signals import SessionSignals, compute_signals
@@ -76,7 +77,7 @@ def cohort_for(
     if len(ids) < 2:
         notes.append("cohort: no other session of this assessment, so no percentiles")
         return signals[session_id], None
-    cohort = build_cohort(assessment, [signals[i] for i in ids])
+    cohort = build_cohort(assessment, [signals[i] for i in ids], None, _overrides(assessment))
     return signals[session_id], CohortContext(cohort.member(session_id), cohort.session_count)
 
 
@@ -112,5 +113,12 @@ def workspace_cohort(
         return None
     if augment is not None:
         augment({own.session.session_id: own, **others})
-    cohort = build_cohort(assessment_id, [own, *others.values()])
+    cohort = build_cohort(assessment_id, [own, *others.values()], None, _overrides(assessment_id))
     return CohortContext(cohort.member(own.session.session_id), cohort.session_count)
+
+
+def _overrides(assessment_id: str | None) -> dict[str, Direction]:
+    """The reviewer's orientation overrides of this assessment (reviewer workspace)."""
+    from promptster.reviewer.orientation import load_overrides
+
+    return dict(load_overrides().get(assessment_id, {}))

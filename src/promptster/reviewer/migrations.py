@@ -310,6 +310,47 @@ MIGRATIONS: tuple[Migration, ...] = (
             "ALTER TABLE assessments ADD COLUMN allowed_tools VARCHAR[]",
         ),
     ),
+    Migration(
+        7,
+        "human scorecards and ranking orientation",
+        (
+            # One reviewer's score of one session on one hosted rubric dimension (upserted).
+            """
+            CREATE TABLE rubric_scores (
+                session_id VARCHAR NOT NULL,
+                reviewer VARCHAR NOT NULL,
+                dimension VARCHAR NOT NULL,
+                score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+                created_at TIMESTAMP NOT NULL,
+                updated_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (session_id, reviewer, dimension)
+            )
+            """,
+            # One reviewer's decision and note on one session (upserted).
+            """
+            CREATE TABLE reviewer_decisions (
+                session_id VARCHAR NOT NULL,
+                reviewer VARCHAR NOT NULL,
+                decision VARCHAR CHECK (decision IN ('advance', 'hold', 'reject')),
+                note VARCHAR,
+                created_at TIMESTAMP NOT NULL,
+                updated_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (session_id, reviewer)
+            )
+            """,
+            # The reviewer's ranking orientation of a metric for one assessment's cohort.
+            """
+            CREATE TABLE metric_orientation (
+                assessment_id VARCHAR NOT NULL,
+                metric VARCHAR NOT NULL,
+                orientation VARCHAR NOT NULL
+                    CHECK (orientation IN ('higher', 'lower', 'neutral')),
+                updated_at TIMESTAMP NOT NULL,
+                PRIMARY KEY (assessment_id, metric)
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -96,3 +96,34 @@ CREATE TABLE hidden_test_runs (
     result JSON NOT NULL,
     PRIMARY KEY (bundle_sha256, suite_digest, snapshot_commit)
 );
+
+-- Human scorecards (migration 7): each reviewer's 1-5 score per hosted rubric dimension, and
+-- each reviewer's decision and note; the reviewer's ranking orientation per assessment.
+CREATE TABLE rubric_scores (
+    session_id VARCHAR NOT NULL,
+    reviewer VARCHAR NOT NULL,
+    dimension VARCHAR NOT NULL,
+    score INTEGER NOT NULL CHECK (score BETWEEN 1 AND 5),
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (session_id, reviewer, dimension)
+);
+
+CREATE TABLE reviewer_decisions (
+    session_id VARCHAR NOT NULL,
+    reviewer VARCHAR NOT NULL,
+    decision VARCHAR CHECK (decision IN ('advance', 'hold', 'reject')),
+    note VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (session_id, reviewer)
+);
+
+CREATE TABLE metric_orientation (
+    assessment_id VARCHAR NOT NULL,
+    metric VARCHAR NOT NULL,
+    orientation VARCHAR NOT NULL
+        CHECK (orientation IN ('higher', 'lower', 'neutral')),
+    updated_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (assessment_id, metric)
+);

@@ -1,14 +1,19 @@
 """`promptster score` as the reviewer runs it, in one call: the analysis batch
-(`analysis.score_run`) with the reviewer's checks of pack and key, and the hidden-test
-columns of the assessments that have hidden tests (run in a sandbox, kept in the workspace)."""
+(`analysis.score_run`) with the reviewer's checks of pack and key, the hidden-test
+columns of the assessments that have hidden tests (run in a sandbox, kept in the workspace),
+and what the workspace knows of each session: the candidate's name and e-mail from the key the
+reviewer issued, the assessment's title, and the human scorecards."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from promptster.analysis import score_run
+from promptster.reviewer.people import Directory, directory_of
+from promptster.reviewer.ratings import SessionRatings, load_ratings, rating_columns
 
 if TYPE_CHECKING:
     from promptster.analysis.prices import Prices
@@ -41,9 +46,17 @@ def score_bundles(
 
     hidden = HiddenTests.load(None, rerun=rerun_tests, unsafe=unsafe_no_sandbox)
 
+    known = WorkspaceView.load()
+
     def extend(rows: Iterator[dict[str, Any]], workers: int) -> Iterator[dict[str, Any]]:
-        return with_hidden_tests(
-            rows, hidden, workers, at=hidden_at, series=fmt == "json" and hidden_at == "checkpoints"
+        return known.fill(
+            with_hidden_tests(
+                rows,
+                hidden,
+                workers,
+                at=hidden_at,
+                series=fmt == "json" and hidden_at == "checkpoints",
+            )
         )
 
     summary = score_run.score_bundles(
@@ -61,3 +74,41 @@ def score_bundles(
     )
     hidden.save()
     return summary
+
+
+@dataclass(frozen=True)
+class WorkspaceView:
+    """The names and scorecards of the reviewer's workspace, read once before scoring (the
+    workspace is not held open while bundles are scored)."""
+
+    directory: Directory
+    ratings: dict[str, SessionRatings]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> WorkspaceView:
+        from promptster import paths as where
+        from promptster.errors import PromptsterError
+        from promptster.reviewer.store import Workspace
+
+        database = Path(path) if path is not None else where.workspace_db_path()
+        if not database.exists():
+            return cls(Directory(), {})
+        try:
+            with Workspace.open(database, read_only=True) as workspace:
+                return cls(directory_of(workspace), load_ratings(workspace.connection))
+        except PromptsterError:  # busy or older: names are a courtesy, scoring goes on
+            return cls(Directory(), {})
+
+    def fill(self, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        for row in rows:
+            key = row.pop("_candidateKey", None)
+            session = row.get("sessionId")
+            if session is not None:
+                person = self.directory.person(row.get("assessmentId"), key, row["candidateName"])
+                row.update(
+                    candidateName=person.name,
+                    candidateEmail=person.email,
+                    assessmentTitle=person.assessment_title,
+                )
+                row.update(rating_columns(self.ratings.get(session)))
+            yield row

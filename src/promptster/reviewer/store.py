@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -232,7 +233,12 @@ class Workspace:
         self.path = path
 
     @classmethod
-    def open(cls, path: Path | None = None, *, read_only: bool = False) -> Workspace:
+    def open(
+        cls, path: Path | None = None, *, read_only: bool = False, wait: float = 0.0
+    ) -> Workspace:
+        """Open (and migrate) the workspace. With `wait`, a workspace another promptster
+        process holds is tried again for up to `wait` seconds before that is an error: two
+        reviewers rating at the same time then take turns instead of one failing."""
         path = Path(path) if path is not None else paths.workspace_db_path()
         if read_only and not path.exists():
             raise InputError(f"there is no reviewer workspace at {path}")
@@ -240,10 +246,15 @@ class Workspace:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise EnvironmentProblem(f"cannot create {path.parent}: {exc.strerror}") from exc
-        try:
-            conn = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as exc:
-            raise _open_error(path, exc) from exc
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                conn = duckdb.connect(str(path), read_only=read_only)
+                break
+            except duckdb.Error as exc:
+                if not _LOCK_MESSAGE.search(str(exc)) or time.monotonic() >= deadline:
+                    raise _open_error(path, exc) from exc
+                time.sleep(0.1)
         workspace = cls(conn, path)
         try:
             if read_only:
