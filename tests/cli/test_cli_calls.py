@@ -544,12 +544,12 @@ def opened() -> Iterator[object]:
         yield con
 
 
-def test_sessions_list_calls_list_sessions(opened: object) -> None:
-    target = "promptster.analysis.queries.list_sessions"
-    with mock.patch(target, return_value=[]) as list_sessions:
+def test_sessions_list_calls_listed_sessions(opened: object) -> None:
+    target = "promptster.reviewer.people.listed_sessions"  # list_sessions with names, ratings
+    with mock.patch(target, return_value=[]) as listed_sessions:
         result = run("sessions", "list", "--assessment", "as-1", "--json")
     assert result.exit_code == 0, result.output
-    list_sessions.assert_called_once_with(opened, "as-1")
+    listed_sessions.assert_called_once_with(opened, "as-1")
     assert json.loads(result.stdout) == {"sessions": [], "total": 0}
 
 

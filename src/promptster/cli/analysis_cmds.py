@@ -283,10 +283,15 @@ def cohort(
             console.print(f"[red]✗ {where} failed verification[/] (included)")
     if html_path is not None:
         from promptster.report.cohort_page import write_cohort_html
+        from promptster.reviewer.people import WorkspaceView
 
         with console.status("writing the cohort page and one report per session…"):
             page = write_cohort_html(
-                html_path, result.cohorts, result.signals, hidden_at=cast("At", hidden_at)
+                html_path,
+                result.cohorts,
+                result.signals,
+                hidden_at=cast("At", hidden_at),
+                known=WorkspaceView.load(),
             )
         for problem in page.problems:
             console.print(f"[yellow]warning:[/] no report for {escape(problem)}")
@@ -328,10 +333,24 @@ def _workspace_signals(assessment_id: str) -> dict[str, SessionSignals]:
 
 
 def _show_cohorts(cohorts: list[Cohort], as_json: bool) -> None:
+    """The cohorts on stdout, each session named by its candidate (reviewer workspace)."""
+    from promptster.reviewer.people import load_directory
+
+    directory = load_directory()
     if as_json:
-        print_json({"cohorts": [c.to_json_obj() for c in cohorts]})
+        body = [c.to_json_obj() for c in cohorts]
+        for cohort, obj in zip(cohorts, body, strict=True):
+            obj["assessmentTitle"] = directory.titles.get(cohort.assessment_id or "")
+            rows = cast("list[dict[str, object]]", obj["sessions"])
+            for member, row in zip(cohort.members, rows, strict=True):
+                info = member.session
+                person = directory.person(
+                    info.assessment_id, info.candidate_key, info.candidate_name
+                )
+                row.update(person.to_json_obj())
+        print_json({"cohorts": body})
         return
     from promptster.cli.analysis_view import print_cohort
 
     for group in cohorts:
-        print_cohort(group)
+        print_cohort(group, directory)

@@ -8,6 +8,7 @@ from rich.table import Table
 from promptster.analysis.catalog import COHORT
 from promptster.analysis.cohort import AVERAGES, HIDDEN_METRIC, Cohort
 from promptster.cli.output import err_console, out_console
+from promptster.reviewer.people import Directory
 
 
 def _number(value: float | None, digits: int = 3) -> str:
@@ -18,9 +19,12 @@ def _number(value: float | None, digits: int = 3) -> str:
     return f"{value:.{digits}f}"
 
 
-def print_cohort(cohort: Cohort) -> None:
+def print_cohort(cohort: Cohort, directory: Directory | None = None) -> None:
+    directory = directory or Directory()
     console = out_console()
     title = cohort.assessment_id or "(no assessment)"
+    if cohort.assessment_id in directory.titles:
+        title = f"{directory.titles[cohort.assessment_id]} ({cohort.assessment_id})"
     console.print(f"\n[bold]Assessment {escape(title)}[/]  {cohort.session_count} session(s)")
     averages = ", ".join(
         f"{name} {_number(cohort.averages[name])}" for name in AVERAGES if name in cohort.averages
@@ -44,7 +48,9 @@ def print_cohort(cohort: Cohort) -> None:
     if placed:
         table.add_column("placed by")
     for member in cohort.members:
-        name = escape(member.session.candidate_name or member.session.session_id[:8])
+        info = member.session
+        person = directory.person(info.assessment_id, info.candidate_key, info.candidate_name)
+        name = escape(person.label(info.session_id))
         if not member.session.verified:
             name += " [red](UNVERIFIED)[/]"
         cells = [str(member.rank or "–"), name, _number(member.composite)]

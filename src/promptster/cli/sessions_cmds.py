@@ -77,34 +77,43 @@ def _opened() -> Iterator[duckdb.DuckDBPyConnection]:
 @click.option("--assessment", "assessment_id", help="Only the sessions of this assessment.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON on stdout.")
 def list_cmd(assessment_id: str | None, as_json: bool) -> None:
-    """List imported sessions, most recent first."""
-    from promptster.analysis.queries import list_sessions
+    """List imported sessions, most recent first, by candidate (from the keys you issued)."""
     from promptster.cli.reviewer_format import plain_table
+    from promptster.reviewer.people import listed_sessions
 
     with _opened() as con:
-        rows = list_sessions(con, assessment_id)
+        listed = listed_sessions(con, assessment_id)
     if as_json:
-        print_json({"sessions": [r.to_json_obj() for r in rows], "total": len(rows)})
+        print_json({"sessions": [s.to_json_obj() for s in listed], "total": len(listed)})
         return
-    if not rows:
+    if not listed:
         err_console().print(
             "no imported sessions" + (f" of {assessment_id}" if assessment_id else "")
         )
         return
-    lines = [
-        (
-            r.session_id[:8],
-            r.started_at or "–",
-            r.ended_at or "–",
-            str(r.event_count),
-            str(r.decision_flag_count),
-            "–" if r.ai_attribution_pct is None else f"{r.ai_attribution_pct:.1f}",
-            ",".join(r.source_service) or "–",
-            ("" if r.verified else "UNVERIFIED ") + (r.candidate_name or ""),
+    lines = []
+    for entry in listed:
+        r, person, found = entry.row, entry.person, entry.ratings
+        mean = found.mean if found is not None else None
+        lines.append(
+            (
+                ("" if r.verified else "UNVERIFIED ") + (person.name or "–"),
+                person.email or "–",
+                person.assessment_title or (r.assessment_id or "–")[:8],
+                r.session_id[:8],
+                r.started_at or "–",
+                str(r.event_count),
+                str(r.decision_flag_count),
+                "–" if r.ai_attribution_pct is None else f"{r.ai_attribution_pct:.1f}",
+                ",".join(r.source_service) or "–",
+                "–" if mean is None else f"{mean:.1f} ({found.reviewers if found else 0})",
+                (found.decisions_text() if found is not None else "") or "–",
+            )
         )
-        for r in rows
-    ]
-    headers = ("id", "startedAt", "endedAt", "events", "decisions", "ai%", "source", "candidate")
+    headers = (
+        "candidate", "email", "assessment", "id", "startedAt", "events", "decisions", "ai%",
+        "source", "rating", "verdicts",
+    )  # fmt: skip
     out_console().print(escape(plain_table(headers, lines)))
 
 

@@ -3,7 +3,10 @@ percentile bars and a link to each session's own report.
 
 `write_cohort_html(path, cohorts, signals)` writes the page and, beside it in
 `<name>-reports/`, one report per session (with its cohort percentiles). Links are relative,
-so the folder can be moved or zipped as a whole.
+so the folder can be moved or zipped as a whole. With the reviewer's workspace (`known`), each
+session is named by its candidate (name and e-mail from the key the reviewer issued) under the
+assessment's title, ids second, and the human scorecards are shown beside the signals: each
+dimension's mean and spread over the reviewers, and their decisions.
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ from promptster.report.meta import TEST_OUTCOMES, format_value, outcome_label, s
 from promptster.report.render import render_page
 from promptster.report.text import one_line, visible
 from promptster.reviewer.hidden_tests.over_time import At
+from promptster.reviewer.people import Directory, Person, WorkspaceView
+from promptster.reviewer.ratings import DIMENSION_LABELS, DIMENSIONS, SessionRatings
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -34,6 +39,19 @@ class MetricCell:
     value_text: str
     value: float | None
     percentile: float | None
+
+
+@dataclass(frozen=True)
+class RatingRow:
+    """One session's human scorecards: per dimension "mean (spread)", and the decisions."""
+
+    candidate: str
+    session_short: str
+    reviewers: int
+    cells: list[tuple[str, float | None]]  # text, mean (for sorting)
+    mean: float | None
+    decisions: str
+    notes: list[tuple[str, str]]  # reviewer, note
 
 
 @dataclass(frozen=True)
@@ -51,6 +69,8 @@ class CohortRow:
     bundle_name: str
     placed_by: str | None = None  # label of the metric that placed it (with hidden tests)
     hidden_text: str | None = None  # "3/3 passed" when hidden tests ran
+    email: str | None = None
+    rating_text: str | None = None  # "4.2 · 2 reviewers · advance 2"
 
 
 @dataclass(frozen=True)
@@ -63,6 +83,10 @@ class CohortTable:
     weights: list[tuple[str, float]]
     rows: list[CohortRow]
     hidden: bool = False  # hidden tests ran: the page shows them and what placed each session
+    title: str | None = None  # the assessment's title, from the reviewer workspace
+    orientation: list[tuple[str, str, str, bool]] = field(default_factory=list)
+    ratings: list[RatingRow] = field(default_factory=list)
+    dimensions: list[str] = field(default_factory=list)  # labels of the rubric dimensions
 
 
 @dataclass
@@ -87,12 +111,80 @@ def safe_href(relative: str) -> str:
     return "./" + "/".join(quote(part, safe="") for part in relative.split("/"))
 
 
+def _orientation_rows(cohort: Cohort) -> list[tuple[str, str, str, bool]]:
+    """label, metric, orientation, overridden: every metric this cohort ranks, and the
+    catalog's neutral signals are listed in docs/signals.md (the page names the ranked)."""
+    return [
+        (spec_for(m).label, m, cohort.orientation[m], m in cohort.overridden)
+        for m in cohort.metrics
+    ] + [
+        (spec_for(m).label, m, "neutral", True)
+        for m in cohort.overridden
+        if m not in cohort.metrics
+    ]
+
+
+def _rating_text(ratings: SessionRatings | None) -> str | None:
+    if ratings is None or not ratings.reviewers:
+        return None
+    parts = [] if ratings.mean is None else [f"{ratings.mean:.1f}/5"]
+    parts.append(f"{ratings.reviewers} reviewer{'s' if ratings.reviewers != 1 else ''}")
+    parts += [f"{d} {n}" for d, n in ratings.decisions.items()]
+    return " · ".join(parts)
+
+
+def _rating_rows(
+    cohort: Cohort, people: Mapping[str, Person], ratings: Mapping[str, SessionRatings]
+) -> list[RatingRow]:
+    rows = []
+    for member in cohort.members:
+        session_id = member.session.session_id
+        found = ratings.get(session_id)
+        if found is None or not found.reviewers:
+            continue
+        cells: list[tuple[str, float | None]] = []
+        for dimension in DIMENSIONS:
+            summary = found.dimension(dimension)
+            cells.append(
+                ("–", None)
+                if summary is None
+                else (f"{summary.mean:.1f} (±{summary.spread})", summary.mean)
+            )
+        person = people.get(session_id)
+        rows.append(
+            RatingRow(
+                candidate=one_line(person.label(session_id) if person else session_id[:8], 120),
+                session_short=session_id[:8],
+                reviewers=found.reviewers,
+                cells=cells,
+                mean=found.mean,
+                decisions=", ".join(f"{d} {n}" for d, n in found.decisions.items()) or "–",
+                notes=[
+                    (one_line(c.reviewer, 80), one_line(c.note, 400)) for c in found.cards if c.note
+                ],
+            )
+        )
+    return rows
+
+
 def _table(
-    cohort: Cohort, links: Mapping[str, str], signals: Mapping[str, SessionSignals]
+    cohort: Cohort,
+    links: Mapping[str, str],
+    signals: Mapping[str, SessionSignals],
+    known: WorkspaceView | None = None,
 ) -> CohortTable:
+    directory = known.directory if known is not None else Directory()
+    ratings = known.ratings if known is not None else {}
+    people = {
+        m.session.session_id: directory.person(
+            m.session.assessment_id, m.session.candidate_key, m.session.candidate_name
+        )
+        for m in cohort.members
+    }
     rows = []
     for member in cohort.members:
         session = member.session
+        person = people[session.session_id]
         cells = [
             MetricCell(
                 visible(format_value(m, member.values.get(m))),
@@ -105,7 +197,7 @@ def _table(
         rows.append(
             CohortRow(
                 rank=member.rank,
-                candidate=one_line(session.candidate_name, 120) or session.session_id[:8],
+                candidate=one_line(person.name, 120) or session.session_id[:8],
                 session_id=session.session_id,
                 verified=session.verified,
                 composite=member.composite,
@@ -119,8 +211,11 @@ def _table(
                 if hidden and member.placed_by
                 else None,
                 hidden_text=_hidden_text(signals.get(session.session_id)) if hidden else None,
+                email=one_line(person.email, 200) or None,
+                rating_text=_rating_text(ratings.get(session.session_id)),
             )
         )
+    title = directory.titles.get(cohort.assessment_id or "")
     return CohortTable(
         assessment_id=one_line(cohort.assessment_id or "(no assessment)", 200),
         session_count=cohort.session_count,
@@ -133,6 +228,10 @@ def _table(
         weights=[(spec_for(m).label, w) for m, w in cohort.weights.items() if w],
         rows=rows,
         hidden=HIDDEN_METRIC in cohort.metrics,
+        title=one_line(title, 200) or None,
+        orientation=_orientation_rows(cohort),
+        ratings=_rating_rows(cohort, people, ratings),
+        dimensions=[DIMENSION_LABELS[d] for d in DIMENSIONS],
     )
 
 
@@ -164,6 +263,7 @@ def write_cohort_html(
     *,
     reports: bool = True,
     hidden_at: At = "final",
+    known: WorkspaceView | None = None,
 ) -> CohortPageResult:
     """Write the cohort page at `path`, and each session's report beside it (with the hidden
     tests over time when `hidden_at` is checkpoints: their stored results)."""
@@ -197,6 +297,6 @@ def write_cohort_html(
                 continue
             links[session.session_id] = safe_href(f"{folder_name}/{name}")
             result.reports += 1
-    tables = [_table(cohort, links, signals) for cohort in cohorts]
+    tables = [_table(cohort, links, signals, known) for cohort in cohorts]
     atomic_write_text(path, render_cohort(tables, generated_at=moment))
     return result

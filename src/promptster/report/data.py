@@ -72,6 +72,7 @@ class ReportInputs:
     hidden_series: HiddenSeries | None = None  # with --hidden-tests-at checkpoints
     assessment_title: str | None = None
     candidate_name: str | None = None  # from the reviewer workspace, for the key
+    candidate_email: str | None = None  # likewise
     bundle_sha256: str = ""
     bundle_size: int = 0
 
@@ -125,7 +126,8 @@ def _header(inputs: ReportInputs, digest: Digest) -> Header:
     start = typing.cast("SessionStartData", digest.start)  # typed keys; values checked below
     session = inputs.signals.session if inputs.signals else None
     candidate = one_line(
-        start.get("candidateName") or (session and session.candidate_name) or inputs.candidate_name,
+        # the name the reviewer gave the key wins over the one the bundle carries
+        inputs.candidate_name or start.get("candidateName") or (session and session.candidate_name),
         120,
     )
     key = masked_key(one_line(manifest.candidate_key if manifest else "", 40))
@@ -144,6 +146,7 @@ def _header(inputs: ReportInputs, digest: Digest) -> Header:
     return Header(
         candidate=candidate or (f"key {key}" if key else "(unnamed candidate)"),
         candidate_key=key,
+        candidate_email=one_line(inputs.candidate_email or "", 200),
         session_id=one_line(manifest.session_id if manifest else "", 80),
         assessment_id=one_line(manifest.assessment_id if manifest else "", 120) or "–",
         assessment_title=one_line(inputs.assessment_title or "", 200),

@@ -64,6 +64,7 @@ class Header:
     # when the key was first redeemed (its time limit started afresh at the restart)
     restarted_from: str = ""
     key_redeemed_at: str = ""
+    candidate_email: str = ""  # from the key the reviewer issued (reviewer workspace)
 
     @property
     def over_limit(self) -> bool:

@@ -32,6 +32,7 @@ SCRIPTS = {
         "events.js",
         "timeline.js",
         "report.js",
+        "rating.js",
     ),
     "cohort": ("cohort.js",),
 }
@@ -129,6 +130,14 @@ def render_page(template: str, page: str, **context: Any) -> str:
 
 def render_report(data: ReportData, *, generated_at: str) -> str:
     """The report page for one session."""
+    from promptster.reviewer.ratings import DECISIONS, DIMENSION_LABELS
+
     return render_page(
-        "report.html.j2", "report", r=data, generated_at=generated_at, generator=data.generator
+        "report.html.j2",
+        "report",
+        r=data,
+        generated_at=generated_at,
+        generator=data.generator,
+        rating_dimensions=list(DIMENSION_LABELS.items()),
+        rating_decisions=DECISIONS,
     )

@@ -70,25 +70,18 @@ class ReviewerKnows:
 
     assessment_title: str | None = None
     candidate_name: str | None = None
+    candidate_email: str | None = None
 
 
 def reviewer_knows(assessment_id: str | None, candidate_key: str | None) -> ReviewerKnows:
-    """The assessment's title and the key's candidate name, when this reviewer issued them."""
-    from promptster import paths
+    """The assessment's title and the key's candidate name and e-mail, when this reviewer
+    issued them (reviewer/people.py)."""
+    from promptster.reviewer.people import load_directory
 
-    database = paths.workspace_db_path()
-    if not assessment_id or not database.exists():
+    if not assessment_id:
         return ReviewerKnows()
-    try:
-        from promptster.reviewer.store import Workspace
-
-        with Workspace.open(database, read_only=True) as workspace:
-            record = workspace.find_assessment(assessment_id)
-            key = workspace.find_key_by_text(candidate_key) if candidate_key else None
-    except PromptsterError:
-        return ReviewerKnows()
-    name = key.candidate_name if key is not None and key.assessment_id == assessment_id else None
-    return ReviewerKnows(record.title if record is not None else None, name)
+    person = load_directory().person(assessment_id, candidate_key)
+    return ReviewerKnows(person.assessment_title, person.name, person.email)
 
 
 def _timeline(report: VerifyReport) -> bytes | None:
@@ -208,6 +201,7 @@ def review_bundle(
             cohort=cohort,
             assessment_title=title or knows.assessment_title,
             candidate_name=knows.candidate_name,
+            candidate_email=knows.candidate_email,
             bundle_sha256=file_sha256(bundle),
             bundle_size=bundle.stat().st_size,
             hidden=hidden_result,

@@ -10,12 +10,20 @@ first event) is shown, and the ids stay as the secondary column everywhere.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import duckdb
 
 from promptster.errors import PromptsterError
 from promptster.formats.jsonio import JsonValue
 from promptster.reviewer.store import Workspace
+
+if TYPE_CHECKING:
+    from promptster.analysis.queries import SessionRow
+    from promptster.reviewer.ratings import SessionRatings
 
 
 @dataclass(frozen=True)
@@ -66,7 +74,11 @@ class Directory:
 
 
 def directory_of(workspace: Workspace) -> Directory:
-    con = workspace.connection
+    return directory_from(workspace.connection)
+
+
+def directory_from(con: duckdb.DuckDBPyConnection) -> Directory:
+    """The directory from a workspace connection (its `main` tables)."""
     keys = {
         str(text): (str(assessment), name, email)
         for text, assessment, name, email in con.execute(
@@ -100,3 +112,79 @@ def load_directory(path: Path | None = None) -> Directory:
             return directory_of(workspace)
     except PromptsterError:
         return Directory()
+
+
+@dataclass(frozen=True)
+class ListedSession:
+    """An imported session as `sessions list` shows it: names first, ids second."""
+
+    row: SessionRow
+    person: Person
+    ratings: SessionRatings | None
+
+    def to_json_obj(self) -> dict[str, JsonValue]:
+        return {
+            **self.row.to_json_obj(),
+            **self.person.to_json_obj(),
+            "ratings": self.ratings.to_json_obj() if self.ratings is not None else None,
+        }
+
+
+def listed_sessions(
+    con: duckdb.DuckDBPyConnection, assessment_id: str | None = None
+) -> list[ListedSession]:
+    """The imported sessions (most recent first) with their candidates and scorecards."""
+    from promptster.analysis.queries import list_sessions
+    from promptster.reviewer.ratings import load_ratings
+
+    rows = list_sessions(con, assessment_id)
+    directory = directory_from(con)
+    ratings = load_ratings(con, [r.session_id for r in rows])
+    return [
+        ListedSession(
+            r,
+            directory.of_session(r.session_id, r.assessment_id, r.candidate_name),
+            ratings.get(r.session_id),
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True)
+class WorkspaceView:
+    """The names and scorecards of the reviewer's workspace, read once before scoring (the
+    workspace is not held open while bundles are scored)."""
+
+    directory: Directory
+    ratings: dict[str, SessionRatings]
+
+    @classmethod
+    def load(cls, path: Path | None = None) -> WorkspaceView:
+        from promptster import paths as where
+        from promptster.reviewer.ratings import load_ratings
+
+        database = Path(path) if path is not None else where.workspace_db_path()
+        if not database.exists():
+            return cls(Directory(), {})
+        try:
+            with Workspace.open(database, read_only=True) as workspace:
+                return cls(directory_of(workspace), load_ratings(workspace.connection))
+        except PromptsterError:  # busy or older: names are a courtesy, scoring goes on
+            return cls(Directory(), {})
+
+    def fill(self, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+        """`score` rows with the names and scorecard columns filled in."""
+        from promptster.reviewer.ratings import rating_columns
+
+        for row in rows:
+            key = row.pop("_candidateKey", None)
+            session = row.get("sessionId")
+            if session is not None:
+                person = self.directory.person(row.get("assessmentId"), key, row["candidateName"])
+                row.update(
+                    candidateName=person.name,
+                    candidateEmail=person.email,
+                    assessmentTitle=person.assessment_title,
+                )
+                row.update(rating_columns(self.ratings.get(session)))
+            yield row

@@ -7,13 +7,11 @@ reviewer issued, the assessment's title, and the human scorecards."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from promptster.analysis import score_run
-from promptster.reviewer.people import Directory, directory_of
-from promptster.reviewer.ratings import SessionRatings, load_ratings, rating_columns
+from promptster.reviewer.people import WorkspaceView
 
 if TYPE_CHECKING:
     from promptster.analysis.prices import Prices
@@ -74,41 +72,3 @@ def score_bundles(
     )
     hidden.save()
     return summary
-
-
-@dataclass(frozen=True)
-class WorkspaceView:
-    """The names and scorecards of the reviewer's workspace, read once before scoring (the
-    workspace is not held open while bundles are scored)."""
-
-    directory: Directory
-    ratings: dict[str, SessionRatings]
-
-    @classmethod
-    def load(cls, path: Path | None = None) -> WorkspaceView:
-        from promptster import paths as where
-        from promptster.errors import PromptsterError
-        from promptster.reviewer.store import Workspace
-
-        database = Path(path) if path is not None else where.workspace_db_path()
-        if not database.exists():
-            return cls(Directory(), {})
-        try:
-            with Workspace.open(database, read_only=True) as workspace:
-                return cls(directory_of(workspace), load_ratings(workspace.connection))
-        except PromptsterError:  # busy or older: names are a courtesy, scoring goes on
-            return cls(Directory(), {})
-
-    def fill(self, rows: Iterator[dict[str, Any]]) -> Iterator[dict[str, Any]]:
-        for row in rows:
-            key = row.pop("_candidateKey", None)
-            session = row.get("sessionId")
-            if session is not None:
-                person = self.directory.person(row.get("assessmentId"), key, row["candidateName"])
-                row.update(
-                    candidateName=person.name,
-                    candidateEmail=person.email,
-                    assessmentTitle=person.assessment_title,
-                )
-                row.update(rating_columns(self.ratings.get(session)))
-            yield row
