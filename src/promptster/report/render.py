@@ -35,6 +35,7 @@ SCRIPTS = {
         "rating.js",
     ),
     "cohort": ("cohort.js",),
+    "analytics": ("cohort.js",),
 }
 
 
