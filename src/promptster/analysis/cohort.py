@@ -259,7 +259,9 @@ def build_cohort(
     return Cohort(
         assessment_id=assessment_id,
         members=members,
-        averages={name: _mean(v[metric] for v in values) for name, metric in AVERAGES.items()},
+        averages={
+            name: _mean(s.number(metric) for s in sessions) for name, metric in AVERAGES.items()
+        },
         test_pass_rate=(sum(passed) / len(passed)) if passed else None,
         weights=weights,
         metrics=metrics,
