@@ -189,3 +189,46 @@ def test_cohort_leaves_out_an_unreadable_bundle_and_exits_1(
     assert f"✗ {junk} left out: the file is not a readable bundle" in captured.err
     assert captured.err.count(str(junk)) == 1
     assert "1 of 5 bundle(s) failed verification" in captured.err
+
+
+def test_a_session_missing_a_metric_is_ranked_as_the_hosted_product_ranks_it() -> None:
+    """The hosted cohort stats give each percentile as nullable: a session without a value
+    has no percentile for that metric (null, not last, not first), the others are ranked
+    among the sessions that have it (n counts only them), and its composite is the weighted
+    mean over the metrics it has (docs/signals.md, "Cohorts")."""
+    sessions = [
+        fake_session("a", verifyIntensity=2.0, commandFailRate=0.5),
+        fake_session("b", verifyIntensity=1.0, commandFailRate=0.25),
+        fake_session("c", commandFailRate=0.0),  # no file change: no verifyIntensity
+    ]
+    cohort = build_cohort("a1", sessions)
+    c = cohort.member("c")
+    assert c.values["verifyIntensity"] is None and c.percentiles["verifyIntensity"] is None
+    # a and b are ranked on verifyIntensity between themselves only (n = 2, not 3)
+    assert cohort.member("a").percentiles["verifyIntensity"] == 1.0
+    assert cohort.member("b").percentiles["verifyIntensity"] == 0.0
+    # c's composite: commandFailRate alone (its only weighted metric with a value), renormalised
+    assert c.percentiles["commandFailRate"] == 1.0 and c.composite == 1.0
+    a = cohort.member("a")
+    weights = cohort.weights
+    expected = (weights["verifyIntensity"] * 1.0 + weights["commandFailRate"] * 0.0) / (
+        weights["verifyIntensity"] + weights["commandFailRate"]
+    )
+    assert a.composite == pytest.approx(expected)
+    # in JSON the missing percentile is null, as the hosted `percentiles` fields
+    assert c.percentiles == c.to_json_obj()["percentiles"]
+
+
+def test_orientation_overrides_per_assessment() -> None:
+    sessions = [fake_session("few", promptCount=2.0), fake_session("many", promptCount=9.0)]
+    default = build_cohort("a1", sessions)
+    assert default.orientation["promptCount"] == "lower"  # the hosted guide: fewer ranks higher
+    assert default.member("few").percentiles["promptCount"] == 1.0
+    flipped = build_cohort("a1", sessions, None, {"promptCount": "higher"})
+    assert flipped.member("many").percentiles["promptCount"] == 1.0
+    assert flipped.overridden == ("promptCount",)
+    dropped = build_cohort("a1", sessions, None, {"promptCount": "neutral"})
+    assert "promptCount" not in dropped.metrics and "promptCount" not in dropped.weights
+    assert dropped.to_json_obj()["orientationOverrides"] == ["promptCount"]
+    added = build_cohort("a1", sessions, None, {"errorEpisodeCount": "lower"})
+    assert added.metrics[-1] == "errorEpisodeCount" and "errorEpisodeCount" not in added.weights

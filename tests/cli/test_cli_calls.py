@@ -20,6 +20,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from promptster.cli import cli
+from promptster.errors import InputError
 from promptster.record.session import ENDED, SessionPaths, SessionState
 from promptster.record.submit import SubmissionSummary, SubmitResult
 
@@ -456,6 +457,7 @@ def test_cohort_calls_cohort_from_bundles(tmp_path: Path) -> None:
         allow_invalid=False,
         checks=ANY,
         augment=ANY,  # adds the hidden tests' pass rate before ranking
+        overrides=ANY,  # the reviewer's orientation per assessment (workspace setting)
     )
     assert cohort_from_bundles.call_args.kwargs["weights"]["promptCount"] == 2.0
     assert json.loads(result.stdout) == {"cohorts": []}
@@ -855,3 +857,62 @@ def test_explain_last_windows(text: str, minutes: int) -> None:
     from promptster.record.recent import parse_window
 
     assert parse_window(text) == minutes
+
+
+# -- human scorecards, analytics, ranking orientation ------------------------------------------
+
+
+def test_rate_calls_save_rating(workspace: mock.MagicMock) -> None:
+    from promptster.reviewer.ratings import Rating
+
+    saved = Rating("s-1-full", "rita", {"code_quality": 4}, "advance", "ok")
+    workspace.connection.execute.return_value.fetchone.return_value = ("as-1", "Ada")
+    with (
+        mock.patch("promptster.reviewer.ratings.save_rating", return_value=saved) as save,
+        mock.patch("promptster.reviewer.ratings.load_ratings", return_value={}),
+        mock.patch("promptster.reviewer.imports.attach"),
+        mock.patch("promptster.reviewer.people.directory_from") as directory,
+    ):
+        directory.return_value.of_session.return_value.label.return_value = "Ada"
+        result = run(
+            "rate", "s-1", "--dimension", "code_quality=4", "--decision", "advance",
+            "--note", "ok", "--reviewer", "rita", "--wait", "5",
+        )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    save.assert_called_once_with(
+        workspace, Rating("s-1", "rita", {"code_quality": 4}, "advance", "ok")
+    )
+    assert result.stdout.startswith("rated Ada (s-1-full")
+
+
+def test_rate_checks_the_rating_before_opening_the_workspace() -> None:
+    with mock.patch("promptster.reviewer.store.Workspace.open") as opened:
+        result = CliRunner().invoke(cli, ["rate", "s-1", "--dimension", "code_quality=7"])
+    assert isinstance(result.exception, InputError)  # main() turns it into exit 2
+    assert "outside 1–5" in result.exception.message
+    opened.assert_not_called()
+
+
+def test_analytics_calls_load_analytics(tmp_path: Path) -> None:
+    from promptster.reviewer.analytics import Analytics
+
+    with (
+        mock.patch(
+            "promptster.reviewer.analytics.load_analytics", return_value=Analytics()
+        ) as load,
+        mock.patch("promptster.report.analytics_page.write_analytics_html") as write,
+    ):
+        result = run("analytics", "--json", "-o", str(tmp_path / "a.html"), "--top", "3")
+    assert result.exit_code == 0, result.output
+    load.assert_called_once_with(top=3)
+    write.assert_called_once_with(tmp_path / "a.html", Analytics())
+    assert json.loads(result.stdout)["assessments"] == []
+
+
+def test_assessment_orientation_calls_set_orientation(workspace: mock.MagicMock) -> None:
+    target = "promptster.reviewer.orientation.set_orientation"
+    with mock.patch(target, return_value=("as-1-full", [])) as set_orientation:
+        result = run("assessment", "orientation", "as-1", "promptCount=higher", "--json")
+    assert result.exit_code == 0, result.output
+    set_orientation.assert_called_once_with(workspace, "as-1", ("promptCount=higher",), reset=False)
+    assert json.loads(result.stdout) == {"assessmentId": "as-1-full", "orientation": []}

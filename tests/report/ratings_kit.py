@@ -35,7 +35,9 @@ class RecordedCohort:
     other_assessment_id: str
 
 
-def _keys(demo: Demo, title: str, people: tuple[tuple[str, str, str], ...]) -> tuple[str, list[str]]:
+def _keys(
+    demo: Demo, title: str, people: tuple[tuple[str, str, str], ...]
+) -> tuple[str, list[str]]:
     brief = demo.reviewer / "brief.md"
     brief.write_text(sc.BRIEF)
     created = json.loads(
@@ -65,7 +67,9 @@ def record_cohort(folder: Path) -> RecordedCohort:
         demo.cli(demo.reviewer, "identity", "init", "--org", sc.ORG)
         assessment, keys = _keys(demo, TITLE, CANDIDATES)
         other, _ = _keys(
-            demo, OTHER_TITLE, (("dee", "Dee Bugger", "dee@example.com"), ("eve", "Eve Hacker", "eve@example.com"))
+            demo,
+            OTHER_TITLE,
+            (("dee", "Dee Bugger", "dee@example.com"), ("eve", "Eve Hacker", "eve@example.com")),
         )
         pack = folder / "pack.json"
         demo.cli(demo.reviewer, "assessment", "export", assessment, "-o", str(pack))

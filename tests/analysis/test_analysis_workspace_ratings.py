@@ -11,14 +11,28 @@ import time
 from pathlib import Path
 
 import pytest
-from analysis.analysis_scenarios import ada, ben, build
+from analysis_scenarios import ada, ben, build
 
 from promptster.cli import main
-from promptster.issue.identity import Signer
+from promptster.issue.identity import Signer, init_identity, unlock_identity
 from promptster.reviewer.assessments import AssessmentSpec, create_assessment, create_keys
 from promptster.reviewer.store import Workspace
 
 DIMS = ["--dimension", "problem_decomposition=4", "--dimension", "code_quality=3"]
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "home"))
+    for name in ("PROMPTSTER_PASSPHRASE", "PROMPTSTER_REVIEWER"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "home"
+
+
+@pytest.fixture
+def signer(home: Path) -> Signer:
+    init_identity("Acme Hiring", None)
+    return unlock_identity()
 
 
 @pytest.fixture
@@ -106,8 +120,7 @@ def test_bad_ratings_exit_2_and_write_nothing(
             "outside 1–5",
         ),
         (
-            b'{"format": "promptster.rating", "version": 1, "sessionId": "{ada}", '
-            b'"scores": [4]}',
+            b'{"format": "promptster.rating", "version": 1, "sessionId": "{ada}", "scores": [4]}',
             "`scores` must be an object",
         ),
         (b"\xff\xfe", "is not JSON"),
@@ -228,7 +241,9 @@ def test_two_reviewers_rating_at_the_same_time_take_turns(imported: dict[str, st
         holder.wait()
     _, err = waiting.communicate()
     assert waiting.returncode == 0, err
-    sam = _promptster("rate", imported["ada"], "--dimension", "communication=2", "--reviewer", "rita")
+    sam = _promptster(
+        "rate", imported["ada"], "--dimension", "communication=2", "--reviewer", "rita"
+    )
     rita = _promptster("rate", imported["ada"], "--decision", "reject", "--reviewer", "sam")
     assert sam.wait() == 0 and rita.wait() == 0  # truly at once: both land, none half
     assert {(r[1], r[2]) for r in _stored()} == {
@@ -295,7 +310,7 @@ def test_analytics_funnel_of_an_assessment(
     assert main(["rate", imported["ada"], *DIMS, "--reviewer", "rita"]) == 0
     assert main(["rate", imported["ben"], "--decision", "reject", "--reviewer", "rita"]) == 0
     capsys.readouterr()
-    code, body = _json(["analytics", "--json"], capsys)
+    _code, body = _json(["analytics", "--json"], capsys)
     (one,) = body["assessments"]  # type: ignore[index]
     assert one["assessmentTitle"] == "Cache fix"
     assert [(f["label"], f["count"]) for f in one["funnel"]] == [
