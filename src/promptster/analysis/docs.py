@@ -83,6 +83,21 @@ percentiles and the composite only in a cohort where hidden tests ran, and `test
 (the candidate's own last test run) stays separate from it. Each ranked session names the
 metric that placed it (`placedBy`): the largest weighted percentile gap to the next session.
 
+Every signal's orientation is one entry of the signal catalog: `higher` (a higher value ranks
+higher), `lower`, or `neutral` (not ranked: counts, objects, and values where more is neither
+better nor worse, such as `aiAttributionPct`: no signal penalises AI use). `promptCount` ranks
+fewer prompts higher, as the hosted product's current cohort guide does ("higher = fewer
+prompts"). A reviewer can override the orientation per assessment in the reviewer workspace
+(`promptster assessment orientation ID promptCount=higher manualEditRatio=neutral`): `neutral`
+stops ranking a metric, `higher` or `lower` ranks any numeric signal (unweighted unless given a
+weight). The cohort JSON names the overridden metrics (`orientationOverrides`) and the cohort
+page prints the table.
+
+A session missing a metric (no file change, so no `verifyIntensity`) is ranked as the hosted
+product ranks it, whose percentiles are each nullable: its percentile for that metric is null
+(it is neither put last nor first), the other sessions are ranked among those that have a
+value (n counts only them), and its composite is the weighted mean over the metrics it has.
+
 | metric | orientation | default weight |
 |---|---|---|
 {rows}
