@@ -1,6 +1,6 @@
-/* Promptster report: the rating form. It never submits (the page allows no form action and
-   makes no request): it writes the `promptster rate` command and a small rating file to
-   download, which `promptster rate --from FILE` imports into the reviewer workspace. */
+/* Promptster report: the rating form. It is no <form> and submits nothing (the page allows no
+   form and makes no request): it writes the `promptster rate` command and, when asked, a small
+   rating file to save, which `promptster rate --from FILE` imports into the reviewer workspace. */
 (() => {
   "use strict";
   const form = document.getElementById("rate-form");
@@ -9,7 +9,6 @@
   const download = document.getElementById("rate-download");
   const status = document.getElementById("rate-status");
   const session = form.dataset.session || "";
-  let url = null;
 
   // POSIX shell quoting: plain words as they are, anything else in single quotes.
   function quote(text) {
@@ -21,7 +20,7 @@
     for (const select of form.querySelectorAll("select[data-dimension]")) {
       if (select.value) scores[select.dataset.dimension] = Number(select.value);
     }
-    const text = (name) => (form.elements[name].value || "").trim() || null;
+    const text = (name) => (form.querySelector(`[name="${name}"]`).value || "").trim() || null;
     return {
       format: "promptster.rating",
       version: 1,
@@ -41,14 +40,24 @@
     if (r.note) parts.push("--note", quote(r.note));
     if (r.reviewer) parts.push("--reviewer", quote(r.reviewer));
     command.textContent = parts.join(" ");
-    if (url) URL.revokeObjectURL(url);
-    const blob = new Blob([JSON.stringify(r, null, 2) + "\n"], { type: "application/json" });
-    url = URL.createObjectURL(blob);
-    download.href = url;
     status.textContent = "";
   }
 
-  form.addEventListener("submit", (event) => event.preventDefault());
+  // The file is made only when asked for: a local blob, saved by a link that lives for one click.
+  function save() {
+    const blob = new Blob([JSON.stringify(rating(), null, 2) + "\n"], { type: "application/json" });
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = download.dataset.file || "rating.json";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 1000);
+    status.textContent = "saved: import it with promptster rate --from FILE";
+  }
+
+  download.addEventListener("click", save);
   form.addEventListener("input", update);
   form.addEventListener("change", update);
   document.getElementById("rate-copy").addEventListener("click", () => {
