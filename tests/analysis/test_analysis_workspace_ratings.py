@@ -179,6 +179,13 @@ def test_several_reviewers_rate_and_a_second_rating_updates_ones_own(
     text = capsys.readouterr().out
     assert "Ada Lovelace" in text and "ada@example.com" in text and "Cache fix" in text
     assert ada_id[:8] in text and "advance=1" in text
+    code, shown = _json(["sessions", "show", ada_id[:8], "--json"], capsys)
+    assert shown["session"]["candidateName"] == "Ada Lovelace"  # type: ignore[index]
+    assert shown["session"]["ratings"]["reviewerCount"] == 2  # type: ignore[index]
+    assert main(["sessions", "show", ada_id[:8]]) == 0
+    assert "rated by rita: code_quality 4, problem_decomposition 4; advance" in (
+        capsys.readouterr().out
+    )
 
 
 def test_the_rating_file_wins_only_where_given(

@@ -558,11 +558,16 @@ def test_sessions_list_calls_listed_sessions(opened: object) -> None:
 def test_sessions_show_calls_get_session(opened: object) -> None:
     row = mock.MagicMock()
     row.to_json_obj.return_value = {"sessionId": "s-1"}
-    with mock.patch("promptster.analysis.queries.get_session", return_value=row) as get_session:
+    extra = {"candidateEmail": "ada@example.com", "ratings": None}
+    with (
+        mock.patch("promptster.analysis.queries.get_session", return_value=row) as get_session,
+        mock.patch("promptster.reviewer.people.described", return_value=extra) as described,
+    ):
         result = run("sessions", "show", "s-1", "--json")
     assert result.exit_code == 0, result.output
     get_session.assert_called_once_with(opened, "s-1")
-    assert json.loads(result.stdout) == {"session": {"sessionId": "s-1"}}
+    described.assert_called_once_with(opened, row)  # names and scorecards from the workspace
+    assert json.loads(result.stdout) == {"session": {"sessionId": "s-1", **extra}}
 
 
 def test_identity_init_calls_init_identity(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -123,17 +123,25 @@ def list_cmd(assessment_id: str | None, as_json: bool) -> None:
 def show_cmd(session_id: str, as_json: bool) -> None:
     """Show one session (an id or a unique prefix of it)."""
     from promptster.analysis.queries import get_session
+    from promptster.reviewer.people import described
 
     with _opened() as con:
         row = get_session(con, session_id)
-    body = row.to_json_obj()
+        body = {**row.to_json_obj(), **described(con, row)}
     if as_json:
         print_json({"session": body})
         return
     console = out_console()
+    ratings = body.pop("ratings", None)
     for name, value in body.items():
-        shown = ",".join(value) if isinstance(value, list) else value
+        shown = ",".join(map(str, value)) if isinstance(value, list) else value
         console.print(f"{name:<18}{escape('–' if shown is None else str(shown))}")
+    if isinstance(ratings, dict):
+        for card in ratings.get("scorecards") or []:
+            scores = ", ".join(f"{d} {n}" for d, n in card["scores"].items())
+            decision = f"; {card['decision']}" if card.get("decision") else ""
+            note = f"; “{card['note']}”" if card.get("note") else ""
+            console.print(escape(f"rated by {card['reviewer']}: {scores or '–'}{decision}{note}"))
 
 
 @sessions.command("timeline")

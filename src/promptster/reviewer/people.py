@@ -130,6 +130,15 @@ class ListedSession:
         }
 
 
+def described(con: duckdb.DuckDBPyConnection, row: SessionRow) -> dict[str, JsonValue]:
+    """What `sessions show` adds to a session: its candidate, assessment title, scorecards."""
+    from promptster.reviewer.ratings import load_ratings
+
+    person = directory_from(con).of_session(row.session_id, row.assessment_id, row.candidate_name)
+    found = load_ratings(con, [row.session_id]).get(row.session_id)
+    return {**person.to_json_obj(), "ratings": found.to_json_obj() if found is not None else None}
+
+
 def listed_sessions(
     con: duckdb.DuckDBPyConnection, assessment_id: str | None = None
 ) -> list[ListedSession]:
