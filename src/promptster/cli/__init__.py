@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "hook": "promptster.cli.integrate_cmds:hook",
     "mcp": "promptster.cli.integrate_cmds:mcp",
     "codex": "promptster.cli.integrate_cmds:codex",
+    "proxy": "promptster.cli.proxy_cmds:proxy",
     "score": "promptster.cli.analysis_cmds:score",
     "cohort": "promptster.cli.analysis_cmds:cohort",
     "import": "promptster.cli.sessions_cmds:import_cmd",

@@ -151,6 +151,9 @@ def status(as_json: bool) -> None:
         body.update(eventCount=summary.event_count, counts=summary.counts, sources={})
         body["usage"] = journal_usage(paths.journal, state.session_id, limits.token_budget_usd)
         body["bundle"] = state.bundle
+    from promptster.record.proxy import control as proxy_control
+
+    body["apiRecorder"] = proxy_control.status(paths.root, state.workspace_path)
     if as_json:
         print_json(body)
         return
@@ -198,6 +201,17 @@ def _print_status(state: SessionState, body: dict[str, Any], now: datetime) -> N
         mark = "[green]✓[/]" if channels else "[dim]–[/]"
         label = str(tool.get("label") or name)
         console.print(f"  {mark} {escape(label):<11} [dim]{escape(heard)}[/]")
+    recorder = body.get("apiRecorder")
+    if recorder is not None:
+        mark = "[green]✓[/]" if recorder["running"] else "[dim]–[/]"
+        wired = ", ".join(recorder["wiredTools"]) or "no tool wired"
+        spent = recorder.get("spentUsd")
+        money = f"; ${spent:.4f} spent" if isinstance(spent, int | float) else ""
+        if recorder.get("budgetUsd") is not None:
+            money += f" of ${recorder['budgetUsd']:.2f}"
+        state_word = "running" if recorder["running"] else "not running"
+        line = f"{recorder['url']} {state_word}; wired: {wired}{money}"
+        console.print(f"  {mark} {'API recorder':<11} [dim]{escape(line)}[/]")
     if body.get("problem"):
         console.print(f"[red]✗ {escape(str(body['problem']))}[/]")
     if state.bundle:

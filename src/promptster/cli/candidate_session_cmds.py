@@ -45,6 +45,27 @@ from promptster.record.session import SUBMITTED, SessionPaths, SessionState, rea
     + "; ".join(f"{t.option} ({t.summary})" for t in AI_TOOLS)
     + ". Undone at submit.",
 )
+@click.option(
+    "--proxy",
+    is_flag=True,
+    help="Run the session's model-API recorder on 127.0.0.1 and point the tools set up with "
+    "--tools at it (Claude Code, `promptster codex`); it records every prompt, reply and token "
+    "count that passes, and enforces the assessment's token budget.",
+)
+@click.option(
+    "--proxy-port",
+    type=click.IntRange(0, 65535),
+    default=None,
+    help="The recorder's preferred port (another one is used when it is taken).",
+)
+@click.option(
+    "--upstream",
+    "upstreams",
+    multiple=True,
+    metavar="PROVIDER=URL",
+    help="Where the recorder forwards (anthropic=URL, openai=URL; default the providers' own "
+    "APIs, or $PROMPTSTER_UPSTREAM_ANTHROPIC / $PROMPTSTER_UPSTREAM_OPENAI).",
+)
 @click.option("--accept", is_flag=True, help="Accept the consent text without asking.")
 @click.option("--no-shell", is_flag=True, help="Do not open the recorded shell (for scripts).")
 @click.option("--json", "as_json", is_flag=True, help="Print the session as JSON on stdout.")
@@ -55,6 +76,9 @@ def start(
     workspace: Path | None,
     pack_path: Path | None,
     tools_opts: tuple[str, ...],
+    proxy: bool,
+    proxy_port: int | None,
+    upstreams: tuple[str, ...],
     accept: bool,
     no_shell: bool,
     as_json: bool,
@@ -69,6 +93,7 @@ def start(
         pack_path=pack_path,
         tools=_parse_tools(tools_opts),
         progress=lambda text: err_console().print(escape(text)),
+        proxy=_proxy_request(proxy, proxy_port, upstreams),
     )
     attach_terminal(started.paths)
     opens_shell = _shell_opens(ctx, no_shell or as_json)
@@ -78,6 +103,22 @@ def start(
         _print_started(started, opens_shell)
     if opens_shell:
         _open_shell(ctx, started)
+
+
+def _proxy_request(wanted: bool, port: int | None, upstreams: tuple[str, ...]) -> Any:
+    """`--proxy`, `--proxy-port` and `--upstream` → what the session's proxy is started with."""
+    if not wanted:
+        if port is not None or upstreams:
+            raise click.UsageError("--proxy-port and --upstream go with --proxy")
+        return None
+    from promptster.integrations import apiproxy
+    from promptster.record.proxy.control import ProxyRequest
+
+    try:
+        chosen = apiproxy.upstreams_from(list(upstreams))
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--upstream") from exc
+    return ProxyRequest(port=apiproxy.DEFAULT_PORT if port is None else port, upstreams=chosen)
 
 
 def _parse_tools(values: tuple[str, ...]) -> list[str]:
@@ -110,7 +151,14 @@ def _start_json(started: StartedSession) -> dict[str, Any]:
         **read_limits(started.paths.assessment).to_json_obj(),
         "recorderPid": started.recorder.pid,
         "starterCommit": started.cloned_commit,
+        "apiRecorder": _api_recorder(started),
     }
+
+
+def _api_recorder(started: StartedSession) -> dict[str, Any] | None:
+    from promptster.record.proxy import control as proxy_control
+
+    return proxy_control.status(started.paths.root, started.state.workspace_path)
 
 
 def _print_started(started: StartedSession, opens_shell: bool) -> None:
@@ -119,6 +167,13 @@ def _print_started(started: StartedSession, opens_shell: bool) -> None:
     verb = "resumed" if started.resumed else "started"
     console.print(f"[green]✓[/] session {state.session_id} {verb}")
     console.print(f"  workspace  {escape(state.workspace)}")
+    recorder = _api_recorder(started)
+    if recorder is not None:
+        wired = ", ".join(recorder["wiredTools"]) or "no tool yet (point yours at it)"
+        state_word = "running" if recorder["running"] else "[yellow]not running[/]"
+        console.print(f"  API recorder  {recorder['url']} ({state_word}; wired: {wired})")
+        if recorder.get("budgetUsd") is not None:
+            console.print(f"  token budget  ${recorder['budgetUsd']:.2f}")
     if started.recorder.restarted and started.resumed:
         console.print("  [yellow]the recorder was not running; restarted it (gap recorded)[/]")
     console.print("")

@@ -52,14 +52,16 @@ class Kind(StrEnum):
 KNOWN_KINDS = frozenset(k.value for k in Kind)
 FILE_KINDS = frozenset({Kind.FILE_CREATE.value, Kind.FILE_DIFF.value, Kind.FILE_DELETE.value})
 
-Channel = Literal["hook", "cli", "mcp", "terminal", "watcher", "import"]
+Channel = Literal["hook", "cli", "mcp", "terminal", "watcher", "import", "proxy"]
 ActorType = Literal["ai", "human", "system", "unknown"]
 Attribution = Literal[
     "likely_ai", "ai_revised_by_human", "likely_human", "mixed", "system_generated", "unknown"
 ]
 Observability = Literal["high", "medium", "partial", "low", "unknown"]
 
-CHANNELS: frozenset[str] = frozenset({"hook", "cli", "mcp", "terminal", "watcher", "import"})
+CHANNELS: frozenset[str] = frozenset(
+    {"hook", "cli", "mcp", "terminal", "watcher", "import", "proxy"}
+)
 ACTOR_TYPES: frozenset[str] = frozenset({"ai", "human", "system", "unknown"})
 ATTRIBUTIONS: frozenset[str] = frozenset(
     {"likely_ai", "ai_revised_by_human", "likely_human", "mixed", "system_generated", "unknown"}

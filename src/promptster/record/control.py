@@ -136,13 +136,17 @@ def ask(paths: SessionPaths, message: dict[str, Any], timeout: float = 10.0) -> 
 
 
 def end_session(paths: SessionPaths, reason: str, detail: str | None = None) -> dict[str, Any]:
-    """Final snapshot, `session_end`, recorder stopped, the tools' config restored."""
+    """Final snapshot, `session_end`, recorder (and API recorder) stopped, the tools' config
+    restored."""
     ensure_recorder(paths)
     request: dict[str, Any] = {"op": "end", "reason": reason}
     if detail is not None:
         request["detail"] = detail
     reply = ask(paths, request, timeout=END_TIMEOUT_S)
     wait_until_stopped(paths)
+    from promptster.record.proxy import control as proxy_control
+
+    proxy_control.stop(paths.root)  # it would notice the end itself within a second
     restore_tool_config(read_state(paths).workspace_path)
     return reply
 

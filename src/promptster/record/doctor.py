@@ -94,10 +94,31 @@ def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[
         )
     )
     checks.extend(_heard(status.get("tools")))
+    checks.extend(_api_recorder(paths, workspace))
     problem = status.get("problem")
     if problem:
         checks.append(Check("recording", False, str(problem), "free disk space; see the log"))
     return checks
+
+
+def _api_recorder(paths: SessionPaths, workspace: Path) -> list[Check]:
+    """The model-API recorder of a `start --proxy` session: running (restarted if it was not),
+    and which tools are wired to it."""
+    from promptster.record.proxy import control as proxy_control
+
+    if proxy_control.status(paths.root, workspace) is None:
+        return []
+    restarted = proxy_control.ensure(paths.root)
+    status = proxy_control.status(paths.root, workspace)
+    assert status is not None
+    if not status["running"]:
+        log = paths.root / "proxy.log"
+        return [Check("API recorder", False, f"not running at {status['url']}", f"see {log}")]
+    wired = ", ".join(status["wiredTools"]) or "no tool wired (point yours at it)"
+    detail = f"{status['url']}; wired: {wired}"
+    if restarted:
+        detail = f"was not running; restarted (the gap is recorded); {detail}"
+    return [Check("API recorder", True, detail, warning=restarted)]
 
 
 def _tools(workspace: Path, requested: list[str]) -> list[Check]:

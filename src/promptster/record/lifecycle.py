@@ -25,7 +25,7 @@ from promptster.errors import EnvironmentProblem, StateError
 from promptster.formats.crypto import SigningKey, sha256_digest
 from promptster.formats.events import Kind, format_ts
 from promptster.fsutil import atomic_write_bytes, atomic_write_text
-from promptster.integrations import catalog
+from promptster.integrations import apiproxy, catalog
 from promptster.paths import candidate_state_dir
 from promptster.protocol import find_session
 from promptster.record.control import RecorderCheck, end_session, ensure_recorder
@@ -33,6 +33,7 @@ from promptster.record.files.gitwatch import GitWatcher, candidate_git_dir
 from promptster.record.files.snapshots import ShadowRepo
 from promptster.record.journal import JournalWriter
 from promptster.record.pipeline import system_event
+from promptster.record.proxy import control as proxy_control
 from promptster.record.session import (
     ABORTED,
     ACTIVE,
@@ -77,6 +78,8 @@ class StartOptions:
     rescan_seconds: float | None = None
     max_file_bytes: int | None = None
     start_recorder: bool = True
+    # `start --proxy`: the session's model-API recorder, the tools wired to it.
+    proxy: proxy_control.ProxyRequest | None = None
 
 
 @dataclass(frozen=True)
@@ -113,6 +116,8 @@ def start_session(options: StartOptions) -> StartedSession:
             started = _create(paths, workspace, options)
     # Outside the start lock, which ensure_recorder takes itself to start one recorder only.
     check = ensure_recorder(paths) if options.start_recorder else RecorderCheck(False, False)
+    if options.start_recorder:
+        proxy_control.ensure(paths.root)
     return dataclasses.replace(started, recorder=check)
 
 
@@ -125,6 +130,7 @@ def start_from_key(
     tools: list[str] | None = None,
     folder: Path | None = None,
     progress: Callable[[str], None] | None = None,
+    proxy: proxy_control.ProxyRequest | None = None,
 ) -> StartedSession:
     """`promptster start KEY`: resume this key's live session, or redeem the key and start one.
 
@@ -139,7 +145,7 @@ def start_from_key(
     # One `start` per key at a time: a second one started at the same moment waits, then
     # finds the session the first created and resumes it (instead of redeeming twice).
     with locked(_key_start_lock(key)):
-        return _start_from_key(key, consent, here, workspace, pack_path, tools, progress)
+        return _start_from_key(key, consent, here, workspace, pack_path, tools, progress, proxy)
 
 
 def _key_start_lock(key: str) -> Path:
@@ -159,15 +165,19 @@ def _start_from_key(
     pack_path: Path | None,
     tools: list[str],
     progress: Callable[[str], None] | None,
+    proxy: proxy_control.ProxyRequest | None,
 ) -> StartedSession:
     from promptster.issue import redeem
 
     live = _live_session(key, workspace, here)
     if live is not None:
-        return start_session(StartOptions(workspace=live, tools=tools))
+        return start_session(StartOptions(workspace=live, tools=tools, proxy=proxy))
     redemption = redeem.redeem_key(key, pack_path, consent, folder=here, resume=True)
     pack = redemption.load_pack().pack
     repo = redemption.repo
+    budget = getattr(pack, "token_budget_usd", None)  # the assessment's tokenBudgetUsd
+    if proxy is not None and proxy.budget_usd is None and isinstance(budget, int | float):
+        proxy = dataclasses.replace(proxy, budget_usd=float(budget))
     if workspace is None:
         workspace = here / repo_folder(repo.url) if repo else here
     if progress is not None:
@@ -189,6 +199,7 @@ def _start_from_key(
             key_redeemed_at=format_ts(redemption.redeemed_at),
             restarted_from=redemption.session_id if redemption.released_at else None,
             tools=tools,
+            proxy=proxy,
         )
     )
     if not started.resumed:
@@ -244,6 +255,11 @@ def _adding_tool(name: str) -> Callable[[SessionState], None]:
 def _resume(paths: SessionPaths, options: StartOptions) -> StartedSession:
     state = read_state(paths)
     if state.status == ACTIVE:
+        if options.proxy is not None and not (paths.root / apiproxy.CONFIG_FILE).exists():
+            proxy_control.configure(paths.root, options.proxy)
+            for tool in catalog.TOOLS:  # the tools already wired follow the new base URL
+                if tool.adapter().is_active(state.workspace_path):
+                    tool.adapter().setup(state.workspace_path)
         for tool in catalog.wanted(options.tools):
             if not tool.adapter().is_active(state.workspace_path):
                 tool.adapter().setup(state.workspace_path)
@@ -281,6 +297,8 @@ def _create(paths: SessionPaths, workspace: Path, options: StartOptions) -> Star
     key = SigningKey.generate()
     key.save(paths.key)
     defaults = SessionState(session_id, str(workspace), "", "")
+    if options.proxy is not None:  # before the tools: their setup reads the proxy's URL
+        proxy_control.configure(paths.root, options.proxy)
     for tool in catalog.wanted(options.tools):
         tool.adapter().setup(workspace)  # before the baseline: its files are never the candidate's
     shadow = ShadowRepo(

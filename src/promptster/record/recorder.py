@@ -42,6 +42,7 @@ from promptster.record.pipeline import (
     system_event,
     warning,
 )
+from promptster.record.proxy import control as proxy_control
 from promptster.record.server import RecorderServer
 from promptster.record.session import (
     ABORTED,
@@ -221,6 +222,8 @@ class Recorder:
                     last_heartbeat = time.monotonic()
                     with contextlib.suppress(OSError):
                         os.utime(self.paths.recorder_info)
+                    # The model-API recorder (`start --proxy`) is brought back like this one.
+                    proxy_control.ensure(self.paths.root, wait=False)
             except Exception:  # keep recording whatever one step does
                 log.exception("recorder tick failed")
         self.shutdown()

@@ -29,3 +29,7 @@ def backfill(session_dir: Path, workspace: Path) -> list[dict[str, Any]]:
     from promptster.integrations.claude.transcript import backfill_transcripts
 
     return backfill_transcripts(session_dir, workspace=workspace)
+
+
+def proxy_wired(workspace: Path) -> bool:
+    return claude_setup.proxy_wired(workspace)

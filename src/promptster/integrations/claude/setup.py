@@ -5,7 +5,9 @@
 - `.claude/settings.local.json`: a hook calling `promptster hook claude-code` for each of
   `claude_hook.HOOK_EVENTS`, and `"promptster"` in `enabledMcpjsonServers`;
 - `.mcp.json`: the MCP server `promptster` (`promptster mcp`);
-- `.claude/commands/explain.md`: the `/explain` slash command.
+- `.claude/commands/explain.md`: the `/explain` slash command;
+- with `start --proxy`, `env.ANTHROPIC_BASE_URL` in the settings: Claude Code's model requests
+  go through the session's model-API recorder (`integrations.apiproxy`).
 
 Both commands name the absolute path of the installed `promptster`, so they work whatever PATH
 Claude Code runs with. What each file held before (or that it did not exist) is kept in
@@ -31,6 +33,7 @@ from typing import Any
 
 from promptster.errors import EnvironmentProblem, InputError
 from promptster.fsutil import atomic_write_bytes
+from promptster.integrations import apiproxy
 from promptster.integrations.catalog import ToolCheck as Check
 from promptster.integrations.claude.hook import HOOK_EVENTS
 from promptster.paths import session_dir
@@ -45,6 +48,7 @@ MANAGED_PATHS = (SETTINGS, MCP_JSON, EXPLAIN)
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
 HOOK_TIMEOUT_S = 10
 SESSION_END_TIMEOUT_S = 30  # reads the rest of the transcript
+BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 
 Json = dict[str, Any]
 
@@ -127,8 +131,8 @@ def _load_object(path: Path, data: bytes | None) -> Json:
     return value
 
 
-def _merge_settings(settings: Json, executable: str) -> Json:
-    merged = _strip_settings(dict(settings), {})
+def _merge_settings(settings: Json, executable: str, proxy_url: str | None = None) -> Json:
+    merged = _strip_settings(dict(settings), {}, proxy_url)
     hooks = dict(merged.get("hooks") or {})
     for event, groups in _hooks(executable).items():
         hooks[event] = [*(hooks.get(event) or []), *groups]
@@ -138,12 +142,34 @@ def _merge_settings(settings: Json, executable: str) -> Json:
     disabled = merged.get("disabledMcpjsonServers")
     if isinstance(disabled, list) and SERVER_NAME in disabled:
         merged["disabledMcpjsonServers"] = [s for s in disabled if s != SERVER_NAME]
+    if proxy_url is not None:
+        env = merged.get("env")
+        merged["env"] = {**(env if isinstance(env, dict) else {}), BASE_URL_ENV: proxy_url}
     return merged
 
 
-def _strip_settings(settings: Json, original: Json) -> Json:
-    """`settings` without Promptster's hooks and server enablement (but what `original` had)."""
+def _strip_proxy(result: Json, original: Json, proxy_url: str | None) -> None:
+    """Remove the base URL setup wrote (`proxy_url`), putting back the original's value."""
+    env = result.get("env")
+    if proxy_url is None or not isinstance(env, dict) or env.get(BASE_URL_ENV) != proxy_url:
+        return
+    before = original.get("env")
+    env = dict(env)
+    if isinstance(before, dict) and BASE_URL_ENV in before:
+        env[BASE_URL_ENV] = before[BASE_URL_ENV]
+    else:
+        del env[BASE_URL_ENV]
+    if env or "env" in original:
+        result["env"] = env
+    else:
+        del result["env"]
+
+
+def _strip_settings(settings: Json, original: Json, proxy_url: str | None = None) -> Json:
+    """`settings` without Promptster's hooks, server enablement and proxy URL (but what
+    `original` had)."""
     result = dict(settings)
+    _strip_proxy(result, original, proxy_url)
     hooks = result.get("hooks")
     if isinstance(hooks, dict):
         kept: Json = {}
@@ -239,15 +265,18 @@ def setup_claude(workspace: Path, *, executable: str | None = None) -> SetupResu
     if _record_path(workspace).exists():
         teardown_claude(workspace)  # a second setup starts from the user's own files
     exe = executable or promptster_executable()
+    proxy_url = apiproxy.wired_url(workspace)
     created_dirs = [d for d in (".claude", ".claude/commands") if not (workspace / d).is_dir()]
     record: Json = {"version": 1, "executable": exe, "files": {}, "createdDirs": created_dirs}
+    if proxy_url is not None:
+        record["proxyUrl"] = proxy_url
     plans: list[tuple[str, bytes]] = []
     originals: dict[str, bytes | None] = {}
     for name in (SETTINGS, MCP_JSON, EXPLAIN):
         originals[name] = _read(workspace / name)
     settings = _load_object(workspace / SETTINGS, originals[SETTINGS])
     mcp_config = _load_object(workspace / MCP_JSON, originals[MCP_JSON])
-    plans.append((SETTINGS, _dump(_merge_settings(settings, exe))))
+    plans.append((SETTINGS, _dump(_merge_settings(settings, exe, proxy_url))))
     plans.append((MCP_JSON, _dump(_merge_mcp(mcp_config, exe))))
     plans.append((EXPLAIN, explain_command().encode("utf-8")))
     for name, data in plans:
@@ -285,8 +314,9 @@ def teardown_claude(workspace: Path) -> TeardownResult:
     except (ValueError, KeyError, TypeError):
         result.notes.append(f"{record_path} is unreadable; nothing was restored")
         return result
+    proxy_url = record.get("proxyUrl") if isinstance(record.get("proxyUrl"), str) else None
     for name, entry in files.items():
-        _restore(workspace, name, entry, result)
+        _restore(workspace, name, entry, result, proxy_url)
     for folder in reversed(record.get("createdDirs") or []):
         with contextlib.suppress(OSError):  # not empty: the candidate put something there
             (workspace / folder).rmdir()
@@ -294,7 +324,9 @@ def teardown_claude(workspace: Path) -> TeardownResult:
     return result
 
 
-def _restore(workspace: Path, name: str, entry: Json, result: TeardownResult) -> None:
+def _restore(
+    workspace: Path, name: str, entry: Json, result: TeardownResult, proxy_url: str | None
+) -> None:
     path = workspace / name
     original = None if entry.get("original") is None else base64.b64decode(entry["original"])
     current = _read(path)
@@ -315,7 +347,9 @@ def _restore(workspace: Path, name: str, entry: Json, result: TeardownResult) ->
     if not isinstance(now, dict) or not isinstance(before, dict):
         result.notes.append(f"{name} changed during the session; left as it is")
         return
-    stripped = _strip_settings(now, before) if name == SETTINGS else _strip_mcp(now, before)
+    stripped = (
+        _strip_settings(now, before, proxy_url) if name == SETTINGS else _strip_mcp(now, before)
+    )
     if stripped == before:
         if original is None:
             path.unlink(missing_ok=True)
@@ -348,6 +382,17 @@ def _command_ok(command: Any) -> bool:
     except ValueError:
         return False
     return bool(program) and os.path.isfile(program) and os.access(program, os.X_OK)
+
+
+def proxy_wired(workspace: Path) -> bool:
+    """Whether the workspace settings point Claude Code at the session's model-API recorder."""
+    url = apiproxy.wired_url(workspace)
+    try:
+        settings = _load_object(workspace / SETTINGS, _read(workspace / SETTINGS))
+    except (InputError, OSError):
+        return False
+    env = settings.get("env")
+    return url is not None and isinstance(env, dict) and env.get(BASE_URL_ENV) == url
 
 
 def check_claude(workspace: Path) -> list[Check]:
@@ -410,5 +455,18 @@ def check_claude(workspace: Path) -> list[Check]:
     else:
         checks.append(
             Check("MCP server", True, f"mcp__{SERVER_NAME}__capture_decision via {MCP_JSON}")
+        )
+    url = apiproxy.wired_url(workspace)
+    if url is not None:
+        wired = proxy_wired(workspace)
+        checks.append(
+            Check(
+                "API recorder",
+                wired,
+                f"{BASE_URL_ENV}={url} in {SETTINGS}"
+                if wired
+                else f"{SETTINGS} does not point {BASE_URL_ENV} at {url}",
+                "" if wired else setup_hint,
+            )
         )
     return checks

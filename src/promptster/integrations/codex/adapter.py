@@ -37,3 +37,7 @@ def watcher(session_dir: Path, workspace: Path) -> Any:
     from promptster.integrations.codex.rollout import RolloutWatcher
 
     return RolloutWatcher(session_dir, workspace)
+
+
+def proxy_wired(workspace: Path) -> bool:
+    return codex_setup.proxy_wired(workspace)

@@ -12,6 +12,10 @@ writes that file. Instead `promptster codex [ARGS]` runs Codex with command-line
   with `--dangerously-bypass-hook-trust`, which the launcher therefore adds (it also lets hooks
   the user has configured but not yet reviewed run for that invocation).
 
+With `start --proxy`, the launcher also passes `openai_base_url`, so Codex's model requests go
+through the session's model-API recorder (`integrations.apiproxy`); a plain `codex` run is not
+wired (its global configuration is the user's).
+
 `setup_codex` only notes in `.promptster/integrations/codex/setup.json` that the launcher is
 wanted (which executable, hooks on or off); `teardown_codex` removes that note. Everything
 else — prompts, commands, edits, replies, tokens — comes from Codex's rollout files, whether
@@ -29,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from promptster.integrations import apiproxy
 from promptster.integrations.catalog import ToolCheck as Check
 from promptster.paths import session_dir
 
@@ -48,6 +53,7 @@ Json = dict[str, Any]
 class CodexSetup:
     executable: str  # the `promptster` the MCP server and hooks run
     hooks: bool = True
+    proxy_url: str | None = None  # the session's model-API recorder, with `start --proxy`
 
 
 def _record_path(workspace: Path) -> Path:
@@ -61,7 +67,12 @@ def read_setup(workspace: Path) -> CodexSetup | None:
         return None
     if not isinstance(body, dict) or not isinstance(body.get("executable"), str):
         return None
-    return CodexSetup(body["executable"], body.get("hooks") is not False)
+    proxy = body.get("proxyUrl")
+    return CodexSetup(
+        body["executable"],
+        body.get("hooks") is not False,
+        proxy if isinstance(proxy, str) else None,
+    )
 
 
 def setup_codex(
@@ -70,11 +81,14 @@ def setup_codex(
     """Note that this workspace's Codex runs go through the launcher (idempotent)."""
     from promptster.integrations.claude.setup import promptster_executable
 
-    chosen = CodexSetup(executable or promptster_executable(), hooks)
+    chosen = CodexSetup(executable or promptster_executable(), hooks, apiproxy.wired_url(workspace))
     path = _record_path(workspace)
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"executable": chosen.executable, "hooks": chosen.hooks}) + "\n")
+    note: Json = {"executable": chosen.executable, "hooks": chosen.hooks}
+    if chosen.proxy_url is not None:
+        note["proxyUrl"] = chosen.proxy_url
+    tmp.write_text(json.dumps(note) + "\n")
     os.replace(tmp, path)
     return chosen
 
@@ -100,6 +114,8 @@ def overrides(setup: CodexSetup) -> list[str]:
         f"startup_timeout_sec={MCP_STARTUP_TIMEOUT_S}}}"
     )
     args = ["-c", server]
+    if setup.proxy_url is not None:  # the Responses API lives under /v1
+        args += ["-c", f"openai_base_url={_toml_string(setup.proxy_url + '/v1')}"]
     if not setup.hooks:
         return args
     handler = (
@@ -120,6 +136,13 @@ def hook_command(executable: str) -> str:
 
 def launcher_argv(codex: str, setup: CodexSetup, user_args: list[str]) -> list[str]:
     return [codex, *overrides(setup), *user_args]
+
+
+def proxy_wired(workspace: Path) -> bool:
+    """Whether `promptster codex` points Codex at the session's model-API recorder."""
+    setup = read_setup(workspace)
+    url = apiproxy.wired_url(workspace)
+    return setup is not None and url is not None and setup.proxy_url == url
 
 
 def codex_version(codex: str) -> str | None:
@@ -165,6 +188,8 @@ def check_codex(workspace: Path) -> list[Check]:
         )
     else:
         hooks = "MCP server and hooks" if setup.hooks else "MCP server (hooks off)"
+        if setup.proxy_url is not None:
+            hooks += f", and sends model requests to the API recorder at {setup.proxy_url}"
         checks.append(
             Check("codex launcher", True, f"`promptster codex` adds the {hooks} to each run")
         )
