@@ -137,12 +137,23 @@ def test_the_layer_table_has_no_loop() -> None:
         "promptster.integrations.copilot.hook",
         "promptster.integrations.catalog",
         "promptster.integrations.codex.hook",
+        "promptster.integrations.apiproxy",
         "promptster.entry",
     ],
 )
 def test_the_hook_path_imports_nothing_heavy(module: str) -> None:
     """AI tools run a hook on every prompt and tool call: its imports are its start-up time."""
-    heavy = ["click", "rich", "cryptography", "duckdb", "git", "watchdog", "jinja2", "mcp"]
+    heavy = [
+        "click",
+        "rich",
+        "cryptography",
+        "duckdb",
+        "git",
+        "watchdog",
+        "jinja2",
+        "mcp",
+        "aiohttp",
+    ]
     code = f"import sys, {module}; print([m for m in {heavy!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"

@@ -45,6 +45,7 @@ class StandinOpenAI:
         self.fallback = fallback
         self.side_request = side_request  # a system prompt holding this gets `fallback`
         self.requests: list[dict[str, Any]] = []
+        self.sent: list[bytes] = []  # each reply body, as written (the API recorder's tests)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -101,6 +102,8 @@ class StandinOpenAI:
                 pass
 
             def _send(self, status: int, data: bytes, kind: str) -> None:
+                with api._lock:
+                    api.sent.append(data)
                 self.send_response(status)
                 self.send_header("content-type", kind)
                 self.send_header("content-length", str(len(data)))

@@ -72,6 +72,7 @@ class StandinResponses:
     def __init__(self, scripts: dict[str, list[list[Item]]]) -> None:
         self.scripts = scripts
         self.requests: list[dict[str, Any]] = []
+        self.sent: list[bytes] = []  # each reply body, as written (the API recorder's tests)
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -147,6 +148,8 @@ class StandinResponses:
                 self.send_header("cache-control", "no-cache")
                 self.send_header("content-length", str(len(payload)))
                 self.end_headers()
+                with api._lock:
+                    api.sent.append(payload)
                 self.wfile.write(payload)
 
         return Handler

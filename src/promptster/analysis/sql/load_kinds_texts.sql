@@ -13,7 +13,15 @@ SELECT session_id, event_id, seq, ts, coalesce(x[1], x[2], ''),
        x[4], coalesce(try_cast(x[5] AS BOOLEAN), false)
 FROM (SELECT session_id, event_id, seq, ts,
              json_extract_string(data, ['text', 'prompt', 'length', 'lane', 'likelyPaste']) AS x
-      FROM events WHERE ps_loading(session_id) AND kind = 'prompt');
+      FROM events e
+      WHERE ps_loading(session_id) AND kind = 'prompt'
+        -- A prompt the model-API recorder saw counts only in a session where no hook or
+        -- transcript captured prompts (docs/integrations/api-recorder.md): else it is the same
+        -- prompt twice.
+        AND (channel IS DISTINCT FROM 'proxy'
+             OR NOT EXISTS (SELECT 1 FROM events o
+                            WHERE o.session_id = e.session_id AND o.kind = 'prompt'
+                              AND o.channel IS DISTINCT FROM 'proxy')));
 
 INSERT INTO file_changes
 SELECT session_id, event_id, seq, ts, kind, x[1],
