@@ -3,7 +3,9 @@
 Routing is by path, so one port serves every tool: `/v1/messages` (and its `count_tokens`)
 is Anthropic's Messages API; `/v1/chat/completions`, `/v1/responses` and anything else go to
 the OpenAI upstream. The prompt is the last user message when it carries text of its own (a
-request that only returns tool results continues the previous turn: it is no new prompt).
+request that only returns tool results continues the previous turn: it is no new prompt). A
+client that resends the conversation with the same last user message (a retry) is recorded
+twice: each request is an exchange of its own.
 """
 
 from __future__ import annotations
@@ -37,14 +39,17 @@ class Route:
     api: str  # MESSAGES, CHAT, RESPONSES or OTHER: how to read the exchange
 
 
-def route(path: str, headers: Any) -> Route:
+def route(method: str, path: str, headers: Any) -> Route:
+    """Where a request goes, and whether it is a model exchange (a POST to a model API)."""
+    post = method.upper() == "POST"
     if path.startswith("/v1/messages") or path.startswith("/messages"):
-        return Route(ANTHROPIC, MESSAGES if path.rstrip("/").endswith("messages") else OTHER)
+        exchange = post and path.rstrip("/").endswith("messages")
+        return Route(ANTHROPIC, MESSAGES if exchange else OTHER)
     if "anthropic-version" in headers:
         return Route(ANTHROPIC, OTHER)
-    if path.rstrip("/").endswith("/chat/completions"):
+    if post and path.rstrip("/").endswith("/chat/completions"):
         return Route(OPENAI, CHAT)
-    if path.rstrip("/").endswith("/responses"):
+    if post and path.rstrip("/").endswith("/responses"):
         return Route(OPENAI, RESPONSES)
     return Route(OPENAI, OTHER)
 
@@ -96,12 +101,18 @@ def read_request(api: str, body: bytes | None) -> RequestFacts:
 
 
 def _last_user_text(messages: Any) -> str | None:
-    if not isinstance(messages, list) or not messages:
+    """The text of the conversation's last turn when it is the user's (system and developer
+    messages after it, as Claude Code sends its environment, are skipped)."""
+    if not isinstance(messages, list):
         return None
-    last = messages[-1]
-    if not isinstance(last, dict) or last.get("role") != "user":
-        return None
-    return content_text(last.get("content"))
+    for message in reversed(messages):
+        if not isinstance(message, dict):
+            return None
+        role = message.get("role")
+        if role in ("system", "developer"):
+            continue
+        return content_text(message.get("content")) if role == "user" else None
+    return None
 
 
 def content_text(content: Any) -> str | None:

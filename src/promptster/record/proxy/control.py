@@ -28,6 +28,7 @@ from promptster.record.session import SessionPaths, locked, read_state
 
 MODULE = "promptster.record.proxy.main"
 START_TIMEOUT_S = 20.0
+STARTING_FILE = "proxy.starting"  # a start is under way (removed by the proxy once it serves)
 STOP_TIMEOUT_S = 15.0
 
 
@@ -121,6 +122,15 @@ def ensure(session_dir: Path, *, wait: bool = True) -> bool:
             return False
     except Exception:  # no readable session: nothing to record for
         return False
+    marker = session_dir / STARTING_FILE
+    try:  # one start at a time: `start` and the recorder's tick may both get here
+        os.close(os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        with contextlib.suppress(OSError):
+            if time.time() - marker.stat().st_mtime < START_TIMEOUT_S:
+                return False
+        marker.unlink(missing_ok=True)
+        return ensure(session_dir, wait=wait)
     spawn(session_dir)
     if wait:
         wait_until_serving(session_dir)

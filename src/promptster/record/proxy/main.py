@@ -102,6 +102,7 @@ async def run(session_dir: Path, config: apiproxy.ProxyConfig, ready: asyncio.Ev
         if previous is not None:
             sink.put(_gap_warning(session_dir, previous))
         _write_info(session_dir, config)
+        (session_dir / control.STARTING_FILE).unlink(missing_ok=True)
         log.info("proxy %s serving %s for session %s", os.getpid(), config.url, state.session_id)
         ready.set()
         beat = 0.0
@@ -168,6 +169,8 @@ def serve(session_dir: Path, config: apiproxy.ProxyConfig | None = None) -> int:
     """Serve in this process until the session ends or a signal stops it. Raises ProxyBusy."""
     session_dir = session_dir.absolute()
     with locked(session_dir / apiproxy.LOCK_FILE, blocking=False) as acquired:
+        if not acquired or config is not None:  # started by hand, or a start that lost
+            (session_dir / control.STARTING_FILE).unlink(missing_ok=True)
         if not acquired:
             raise ProxyBusy(f"a model-API recorder already runs for {session_dir}")
         chosen = config or apiproxy.read_config(session_dir)
@@ -176,6 +179,7 @@ def serve(session_dir: Path, config: apiproxy.ProxyConfig | None = None) -> int:
             return 0
         if not read_state(SessionPaths(session_dir)).active:
             log.info("the session is not active; nothing to record")
+            (session_dir / control.STARTING_FILE).unlink(missing_ok=True)
             return 0
         asyncio.run(_main(session_dir, chosen))
     return 0

@@ -124,7 +124,7 @@ class ProxyApp:
         )
 
     async def forward(self, request: web.Request) -> web.StreamResponse:
-        where = route(request.path, request.headers)
+        where = route(request.method, request.path, request.headers)
         exchange = Exchange(where, client_name(request.headers.get("User-Agent", "")), request.path)
         if self.settings.budget.exhausted:
             return self._refuse(exchange)
@@ -163,9 +163,11 @@ class ProxyApp:
         provider = exchange.route.provider
         target = upstream_url(self.settings.upstreams[provider], request.path_qs)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
-        body: bytes | AsyncIterator[bytes]
+        body: bytes | AsyncIterator[bytes] | None = None
         length = request.content_length
-        if length is not None and length <= READ_WHOLE:
+        if not request.body_exists:
+            pass  # a GET, a HEAD: no body, and none may be invented (no chunked framing)
+        elif length is not None and length <= READ_WHOLE:
             whole = await request.read()
             exchange.request_bytes = len(whole)
             exchange.facts = read_request(exchange.route.api, whole)
@@ -237,8 +239,8 @@ class ProxyApp:
         return response
 
     def _record(self, exchange: Exchange) -> None:
-        if exchange.route.api == "other" and exchange.end_reason == "complete":
-            return  # model lists, token counts: nothing a reviewer needs
+        if exchange.route.api == "other":
+            return  # model lists, token counts, websocket probes: no model exchange
         cost = exchange.cost_usd(self.settings.prices)
         self.settings.budget.add(cost)
         self.emit(prompt_event(exchange), response_event(exchange, self.settings.prices))
