@@ -174,7 +174,7 @@ def test_proxy_prompts_count_once_and_credentials_are_nowhere(
 def test_start_key_with_proxy_through_the_cli(
     tmp_path: Path, recorder_env: Path, upstream: Upstream
 ) -> None:
-    pack, keys = make_assessment(tmp_path / "rev")
+    pack, keys = make_assessment(tmp_path / "rev", options=("--token-budget-usd", "0.0005"))
     ws = tmp_path / "cand"
     env = {"PROMPTSTER_UPSTREAM_ANTHROPIC": upstream.url}
     done = run_promptster(
@@ -186,6 +186,19 @@ def test_start_key_with_proxy_through_the_cli(
     assert recorder["running"] and recorder["wiredTools"] == ["claude-code"]
     assert recorder["upstreams"]["anthropic"] == upstream.url
     assert apiproxy.wired_url(ws) == recorder["url"]
+    # The assessment's budget: the first reply spends it (0.0012 USD), the next is refused.
+    assert recorder["budgetUsd"] == 0.0005
+    port = int(recorder["url"].rsplit(":", 1)[1])
+    assert post(port, "/v1/messages", messages_body())[0] == 200
+
+    def refused() -> bytes | None:
+        status, body = post(port, "/v1/messages", messages_body())
+        return body if status == 402 else None
+
+    body = wait_for(refused, what="the budget to be spent")
+    assert "token budget of $0.00" in json.loads(body)["error"]["message"]
+    shown = json.loads(run_promptster("status", "--json", cwd=ws).stdout)["apiRecorder"]
+    assert shown["spentUsd"] >= 0.0005 and shown["budgetUsd"] == 0.0005
     doctor = run_promptster("doctor", cwd=ws)
     assert "API recorder" in doctor.stdout + doctor.stderr
     aborted = run_promptster("abort", "--yes", cwd=ws)

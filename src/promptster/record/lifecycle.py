@@ -175,9 +175,8 @@ def _start_from_key(
     redemption = redeem.redeem_key(key, pack_path, consent, folder=here, resume=True)
     pack = redemption.load_pack().pack
     repo = redemption.repo
-    budget = getattr(pack, "token_budget_usd", None)  # the assessment's tokenBudgetUsd
-    if proxy is not None and proxy.budget_usd is None and isinstance(budget, int | float):
-        proxy = dataclasses.replace(proxy, budget_usd=float(budget))
+    if proxy is not None and proxy.budget_usd is None:  # the assessment's tokenBudgetUsd
+        proxy = dataclasses.replace(proxy, budget_usd=pack.token_budget_usd)
     if workspace is None:
         workspace = here / repo_folder(repo.url) if repo else here
     if progress is not None:

@@ -75,7 +75,8 @@ async def run(session_dir: Path, config: apiproxy.ProxyConfig, ready: asyncio.Ev
     state = read_state(paths)
     sink = EventSink(session_dir)
     previous = control.info(session_dir)
-    budget = Budget(config.budget_usd, spent_so_far(session_dir))
+    limit = config.budget_usd if config.budget_usd is not None else assessment_budget(paths)
+    budget = Budget(limit, spent_so_far(session_dir))
     settings = ProxySettings(dict(config.upstreams), budget, session_id=state.session_id)
     app = ProxyApp(settings, sink.put)
     runner = web.AppRunner(app.application(), handler_cancellation=True, access_log=None)
@@ -121,6 +122,17 @@ async def run(session_dir: Path, config: apiproxy.ProxyConfig, ready: asyncio.Ev
         await asyncio.to_thread(sink.close)
         (session_dir / apiproxy.INFO_FILE).unlink(missing_ok=True)
         log.info("proxy %s stopped", os.getpid())
+
+
+def assessment_budget(paths: SessionPaths) -> float | None:
+    """The signed assessment's tokenBudgetUsd (None without a pack or a budget)."""
+    from promptster.errors import PromptsterError
+    from promptster.issue.assessment import open_pack
+
+    try:
+        return open_pack(paths.assessment.read_bytes()).pack.token_budget_usd
+    except (OSError, PromptsterError):
+        return None
 
 
 def save_config(session_dir: Path, config: apiproxy.ProxyConfig) -> None:
