@@ -48,3 +48,11 @@ def bench(session: nox.Session) -> None:
     scripts = sorted(str(p) for p in __import__("pathlib").Path("benchmarks").glob("bench_*.py"))
     for script in scripts:
         session.run("python", script, *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench_proxy(session: nox.Session) -> None:
+    """The model-API recorder alone: added first- and last-byte latency over 200 streamed
+    replies against a direct connection (`nox -s bench` runs it with the others)."""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/bench_proxy.py", *session.posargs)

@@ -28,6 +28,7 @@ class Exchange:
     client: str
     path: str
     facts: RequestFacts = field(default_factory=RequestFacts)
+    body: bytes | None = b""  # the request as read (None: past what the recorder reads)
     request_bytes: int = 0
     status: int | None = None
     reply: Reply = field(default_factory=Reply)

@@ -168,10 +168,9 @@ class ProxyApp:
         if not request.body_exists:
             pass  # a GET, a HEAD: no body, and none may be invented (no chunked framing)
         elif length is not None and length <= READ_WHOLE:
-            whole = await request.read()
-            exchange.request_bytes = len(whole)
-            exchange.facts = read_request(exchange.route.api, whole)
-            body = whole
+            body = await request.read()
+            exchange.request_bytes = len(body)
+            exchange.body = body  # read for the events after the reply: never on its path
         else:
             body = self._streamed_body(request, exchange)
         try:
@@ -200,8 +199,7 @@ class ProxyApp:
             if len(kept) <= PARSE_CAP:
                 kept += chunk
             yield chunk
-        whole = bytes(kept) if exchange.request_bytes <= PARSE_CAP else None
-        exchange.facts = read_request(exchange.route.api, whole)
+        exchange.body = bytes(kept) if exchange.request_bytes <= PARSE_CAP else None
 
     async def _stream_back(
         self,
@@ -241,6 +239,8 @@ class ProxyApp:
     def _record(self, exchange: Exchange) -> None:
         if exchange.route.api == "other":
             return  # model lists, token counts, websocket probes: no model exchange
+        exchange.facts = read_request(exchange.route.api, exchange.body)
+        exchange.body = None
         cost = exchange.cost_usd(self.settings.prices)
         self.settings.budget.add(cost)
         self.emit(prompt_event(exchange), response_event(exchange, self.settings.prices))
