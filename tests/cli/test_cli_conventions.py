@@ -34,6 +34,7 @@ NO_JSON = {
     "replay": "the terminal recording is its output, byte for byte, as `cat` prints a file",
     "help": "prints help text",
     "codex": "launches Codex with the arguments it is given: the output is Codex's own",
+    "proxy": "a server in the foreground until ^C; `status --json` reports it (apiRecorder)",
 }
 
 
