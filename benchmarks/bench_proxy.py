@@ -22,6 +22,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import socket
 import statistics
 import sys
 import tempfile
@@ -71,6 +72,30 @@ def _provider(port_out: multiprocessing.connection.Connection, events: int) -> N
     asyncio.run(main())
 
 
+def _relay(port_out: multiprocessing.connection.Connection, target: int) -> None:
+    """The floor: a bare TCP relay (asyncio, its own process) that only copies bytes."""
+
+    async def pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while data := await reader.read(65536):
+            writer.write(data)
+        writer.close()
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", target)
+        for stream in (writer, up_writer):
+            stream.transport.get_extra_info("socket").setsockopt(
+                socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+            )
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+    async def main() -> None:
+        server = await asyncio.start_server(serve, "127.0.0.1", 0)
+        port_out.send(server.sockets[0].getsockname()[1])
+        await server.serve_forever()
+
+    asyncio.run(main())
+
+
 def _timed(conn: http.client.HTTPConnection, body: bytes) -> tuple[float, float, bytes]:
     started = time.perf_counter()
     conn.request("POST", "/v1/messages", body, {"content-type": "application/json"})
@@ -103,6 +128,10 @@ def main() -> int:
     provider.start()
     upstream_port = receive.recv()
     upstream = f"http://127.0.0.1:{upstream_port}"
+    receive, send = multiprocessing.Pipe(duplex=False)
+    relay = multiprocessing.Process(target=_relay, args=(send, upstream_port), daemon=True)
+    relay.start()
+    relay_port = receive.recv()
 
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
         os.environ["PROMPTSTER_HOME"] = str(Path(tmp) / "home")
@@ -129,19 +158,22 @@ def main() -> int:
         ).encode()
         direct = http.client.HTTPConnection("127.0.0.1", upstream_port)
         proxied = http.client.HTTPConnection("127.0.0.1", proxy_port)
+        relayed = http.client.HTTPConnection("127.0.0.1", relay_port)
         timings: dict[str, tuple[list[float], list[float]]] = {
             "direct": ([], []),
+            "bare TCP relay": ([], []),
             "recorder": ([], []),
         }
+        paths = (("direct", direct), ("bare TCP relay", relayed), ("recorder", proxied))
         expected = START + EVENT * args.events + STOP
         for _ in range(10):  # warm both paths (connections, imports, the journal)
-            _timed(direct, body)
-            _timed(proxied, body)
+            for _, conn in paths:
+                _timed(conn, body)
         proxy_pid = int(status["pid"])
         recorder_pid = json.loads(started.paths.recorder_info.read_text())["pid"]
         cpu_before = (_cpu_ms(proxy_pid), _cpu_ms(recorder_pid))
         for _ in range(args.replies):
-            for name, conn in (("direct", direct), ("recorder", proxied)):
+            for name, conn in paths:
                 first, last, got = _timed(conn, body)
                 assert got == expected, f"{name}: the reply differs"
                 timings[name][0].append(first)
@@ -157,6 +189,7 @@ def main() -> int:
             if '"channel":"proxy"' in line and '"ai_response"' in line
         )
     provider.terminate()
+    relay.terminate()
 
     print(f"{args.replies} streamed replies of {args.events + 3} events each, 1 ms apart")
     print(f"{'':<22}{'first byte p50':>16}{'p99':>10}{'last byte p50':>16}{'p99':>10}")
@@ -164,9 +197,11 @@ def main() -> int:
     for name, (f50, f99, l50, l99) in rows.items():
         print(f"{name:<22}{f50:>13.2f} ms{f99:>7.2f} ms{l50:>13.2f} ms{l99:>7.2f} ms")
     added = [r - d for r, d in zip(rows["recorder"], rows["direct"], strict=True)]
-    print(f"{'added by the recorder':<22}" + "".join(
-        f"{value:>13.2f} ms" if i % 2 == 0 else f"{value:>7.2f} ms" for i, value in enumerate(added)
-    ))  # fmt: skip
+    floor = [r - d for r, d in zip(rows["bare TCP relay"], rows["direct"], strict=True)]
+    for label, values in (("added by the recorder", added), ("added by a bare relay", floor)):
+        print(f"{label:<22}" + "".join(
+            f"{v:>13.2f} ms" if i % 2 == 0 else f"{v:>7.2f} ms" for i, v in enumerate(values)
+        ))  # fmt: skip
     print(
         f"budget: ≤ 2 ms added at p50, ≤ 10 ms at p99 (first byte: {added[0]:.2f} / "
         f"{added[1]:.2f} ms; last byte: {added[2]:.2f} / {added[3]:.2f} ms)"
