@@ -204,3 +204,17 @@ def test_start_key_with_proxy_through_the_cli(
     aborted = run_promptster("abort", "--yes", cwd=ws)
     assert aborted.returncode == 0, aborted.stderr
     assert not control.running(ws / ".promptster")
+
+
+def test_start_again_with_proxy_wires_the_tools_already_set_up(
+    start_recording: Callable[..., StartedSession], tmp_path: Path, upstream: Upstream
+) -> None:
+    ws = tmp_path / "ws"
+    first = start_recording(ws, tools=["shell", "claude-code"])
+    assert control.status(first.paths.root, ws) is None
+    assert "env" not in _settings(ws)
+    again = start_recording(ws, tools=["shell", "claude-code"], proxy=_request(upstream))
+    assert again.resumed
+    status = control.status(again.paths.root, ws)
+    assert status is not None and status["running"] and status["wiredTools"] == ["claude-code"]
+    assert _settings(ws)["env"]["ANTHROPIC_BASE_URL"] == status["url"]
