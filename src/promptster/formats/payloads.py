@@ -58,6 +58,11 @@ class PromptData(_Payload):
     slashCommand: NotRequired[str]
     truncated: NotRequired[bool]
     enteredAt: NotRequired[str]  # Aider: the input history's local time
+    # The model-API recorder (source.channel "proxy"): the request it was read from.
+    client: NotRequired[str]
+    exchangeId: NotRequired[str]
+    api: NotRequired[str]
+    model: NotRequired[str]
 
 
 class AiResponseData(_Payload):
@@ -74,6 +79,22 @@ class AiResponseData(_Payload):
     reasoningTokens: NotRequired[int]
     truncated: NotRequired[bool]
     tokensApproximate: NotRequired[bool]  # Aider rounds its counts ("2.5k")
+    # The model-API recorder (source.channel "proxy"): the exchange (api-recorder.md).
+    client: NotRequired[str]
+    exchangeId: NotRequired[str]
+    api: NotRequired[str]
+    path: NotRequired[str]
+    stream: NotRequired[bool]
+    requestBytes: NotRequired[int]
+    httpStatus: NotRequired[int]
+    stopReason: NotRequired[str]
+    toolCalls: NotRequired[list[str]]
+    endReason: NotRequired[str]
+    partial: NotRequired[bool]
+    error: NotRequired[str]
+    requestUnread: NotRequired[bool]
+    firstByteMs: NotRequired[int]
+    durationMs: NotRequired[int]
 
 
 class ToolUseData(_Payload):
@@ -274,6 +295,13 @@ class WarningData(_Payload):
     sessionClock: NotRequired[str]
     claimed: NotRequired[str]
     allowedTools: NotRequired[list[str]]  # tool_not_allowed
+    # The model-API recorder's codes.
+    since: NotRequired[str]
+    port: NotRequired[int]
+    rewired: NotRequired[list[str]]
+    client: NotRequired[str]
+    budgetUsd: NotRequired[float | None]
+    spentUsd: NotRequired[float]
 
 
 Payload = (
