@@ -86,6 +86,7 @@ def test_start_calls_start_from_key(tmp_path: Path) -> None:
         pack_path=tmp_path / "pack.json",
         tools=["shell", "claude-code"],
         progress=ANY,
+        proxy=None,
     )
     assert json.loads(result.stdout)["sessionId"] == "s-1"
 
