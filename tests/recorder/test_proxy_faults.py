@@ -42,7 +42,7 @@ def test_a_stream_passes_unchanged_and_is_recorded(upstream: Upstream, proxy: Ru
     data = reply["data"]
     assert data["text"] == "Hello world"
     assert data["model"] == "claude-sonnet-4-5"
-    assert (data["inputTokens"], data["outputTokens"]) == (1000, 200)
+    assert (data["inputTokens"], data["outputTokens"]) == (1600, 200)  # cache included
     assert (data["cachedInputTokens"], data["cacheWriteTokens"]) == (500, 100)
     assert data["costUsd"] > 0 and data["endReason"] == "complete"
     assert "partial" not in data and data["stopReason"] == "end_turn"
@@ -82,7 +82,7 @@ def test_client_gone_mid_stream_closes_upstream_and_records_partial(
     [reply] = wait_for(lambda: proxy.of("ai_response"))
     data = reply["data"]
     assert data["partial"] is True and data["endReason"] == "client_disconnected"
-    assert data["text"] == "Hello " and data["inputTokens"] == 1000
+    assert data["text"] == "Hello " and data["inputTokens"] == 1600
 
 
 @pytest.mark.parametrize("upstream", ["error"], indirect=True)

@@ -122,10 +122,11 @@ def test_a_dead_recorder_refuses_connections_and_comes_back_with_the_gap_recorde
     assert post(port, "/v1/messages", messages_body())[1] == STREAM
 
 
-def _send_hook_prompt(ws: Path, text: str) -> None:
+def _send_hook_events(ws: Path, text: str) -> None:
+    """The prompt and its reply, as Claude Code's hook and transcript report them."""
     handle = find_session(ws)
     assert handle is not None
-    event = new_event(
+    prompt = new_event(
         "prompt",
         {"text": text, "length": len(text), "lane": "claude:1"},
         channel="hook",
@@ -133,32 +134,61 @@ def _send_hook_prompt(ws: Path, text: str) -> None:
         emitter="test",
         actor="human",
     )
-    assert send_events(handle, [event]).acknowledged
+    reply = new_event(
+        "ai_response",
+        {"text": "Hello world", "lane": "claude:1", "model": "claude-sonnet-4-5",
+         "inputTokens": 7, "outputTokens": 3},
+        channel="import",
+        integration="claude-code",
+        emitter="test",
+        actor="ai",
+    )  # fmt: skip
+    assert send_events(handle, [prompt, reply]).acknowledged
 
 
-@pytest.mark.parametrize("hooks_too", [False, True])
-def test_proxy_prompts_count_once_and_credentials_are_nowhere(
+# Who sends the requests through the recorder, and whether Claude Code's hooks report them too.
+CASES = {
+    "claude-code, no hooks": ("claude-cli/2.1.328 (external, cli)", False),
+    "claude-code with hooks": ("claude-cli/2.1.328 (external, cli)", True),
+    "another tool, claude-code hooks": ("some-agent/0.1", True),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_proxy_exchanges_count_once_and_credentials_are_nowhere(
     start_recording: Callable[..., StartedSession],
     tmp_path: Path,
     upstream: Upstream,
-    hooks_too: bool,
+    case: str,
 ) -> None:
+    agent, hooks = CASES[case]
     ws = tmp_path / "ws"
     started = start_recording(ws, proxy=_request(upstream))
     info = control.info(started.paths.root)
     assert info is not None
     for text in ("first prompt", "second prompt"):
-        headers = {"x-api-key": SECRET, "authorization": f"Bearer {SECRET}"}
+        headers = {"x-api-key": SECRET, "authorization": f"Bearer {SECRET}", "user-agent": agent}
         assert post(int(info["port"]), "/v1/messages", messages_body(text), headers)[0] == 200
-        if hooks_too:  # the same prompt, as Claude Code's hook reports it
-            _send_hook_prompt(ws, text)
-    wait_for(lambda: len(events_of(started.paths, "ai_response")) == 2, what="both replies")
+        if hooks:
+            _send_hook_events(ws, text)
+    wait_for(
+        lambda: len(events_of(started.paths, "ai_response")) == (4 if hooks else 2),
+        what="the replies",
+    )
     submitted = run_promptster("submit", "--yes", "--json", cwd=ws)
     assert submitted.returncode == 0, submitted.stderr
     bundle = Path(json.loads(submitted.stdout)["path"])
 
     signals = bundle_signals(bundle)
-    assert signals.value("promptCount") == 2  # not 4 with the hooks, not 0 without them
+    # Per reply through the recorder: 1,000 + 500 cache reads + 100 cache writes in, 200 out.
+    proxied, hooked = 2 * (1600 + 200), 2 * (7 + 3)
+    if case == "claude-code, no hooks":  # the recorder is the only witness
+        assert (signals.value("promptCount"), signals.value("totalTokens")) == (2, proxied)
+    elif case == "claude-code with hooks":  # the same prompts and replies: counted once
+        assert (signals.value("promptCount"), signals.value("totalTokens")) == (2, hooked)
+    else:  # a second tool the hooks never saw: both count
+        assert signals.value("promptCount") == 4
+        assert signals.value("totalTokens") == proxied + hooked
 
     # The key was in two headers of every request: it is in no member of the bundle and in
     # no file of the session folder (logs, spool, state) or the workspace.

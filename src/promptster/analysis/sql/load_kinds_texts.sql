@@ -15,13 +15,14 @@ FROM (SELECT session_id, event_id, seq, ts,
              json_extract_string(data, ['text', 'prompt', 'length', 'lane', 'likelyPaste']) AS x
       FROM events e
       WHERE ps_loading(session_id) AND kind = 'prompt'
-        -- A prompt the model-API recorder saw counts only in a session where no hook or
-        -- transcript captured prompts (docs/integrations/api-recorder.md): else it is the same
-        -- prompt twice.
+        -- A prompt the model-API recorder saw counts only when no hook or transcript of the
+        -- same tool (its `client`) captured prompts in the session
+        -- (docs/integrations/api-recorder.md): else it is the same prompt twice.
         AND (channel IS DISTINCT FROM 'proxy'
              OR NOT EXISTS (SELECT 1 FROM events o
                             WHERE o.session_id = e.session_id AND o.kind = 'prompt'
-                              AND o.channel IS DISTINCT FROM 'proxy')));
+                              AND o.channel IS DISTINCT FROM 'proxy'
+                              AND o.integration = (e.data->>'client'))));
 
 INSERT INTO file_changes
 SELECT session_id, event_id, seq, ts, kind, x[1],

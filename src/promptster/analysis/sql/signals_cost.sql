@@ -7,7 +7,9 @@
 -- from the built-in price table or the reviewer's `--prices FILE`): a model takes the entry
 -- whose name is its longest prefix, case-insensitive. A reply "reports usage" when it has
 -- `inputTokens`, `outputTokens` or `costUsd`; counts that are not non-negative integers are
--- ignored.
+-- ignored. A reply the model-API recorder saw (`source.channel` proxy) counts only when no
+-- hook or transcript of the same tool (the reply's `client`) reported usage in the session, so
+-- that no reply is counted twice (docs/integrations/api-recorder.md).
 --
 -- @signal totalTokens
 -- Sum of `inputTokens` + `outputTokens` over the replies that report usage (cache reads and
@@ -65,6 +67,15 @@ replies AS (
                     AND (e.data->>'tokensApproximate')::BOOLEAN, false) AS approx
     FROM events e JOIN base USING (session_id)
     WHERE e.kind = 'ai_response'
+      -- A reply the model-API recorder saw counts only when no hook or transcript of the same
+      -- tool (its `client`) reported usage in the session: else it is the same reply twice.
+      AND (e.channel IS DISTINCT FROM 'proxy'
+           OR NOT EXISTS (SELECT 1 FROM events o
+                          WHERE o.session_id = e.session_id AND o.kind = 'ai_response'
+                            AND o.channel IS DISTINCT FROM 'proxy'
+                            AND o.integration = (e.data->>'client')
+                            AND ((o.data->'inputTokens') IS NOT NULL
+                                 OR (o.data->'outputTokens') IS NOT NULL)))
 ),
 reply_n AS (SELECT session_id, count(*) AS n FROM replies GROUP BY session_id),
 usage AS (

@@ -20,15 +20,17 @@ MESSAGES = "anthropic-messages"
 CHAT = "openai-chat"
 RESPONSES = "openai-responses"
 OTHER = "other"
-# Well-known clients, from the User-Agent; anything else is named by its first product token.
+# Well-known clients, from the User-Agent, by their catalog names (integrations.catalog: the
+# analysis matches them with the hooks' and transcripts' `source.integration`); anything else is
+# named by its first product token.
 CLIENTS = (
     ("claude-cli", "claude-code"),
     ("claude-code", "claude-code"),
     ("codex", "codex"),
     ("aider", "aider"),
     ("litellm", "aider"),
-    ("gemini", "gemini"),
-    ("copilot", "copilot"),
+    ("gemini", "gemini-cli"),
+    ("copilot", "copilot-cli"),
     ("cursor", "cursor"),
 )
 

@@ -45,18 +45,26 @@ class Exchange:
     def model(self) -> str | None:
         return self.reply.model or self.facts.model
 
+    @property
+    def input_tokens(self) -> int | None:
+        """Every prompt token, cached or not, as every adapter writes `inputTokens`: Anthropic
+        counts cache reads and writes apart from `input_tokens`, OpenAI inside it."""
+        reply = self.reply
+        if reply.input_tokens is None or self.route.provider != "anthropic":
+            return reply.input_tokens
+        return (
+            reply.input_tokens + (reply.cached_input_tokens or 0) + (reply.cache_write_tokens or 0)
+        )
+
     def cost_usd(self, prices: PriceTable) -> float | None:
         reply = self.reply
         if self.model is None or (reply.input_tokens is None and reply.output_tokens is None):
             return None
-        cached = reply.cached_input_tokens or 0
-        uncached = reply.input_tokens or 0
-        if self.route.provider == "openai":  # OpenAI's input count includes the cached part
-            uncached = max(uncached - cached, 0)
+        cached, written = reply.cached_input_tokens or 0, reply.cache_write_tokens or 0
         usage = TokenUsage(
-            input_tokens=uncached,
+            input_tokens=max((self.input_tokens or 0) - cached - written, 0),
             output_tokens=reply.output_tokens or 0,
-            cache_write_tokens=reply.cache_write_tokens or 0,
+            cache_write_tokens=written,
             cache_read_tokens=cached,
         )
         cost = prices.cost_usd(self.model, usage)
@@ -114,7 +122,7 @@ def response_event(exchange: Exchange, prices: PriceTable) -> dict[str, Any]:
     optional: dict[str, Any] = {
         "model": exchange.model,
         "httpStatus": exchange.status,
-        "inputTokens": reply.input_tokens,
+        "inputTokens": exchange.input_tokens,
         "outputTokens": reply.output_tokens,
         "cachedInputTokens": reply.cached_input_tokens,
         "cacheWriteTokens": reply.cache_write_tokens,
