@@ -2,7 +2,10 @@
 -- a ratio whose denominator is zero is null with confidence `insufficient_data`.
 --
 -- @signal promptCount
--- Number of `prompt` events. Unit: count. Confidence: `high` (a count is exact).
+-- Number of `prompt` events. A prompt the model-API recorder saw (`source.channel` proxy)
+-- counts only when no hook or transcript of the same tool captured prompts in the session, so
+-- that no prompt counts twice (docs/integrations/api-recorder.md). Unit: count. Confidence:
+-- `high` (a count is exact).
 -- Evidence: the prompt events. `detail.byTool` maps each AI tool that sent prompts or replies
 -- (the events' `source.integration`, e.g. `claude-code`, `codex`) to `prompts` and the
 -- `inputTokens` / `outputTokens` its replies (`ai_response`) report, null when none did.
