@@ -20,6 +20,7 @@ from typing import Any
 
 import aiohttp
 from aiohttp import web
+from yarl import URL
 
 from promptster.formats.pricing import PriceTable, default_price_table
 from promptster.record.proxy.apis import (
@@ -161,7 +162,7 @@ class ProxyApp:
     ) -> web.StreamResponse:
         assert self.client is not None
         provider = exchange.route.provider
-        target = upstream_url(self.settings.upstreams[provider], request.path_qs)
+        target = upstream_url(self.settings.upstreams[provider], request.raw_path)
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_BY_HOP}
         body: bytes | AsyncIterator[bytes] | None = None
         length = request.content_length
@@ -175,7 +176,11 @@ class ProxyApp:
             body = self._streamed_body(request, exchange)
         try:
             upstream = await self.client.request(
-                request.method, target, headers=headers, data=body, allow_redirects=False
+                request.method,
+                URL(target, encoded=True),  # the client's path as it sent it, not re-quoted
+                headers=headers,
+                data=body,
+                allow_redirects=False,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             exchange.end_reason = "upstream_unreachable"
