@@ -8,6 +8,8 @@ import json
 import os
 import signal
 import socket
+import subprocess
+import sys
 import urllib.error
 import urllib.request
 import zipfile
@@ -248,3 +250,28 @@ def test_start_again_with_proxy_wires_the_tools_already_set_up(
     status = control.status(again.paths.root, ws)
     assert status is not None and status["running"] and status["wiredTools"] == ["claude-code"]
     assert _settings(ws)["env"]["ANTHROPIC_BASE_URL"] == status["url"]
+
+
+def test_promptster_proxy_in_the_foreground(
+    start_recording: Callable[..., StartedSession], tmp_path: Path, upstream: Upstream
+) -> None:
+    ws = tmp_path / "ws"
+    started = start_recording(ws)
+    command = [sys.executable, "-c", "from promptster.cli import run; run()", "proxy"]
+    command += ["--port", "0", "--upstream", f"anthropic={upstream.url}"]
+    proxy = subprocess.Popen(command, cwd=ws, stderr=subprocess.PIPE, text=True)
+    try:
+        assert control.wait_until_serving(started.paths.root, timeout=60)
+        shown = json.loads(run_promptster("status", "--json", cwd=ws).stdout)["apiRecorder"]
+        assert shown["running"] and shown["upstreams"]["anthropic"] == upstream.url
+        port = int(shown["url"].rsplit(":", 1)[1])
+        assert post(port, "/v1/messages", messages_body("by hand"))[1] == STREAM
+        again = run_promptster("proxy", cwd=ws)  # one recorder per session
+        assert again.returncode == 3 and "already runs" in again.stderr
+        wait_for(lambda: events_of(started.paths, "ai_response"), what="the reply event")
+    finally:
+        proxy.send_signal(signal.SIGINT)
+        _, err = proxy.communicate(timeout=60)
+    assert proxy.returncode == 0, err
+    assert "API recorder on http://127.0.0.1:" in err
+    assert not control.running(started.paths.root)
