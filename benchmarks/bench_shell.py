@@ -30,7 +30,11 @@ command events to a live recorder.
    that cost shows as the time from spawning the terminal to its first prompt, printed too.
 
 Cases run interleaved (plain, recorded, plain, ...) and the best of `--rounds` is kept, so a
-busy machine hurts both sides alike. Plain script: prints a table.
+busy machine hurts both sides alike. With `--baseline-src DIR` (another checkout's `src`, e.g.
+`git archive main src | tar -x -C /tmp/base`), the command case also times that code's recorded
+shell and integration (its package first on PYTHONPATH, so its worker and rc files run; the
+recorder is this code's), interleaved with the rest: a before/after on one load. Plain script:
+prints a table.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -131,9 +136,19 @@ def make_home(folder: Path) -> Path:
     return home
 
 
+_PREPARE = """import json, sys
+from pathlib import Path
+from promptster.record.shell.integration import prepare_shell
+shell, runtime, env = sys.argv[1], Path(sys.argv[2]), json.loads(sys.stdin.read())
+launch = prepare_shell(shell, runtime, deadline_epoch=None, session_id="bench", environ=env)
+print(json.dumps([list(launch.argv), launch.env]))
+"""
+
+
 class Setup:
     def __init__(self, folder: Path, home: Path, workspace: Path) -> None:
         self.folder, self.home, self.workspace = folder, home, workspace
+        self.baseline: Path | None = None  # another checkout's src (--baseline-src)
 
     def plain(self, shell: str) -> Terminal:
         return Terminal([shell, "-i"], environment(self.home, shell), self.workspace)
@@ -160,6 +175,27 @@ class Setup:
     def recorded(self, shell: str) -> Terminal:
         env = environment(self.home, shell)
         return Terminal([promptster_executable(), "shell"], env, self.workspace)
+
+    def baseline_env(self, shell: str) -> dict[str, str]:
+        assert self.baseline is not None
+        return environment(self.home, shell) | {"PYTHONPATH": str(self.baseline)}
+
+    def recorded_baseline(self, shell: str) -> Terminal:
+        """`promptster shell` with the baseline's package (and so its worker and rc files)."""
+        return Terminal(
+            [promptster_executable(), "shell"], self.baseline_env(shell), self.workspace
+        )
+
+    def integrated_baseline(self, shell: str) -> Terminal:
+        """The baseline's integration, written by its own `prepare_shell`."""
+        env = self.baseline_env(shell)
+        runtime = Path(tempfile.mkdtemp(dir=self.folder))
+        done = subprocess.run(
+            [sys.executable, "-c", _PREPARE, shell, str(runtime)],
+            input=json.dumps(env), env=env, capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        argv, extra = json.loads(done.stdout)
+        return Terminal(argv, env | extra, self.workspace)
 
     def relay_only(self, shell: str) -> Terminal:
         """`promptster shell` with the integration off: a name it does not integrate."""
@@ -247,6 +283,9 @@ def command_cases(setup: Setup, shell: str, count: int) -> dict[str, Callable[[]
         openers["asciinema rec"] = setup.asciinema
     if shutil.which("script"):
         openers["script relay"] = setup.script
+    if setup.baseline is not None:
+        openers["recorded (baseline)"] = setup.recorded_baseline
+        openers["integration only (baseline)"] = setup.integrated_baseline
 
     def case(opener: Callable[[str], Terminal]) -> Callable[[], float]:
         return lambda: commands_case(opener(shell), count)
@@ -270,6 +309,8 @@ def main() -> int:
     parser.add_argument("--keys", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--shells", default="bash,zsh")
+    parser.add_argument("--baseline-src", type=Path, help="also time this checkout's src")
+    parser.add_argument("--skip-io", action="store_true", help="only the command case")
     args = parser.parse_args()
 
     load_start = os.getloadavg()[0]
@@ -280,6 +321,8 @@ def main() -> int:
         os.environ["PROMPTSTER_HOME"] = str(folder / "pst-home")
         os.environ.pop("PROMPTSTER_SESSION_DIR", None)
         setup = Setup(folder, make_home(folder), folder / "ws")
+        if args.baseline_src is not None:
+            setup.baseline = args.baseline_src.resolve()
         started = start_session(StartOptions(workspace=setup.workspace))
         paths = SessionPaths(started.paths.root)
         recorder = json.loads(paths.recorder_info.read_text())["pid"]
@@ -298,12 +341,13 @@ def main() -> int:
                 floor = times["plain"]
                 per = 1e6 / n
                 peer = times.get("asciinema rec")
-                for case in ("recorded", "asciinema rec", "integration only", "script relay",
+                for case in ("recorded", "recorded (baseline)", "asciinema rec", "integration only",
+                             "integration only (baseline)", "script relay",
                              "relay only"):  # fmt: skip
                     if case in times:
                         label = f"{n} × true, {name}" + ("" if case == "recorded" else f" ({case})")
                         budget = ""
-                        if case == "recorded" and peer is not None:
+                        if case.startswith("recorded") and peer is not None:
                             budget = f"  recorded ÷ asciinema {times[case] / peer:.2f} (budget ≤ 1)"
                         rows.append((label, f"{floor * per:.0f} µs/cmd",
                                      f"{times[case] * per:.0f} µs/cmd",
@@ -319,6 +363,8 @@ def main() -> int:
                 cpu = cpu_per_command(setup, shell, n, recorder)
                 shown = ", ".join(f"{k} {v:.0f}" for k, v in cpu.items())
                 notes.append(f"{name}: CPU µs per command of the recorded processes: {shown}")
+            if args.skip_io:
+                return _print(rows, notes, load_start)
             bash = shutil.which("bash") or "/bin/sh"
             gaps_before = _gap_bytes(paths)
             cats = {
@@ -357,6 +403,10 @@ def main() -> int:
         finally:
             if recorder_running(paths):
                 end_session(paths, "abort")
+    return _print(rows, notes, load_start)
+
+
+def _print(rows: list[tuple[str, str, str, str]], notes: list[str], load_start: float) -> int:
     notes.append(f"load average {load_start:.2f} at the start, {os.getloadavg()[0]:.2f} at the end")
     print(f"\n{'case':<40} {'plain pty (floor)':>18} {'measured':>14}   ratio")
     for case, floor_text, value, ratio in rows:
