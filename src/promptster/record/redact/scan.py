@@ -247,7 +247,7 @@ def scan(text: str, pos: int = 0) -> tuple[list[Candidate], list[tuple[int, int]
     # Bare AWS secrets have no literal to precheck for; their own scan skips short text.
     scan_aws_secrets(text, pos, cands, busy)
     # Every candidate starts at or after `pos` with a trigger or contains a keyword there.
-    if len(text) - pos <= _PRECHECK_MAX and text.isascii() and not _PRECHECK.search(text, pos):
+    if len(text) - pos <= _PRECHECK_MAX and text.isascii() and not _may_match(text, pos):
         return cands, busy  # most event strings: nothing any rule could start with
     lowered = _lowercase_same_length(text)
     for rule in _TOKEN_RULES:
@@ -274,15 +274,30 @@ def _matches(rule: _Rule, text: str, lowered: str, pos: int) -> Iterator[re.Matc
         at = lowered.find(rule.anchor, at + 1)
 
 
-# For short ASCII text one search decides whether any rule can match at all: it looks for
-# every rule's triggers and, case-insensitively, its anchors and the keywords of secret names.
+# For short ASCII text a few substring tests decide whether any rule can match at all: every
+# rule's triggers and, case-insensitively (the text is ASCII, so lowering it is exact), its
+# anchors and the keywords of secret names. `in` on a str is a fast search per literal; one
+# regex alternation of all of them (as before) tried every branch at every offset: 4-6x slower
+# (~20 µs for a prompt's worth of output, the worker's largest cost per command).
 _PRECHECK_MAX: Final = 4096
-_PRECHECK = re.compile(
-    "|".join(re.escape(t) for rule in _TOKEN_RULES for t in rule.triggers)
-    + "|(?i:"
-    + "|".join([*NAME_KEYWORDS, *(rule.anchor for rule in _TOKEN_RULES if rule.anchor)])
-    + ")"
+_TRIGGERS: Final = tuple(dict.fromkeys(t for rule in _TOKEN_RULES for t in rule.triggers))
+_KEYWORDS: Final = tuple(
+    dict.fromkeys([*NAME_KEYWORDS, *(rule.anchor for rule in _TOKEN_RULES if rule.anchor)])
 )
+
+
+def _may_match(text: str, pos: int) -> bool:
+    """Whether text[pos:] (short, ASCII) holds a trigger, an anchor or a name keyword."""
+    if pos:
+        text = text[pos:]
+    lowered = text.lower()
+    for word in _KEYWORDS:
+        if word in lowered:
+            return True
+    for trigger in _TRIGGERS:  # noqa: SIM110 (a loop: any() over a generator is slower here)
+        if trigger in text:
+            return True
+    return False
 
 
 def merge(cands: list[Candidate]) -> list[tuple[int, int, str]]:
