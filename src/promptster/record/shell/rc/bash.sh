@@ -153,18 +153,16 @@ __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
     # Outside of execution HISTCMD is the number the next entry will get, so it moves
     # exactly when an entry was added (or deleted): an empty line or a Ctrl-C at the prompt
     # leaves it, and then there is nothing to read back.
-    if [[ -o history && -n $__pst_histfile ]] && ((__pst_ran || HISTCMD != __pst_hcmd)); then
-        # `history 1` into our file, read back with `read`: builtins only. Rewritten in
-        # place and NUL-terminated rather than truncated: truncating a file costs
-        # milliseconds on ext4 (it flushes the old blocks), rewriting it microseconds. One
-        # 2>/dev/null for the group: an error (the state directory gone) stays silent.
-        {
-            if [[ -n ${HISTTIMEFORMAT-} ]]; then # a timestamp would come before the entry
-                { HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile"
-            else
-                { builtin history 1; builtin printf '\0'; } 1<>"$__pst_histfile"
-            fi && IFS= builtin read -r -d '' __pst_line <"$__pst_histfile"
-        } 2>/dev/null
+    if [[ -o history && -n ${__pst_hr-} ]] && ((__pst_ran || HISTCMD != __pst_hcmd)); then
+        # `history 1` appended to our file, NUL-terminated, and read back with `read`:
+        # builtins only. Both descriptors stay open for the shell's life (opened below,
+        # once), so a prompt costs no open(2), close(2) or 2>/dev/null: the reader's offset
+        # follows the writer's, and each `read` takes exactly the entry just written.
+        if [[ -n ${HISTTIMEFORMAT-} ]]; then # a timestamp would come before the entry
+            { HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
+        else
+            { builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
+        fi && IFS= builtin read -r -d '' -u "$__pst_hr" __pst_line
         # `history` prints "%5d%c %s\n": the number, '*' or ' ', one space, the entry.
         # (Several assignments in one statement are done in order, and each statement
         # costs: the hot path packs them.)
@@ -299,9 +297,16 @@ if [[ -r ~/.bashrc ]]; then
 fi
 
 if ((BASH_VERSINFO[0] >= 5)); then
-    __pst_histfile=
+    __pst_hw= __pst_hr=
     if [[ -n ${PROMPTSTER_SHELL_STATE-} && -d ${PROMPTSTER_SHELL_STATE-} ]]; then
-        __pst_histfile=$PROMPTSTER_SHELL_STATE/history.$$
+        # truncated once here (`exec bash` keeps the PID, so the name may be taken); the
+        # descriptors are not close-on-exec (bash cannot set that), so commands inherit
+        # two descriptors of this file, as they would any the user's rc file opens
+        __pst_h=$PROMPTSTER_SHELL_STATE/history.$$
+        if ! builtin exec {__pst_hw}>"$__pst_h" {__pst_hr}<"$__pst_h"; then
+            __pst_hw= __pst_hr=
+        fi 2>/dev/null
+        unset __pst_h
     fi
     __pst_shims=${PROMPTSTER_SHIMS-}
     __pst_adopt_history_settings
