@@ -18,8 +18,8 @@ from promptster.record.shell.cast import (
     collect_casts,
     complete_lines,
     new_cast_path,
-    read_cast,
 )
+from promptster.record.shell.cast_reader import read_cast
 
 SECRET = "ghp_" + "a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8"
 
