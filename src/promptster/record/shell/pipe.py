@@ -148,6 +148,10 @@ class FrameReader:
     def __init__(self, fd: int) -> None:
         self.fd = fd
         self._buffer = bytearray()
+        # read into one buffer kept for the worker's life: os.read(READ_SIZE) would mmap,
+        # mremap and munmap a fresh megabyte at every wake-up
+        self._chunk = bytearray(READ_SIZE)
+        self._view = memoryview(self._chunk)
         self.ended = False
 
     def wait(self, timeout: float) -> bool:
@@ -157,11 +161,11 @@ class FrameReader:
 
     def frames(self) -> list[Frame]:
         """Read what is there (the pipe must be readable) and return the complete frames."""
-        data = os.read(self.fd, READ_SIZE)
-        if not data:
+        size = os.readv(self.fd, [self._chunk])
+        if not size:
             self.ended = True
             return []
-        self._buffer += data
+        self._buffer += self._view[:size]
         found = []
         pos = 0
         while len(self._buffer) - pos >= FRAME.size:
