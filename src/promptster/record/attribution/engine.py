@@ -31,6 +31,10 @@ Verdict = Literal["likely_ai", "ai_revised_by_human", "likely_human", "mixed", "
 CLAIM_SKEW = timedelta(seconds=5)
 # How long after an AI shell command ends its writes may still show up in a snapshot.
 COMMAND_SETTLE = timedelta(seconds=2)
+# How long an AI edit's lines stay match candidates after the edit ran: a snapshot shows an
+# edit within a second or two, so a line typed minutes later that happens to equal an unused
+# line of an old proposal (`import logging`) is the candidate's, not the AI's.
+CLAIM_EXPIRY = timedelta(seconds=60)
 # A rewritten line at least this similar to an AI line counts as a revision of it.
 SIMILARITY = 0.6
 _MAX_SIMILARITY_PAIRS = 20_000
@@ -65,6 +69,7 @@ class EditClaim:
     new_text: str  # Edit: new_string; Write: the file content
     old_text: str = ""  # Edit: old_string; Write: ""
     user_modified: bool = False  # the candidate changed the proposal before it was applied
+    truncated: bool = False  # the recorded text was cut (over 64 KiB): its tail is unknown
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,10 @@ class ChangeVerdict:
     human_lines: int
     tool_use_ids: tuple[str, ...] = ()  # the AI edits and commands that explain the AI lines
     event_id: str | None = None
+    # Per added line (in the order of `FileChange.added`): "claim", "shell" or "human", and the
+    # tool_use_id that explains an AI line ("" for the candidate's).
+    line_labels: tuple[str, ...] = ()
+    line_owners: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -97,6 +106,7 @@ class _Fragment:
     text: str
     where: Literal["end", "start", "within"]  # the file line ends with / starts with / holds it
     owner: str
+    time: datetime | None = None  # when its edit ran (for CLAIM_EXPIRY)
 
     def matches(self, line: str) -> bool:
         if self.where == "end":
@@ -106,9 +116,50 @@ class _Fragment:
         return self.text in line
 
 
+class _Pool:
+    """AI-added lines not yet observed, each with the edit that added it and when: taken
+    oldest first, dropped once older than CLAIM_EXPIRY."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[tuple[str, datetime]]] = {}
+
+    def __getitem__(self, line: str) -> int:
+        return len(self._lines.get(line, ()))
+
+    def add(self, line: str, owner: str, time: datetime, count: int = 1) -> None:
+        self._lines.setdefault(line, []).extend([(owner, time)] * count)
+
+    def take(self, line: str) -> str | None:
+        entries = self._lines.get(line)
+        if not entries:
+            return None
+        owner, _ = entries.pop(0)
+        if not entries:
+            del self._lines[line]
+        return owner
+
+    def expire(self, before: datetime) -> None:
+        for line in [k for k, v in self._lines.items() if v and v[-1][1] < before]:
+            del self._lines[line]
+        for line, entries in self._lines.items():
+            if entries[0][1] < before:
+                self._lines[line] = [e for e in entries if e[1] >= before]
+
+    def withdraw(self, owner: str) -> None:
+        for line in list(self._lines):
+            kept = [e for e in self._lines[line] if e[0] != owner]
+            if kept:
+                self._lines[line] = kept
+            else:
+                del self._lines[line]
+
+    def elements(self) -> list[str]:
+        return [line for line, entries in self._lines.items() for _ in entries]
+
+
 @dataclass
 class _FileState:
-    pool: Counter[str] = field(default_factory=Counter)  # AI-added lines not yet observed
+    pool: _Pool = field(default_factory=_Pool)  # AI-added lines not yet observed
     old_pool: Counter[str] = field(default_factory=Counter)  # lines AI edits removed
     fragments: list[_Fragment] = field(default_factory=list)  # ... when edits split lines
     old_fragments: list[_Fragment] = field(default_factory=list)
@@ -116,6 +167,8 @@ class _FileState:
     live_ai: Counter[str] = field(default_factory=Counter)  # AI lines now in the file
     modified_claims: dict[str, datetime] = field(default_factory=dict)  # userModified claims
     last_claim: datetime | None = None
+    last_owner: str = ""
+    truncated: dict[str, datetime] = field(default_factory=dict)  # cut claims: owner -> time
 
 
 def _key(line: str) -> str:
@@ -137,17 +190,19 @@ def _claim_lines(claim: EditClaim) -> tuple[Counter[str], Counter[str]]:
     return new - old, old - new
 
 
-def _fragments(text: str, changed: Counter[str], owner: str) -> list[_Fragment]:
+def _fragments(
+    text: str, changed: Counter[str], owner: str, time: datetime | None = None
+) -> list[_Fragment]:
     """The first and last lines of an edit's text, which may be parts of file lines (only those
     the edit changed: its context lines explain nothing)."""
     lines = [_key(line) for line in text.splitlines()]
     if not lines:
         return []
     if len(lines) == 1:
-        ends = [(lines[0], _Fragment(lines[0].strip(), "within", owner))]
+        ends = [(lines[0], _Fragment(lines[0].strip(), "within", owner, time))]
     else:
-        ends = [(lines[0], _Fragment(lines[0], "end", owner))]
-        ends.append((lines[-1], _Fragment(lines[-1], "start", owner)))
+        ends = [(lines[0], _Fragment(lines[0], "end", owner, time))]
+        ends.append((lines[-1], _Fragment(lines[-1], "start", owner, time)))
     return [fragment for line, fragment in ends if changed[line]]
 
 
@@ -170,12 +225,15 @@ class Attributor:
         *,
         claim_skew: timedelta = CLAIM_SKEW,
         command_settle: timedelta = COMMAND_SETTLE,
+        claim_expiry: timedelta = CLAIM_EXPIRY,
     ) -> None:
         self._files: dict[str, _FileState] = {}
         self._pending: list[EditClaim] = []
         self._windows: list[CommandWindow] = []
+        self._human_windows: list[tuple[datetime, datetime]] = []
         self._claim_skew = claim_skew
         self._settle = command_settle
+        self._expiry = claim_expiry
 
     def _file(self, path: str) -> _FileState:
         return self._files.setdefault(path, _FileState())
@@ -193,6 +251,23 @@ class Attributor:
             self._windows = [w for w in self._windows if w.tool_use_id != window.tool_use_id]
         self._windows.append(window)
 
+    def withdraw(self, tool_use_id: str) -> None:
+        """An edit that was proposed but never ran: its lines are no longer candidates."""
+        self._pending = [c for c in self._pending if c.tool_use_id != tool_use_id]
+        for state in self._files.values():
+            state.pool.withdraw(tool_use_id)
+            state.fragments = [f for f in state.fragments if f.owner != tool_use_id]
+            state.truncated.pop(tool_use_id, None)
+
+    def add_human_window(self, start: datetime, end: datetime) -> None:
+        """A command the candidate ran in the recorded shell (an editor, `cp`, a redirect):
+        files that change while it runs are the candidate's, even inside an AI command's
+        window."""
+        self._human_windows.append((start, end))
+
+    def _human_command_at(self, time: datetime) -> bool:
+        return any(start <= time <= end for start, end in self._human_windows)
+
     def _release_claims(self, until: datetime) -> None:
         """Move claims made before `until + skew` into their file's pool."""
         keep: list[EditClaim] = []
@@ -202,16 +277,29 @@ class Attributor:
                 continue
             state = self._file(claim.path)
             added, removed = _claim_lines(claim)
-            state.pool.update(added)
+            for line, count in added.items():
+                state.pool.add(line, claim.tool_use_id, claim.time, count)
             state.old_pool.update(removed)
-            state.fragments.extend(_fragments(claim.new_text, added, claim.tool_use_id))
+            state.fragments.extend(
+                _fragments(claim.new_text, added, claim.tool_use_id, claim.time)
+            )
             state.old_fragments.extend(_fragments(claim.old_text, removed, claim.tool_use_id))
             for line in added:
                 state.owners.setdefault(line, []).append(claim.tool_use_id)
             if claim.user_modified:
                 state.modified_claims[claim.tool_use_id] = claim.time
-            state.last_claim = max(state.last_claim or claim.time, claim.time)
+            if claim.truncated:
+                state.truncated[claim.tool_use_id] = claim.time
+            if state.last_claim is None or claim.time >= state.last_claim:
+                state.last_claim, state.last_owner = claim.time, claim.tool_use_id
         self._pending = keep
+
+    def _expire(self, state: _FileState, now: datetime) -> None:
+        """Drop AI lines proposed longer than CLAIM_EXPIRY ago that no change has shown."""
+        before = now - self._expiry
+        state.pool.expire(before)
+        state.fragments = [f for f in state.fragments if f.time is None or f.time >= before]
+        state.truncated = {k: v for k, v in state.truncated.items() if v >= before}
 
     def ai_command_at(self, time: datetime, slack: timedelta = timedelta(seconds=1)) -> bool:
         """Whether an AI-run shell command was running at `time` (give or take `slack`: git's
@@ -223,6 +311,8 @@ class Attributor:
         return False
 
     def _shell_window(self, change: FileChange) -> CommandWindow | None:
+        if self._human_command_at(change.time):
+            return None  # the candidate's own command was writing at that moment
         for window in reversed(self._windows):
             end = window.end + self._settle if window.end is not None else None
             if end is not None and window.settled_at is not None:
@@ -235,10 +325,12 @@ class Attributor:
     def attribute(self, change: FileChange) -> ChangeVerdict:
         self._release_claims(change.time)
         state = self._file(change.path)
+        self._expire(state, change.time)
         window = self._shell_window(change)
         owners: list[str] = []
+        line_owners: list[str] = []
 
-        labels = self._label_added(change.added, state, window is not None, owners)
+        labels = self._label_added(change, state, window, owners, line_owners)
         if window is not None and "shell" in labels:
             owners.append(window.tool_use_id)
         ai_added = sum(1 for label in labels if label != "human")
@@ -292,58 +384,89 @@ class Attributor:
             human_lines=human_added,
             tool_use_ids=tuple(dict.fromkeys(o for o in owners if o)),
             event_id=change.event_id,
+            line_labels=tuple(labels),
+            line_owners=tuple(line_owners),
         )
 
     def _label_added(
-        self, added: Sequence[str], state: _FileState, in_window: bool, owners: list[str]
+        self,
+        change: FileChange,
+        state: _FileState,
+        window: CommandWindow | None,
+        owners: list[str],
+        line_owners: list[str],
     ) -> list[str]:
-        """'claim', 'shell' or 'human' per added line; trivial lines follow their neighbours."""
-        labels: list[str | None] = []
+        """'claim', 'shell' or 'human' per added line (and its owner into `line_owners`).
+
+        Trivial lines (blank, bare punctuation) are never matched by text: they take the label
+        of the nearest meaningful line of the same change, or, when the change holds nothing
+        else, of the edit that placed them (an AI edit of this file just now, an AI command
+        running, else the candidate)."""
+        added = change.added
+        shell_owner = window.tool_use_id if window is not None else ""
+        # A claim whose text was cut (over 64 KiB) explains the rest of its change too.
+        cut = next(
+            (o for o, t in state.truncated.items() if abs(change.time - t) <= self._claim_skew),
+            None,
+        )
+        picks: list[tuple[str, str] | None] = []
         for line in added:
             if is_trivial(line):
-                labels.append(None)
+                picks.append(None)
                 continue
-            labels.append(self._take(_key(line), state, in_window, owners))
-        settled = [label for label in labels if label is not None]
-        if not settled:  # only blank lines and punctuation: match them directly
-            return [self._take(_key(line), state, in_window, owners) for line in added]
+            label, owner = self._take(_key(line), state, window is not None, shell_owner)
+            if label == "human" and cut is not None:
+                label, owner = "claim", cut
+            picks.append((label, owner))
+        if not any(pick is not None for pick in picks):
+            fresh = state.last_claim is not None and (
+                abs(change.time - state.last_claim) <= self._claim_skew
+            )
+            if window is not None:
+                whole = ("shell", shell_owner)
+            elif fresh:
+                whole = ("claim", state.last_owner)
+            else:
+                whole = ("human", "")
+            picks = [whole] * len(added)
         result: list[str] = []
-        for index, label in enumerate(labels):
-            if label is None:
-                label = _nearest(labels, index)
-                if label == "claim" and state.pool[_key(added[index])] > 0:
-                    state.pool[_key(added[index])] -= 1
+        for index, pick in enumerate(picks):
+            label, owner = pick if pick is not None else _nearest(picks, index)
+            if label == "claim" and pick is None:
+                state.pool.take(_key(added[index]))
+            if label == "claim" and owner:
+                owners.append(owner)
             result.append(label)
+            line_owners.append(owner if label != "human" else "")
         return result
 
     @staticmethod
-    def _take(line: str, state: _FileState, in_window: bool, owners: list[str]) -> str:
-        if state.pool[line] > 0:
-            state.pool[line] -= 1
-            owner = state.owners.get(line, [""])[0]
-            owners.append(owner)
+    def _take(
+        line: str, state: _FileState, in_window: bool, shell_owner: str
+    ) -> tuple[str, str]:
+        owner = state.pool.take(line)
+        if owner is not None:
             for index, whole in enumerate(state.fragments):  # the same line, seen whole
                 if whole.owner == owner and whole.text.strip() == line.strip():
                     del state.fragments[index]
                     break
-            return "claim"
+            return "claim", owner
         part = _take_fragment(state.fragments, line)
         if part is not None:
-            owners.append(part.owner)
-            if part.where != "within" and state.pool[part.text] > 0:
-                state.pool[part.text] -= 1  # its exact-line entry is used up too
-            return "claim"
-        return "shell" if in_window else "human"
+            if part.where != "within":
+                state.pool.take(part.text)  # its exact-line entry is used up too
+            return "claim", part.owner
+        return ("shell", shell_owner) if in_window else ("human", "")
 
 
-def _nearest(labels: Sequence[str | None], index: int) -> str:
-    for distance in range(1, len(labels)):
+def _nearest(picks: Sequence[tuple[str, str] | None], index: int) -> tuple[str, str]:
+    for distance in range(1, len(picks)):
         for probe in (index - distance, index + distance):
-            if 0 <= probe < len(labels) and labels[probe] is not None:
-                found = labels[probe]
-                assert found is not None
-                return found
-    return "human"
+            if 0 <= probe < len(picks):
+                found = picks[probe]
+                if found is not None:
+                    return found
+    return ("human", "")
 
 
 def _variants(human_lines: Sequence[str], ai_lines: Sequence[str]) -> int:
@@ -395,9 +518,12 @@ def attribute_changes(
     *,
     claim_skew: timedelta = CLAIM_SKEW,
     command_settle: timedelta = COMMAND_SETTLE,
+    claim_expiry: timedelta = CLAIM_EXPIRY,
 ) -> list[ChangeVerdict]:
     """Attribute a whole session's changes; verdicts come back in the order of `changes`."""
-    attributor = Attributor(claim_skew=claim_skew, command_settle=command_settle)
+    attributor = Attributor(
+        claim_skew=claim_skew, command_settle=command_settle, claim_expiry=claim_expiry
+    )
     for claim in sorted(claims, key=lambda c: c.time):
         attributor.add_claim(claim)
     for window in sorted(windows, key=lambda w: w.start):

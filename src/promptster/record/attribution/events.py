@@ -12,8 +12,8 @@ the text of the lines that snapshot added and removed for that path. The file ev
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from promptster.formats.events import FILE_KINDS, Event
@@ -58,7 +58,12 @@ def _text(value: Any) -> str:
 
 
 def claims_from_input(
-    tool: str, tool_input: Json, tool_use_id: str, time: datetime, workspace: str
+    tool: str,
+    tool_input: Json,
+    tool_use_id: str,
+    time: datetime,
+    workspace: str,
+    truncated: bool = False,
 ) -> list[EditClaim]:
     """Edit claims from an edit tool's input (`tool_use` data), one per replacement."""
     path = relative(tool_input.get("file_path") or tool_input.get("notebook_path"), workspace)
@@ -77,7 +82,9 @@ def claims_from_input(
         ]
     else:
         pairs = [("", _text(tool_input.get("new_source")))]
-    return [EditClaim(path, time, tool_use_id, new, old) for old, new in pairs]
+    return [
+        EditClaim(path, time, tool_use_id, new, old, truncated=truncated) for old, new in pairs
+    ]
 
 
 def claims_from_edit(edit: Json, tool_use_id: str, time: datetime) -> list[EditClaim]:
@@ -86,6 +93,7 @@ def claims_from_edit(edit: Json, tool_use_id: str, time: datetime) -> list[EditC
     if not isinstance(path, str):
         return []
     modified = edit.get("userModified") is True
+    cut = edit.get("truncated") is True
     if isinstance(edit.get("edits"), list):
         pairs = [
             (_text(e.get("oldString")), _text(e.get("newString")))
@@ -96,18 +104,31 @@ def claims_from_edit(edit: Json, tool_use_id: str, time: datetime) -> list[EditC
         pairs = [("", _text(edit.get("content")))]
     else:
         pairs = [(_text(edit.get("oldString")), _text(edit.get("newString")))]
-    return [EditClaim(path, time, tool_use_id, new, old, modified) for old, new in pairs]
+    return [EditClaim(path, time, tool_use_id, new, old, modified, cut) for old, new in pairs]
+
+
+# Events that end the AI's turn: an edit proposed before them that never ran (no tool_result:
+# the candidate rejected it, or it failed) is withdrawn.
+TURN_ENDS = frozenset({"prompt", "ai_response", "session_end"})
 
 
 class EventAttributor:
-    """Attribution for a live session, fed event by event in journal order."""
+    """Attribution fed event by event in journal order.
 
-    def __init__(self, workspace: str) -> None:
+    `ran`: the tool_use_ids that have a `tool_result` anywhere in the timeline, with its time,
+    when the whole timeline is known (at submit). Then an edit proposed in a `tool_use` counts
+    only when it ran, from when it ran (a permission prompt may hold it for minutes). Live (`ran` is None) the proposal is provisional: it is withdrawn when the AI's turn
+    ends without its result (the result may reach the recorder after the snapshot that shows
+    the edit, so it cannot wait for it)."""
+
+    def __init__(self, workspace: str, ran: Mapping[str, datetime] | None = None) -> None:
         self.workspace = workspace
         self.attributor = Attributor()
         self._claimed: set[str] = set()  # tool_use_ids whose claims are in
         self._shell_started: dict[str, datetime] = {}
         self._settling: list[CommandWindow] = []  # ended, until the AI or candidate acts again
+        self._ran = ran
+        self._provisional: set[str] = set()
 
     def observe(self, event: Json | Event) -> None:
         body = event.to_dict() if isinstance(event, Event) else event
@@ -117,13 +138,28 @@ class EventAttributor:
             return
         if kind not in AFTERMATH:
             self._settle(time)
+        if kind in TURN_ENDS:
+            for withdrawn in sorted(self._provisional):
+                self.attributor.withdraw(withdrawn)
+            self._provisional.clear()
         tool, tool_use_id = _text(data.get("toolName")), _text(data.get("toolUseId"))
         if not tool_use_id:
             return
-        if kind == "tool_use" and tool in EDIT_TOOLS and tool_use_id not in self._claimed:
+        if kind == "tool_result":
+            self._provisional.discard(tool_use_id)
+        proposed = kind == "tool_use" and tool_use_id not in self._claimed
+        if proposed and self._ran is not None and tool_use_id not in self._ran:
+            return  # proposed, never ran: never a match candidate
+        if proposed and tool in EDIT_TOOLS:
             tool_input = data.get("input")
             if isinstance(tool_input, Mapping):
-                self._claim(claims_from_input(tool, tool_input, tool_use_id, time, self.workspace))
+                cut = data.get("inputTruncated") is True
+                when = self._ran.get(tool_use_id, time) if self._ran is not None else time
+                self._claim(
+                    claims_from_input(tool, tool_input, tool_use_id, when, self.workspace, cut)
+                )
+                if self._ran is None:
+                    self._provisional.add(tool_use_id)
         elif kind == "tool_use" and tool in SHELL_TOOLS:
             self._shell_started[tool_use_id] = time
             self.attributor.add_window(CommandWindow(time, None, tool_use_id))
@@ -141,6 +177,8 @@ class EventAttributor:
                 for edit in data["edits"]:
                     if isinstance(edit, Mapping):
                         self._claim(claims_from_edit(edit, tool_use_id, time))
+                if kind == "tool_use" and self._ran is None:
+                    self._provisional.add(tool_use_id)
         elif kind == "tool_result" and tool in SHELL_TOOLS:
             start = self._shell_started.pop(tool_use_id, time)
             changed = data.get("changedFiles")
@@ -192,12 +230,44 @@ def apply_verdict(event: Event, verdict: ChangeVerdict) -> None:
 LineSource = Callable[[Json], tuple[list[str], list[str]]]
 
 
+def tool_results(events: Iterable[Json]) -> dict[str, datetime]:
+    """The tool_use_ids that have a `tool_result` (the tool calls that ran), with its time."""
+    ran: dict[str, datetime] = {}
+    for event in events:
+        data, time = event.get("data"), parse_time(event.get("ts"))
+        if event.get("kind") == "tool_result" and isinstance(data, Mapping) and time:
+            ran.setdefault(_text(data.get("toolUseId")), time)
+    return ran
+
+
+def human_command_windows(events: Iterable[Json]) -> list[tuple[datetime, datetime]]:
+    """(start, end) of each command the candidate ran in the recorded shell (the event is
+    written when the command ends; `durationMs` gives its start)."""
+    windows: list[tuple[datetime, datetime]] = []
+    for event in events:
+        source, data = event.get("source"), event.get("data")
+        if event.get("kind") != "command" or not isinstance(data, Mapping):
+            continue
+        if not isinstance(source, Mapping) or source.get("channel") != "terminal":
+            continue
+        end, duration = parse_time(event.get("ts")), data.get("durationMs")
+        if end is None or not isinstance(duration, int) or duration < 0:
+            continue
+        windows.append((end - timedelta(milliseconds=duration), end))
+    return windows
+
+
 def attribute_timeline(
-    events: Iterable[Json], workspace: str, lines: LineSource
+    events: Sequence[Json], workspace: str, lines: LineSource
 ) -> dict[str, ChangeVerdict]:
     """Verdicts for every file event of a finished timeline, by event id. `lines(event)` gives
-    the added and removed line texts of a file event (from the snapshots)."""
-    attributor = EventAttributor(workspace)
+    the added and removed line texts of a file event (from the snapshots).
+
+    Knowing the whole timeline, it counts a proposed edit only when it ran, and keeps the
+    candidate's own shell commands apart from the AI's (`human_command_windows`)."""
+    attributor = EventAttributor(workspace, ran=tool_results(events))
+    for start, end in human_command_windows(events):
+        attributor.attributor.add_human_window(start, end)
     verdicts: dict[str, ChangeVerdict] = {}
     for event in events:
         if event.get("kind") in FILE_KINDS:
