@@ -22,7 +22,7 @@ import promptster
 ROOT = Path(promptster.__file__).parent
 
 # The leaves every layer may use: one error hierarchy, paths, two tiny helpers.
-BASE = {"errors", "paths", "fsutil", "gitutil", "__init__"}
+BASE = {"errors", "paths", "fsutil", "gitutil", "gitblobs", "__init__"}
 
 # package → what it may import (besides itself and BASE). Lower layers first.
 ALLOWED: dict[str, set[str]] = {
@@ -30,6 +30,7 @@ ALLOWED: dict[str, set[str]] = {
     "paths": set(),
     "fsutil": set(),
     "gitutil": set(),
+    "gitblobs": set(),
     "__init__": set(),
     "protocol": set(),  # stdlib only: the hook path imports it
     "formats": {"protocol"},  # the envelope's version, timestamps and defaults are protocol's

@@ -21,11 +21,12 @@ SIGNATURE = "manifest.dsse.json"
 TIMELINE = "timeline.jsonl"
 SNAPSHOTS = "snapshots.bundle"
 ASSESSMENT = "assessment.json"
+AUTHORSHIP = "authorship.json"  # optional: bundles before it stay valid (bundle/authorship.py)
 CAST_PATTERN = re.compile(r"terminal/[0-9]{1,4}\.cast")
 BLOB_PATTERN = re.compile(r"blobs/[0-9a-f]{64}")
 
 # Fixed order of the zip members; casts and blobs follow in sorted order.
-FIXED_ORDER = (MANIFEST, SIGNATURE, TIMELINE, SNAPSHOTS, ASSESSMENT)
+FIXED_ORDER = (MANIFEST, SIGNATURE, TIMELINE, SNAPSHOTS, ASSESSMENT, AUTHORSHIP)
 REQUIRED = (MANIFEST, SIGNATURE, TIMELINE, SNAPSHOTS)
 
 # The shadow repository's branch that holds the snapshots.
@@ -40,6 +41,7 @@ MAX_MEMBER_SIZE = {
     ASSESSMENT: 16 * 1024**2,
     TIMELINE: 2 * 1024**3,
     SNAPSHOTS: 4 * 1024**3,
+    AUTHORSHIP: 256 * 1024**2,
 }
 MAX_CAST_SIZE = 1024**3
 MAX_BLOB_SIZE = 256 * 1024**2

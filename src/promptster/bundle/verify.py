@@ -24,6 +24,8 @@ from promptster.bundle import format as fmt
 from promptster.bundle import members as streamed
 from promptster.bundle.binding import BINDING_CHECK, binding_results
 from promptster.bundle.reader import BundleReader
+from promptster.bundle.verify_authorship import CHECK as AUTHORSHIP_CHECK
+from promptster.bundle.verify_authorship import check_authorship, final_counts
 from promptster.errors import (
     CheckFailed,
     EnvironmentProblem,
@@ -46,7 +48,8 @@ Status = Literal["ok", "warning", "failed"]
 TS_PATTERN = re.compile(r"\d{4}-[01]\d-[0-3]\dT([01]\d|2[0-3]):[0-5]\d:[0-5]\d\.\d{3}Z")
 _decoder = json.JSONDecoder()
 ED25519_SIGNATURE_BYTES = 64
-_KEPT_MEMBERS = frozenset({fmt.ASSESSMENT})  # read whole (small); the rest are streamed
+# Read whole (small, or bounded by their size limit and parsed whole); the rest are streamed.
+_KEPT_MEMBERS = frozenset({fmt.ASSESSMENT, fmt.AUTHORSHIP})
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ class VerifyContext:
     first_event: dict[str, Any] | None = None  # session_start, for the binding check
     # How many `warning` events carry each code (clock anomalies, capture gaps: later checks).
     warning_codes: dict[str, int] = field(default_factory=dict)
+    authorship: bytes | None = None  # authorship.json, when present and its hash matched
 
 
 @dataclass
@@ -186,6 +190,7 @@ def _run_checks(
     members = _check_member_hashes(reader, manifest, findings)
     if fmt.ASSESSMENT in members:
         context.assessment_pack = members[fmt.ASSESSMENT]
+    context.authorship = members.get(fmt.AUTHORSHIP)
     # Unpacking the snapshots is mostly git's work in subprocesses: run it beside the
     # timeline check, which is Python's work, and join the two for the replay.
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-git") as pool:
@@ -204,6 +209,7 @@ def _run_checks(
             elif timeline_ok:
                 # Replaying file events only means something when the timeline is intact.
                 _replay(history, context, findings)
+                _check_authorship(history, manifest, context, findings)
             else:
                 findings.append(
                     Finding(
@@ -536,6 +542,8 @@ class _History:
 
     order: list[str]  # commits oldest first; order[0] is the baseline
     stats: dict[str, dict[str, FileStat]]  # commit -> path -> lines added/removed
+    # path -> (lines, binary) of the final snapshot; read only when authorship.json is there
+    final: dict[str, tuple[int, bool]] | None = None
 
 
 def _load_snapshots(reader: BundleReader, manifest: fmt.Manifest) -> _History | Finding:
@@ -578,6 +586,7 @@ def _load_snapshots(reader: BundleReader, manifest: fmt.Manifest) -> _History | 
             )
         try:
             log = commit_log(repo, tip)
+            final = final_counts(repo, tip) if fmt.AUTHORSHIP in manifest.members else None
         except EnvironmentProblem as exc:
             return Finding("snapshots", "failed", f"cannot read the snapshot history: {exc}")
     head = log[0].commit if log else ""
@@ -598,7 +607,17 @@ def _load_snapshots(reader: BundleReader, manifest: fmt.Manifest) -> _History | 
         )
     order = [logged.commit for logged in reversed(log)]
     stats = {logged.commit: logged.stats for logged in log}
-    return _History(order, stats)
+    return _History(order, stats, final)
+
+
+def _check_authorship(
+    history: _History, manifest: fmt.Manifest, context: VerifyContext, findings: list[Finding]
+) -> None:
+    # A bundle without the member (older, or it could not be computed) adds no finding.
+    if context.authorship is None or history.final is None:
+        return  # its hash failed: already a finding
+    status, message = check_authorship(context.authorship, manifest.snapshot_head, history.final)
+    findings.append(Finding(AUTHORSHIP_CHECK, status, message))
 
 
 def _git_reason(error_text: str) -> str:

@@ -41,6 +41,7 @@ class SessionMaterial:
     assessment_pack: bytes | None = None
     casts: list[bytes] = field(default_factory=list)
     blobs: dict[str, bytes] = field(default_factory=dict)  # sha256 hex -> content
+    authorship: bytes | None = None  # authorship.json, when computed (bundle/authorship.py)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ def build_members(
     members: dict[str, bytes] = {fmt.TIMELINE: material.timeline, fmt.SNAPSHOTS: snapshots}
     if material.assessment_pack is not None:
         members[fmt.ASSESSMENT] = material.assessment_pack
+    if material.authorship is not None:
+        members[fmt.AUTHORSHIP] = material.authorship
     for index, cast in enumerate(material.casts):
         members[f"terminal/{index}.cast"] = cast
     for digest, blob in material.blobs.items():

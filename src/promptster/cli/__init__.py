@@ -56,6 +56,7 @@ COMMANDS: dict[str, str] = {
     "keys": "promptster.cli.keys_cmds:keys",
     "redeem": "promptster.cli.redeem_cmd:redeem",
     "review": "promptster.cli.review_cmds:review",
+    "blame": "promptster.cli.blame_cmd:blame",
     "demo": "promptster.cli.review_cmds:demo",
     "version": "promptster.cli.meta_cmds:version",
     "help": "promptster.cli.meta_cmds:help_cmd",

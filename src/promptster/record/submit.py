@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ from promptster.record.session import (
     update_state,
 )
 from promptster.record.shell.cast import collect_casts
+
+log = logging.getLogger("promptster.submit")
 
 
 @dataclass(frozen=True)
@@ -208,6 +211,9 @@ def write_submission(paths: SessionPaths, output: Path | None = None) -> SubmitR
         candidate_key=state.candidate_key,
         assessment_pack=pack,
         casts=collect_casts(paths.root, parse_ts(contents.events[-1].ts).timestamp()),
+        authorship=_authorship(
+            paths, [event.to_dict() for event in contents.events], state.workspace
+        ),
     )
     key = SigningKey.load(paths.key)
     try:
@@ -242,6 +248,26 @@ def write_submission(paths: SessionPaths, output: Path | None = None) -> SubmitR
     return SubmitResult(
         written.path, written.sha256, written.size, written.manifest.event_count, already=False
     )
+
+
+def _authorship(paths: SessionPaths, events: list[dict[str, Any]], workspace: str) -> bytes | None:
+    """authorship.json for the final snapshot; None (no member: blame says it is unavailable)
+    when it cannot be computed, which never stops a submit."""
+    from promptster.bundle.authorship import encode
+    from promptster.bundle.format import SNAPSHOT_REF
+    from promptster.gitutil import run_git
+    from promptster.record.attribution.authorship import compute_authorship
+
+    try:
+        head = run_git(
+            ["rev-parse", "--verify", SNAPSHOT_REF], git_dir=paths.shadow_git, check=False
+        )
+        if head.returncode != 0:
+            return None
+        return encode(compute_authorship(events, paths.shadow_git, head.text.strip(), workspace))
+    except Exception:  # advisory: the bundle is written without it
+        log.exception("line authorship could not be computed")
+        return None
 
 
 def _still_valid(path: Path, bundle: dict[str, Any]) -> bool:

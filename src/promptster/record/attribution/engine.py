@@ -280,9 +280,7 @@ class Attributor:
             for line, count in added.items():
                 state.pool.add(line, claim.tool_use_id, claim.time, count)
             state.old_pool.update(removed)
-            state.fragments.extend(
-                _fragments(claim.new_text, added, claim.tool_use_id, claim.time)
-            )
+            state.fragments.extend(_fragments(claim.new_text, added, claim.tool_use_id, claim.time))
             state.old_fragments.extend(_fragments(claim.old_text, removed, claim.tool_use_id))
             for line in added:
                 state.owners.setdefault(line, []).append(claim.tool_use_id)
@@ -441,9 +439,7 @@ class Attributor:
         return result
 
     @staticmethod
-    def _take(
-        line: str, state: _FileState, in_window: bool, shell_owner: str
-    ) -> tuple[str, str]:
+    def _take(line: str, state: _FileState, in_window: bool, shell_owner: str) -> tuple[str, str]:
         owner = state.pool.take(line)
         if owner is not None:
             for index, whole in enumerate(state.fragments):  # the same line, seen whole

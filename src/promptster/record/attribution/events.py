@@ -82,9 +82,7 @@ def claims_from_input(
         ]
     else:
         pairs = [("", _text(tool_input.get("new_source")))]
-    return [
-        EditClaim(path, time, tool_use_id, new, old, truncated=truncated) for old, new in pairs
-    ]
+    return [EditClaim(path, time, tool_use_id, new, old, truncated=truncated) for old, new in pairs]
 
 
 def claims_from_edit(edit: Json, tool_use_id: str, time: datetime) -> list[EditClaim]:
@@ -117,9 +115,10 @@ class EventAttributor:
 
     `ran`: the tool_use_ids that have a `tool_result` anywhere in the timeline, with its time,
     when the whole timeline is known (at submit). Then an edit proposed in a `tool_use` counts
-    only when it ran, from when it ran (a permission prompt may hold it for minutes). Live (`ran` is None) the proposal is provisional: it is withdrawn when the AI's turn
-    ends without its result (the result may reach the recorder after the snapshot that shows
-    the edit, so it cannot wait for it)."""
+    only when it ran, from when it ran (a permission prompt may hold it for minutes). Live
+    (`ran` is None) the proposal is provisional: it is withdrawn when the AI's turn ends
+    without its result (the result may reach the recorder after the snapshot that shows the
+    edit, so it cannot wait for it)."""
 
     def __init__(self, workspace: str, ran: Mapping[str, datetime] | None = None) -> None:
         self.workspace = workspace

@@ -1,0 +1,293 @@
+"""Line-level authorship of the final snapshot, computed at submit (docs/attribution.md).
+
+The timeline's file events are replayed in order onto the snapshots: each event's file is read
+at the event's snapshot and diffed, line by line, against the file as the replay has it. Lines
+the diff keeps keep their origin; added lines get one from the attribution engine (run here over
+the whole timeline, so a proposed edit counts only when it ran and the candidate's own shell
+commands are known) with these rules on top:
+
+- a line removed and added again in the same change with the same text, ignoring indentation
+  (moved, re-indented), keeps its origin;
+- a line the candidate added in place of a similar AI line (a replaced block) is
+  `ai_then_human`;
+- a rewrite (one change replacing at least half of a file's meaningful lines) takes over the
+  lines it left unchanged: a line the other party typed again identically is theirs; short of
+  that, an unchanged line keeps its author;
+- blank and punctuation-only lines left unchanged between lines a change replaced follow that
+  change;
+- a change flagged as a likely paste (paste.py) makes its lines `unknown`;
+- files of the first snapshot (the starter) are `starter`.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from promptster.bundle.authorship import (
+    Authorship,
+    FileAuthorship,
+    LineOrigin,
+    is_binary,
+    run_length,
+    split_text,
+)
+from promptster.formats.events import FILE_KINDS
+from promptster.gitblobs import BlobReader, tree_files
+from promptster.gitutil import run_git
+from promptster.integrations.claude.events import parse_time
+from promptster.record.attribution.engine import SIMILARITY, ChangeVerdict, is_trivial
+from promptster.record.attribution.events import (
+    EventAttributor,
+    human_command_windows,
+    tool_results,
+)
+from promptster.record.attribution.paste import PasteDetector
+
+REWRITE_SHARE = 0.5
+STARTER = LineOrigin("starter")
+AI_AUTHORS = frozenset({"ai", "ai_then_human"})
+
+Json = Mapping[str, Any]
+
+
+@dataclass
+class _Line:
+    text: str
+    origin: LineOrigin
+
+
+@dataclass
+class _File:
+    lines: list[_Line]
+    binary: bool = False
+
+
+def snapshot_order(git_dir: Path, head: str) -> list[str]:
+    out = run_git(["rev-list", "--reverse", "--first-parent", head], git_dir=git_dir).text
+    return out.split()
+
+
+def _tools(events: Sequence[Json]) -> dict[str, str]:
+    """tool_use_id -> the integration that reported it (claude, codex, …)."""
+    tools: dict[str, str] = {}
+    for event in events:
+        data, source = event.get("data"), event.get("source")
+        if event.get("kind") in ("tool_use", "tool_result") and isinstance(data, Mapping):
+            integration = source.get("integration") if isinstance(source, Mapping) else None
+            tool_use_id = data.get("toolUseId")
+            if isinstance(tool_use_id, str) and isinstance(integration, str):
+                # "claude-code" -> "claude", "gemini-cli" -> "gemini": the tool, not the adapter
+                name = integration.removesuffix("-code").removesuffix("-cli")
+                tools.setdefault(tool_use_id, name)
+    return tools
+
+
+def compute_authorship(
+    events: Sequence[Json], git_dir: Path, head: str, workspace: str
+) -> Authorship:
+    """Authorship of every file of snapshot `head`, from the session's events (journal order);
+    `workspace` is the absolute workspace path the AI tools' events name files under."""
+    order = snapshot_order(git_dir, head)
+    files: dict[str, _File] = {}
+    tools = _tools(events)
+    with BlobReader(git_dir) as blobs:
+        if order:
+            for path, oid in tree_files(git_dir, order[0]):
+                content = blobs.read(oid) or b""
+                files[path] = _starter(content)
+        replay = _Replay(events, files, tools, blobs, workspace)
+        replay.run()
+        result = []
+        for path, oid in tree_files(git_dir, head):
+            state = files.get(path)
+            content = blobs.read(oid) or b""
+            result.append(_final(path, content, state))
+    return Authorship(head, tuple(result))
+
+
+def _starter(content: bytes) -> _File:
+    if is_binary(content):
+        return _File([], binary=True)
+    return _File([_Line(text, STARTER) for text in split_text(content)])
+
+
+def _final(path: str, content: bytes, state: _File | None) -> FileAuthorship:
+    """The file as the snapshot has it, with the replay's origins where the texts agree (a file
+    whose events are missing or did not replay gets `unknown` for the lines that differ)."""
+    if is_binary(content):
+        return FileAuthorship(path, 0, True, ())
+    texts = split_text(content)
+    known = state.lines if state is not None and not state.binary else []
+    if [line.text for line in known] == texts:
+        return run_length(path, [line.origin for line in known])
+    origins = [LineOrigin("unknown")] * len(texts)
+    matcher = difflib.SequenceMatcher(None, [line.text for line in known], texts, autojunk=False)
+    for tag, i1, _, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            origins[j1:j2] = [known[i1 + k].origin for k in range(j2 - j1)]
+    return run_length(path, origins)
+
+
+class _Replay:
+    def __init__(
+        self,
+        events: Sequence[Json],
+        files: dict[str, _File],
+        tools: Mapping[str, str],
+        blobs: BlobReader,
+        workspace: str,
+    ) -> None:
+        self.events = events
+        self.files = files
+        self.tools = tools
+        self.blobs = blobs
+        self.deleted: dict[str, _File] = {}
+        self.attributor = EventAttributor(workspace, ran=tool_results(events))
+        windows = human_command_windows(events)
+        for start, end in windows:
+            self.attributor.attributor.add_human_window(start, end)
+        self.paste = PasteDetector(windows)
+
+    def run(self) -> None:
+        for event in self.events:
+            if event.get("kind") in FILE_KINDS:
+                self._change(event)
+            else:
+                self.attributor.observe(event)
+                self.paste.observe(event)
+
+    def _change(self, event: Json) -> None:
+        data = event.get("data")
+        time = parse_time(event.get("ts"))
+        if not isinstance(data, Mapping) or time is None:
+            return
+        path, commit = str(data.get("path", "")), str(data.get("commit", ""))
+        origin_id, seq = str(event.get("id", "")), event.get("seq")
+        seq = seq if isinstance(seq, int) else None
+        before = self.files.pop(path, None)
+        if before is None and isinstance(data.get("renamedFrom"), str):
+            before = self.deleted.pop(data["renamedFrom"], None) or self.files.get(
+                data["renamedFrom"]
+            )
+        if event.get("kind") == "file_delete":
+            if before is not None:
+                self.deleted[path] = before
+            self.attributor.verdict(
+                path, commit, (), [x.text for x in before.lines] if before else (), time
+            )
+            return
+        content = self.blobs.read(f"{commit}:{path}")
+        if content is None:  # the snapshot is missing: the file's lines are unknown from here
+            self.files[path] = _File([])
+            return
+        if is_binary(content):
+            self.files[path] = _File([], binary=True)
+            return
+        old = before.lines if before is not None and not before.binary else []
+        new_texts = split_text(content)
+        matcher = difflib.SequenceMatcher(None, [x.text for x in old], new_texts, autojunk=False)
+        opcodes = matcher.get_opcodes()
+        added = [t for tag, _, _, j1, j2 in opcodes if tag != "equal" for t in new_texts[j1:j2]]
+        removed = [x.text for tag, i1, i2, _, _ in opcodes if tag != "equal" for x in old[i1:i2]]
+        verdict = self.attributor.verdict(path, commit, added, removed, time)
+        pasted = self.paste.is_paste(time, verdict, added)
+        here = LineOrigin("human", None, origin_id, seq)
+        self.files[path] = _File(
+            _assign(old, new_texts, opcodes, verdict, here, self.tools, pasted)
+        )
+
+
+def _assign(
+    old: list[_Line],
+    new_texts: list[str],
+    opcodes: Sequence[tuple[str, int, int, int, int]],
+    verdict: ChangeVerdict,
+    here: LineOrigin,
+    tools: Mapping[str, str],
+    pasted: bool,
+) -> list[_Line]:
+    moved: dict[str, list[LineOrigin]] = {}
+    for tag, i1, i2, _, _ in opcodes:
+        if tag != "equal":
+            for line in old[i1:i2]:
+                if not is_trivial(line.text):
+                    moved.setdefault(line.text.strip(), []).append(line.origin)
+    meaningful_old = sum(1 for line in old if not is_trivial(line.text))
+    replaced = sum(
+        1
+        for tag, i1, i2, _, _ in opcodes
+        if tag != "equal"
+        for line in old[i1:i2]
+        if not is_trivial(line.text)
+    )
+    labels = iter(zip(verdict.line_labels, verdict.line_owners, strict=True))
+    result: list[_Line] = []
+    added_origins: list[LineOrigin] = []
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag == "equal":
+            result.extend(old[i1:i2])
+            continue
+        block_old = old[i1:i2]
+        for text in new_texts[j1:j2]:
+            label, owner = next(labels)
+            carried = moved.get(text.strip()) if not is_trivial(text) else None
+            if carried:
+                origin = carried.pop(0)
+            elif label != "human":
+                origin = LineOrigin("ai", tools.get(owner) or None, here.event_id, here.seq)
+            elif pasted:
+                origin = LineOrigin("unknown", None, here.event_id, here.seq)
+            else:
+                origin = _human(text, block_old, here)
+            result.append(_Line(text, origin))
+            added_origins.append(origin)
+    if not added_origins:
+        return result
+    change_origin = max(set(added_origins), key=added_origins.count)
+    rewrite = meaningful_old > 0 and replaced / meaningful_old >= REWRITE_SHARE
+    _take_over(result, opcodes, change_origin, rewrite)
+    return result
+
+
+def _human(text: str, block_old: list[_Line], here: LineOrigin) -> LineOrigin:
+    """The candidate's line, or `ai_then_human` when it replaced a similar AI line."""
+    if not is_trivial(text):
+        matcher = difflib.SequenceMatcher(None, "", text.strip(), autojunk=False)
+        for line in block_old:
+            if line.origin.author in AI_AUTHORS:
+                matcher.set_seq1(line.text.strip())
+                if matcher.ratio() >= SIMILARITY:
+                    return LineOrigin("ai_then_human", line.origin.tool, here.event_id, here.seq)
+    return here
+
+
+def _take_over(
+    result: list[_Line],
+    opcodes: Sequence[tuple[str, int, int, int, int]],
+    origin: LineOrigin,
+    rewrite: bool,
+) -> None:
+    """Unchanged lines the change takes over: all of them in a rewrite (retyped identically),
+    else runs of blank/punctuation lines between lines it replaced."""
+    for index, (tag, _, _, j1, j2) in enumerate(opcodes):
+        if tag != "equal":
+            continue
+        run = result[j1:j2]
+        if rewrite:
+            retyped = [
+                line
+                for line in run
+                if line.origin.author != "starter" and line.origin.author != origin.author
+            ]
+            for line in retyped:
+                line.origin = origin
+            continue
+        before_changed = index > 0 and opcodes[index - 1][0] in ("insert", "replace")
+        after_changed = index + 1 < len(opcodes) and opcodes[index + 1][0] in ("insert", "replace")
+        if before_changed and after_changed and all(is_trivial(line.text) for line in run):
+            for line in run:
+                line.origin = origin
