@@ -1,4 +1,4 @@
-"""Line authorship at submit: real git snapshots, events as the hooks and the recorder write them."""
+"""Line authorship at submit: real git snapshots, events as the hooks and the recorder write."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from promptster.bundle.authorship import Authorship, decode, encode
 from promptster.integrations.claude import events as ce
 from promptster.record.attribution.authorship import compute_authorship
 
-PY = "import logging\n\n\ndef total(xs):\n    return sum(xs)\n\n\ndef mean(xs):\n    return total(xs) / len(xs)\n"
+PY = (
+    "import logging\n\n\ndef total(xs):\n    return sum(xs)\n\n\n"
+    "def mean(xs):\n    return total(xs) / len(xs)\n"
+)
 
 
 def authors(session: Session, path: str) -> list[str]:
