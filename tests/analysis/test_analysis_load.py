@@ -22,7 +22,7 @@ def test_tables_are_filled(scenario_dir: Path) -> None:
     assert loaded.status is LoadStatus.LOADED and loaded.verified
     assert _counts(con) == {
         "sessions": 1, "events": 16, "prompts": 2, "file_changes": 2, "commands": 4,
-        "test_runs": 4, "decisions": 1,
+        "test_runs": 4, "decisions": 1, "authorship": 0,  # a synthetic bundle: no member
     }  # fmt: skip
     rows = con.execute(
         "SELECT command, exit_code, category, covered FROM commands ORDER BY seq"

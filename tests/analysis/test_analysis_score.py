@@ -49,7 +49,7 @@ def test_csv_has_the_hand_computed_numbers(
     assert ben["commandFailRate"] == "0.666667" and ben["decisionVisibility"] == ""
     assert ben["errorRecoveryPattern"] == "0.4" and ben["testsTotal"] == ""
     assert cy["avgPromptLength"] == "" and cy["explorationBeforeActionRatio"] == "1.0"
-    assert dee["aiAttributionPct"] == "63.636364" and dee["decisionVisibility"] == "0.0"
+    assert dee["aiAttributionPct"] == "54.545455" and dee["decisionVisibility"] == "0.0"
     assert "4 bundle(s) scored, 0 failed verification" in err
 
 

@@ -115,10 +115,11 @@ EXPECTED: dict[str, dict[str, tuple[object, str]]] = {
         "promptCount": (2, "high"),
         "verifyIntensity": (2 / 3, "moderate"),
         "commandFailRate": (0.5, "moderate"),
-        "manualEditRatio": (1 / 3, "moderate"),  # only the ai_revised_by_human change
+        # only the ai_revised_by_human change, counted half (split with aiAttributionPct)
+        "manualEditRatio": (1 / 6, "moderate"),
         "firstChangeLatencyMs": (30_000, "high"),
-        # 1 (aiLines) + 8/2 (mixed) + 2 (ai_revised_by_human) of 11 added lines
-        "aiAttributionPct": (700 / 11, "moderate"),
+        # 1 (aiLines) + 8/2 (mixed) + 2/2 (ai_revised_by_human, no aiLines) of 11 added lines
+        "aiAttributionPct": (600 / 11, "moderate"),
         "sessionDurationMs": (95_000, "high"),
         "avgPromptLength": (sum(map(len, DEE_PROMPTS)) / 2, "moderate"),
         "processDescriptors": (["planner"], "moderate"),

@@ -117,3 +117,51 @@ def test_user_modified_and_changed_files() -> None:
     built = attributor.verdict("build/out.txt", "c2", ["artifact"], [], t(6))
     other = attributor.verdict("src/mine.py", "c2", ["typed meanwhile"], [], t(6))
     assert (built.attribution, other.attribution) == ("likely_ai", "likely_human")
+
+
+def test_a_proposal_that_never_ran_is_withdrawn_at_the_turn_end() -> None:
+    from datetime import UTC, datetime
+
+    attributor = EventAttributor(WS)
+    proposal = {"file_path": f"{WS}/app.py", "content": "import logging\n"}
+    for event in ce.tool_use_events(at(1), "Write", "t1", proposal):
+        attributor.observe(event)
+    turn_end = make_event(
+        "ai_response",
+        {"text": "ok, I will not", "lane": "lane"},
+        channel="hook",
+        integration="claude-code",
+        emitter="promptster-hook",
+        actor="ai",
+        ts="2026-01-05T09:00:03.000Z",
+    )
+    attributor.observe(turn_end)
+    when = datetime(2026, 1, 5, 9, 0, 4, tzinfo=UTC)
+    verdict = attributor.verdict("app.py", "c1", ["import logging"], [], when)
+    assert verdict.attribution == "likely_human"
+
+
+def test_a_large_unexplained_block_is_flagged_as_a_likely_paste() -> None:
+    attributor = EventAttributor(WS)
+    event = make_event(
+        "file_create",
+        {"path": "pasted.py", "commit": "c1", "linesAdded": 30, "linesRemoved": 0},
+        channel="watcher",
+        integration="promptster",
+        emitter="promptster-recorder",
+        ts="2026-01-05T09:10:00.000Z",
+    )
+    attributor.annotate(event, [f"value_{i} = compute({i})" for i in range(30)], [])
+    assert event.provenance["attribution"] == "unknown"
+    assert event.provenance.get("likelyPaste") is True
+    small = make_event(
+        "file_create",
+        {"path": "typed.py", "commit": "c2", "linesAdded": 3, "linesRemoved": 0},
+        channel="watcher",
+        integration="promptster",
+        emitter="promptster-recorder",
+        ts="2026-01-05T09:11:00.000Z",
+    )
+    attributor.annotate(small, ["a = 1", "b = 2", "c = 3"], [])
+    assert small.provenance["attribution"] == "likely_human"
+    assert "likelyPaste" not in small.provenance

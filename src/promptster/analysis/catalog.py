@@ -46,6 +46,7 @@ FAMILIES: tuple[str, ...] = (
     "craft",
     "decisions",
     "cost",
+    "authorship",
 )
 DERIVED_FAMILIES: tuple[str, ...] = ("descriptors",)
 
@@ -303,6 +304,25 @@ CATALOG: tuple[SignalSpec, ...] = (
         label="Tools not allowed",
         meaning="AI tools used that the assessment's allowed tools do not list.",
         score="joined",
+    ),
+    # -- who wrote the final code, line by line (authorship.json)
+    SignalSpec(
+        "aiFinalLinesPct", "authorship", "percent", "ai",
+        label="AI lines in the final code",
+        meaning="Share of the submitted code's lines (beyond the starter) the AI wrote and kept.",
+        score="number",
+    ),
+    SignalSpec(
+        "aiRevisedLinesPct", "authorship", "percent", "ai",
+        label="AI lines revised by hand",
+        meaning="Share of the submitted code's lines the AI wrote and the candidate then edited.",
+        score="number",
+    ),
+    SignalSpec(
+        "pastedLinesPct", "authorship", "percent", "ai",
+        label="Likely pasted lines",
+        meaning="Share of the submitted code's lines from large blocks nothing recorded explains.",
+        score="number",
     ),
 )  # fmt: skip
 

@@ -39,7 +39,10 @@ TIMELINE_COLUMNS = (
     "provenance: 'STRUCT(attribution VARCHAR, confidence DOUBLE, observability VARCHAR)', "
     "data: 'JSON', prev: 'VARCHAR'}"
 )
-TABLES = ("sessions", "events", "prompts", "file_changes", "commands", "test_runs", "decisions")
+TABLES = (
+    "sessions", "events", "prompts", "file_changes", "commands", "test_runs", "decisions",
+    "authorship",
+)  # fmt: skip
 # From this many events (the manifest's count) a load that owns its transaction fills the typed
 # tables on two connections at once; below, the second connection costs more than it saves.
 SPLIT_EVENTS = 50_000
@@ -210,6 +213,8 @@ def load_verified(
         hashing = pool.submit(file_sha256, path)
         split = transaction and manifest.event_count >= SPLIT_EVENTS
         _insert_timeline(con, manifest.session_id, timeline, transaction=transaction, split=split)
+        if report.context.authorship is not None:
+            _insert_authorship(con, manifest.session_id, report.context.authorship)
         result = replace(result, bundle_sha256=hashing.result())
     _insert_session(con, result, report)
     return result
@@ -257,6 +262,35 @@ def _insert_timeline(
             _fill_kinds_split(con, session_id)
     except duckdb.Error as exc:
         raise FormatError(f"the timeline could not be loaded: {exc}") from exc
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+AUTHORSHIP_COLUMNS = (
+    '{files: \'STRUCT(path VARCHAR, ranges STRUCT(start BIGINT, "end" BIGINT, author VARCHAR, '
+    "tool VARCHAR, eventId VARCHAR, seq BIGINT)[])[]'}"
+)
+
+
+def _insert_authorship(con: duckdb.DuckDBPyConnection, session_id: str, member: bytes) -> None:
+    """The verified authorship.json into `authorship`, one row per range (DuckDB reads it)."""
+    fd, name = tempfile.mkstemp(prefix="promptster-authorship-", suffix=".json")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(member)
+        literal = name.replace("'", "''")
+        con.execute(
+            "INSERT INTO authorship "
+            "WITH fs AS (SELECT unnest(files) AS f "
+            f"           FROM read_json('{literal}', columns = {AUTHORSHIP_COLUMNS}, "
+            f"                          maximum_object_size = {len(member) + 1})), "
+            "rs AS (SELECT f.path AS path, unnest(f.ranges) AS r FROM fs) "
+            'SELECT ?::VARCHAR, path, r.start, r."end", r.author, r.tool, r.eventId, r.seq '
+            "FROM rs",
+            [session_id],
+        )
+    except duckdb.Error as exc:
+        raise FormatError(f"authorship.json could not be loaded: {exc}") from exc
     finally:
         Path(name).unlink(missing_ok=True)
 

@@ -82,6 +82,7 @@ class Provenance(TypedDict, total=False):
     attribution: str
     confidence: float
     observability: str
+    likelyPaste: bool  # file events: a large block nothing recorded explains
 
 
 ENVELOPE_FIELDS = frozenset(

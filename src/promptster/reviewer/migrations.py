@@ -351,6 +351,24 @@ MIGRATIONS: tuple[Migration, ...] = (
             """,
         ),
     ),
+    Migration(
+        8,
+        "line authorship of imported sessions",
+        (
+            """
+            CREATE TABLE analysis.authorship (
+                session_id  VARCHAR NOT NULL,
+                path        VARCHAR,
+                start_line  BIGINT,
+                end_line    BIGINT,
+                author      VARCHAR,
+                tool        VARCHAR,
+                event_id    VARCHAR,
+                seq         BIGINT
+            )
+            """,
+        ),
+    ),
 )
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -105,3 +105,16 @@ CREATE TABLE IF NOT EXISTS decisions (
     captured_via  VARCHAR,
     missed        BOOLEAN
 );
+
+-- Line authorship of the final snapshot (the bundle's authorship.json), one row per range of
+-- lines that share an author, tool and event. Bundles without the member have no rows.
+CREATE TABLE IF NOT EXISTS authorship (
+    session_id  VARCHAR NOT NULL,
+    path        VARCHAR,
+    start_line  BIGINT,
+    end_line    BIGINT,
+    author      VARCHAR,
+    tool        VARCHAR,
+    event_id    VARCHAR,
+    seq         BIGINT
+);

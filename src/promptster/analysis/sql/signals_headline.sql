@@ -26,8 +26,9 @@
 -- `moderate`, 5 or more `high`). Evidence: the failed commands.
 --
 -- @signal manualEditRatio
--- Human-attributed file-change events (attribution `likely_human` or `ai_revised_by_human`)
--- ÷ all file-change events, 0–1. Null without file changes. Confidence: by the number of file
+-- Human-attributed file-change events ÷ all file-change events, 0–1: a `likely_human` change
+-- counts 1, an `ai_revised_by_human` change ½ (the AI wrote it, the candidate reworked it: it
+-- is counted once, split evenly, as `aiAttributionPct` splits it). Null without file changes. Confidence: by the number of file
 -- changes, and at most `moderate` when more than half of them are attributed `unknown` or
 -- `mixed`. Evidence: the human-attributed changes.
 --
@@ -37,9 +38,11 @@
 -- `high`. Evidence: the session start and the first change.
 --
 -- @signal aiAttributionPct
--- AI-attributed added lines ÷ all added lines × 100, 0–100. The AI lines of a change are its
--- `aiLines` when the recorder gave them; otherwise all its added lines when attributed
--- `likely_ai` or `ai_revised_by_human`, half of them when `mixed`, none otherwise.
+-- AI-attributed added lines ÷ all added lines × 100, 0–100, over every line added during the
+-- session (the hosted meaning; `aiFinalLinesPct` describes the submitted code instead). The AI
+-- lines of a change are its `aiLines` when the recorder gave them (a revised change is then
+-- split line by line); otherwise all its added lines when attributed `likely_ai`, half of them
+-- when `ai_revised_by_human` or `mixed`, none otherwise.
 -- Null when no line was added. Confidence: by the number of changes that add lines, and
 -- `moderate` at most when any of them is `mixed` or `unknown` without `aiLines`.
 -- Evidence: the changes that add lines.
@@ -55,6 +58,8 @@ fc AS (
     SELECT session_id,
            count(*) AS n,
            count(*) FILTER (WHERE attribution IN ('likely_human', 'ai_revised_by_human')) AS human_n,
+           count(*) FILTER (WHERE attribution = 'likely_human')
+               + 0.5 * count(*) FILTER (WHERE attribution = 'ai_revised_by_human') AS human_w,
            count(*) FILTER (WHERE attribution IN ('unknown', 'mixed')) AS unsure_n,
            list(event_id ORDER BY seq)
                FILTER (WHERE attribution IN ('likely_human', 'ai_revised_by_human')) AS human_ids,
@@ -62,12 +67,13 @@ fc AS (
            arg_min(event_id, seq) AS first_id,
            sum(lines_added) AS added,
            sum(CASE WHEN ai_lines IS NOT NULL THEN greatest(0, least(ai_lines, lines_added))
-                    WHEN attribution IN ('likely_ai', 'ai_revised_by_human') THEN lines_added
-                    WHEN attribution = 'mixed' THEN lines_added / 2.0
+                    WHEN attribution = 'likely_ai' THEN lines_added
+                    WHEN attribution IN ('mixed', 'ai_revised_by_human') THEN lines_added / 2.0
                     ELSE 0 END) AS ai_added,
            count(*) FILTER (WHERE lines_added > 0) AS adding_n,
            count(*) FILTER (WHERE lines_added > 0 AND ai_lines IS NULL
-                                  AND attribution IN ('mixed', 'unknown')) AS guessed_n,
+                                  AND attribution IN ('mixed', 'unknown', 'ai_revised_by_human'))
+               AS guessed_n,
            list(event_id ORDER BY seq) FILTER (WHERE lines_added > 0) AS adding_ids
     FROM file_changes GROUP BY session_id
 ),
@@ -132,7 +138,7 @@ SELECT base.session_id, 'commandFailRate', to_json(ps_div(cmd.failed, cmd.n)),
                 ai: ps_div(cmd.ai_failed, cmd.ai_n), aiCommands: coalesce(cmd.ai_n, 0)})
 FROM base LEFT JOIN cmd USING (session_id)
 UNION ALL
-SELECT base.session_id, 'manualEditRatio', to_json(ps_div(fc.human_n, fc.n)),
+SELECT base.session_id, 'manualEditRatio', to_json(ps_div(fc.human_w, fc.n)),
        CASE WHEN coalesce(fc.n, 0) >= 5 AND fc.unsure_n * 2 > fc.n THEN 'moderate'
             ELSE ps_count_conf(fc.n) END,
        ps_cap(fc.human_ids), coalesce(fc.human_n, 0),

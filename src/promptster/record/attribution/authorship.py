@@ -45,7 +45,6 @@ from promptster.record.attribution.events import (
     human_command_windows,
     tool_results,
 )
-from promptster.record.attribution.paste import PasteDetector
 
 REWRITE_SHARE = 0.5
 STARTER = LineOrigin("starter")
@@ -146,11 +145,9 @@ class _Replay:
         self.tools = tools
         self.blobs = blobs
         self.deleted: dict[str, _File] = {}
-        self.attributor = EventAttributor(workspace, ran=tool_results(events))
-        windows = human_command_windows(events)
-        for start, end in windows:
-            self.attributor.attributor.add_human_window(start, end)
-        self.paste = PasteDetector(windows)
+        self.attributor = EventAttributor(
+            workspace, ran=tool_results(events), shell_windows=human_command_windows(events)
+        )
 
     def run(self) -> None:
         for event in self.events:
@@ -158,7 +155,6 @@ class _Replay:
                 self._change(event)
             else:
                 self.attributor.observe(event)
-                self.paste.observe(event)
 
     def _change(self, event: Json) -> None:
         data = event.get("data")
@@ -194,7 +190,7 @@ class _Replay:
         added = [t for tag, _, _, j1, j2 in opcodes if tag != "equal" for t in new_texts[j1:j2]]
         removed = [x.text for tag, i1, i2, _, _ in opcodes if tag != "equal" for x in old[i1:i2]]
         verdict = self.attributor.verdict(path, commit, added, removed, time)
-        pasted = self.paste.is_paste(time, verdict, added)
+        pasted = verdict.likely_paste
         here = LineOrigin("human", None, origin_id, seq)
         self.files[path] = _File(
             _assign(old, new_texts, opcodes, verdict, here, self.tools, pasted)

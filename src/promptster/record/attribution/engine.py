@@ -97,6 +97,7 @@ class ChangeVerdict:
     # tool_use_id that explains an AI line ("" for the candidate's).
     line_labels: tuple[str, ...] = ()
     line_owners: tuple[str, ...] = ()
+    likely_paste: bool = False  # a large block nothing recorded explains (paste.py)
 
 
 @dataclass(frozen=True)

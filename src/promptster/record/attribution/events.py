@@ -25,6 +25,7 @@ from promptster.record.attribution.engine import (
     EditClaim,
     FileChange,
 )
+from promptster.record.attribution.paste import PASTE_CONFIDENCE, PasteDetector
 
 # Events that follow a shell command's end without being a new action.
 AFTERMATH = frozenset({"command", "test_run", "build_run", "warning", "note", "checkpoint"})
@@ -120,7 +121,12 @@ class EventAttributor:
     without its result (the result may reach the recorder after the snapshot that shows the
     edit, so it cannot wait for it)."""
 
-    def __init__(self, workspace: str, ran: Mapping[str, datetime] | None = None) -> None:
+    def __init__(
+        self,
+        workspace: str,
+        ran: Mapping[str, datetime] | None = None,
+        shell_windows: Sequence[tuple[datetime, datetime]] = (),
+    ) -> None:
         self.workspace = workspace
         self.attributor = Attributor()
         self._claimed: set[str] = set()  # tool_use_ids whose claims are in
@@ -128,6 +134,9 @@ class EventAttributor:
         self._settling: list[CommandWindow] = []  # ended, until the AI or candidate acts again
         self._ran = ran
         self._provisional: set[str] = set()
+        self.paste = PasteDetector(shell_windows)
+        for start, end in shell_windows:
+            self.attributor.add_human_window(start, end)
 
     def observe(self, event: Json | Event) -> None:
         body = event.to_dict() if isinstance(event, Event) else event
@@ -135,6 +144,7 @@ class EventAttributor:
         time = parse_time(body.get("ts"))
         if not isinstance(data, Mapping) or time is None or kind in FILE_KINDS:
             return
+        self.paste.observe(body)
         if kind not in AFTERMATH:
             self._settle(time)
         if kind in TURN_ENDS:
@@ -204,9 +214,13 @@ class EventAttributor:
     def verdict(
         self, path: str, commit: str, added: Iterable[str], removed: Iterable[str], time: datetime
     ) -> ChangeVerdict:
-        return self.attributor.attribute(
-            FileChange(path, commit, tuple(added), tuple(removed), time)
-        )
+        lines = tuple(added)
+        verdict = self.attributor.attribute(FileChange(path, commit, lines, tuple(removed), time))
+        if self.paste.is_paste(time, verdict, lines):
+            return dataclasses.replace(
+                verdict, attribution="unknown", confidence=PASTE_CONFIDENCE, likely_paste=True
+            )
+        return verdict
 
     def annotate(self, event: Event, added: Iterable[str], removed: Iterable[str]) -> ChangeVerdict:
         """Attribute a file event in place (before the recorder journals it)."""
@@ -224,6 +238,8 @@ def apply_verdict(event: Event, verdict: ChangeVerdict) -> None:
     event.actor["type"] = ACTOR[verdict.attribution]
     event.data["aiLines"] = verdict.ai_lines
     event.data["humanLines"] = verdict.human_lines
+    if verdict.likely_paste:
+        event.provenance["likelyPaste"] = True
 
 
 LineSource = Callable[[Json], tuple[list[str], list[str]]]
@@ -264,9 +280,9 @@ def attribute_timeline(
 
     Knowing the whole timeline, it counts a proposed edit only when it ran, and keeps the
     candidate's own shell commands apart from the AI's (`human_command_windows`)."""
-    attributor = EventAttributor(workspace, ran=tool_results(events))
-    for start, end in human_command_windows(events):
-        attributor.attributor.add_human_window(start, end)
+    attributor = EventAttributor(
+        workspace, ran=tool_results(events), shell_windows=human_command_windows(events)
+    )
     verdicts: dict[str, ChangeVerdict] = {}
     for event in events:
         if event.get("kind") in FILE_KINDS:

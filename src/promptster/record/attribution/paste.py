@@ -27,6 +27,7 @@ from promptster.record.attribution.engine import ChangeVerdict, is_trivial
 PASTE_MIN_LINES = 20
 AI_QUIET = timedelta(seconds=120)
 TYPING_WINDOW = timedelta(seconds=30)
+PASTE_CONFIDENCE = 0.6
 AI_KINDS = frozenset({"prompt", "ai_response", "tool_use", "tool_result", "planning", "mcp_call"})
 
 
