@@ -80,7 +80,7 @@ class TestWriter:
             members = {name: archive.read(name) for name in archive.namelist()}
         manifest = json.loads(members["manifest.json"])
         assert manifest["format"] == "promptster-bundle"
-        assert manifest["formatVersion"] == 2
+        assert manifest["formatVersion"] == 3
         assert manifest["toolVersion"] == __version__
         assert manifest["sessionId"] == SESSION_ID
         assert manifest["assessmentId"] == "assessment-1"
@@ -177,7 +177,7 @@ class TestManifestModel:
             ({"formatVersion": "1"}, FormatError, "no valid formatVersion"),
             ({"formatVersion": True}, FormatError, "no valid formatVersion"),
             ({"formatVersion": 0}, FormatError, "no valid formatVersion"),
-            ({"formatVersion": 3}, NewerFormatError, "format version 3; this promptster reads"),
+            ({"formatVersion": 4}, NewerFormatError, "format version 4; this promptster reads"),
             ({"eventCount": -1}, FormatError, "'eventCount' is not a count"),
             ({"sessionId": 7}, FormatError, "'sessionId' is missing or not a string"),
             ({"members": []}, FormatError, "'members' is not an object"),

@@ -57,6 +57,7 @@ class SessionScript:
     casts: list[bytes] = field(default_factory=list)
     start_extra: dict[str, Any] = field(default_factory=dict)  # more session_start fields
     pack: bytes | None = None  # the signed assessment pack to carry (assessment.json)
+    authorship: bool = False  # compute authorship.json as submit does
 
     def add(self, at: float, kind: str, data: dict[str, Any], **env: Any) -> SessionScript:
         actor = env.pop("actor", "human")
@@ -216,6 +217,17 @@ class SessionScript:
                 assessment_pack=pack,
                 casts=list(self.casts),
             )
+            if self.authorship:
+                from promptster.bundle.authorship import encode
+                from promptster.record.attribution.authorship import compute_authorship
+
+                head = run_git(["rev-parse", "refs/heads/snapshots"], git_dir=git_dir).text
+                timeline = [start, *(e for _, e in events), end]
+                material.authorship = encode(
+                    compute_authorship(
+                        [e.to_dict() for e in timeline], git_dir, head.strip(), "/take-home"
+                    )
+                )
             write_bundle(material, key, out)
         return out
 
@@ -239,7 +251,9 @@ def cast(frames: list[tuple[float, str]], width: int = 80, height: int = 24) -> 
 
 def ordinary(name: str = "ordinary") -> SessionScript:
     """A short, plausible session: explore, prompt, AI edit, failing then passing tests."""
-    s = SessionScript(name, baseline={"app.py": "def add(a, b):\n    return a - b\n"})
+    s = SessionScript(
+        name, baseline={"app.py": "def add(a, b):\n    return a - b\n"}, authorship=True
+    )
     s.add(5, "command", {"command": "cat app.py", "exitCode": 0, "durationMs": 12, "cwd": "."})
     s.add(20, "prompt", {"text": "Fix add() in app.py; keep the signature.", "length": 40})
     s.write(30, {"app.py": "def add(a, b):\n    return a + b\n"}, "likely_ai")

@@ -112,6 +112,9 @@ def test_data_blocks_decode_to_what_the_page_needs(
         ("app.py", "modified", [3]),
         ("test_app.py", "added", [5, 8]),
     ]
+    # authorship.json colours the lines: [first, last, author, event seq, tool]
+    assert files[0]["authors"][0][:2] == [1, 1] and files[0]["authors"][0][2] == "starter"
+    assert {tuple(r[2:4]) for r in files[0]["authors"]} >= {("starter", None)}
     cast = decode_block(page.data["ps-cast-0"])
     assert cast["width"] == 80 and cast["frames"][-1][2].endswith("$ ")
 

@@ -12,7 +12,9 @@ from promptster.formats.crypto import sha256_digest
 FORMAT_NAME = "promptster-bundle"
 # 2: the manifest binds the session to its candidate key and pack (candidateKeyHash,
 # packDigest); version 1 bundles stay readable and verify with a warning.
-FORMAT_VERSION = 2
+# 3: the optional member authorship.json (a verifier of format 2 would refuse its name);
+# version 2 bundles (without it) stay readable and verify as before.
+FORMAT_VERSION = 3
 BINDING_VERSION = 2
 MANIFEST_PAYLOAD_TYPE = "application/vnd.promptster.manifest+json"
 

@@ -227,7 +227,30 @@ def _decisions(digest: Digest) -> list[DecisionRow]:
     return rows
 
 
-def _files(digest: Digest, snaps: SnapshotData, limits: list[str]) -> tuple[list[FileRow], Any]:
+def _authors(member: bytes | None) -> dict[str, list[list[Any]]]:
+    """path -> [[first line, last line, author, event seq], …] from the verified authorship.json
+    (none for a bundle without it): the Files view colours lines and links them to events."""
+    if member is None:
+        return {}
+    from promptster.bundle.authorship import decode
+    from promptster.errors import FormatError
+
+    try:
+        authorship = decode(member)
+    except FormatError:
+        return {}
+    return {
+        visible(item.path): [
+            [r.start, r.end, r.origin.author, r.origin.seq, r.origin.tool] for r in item.ranges
+        ]
+        for item in authorship.files
+    }
+
+
+def _files(
+    digest: Digest, snaps: SnapshotData, limits: list[str], authorship: bytes | None = None
+) -> tuple[list[FileRow], Any]:
+    authors = _authors(authorship)
     by_path: dict[str, list[Any]] = {}
     for change in digest.files:
         by_path.setdefault(change.path, []).append(change)
@@ -270,6 +293,8 @@ def _files(digest: Digest, snaps: SnapshotData, limits: list[str]) -> tuple[list
             entry.update(size=final.size, bin=final.binary, cut=final.cut)
             if final.text is not None:
                 entry["text"] = visible(final.text)
+                if path in authors:
+                    entry["authors"] = authors[path]
         block.append(entry)
     if len(paths) > FILES_SHOWN:
         limits.append(f"the file view lists {FILES_SHOWN:,} of {len(paths):,} files")
@@ -316,7 +341,9 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
         limits.append(f"diffs and the file view are unavailable: {visible(snap_problem)}")
     header = _header(inputs, digest)
     signal_rows, evidence = _signals(inputs, digest)
-    file_rows, files_block = _files(digest, inputs.snapshots, limits)
+    file_rows, files_block = _files(
+        digest, inputs.snapshots, limits, inputs.report.context.authorship
+    )
     casts = []
     blocks = []
     for index, cast in enumerate(inputs.casts):

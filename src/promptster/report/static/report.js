@@ -45,12 +45,39 @@
         const pre = el("pre", "src-view");
         const lines = f.text.split("\n");
         if (lines.length && lines[lines.length - 1] === "") lines.pop();
-        for (const line of lines) pre.appendChild(el("span", null, line));
+        // authorship.json: [first, last, author, seq, tool] ranges, when the bundle has them
+        const byLine = [];
+        for (const [first, last, author, seq, tool] of f.authors || []) {
+          for (let n = first; n <= last; n++) byLine[n] = [author, seq, tool];
+        }
+        if (f.authors) parts.push(authorLegend());
+        lines.forEach((line, i) => {
+          const who = byLine[i + 1];
+          if (!who) { pre.appendChild(el("span", null, line)); return; }
+          const [author, seq, tool] = who;
+          const row = el("span", `au au-${author}`);
+          const mark = el("a", "au-mark", AUTHOR_MARK[author] || "?");
+          if (seq !== null && seq !== undefined) mark.href = `#ev-${seq}`;
+          mark.title = `${AUTHOR_LABEL[author] || author}${tool ? ` (${tool})` : ""}${seq !== null && seq !== undefined ? ` · event #${seq}` : ""}`;
+          append(row, mark, line);
+          pre.appendChild(row);
+        });
         parts.push(pre);
       } else parts.push(el("p", "muted", "Too large to include in the report."));
     }
     view.replaceChildren(...parts);
     view.scrollTop = 0;
+  }
+
+  const AUTHOR_LABEL = { ai: "AI", human: "candidate", ai_then_human: "AI, then edited by the candidate", starter: "starter code", unknown: "unknown (likely pasted or not recorded)" };
+  const AUTHOR_MARK = { ai: "AI", human: "H", ai_then_human: "A+H", starter: "S", unknown: "?" };
+
+  function authorLegend() {
+    const legend = el("p", "au-legend muted", "Lines by author: ");
+    for (const author of Object.keys(AUTHOR_LABEL)) {
+      append(legend, el("span", `au au-${author}`, AUTHOR_LABEL[author]), " ");
+    }
+    return legend;
   }
 
   let player = null;
