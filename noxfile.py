@@ -56,3 +56,10 @@ def bench_proxy(session: nox.Session) -> None:
     replies against a direct connection (`nox -s bench` runs it with the others)."""
     session.install("-e", ".[test]")
     session.run("python", "benchmarks/bench_proxy.py", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def bench_blame(session: nox.Session) -> None:
+    """Line authorship at submit and `promptster blame` against their budgets."""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/bench_blame.py", *session.posargs)

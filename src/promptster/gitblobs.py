@@ -8,11 +8,13 @@ instead of one per blob.
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
 from promptster.gitutil import SAFE_CONFIG, git_env, git_executable, run_git
+
+CHUNK = 512  # objects per `cat-file --batch` run in read_many
 
 
 class BlobReader:
@@ -41,6 +43,37 @@ class BlobReader:
         data = self._proc.stdout.read(size)
         self._proc.stdout.read(1)  # the newline after the object
         return data if header[1] == b"blob" else None
+
+    def read_many(self, names: Iterable[str]) -> Iterator[bytes | None]:
+        """The objects in order, read by one `cat-file --batch` run per `CHUNK` names (the
+        requests written and the answers read at once, not one round trip per object: a
+        round trip costs a scheduler wake-up each). Memory is bounded by a chunk's objects."""
+        chunk: list[str] = []
+        for name in names:
+            chunk.append(name if "\n" not in name else "\0invalid")
+            if len(chunk) == CHUNK:
+                yield from self._batch(chunk)
+                chunk = []
+        if chunk:
+            yield from self._batch(chunk)
+
+    def _batch(self, names: list[str]) -> list[bytes | None]:
+        request = "".join(name + "\n" for name in names).encode("utf-8", "surrogateescape")
+        out = run_git(["cat-file", "--batch"], git_dir=self.git_dir, stdin=request).stdout
+        found: list[bytes | None] = []
+        position = 0
+        for _ in names:
+            end = out.find(b"\n", position)
+            header = out[position:end].split() if end >= 0 else []
+            if len(header) != 3 or not header[2].isdigit():
+                found.append(None)
+                position = end + 1 if end >= 0 else len(out)
+                continue
+            size = int(header[2])
+            data = out[end + 1 : end + 1 + size]
+            found.append(data if header[1] == b"blob" else None)
+            position = end + 1 + size + 1
+        return found
 
     def close(self) -> None:
         if self._proc.stdin is not None:
@@ -71,3 +104,30 @@ def tree_files(git_dir: Path, commit: str) -> Iterator[tuple[str, str]]:
         parts = meta.split()
         if len(parts) == 3 and parts[1] == b"blob":
             yield path.decode("utf-8", "surrogateescape"), parts[2].decode("ascii")
+
+
+def changed_blobs(git_dir: Path, head: str) -> dict[tuple[str, str], str]:
+    """(commit, path) -> the blob id the commit gives the path, for every path each commit of
+    `head`'s history changes: one `git log --raw` instead of a tree walk per lookup."""
+    out = run_git(
+        ["log", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames", "-z", head],
+        git_dir=git_dir,
+    ).stdout
+    found: dict[tuple[str, str], str] = {}
+    commit = ""
+    tokens = out.split(b"\0")
+    index = 0
+    while index < len(tokens):
+        token = tokens[index].lstrip(b"\n")
+        index += 1
+        if token.startswith(b"\x01"):
+            header, _, rest = token[1:].partition(b"\n")
+            commit = header.decode("ascii", "replace").strip()
+            token = rest.lstrip(b"\n")
+        if token.startswith(b":") and index < len(tokens):
+            parts = token.split()
+            path = tokens[index].decode("utf-8", "surrogateescape")
+            index += 1
+            if len(parts) >= 4:
+                found[(commit, path)] = parts[3].decode("ascii")
+    return found

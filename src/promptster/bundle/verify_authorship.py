@@ -22,9 +22,10 @@ Result = tuple[Literal["ok", "warning", "failed"], str]
 def final_counts(git_dir: Path, commit: str) -> dict[str, tuple[int, bool]]:
     """path -> (line count, binary) of every file of `commit`, blobs read one at a time."""
     counts: dict[str, tuple[int, bool]] = {}
+    files = list(tree_files(git_dir, commit))
     with BlobReader(git_dir) as blobs:
-        for path, oid in tree_files(git_dir, commit):
-            content = blobs.read(oid) or b""
+        for (path, _), found in zip(files, blobs.read_many(o for _, o in files), strict=True):
+            content = found or b""
             binary = is_binary(content)
             counts[path] = (0 if binary else count_lines(content), binary)
     return counts

@@ -36,7 +36,7 @@ from promptster.bundle.authorship import (
     split_text,
 )
 from promptster.formats.events import FILE_KINDS
-from promptster.gitblobs import BlobReader, tree_files
+from promptster.gitblobs import BlobReader, changed_blobs, tree_files
 from promptster.gitutil import run_git
 from promptster.integrations.claude.events import parse_time
 from promptster.record.attribution.engine import SIMILARITY, ChangeVerdict, is_trivial
@@ -47,6 +47,7 @@ from promptster.record.attribution.events import (
 )
 
 REWRITE_SHARE = 0.5
+MAX_PAIRS = 200  # AI lines of a replaced block compared with each new line (bounded work)
 STARTER = LineOrigin("starter")
 AI_AUTHORS = frozenset({"ai", "ai_then_human"})
 
@@ -57,6 +58,11 @@ Json = Mapping[str, Any]
 class _Line:
     text: str
     origin: LineOrigin
+    trivial: bool = False
+
+    @classmethod
+    def of(cls, text: str, origin: LineOrigin) -> _Line:
+        return cls(text, origin, is_trivial(text))
 
 
 @dataclass
@@ -95,23 +101,25 @@ def compute_authorship(
     tools = _tools(events)
     with BlobReader(git_dir) as blobs:
         if order:
-            for path, oid in tree_files(git_dir, order[0]):
-                content = blobs.read(oid) or b""
-                files[path] = _starter(content)
-        replay = _Replay(events, files, tools, blobs, workspace)
+            starter = list(tree_files(git_dir, order[0]))
+            read = blobs.read_many(oid for _, oid in starter)
+            for (path, _), content in zip(starter, read, strict=True):
+                files[path] = _starter(content or b"")
+        replay = _Replay(events, files, tools, blobs, workspace, changed_blobs(git_dir, head))
         replay.run()
-        result = []
-        for path, oid in tree_files(git_dir, head):
-            state = files.get(path)
-            content = blobs.read(oid) or b""
-            result.append(_final(path, content, state))
+        final = list(tree_files(git_dir, head))
+        read = blobs.read_many(oid for _, oid in final)
+        result = [
+            _final(path, content or b"", files.get(path))
+            for (path, _), content in zip(final, read, strict=True)
+        ]
     return Authorship(head, tuple(result))
 
 
 def _starter(content: bytes) -> _File:
     if is_binary(content):
         return _File([], binary=True)
-    return _File([_Line(text, STARTER) for text in split_text(content)])
+    return _File([_Line.of(text, STARTER) for text in split_text(content)])
 
 
 def _final(path: str, content: bytes, state: _File | None) -> FileAuthorship:
@@ -139,7 +147,9 @@ class _Replay:
         tools: Mapping[str, str],
         blobs: BlobReader,
         workspace: str,
+        oids: Mapping[tuple[str, str], str],
     ) -> None:
+        self.oids = oids
         self.events = events
         self.files = files
         self.tools = tools
@@ -150,13 +160,21 @@ class _Replay:
         )
 
     def run(self) -> None:
+        wanted = [
+            _blob_name(event, self.oids) for event in self.events if event.get("kind") in FILE_KINDS
+        ]
+        contents = self.blobs.read_many(name for name in wanted if name is not None)
         for event in self.events:
-            if event.get("kind") in FILE_KINDS:
-                self._change(event)
-            else:
+            if event.get("kind") not in FILE_KINDS:
                 self.attributor.observe(event)
+                continue
+            name = _blob_name(event, self.oids)
+            content = next(contents) if name is not None else None
+            self._change(event, content)
+        for _ in contents:  # none left; ends the reader's thread
+            pass
 
-    def _change(self, event: Json) -> None:
+    def _change(self, event: Json, content: bytes | None) -> None:
         data = event.get("data")
         time = parse_time(event.get("ts"))
         if not isinstance(data, Mapping) or time is None:
@@ -176,7 +194,6 @@ class _Replay:
                 path, commit, (), [x.text for x in before.lines] if before else (), time
             )
             return
-        content = self.blobs.read(f"{commit}:{path}")
         if content is None:  # the snapshot is missing: the file's lines are unknown from here
             self.files[path] = _File([])
             return
@@ -197,6 +214,38 @@ class _Replay:
         )
 
 
+def _blob_name(event: Json, oids: Mapping[tuple[str, str], str]) -> str | None:
+    """The blob id (else `<commit>:<path>`) of the file an event's snapshot holds; None:
+    nothing to read."""
+    data = event.get("data")
+    if event.get("kind") == "file_delete" or not isinstance(data, Mapping):
+        return None
+    if parse_time(event.get("ts")) is None:
+        return None
+    commit, path = str(data.get("commit", "")), str(data.get("path", ""))
+    return oids.get((commit, path)) or f"{commit}:{path}"
+
+
+def _similar(a: str, b: str) -> bool:
+    """A revision of a line keeps most of it: the common prefix and suffix (whitespace at
+    the ends ignored) are at least SIMILARITY of the longer line. Linear, unlike difflib."""
+    a, b = a.strip(), b.strip()
+    longest = max(len(a), len(b))
+    if not longest:
+        return False
+    prefix = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        prefix += 1
+    suffix = 0
+    for x, y in zip(reversed(a), reversed(b), strict=False):
+        if x != y or prefix + suffix >= min(len(a), len(b)):
+            break
+        suffix += 1
+    return (prefix + suffix) / longest >= SIMILARITY
+
+
 def _assign(
     old: list[_Line],
     new_texts: list[str],
@@ -207,19 +256,14 @@ def _assign(
     pasted: bool,
 ) -> list[_Line]:
     moved: dict[str, list[LineOrigin]] = {}
+    replaced = 0
     for tag, i1, i2, _, _ in opcodes:
         if tag != "equal":
             for line in old[i1:i2]:
-                if not is_trivial(line.text):
+                if not line.trivial:
                     moved.setdefault(line.text.strip(), []).append(line.origin)
-    meaningful_old = sum(1 for line in old if not is_trivial(line.text))
-    replaced = sum(
-        1
-        for tag, i1, i2, _, _ in opcodes
-        if tag != "equal"
-        for line in old[i1:i2]
-        if not is_trivial(line.text)
-    )
+                    replaced += 1
+    meaningful_old = sum(1 for line in old if not line.trivial)
     labels = iter(zip(verdict.line_labels, verdict.line_owners, strict=True))
     result: list[_Line] = []
     added_origins: list[LineOrigin] = []
@@ -228,9 +272,11 @@ def _assign(
             result.extend(old[i1:i2])
             continue
         block_old = old[i1:i2]
+        block_ai = [line for line in block_old if line.origin.author in AI_AUTHORS]
         for text in new_texts[j1:j2]:
             label, owner = next(labels)
-            carried = moved.get(text.strip()) if not is_trivial(text) else None
+            trivial = is_trivial(text)
+            carried = moved.get(text.strip()) if not trivial else None
             if carried:
                 origin = carried.pop(0)
             elif label != "human":
@@ -238,8 +284,8 @@ def _assign(
             elif pasted:
                 origin = LineOrigin("unknown", None, here.event_id, here.seq)
             else:
-                origin = _human(text, block_old, here)
-            result.append(_Line(text, origin))
+                origin = _human(text, trivial, block_ai, here)
+            result.append(_Line(text, origin, trivial))
             added_origins.append(origin)
     if not added_origins:
         return result
@@ -249,15 +295,13 @@ def _assign(
     return result
 
 
-def _human(text: str, block_old: list[_Line], here: LineOrigin) -> LineOrigin:
-    """The candidate's line, or `ai_then_human` when it replaced a similar AI line."""
-    if not is_trivial(text):
-        matcher = difflib.SequenceMatcher(None, "", text.strip(), autojunk=False)
-        for line in block_old:
-            if line.origin.author in AI_AUTHORS:
-                matcher.set_seq1(line.text.strip())
-                if matcher.ratio() >= SIMILARITY:
-                    return LineOrigin("ai_then_human", line.origin.tool, here.event_id, here.seq)
+def _human(text: str, trivial: bool, block_ai: list[_Line], here: LineOrigin) -> LineOrigin:
+    """The candidate's line, or `ai_then_human` when it replaced a similar AI line of the same
+    replaced block."""
+    if not trivial:
+        for line in block_ai[:MAX_PAIRS]:
+            if _similar(line.text, text):
+                return LineOrigin("ai_then_human", line.origin.tool, here.event_id, here.seq)
     return here
 
 
@@ -284,6 +328,6 @@ def _take_over(
             continue
         before_changed = index > 0 and opcodes[index - 1][0] in ("insert", "replace")
         after_changed = index + 1 < len(opcodes) and opcodes[index + 1][0] in ("insert", "replace")
-        if before_changed and after_changed and all(is_trivial(line.text) for line in run):
+        if before_changed and after_changed and all(line.trivial for line in run):
             for line in run:
                 line.origin = origin

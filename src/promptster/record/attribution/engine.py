@@ -176,12 +176,13 @@ def _key(line: str) -> str:
     return line.rstrip()
 
 
-_WORD = re.compile(r"\w")
+_TWO_WORD_CHARS = re.compile(r"\w\W*\w")
 
 
 def is_trivial(line: str) -> bool:
-    """Blank lines and bare punctuation (`}`, `);`) say nothing about who wrote them."""
-    return len(_WORD.findall(line)) < 2
+    """Blank lines and bare punctuation (`}`, `);`) say nothing about who wrote them (fewer
+    than two word characters)."""
+    return _TWO_WORD_CHARS.search(line) is None
 
 
 def _claim_lines(claim: EditClaim) -> tuple[Counter[str], Counter[str]]:

@@ -1,0 +1,273 @@
+"""Benchmark line authorship: its cost at submit, and `blame` of a big file.
+
+1. A session of 2,000 file events on a 500-file workspace (half of them AI `Write`s with their
+   hook events, half hand edits), as a real shadow repository (made with `git fast-import`)
+   and a hash-chained timeline. Measured in the same run, best of --repeat, interleaved: what
+   `submit` does without line authorship (write the bundle, verify it) and the same with
+   `authorship.json` computed and checked. Budget: authorship adds at most 20 %.
+2. `blame` of one 10,000-line file (an AI `Write`, then hand edits) in a bundle: the whole
+   command's core (`blame_bundle`: verify, read the member, unpack the snapshots, read the
+   file) and the authorship part alone (decode the member, join it with the lines). Budget:
+   under 0.5 s.
+
+    python benchmarks/bench_blame.py                # the budgets' sizes
+    python benchmarks/bench_blame.py --events 400 --files 100   # a quick run
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from promptster.analysis.blame import blame_bundle
+from promptster.bundle.authorship import decode, encode, split_text
+from promptster.bundle.verify import verify_bundle
+from promptster.bundle.writer import SessionMaterial, write_bundle
+from promptster.formats.crypto import SigningKey
+from promptster.formats.events import Event, make_event
+from promptster.gitutil import git_env, git_executable, run_git
+from promptster.integrations.claude import events as ce
+from promptster.record.attribution.authorship import compute_authorship
+from promptster.record.journal import JournalWriter
+
+WS = "/home/candidate/work"
+SUBMIT_BUDGET = 0.20
+BLAME_BUDGET_S = 0.5
+LINES_PER_FILE = 40
+
+
+def ts(second: float) -> str:
+    minutes, rest = divmod(second, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return f"2026-01-05T{9 + hours:02d}:{minutes:02d}:{rest:06.3f}Z"
+
+
+def content(path: str, version: int, lines: int = LINES_PER_FILE) -> str:
+    """The file at a version: every version rewrites 4 lines in place (numstat +4 -4)."""
+    out = []
+    for n in range(lines):
+        last = version - (version - n) % 10  # the last version that rewrote line n
+        stamp = last if last >= 1 else 0
+        out.append(f"value_{n} = compute('{path}', {n}, {stamp})  # line {n}")
+    return "\n".join(out) + "\n"
+
+
+class Session:
+    """Commits streamed to `git fast-import`, and the events that describe them."""
+
+    def __init__(self, root: Path) -> None:
+        self.git_dir = root / "shadow.git"
+        run_git(["init", "--quiet", "--bare", str(self.git_dir)])
+        self.commands: list[bytes] = []
+        self.marks = 0
+        self.events: list[tuple[str, dict[str, Any]]] = []  # ("file", data) or ("raw", event)
+        self.baseline_mark = self.commit({"README.md": "# Project\n"}, 0)
+
+    def commit(self, files: dict[str, str], second: float) -> int:
+        self.marks += 1
+        body = [
+            b"commit refs/heads/snapshots\n",
+            f"mark :{self.marks}\n".encode(),
+            f"committer P <p@p> {1767603600 + int(second)} +0000\n".encode(),
+            b"data 8\nsnapshot\n",
+        ]
+        if self.marks > 1:
+            body.append(f"from :{self.marks - 1}\n".encode())
+        for path, text in files.items():
+            data = text.encode()
+            body.append(f"M 100644 inline {path}\ndata {len(data)}\n".encode() + data + b"\n")
+        self.commands.append(b"".join(body))
+        return self.marks
+
+    def finish(self) -> dict[int, str]:
+        marks = self.git_dir / "marks"
+        subprocess.run(
+            [git_executable(), f"--git-dir={self.git_dir}", "fast-import", "--quiet",
+             f"--export-marks={marks}"],
+            input=b"".join(self.commands), check=True, env=git_env(),
+        )  # fmt: skip
+        found = {}
+        for line in marks.read_text().splitlines():
+            mark, commit = line.split()
+            found[int(mark[1:])] = commit
+        return found
+
+
+def build_session(root: Path, events: int, files: int, big_lines: int = 0) -> SessionMaterial:
+    """A session of `events` file events over `files` paths; with `big_lines`, one more file
+    of that many lines written by the AI and edited by hand twice."""
+    session = Session(root)
+    versions: dict[str, int] = {}
+    planned: list[tuple[str, float, int, bool, str, int, int]] = []
+    for index in range(events):
+        path = f"src/pkg{index % 25}/mod_{index % files}.py"
+        version = versions.get(path, -1) + 1
+        versions[path] = version
+        second = 10 + index * 3.0
+        text = content(path, version)
+        mark = session.commit({path: text}, second)
+        added, removed = (LINES_PER_FILE, 0) if version == 0 else (4, 4)
+        planned.append((path, second, mark, index % 2 == 0, text, added, removed))
+    if big_lines:
+        second = 10 + events * 3.0
+        for step in range(3):
+            text = "".join(
+                f"big_{n} = {n + (step if n % 997 == 0 else 0)}\n" for n in range(big_lines)
+            )
+            mark = session.commit({"big.py": text}, second + step * 30)
+            added = big_lines if step == 0 else sum(1 for n in range(big_lines) if n % 997 == 0)
+            planned.append(("big.py", second + step * 30, mark, step == 0, text, added,
+                            0 if step == 0 else added))  # fmt: skip
+    commits = session.finish()
+    session_id = str(uuid.uuid4())
+    timeline: list[Event] = [
+        make_event(
+            "session_start",
+            {"sessionId": session_id, "workspace": WS, "tools": ["claude-code", "shell"],
+             "snapshot": commits[session.baseline_mark]},
+            channel="cli", integration="promptster", emitter="bench", actor="system",
+            attribution="system_generated", ts=ts(0),
+        )
+    ]  # fmt: skip
+    for n, (path, second, mark, by_ai, text, added, removed) in enumerate(planned):
+        tool_id = f"toolu_{n:06d}"
+        tool_input = {"file_path": f"{WS}/{path}", "content": text}
+        ctx = ce.Context(lane="lane", workspace=WS, cwd=WS, ts=ts(second - 0.5))
+        if by_ai:
+            timeline.extend(map(hook_event, ce.tool_use_events(ctx, "Write", tool_id, tool_input)))
+        kind = "file_create" if added and not removed else "file_diff"
+        data = {"path": path, "commit": commits[mark], "linesAdded": added, "linesRemoved": removed}
+        timeline.append(make_event(kind, data, channel="watcher", integration="promptster",
+                                   emitter="bench", ts=ts(second)))  # fmt: skip
+        if by_ai:
+            ctx = ce.Context(lane="lane", workspace=WS, cwd=WS, ts=ts(second + 0.2))
+            timeline.extend(
+                map(hook_event, ce.tool_result_events(ctx, "Write", tool_id, tool_input, {}))
+            )
+    end_second = (planned[-1][1] if planned else 0) + 5
+    timeline.append(make_event("session_end", {"reason": "submit"}, channel="cli",
+                               integration="promptster", emitter="bench", actor="system",
+                               attribution="system_generated", ts=ts(end_second)))  # fmt: skip
+    journal = root / "timeline.jsonl"
+    with JournalWriter(journal, session_id) as writer:
+        for event in timeline:
+            writer.append(event)
+    return SessionMaterial(
+        session_id=session_id,
+        started_at=ts(0),
+        ended_at=ts(end_second),
+        timeline=journal.read_bytes(),
+        shadow_git_dir=session.git_dir,
+    )
+
+
+def hook_event(body: dict[str, Any]) -> Event:
+    """An AI tool's event as the hook hands it to the recorder (the journal assigns seq)."""
+    return Event.from_dict({**body, "seq": 0})
+
+
+def timeline_dicts(material: SessionMaterial) -> list[dict[str, Any]]:
+    import json
+
+    return [json.loads(line) for line in material.timeline.splitlines()]
+
+
+def head_of(material: SessionMaterial) -> str:
+    return run_git(
+        ["rev-parse", "refs/heads/snapshots"], git_dir=material.shadow_git_dir
+    ).text.strip()
+
+
+def best(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def submit_case(root: Path, events: int, files: int, repeat: int) -> bool:
+    material = build_session(root, events, files)
+    key = SigningKey.from_seed(b"\x01" * 32)
+    plain, full = root / "plain.pst", root / "full.pst"
+
+    def submit_without() -> None:
+        material.authorship = None
+        written = write_bundle(material, key, plain)
+        report = verify_bundle(written.path)
+        assert report.ok, [f.message for f in report.failures][:3]
+
+    def submit_with() -> None:
+        authorship = compute_authorship(timeline_dicts(material), material.shadow_git_dir,
+                                        head_of(material), WS)  # fmt: skip
+        material.authorship = encode(authorship)
+        written = write_bundle(material, key, full)
+        report = verify_bundle(written.path)
+        assert report.ok, [f.message for f in report.failures]
+
+    without = with_ = float("inf")
+    for _ in range(repeat):  # interleaved, so machine noise hits both alike
+        without = min(without, best(submit_without, 1))
+        with_ = min(with_, best(submit_with, 1))
+    added = with_ / without - 1
+    print(f"submit, {events:,} file events on {files} files (best of {repeat}):")
+    print(f"  without line authorship {without:8.3f} s")
+    print(f"  with line authorship    {with_:8.3f} s   (+{added:.1%}, budget +{SUBMIT_BUDGET:.0%})")
+    return added <= SUBMIT_BUDGET
+
+
+def blame_case(root: Path, lines: int, repeat: int) -> bool:
+    material = build_session(root, 4, 4, big_lines=lines)
+    material.authorship = encode(
+        compute_authorship(timeline_dicts(material), material.shadow_git_dir, head_of(material), WS)
+    )
+    bundle = write_bundle(material, SigningKey.from_seed(b"\x02" * 32), root / "big.pst").path
+    result = blame_bundle(bundle, "big.py")
+    authors = {line.author for line in result.files[0].lines}
+    assert len(result.files[0].lines) == lines, len(result.files[0].lines)
+    whole = best(lambda: blame_bundle(bundle, "big.py"), repeat)
+    member = material.authorship
+    text = ("".join(f"big_{n} = {n}\n" for n in range(lines))).encode()
+
+    def core() -> None:
+        item = decode(member).file("big.py")
+        assert item is not None
+        texts = split_text(text)
+        _ = [(n, o.author, texts[n - 1]) for n, o in item.origins()]
+
+    part = best(core, repeat)
+    print(f"blame of a {lines:,}-line file (authors {sorted(authors)}; best of {repeat}):")
+    print(
+        f"  whole command core (verify + unpack + read) {whole:7.3f} s (budget {BLAME_BUDGET_S} s)"
+    )
+    print(f"  authorship part (decode + join lines)       {part:7.3f} s")
+    return whole < BLAME_BUDGET_S
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--files", type=int, default=500)
+    parser.add_argument("--lines", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="bench-blame-") as tmp:
+        root = Path(tmp)
+        (root / "a").mkdir()
+        (root / "b").mkdir()
+        ok_submit = submit_case(root / "a", args.events, args.files, args.repeat)
+        ok_blame = blame_case(root / "b", args.lines, args.repeat)
+    print("within budget" if ok_submit and ok_blame else "OVER BUDGET")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
