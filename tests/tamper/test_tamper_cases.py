@@ -527,7 +527,7 @@ def _manifest_format(b: Bundle, t: Tools) -> None:
     b.save(t.out)
 
 
-@case("manifest-newer-format_fail", "manifest", "uses format version 3", exit_code=2)
+@case("manifest-newer-format_fail", "manifest", "uses format version 4", exit_code=2)
 def _manifest_newer(b: Bundle, t: Tools) -> None:
     b.resign(edit=lambda m: m.update(formatVersion=fmt.FORMAT_VERSION + 1))
     b.save(t.out)
