@@ -426,6 +426,8 @@ def digest_timeline(timeline: bytes, started_at: str | None) -> Digest:
         provenance, data = _dict(event.get("provenance")), _dict(event.get("data"))
         integration = one_line(source.get("integration") or source.get("channel"), 60) or "unknown"
         attribution = one_line(provenance.get("attribution"), 40) or "unknown"
+        if provenance.get("likelyPaste") is True and kind in FILE_KINDS:
+            attribution = "likely_paste"  # shown as its own chip: a block nothing explains
         if isinstance(event.get("id"), str):
             digest.id_to_seq[event["id"]] = seq
         if kind == "session_start" and not digest.start:

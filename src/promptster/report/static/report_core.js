@@ -80,6 +80,7 @@ const PS = (() => {
     mixed: "mixed",
     system_generated: "system",
     unknown: "unknown",
+    likely_paste: "likely paste",
   };
 
   function attributionChip(name) {
