@@ -69,6 +69,8 @@ def test_blame_on_a_recorded_session(
         AI_FILE.replace("max(xs) - min(xs)", "max(xs) - min(xs) if xs else 0")
         + "# checked by hand\n"
     )
+    (workspace / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n\0\0\0binary")
+    (workspace / "notes.txt").write_bytes(b"windows line\r\nno newline at the end")
     ok(run_promptster("checkpoint", "my edit", cwd=workspace))
 
     submitted = json.loads(ok(run_promptster("submit", "--yes", "--json", cwd=workspace)).stdout)
@@ -84,6 +86,12 @@ def test_blame_on_a_recorded_session(
     stats = [line["author"] for line in files["stats.py"]["lines"]]
     assert stats[:5] == ["ai"] * 5
     assert stats[5] in ("ai_then_human", "human") and stats[6] == "human"
+    assert files["logo.png"]["binary"] is True and files["logo.png"]["lines"] == []
+    notes = files["notes.txt"]["lines"]
+    assert [(n["text"], n["author"]) for n in notes] == [
+        ("windows line", "human"),
+        ("no newline at the end", "human"),
+    ]
     first = files["stats.py"]["lines"][0]
     assert first["tool"] == "claude" and first["text"] == "def mean(xs):"
     assert isinstance(first["seq"], int) and first["eventId"]

@@ -78,6 +78,11 @@ def read_authorship(bundle: Path) -> Authorship | None:
     """The verified bundle's authorship (None when it has none); CheckFailed if the bundle
     fails verification."""
     report = verify_bundle(bundle)
+    if report.unreadable:  # not a zip, a newer format: as `verify` and `review`, exit 2
+        raise InputError(
+            f"{bundle} is not a readable bundle: {report.failures[0].message}",
+            f"run `promptster verify {bundle}` for details",
+        )
     if not report.ok:
         checks = ", ".join(sorted({finding.check for finding in report.failures}))
         first = report.failures[0]

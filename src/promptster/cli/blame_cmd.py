@@ -19,7 +19,8 @@ def blame(bundle: Path, file: str | None, as_json: bool) -> None:
     unknown), the AI tool and the event that wrote it, like `git blame`. With FILE, that
     file only (a path of the final snapshot).
 
-    Exit status: 0 shown, 1 the bundle failed verification, 2 no such bundle or FILE.
+    Exit status: 0 shown, 1 the bundle failed verification, 2 no such or unreadable
+    bundle, or no such FILE.
     """
     from promptster.analysis.blame import blame_bundle, format_text
 
