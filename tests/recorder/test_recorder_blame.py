@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from promptster.analysis.load import connect, load_bundle
+from promptster.analysis.signals import compute_signals
 from promptster.bundle import format as fmt
 from promptster.bundle.verify import verify_bundle
 from promptster.bundle.writer import _zip_info
@@ -95,6 +97,18 @@ def test_blame_on_a_recorded_session(
     first = files["stats.py"]["lines"][0]
     assert first["tool"] == "claude" and first["text"] == "def mean(xs):"
     assert isinstance(first["seq"], int) and first["eventId"]
+
+    # the final-code signals, from the member loaded into DuckDB: 9 lines beyond the starter
+    con = connect()
+    load_bundle(con, bundle)
+    rows = con.execute("SELECT sum(end_line - start_line + 1) FROM authorship").fetchall()
+    assert rows == [(10,)]  # README's starter line included
+    (signals,) = compute_signals(con).values()
+    revised = stats.count("ai_then_human")
+    assert signals.signals["aiFinalLinesPct"].value == 500 / 9
+    assert signals.signals["aiRevisedLinesPct"].value == 100 * revised / 9
+    assert signals.signals["pastedLinesPct"].value == 0
+    assert signals.signals["aiFinalLinesPct"].detail["finalLines"] == 9
 
     one = ok(run_promptster("blame", str(bundle), "stats.py", cwd=tmp_path)).stdout
     assert one.splitlines()[0].startswith("AI ") and "def mean(xs):" in one
