@@ -110,6 +110,13 @@ def test_blame_on_a_recorded_session(
     assert signals.signals["pastedLinesPct"].value == 0
     assert signals.signals["aiFinalLinesPct"].detail["finalLines"] == 9
 
+    scored = run_promptster(
+        "score", str(bundle), "--allow-invalid", "--format", "jsonl", cwd=tmp_path
+    )
+    assert scored.returncode in (0, 1), scored.stderr  # 1: a practice bundle has no pack
+    (row,) = [json.loads(line) for line in scored.stdout.splitlines() if line.strip()]
+    assert round(row["aiFinalLinesPct"], 4) == round(500 / 9, 4), row
+
     one = ok(run_promptster("blame", str(bundle), "stats.py", cwd=tmp_path)).stdout
     assert one.splitlines()[0].startswith("AI ") and "def mean(xs):" in one
     missing = run_promptster("blame", str(bundle), "nope.py", cwd=tmp_path)

@@ -27,6 +27,7 @@ from promptster.analysis.load import (
     LoadedSession,
     LoadStatus,
     file_sha256,
+    insert_authorship_file,
     sql_text,
 )
 from promptster.bundle.verify import VerifyReport
@@ -45,6 +46,7 @@ class Staged:
     candidate_key: str | None
     started_at: str | None
     ended_at: str | None
+    authorship: Path | None = None  # its authorship.json, written beside the timeline
 
 
 def stage(folder: Path, index: int, path: Path, report: VerifyReport, timeline: bytes) -> Staged:
@@ -55,6 +57,10 @@ def stage(folder: Path, index: int, path: Path, report: VerifyReport, timeline: 
     target = folder / f"{index:06d}.jsonl"
     with open(target, "wb") as handle:
         handle.write(timeline)
+    authorship = None
+    if report.context.authorship is not None:
+        authorship = folder / f"{index:06d}.authorship.json"
+        authorship.write_bytes(report.context.authorship)
     loaded = LoadedSession(
         session_id=manifest.session_id,
         path=path,
@@ -74,6 +80,7 @@ def stage(folder: Path, index: int, path: Path, report: VerifyReport, timeline: 
         manifest.candidate_key,
         manifest.started_at,
         manifest.ended_at,
+        authorship,
     )
 
 
@@ -123,6 +130,9 @@ def load_batch(con: duckdb.DuckDBPyConnection, batch: Sequence[Staged]) -> None:
         )
         con.execute(sql_text("load_kinds_texts.sql"))
         con.execute(sql_text("load_kinds_runs.sql"))
+        for item in items:
+            if item.authorship is not None:
+                insert_authorship_file(con, item.loaded.session_id, item.authorship)
         _insert_sessions(con, items)
         con.execute("COMMIT")
     except BaseException:

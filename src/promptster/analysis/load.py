@@ -278,12 +278,20 @@ def _insert_authorship(con: duckdb.DuckDBPyConnection, session_id: str, member: 
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(member)
-        literal = name.replace("'", "''")
+        insert_authorship_file(con, session_id, Path(name))
+    finally:
+        Path(name).unlink(missing_ok=True)
+
+
+def insert_authorship_file(con: duckdb.DuckDBPyConnection, session_id: str, path: Path) -> None:
+    """authorship.json, written to `path`, into `authorship` for `session_id`."""
+    literal = str(path).replace("'", "''")
+    try:
         con.execute(
             "INSERT INTO authorship "
             "WITH fs AS (SELECT unnest(files) AS f "
             f"           FROM read_json('{literal}', columns = {AUTHORSHIP_COLUMNS}, "
-            f"                          maximum_object_size = {len(member) + 1})), "
+            f"                          maximum_object_size = {path.stat().st_size + 1})), "
             "rs AS (SELECT f.path AS path, unnest(f.ranges) AS r FROM fs) "
             'SELECT ?::VARCHAR, path, r.start, r."end", r.author, r.tool, r.eventId, r.seq '
             "FROM rs",
@@ -291,8 +299,6 @@ def _insert_authorship(con: duckdb.DuckDBPyConnection, session_id: str, member: 
         )
     except duckdb.Error as exc:
         raise FormatError(f"authorship.json could not be loaded: {exc}") from exc
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 def _fill_kinds_split(con: duckdb.DuckDBPyConnection, session_id: str) -> None:
