@@ -83,6 +83,11 @@ class LlmJudge:
             ) from exc
         self.model_id = model_id
 
+    def ask(self, prompt: str, system: str) -> str:
+        """The model's answer as text; raises whatever the model or its plugin raises (the
+        callers count a raised call as a failed pass)."""
+        return str(self._model.prompt(prompt, system=system).text())
+
     def rate(self, rubric_name: str, item: str) -> Rating | None:
         prompt = (
             f"{item[:MAX_ITEM_CHARS]}\n\n"

@@ -1,0 +1,156 @@
+"""A session's timeline, read once into the light records the key-moment detectors, the
+follow-up questions and the fluency rubric work on (`moments`, `followups`, `fluency`).
+
+Only the kinds those read are decoded in full; every other line gives its seq, id, time and
+kind from a cheap scan, so a 100,000-event timeline with long AI replies is not decoded
+twice over. Values stay untrusted: a field of the wrong type reads as absent.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from promptster.formats.events import FILE_KINDS
+from promptster.formats.timeline import split_lines
+
+# Kinds whose payload the detectors read; the rest only count for time (idle gaps).
+DECODED_KINDS = frozenset(
+    {
+        "session_start",
+        "session_end",
+        "prompt",
+        "command",
+        "test_run",
+        "build_run",
+        "decision_event",
+        "planning",
+        "git_action",
+        *FILE_KINDS,
+    }
+)
+# Canonical lines sort their keys, so each top-level field is followed by the next one: the
+# anchors keep a nested `"kind"` or `"id"` inside `data` from matching.
+_KIND = re.compile(rb'"kind":"([a-z_]{1,40})","prev":')
+_TS = re.compile(rb'"ts":"([0-9T:.+Z-]{10,40})","v":')
+_SEQ = re.compile(rb'"seq":(\d{1,12}),"source":')
+_ID = re.compile(rb'"id":"([0-9a-fA-F-]{8,64})","kind":')
+
+
+@dataclass(frozen=True)
+class Ev:
+    """One event: where it is (seq, id, ms since the session start), what and who, and its
+    `data` when its kind is decoded (else empty)."""
+
+    seq: int
+    id: str
+    t: int
+    kind: str
+    actor: str = "unknown"
+    attribution: str = "unknown"
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def text(self, key: str) -> str:
+        value = self.data.get(key)
+        return value if isinstance(value, str) else ""
+
+    def number(self, key: str) -> int | None:
+        value = self.data.get(key)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return int(value)
+
+    @property
+    def is_file(self) -> bool:
+        return self.kind in FILE_KINDS
+
+    @property
+    def lines_changed(self) -> int:
+        return (self.number("linesAdded") or 0) + (self.number("linesRemoved") or 0)
+
+    @property
+    def by_ai(self) -> bool:
+        return self.attribution == "likely_ai" or (
+            self.actor == "ai" and self.attribution in ("unknown", "mixed")
+        )
+
+    @property
+    def by_human(self) -> bool:
+        return self.attribution in ("likely_human", "ai_revised_by_human") or (
+            self.actor == "human" and self.attribution == "unknown"
+        )
+
+
+@dataclass(frozen=True)
+class SessionEvents:
+    events: tuple[Ev, ...]
+    time_limit_minutes: int | None
+    end_t: int
+
+    def of(self, *kinds: str) -> list[Ev]:
+        return [e for e in self.events if e.kind in kinds]
+
+
+def _parse_ts(text: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _str(value: Any, default: str = "unknown") -> str:
+    return value if isinstance(value, str) and value else default
+
+
+def read_events(timeline: bytes) -> SessionEvents:
+    """The session's events in timeline order (an unreadable line is skipped)."""
+    events: list[Ev] = []
+    t0: datetime | None = None
+    limit: int | None = None
+    end_t = 0
+    decoder = json.JSONDecoder()
+    for position, line in enumerate(split_lines(timeline).lines):
+        kind_match = _KIND.search(line)
+        kind = kind_match.group(1).decode() if kind_match else ""
+        if not kind or kind in DECODED_KINDS:
+            try:
+                event = decoder.decode(line.decode("utf-8", "replace"))
+            except (ValueError, RecursionError):
+                continue
+            if not isinstance(event, dict):
+                continue
+            ts_text, seq_value, ident = event.get("ts"), event.get("seq"), event.get("id")
+            kind = _str(event.get("kind"))
+            data = _dict(event.get("data"))
+            actor = _str(_dict(event.get("actor")).get("type"))
+            attribution = _str(_dict(event.get("provenance")).get("attribution"))
+        else:
+            ts_m, seq_m, id_m = _TS.search(line), _SEQ.search(line), _ID.search(line)
+            ts_text = ts_m.group(1).decode() if ts_m else None
+            seq_value = int(seq_m.group(1)) if seq_m else None
+            ident = id_m.group(1).decode() if id_m else ""
+            data, actor, attribution = {}, "unknown", "unknown"
+        moment = _parse_ts(ts_text) if isinstance(ts_text, str) else None
+        if moment is not None and t0 is None:
+            t0 = moment
+        t = int((moment - t0).total_seconds() * 1000) if moment and t0 else 0
+        seq = (
+            seq_value
+            if isinstance(seq_value, int) and not isinstance(seq_value, bool)
+            else position
+        )
+        if kind == "session_start" and limit is None:
+            value = data.get("timeLimitMinutes")
+            limit = value if isinstance(value, int) and not isinstance(value, bool) else None
+        events.append(
+            Ev(seq, ident if isinstance(ident, str) else "", t, kind, actor, attribution, data)
+        )
+        end_t = max(end_t, t)
+    return SessionEvents(tuple(events), limit, end_t)
