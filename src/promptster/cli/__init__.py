@@ -57,6 +57,7 @@ COMMANDS: dict[str, str] = {
     "redeem": "promptster.cli.redeem_cmd:redeem",
     "review": "promptster.cli.review_cmds:review",
     "blame": "promptster.cli.blame_cmd:blame",
+    "followups": "promptster.cli.followups_cmd:followups",
     "demo": "promptster.cli.review_cmds:demo",
     "version": "promptster.cli.meta_cmds:version",
     "help": "promptster.cli.meta_cmds:help_cmd",
