@@ -4,6 +4,7 @@ follow-up and rubric tests: the same events a bundle would carry, without a bund
 from __future__ import annotations
 
 from analysis_scenarios import Scenario, _event
+
 from promptster.analysis.session_events import SessionEvents, read_events
 from promptster.formats.jsonio import canonical_json
 
