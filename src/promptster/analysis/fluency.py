@@ -188,7 +188,7 @@ def comprehension_grounding(f: _Facts) -> Placement:
         if failing and failing[0].t < _first_change(f)
         else "no failing run before the first change",
     )
-    seqs, ids = _cite(failing)
+    seqs, ids = _cite([m for m in failing if m.t < _first_change(f)])
     return Placement("comprehension_grounding", _tier(score, 3, 2), _level(changes + 2),
                      evidence, seqs, ids)  # fmt: skip
 
@@ -209,7 +209,7 @@ def direction_quality(f: _Facts) -> Placement:
     )  # fmt: skip
     evidence = (
         f"promptDepth {_fmt(depth)} of 2.0 (≥ {DEPTH_STRONG} strong, ≥ {DEPTH_ADEQUATE} adequate)",
-        f"{prompts} prompts, {_fmt(f.num('avgPromptLength'))} characters on average",
+        f"{prompts} prompts, {f.num('avgPromptLength') or 0:.0f} characters on average",
     )
     return Placement("direction_quality", tier, _level(prompts), evidence)
 
@@ -309,17 +309,18 @@ def ecosystem_leverage(f: _Facts) -> Placement:
     if f.kinds.get("prompt", 0) == 0:
         return Placement("ecosystem_leverage", "insufficient_evidence", "low",
                          ("no AI tool was used",))  # fmt: skip
-    if not tools and f.kinds.get("tool_use", 0) == 0:
+    planned = f.kinds.get("planning", 0)
+    if not tools and f.kinds.get("tool_use", 0) == 0 and not planned:
         return Placement("ecosystem_leverage", "not_collectible", "low",
                          ("this AI tool's capture reports no tool calls",))  # fmt: skip
     leverage = sorted(t for t in tools if t in _LEVERAGE_TOOLS or t.startswith("mcp__"))
     mcp = f.kinds.get("mcp_call", 0)
-    score = len(leverage) + (1 if mcp else 0)
+    score = len(leverage) + (1 if mcp else 0) + (1 if planned and "TodoWrite" not in tools else 0)
     tier: Tier = "strong" if score >= 3 else ("adequate" if score >= 1 else "developing")
     evidence = (
         f"tools used: {', '.join(sorted(tools)) or 'none reported'}",
         f"subagent, planning, web or MCP tools: {', '.join(leverage) or 'none'}; "
-        f"{mcp} MCP call(s) to Promptster",
+        f"{mcp} MCP call(s) to Promptster; {planned} plan update(s)",
         "usage is counted, not whether it paid off: read the timeline",
     )
     return Placement(

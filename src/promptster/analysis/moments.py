@@ -50,6 +50,7 @@ class Moment:
     title: str
     summary: str
     t: int  # ms since the session start, of the first cited event
+    end: int  # of the last cited event (a span: a loop, a gap, a rush)
     seqs: tuple[int, ...]
     ids: tuple[str, ...]
     detail: dict[str, JsonValue]
@@ -60,6 +61,7 @@ class Moment:
             "title": self.title,
             "summary": self.summary,
             "offsetMs": self.t,
+            "endOffsetMs": self.end,
             "seqs": list(self.seqs),
             "relatedEvents": list(self.ids),
             "detail": self.detail,
@@ -84,6 +86,7 @@ def _moment(
     **detail: JsonValue,
 ) -> Moment:
     ordered = sorted({e.seq: e for e in cited}.values(), key=lambda e: e.seq)
+    end = max((e.t for e in ordered), default=0)
     if len(ordered) > MAX_CITED:
         detail["citedLeftOut"] = len(ordered) - MAX_CITED
         ordered = ordered[:MAX_CITED]
@@ -92,6 +95,7 @@ def _moment(
         title,
         summary,
         ordered[0].t if ordered else 0,
+        end,
         tuple(e.seq for e in ordered),
         tuple(e.id for e in ordered),
         detail,

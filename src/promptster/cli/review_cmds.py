@@ -72,6 +72,13 @@ def open_in_browser(path: Path) -> None:
     help="Run the hidden tests on the final snapshot only, or also at every checkpoint and "
     "where the candidate's own tests went green (at most 20 runs per bundle).",
 )
+@click.option(
+    "--judge",
+    "judge_model",
+    metavar="MODEL",
+    help="Also rate the AI-fluency rubric and write the summary with this `llm` model, "
+    "beside the heuristics (needs pip install 'promptster[judge]'; `llm models` lists them).",
+)
 def review(
     bundle: Path,
     output: Path | None,
@@ -85,6 +92,7 @@ def review(
     require_issuer: bool,
     prices: Prices | None,
     hidden_at: str,
+    judge_model: str | None,
 ) -> None:
     """Verify a bundle, compute its signals and write one self-contained HTML report.
 
@@ -107,6 +115,10 @@ def review(
     if assessment_id is not None:
         assessment_id = _resolve_assessment(assessment_id)
     target = check_output(output if output is not None else bundle.with_suffix(".html"))
+    if judge_model is not None:
+        from promptster.analysis.judge import LlmJudge
+
+        LlmJudge(judge_model)  # fail early on a missing library or an unknown model
     cohort: list[Path] = []
     if cohort_dir is not None:
         from promptster.analysis.load import find_bundles
@@ -124,6 +136,7 @@ def review(
             extra_checks=default_checks(reviewer_keys=reviewer_keys, require_issuer=require_issuer),
             hidden_at="checkpoints" if hidden_at == "checkpoints" else "final",
             prices=prices,
+            judge_model=judge_model,
         )
     if result.verified:
         caveat = (

@@ -1,5 +1,6 @@
 """The cohort page: one row per session, sortable by any metric or the composite, with
-percentile bars and a link to each session's own report.
+percentile bars and a link to each session's own report (and to its key moments,
+follow-up questions and fluency rubric there).
 
 `write_cohort_html(path, cohorts, signals)` writes the page and, beside it in
 `<name>-reports/`, one report per session (with its cohort percentiles). Links are relative,
@@ -71,6 +72,7 @@ class CohortRow:
     hidden_text: str | None = None  # "3/3 passed" when hidden tests ran
     email: str | None = None
     rating_text: str | None = None  # "4.2 · 2 reviewers · advance 2"
+    aids: tuple[int, int] | None = None  # key moments and follow-ups in its report
 
 
 @dataclass(frozen=True)
@@ -172,6 +174,7 @@ def _table(
     links: Mapping[str, str],
     signals: Mapping[str, SessionSignals],
     known: WorkspaceView | None = None,
+    aids: Mapping[str, tuple[int, int]] | None = None,
 ) -> CohortTable:
     directory = known.directory if known is not None else Directory()
     ratings = known.ratings if known is not None else {}
@@ -213,6 +216,7 @@ def _table(
                 hidden_text=_hidden_text(signals.get(session.session_id)) if hidden else None,
                 email=one_line(person.email, 200) or None,
                 rating_text=_rating_text(ratings.get(session.session_id)),
+                aids=(aids or {}).get(session.session_id),
             )
         )
     title = directory.titles.get(cohort.assessment_id or "")
@@ -273,6 +277,7 @@ def write_cohort_html(
     result = CohortPageResult(path)
     folder_name = f"{path.stem}-reports"
     links: dict[str, str] = {}
+    aids: dict[str, tuple[int, int]] = {}
     taken: set[str] = set()
     moment = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     for cohort in cohorts if reports else ():
@@ -285,7 +290,7 @@ def write_cohort_html(
                 CohortContext(member, cohort.session_count) if cohort.session_count >= 2 else None
             )
             try:
-                review_bundle(
+                reviewed = review_bundle(
                     Path(session.bundle_path),
                     path.parent / folder_name / name,
                     known=(signals[session.session_id], context),
@@ -296,7 +301,9 @@ def write_cohort_html(
                 result.problems.append(f"{session.bundle_path}: {exc.message}")
                 continue
             links[session.session_id] = safe_href(f"{folder_name}/{name}")
+            if reviewed.aids_counts is not None:
+                aids[session.session_id] = reviewed.aids_counts
             result.reports += 1
-    tables = [_table(cohort, links, signals, known) for cohort in cohorts]
+    tables = [_table(cohort, links, signals, known, aids) for cohort in cohorts]
     atomic_write_text(path, render_cohort(tables, generated_at=moment))
     return result

@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from promptster import __version__
+from promptster.analysis.aids import SessionAids
 from promptster.analysis.cohort import CohortMember
 from promptster.analysis.signals import SessionSignals
 from promptster.bundle.verify import VerifyReport
 from promptster.formats.jsonio import loads_limited
+from promptster.report.aids_view import aids_view
 from promptster.report.answers import answers
 from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
@@ -75,6 +77,7 @@ class ReportInputs:
     candidate_email: str | None = None  # likewise
     bundle_sha256: str = ""
     bundle_size: int = 0
+    aids: SessionAids | None = None  # key moments, follow-ups, rubric (verified bundles)
 
 
 def make_block(block_id: str, value: Any) -> DataBlock:
@@ -408,4 +411,5 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
         ),
         hidden=_hidden(inputs, digest),
         cost=cost_view(inputs.signals),
+        aids=aids_view(inputs.aids) if inputs.aids is not None else None,
     )

@@ -224,3 +224,4 @@ class ReportData:
     delivered: Delivered | None = None
     hidden: Any = None  # report.hidden_view.HiddenTestsView when the reviewer's tests ran
     cost: Any = None  # report.cost_view.CostView when replies report token usage
+    aids: Any = None  # report.aids_view.AidsView: key moments, follow-ups, rubric, narrative

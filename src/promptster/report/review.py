@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from promptster.analysis.aids import SessionAids, session_aids
 from promptster.analysis.cohort import HIDDEN_METRIC
 from promptster.analysis.load import file_sha256
 from promptster.analysis.prices import Prices
@@ -50,6 +51,7 @@ class ReviewResult:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     hidden_series: HiddenSeries | None = None  # with hidden_at checkpoints
+    aids_counts: tuple[int, int] | None = None  # key moments and follow-up questions shown
 
     @property
     def verified(self) -> bool:
@@ -112,6 +114,7 @@ def review_bundle(
     unsafe_no_sandbox: bool = False,
     hidden_at: At = "final",
     prices: Prices | None = None,
+    judge_model: str | None = None,
 ) -> ReviewResult:
     """Write the report of `bundle` to `output`; raise InputError when it cannot be read.
 
@@ -119,7 +122,9 @@ def review_bundle(
     imported into the reviewer workspace. `known` passes signals (and a cohort place)
     computed already, as `cohort --html` does. When the reviewer attached hidden tests to
     the assessment, they run on the final snapshot (or their stored result is reused); with
-    `hidden_at` checkpoints also over the session, charted in the report.
+    `hidden_at` checkpoints also over the session, charted in the report. With
+    `judge_model` (an `llm` model id) the fluency rubric and the narrative are also rated by
+    that model, beside the heuristics; a failing model leaves the heuristics standing.
     """
     bundle = Path(bundle)
     timings: dict[str, float] = {}
@@ -185,6 +190,9 @@ def review_bundle(
         hidden.save()
         timings["signals"] = time.perf_counter() - started
         started = time.perf_counter()
+        aids = _aids(timeline, signals, judge_model, notes) if report.ok and timeline else None
+        timings["moments"] = time.perf_counter() - started
+        started = time.perf_counter()
         snapshots, casts = side.result()
         if not report.ok:
             snapshots, casts = SnapshotData(problem="not read: the bundle failed verification"), []
@@ -206,6 +214,7 @@ def review_bundle(
             bundle_size=bundle.stat().st_size,
             hidden=hidden_result,
             hidden_series=hidden_series,
+            aids=aids,
         ),
         extra_notes=notes,
     )
@@ -217,7 +226,26 @@ def review_bundle(
     started = time.perf_counter()
     atomic_write_text(output, html)
     timings["write"] = time.perf_counter() - started
-    return ReviewResult(output, report, len(html.encode("utf-8")), timings, notes, hidden_series)
+    counts = None if aids is None else (len(aids.moments), len(aids.followups))
+    return ReviewResult(
+        output, report, len(html.encode("utf-8")), timings, notes, hidden_series, counts
+    )
+
+
+def _aids(
+    timeline: bytes, signals: SessionSignals | None, judge_model: str | None, notes: list[str]
+) -> SessionAids | None:
+    """Key moments, follow-ups, the rubric and the narrative; never fails the report."""
+    judge = None
+    if judge_model is not None:
+        from promptster.analysis.judge import LlmJudge
+
+        judge = LlmJudge(judge_model)  # an unknown model is a usage error, before any work
+    try:
+        return session_aids(timeline, signals, judge)
+    except PromptsterError as exc:
+        notes.append(f"key moments could not be computed: {exc.message}")
+        return None
 
 
 def _signals(
