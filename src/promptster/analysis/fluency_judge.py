@@ -71,7 +71,7 @@ def call(model: TextModel, prompt: str, system: str, timeout: float) -> str:
     try:
         return pool.submit(model.ask, prompt, system).result(timeout=timeout)
     except FutureTimeout:
-        raise TimeoutError(f"no answer within {timeout:.0f} s") from None
+        raise TimeoutError(f"no answer within {timeout:g} s") from None
     finally:
         pool.shutdown(wait=False)
 

@@ -32,8 +32,9 @@ DECODED_KINDS = frozenset(
         *FILE_KINDS,
     }
 )
-# Canonical lines sort their keys, so each top-level field is followed by the next one: the
-# anchors keep a nested `"kind"` or `"id"` inside `data` from matching.
+# Canonical lines sort their keys, so each top-level field is followed by the next one, and
+# `data` (the only field holding free-form objects) comes before `id`, `kind`, `seq` and `ts`:
+# the last match of each anchored pattern is the top-level field, never one nested in `data`.
 _KIND = re.compile(rb'"kind":"([a-z_]{1,40})","prev":')
 _TS = re.compile(rb'"ts":"([0-9T:.+Z-]{10,40})","v":')
 _SEQ = re.compile(rb'"seq":(\d{1,12}),"source":')
@@ -94,6 +95,13 @@ class SessionEvents:
         return [e for e in self.events if e.kind in kinds]
 
 
+def _last(pattern: re.Pattern[bytes], line: bytes) -> bytes | None:
+    found = None
+    for found in pattern.finditer(line):
+        pass
+    return found.group(1) if found else None
+
+
 def _parse_ts(text: str) -> datetime | None:
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -117,8 +125,8 @@ def read_events(timeline: bytes) -> SessionEvents:
     end_t = 0
     decoder = json.JSONDecoder()
     for position, line in enumerate(split_lines(timeline).lines):
-        kind_match = _KIND.search(line)
-        kind = kind_match.group(1).decode() if kind_match else ""
+        kind_match = _last(_KIND, line)
+        kind = kind_match.decode() if kind_match else ""
         if not kind or kind in DECODED_KINDS:
             try:
                 event = decoder.decode(line.decode("utf-8", "replace"))
@@ -132,10 +140,10 @@ def read_events(timeline: bytes) -> SessionEvents:
             actor = _str(_dict(event.get("actor")).get("type"))
             attribution = _str(_dict(event.get("provenance")).get("attribution"))
         else:
-            ts_m, seq_m, id_m = _TS.search(line), _SEQ.search(line), _ID.search(line)
-            ts_text = ts_m.group(1).decode() if ts_m else None
-            seq_value = int(seq_m.group(1)) if seq_m else None
-            ident = id_m.group(1).decode() if id_m else ""
+            ts_m, seq_m, id_m = _last(_TS, line), _last(_SEQ, line), _last(_ID, line)
+            ts_text = ts_m.decode() if ts_m else None
+            seq_value = int(seq_m) if seq_m else None
+            ident = id_m.decode() if id_m else ""
             data, actor, attribution = {}, "unknown", "unknown"
         moment = _parse_ts(ts_text) if isinstance(ts_text, str) else None
         if moment is not None and t0 is None:
