@@ -3,6 +3,8 @@ follow-up and rubric tests: the same events a bundle would carry, without a bund
 
 from __future__ import annotations
 
+from typing import Any
+
 from analysis_scenarios import Scenario, _event
 
 from promptster.analysis.session_events import SessionEvents, read_events
@@ -11,7 +13,7 @@ from promptster.formats.jsonio import canonical_json
 
 def timeline_bytes(scenario: Scenario, time_limit_minutes: int | None = None) -> bytes:
     lines = []
-    start = {"workspace": "/w", "tools": [], "timeLimitMinutes": time_limit_minutes}
+    start: dict[str, Any] = {"workspace": "/w", "tools": [], "timeLimitMinutes": time_limit_minutes}
     events = [(0.0, "session_start", start, {"actor": "system"}), *scenario.events]
     for seq, (at, kind, data, env) in enumerate(events):
         event = _event(scenario.name, seq, at, kind, data, **env)

@@ -96,10 +96,10 @@ class SessionEvents:
 
 
 def _last(pattern: re.Pattern[bytes], line: bytes) -> bytes | None:
-    found = None
-    for found in pattern.finditer(line):
-        pass
-    return found.group(1) if found else None
+    last = None
+    for match in pattern.finditer(line):
+        last = match
+    return last.group(1) if last else None
 
 
 def _parse_ts(text: str) -> datetime | None:
