@@ -149,3 +149,22 @@ def test_a_failing_or_hanging_judge_leaves_the_heuristics_standing(
     ANSWERS.extend(itertools.repeat("raise", 40))
     broken = _aids(scenario_dir, signals_of, "ada", judge=LlmJudge(fluency_model))
     assert broken.model_narrative.error and broken.narrative.headline
+
+
+def test_review_shows_the_judge_beside_the_heuristic(
+    scenario_dir: Path, fluency_model: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from promptster.cli import main
+
+    out = tmp_path / "ada.html"
+    ANSWERS.extend(["raise"] * 3)  # the first dimension's passes all fail; the rest answer
+    assert main(["review", str(scenario_dir / "ada.pst"), "-o", str(out), "--judge", MODEL_ID]) == 0
+    html = out.read_text("utf-8")
+    framing = html.split('id="rubric-task_framing"')[1].split("</tr>")[0]
+    assert "judge failed" in framing and "the heuristic stands" in framing
+    assert 'class="tag tier tier-' in framing.split('class="judged"')[0]  # heuristic tier kept
+    grounding = html.split('id="rubric-comprehension_grounding"')[1].split("</tr>")[0]
+    assert "passes: adequate, adequate, adequate" in grounding
+    assert 'id="narrative-judge"' in html and "Steady, test-first work." in html
+    assert main(["review", str(scenario_dir / "ada.pst"), "--judge", "no-such-model"]) == 2
+    assert "unknown judge model" in capsys.readouterr().err

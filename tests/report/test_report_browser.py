@@ -20,6 +20,9 @@ UPDATE = os.environ.get("PROMPTSTER_UPDATE_GOLD") == "1"
 
 VIEWS = (
     "summary",
+    "moments",
+    "followups",
+    "rubric",
     "signals",
     "charts",
     "decisions",
@@ -229,4 +232,21 @@ def test_print_stylesheet_hides_the_controls(reports: dict[str, Path], open_repo
     assert not page.is_visible(".topbar")
     assert not page.is_visible("#tl-toolbar")
     assert page.is_visible("#summary h1")
+    watched.assert_clean()
+
+
+def test_key_moment_strip_links_to_its_events(reports: dict[str, Path], open_report: Any) -> None:
+    watched = open_report(reports["ordinary"])
+    page = watched.page
+    marks = page.locator("#moment-strip a.km-mark")
+    assert marks.count() == page.locator("#moments ol.moments li").count() == 4
+    fix = page.locator("#moment-strip a.km-fix")
+    target = fix.get_attribute("href")
+    assert target is not None and target.startswith("#ev-")
+    fix.dispatch_event("click")  # an SVG link: a real navigation to the event's anchor
+    watched.until(f"document.activeElement && document.activeElement.id === '{target[1:]}'")
+    assert "test_run" in page.locator(target).inner_text()
+    page.locator("#followups li").first.locator(".ev-links a").first.click()
+    first = page.locator("#followups li").first.locator(".ev-links a").first.get_attribute("href")
+    watched.until(f"document.activeElement.id === '{str(first)[1:]}'")
     watched.assert_clean()

@@ -42,8 +42,8 @@ TIER_LABELS: dict[Tier, str] = {
     "strong": "strong",
     "adequate": "adequate",
     "developing": "developing",
-    "insufficient_evidence": "not enough signal (not a weakness)",
-    "not_collectible": "not capturable here (never counts against the candidate)",
+    "insufficient_evidence": "not enough signal",
+    "not_collectible": "not capturable",
 }
 
 
