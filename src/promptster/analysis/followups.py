@@ -194,7 +194,7 @@ def _fallbacks(s: SessionEvents) -> list[FollowUp]:
                 f"{path} is the file you changed most ({lines} lines over {len(changes)} "
                 f"change{'s' if len(changes) != 1 else ''}). Explain its design, and what you "
                 "would refactor next.",
-                f"{len(changes)} changes, {lines} lines",
+                f"{len(changes)} change{'s' if len(changes) != 1 else ''}, {lines} lines",
                 "architecture",
                 "medium",
             )
