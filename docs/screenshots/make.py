@@ -114,8 +114,10 @@ def shoot(page: Page, selector: str, name: str, most: int = 640) -> None:
     page.evaluate(f"window.scrollTo(0, window.scrollY + {box['y'] - 20})")
     box = target.bounding_box()
     assert box is not None
-    clip = {"x": box["x"], "y": box["y"], "width": box["width"], "height": most}
-    page.screenshot(path=IMAGES / name, clip=clip)
+    page.screenshot(
+        path=IMAGES / name,
+        clip={"x": box["x"], "y": box["y"], "width": box["width"], "height": most},
+    )
 
 
 def photograph(report: Path, cohort: Path) -> None:
