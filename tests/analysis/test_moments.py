@@ -145,3 +145,17 @@ def test_a_nested_kind_or_id_in_data_does_not_mislead_the_scan() -> None:
     events = read_events(timeline_bytes(s)).events
     assert [e.kind for e in events] == ["session_start", "tool_use", "prompt"]
     assert events[1].id != "ffffffff" and events[1].data == {}  # not decoded: not needed
+
+
+def test_the_report_collector_reads_what_read_events_reads() -> None:
+    """The report builds its events from its own digest of the timeline (one decode): the
+    moments must be the same as from `read_events`."""
+    from promptster.analysis.session_events import Collector
+    from promptster.report.timeline_data import digest_timeline
+
+    for make in (ada, ben, dee):
+        timeline = timeline_bytes(make(), time_limit_minutes=30)
+        collector = Collector()
+        digest_timeline(timeline, None, collector.add)
+        from_digest = [m.to_json_obj() for m in km.key_moments(collector.result())]
+        assert from_digest == [m.to_json_obj() for m in km.key_moments(read_events(timeline))]

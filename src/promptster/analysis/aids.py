@@ -63,7 +63,16 @@ def session_aids(
     timeout: float = TIMEOUT_S,
 ) -> SessionAids:
     """Everything for one verified timeline; the rubric and narrative need its signals."""
-    events = read_events(timeline)
+    return aids_for(read_events(timeline), signals, judge, timeout)
+
+
+def aids_for(
+    events: SessionEvents,
+    signals: SessionSignals | None = None,
+    judge: TextModel | None = None,
+    timeout: float = TIMEOUT_S,
+) -> SessionAids:
+    """`session_aids` over events read already (the report reads them with its digest)."""
     moments = key_moments(events)
     questions = follow_ups(events, moments)
     if signals is None:

@@ -349,10 +349,10 @@ def last_minute_rush(s: SessionEvents) -> list[Moment]:
         return []
     window = int(span * RUSH_WINDOW_SHARE)
     start = span - window
-    changes = [e for e in s.events if e.is_file]
-    total = sum(e.lines_changed for e in changes)
-    late = [e for e in changes if e.t >= start]
-    late_lines = sum(e.lines_changed for e in late)
+    sizes = [(e, e.lines_changed) for e in s.events if e.is_file]
+    total = sum(size for _, size in sizes)
+    late = [e for e, _ in sizes if e.t >= start]
+    late_lines = sum(size for e, size in sizes if e.t >= start)
     if total <= 0 or len(late) < RUSH_MIN_CHANGES or late_lines / total < RUSH_MIN_SHARE:
         return []
     basis = "time limit" if s.time_limit_minutes else "session"

@@ -17,6 +17,7 @@ from promptster.report.meta import duration
 from promptster.report.text import as_text
 
 STRIP_W, STRIP_H, PAD = 720, 56, 8
+SHOWN_PER_KIND = 20  # moments of one kind listed (the first ones); the rest are counted
 KIND_LABELS = {
     "first_prompt": "first prompt",
     "first_failure": "first failure",
@@ -94,6 +95,9 @@ class AidsView:
     model_error: str = ""
     judge_model: str = ""
     legend: list[tuple[str, str]] = field(default_factory=list)
+    moment_count: int = 0  # all moments found, shown or not
+    left_out: list[tuple[str, int]] = field(default_factory=list)  # kind label, how many
+    shown_per_kind: int = SHOWN_PER_KIND
 
 
 def _text(value: object, limit: int = 600) -> str:
@@ -126,7 +130,21 @@ def strip_svg(moments: list[Moment], span: int) -> Markup:
     return Markup("".join(parts))
 
 
+def _shown(found: list[Moment]) -> tuple[list[Moment], list[tuple[str, int]]]:
+    """The first SHOWN_PER_KIND moments of each kind, and how many of each were left out (a
+    long session can have hundreds of rewrites or decisions)."""
+    shown: list[Moment] = []
+    counts: dict[str, int] = {}
+    for m in found:
+        counts[m.kind] = counts.get(m.kind, 0) + 1
+        if counts[m.kind] <= SHOWN_PER_KIND:
+            shown.append(m)
+    left = [(KIND_LABELS.get(k, k), n - SHOWN_PER_KIND) for k, n in counts.items()]
+    return shown, [(label, n) for label, n in left if n > 0]
+
+
 def aids_view(aids: SessionAids) -> AidsView:
+    found, left_out = _shown(aids.moments)
     moments = [
         MomentRow(
             f"km-{i}",
@@ -137,7 +155,7 @@ def aids_view(aids: SessionAids) -> AidsView:
             duration(m.t),
             list(m.seqs),
         )
-        for i, m in enumerate(aids.moments)
+        for i, m in enumerate(found)
     ]
     questions = [
         QuestionRow(
@@ -174,7 +192,7 @@ def aids_view(aids: SessionAids) -> AidsView:
         )  # fmt: skip
     narrative, written = aids.narrative, aids.model_narrative
     return AidsView(
-        strip_svg(aids.moments, aids.events.time_limit_minutes * 60_000
+        strip_svg(found, aids.events.time_limit_minutes * 60_000
                   if aids.events.time_limit_minutes and aids.events.end_t
                   <= aids.events.time_limit_minutes * 60_000 else aids.events.end_t),
         moments,
@@ -187,5 +205,7 @@ def aids_view(aids: SessionAids) -> AidsView:
         model_error=_text(written.error or "", 300) if written else "",
         judge_model=_text(aids.judge_model or "", 120),
         legend=[(kind, label) for kind, label in KIND_LABELS.items()
-                if any(m.kind == kind for m in aids.moments)],
+                if any(m.kind == kind for m in found)],
+        moment_count=len(aids.moments),
+        left_out=left_out,
     )  # fmt: skip

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from promptster import __version__
-from promptster.analysis.aids import SessionAids
+from promptster.analysis.aids import aids_for
 from promptster.analysis.cohort import CohortMember
+from promptster.analysis.fluency_judge import TextModel
+from promptster.analysis.session_events import Collector
 from promptster.analysis.signals import SessionSignals
 from promptster.bundle.verify import VerifyReport
+from promptster.errors import PromptsterError
 from promptster.formats.jsonio import loads_limited
 from promptster.report.aids_view import aids_view
 from promptster.report.answers import answers
@@ -77,7 +80,9 @@ class ReportInputs:
     candidate_email: str | None = None  # likewise
     bundle_sha256: str = ""
     bundle_size: int = 0
-    aids: SessionAids | None = None  # key moments, follow-ups, rubric (verified bundles)
+    # key moments, follow-ups, the rubric: for a verified bundle, with an optional judge
+    aids: bool = False
+    judge: TextModel | None = None
 
 
 def make_block(block_id: str, value: Any) -> DataBlock:
@@ -331,8 +336,19 @@ def _diffs(digest: Digest, snaps: SnapshotData, limits: list[str]) -> dict[str, 
 
 def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) -> ReportData:
     manifest = inputs.report.context.manifest
-    digest = digest_timeline(inputs.timeline or b"", manifest.started_at if manifest else None)
+    collector = Collector() if inputs.aids and inputs.timeline else None
+    digest = digest_timeline(
+        inputs.timeline or b"",
+        manifest.started_at if manifest else None,
+        collector.add if collector is not None else None,
+    )
     limits: list[str] = list(extra_notes)
+    aids = None
+    if collector is not None:
+        try:
+            aids = aids_for(collector.result(), inputs.signals, inputs.judge)
+        except PromptsterError as exc:  # never costs the reviewer the report
+            limits.append(f"key moments could not be computed: {visible(exc.message)}")
     if digest.cut_fields:
         limits.append(
             f"{digest.cut_fields:,} long replies or outputs are cut to "
@@ -411,5 +427,5 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
         ),
         hidden=_hidden(inputs, digest),
         cost=cost_view(inputs.signals),
-        aids=aids_view(inputs.aids) if inputs.aids is not None else None,
+        aids=aids_view(aids) if aids is not None else None,
     )

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from promptster.analysis.aids import SessionAids, session_aids
 from promptster.analysis.cohort import HIDDEN_METRIC
+from promptster.analysis.fluency_judge import TextModel
 from promptster.analysis.load import file_sha256
 from promptster.analysis.prices import Prices
 from promptster.analysis.signals import SessionSignals
@@ -190,9 +190,6 @@ def review_bundle(
         hidden.save()
         timings["signals"] = time.perf_counter() - started
         started = time.perf_counter()
-        aids = _aids(timeline, signals, judge_model, notes) if report.ok and timeline else None
-        timings["moments"] = time.perf_counter() - started
-        started = time.perf_counter()
         snapshots, casts = side.result()
         if not report.ok:
             snapshots, casts = SnapshotData(problem="not read: the bundle failed verification"), []
@@ -214,7 +211,8 @@ def review_bundle(
             bundle_size=bundle.stat().st_size,
             hidden=hidden_result,
             hidden_series=hidden_series,
-            aids=aids,
+            aids=report.ok,
+            judge=_judge(judge_model),
         ),
         extra_notes=notes,
     )
@@ -226,26 +224,21 @@ def review_bundle(
     started = time.perf_counter()
     atomic_write_text(output, html)
     timings["write"] = time.perf_counter() - started
-    counts = None if aids is None else (len(aids.moments), len(aids.followups))
+    aids = data.aids
+    counts = None if aids is None else (aids.moment_count, len(aids.questions))
     return ReviewResult(
         output, report, len(html.encode("utf-8")), timings, notes, hidden_series, counts
     )
 
 
-def _aids(
-    timeline: bytes, signals: SessionSignals | None, judge_model: str | None, notes: list[str]
-) -> SessionAids | None:
-    """Key moments, follow-ups, the rubric and the narrative; never fails the report."""
-    judge = None
-    if judge_model is not None:
-        from promptster.analysis.judge import LlmJudge
-
-        judge = LlmJudge(judge_model)  # an unknown model is a usage error, before any work
-    try:
-        return session_aids(timeline, signals, judge)
-    except PromptsterError as exc:
-        notes.append(f"key moments could not be computed: {exc.message}")
+def _judge(judge_model: str | None) -> TextModel | None:
+    """The `llm` model that rates the rubric beside the heuristics; an unknown model is a
+    usage error."""
+    if judge_model is None:
         return None
+    from promptster.analysis.judge import LlmJudge
+
+    return LlmJudge(judge_model)
 
 
 def _signals(

@@ -403,8 +403,13 @@ def _field_cap(lines: list[bytes]) -> int:
     return max(FIELD_MIN, min(FIELD_MAX, TEXT_BUDGET // (heavy * 2)))
 
 
-def digest_timeline(timeline: bytes, started_at: str | None) -> Digest:
-    """Digest the timeline's lines (an unreadable line becomes an `unreadable` row)."""
+def digest_timeline(
+    timeline: bytes,
+    started_at: str | None,
+    visit: Callable[[dict[str, Any], int, int], None] | None = None,
+) -> Digest:
+    """Digest the timeline's lines (an unreadable line becomes an `unreadable` row); `visit`
+    sees each decoded event with its seq and ms offset (the key moments read them there)."""
     lines = split_lines(timeline).lines
     digest = Digest(field_cap=_field_cap(lines))
     _, digest.t0 = _ms(started_at, None)
@@ -446,4 +451,6 @@ def digest_timeline(timeline: bytes, started_at: str | None) -> Digest:
             ]
         )
         digest.end_t = max(digest.end_t, t)
+        if visit is not None and kind != "unreadable":
+            visit(event, seq, t)
     return digest
