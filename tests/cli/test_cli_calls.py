@@ -484,6 +484,7 @@ def test_review_calls_review_bundle(tmp_path: Path) -> None:
         extra_checks=ANY,
         hidden_at="final",
         prices=None,
+        judge_model=None,
     )
     assert result.stdout == f"{tmp_path / 'r.html'}\n"
 
