@@ -147,7 +147,7 @@ def _tier(score: int, strong: int, adequate: int) -> Tier:
 
 
 def task_framing(f: _Facts) -> Placement:
-    prompts, changes = f.kinds.get("prompt", 0), sum(1 for e in f.s.events if e.is_file)
+    prompts, changes = f.kinds.get("prompt", 0), len(f.s.files)
     if prompts == 0 and changes == 0:
         return Placement("task_framing", "insufficient_evidence", "low",
                          ("no prompt and no file change to frame",))  # fmt: skip
@@ -169,11 +169,11 @@ def task_framing(f: _Facts) -> Placement:
 
 
 def _first_change(f: _Facts) -> int:
-    return next((e.t for e in f.s.events if e.is_file), f.s.end_t)
+    return f.s.files[0].t if f.s.files else f.s.end_t
 
 
 def comprehension_grounding(f: _Facts) -> Placement:
-    changes = sum(1 for e in f.s.events if e.is_file)
+    changes = len(f.s.files)
     if changes == 0:
         return Placement("comprehension_grounding", "insufficient_evidence", "low",
                          ("no file change, so nothing was grounded before a change",))  # fmt: skip
@@ -215,7 +215,7 @@ def direction_quality(f: _Facts) -> Placement:
 
 
 def steering_discernment(f: _Facts) -> Placement:
-    ai_changes = [e for e in f.s.events if e.is_file and e.by_ai]
+    ai_changes = [e for e in f.s.files if e.by_ai]
     if not ai_changes:
         return Placement("steering_discernment", "insufficient_evidence", "low",
                          ("the AI changed no file, so there was nothing to steer",))  # fmt: skip
@@ -235,7 +235,7 @@ def steering_discernment(f: _Facts) -> Placement:
 
 
 def verification_loop(f: _Facts) -> Placement:
-    changes = sum(1 for e in f.s.events if e.is_file)
+    changes = len(f.s.files)
     if changes == 0:
         return Placement("verification_loop", "insufficient_evidence", "low",
                          ("no file change to verify",))  # fmt: skip
@@ -261,7 +261,7 @@ def verification_loop(f: _Facts) -> Placement:
 
 
 def fix_integrity(f: _Facts) -> Placement:
-    with_diff = [e for e in f.s.events if e.is_file and e.text("diff")]
+    with_diff = [e for e in f.s.files if e.text("diff")]
     if not with_diff:
         return Placement("fix_integrity", "not_collectible", "low",
                          ("no diff text in the timeline's file events, so the fix's content "
@@ -271,7 +271,7 @@ def fix_integrity(f: _Facts) -> Placement:
         added = [ln[1:] for ln in e.text("diff").splitlines() if ln.startswith("+")]
         if any(flag in line for line in added for flag in _RED_FLAGS):
             flagged.append(e)
-    deleted_tests = [e for e in f.s.events if e.kind == "file_delete" and "test" in e.text("path")]
+    deleted_tests = [e for e in f.s.of("file_delete") if "test" in e.text("path")]
     bad = flagged + deleted_tests
     tier: Tier = "developing" if bad else "adequate"
     evidence = (
@@ -347,8 +347,6 @@ def place_rubric(
     s: SessionEvents, signals: SessionSignals, moments: list[Moment]
 ) -> list[Placement]:
     """The heuristic placement of every dimension, in the rubric's order."""
-    kinds: dict[str, int] = {}
-    for e in s.events:
-        kinds[e.kind] = kinds.get(e.kind, 0) + 1
+    kinds = {kind: len(found) for kind, found in s.by_kind.items()}
     facts = _Facts(s, signals, moments, kinds)
     return [place(facts) for place in PLACERS]

@@ -103,7 +103,7 @@ def aggregate_confidence(tiers: list[Tier]) -> Level:
 
 def evidence_text(s: SessionEvents, moments: list[Moment], placement: Placement) -> str:
     """What the model sees: the heuristic's evidence, the key moments and the prompts."""
-    prompts = [e for e in s.events if e.kind == "prompt" and e.text("text").strip()]
+    prompts = [e for e in s.of("prompt") if e.text("text").strip()]
     lines = [f"Heuristic evidence for {placement.dimension}:"]
     lines += [f"- {item}" for item in placement.evidence]
     lines.append("Key moments:")

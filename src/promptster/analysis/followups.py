@@ -67,7 +67,7 @@ def _from_events(
 
 
 def _decision_question(m: Moment, s: SessionEvents) -> FollowUp:
-    event = next((e for e in s.events if e.seq == m.seqs[0]), None)
+    event = next((e for e in s.of("decision_event") if e.seq == m.seqs[0]), None)
     title = str(m.detail.get("decisionTitle") or "this decision")
     chosen = event.text("chosenOption") if event else ""
     tradeoffs = event.text("tradeoffs") if event else ""
@@ -179,8 +179,8 @@ _ORDER = (
 def _fallbacks(s: SessionEvents) -> list[FollowUp]:
     out: list[FollowUp] = []
     by_path: dict[str, list[Ev]] = defaultdict(list)
-    for e in s.events:
-        if e.is_file and e.text("path"):
+    for e in s.files:
+        if e.text("path"):
             by_path[e.text("path")].append(e)
     if by_path:
         path, changes = max(
@@ -215,7 +215,7 @@ def _fallbacks(s: SessionEvents) -> list[FollowUp]:
             )
         )
     else:
-        changes = [e for e in s.events if e.is_file]
+        changes = s.files
         if changes:
             out.append(
                 _from_events(
@@ -245,7 +245,7 @@ def _fallbacks(s: SessionEvents) -> list[FollowUp]:
                 "easy",
             )
         )
-    ai_changes = [e for e in s.events if e.is_file and e.by_ai]
+    ai_changes = [e for e in s.files if e.by_ai]
     if ai_changes:
         largest = max(ai_changes, key=lambda e: (e.lines_changed, -e.seq))
         out.append(

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from promptster.analysis.session_events import Ev, SessionEvents
+from promptster.formats.events import FILE_KINDS
 from promptster.formats.jsonio import JsonValue
 
 MomentKind = Literal[
@@ -113,7 +114,8 @@ def first_prompt(s: SessionEvents) -> list[Moment]:
         return []
     first = prompts[0]
     text = first.text("text")
-    first_change = next((e.t for e in s.events if e.is_file), None)
+    files = s.files
+    first_change = files[0].t if files else None
     plans = [e for e in s.of("planning") if first_change is None or e.t <= first_change][:1]
     planned = has_plan(text) or bool(plans)
     where = "with a plan" if has_plan(text) else ("then a plan" if plans else "no plan")
@@ -163,7 +165,7 @@ def first_failure_and_fix(s: SessionEvents) -> list[Moment]:
     green = next((e for e in runs if e.seq > failing.seq and _passed(e)), None)
     if green is None:
         return out
-    changes = [e for e in s.events if e.is_file and failing.seq < e.seq < green.seq]
+    changes = [e for e in s.files if failing.seq < e.seq < green.seq]
     paths = sorted({e.text("path") for e in changes if e.text("path")})
     ai = sum(1 for e in changes if e.by_ai)
     by = "the AI" if changes and ai == len(changes) else ("by hand" if ai == 0 else "AI and hand")
@@ -227,7 +229,7 @@ def untested_ai_edits(s: SessionEvents) -> list[Moment]:
     """A large AI change with no test or build run after it before the next prompt (or the
     end): the candidate moved on without checking it."""
     out = []
-    events = s.events
+    events = s.of("test_run", "build_run", "prompt", *sorted(FILE_KINDS))
     for index, e in enumerate(events):
         if not (e.is_file and e.by_ai and e.lines_changed >= LARGE_AI_EDIT_LINES):
             continue
@@ -261,7 +263,7 @@ def rewrites_of_ai(s: SessionEvents) -> list[Moment]:
     last_ai: dict[str, Ev] = {}
     any_ai: Ev | None = None
     out = []
-    for e in s.events:
+    for e in s.of("git_action", *sorted(FILE_KINDS)):
         if e.is_file:
             path = e.text("path")
             previous = last_ai.get(path)
@@ -349,7 +351,7 @@ def last_minute_rush(s: SessionEvents) -> list[Moment]:
         return []
     window = int(span * RUSH_WINDOW_SHARE)
     start = span - window
-    sizes = [(e, e.lines_changed) for e in s.events if e.is_file]
+    sizes = [(e, e.lines_changed) for e in s.files]
     total = sum(size for _, size in sizes)
     late = [e for e, _ in sizes if e.t >= start]
     late_lines = sum(size for e, size in sizes if e.t >= start)

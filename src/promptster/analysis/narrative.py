@@ -38,9 +38,9 @@ def _count(n: int, word: str) -> str:
 def template_narrative(
     s: SessionEvents, signals: SessionSignals, moments: list[Moment], rubric: list[Placement]
 ) -> Narrative:
-    prompts = sum(1 for e in s.events if e.kind == "prompt")
-    changes = [e for e in s.events if e.is_file]
-    runs = sum(1 for e in s.events if e.kind == "test_run")
+    prompts = len(s.of("prompt"))
+    changes = s.files
+    runs = len(s.of("test_run"))
     ai_pct = signals.number("aiAttributionPct")
     if prompts == 0:
         style = "worked without an AI assistant"

@@ -90,9 +90,25 @@ class SessionEvents:
     events: tuple[Ev, ...]
     time_limit_minutes: int | None
     end_t: int
+    # the events of each kind, indexed once: detectors ask for a few kinds of 100,000 events
+    by_kind: dict[str, list[Ev]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        index: dict[str, list[Ev]] = {}
+        for e in self.events:
+            index.setdefault(e.kind, []).append(e)
+        object.__setattr__(self, "by_kind", index)
 
     def of(self, *kinds: str) -> list[Ev]:
-        return [e for e in self.events if e.kind in kinds]
+        """The events of these kinds, in timeline order."""
+        if len(kinds) == 1:
+            return list(self.by_kind.get(kinds[0], ()))
+        found = [e for kind in kinds for e in self.by_kind.get(kind, ())]
+        return sorted(found, key=lambda e: e.seq)
+
+    @property
+    def files(self) -> list[Ev]:
+        return self.of(*sorted(FILE_KINDS))
 
 
 def _last(pattern: re.Pattern[bytes], line: bytes) -> bytes | None:
@@ -127,11 +143,19 @@ class Collector:
         self.end_t = 0
 
     def add(self, event: dict[str, Any], seq: int, t: int) -> None:
-        kind = _str(event.get("kind"))
-        data = _dict(event.get("data")) if kind in DECODED_KINDS else {}
-        if kind == "session_start" and self.limit is None:
-            value = data.get("timeLimitMinutes")
-            self.limit = value if isinstance(value, int) and not isinstance(value, bool) else None
+        # Called once per event of a 100,000-event timeline: plain lookups, no helpers.
+        kind = event.get("kind")
+        kind = kind if isinstance(kind, str) and kind else "unknown"
+        actor, provenance = event.get("actor"), event.get("provenance")
+        who = actor.get("type") if isinstance(actor, dict) else None
+        attribution = provenance.get("attribution") if isinstance(provenance, dict) else None
+        data: dict[str, Any] = {}
+        if kind in DECODED_KINDS:
+            data = _dict(event.get("data"))
+            if kind == "session_start" and self.limit is None:
+                value = data.get("timeLimitMinutes")
+                if isinstance(value, int) and not isinstance(value, bool):
+                    self.limit = value
         ident = event.get("id")
         self.events.append(
             Ev(
@@ -139,12 +163,13 @@ class Collector:
                 ident if isinstance(ident, str) else "",
                 t,
                 kind,
-                _str(_dict(event.get("actor")).get("type")),
-                _str(_dict(event.get("provenance")).get("attribution")),
+                who if isinstance(who, str) and who else "unknown",
+                attribution if isinstance(attribution, str) and attribution else "unknown",
                 data,
             )
         )
-        self.end_t = max(self.end_t, t)
+        if t > self.end_t:
+            self.end_t = t
 
     def result(self) -> SessionEvents:
         return SessionEvents(tuple(self.events), self.limit, self.end_t)
