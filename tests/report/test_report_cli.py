@@ -43,6 +43,8 @@ def test_a_tampered_bundle_gets_a_red_banner_and_exit_1(
     html = out_file.read_text("utf-8")
     assert 'role="alert"' in html and "This bundle did not verify" in html
     assert "<strong>hashes</strong>" in html
+    # nothing from a bundle that failed: no key moments, follow-ups or rubric
+    assert 'id="moments"' not in html and 'id="followups"' not in html
 
 
 def test_unreadable_input_is_a_usage_error(
@@ -94,6 +96,12 @@ def test_cohort_html_links_every_report(
     assert reports == ["ada.html", "b_bob.html", "javascript_alert_1.html"]
     for name in reports:
         assert f'href="./cohort-reports/{name}"' in html
+        # key moments, follow-ups and the rubric one click away, with how many there are
+        assert f'href="./cohort-reports/{name}#moments">4 key moments</a>' in html
+        assert f'href="./cohort-reports/{name}#followups">5 follow-ups</a>' in html
+        assert f'href="./cohort-reports/{name}#rubric">rubric</a>' in html
+        report = (tmp_path / "out" / "cohort-reports" / name).read_text("utf-8")
+        assert 'id="moments"' in report and 'id="followups"' in report
     assert "javascript:" not in html.replace("javascript:alert(1).pst", "")
     assert 'aria-sort="ascending"' in html
 
