@@ -12,8 +12,9 @@ explain`, `submit`), each differently:
 - Ben Bitdiddle: hands the fix to the AI and tries a command that keeps failing;
 - Cy D. Fect: no AI, fixes it by hand and runs the tests.
 
-Then, as the reviewer: `verify`, `followups`, `cohort --html` (one report per session), and
-screenshots of the report's sections and of the cohort page in headless Chromium into
+Then, as the reviewer: `verify`, `followups`, `import`, a scorecard per candidate with
+`rate`, `cohort --html` (one report per session), `analytics -o`, and screenshots of the
+report's sections, the cohort page and the analytics page in headless Chromium into
 docs/images/guide-*.png (about 1000 px wide, to keep them small).
 """
 
@@ -35,6 +36,16 @@ from promptster.demo.shell_driver import RecordedShell
 
 IMAGES = Path(__file__).resolve().parent.parent / "images"
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--no-first-run"]
+# Two reviewers' scorecards per candidate: (reviewer, decision, scores in the order of DIMENSIONS)
+DIMENSIONS = (
+    "problem_decomposition", "ai_orchestration", "code_quality", "debugging_process",
+    "communication",
+)  # fmt: skip
+SCORECARDS = {
+    "ada": (("Rita", "advance", (4, 4, 4, 5, 4)), ("Sam", "advance", (5, 4, 3, 4, 4))),
+    "ben": (("Rita", "hold", (2, 3, 3, 2, 3)), ("Sam", "reject", (2, 2, 3, 2, 2))),
+    "cy": (("Rita", "advance", (4, 2, 4, 4, 3)), ("Sam", "hold", (3, 2, 4, 3, 3))),
+}
 CANDIDATES = (
     ("ada", "Ada Lovelace", "ada@example.com"),
     ("ben", "Ben Bitdiddle", "ben@example.com"),
@@ -120,7 +131,20 @@ def shoot(page: Page, selector: str, name: str, most: int = 640) -> None:
     )
 
 
-def photograph(report: Path, cohort: Path) -> None:
+def rate_all(demo: Demo, bundles: Path) -> None:
+    """Import the bundles and enter two reviewers' scorecards for each candidate."""
+    demo.cli(demo.reviewer, "import", str(bundles))
+    for short, *_ in CANDIDATES:
+        session = json.loads(
+            demo.cli(demo.reviewer, "followups", str(bundles / f"{short}.pst"), "--json")
+        )["sessionId"]
+        for reviewer, decision, scores in SCORECARDS[short]:
+            args = [f"--dimension={d}={n}" for d, n in zip(DIMENSIONS, scores, strict=True)]
+            print(demo.cli(demo.reviewer, "rate", str(session), *args, "--decision", decision,
+                           "--reviewer", reviewer), end="")  # fmt: skip
+
+
+def photograph(report: Path, cohort: Path, analytics: Path) -> None:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(viewport={"width": 1000, "height": 760})
@@ -132,8 +156,11 @@ def photograph(report: Path, cohort: Path) -> None:
         shoot(page, "#moment-strip", "guide-strip.png")
         shoot(page, "#followups", "guide-followups.png")
         shoot(page, "#rubric", "guide-rubric.png")
+        shoot(page, "#rate", "guide-rate.png")
         ready(page, cohort)
         page.screenshot(path=IMAGES / "guide-cohort.png", full_page=True)
+        ready(page, analytics)
+        page.screenshot(path=IMAGES / "guide-analytics.png", full_page=True)
         browser.close()
 
 
@@ -155,9 +182,12 @@ def main() -> None:
         for short, *_ in CANDIDATES:
             print(demo.cli(demo.reviewer, "verify", str(bundles / f"{short}.pst")))
         print(demo.cli(demo.reviewer, "followups", str(bundles / "ada.pst")))
+        rate_all(demo, bundles)
         cohort = folder / "cohort" / "cohort.html"
         demo.cli(demo.reviewer, "cohort", str(bundles), "--html", str(cohort))
-        photograph(cohort.parent / "cohort-reports" / "ada.html", cohort)
+        analytics = folder / "analytics.html"
+        demo.cli(demo.reviewer, "analytics", "-o", str(analytics))
+        photograph(cohort.parent / "cohort-reports" / "ada.html", cohort, analytics)
 
 
 if __name__ == "__main__":
