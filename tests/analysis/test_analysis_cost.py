@@ -95,6 +95,18 @@ def test_a_tool_outside_allowed_tools_is_reported(signals: SessionSignals) -> No
     assert tools.detail["events"] == {"codex": 3}
 
 
+def test_a_tool_seen_only_through_the_api_recorder_is_reported(tmp_path: Path) -> None:
+    s = Scenario("proxied", "Pat Proxy", start={"allowedTools": ["claude-code"]})
+    s.prompt(5, "fix the adder")
+    # The model-API recorder names the tool in data.client, its integration is "proxy".
+    reply(s, 10, "gpt-5-mini", "proxy", client="codex", inputTokens=10, outputTokens=5)
+    reply(s, 20, "claude-sonnet-4", "proxy", client="claude-code", inputTokens=10, outputTokens=5)
+    reply(s, 30, "some-model", "proxy", client="curl", inputTokens=10, outputTokens=5)
+    tools = bundle_signals(build(s, tmp_path / "proxied.pst"))["toolsNotAllowed"]
+    assert tools.value == ["codex"]  # not claude-code (allowed), not curl (no AI tool)
+    assert tools.detail["events"] == {"codex": 1}
+
+
 def test_a_session_without_usage_or_allowed_tools(tmp_path: Path) -> None:
     s = Scenario("plain", "Pia Plain")
     s.prompt(5, "hello")

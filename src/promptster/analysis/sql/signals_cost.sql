@@ -46,7 +46,8 @@
 -- @signal toolsNotAllowed
 -- Sorted list of the AI tools used in the session that the assessment's `allowedTools` (in
 -- `session_start`) does not list: a tool is used when an event's `source.integration` is its
--- catalog name (`claude-code`, `codex`, …), or when the recorder wrote a `warning` with code
+-- catalog name (`claude-code`, `codex`, …) or, for the model-API recorder's events, when their
+-- `data.client` is, or when the recorder wrote a `warning` with code
 -- `tool_not_allowed` for it. An empty list when every tool used was allowed; null when the
 -- assessment set no `allowedTools` (`insufficient_data`); otherwise `high`. `detail` gives
 -- the `allowedTools` and, per tool, its number of events. Evidence: the first event of each
@@ -143,12 +144,19 @@ start AS (
     FROM events JOIN base USING (session_id)
     WHERE kind = 'session_start' GROUP BY session_id
 ),
-used AS (
-    SELECT e.session_id, e.integration AS tool, count(*) AS n,
-           arg_min(e.event_id, e.seq) AS first_id, min(e.seq) AS first_seq
+tool_events AS (
+    -- The model-API recorder's events name their tool in `data.client` (from its User-Agent).
+    SELECT e.session_id, e.event_id, e.seq,
+           CASE WHEN e.integration = 'proxy' THEN e.data->>'client' ELSE e.integration END AS tool
     FROM events e JOIN start s USING (session_id)
-    WHERE s.allowed IS NOT NULL AND list_contains(getvariable('ps_ai_tools'), e.integration)
-          AND NOT list_contains(s.allowed, e.integration)
+    WHERE s.allowed IS NOT NULL
+),
+used AS (
+    SELECT e.session_id, e.tool, count(*) AS n,
+           arg_min(e.event_id, e.seq) AS first_id, min(e.seq) AS first_seq
+    FROM tool_events e JOIN start s USING (session_id)
+    WHERE list_contains(getvariable('ps_ai_tools'), e.tool)
+          AND NOT list_contains(s.allowed, e.tool)
     GROUP BY ALL
 ),
 warned AS (
