@@ -34,7 +34,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from promptster.errors import EnvironmentProblem, StateError
-from promptster.formats.events import parse_ts
 from promptster.protocol import SESSION_DIR_ENV, load_handle
 from promptster.record.session import SessionPaths, read_state
 from promptster.record.shell.cast import CastHeader, new_cast_path
@@ -44,6 +43,7 @@ from promptster.record.shell.osc_strip import MarkStripper
 from promptster.record.shell.pipe import READY, PipeSink, worker_config
 from promptster.record.shell.pty_shell import run_in_pty, terminal_size
 from promptster.record.shell.recording import RecordingStats
+from promptster.record.timelimit import signed_deadline
 
 SHELLS_DIR = "shells"
 WORKER_EXIT_S = 300.0  # finishing a cast and delivering events; a hang guard, not a budget
@@ -178,7 +178,10 @@ def run_recorded_shell(
     env_in = dict(os.environ if environ is None else environ)
     number, cast_path = new_cast_path(paths.root)
     runtime = paths.root / SHELLS_DIR / str(number)
-    deadline = parse_ts(state.deadline).timestamp() if state.deadline else None
+    # The signed pack's limit from the session's first event, as the recorder keeps it: the
+    # deadline in session.json is the candidate's to edit, so the prompt never reads it.
+    signed = signed_deadline(paths.journal, paths.assessment, state.deadline).deadline
+    deadline = signed.timestamp() if signed is not None else None
     try:
         launch = prepare_shell(
             shell_path,
