@@ -73,7 +73,12 @@ def test_context_carries_what_later_stages_need(tmp_path: Path) -> None:
     report = verify_bundle(bundle(tmp_path), keep_timeline=True)
     context = report.context
     assert context.manifest is not None and context.manifest.event_count == 7
-    assert context.timeline is not None and context.timeline.count(b"\n") == 7
+    # the verified timeline is spooled to a temporary file, not held in memory
+    assert context.timeline is not None and context.timeline.read_bytes().count(b"\n") == 7
+    spool = context.timeline.path
+    assert spool.is_file()
+    context.timeline.close()
+    assert not spool.exists()
     assert [(r.seq, r.kind, r.path) for r in context.file_events] == [
         (1, "file_create", "notes.md"),
         (2, "file_diff", "notes.md"),

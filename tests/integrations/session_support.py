@@ -69,7 +69,7 @@ def submit_and_read(ws: Path) -> tuple[Path, list[Event]]:
     assert practice_bundle_verified(verified.stdout), verified.stdout  # started without a key
     report = verify_bundle(bundle, keep_timeline=True)
     assert report.ok and report.context.timeline is not None
-    return bundle, [json.loads(line) for line in report.context.timeline.splitlines()]
+    return bundle, [json.loads(line) for line in report.context.timeline.read_bytes().splitlines()]
 
 
 def of(events: list[Event], kind: str) -> list[Event]:

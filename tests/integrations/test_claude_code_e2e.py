@@ -165,7 +165,7 @@ def record_session(claude: str, root: Path) -> Recorded:
 
     report = verify_bundle(bundle, keep_timeline=True)
     assert report.ok and report.context.timeline is not None
-    events = [json.loads(line) for line in report.context.timeline.splitlines()]
+    events = [json.loads(line) for line in report.context.timeline.read_bytes().splitlines()]
     return Recorded(ws, bundle, events)
 
 

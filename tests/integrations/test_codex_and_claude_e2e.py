@@ -95,7 +95,7 @@ def record_session(claude: str, root: Path) -> Recorded:
     assert scored.returncode == 0, scored.stderr
     verified = verify_bundle(bundle, keep_timeline=True)
     assert verified.ok and verified.context.timeline is not None
-    events = [json.loads(line) for line in verified.context.timeline.splitlines()]
+    events = [json.loads(line) for line in verified.context.timeline.read_bytes().splitlines()]
     (row,) = json.loads(scored.stdout)
     return Recorded(bundle, events, report_path.read_text(), row)
 

@@ -93,7 +93,8 @@ def bundle_followups(path: Path, checks: Sequence[ExtraCheck] = ()) -> dict[str,
     and follow-up questions as the JSON `promptster followups --json` prints."""
     report, timeline = verify_for_loading(Path(path), allow_invalid=False, checks=checks)
     manifest = report.context.manifest
-    aids = session_aids(timeline)
+    with timeline:
+        aids = session_aids(timeline.read_bytes())
     return {
         "format": "promptster-followups",
         "version": FORMAT_VERSION,

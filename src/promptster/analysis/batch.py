@@ -30,6 +30,7 @@ from promptster.analysis.load import (
     insert_authorship_file,
     sql_text,
 )
+from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import VerifyReport
 
 
@@ -49,14 +50,15 @@ class Staged:
     authorship: Path | None = None  # its authorship.json, written beside the timeline
 
 
-def stage(folder: Path, index: int, path: Path, report: VerifyReport, timeline: bytes) -> Staged:
-    """Write the timeline of a bundle that `load.verify_for_loading` checked into `folder`;
-    `index` (its position in the batch, unique) names the file."""
+def stage(
+    folder: Path, index: int, path: Path, report: VerifyReport, timeline: SpooledTimeline
+) -> Staged:
+    """Move the spooled timeline of a bundle that `load.verify_for_loading` checked into
+    `folder`; `index` (its position in the batch, unique) names the file."""
     manifest = report.context.manifest
     assert manifest is not None
     target = folder / f"{index:06d}.jsonl"
-    with open(target, "wb") as handle:
-        handle.write(timeline)
+    timeline.move_to(target)
     authorship = None
     if report.context.authorship is not None:
         authorship = folder / f"{index:06d}.authorship.json"

@@ -22,6 +22,7 @@ import duckdb
 
 from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
+from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
 from promptster.errors import (
     CheckFailed,
@@ -105,15 +106,17 @@ def file_sha256(path: Path) -> str:
     return "sha256:" + digest.hexdigest()
 
 
-def _unverified_timeline(report: VerifyReport) -> bytes | None:
-    """The timeline bytes of a bundle that failed verification (for --allow-invalid)."""
+def _unverified_timeline(report: VerifyReport) -> SpooledTimeline | None:
+    """The timeline of a bundle that failed verification (for --allow-invalid), copied to a
+    spool file in pieces: never held whole, and never inflated past its declared size."""
     if report.context.timeline is not None:
         return report.context.timeline
     try:
         with BundleReader(report.path) as reader:
             if fmt.TIMELINE not in reader.infos:
                 return None
-            return reader.read(fmt.TIMELINE)
+            with reader.open_member(fmt.TIMELINE) as stream:
+                return SpooledTimeline.from_stream(stream)
     except PromptsterError:
         return None
 
@@ -135,14 +138,19 @@ def without_path(path: Path, exc: PromptsterError) -> str:
 
 def verify_for_loading(
     path: Path, *, allow_invalid: bool, checks: Sequence[ExtraCheck] = ()
-) -> tuple[VerifyReport, bytes]:
-    """Verify `path`; return the report and the timeline bytes, or raise a typed error.
+) -> tuple[VerifyReport, SpooledTimeline]:
+    """Verify `path`; return the report and its timeline spooled to a temporary file (the
+    caller closes it), or raise a typed error.
 
     `checks` are the extra checks to run: the reviewer's (the assessment pack and candidate key,
     `promptster.reviewer.checks.default_checks()`) are passed in by the layers above, which
     know the reviewer workspace; analysis itself never opens it."""
     report = verify_bundle(path, extra_checks=checks, keep_timeline=True)
     manifest = report.context.manifest
+    usable = not report.unreadable and manifest is not None and (report.ok or allow_invalid)
+    if not usable and report.context.timeline is not None:
+        report.context.timeline.close()  # not handed out below
+        report.context.timeline = None
     problems = [f.message for f in report.failures]
     first = problems[0] if problems else f"{path} is not a readable bundle"
     if "reads up to" in first:  # written by a newer promptster
@@ -159,6 +167,7 @@ def verify_for_loading(
             "run `promptster verify` for every finding; --allow-invalid loads it anyway, flagged",
         )
     timeline = report.context.timeline if report.ok else _unverified_timeline(report)
+    report.context.timeline = None  # the caller owns it now
     if timeline is None:
         raise FormatError(f"{path} has no readable timeline.jsonl")
     return report, timeline
@@ -175,14 +184,15 @@ def load_bundle(
     the same bundle again changes nothing."""
     path = Path(path)
     report, timeline = verify_for_loading(path, allow_invalid=allow_invalid, checks=checks)
-    return load_verified(con, path, report, timeline)
+    with timeline:
+        return load_verified(con, path, report, timeline)
 
 
 def load_verified(
     con: duckdb.DuckDBPyConnection,
     path: Path,
     report: VerifyReport,
-    timeline: bytes,
+    timeline: SpooledTimeline,
     *,
     transaction: bool = True,
 ) -> LoadedSession:
@@ -223,18 +233,16 @@ def load_verified(
 def _insert_timeline(
     con: duckdb.DuckDBPyConnection,
     session_id: str,
-    timeline: bytes,
+    timeline: SpooledTimeline,
     *,
     transaction: bool = True,
     split: bool = False,
 ) -> None:
     """Read the timeline into `events`, then fill the typed tables from it; with `split` (only
-    for a load that owns its transaction) on two connections once the events are committed."""
-    fd, name = tempfile.mkstemp(prefix="promptster-timeline-", suffix=".jsonl")
+    for a load that owns its transaction) on two connections once the events are committed.
+    DuckDB reads the spool file itself: the timeline never passes through Python."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(timeline)
-        literal = name.replace("'", "''")
+        literal = str(timeline.path).replace("'", "''")
         if transaction:
             con.execute("BEGIN TRANSACTION")
         try:
@@ -262,8 +270,6 @@ def _insert_timeline(
             _fill_kinds_split(con, session_id)
     except duckdb.Error as exc:
         raise FormatError(f"the timeline could not be loaded: {exc}") from exc
-    finally:
-        Path(name).unlink(missing_ok=True)
 
 
 AUTHORSHIP_COLUMNS = (

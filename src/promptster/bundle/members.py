@@ -1,8 +1,8 @@
 """Streaming a bundle's members for `verify`: hashing, the timeline's lines, the git bundle.
 
-Nothing here holds a member whole unless asked to: hashes are computed over a stream, the
-timeline is checked line by line (its bytes are kept only for a caller that loads it, and
-dropped as soon as a line fails), and snapshots.bundle goes to a file in pieces. Sizes are
+Nothing here holds a member whole: hashes are computed over a stream, the timeline is checked
+line by line (its lines are written to a spool file only for a caller that loads it, and the
+spool is dropped as soon as a line fails), and snapshots.bundle goes to a file in pieces. Sizes are
 compared with the signed manifest before a member is inflated, and inflation stops at that
 size (BundleReader.open_member).
 """
@@ -10,11 +10,11 @@ size (BundleReader.open_member).
 from __future__ import annotations
 
 import hashlib
-import io
 import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from promptster.bundle import format as fmt
 from promptster.bundle.reader import BundleReader
@@ -48,12 +48,11 @@ def stream_sha256(reader: BundleReader, name: str) -> tuple[str, int]:
 
 
 def timeline_lines(
-    reader: BundleReader, max_line: int, kept: io.BytesIO | None
+    reader: BundleReader, max_line: int, kept: IO[bytes] | None
 ) -> Iterator[bytes | str]:
     """The timeline's lines without their newline, streamed; a str says what is wrong with the
     line at that position (too long: not read further; or the last one unterminated) and ends
-    the lines. With `kept`, each good line (newline included) is written to it (a BytesIO:
-    its getvalue() shares the buffer, where joining a list of lines would hold them twice)."""
+    the lines. With `kept` (a spool file), each good line (newline included) is written to it."""
     with reader.open_member(fmt.TIMELINE) as stream:
         seq = 0
         while raw := stream.readline(max_line + 1):

@@ -9,7 +9,6 @@ head; the git snapshots and the replay of every file event onto them; then any e
 from __future__ import annotations
 
 import functools
-import io
 import json
 import re
 import tempfile
@@ -24,6 +23,8 @@ from promptster.bundle import format as fmt
 from promptster.bundle import members as streamed
 from promptster.bundle.binding import BINDING_CHECK, binding_results
 from promptster.bundle.reader import BundleReader
+from promptster.bundle.seen import SeenIds
+from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify_authorship import CHECK as AUTHORSHIP_CHECK
 from promptster.bundle.verify_authorship import check_authorship, final_counts
 from promptster.errors import (
@@ -85,7 +86,8 @@ class VerifyContext:
 
     path: Path
     manifest: fmt.Manifest | None = None
-    timeline: bytes | None = None  # only with keep_timeline, and only if its checks passed
+    # Only with keep_timeline, and only if its checks passed: the caller closes it.
+    timeline: SpooledTimeline | None = None
     keep_timeline: bool = False
     assessment_pack: bytes | None = None
     file_events: list[FileEventRef] = field(default_factory=list)
@@ -157,7 +159,8 @@ def verify_bundle(
             unreadable = True
         except PromptsterError as exc:
             findings.append(Finding("bundle", "failed", exc.message))
-    if not keep_timeline:
+    if not keep_timeline and context.timeline is not None:
+        context.timeline.close()
         context.timeline = None
     return VerifyReport(context.path, findings, context, unreadable=unreadable)
 
@@ -270,18 +273,24 @@ def _zip_findings(reader: BundleReader, findings: list[Finding]) -> None:
 def _check_streamed_timeline(
     reader: BundleReader, manifest: fmt.Manifest, context: VerifyContext, findings: list[Finding]
 ) -> bool:
-    """Check the timeline as it is inflated, line by line; its bytes are kept for the caller
-    (keep_timeline) only if every check passed, so a hostile timeline costs one line."""
-    kept = io.BytesIO() if context.keep_timeline else None
+    """Check the timeline as it is inflated, line by line; with keep_timeline its lines go to
+    a spool file, kept for the caller only if every check passed: nothing holds the timeline
+    in memory, and a hostile timeline costs one line."""
+    spool, kept = SpooledTimeline.create() if context.keep_timeline else (None, None)
+    ok = False
     try:
         ok = _check_timeline(
             streamed.timeline_lines(reader, MAX_LINE_BYTES, kept), manifest, context, findings
         )
     except FormatError as exc:
         findings.append(Finding("timeline", "failed", exc.message))
-        return False
-    if ok and kept is not None:
-        context.timeline = kept.getvalue()
+    finally:
+        if kept is not None:
+            kept.close()
+        if spool is not None and not ok:
+            spool.close()
+    if ok:
+        context.timeline = spool
     return ok
 
 
@@ -354,7 +363,7 @@ def _check_timeline(
     wrong with the line there (streamed.timeline_lines)."""
     expected_prev = genesis_hash(manifest.session_id)
     last_ts = ""
-    seen_ids: dict[str, int] = {}
+    seen_ids = SeenIds()
     unknown_kinds: dict[str, int] = {}
     newer_versions = 0
     count = 0
@@ -367,19 +376,17 @@ def _check_timeline(
         if isinstance(event, str):
             findings.append(Finding("timeline", "failed", event, seq))
             return False
-        event_id = event["id"]
-        if event_id in seen_ids:
+        earlier = seen_ids.add(event["id"], seq)
+        if earlier is not None:
             findings.append(
                 Finding(
                     "timeline",
                     "failed",
-                    f"line {seq} repeats the id of event {seen_ids[event_id]} "
-                    "(an event was duplicated)",
+                    f"line {seq} repeats the id of event {earlier} (an event was duplicated)",
                     seq,
                 )
             )
             return False
-        seen_ids[event_id] = seq
         last_ts = event["ts"]
         if seq == 0:
             context.first_ts = last_ts

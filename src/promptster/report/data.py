@@ -20,11 +20,13 @@ from promptster.analysis.cohort import CohortMember
 from promptster.analysis.fluency_judge import TextModel
 from promptster.analysis.session_events import Collector
 from promptster.analysis.signals import SessionSignals
+from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import VerifyReport
 from promptster.errors import PromptsterError
 from promptster.formats.jsonio import loads_limited
 from promptster.report.aids_view import aids_view
 from promptster.report.answers import answers
+from promptster.report.capture import capture_banner
 from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
 from promptster.report.cost_view import cost_view
@@ -68,7 +70,7 @@ class CohortContext:
 @dataclass(frozen=True)
 class ReportInputs:
     report: VerifyReport
-    timeline: bytes | None
+    timeline: bytes | SpooledTimeline | None  # a spool file for a real review: never whole
     signals: SessionSignals | None
     snapshots: SnapshotData
     casts: Sequence[Cast]
@@ -428,4 +430,5 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
         hidden=_hidden(inputs, digest),
         cost=cost_view(inputs.signals),
         aids=aids_view(aids) if aids is not None else None,
+        capture=capture_banner(digest),
     )

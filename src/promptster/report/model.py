@@ -225,3 +225,4 @@ class ReportData:
     hidden: Any = None  # report.hidden_view.HiddenTestsView when the reviewer's tests ran
     cost: Any = None  # report.cost_view.CostView when replies report token usage
     aids: Any = None  # report.aids_view.AidsView: key moments, follow-ups, rubric, narrative
+    capture: Any = None  # report.capture.CaptureBanner: what the record may be missing

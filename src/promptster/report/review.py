@@ -22,8 +22,7 @@ from promptster.analysis.fluency_judge import TextModel
 from promptster.analysis.load import file_sha256
 from promptster.analysis.prices import Prices
 from promptster.analysis.signals import SessionSignals
-from promptster.bundle import format as fmt
-from promptster.bundle.reader import BundleReader
+from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
 from promptster.errors import FormatError, InputError, NewerFormatError, PromptsterError
 from promptster.fsutil import atomic_write_text
@@ -86,16 +85,6 @@ def reviewer_knows(assessment_id: str | None, candidate_key: str | None) -> Revi
     return ReviewerKnows(person.assessment_title, person.name, person.email)
 
 
-def _timeline(report: VerifyReport) -> bytes | None:
-    if report.context.timeline is not None:
-        return report.context.timeline
-    try:
-        with BundleReader(report.path) as reader:
-            return reader.read(fmt.TIMELINE) if fmt.TIMELINE in reader.infos else None
-    except PromptsterError:
-        return None
-
-
 def _side_data(bundle: Path) -> tuple[SnapshotData, list[Cast]]:
     return load_snapshots(bundle), load_casts(bundle)
 
@@ -126,6 +115,38 @@ def review_bundle(
     `judge_model` (an `llm` model id) the fluency rubric and the narrative are also rated by
     that model, beside the heuristics; a failing model leaves the heuristics standing.
     """
+    spools: list[SpooledTimeline] = []  # the verified timeline's file, removed at the end
+    try:
+        return _review(
+            bundle, output, spools, cohort_bundles=cohort_bundles, extra_checks=extra_checks,
+            generated_at=generated_at, title=title, known=known,
+            cohort_assessment=cohort_assessment, rerun_tests=rerun_tests,
+            unsafe_no_sandbox=unsafe_no_sandbox, hidden_at=hidden_at, prices=prices,
+            judge_model=judge_model,
+        )  # fmt: skip
+    finally:
+        for spool in spools:
+            spool.close()
+
+
+def _review(
+    bundle: Path,
+    output: Path,
+    spools: list[SpooledTimeline],
+    *,
+    cohort_bundles: Sequence[Path],
+    extra_checks: Sequence[ExtraCheck] | None,
+    generated_at: str | None,
+    title: str | None,
+    known: tuple[SessionSignals, CohortContext | None] | None,
+    cohort_assessment: str | None,
+    rerun_tests: bool,
+    unsafe_no_sandbox: bool,
+    hidden_at: At,
+    prices: Prices | None,
+    judge_model: str | None,
+) -> ReviewResult:
+    """`review_bundle`; the spooled timeline is put in `spools` for the caller to remove."""
     bundle = Path(bundle)
     timings: dict[str, float] = {}
     notes: list[str] = []
@@ -135,6 +156,9 @@ def review_bundle(
         started = time.perf_counter()
         report = verify_bundle(bundle, extra_checks=checks, keep_timeline=True)
         timings["verify"] = time.perf_counter() - started
+        timeline, report.context.timeline = report.context.timeline, None
+        if timeline is not None:
+            spools.append(timeline)
         manifest = report.context.manifest
         if manifest is None or report.unreadable:
             first = report.failures[0].message if report.failures else "not a bundle"
@@ -146,8 +170,8 @@ def review_bundle(
                 "no report can be made without a readable manifest; "
                 "`promptster verify` shows every finding",
             )
-        timeline = _timeline(report) if report.ok else None
         if not report.ok:
+            timeline = None
             notes.append(FAILED_NOTE)
         started = time.perf_counter()
         hidden = HiddenTests.load(
@@ -243,7 +267,7 @@ def _judge(judge_model: str | None) -> TextModel | None:
 
 def _signals(
     report: VerifyReport,
-    timeline: bytes,
+    timeline: SpooledTimeline,
     cohort_bundles: Sequence[Path],
     notes: list[str],
     checks: Sequence[ExtraCheck],

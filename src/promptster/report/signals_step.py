@@ -18,6 +18,7 @@ from promptster.analysis.catalog import Direction
 from promptster.analysis.cohort import build_cohort
 from promptster.analysis.prices import Prices
 from promptster.analysis.signals import SessionSignals, compute_signals
+from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import ExtraCheck, VerifyReport
 from promptster.errors import PromptsterError
 from promptster.report.data import CohortContext
@@ -27,12 +28,12 @@ from promptster.report.text import visible
 Augment = Callable[[dict[str, SessionSignals]], object]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, report: VerifyReport, timeline: bytes) -> str:
+def _insert(con: duckdb.DuckDBPyConnection, report: VerifyReport, timeline: SpooledTimeline) -> str:
     return load.load_verified(con, report.path, report, timeline).session_id
 
 
 def signals_for(
-    report: VerifyReport, timeline: bytes, prices: Prices | None = None
+    report: VerifyReport, timeline: SpooledTimeline, prices: Prices | None = None
 ) -> SessionSignals:
     con = load.connect()
     try:
@@ -44,7 +45,7 @@ def signals_for(
 
 def cohort_for(
     report: VerifyReport,
-    timeline: bytes,
+    timeline: SpooledTimeline,
     bundles: Sequence[Path],
     notes: list[str],
     checks: Sequence[ExtraCheck] = (),

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from promptster.bundle.spool import SpooledTimeline
 from promptster.formats.events import FILE_KINDS
 from promptster.formats.timeline import split_lines
 from promptster.report.text import as_text, bounded, clip, one_line
@@ -43,6 +44,10 @@ if TYPE_CHECKING:
     )
 
 PROMPT_CHARS = 64 * 1024
+# Warnings that say the record may be incomplete or its time unreliable: the report lists
+# them in a banner near the top (report.capture), at most CAPTURE_KEPT of them.
+CAPTURE_CODES = frozenset({"capture_gap", "recorder_restart", "clock_jump", "deadline_mismatch"})
+CAPTURE_KEPT = 50
 # Characters kept per long field; divided among the events that have one, within these bounds.
 TEXT_BUDGET = 12 * 1024 * 1024
 FIELD_MAX, FIELD_MIN = 8 * 1024, 400
@@ -98,6 +103,9 @@ class Digest:
     field_cap: int = FIELD_MAX
     cut_fields: int = 0
     unreadable_lines: int = 0
+    # (seq, t, code, data) of each CAPTURE_CODES warning, the first CAPTURE_KEPT; and how many
+    capture: list[tuple[int, int, str, dict[str, Any]]] = field(default_factory=list)
+    capture_total: int = 0
 
     def counts(self, column: int, names: list[str]) -> list[tuple[str, int]]:
         counter = Counter(row[column] for row in self.rows)
@@ -395,7 +403,7 @@ def _ms(ts: Any, t0: datetime | None) -> tuple[int, datetime | None]:
     return int((moment - t0).total_seconds() * 1000), t0
 
 
-def _field_cap(lines: list[bytes]) -> int:
+def _field_cap(lines: Iterable[bytes]) -> int:
     """Characters per long field so that all of them together stay near TEXT_BUDGET."""
     heavy = sum(1 for line in lines if len(line) > 2000)
     if heavy == 0:
@@ -404,14 +412,20 @@ def _field_cap(lines: list[bytes]) -> int:
 
 
 def digest_timeline(
-    timeline: bytes,
+    timeline: bytes | SpooledTimeline,
     started_at: str | None,
     visit: Callable[[dict[str, Any], int, int], None] | None = None,
 ) -> Digest:
     """Digest the timeline's lines (an unreadable line becomes an `unreadable` row); `visit`
-    sees each decoded event with its seq and ms offset (the key moments read them there)."""
-    lines = split_lines(timeline).lines
-    digest = Digest(field_cap=_field_cap(lines))
+    sees each decoded event with its seq and ms offset (the key moments read them there). A
+    spooled timeline is read twice, line by line (the field budget needs the count of long
+    lines first), and never held whole."""
+    if isinstance(timeline, SpooledTimeline):
+        digest = Digest(field_cap=_field_cap(timeline.lines()))
+        lines: Iterable[bytes] = timeline.lines()
+    else:
+        lines = split_lines(timeline).lines
+        digest = Digest(field_cap=_field_cap(lines))
     _, digest.t0 = _ms(started_at, None)
     builder = _Builder(digest)
     decoder = json.JSONDecoder()
@@ -437,6 +451,10 @@ def digest_timeline(
             digest.id_to_seq[event["id"]] = seq
         if kind == "session_start" and not digest.start:
             digest.start = data
+        if kind == "warning" and data.get("code") in CAPTURE_CODES:
+            digest.capture_total += 1
+            if len(digest.capture) < CAPTURE_KEPT:
+                digest.capture.append((seq, t, str(data["code"]), data))
         if integration not in ("promptster", "unknown"):
             digest.integrations.add(integration)
         digest.rows.append(

@@ -26,6 +26,8 @@ from promptster.analysis.load import (
     verify_for_loading,
     without_path,
 )
+from promptster.bundle.spool import SpooledTimeline
+from promptster.bundle.verify import VerifyReport
 from promptster.errors import EnvironmentProblem, InputError, PromptsterError
 from promptster.reviewer.store import Workspace
 
@@ -151,6 +153,17 @@ def import_bundle(workspace: Workspace, path: Path, *, allow_invalid: bool) -> I
         )
     except PromptsterError as exc:
         return ImportResult(Path(path), ImportStatus.FAILED, None, False, without_path(path, exc))
+    with timeline:
+        return _import_verified(workspace, con, Path(path), report, timeline)
+
+
+def _import_verified(
+    workspace: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    path: Path,
+    report: VerifyReport,
+    timeline: SpooledTimeline,
+) -> ImportResult:
     manifest = report.context.manifest
     assert manifest is not None
     other = _duplicate_of_key(
