@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 from report_kit import ordinary
 
 from promptster.cli import main
 
-WARNINGS = [
+WARNINGS: list[tuple[int, str, str, dict[str, Any]]] = [
     (
         40,
         "capture_gap",

@@ -47,6 +47,11 @@ TABLES = (
 # From this many events (the manifest's count) a load that owns its transaction fills the typed
 # tables on two connections at once; below, the second connection costs more than it saves.
 SPLIT_EVENTS = 50_000
+# DuckDB's own memory for an analysis database, beyond which it spills its tables to the run's
+# temporary folder (TMPDIR, never the current folder): its default, 80% of the machine, would
+# let one big session's events take most of the reviewer's budget of 300 MB (docs/security.md).
+# PROMPTSTER_DUCKDB_MEMORY overrides it (a DuckDB size: "1GB").
+DUCKDB_MEMORY = "160MB"
 
 
 def sql_text(name: str) -> str:
@@ -74,6 +79,17 @@ def connect(database: str | Path = ":memory:") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection ready for loading and signals (in memory unless a path is given)."""
     con = duckdb.connect(str(database))
     con.execute("SET TimeZone = 'UTC'")
+    if str(database) == ":memory:":
+        limit = os.environ.get("PROMPTSTER_DUCKDB_MEMORY") or DUCKDB_MEMORY
+        try:
+            con.execute("SET memory_limit = ?", [limit])
+        except duckdb.Error as exc:
+            con.close()
+            raise InputError(
+                f"PROMPTSTER_DUCKDB_MEMORY={limit!r} is not a memory size",
+                "use a DuckDB size such as 512MB or 2GB, or unset it",
+            ) from exc
+        con.execute("SET temp_directory = ?", [tempfile.gettempdir()])
     prepare(con)
     return con
 
@@ -231,6 +247,26 @@ def load_verified(
 
 
 def _insert_timeline(
+    con: duckdb.DuckDBPyConnection,
+    session_id: str,
+    timeline: SpooledTimeline,
+    *,
+    transaction: bool = True,
+    split: bool = False,
+) -> None:
+    """`_load_timeline`; when it meets DUCKDB_MEMORY in a load that owns its transaction
+    (rolled back, so nothing is half-loaded), once more without the limit: an answer over the
+    memory budget beats none."""
+    try:
+        _load_timeline(con, session_id, timeline, transaction=transaction, split=split)
+    except FormatError as exc:
+        if not transaction or not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
+            raise
+        con.execute("RESET memory_limit")
+        _load_timeline(con, session_id, timeline, transaction=transaction, split=split)
+
+
+def _load_timeline(
     con: duckdb.DuckDBPyConnection,
     session_id: str,
     timeline: SpooledTimeline,

@@ -253,7 +253,14 @@ def _run_sql(
     con: duckdb.DuckDBPyConnection, infos: dict[str, SessionInfo]
 ) -> dict[str, dict[str, Signal]]:
     collected: dict[str, dict[str, Signal]] = {sid: {} for sid in infos}
-    for family, rows in run_families(con, FAMILIES).items():
+    try:
+        families = run_families(con, FAMILIES)
+    except duckdb.OutOfMemoryException:
+        # A query that cannot spill met load.DUCKDB_MEMORY (a session of a million events):
+        # an answer over the memory budget beats none, so run again without the limit.
+        con.execute("RESET memory_limit")
+        families = run_families(con, FAMILIES)
+    for family, rows in families.items():
         for row in rows:
             collected[row[0]][row[1]] = _to_signal(family, row)
     con.execute(
