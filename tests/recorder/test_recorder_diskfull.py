@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -12,11 +13,12 @@ import pytest
 
 from promptster.bundle.verify import verify_bundle
 from promptster.protocol import find_session, new_event, send_events
-from promptster.record.control import ask, end_session
+from promptster.record.control import ask, end_session, ensure_recorder, recorder_running
 from promptster.record.journal import read_journal
 from promptster.record.lifecycle import StartedSession
 from promptster.record.submit import write_submission
 from recorder_helpers import (
+    recorder_pid,
     run_promptster,
     stop_recorder,
     wait_for,
@@ -100,4 +102,44 @@ def test_disk_full_is_reported_and_the_journal_stays_valid(
     final = read_journal(paths.journal, session.state.session_id)
     texts = [e.data.get("text") for e in final.events]
     assert texts.count("before") == 1 and texts.count("after") == 1
+    stop_recorder(paths)
+
+
+def test_a_count_of_refused_events_outlives_a_recorder_killed_on_a_full_disk(
+    small_disk: Path, start_recording: Callable[..., StartedSession]
+) -> None:
+    """The journal and the spool both fail (one full disk), and the recorder that counted the
+    refusals in memory dies before it can record them: the loss ledger (losses.py, written in
+    place on the full disk) lets the next recorder record the count (issue 16, finding 4)."""
+    session = start_recording(small_disk)
+    paths = session.paths
+    handle = find_session(small_disk)
+    assert handle is not None
+    assert send_events(handle, [note("before")]).via == "recorder"
+    filler = fill(small_disk)
+    for _ in range(3):
+        refused = send_events(handle, [note("y" * 20000) for _ in range(7)], revive=False)
+        assert refused.via == "none", refused  # not recorded, not spooled either
+    ledger = json.loads((paths.root / "losses.json").read_bytes())
+    assert ledger["open"] >= 21 and ledger["kinds"]["note"] >= 21
+    pid = recorder_pid(paths)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)  # the in-memory count dies with it
+    wait_for(lambda: not recorder_running(paths), what="the recorder to die")
+    filler.unlink()
+    ensure_recorder(paths)
+    gaps = wait_for(
+        lambda: [
+            e
+            for e in read_journal(paths.journal, session.state.session_id).events
+            if e.kind == "warning" and e.data.get("code") == "capture_gap"
+        ],
+        what="the capture_gap warning from the ledger",
+    )
+    assert gaps[0].data["count"] >= 21 and gaps[0].data["upTo"] is True
+    assert gaps[0].data["kinds"]["note"] >= 21
+    wait_for(
+        lambda: json.loads((paths.root / "losses.json").read_bytes())["open"] == 0,
+        what="the ledger to be settled",
+    )
     stop_recorder(paths)

@@ -25,6 +25,7 @@ from promptster.formats.jsonio import loads_limited
 from promptster.formats.timeline import split_lines
 from promptster.record.journal import JournalWriter
 from promptster.record.limits import ToolPolicy, UsageTally
+from promptster.record.losses import LossLedger
 from promptster.record.redact.redactor import redact_json, redact_text, redaction_warning
 
 # Fields that identify things (paths, commits, ids) are never redacted: replaying file events
@@ -157,6 +158,8 @@ class EventPipeline:
         self.refused: dict[str, str] = {}  # event id -> kind, refused while writing failed
         self.refused_untracked = 0
         self.refused_reason: str | None = None
+        # The same count on disk, so that it outlives this process (losses.py).
+        self.ledger: LossLedger | None = None
         self._load_existing()
 
     def _load_existing(self) -> None:
@@ -216,6 +219,8 @@ class EventPipeline:
             else:
                 self.refused_untracked += 1
         self.refused_reason = self.problem
+        if self.ledger is not None:
+            self.ledger.refused([event.kind for event in events])
 
     def report_losses(self) -> None:
         """Once the journal can be written again, record what was refused and never arrived
@@ -233,6 +238,7 @@ class EventPipeline:
             self.refused.clear()
             self.refused_untracked = 0
             if not count:
+                self._settle()
                 return
             self.pending.append(
                 warning(
@@ -244,6 +250,31 @@ class EventPipeline:
                 )
             )
             self.retry_pending()
+            if not self.pending:
+                self._settle()
+
+    def _settle(self) -> None:
+        if self.ledger is not None:
+            self.ledger.settle()
+
+    def report_unsettled(self, count: int, kinds: dict[str, int]) -> None:
+        """Refusals a previous recorder counted (losses.py) but died before recording."""
+        with self.lock:
+            self.pending.append(
+                warning(
+                    "capture_gap",
+                    f"up to {count} event(s) could not be recorded: the journal could not be "
+                    "written and the recorder stopped before it could record the loss (those "
+                    "that reached the spool were ingested)",
+                    count=count,
+                    kinds=dict(sorted(kinds.items())),
+                    source="recorder",
+                    upTo=True,
+                )
+            )
+            self.retry_pending()
+            if not self.pending and not (self.refused or self.refused_untracked):
+                self._settle()
 
     def append_system(self, events: list[Event]) -> None:
         """Append the recorder's own events; on failure they wait in memory and are retried."""
@@ -328,6 +359,8 @@ class EventPipeline:
         with self.lock:
             self.closed = True
             self.journal.close()
+            if self.ledger is not None:
+                self.ledger.close()
 
 
 @contextlib.contextmanager

@@ -32,6 +32,7 @@ from promptster.record.control import restore_tool_config
 from promptster.record.files.capture import Capture
 from promptster.record.journal import JournalWriter
 from promptster.record.limits import ToolPolicy, read_limits
+from promptster.record.losses import LEDGER_FILE, LossLedger
 from promptster.record.pipeline import (
     EventPipeline,
     Rejected,
@@ -91,6 +92,7 @@ class Recorder:
             self.attribution,
             ToolPolicy(None if allowed is None else frozenset(allowed)),
         )
+        self.pipeline.ledger = LossLedger(paths.root / LEDGER_FILE)
         last = self.pipeline.stats.last_ts
         self.clock = SessionClock(not_before=_parsed(last))
         self.pipeline.clock_offset = self.clock.offset
@@ -121,7 +123,12 @@ class Recorder:
             self._record_gap(previous, recovery.torn_bytes)
         self._write_info()
         self._record_time_anomalies()
+        unsettled, kinds = (
+            self.pipeline.ledger.load_and_reserve() if self.pipeline.ledger else (0, {})
+        )
         self.ingest_spool()
+        if unsettled:
+            self.pipeline.report_unsettled(unsettled, kinds)
         self._restore_countdown()
         self._start_watchers()
         self.capture.start()
