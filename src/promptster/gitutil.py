@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -114,14 +115,14 @@ def run_git(
     return result
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per file of every commit: keep them small
 class FileStat:
     added: int
     removed: int
     binary: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LoggedCommit:
     commit: str
     parents: tuple[str, ...]
@@ -146,7 +147,7 @@ def commit_log(git_dir: Path, head: str) -> list[LoggedCommit]:
             continue
         if chunk.startswith(b"\x01"):
             header, _, rest = chunk[1:].partition(b"\n")
-            ids = header.decode("ascii", "replace").split()
+            ids = [sys.intern(i) for i in header.decode("ascii", "replace").split()]
             current = {}
             commits.append(LoggedCommit(ids[0] if ids else "", tuple(ids[1:]), current))
             chunk = rest

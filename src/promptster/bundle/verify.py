@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -69,7 +70,7 @@ class Finding:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per file event of the timeline: keep them small
 class FileEventRef:
     seq: int
     kind: str
@@ -540,7 +541,10 @@ def _file_ref(seq: int, kind: str, data: FileChangeData) -> FileEventRef | str:
         return f"{kind} event {seq} lacks a path or a snapshot commit"
     if not isinstance(added, int) or not isinstance(removed, int):
         return f"{kind} event {seq} has non-integer line counts"
-    return FileEventRef(seq, kind, path, commit, added, removed, bool(data.get("binary")))
+    # the commit's text is shared with the snapshot history's (gitutil.commit_log interns it)
+    return FileEventRef(
+        seq, sys.intern(kind), path, sys.intern(commit), added, removed, bool(data.get("binary"))
+    )
 
 
 @dataclass(frozen=True)
