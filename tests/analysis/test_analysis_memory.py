@@ -1,6 +1,7 @@
 """DuckDB's memory for an analysis is bounded (load.DUCKDB_MEMORY, so that a large session
 spills to the run's temporary folder instead of taking the reviewer's budget); a query that
-cannot spill within the bound runs again without it, so the bound never costs an answer."""
+cannot spill within the bound runs again with more (load.MORE_MEMORY, the last step without
+a bound), so the bound never costs an answer."""
 
 from __future__ import annotations
 
@@ -34,9 +35,18 @@ def test_a_limit_too_small_for_a_query_still_gives_the_same_signals(
 ) -> None:
     bundle = tmp_path / "s.pst"
     generate_bundle(bundle, events=400, seed=3)
-    expected = bundle_signals(bundle)
+    expected = _values(bundle)
     monkeypatch.setenv("PROMPTSTER_DUCKDB_MEMORY", "4MB")  # less than read_json's buffer
-    assert bundle_signals(bundle) == expected
+    assert _values(bundle) == expected
+    # each step of the ladder too small: the last one has no bound
+    monkeypatch.setattr(load, "MORE_MEMORY", ("5MB", "6MB", None))
+    assert _values(bundle) == expected
+
+
+def _values(bundle: Path) -> dict[str, tuple[object, frozenset[str]]]:
+    """Each signal's value and evidence (whose order follows DuckDB's plan)."""
+    found = bundle_signals(bundle).signals
+    return {name: (s.value, frozenset(s.evidence)) for name, s in found.items()}
 
 
 def test_a_bad_memory_setting_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:

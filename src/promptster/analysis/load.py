@@ -52,6 +52,21 @@ SPLIT_EVENTS = 50_000
 # let one big session's events take most of the reviewer's budget of 300 MB (docs/security.md).
 # PROMPTSTER_DUCKDB_MEMORY overrides it (a DuckDB size: "1GB").
 DUCKDB_MEMORY = "160MB"
+# When a query cannot spill within the limit, it runs again with more (then without one).
+MORE_MEMORY = ("320MB", "640MB", None)
+
+
+def more_memory(con: duckdb.DuckDBPyConnection, attempt: int) -> bool:
+    """Raise the connection's memory limit for retry number `attempt` (0, 1, …) of a query
+    that ran out; False when there is nothing left to raise."""
+    if attempt >= len(MORE_MEMORY):
+        return False
+    limit = MORE_MEMORY[attempt]
+    if limit is None:
+        con.execute("RESET memory_limit")
+    else:
+        con.execute("SET memory_limit = ?", [limit])
+    return True
 
 
 def sql_text(name: str) -> str:
@@ -255,15 +270,18 @@ def _insert_timeline(
     split: bool = False,
 ) -> None:
     """`_load_timeline`; when it meets DUCKDB_MEMORY in a load that owns its transaction
-    (rolled back, so nothing is half-loaded), once more without the limit: an answer over the
-    memory budget beats none."""
-    try:
-        _load_timeline(con, session_id, timeline, transaction=transaction, split=split)
-    except FormatError as exc:
-        if not transaction or not isinstance(exc.__cause__, duckdb.OutOfMemoryException):
-            raise
-        con.execute("RESET memory_limit")
-        _load_timeline(con, session_id, timeline, transaction=transaction, split=split)
+    (rolled back, so nothing is half-loaded), again with more memory (MORE_MEMORY): an answer
+    over the memory budget beats none."""
+    attempt = 0
+    while True:
+        try:
+            _load_timeline(con, session_id, timeline, transaction=transaction, split=split)
+            return
+        except FormatError as exc:
+            out_of_memory = isinstance(exc.__cause__, duckdb.OutOfMemoryException)
+            if not (transaction and out_of_memory and more_memory(con, attempt)):
+                raise
+            attempt += 1
 
 
 def _load_timeline(

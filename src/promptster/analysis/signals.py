@@ -28,7 +28,7 @@ from promptster.analysis.catalog import (
     FAMILIES,
     SIGNAL_NAMES,
 )
-from promptster.analysis.load import connect, load_bundle, sql_text
+from promptster.analysis.load import connect, load_bundle, more_memory, sql_text
 from promptster.analysis.parallel import run_families
 from promptster.analysis.prices import Prices, install_prices
 from promptster.formats.events import format_ts
@@ -253,13 +253,17 @@ def _run_sql(
     con: duckdb.DuckDBPyConnection, infos: dict[str, SessionInfo]
 ) -> dict[str, dict[str, Signal]]:
     collected: dict[str, dict[str, Signal]] = {sid: {} for sid in infos}
-    try:
-        families = run_families(con, FAMILIES)
-    except duckdb.OutOfMemoryException:
-        # A query that cannot spill met load.DUCKDB_MEMORY (a session of a million events):
-        # an answer over the memory budget beats none, so run again without the limit.
-        con.execute("RESET memory_limit")
-        families = run_families(con, FAMILIES)
+    attempt = 0
+    while True:
+        try:
+            families = run_families(con, FAMILIES)
+            break
+        except duckdb.OutOfMemoryException:
+            # A query that cannot spill met load.DUCKDB_MEMORY (a session of a million
+            # events): an answer over the memory budget beats none, so run again with more.
+            if not more_memory(con, attempt):
+                raise
+            attempt += 1
     for family, rows in families.items():
         for row in rows:
             collected[row[0]][row[1]] = _to_signal(family, row)
