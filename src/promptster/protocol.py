@@ -38,6 +38,9 @@ SESSION_DIR_ENV = "PROMPTSTER_SESSION_DIR"
 SESSION_DIR_NAME = ".promptster"
 SESSION_FILE = "session.json"
 SPOOL_FILE = "spool.jsonl"
+# Events a capture source could neither send nor spool (count_client_loss).
+CLIENT_LOSSES_FILE = "losses-clients.json"
+CLIENT_LOSSES_SIZE = 1024
 JOURNAL_FILE = "timeline.jsonl"
 SCHEMA_VERSION = 1  # the event envelope's `v` (formats.events and bundle.verify use this one)
 DEFAULT_TIMEOUT_S = 1.0
@@ -361,12 +364,18 @@ def send_events(
         return SendResult("recorder", [s for s in seqs if isinstance(s, int)] if seqs else [])
     code, message = answer.get("code"), str(answer.get("error", "refused by the recorder"))
     if code == "unavailable":  # e.g. the disk was full for the journal: try the spool
-        return _spool_or_fail(handle, batch, message, spool, revive=False)
+        # The recorder counted these refusals itself (its own loss ledger): not counted here.
+        return _spool_or_fail(handle, batch, message, spool, revive=False, counted=True)
     return SendResult("none", error=message)  # "invalid" or "ended": spooling would not help
 
 
 def _spool_or_fail(
-    handle: SessionHandle, batch: list[dict[str, Any]], reason: str, spool: bool, revive: bool
+    handle: SessionHandle,
+    batch: list[dict[str, Any]],
+    reason: str,
+    spool: bool,
+    revive: bool,
+    counted: bool = False,
 ) -> SendResult:
     if not spool:
         return SendResult("none", error=reason)
@@ -375,6 +384,8 @@ def _spool_or_fail(
     except SessionEnded as exc:
         return SendResult("none", error=str(exc))
     except OSError as exc:
+        if not counted:
+            count_client_loss(handle.dir, batch)
         return SendResult("none", error=f"{reason}; spool failed too: {exc.strerror or exc}")
     if revive:
         revive_recorder(handle)
@@ -471,6 +482,61 @@ def say_dropped(source: str, count: int, result: SendResult) -> None:
 
 class SessionEnded(Exception):
     """The session ended before the events could be spooled: nothing would read them."""
+
+
+def count_client_loss(session_dir: str, batch: list[dict[str, Any]]) -> None:
+    """Count events that reached neither the recorder nor the spool in the session's client
+    loss ledger, so the recorder can record the loss as a `capture_gap` once it can write.
+
+    The recorder allocates the ledger's bytes while there is room; rewriting it in place (same
+    size, under its flock) needs no new block, so this works on the full disk that made the
+    spool fail. Without the ledger (no recorder ever started) there is nothing to count into.
+    """
+    try:
+        fd = os.open(os.path.join(session_dir, CLIENT_LOSSES_FILE), os.O_RDWR)
+    except OSError:
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        count, kinds = parse_client_losses(os.pread(fd, CLIENT_LOSSES_SIZE, 0))
+        for event in batch:
+            kind = str(event.get("kind"))[:64]
+            if len(kinds) < 32 or kind in kinds:
+                kinds[kind] = kinds.get(kind, 0) + 1
+        os.pwrite(fd, client_losses_record(count + len(batch), kinds), 0)
+    except OSError:
+        pass  # nowhere left to say it but stderr (say_dropped)
+    finally:
+        try:  # noqa: SIM105 (contextlib: ~1 ms more per hook call)
+            os.close(fd)  # closing releases the flock
+        except OSError:
+            pass
+
+
+def parse_client_losses(raw: bytes) -> tuple[int, dict[str, int]]:
+    """The count and per-kind counts in a client loss ledger (zeros when empty or unreadable)."""
+    try:
+        body = json.loads(raw.strip(b"\0 \n") or b"{}")
+    except ValueError:
+        return 0, {}
+    if not isinstance(body, dict):
+        return 0, {}
+    count = body.get("open")
+    kinds = body.get("kinds")
+    clean = (
+        {str(k)[:64]: v for k, v in kinds.items() if isinstance(v, int) and v > 0}
+        if isinstance(kinds, dict)
+        else {}
+    )
+    return (count if isinstance(count, int) and count > 0 else 0), clean
+
+
+def client_losses_record(count: int, kinds: dict[str, int]) -> bytes:
+    """The ledger's fixed-size record (padded with spaces: rewritten in place)."""
+    record = json.dumps({"v": 1, "open": count, "kinds": kinds}, sort_keys=True).encode()
+    if len(record) > CLIENT_LOSSES_SIZE:
+        record = json.dumps({"v": 1, "open": count, "kinds": {}}).encode()
+    return record.ljust(CLIENT_LOSSES_SIZE)
 
 
 def append_to_spool(

@@ -143,3 +143,46 @@ def test_a_count_of_refused_events_outlives_a_recorder_killed_on_a_full_disk(
         what="the ledger to be settled",
     )
     stop_recorder(paths)
+
+
+def test_events_a_hook_could_neither_send_nor_spool_are_counted(
+    small_disk: Path, start_recording: Callable[..., StartedSession]
+) -> None:
+    """The recorder is down and the disk is full, so a capture source can neither send nor
+    spool: it counts what it dropped in the client loss ledger (allocated by the recorder,
+    rewritten in place), and the next recorder records the count (issue 16, finding 4)."""
+    session = start_recording(small_disk)
+    paths = session.paths
+    handle = find_session(small_disk)
+    assert handle is not None
+    assert send_events(handle, [note("before")]).via == "recorder"
+    pid = recorder_pid(paths)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    wait_for(lambda: not recorder_running(paths), what="the recorder to die")
+    filler = fill(small_disk)
+    for _ in range(2):
+        dropped = send_events(handle, [note("z" * 20000) for _ in range(5)], revive=False)
+        assert dropped.via == "none" and "spool failed too" in str(dropped.error), dropped
+    ledger = json.loads((paths.root / "losses-clients.json").read_bytes())
+    assert ledger["open"] == 10 and ledger["kinds"] == {"note": 10}
+    filler.unlink()
+    ensure_recorder(paths)
+    gaps = wait_for(
+        lambda: [
+            e
+            for e in read_journal(paths.journal, session.state.session_id).events
+            if e.kind == "warning"
+            and e.data.get("code") == "capture_gap"
+            and e.data.get("source") == "clients"
+        ],
+        what="the capture_gap warning from the client ledger",
+    )
+    assert len(gaps) == 1
+    assert gaps[0].data["count"] == 10 and gaps[0].data["kinds"] == {"note": 10}
+    wait_for(
+        lambda: json.loads((paths.root / "losses-clients.json").read_bytes())["open"] == 0,
+        what="the client ledger to be taken off",
+    )
+    assert send_events(handle, [note("after")]).via == "recorder"
+    stop_recorder(paths)

@@ -13,10 +13,17 @@ as a `capture_gap` ("up to N events": those that reached the spool were ingested
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 from collections import Counter
 from pathlib import Path
+
+from promptster.protocol import (
+    CLIENT_LOSSES_SIZE,
+    client_losses_record,
+    parse_client_losses,
+)
 
 SIZE = 1024  # fixed: the record is padded with spaces to this many bytes
 LEDGER_FILE = "losses.json"
@@ -81,3 +88,48 @@ class LossLedger:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+
+class ClientLossLedger:
+    """Events the capture sources (hooks, the shell, the CLI) could neither send nor spool.
+
+    They count them themselves (protocol.count_client_loss) in `losses-clients.json`, whose
+    bytes this recorder allocates while there is room; the recorder records what it finds as a
+    `capture_gap` once its journal can be written, then takes exactly that many off the count
+    (under the ledger's flock: a source counting meanwhile is kept for the next look).
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def reserve(self) -> None:
+        """Create the ledger and allocate its bytes; what a source already counted is kept."""
+        with contextlib.suppress(OSError):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                if os.fstat(fd).st_size < CLIENT_LOSSES_SIZE:
+                    count, kinds = parse_client_losses(os.pread(fd, CLIENT_LOSSES_SIZE, 0))
+                    os.pwrite(fd, client_losses_record(count, kinds), 0)
+                    os.posix_fallocate(fd, 0, CLIENT_LOSSES_SIZE)
+            finally:
+                os.close(fd)
+
+    def peek(self) -> tuple[int, dict[str, int]]:
+        try:
+            with self.path.open("rb") as handle:
+                return parse_client_losses(handle.read(CLIENT_LOSSES_SIZE))
+        except OSError:
+            return 0, {}
+
+    def take_off(self, count: int, kinds: dict[str, int]) -> None:
+        """Remove what was recorded from the count (sources may have added more since)."""
+        with contextlib.suppress(OSError):
+            fd = os.open(self.path, os.O_RDWR)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                now, now_kinds = parse_client_losses(os.pread(fd, CLIENT_LOSSES_SIZE, 0))
+                left = {k: v - kinds.get(k, 0) for k, v in now_kinds.items()}
+                left = {k: v for k, v in left.items() if v > 0}
+                os.pwrite(fd, client_losses_record(max(0, now - count), left), 0)
+            finally:
+                os.close(fd)
