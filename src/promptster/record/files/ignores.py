@@ -57,6 +57,9 @@ DEFAULT_EXCLUDES = (
     "4913",  # vim probes whether it may write in a folder with this file
     "*.pst",
     "/TASK.md.promptster-tmp",
+    # Claude Code writes `<file>.tmp.<pid>.<hex>` and renames it over the file: a snapshot
+    # taken in between must not record it as a file the candidate created and deleted.
+    "*.tmp.[0-9]*.[0-9a-f]*",
     # What `setup claude-code` writes (claude_setup.MANAGED_PATHS): configuration, not work.
     *CLAUDE_MANAGED_PATTERNS,
     *TOOL_MANAGED_PATTERNS,
