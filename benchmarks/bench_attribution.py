@@ -1,5 +1,6 @@
-"""Attribution accuracy on the labelled suite (tests/attribution/): real Claude Code sessions
-against the stand-in Messages API, the ground truth kept by the driver, every final line scored.
+"""Attribution accuracy on the labelled suite (tests/attribution/): real Claude Code and Codex
+sessions against stand-in model APIs, the ground truth kept by the driver, every final line
+scored.
 
 Prints, per scenario and overall, line accuracy and precision / recall for `ai`, for
 `promptster blame` (line-level authorship, when this checkout has it) and, for comparison, for
@@ -8,8 +9,9 @@ snapshots). Targets (docs/attribution.md): ≥ 98 % of lines overall, ≥ 95 % i
 
     python benchmarks/bench_attribution.py [--jobs 2] [--group a --group b] [--keep]
 
-Exit status 0 when the figures were measured (whatever they are), 3 when Claude Code is
-missing, 1 when a scenario could not be driven (its ground truth would be wrong).
+Exit status 0 when the figures were measured (whatever they are), 3 when no AI client is
+installed (a missing one skips its group, saying so), 1 when a scenario could not be driven
+(its ground truth would be wrong).
 """
 
 from __future__ import annotations
@@ -28,13 +30,13 @@ sys.path[:0] = [str(ROOT / "tests" / p) for p in ("attribution", "integrations",
 from engines import blame_available  # noqa: E402  (the suite is shared with the tests)
 from scenarios import SCENARIOS  # noqa: E402
 from scoring import Score  # noqa: E402
-from suite import GROUPS, GroupResult, run_group  # noqa: E402
+from suite import GROUPS, GroupResult, executable_for, run_group  # noqa: E402
 
 OVERALL_TARGET, SCENARIO_TARGET = 0.98, 0.95
 
 
-def _one(group: str, root: str, claude: str) -> GroupResult:
-    return run_group(group, Path(root) / group, claude)
+def _one(group: str, root: str, executable: str) -> GroupResult:
+    return run_group(group, Path(root) / group, executable)
 
 
 def _cells(score: Score | None) -> str:
@@ -86,16 +88,22 @@ def main() -> int:
     parser.add_argument("--group", action="append", choices=sorted(GROUPS), help="only these")
     parser.add_argument("--keep", action="store_true", help="keep the sessions' folders")
     args = parser.parse_args()
-    claude = shutil.which("claude")
-    if claude is None:
-        print("bench_attribution: Claude Code (`claude`) is not installed", file=sys.stderr)
+    groups, clients = [], {}
+    for group in args.group or sorted(GROUPS):
+        found = shutil.which(executable_for(group))
+        if found is None:
+            print(f"bench_attribution: {executable_for(group)} is not installed: group {group} "
+                  "not run", file=sys.stderr)  # fmt: skip
+        else:
+            groups.append(group)
+            clients[group] = found
+    if not groups:
         return 3
-    groups = args.group or sorted(GROUPS)
     root = tempfile.mkdtemp(prefix="pst-accuracy-")
     began = time.monotonic()
     try:
         with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
-            futures = [pool.submit(_one, g, root, claude) for g in groups]
+            futures = [pool.submit(_one, g, root, clients[g]) for g in groups]
             results = [f.result() for f in futures]
     except AssertionError as error:
         print(f"bench_attribution: a scenario could not be driven: {error}", file=sys.stderr)
@@ -105,7 +113,7 @@ def main() -> int:
             shutil.rmtree(root, ignore_errors=True)
     print(
         f"attribution accuracy: {len(results)} sessions, "
-        f"{sum(len(GROUPS[g]) for g in groups)} scenarios, real Claude Code, "
+        f"{sum(len(GROUPS[g]) for g in groups)} scenarios, real Claude Code and Codex, "
         f"{time.monotonic() - began:.0f} s" + (f" (kept in {root})" if args.keep else "")
     )
     _print(results, blame_available())

@@ -14,7 +14,6 @@ import json
 import os
 import shlex
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,15 +22,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from standin_api import StandinAPI, edit, read, text, write
-from standin_api import tool as tool_block
+from clients import Claude, Client, Codex, promptster
 from steps import AIShell, AIWrite, HandDelete, HandRename, HandStep, Scenario
 from truth import STARTER, Truth
 
 from promptster.protocol import find_session, request
 
 Block = dict[str, Any]
-CLAUDE_VERSION = "2.1.328"
 
 
 class ScenarioError(AssertionError):
@@ -44,19 +41,6 @@ class GroupRun:
     bundle: Path
     truths: dict[str, Truth] = field(default_factory=dict)
     seconds: float = 0.0
-
-
-def promptster_command() -> list[str]:
-    installed = Path(sys.executable).with_name("promptster")
-    if installed.exists():
-        return [str(installed)]
-    return [sys.executable, "-c", "from promptster.entry import run; run()"]
-
-
-def promptster(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*promptster_command(), *args], cwd=cwd, capture_output=True, text=True, check=False
-    )
 
 
 @contextmanager
@@ -100,10 +84,14 @@ def _newline(text: str) -> str:
 class Group:
     """The scenarios of one session, their truths and the workspace."""
 
-    def __init__(self, name: str, scenarios: list[Scenario], root: Path, claude: str) -> None:
-        self.name, self.scenarios, self.root, self.claude = name, scenarios, root, claude
+    def __init__(self, name: str, scenarios: list[Scenario], root: Path, executable: str) -> None:
+        self.name, self.scenarios, self.root = name, scenarios, root
         self.ws = root / "work"
         self.home = root / "home"
+        tools = {s.tool for s in scenarios}
+        if len(tools) != 1:
+            raise ValueError(f"group {name}: one AI tool per session, not {sorted(tools)}")
+        self.client: Client = (Codex if tools == {"codex"} else Claude)(executable, self.home)
         self.truths = {s.name: Truth() for s in scenarios}
         self._markers = 0
 
@@ -112,7 +100,7 @@ class Group:
         self._prepare()
         from promptster.record.lifecycle import StartOptions, start_session
 
-        start_session(StartOptions(workspace=self.ws, tools=["shell", "claude-code"]))
+        start_session(StartOptions(workspace=self.ws, tools=["shell", self.client.tool]))
         session = find_session(self.ws)
         assert session is not None and session.active
         rounds = max(len(s.rounds) for s in self.scenarios)
@@ -132,7 +120,7 @@ class Group:
 
     def _prepare(self) -> None:
         self.ws.mkdir(parents=True)
-        self.home.mkdir()
+        self.home.mkdir(exist_ok=True)
         for scenario in self.scenarios:
             for rel, content in scenario.starter.items():
                 _write(self.ws / scenario.name / rel, content)
@@ -143,6 +131,9 @@ class Group:
         git(self.ws, "config", "user.email", "candidate@example.com")
         git(self.ws, "add", ".")
         git(self.ws, "commit", "-qm", "starter", "--allow-empty")
+        if self.client.tool != "claude-code":
+            return
+        # Like `start --tools claude-code`: wired before the baseline snapshot.
         done = promptster("setup", "claude-code", cwd=self.ws)
         if done.returncode != 0:
             raise AssertionError(f"setup claude-code failed: {done.stderr}")
@@ -175,29 +166,29 @@ class Group:
                             hand_step.apply(truth)
                     # Claude Code's shell keeps its working directory between calls.
                     folder = shlex.quote(str(base))
-                    command = f"mkdir -p {folder} && cd {folder}\n{step.command(marker)}"
-                    turns.append([tool_block("Bash", command=command, description="write files")])
+                    turns.append(self.client.shell(f"mkdir -p {folder} && cd {folder}\n"
+                                                   + step.command(marker)))  # fmt: skip
                     step.apply(truth)
                     continue
-                target = str(base / step.path)
-                if step.path in truth.files and step.path not in seen:
-                    turns.append([read(target)])  # Claude Code edits only files it has read
+                target, rel = base / step.path, f"{scenario.name}/{step.path}"
+                exists = step.path in truth.files
+                if exists and step.path not in seen:
+                    turns.append(self.client.read(target))  # Claude Code edits only what it read
                     seen.add(step.path)
                 if isinstance(step, AIWrite):
-                    turns.append([write(target, step.text)])
+                    turns.append(self.client.write(target, rel, step.text, exists))
                 else:
-                    old, new = step.strings(truth)
-                    turns.append([edit(target, old, new)])
+                    turns.append(self.client.edit(target, rel, *step.strings(truth)))
                 step.apply(truth)
+        turns = [turn for turn in turns if turn]
         if not turns:
             return
         phrase = f"accuracy group {self.name} round {index}"
-        turns.append([text("Done with this round.")])
         helpers = [threading.Thread(target=self._hand_during, args=d) for d in during]
-        with StandinAPI({phrase: turns}) as api:
+        with self.client.run(phrase, turns, self.ws) as go:
             for helper in helpers:
                 helper.start()
-            self._claude(f"Please do {phrase}.", api)
+            go()
             for helper in helpers:
                 helper.join()
 
@@ -210,29 +201,6 @@ class Group:
         time.sleep(0.3)
         for step in steps:
             self._do_hand(step, name)
-
-    def _claude(self, prompt: str, api: StandinAPI) -> None:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "CLAUDE"))}
-        env.update(
-            HOME=str(self.home),
-            ANTHROPIC_BASE_URL=api.base_url,
-            ANTHROPIC_API_KEY="sk-standin",
-            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC="1",
-            PYTHONDONTWRITEBYTECODE="1",
-        )
-        done = subprocess.run(
-            [
-                *(self.claude, "-p", prompt, "--permission-mode", "acceptEdits"),
-                *("--allowedTools", "Write Edit Read Bash"),
-            ],
-            cwd=self.ws,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            raise AssertionError(f"claude failed ({done.returncode}): {done.stderr[-2000:]}")
 
     # -- hand rounds ----------------------------------------------------------------------
 

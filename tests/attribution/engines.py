@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from driver import promptster_command
+from clients import promptster_command
 
 VERDICT = {
     "likely_ai": "ai",

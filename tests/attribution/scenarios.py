@@ -448,4 +448,51 @@ SCENARIOS: list[Scenario] = [
             ),
         ),
     ),
+    Scenario(
+        "codex_patch_then_hand",
+        "Codex adds a module with apply_patch; the candidate revises a line and adds two",
+        tool="codex",
+        rounds=(
+            ai(AIWrite("billing.py", APP)),
+            hand(
+                HandReplace(
+                    "billing.py",
+                    6,
+                    7,
+                    ("    return sum(Decimal(i['price']) * i['qty'] for i in items if i)",),
+                    revise=True,
+                ),
+                HandReplace("billing.py", 11, 11, ("", "CURRENCY = 'EUR'")),
+            ),
+        ),
+    ),
+    Scenario(
+        "codex_edits_hand_file",
+        "the candidate writes a module; Codex replaces one of its lines with a patch",
+        tool="codex",
+        rounds=(
+            hand(HandWrite("slug.py", UTIL_HAND)),
+            ai(AIEdit("slug.py", 6, 7, ("    return SLUG.sub('_', title.lower()).strip('_')",))),
+        ),
+    ),
+    Scenario(
+        "codex_shell_writes",
+        "a Codex shell command writes a file with a heredoc; the candidate adds a line",
+        tool="codex",
+        rounds=(
+            ai(AIShell(writes=(("seed.py", _module("seed", 6)),))),
+            hand(HandReplace("seed.py", 6, 6, ("SEED_COUNT = 2",))),
+        ),
+    ),
+    Scenario(
+        "codex_interleaved",
+        "Codex, hand, Codex, hand on one file, each touching the other's lines",
+        tool="codex",
+        rounds=(
+            ai(AIWrite("cache.py", _module("cache", 6))),
+            hand(HandReplace("cache.py", 6, 6, ("CACHE_SIZE = 32",))),
+            ai(AIEdit("cache.py", 6, 7, ("CACHE_SIZE = 256  # measured",))),
+            hand(HandReplace("cache.py", 1, 2, ("    scaled = value * 3 - 1",), revise=True)),
+        ),
+    ),
 ]

@@ -46,6 +46,12 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "no_final_newline",
         "config_block_by_ai_then_hand",
     ),
+    "codex": (
+        "codex_patch_then_hand",
+        "codex_edits_hand_file",
+        "codex_shell_writes",
+        "codex_interleaved",
+    ),
 }
 BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -63,10 +69,15 @@ def scenarios_of(group: str) -> list[Scenario]:
     return [BY_NAME[name] for name in GROUPS[group]]
 
 
-def run_group(group: str, root: Path, claude: str) -> GroupResult:
+def executable_for(group: str) -> str:
+    """The AI client's command name for a group's scenarios."""
+    return "codex" if scenarios_of(group)[0].tool == "codex" else "claude"
+
+
+def run_group(group: str, root: Path, executable: str) -> GroupResult:
     scenarios = scenarios_of(group)
     with recording_env(root):
-        run = Group(group, scenarios, root, claude).run()
+        run = Group(group, scenarios, root, executable).run()
     paths = [f"{s.name}/{rel}" for s in scenarios for rel in run.truths[s.name].files]
     by_event = event_authors(run.bundle, paths)
     result = GroupResult(group, run)

@@ -1,8 +1,9 @@
-"""The labelled accuracy suite under pytest: every scenario, through the real Claude Code CLI,
-must have at least 95 % of its final lines attributed right by `promptster blame`.
+"""The labelled accuracy suite under pytest: every scenario, through the real Claude Code CLI
+(and Codex CLI), must have at least 95 % of its final lines attributed right by
+`promptster blame`.
 
-One test per group of scenarios (one recorded session each), so xdist spreads the four sessions
-over the workers and no session runs twice. The figures are published in docs/attribution.md;
+One test per group of scenarios (one recorded session each), so xdist spreads the sessions over
+the workers and no session runs twice. The figures are published in docs/attribution.md;
 `python benchmarks/bench_attribution.py` prints them, with the per-event engine beside them.
 """
 
@@ -12,10 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from driver import CLAUDE_VERSION
+from clients import CLAUDE_VERSION, CODEX_VERSION
 from engines import blame_available
 from scoring import Score
-from suite import GROUPS, run_group
+from suite import GROUPS, executable_for, run_group
 
 from support import require, require_executable
 
@@ -24,16 +25,17 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SCENARIO_FLOOR = 0.95
 
 
-def _claude() -> str:
-    claude = require_executable(
-        "claude", f"npm install -g @anthropic-ai/claude-code@{CLAUDE_VERSION}"
-    )
-    version = subprocess.run([claude, "--version"], capture_output=True, text=True, check=False)
+def _client(group: str) -> str:
+    name = executable_for(group)
+    pinned = CODEX_VERSION if name == "codex" else CLAUDE_VERSION
+    package = "@openai/codex" if name == "codex" else "@anthropic-ai/claude-code"
+    path = require_executable(name, f"npm install -g {package}@{pinned}")
+    version = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
     require(
-        CLAUDE_VERSION in version.stdout,
-        f"the suite is pinned to Claude Code {CLAUDE_VERSION}, found {version.stdout.strip()!r}",
+        pinned in version.stdout,
+        f"the suite is pinned to {name} {pinned}, found {version.stdout.strip()!r}",
     )
-    return claude
+    return path
 
 
 def _table(scores: dict[str, Score]) -> str:
@@ -45,14 +47,14 @@ def _table(scores: dict[str, Score]) -> str:
 
 @pytest.mark.parametrize("group", sorted(GROUPS))
 def test_every_scenario_meets_the_floor(group: str, tmp_path: Path) -> None:
-    claude = _claude()
+    executable = _client(group)
     if not blame_available():
         pytest.skip(
             "`promptster blame` is not in this checkout yet (line-level authorship, issue 18): "
             "the suite measures it once it lands; benchmarks/bench_attribution.py measures the "
             "per-event engine meanwhile"
         )
-    result = run_group(group, tmp_path, claude)
+    result = run_group(group, tmp_path, executable)
     assert result.blame_error is None, result.blame_error
     assert result.blame is not None
     below = {n: s for n, s in result.blame.items() if s.accuracy < SCENARIO_FLOOR}
