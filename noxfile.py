@@ -1,4 +1,5 @@
-"""Developer tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`."""
+"""Developer tasks: `nox -s tests`, `nox -s lint`, `nox -s typecheck`, `nox -s bench`,
+`nox -s accuracy`."""
 
 from __future__ import annotations
 
@@ -34,6 +35,14 @@ def typecheck(session: nox.Session) -> None:
     """mypy in strict mode over the package."""
     session.install("-e", ".[test]", "mypy>=1.10")
     session.run("mypy")
+
+
+@nox.session(python=PYTHON)
+def accuracy(session: nox.Session) -> None:
+    """Attribution accuracy on the labelled suite: real Claude Code and Codex sessions against
+    stand-in model APIs (figures: docs/attribution.md, "Measured accuracy")."""
+    session.install("-e", ".[test]")
+    session.run("python", "benchmarks/bench_attribution.py", *session.posargs)
 
 
 @nox.session(python=PYTHON)

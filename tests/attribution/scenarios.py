@@ -116,7 +116,7 @@ REWRITE_ALSO: dict[str, tuple[str, ...]] = {HUMAN: (REVISED,)}
 SCENARIOS: list[Scenario] = [
     Scenario(
         "ai_writes_human_edits",
-        "the AI writes a module; the candidate revises two of its lines and adds three",
+        "the AI writes a module; the candidate revises two of its lines and adds a function",
         rounds=(
             ai(AIWrite("app.py", APP)),
             hand(
@@ -433,7 +433,7 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "config_block_by_ai_then_hand",
-        "the AI writes a loader; the candidate edits two values inside its dict literal",
+        "the AI writes a loader; the candidate edits a value inside its dict literal",
         starter={"config.py": "import json\n\n\n# the loader goes here\n"},
         rounds=(
             ai(AIEdit("config.py", 3, 4, tuple(CONFIG_BLOCK.splitlines()))),
