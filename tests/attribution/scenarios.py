@@ -107,6 +107,18 @@ REWRITE_HAND_1 = [
     "    ]",
 ]
 REWRITE_HAND_2 = ["", "", "def join(fields):", "    return '; '.join(fields)"]
+MATHX_HAND = (
+    "def mul(a, b):\n"
+    "    return a + b\n"
+    "\n"
+    "\n"
+    "def neg(a):\n"
+    "    return -a\n"
+    "\n"
+    "\n"
+    "def half(a):\n"
+    "    return a / 2\n"
+)
 CRLF_STARTER = "[server]\r\nhost = 127.0.0.1\r\nport = 8080\r\n\r\n[log]\r\nlevel = info\r\n"
 
 
@@ -216,6 +228,9 @@ SCENARIOS: list[Scenario] = [
     Scenario(
         "pasted_block",
         "the candidate pastes a 42-line table into a new file (no AI event explains it)",
+        # `unknown` when the engine can tell a paste (docs/attribution.md: no AI event for two
+        # minutes before it); seconds after the AI ran, as here, a hand change like any other.
+        also={UNKNOWN: (HUMAN,)},
         rounds=(
             ai(AIWrite("notes.txt", "countries table below\n")),
             hand(),
@@ -336,19 +351,30 @@ SCENARIOS: list[Scenario] = [
     ),
     Scenario(
         "ai_then_human_revisions",
-        "the AI writes six lines; the candidate tweaks three of them in place",
+        "the AI writes twelve lines; the candidate tweaks three of them in place",
         rounds=(
-            ai(AIWrite("retry.py", _module("retry", 6))),
+            ai(AIWrite("retry.py", _module("retry", 12))),
             hand(
+                HandReplace("retry.py", 1, 2, ("    scaled = value * 3 + 0",), revise=True),
                 HandReplace(
                     "retry.py",
-                    1,
-                    2,
-                    ("    scaled = value * 3 + 0",),
+                    7,
+                    9,
+                    ("    scaled = value * 55", "    return scaled  # x"),
                     revise=True,
                 ),
+            ),
+        ),
+    ),
+    Scenario(
+        "half_of_small_file_revised",
+        "the AI writes six lines; the candidate tweaks three of them, leaving the others",
+        rounds=(
+            ai(AIWrite("backoff.py", _module("backoff", 6))),
+            hand(
+                HandReplace("backoff.py", 1, 2, ("    scaled = value * 3 + 0",), revise=True),
                 HandReplace(
-                    "retry.py",
+                    "backoff.py",
                     4,
                     6,
                     ("    scaled = value * 44", "    return scaled  # x"),
@@ -394,7 +420,7 @@ SCENARIOS: list[Scenario] = [
         "ai_edit_with_context",
         "the AI's Edit repeats an unchanged hand-written line as context around its change",
         rounds=(
-            hand(HandWrite("mathx.py", "def mul(a, b):\n    return a + b\n")),
+            hand(HandWrite("mathx.py", MATHX_HAND)),
             ai(
                 AIEdit(
                     "mathx.py",

@@ -45,6 +45,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "human_deletes_ai_lines",
         "no_final_newline",
         "config_block_by_ai_then_hand",
+        "half_of_small_file_revised",
     ),
     "codex": (
         "codex_patch_then_hand",
