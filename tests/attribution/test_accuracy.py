@@ -30,6 +30,8 @@ KNOWN_SHORTFALLS: dict[str, str] = {
     "with ok=false and data.edit, and its lines still explain the candidate's typing",
     "hand_save_during_ai_command": "a save from outside the recorded shell while an AI command "
     "runs is the AI's (a documented limit)",
+    "half_of_small_file_revised": "three tweaked lines of six make a rewrite, whose unchanged "
+    "lines take the rewriter's author",
 }
 
 
