@@ -75,22 +75,28 @@ def event_authors(bundle: Path, paths: list[str]) -> Authors:
         subprocess.run(["git", "init", "-q", "--bare", str(repo)], check=True)
         heads = _git(repo, "bundle", "list-heads", str(Path(tmp) / "snapshots.bundle")).split()
         _git(repo, "fetch", "-q", str(Path(tmp) / "snapshots.bundle"), f"{heads[1]}:refs/heads/s")
-        root = _git(repo, "rev-list", "--max-parents=0", "s").split()[0]
         events = [json.loads(line) for line in timeline.splitlines() if line.strip()]
-        labels: dict[tuple[str, str], str] = {}
-        for event in events:
-            if event["kind"] in ("file_create", "file_diff"):
-                data = event["data"]
-                labels[(str(data.get("commit")), str(data.get("path")))] = _label(event)
-        out: Authors = {}
-        for path in paths:
-            out[path] = _blamed(repo, path, root, labels)
-        return out
+        return authors_in_repo(repo, "s", events, paths)
 
 
-def _blamed(repo: Path, path: str, root: str, labels: dict[tuple[str, str], str]) -> list[str]:
+def authors_in_repo(
+    repo: Path, head: str, events: list[dict[str, Any]], paths: list[str]
+) -> Authors:
+    """The per-event labels of `events` mapped onto `paths` at `head` of the snapshot `repo`."""
+    root = _git(repo, "rev-list", "--max-parents=0", head).split()[0]
+    labels: dict[tuple[str, str], str] = {}
+    for event in events:
+        if event["kind"] in ("file_create", "file_diff"):
+            data = event["data"]
+            labels[(str(data.get("commit")), str(data.get("path")))] = _label(event)
+    return {path: _blamed(repo, head, path, root, labels) for path in paths}
+
+
+def _blamed(
+    repo: Path, head: str, path: str, root: str, labels: dict[tuple[str, str], str]
+) -> list[str]:
     try:
-        porcelain = _git(repo, "blame", "--line-porcelain", "s", "--", path)
+        porcelain = _git(repo, "blame", "--line-porcelain", head, "--", path)
     except subprocess.CalledProcessError:
         return []
     authors: list[str] = []

@@ -3,6 +3,11 @@ shape of the scenario list."""
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from engines import authors_in_repo
 from scenarios import SCENARIOS
 from scoring import score
 from steps import AIShell, HandReplace, Scenario
@@ -70,3 +75,48 @@ def test_scoring_counts_lines_and_ai_precision_and_recall() -> None:
     assert result.precision == 1.0 and result.recall == 2 / 3
     missing = score(scenario, truth, {"s/f.py": ["ai"]})
     assert missing.right == 0 and "1 lines attributed, 4 in file" in missing.wrong[0]
+
+
+def _commit(repo: Path, message: str) -> str:
+    subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run(
+        ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qm",
+         message],
+        check=True,
+    )  # fmt: skip
+    done = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+def _event(kind: str, commit: str, path: str, verdict: str) -> dict[str, Any]:
+    return {"kind": kind, "data": {"commit": commit, "path": path}, "provenance": {
+        "attribution": verdict}}  # fmt: skip
+
+
+def test_the_per_event_labels_follow_lines_through_a_rename(tmp_path: Path) -> None:
+    repo = tmp_path / "snap"
+    repo.mkdir()
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "a.py").write_text("x = 1\ny = 2\n")
+    _commit(repo, "baseline")
+    (repo / "a.py").write_text("x = 1\ny = 2\ndef ai_helper():\n    return 42\n")
+    ai_commit = _commit(repo, "ai")
+    (repo / "a.py").rename(repo / "b.py")
+    _commit(repo, "renamed")
+    (repo / "b.py").write_text("x = 1\ny = 2\ndef ai_helper():\n    return 42\nHAND = 'typed'\n")
+    hand_commit = _commit(repo, "hand")
+    (repo / "c.py").write_text("mixed = True\n")
+    mixed_commit = _commit(repo, "mixed")
+    events = [
+        _event("file_diff", ai_commit, "a.py", "likely_ai"),
+        _event("file_diff", hand_commit, "b.py", "likely_human"),
+        _event("file_create", mixed_commit, "c.py", "mixed"),
+    ]
+    authors = authors_in_repo(repo, "HEAD", events, ["b.py", "c.py", "gone.py"])
+    assert authors == {
+        "b.py": ["starter", "starter", "ai", "ai", "human"],
+        "c.py": ["unknown"],
+        "gone.py": [],
+    }
