@@ -5,6 +5,8 @@ tool calls a step becomes, and one non-interactive run of the client.
   (after a `Read`, which Claude Code requires) and `Bash`, one tool call per turn.
 - Codex CLI (`promptster codex exec`, the rollout read live): `apply_patch` heredocs and shell
   commands through `exec_command`.
+- Gemini CLI (`gemini -p --yolo`, hooks wired by `start --tools gemini-cli`): `write_file`,
+  `replace` and `run_shell_command`.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import standin_api as claude_api
+import standin_gemini as gemini_api
 import standin_responses as codex_api
 
 Block = dict[str, Any]
 CLAUDE_VERSION = "2.1.328"
 CODEX_VERSION = "0.169.0"
+GEMINI_VERSION = "0.61.0"
 
 
 def promptster_command() -> list[str]:
@@ -155,6 +159,72 @@ class Codex:
         )
         if done.returncode != 0:
             raise AssertionError(f"codex failed ({done.returncode}): {done.stderr[-2000:]}")
+
+
+class Gemini:
+    tool = "gemini-cli"
+    model = "gemini-2.5-flash"
+
+    def __init__(self, executable: str, home: Path) -> None:
+        self.executable, self.home = executable, home
+        (home / ".gemini").mkdir(parents=True, exist_ok=True)
+        auth = b'{"security": {"auth": {"selectedType": "gemini-api-key"}}}'
+        (home / ".gemini" / "settings.json").write_bytes(auth)
+
+    def read(self, path: Path) -> list[Block]:
+        return []
+
+    def write(self, path: Path, rel: str, text: str, exists: bool) -> list[Block]:
+        return [gemini_api.call("write_file", file_path=str(path), content=text)]
+
+    def edit(self, path: Path, rel: str, old: str, new: str) -> list[Block]:
+        return [
+            gemini_api.call(
+                "replace", file_path=str(path), old_string=old, new_string=new, instruction="edit"
+            )
+        ]
+
+    def shell(self, command: str) -> list[Block]:
+        return [gemini_api.call("run_shell_command", command=command, description="write files")]
+
+    def run(self, phrase: str, turns: list[list[Block]], ws: Path) -> _Run:
+        parts = [part for turn in turns for part in turn]
+        parts.append(gemini_api.text("Done with this round."))
+        return _Run(gemini_api.StandinGemini({phrase: parts}), self._go, phrase, ws)
+
+    def _go(self, api: gemini_api.StandinGemini, phrase: str, ws: Path) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("GEMINI_", "GOOGLE_"))}
+        env.update(
+            HOME=str(self.home),
+            GEMINI_API_KEY="standin-key",
+            GOOGLE_GEMINI_BASE_URL=api.base_url,
+            GEMINI_CLI_TRUST_WORKSPACE="true",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        done = subprocess.run(
+            [self.executable, "-m", self.model, "-p", f"Please do {phrase}.", "--yolo"],
+            cwd=ws,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"gemini failed ({done.returncode}): {done.stderr[-2000:]}")
+
+
+CLIENTS: dict[str, type[Claude] | type[Codex] | type[Gemini]] = {
+    "claude": Claude,
+    "codex": Codex,
+    "gemini": Gemini,
+}
+EXECUTABLES = {"claude": "claude", "codex": "codex", "gemini": "gemini"}
+PINNED = {
+    "claude": ("@anthropic-ai/claude-code", CLAUDE_VERSION),
+    "codex": ("@openai/codex", CODEX_VERSION),
+    "gemini": ("@google/gemini-cli", GEMINI_VERSION),
+}
 
 
 class _Run:

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clients import Claude, Client, Codex, promptster
+from clients import CLIENTS, Client, promptster
 from steps import AIShell, AIWrite, HandDelete, HandRename, HandStep, Scenario
 from truth import STARTER, Truth
 
@@ -91,7 +91,7 @@ class Group:
         tools = {s.tool for s in scenarios}
         if len(tools) != 1:
             raise ValueError(f"group {name}: one AI tool per session, not {sorted(tools)}")
-        self.client: Client = (Codex if tools == {"codex"} else Claude)(executable, self.home)
+        self.client: Client = CLIENTS[tools.pop()](executable, self.home)
         self.truths = {s.name: Truth() for s in scenarios}
         self._markers = 0
 

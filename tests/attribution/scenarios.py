@@ -521,4 +521,40 @@ SCENARIOS: list[Scenario] = [
             hand(HandReplace("cache.py", 1, 2, ("    scaled = value * 3 - 1",), revise=True)),
         ),
     ),
+    Scenario(
+        "gemini_writes_human_edits",
+        "Gemini CLI writes a module; the candidate revises a line and adds two",
+        tool="gemini",
+        rounds=(
+            ai(AIWrite("orders.py", APP)),
+            hand(
+                HandReplace(
+                    "orders.py",
+                    6,
+                    7,
+                    ("    return sum(Decimal(i['price']) * i['qty'] for i in items or [])",),
+                    revise=True,
+                ),
+                HandReplace("orders.py", 11, 11, ("", "ROUNDING = 'half-up'")),
+            ),
+        ),
+    ),
+    Scenario(
+        "gemini_replaces_in_hand_file",
+        "the candidate writes a module; Gemini CLI's replace changes one of its lines",
+        tool="gemini",
+        rounds=(
+            hand(HandWrite("titles.py", UTIL_HAND)),
+            ai(AIEdit("titles.py", 6, 7, ("    return SLUG.sub('+', title.lower()).strip('+')",))),
+        ),
+    ),
+    Scenario(
+        "gemini_shell_writes",
+        "a Gemini CLI shell command writes a file with a heredoc; the candidate adds a line",
+        tool="gemini",
+        rounds=(
+            ai(AIShell(writes=(("fixtures.py", _module("fixture", 6)),))),
+            hand(HandReplace("fixtures.py", 6, 6, ("FIXTURE_COUNT = 2",))),
+        ),
+    ),
 ]

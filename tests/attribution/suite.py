@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from clients import EXECUTABLES
 from driver import Group, GroupRun, recording_env
 from engines import blame_authors, blame_available, event_authors
 from scenarios import SCENARIOS
@@ -53,6 +54,11 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "codex_shell_writes",
         "codex_interleaved",
     ),
+    "gemini": (
+        "gemini_writes_human_edits",
+        "gemini_replaces_in_hand_file",
+        "gemini_shell_writes",
+    ),
 }
 BY_NAME = {s.name: s for s in SCENARIOS}
 
@@ -72,7 +78,7 @@ def scenarios_of(group: str) -> list[Scenario]:
 
 def executable_for(group: str) -> str:
     """The AI client's command name for a group's scenarios."""
-    return "codex" if scenarios_of(group)[0].tool == "codex" else "claude"
+    return EXECUTABLES[scenarios_of(group)[0].tool]
 
 
 def run_group(group: str, root: Path, executable: str) -> GroupResult:

@@ -1,5 +1,5 @@
 """The labelled accuracy suite under pytest: every scenario, through the real Claude Code CLI
-(and Codex CLI), must have at least 95 % of its final lines attributed right by
+(and Codex CLI and Gemini CLI), must have at least 95 % of its final lines attributed right by
 `promptster blame`.
 
 One test per group of scenarios (one recorded session each), so xdist spreads the sessions over
@@ -13,10 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from clients import CLAUDE_VERSION, CODEX_VERSION
+from clients import EXECUTABLES, PINNED
 from engines import blame_available
 from scoring import Score
-from suite import GROUPS, executable_for, run_group
+from suite import GROUPS, run_group, scenarios_of
 
 from support import require, require_executable
 
@@ -36,14 +36,13 @@ KNOWN_SHORTFALLS: dict[str, str] = {
 
 
 def _client(group: str) -> str:
-    name = executable_for(group)
-    pinned = CODEX_VERSION if name == "codex" else CLAUDE_VERSION
-    package = "@openai/codex" if name == "codex" else "@anthropic-ai/claude-code"
-    path = require_executable(name, f"npm install -g {package}@{pinned}")
+    tool = scenarios_of(group)[0].tool
+    package, pinned = PINNED[tool]
+    path = require_executable(EXECUTABLES[tool], f"npm install -g {package}@{pinned}")
     version = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)
     require(
         pinned in version.stdout,
-        f"the suite is pinned to {name} {pinned}, found {version.stdout.strip()!r}",
+        f"the suite is pinned to {package} {pinned}, found {version.stdout.strip()!r}",
     )
     return path
 
