@@ -7,6 +7,8 @@ tool calls a step becomes, and one non-interactive run of the client.
   commands through `exec_command`.
 - Gemini CLI (`gemini -p --yolo`, hooks wired by `start --tools gemini-cli`): `write_file`,
   `replace` and `run_shell_command`.
+- Copilot CLI (`copilot -p`, offline with a custom provider, hooks wired by `start --tools
+  copilot-cli`): `create`, `edit` and `bash`.
 """
 
 from __future__ import annotations
@@ -20,12 +22,14 @@ from typing import Any, Protocol
 
 import standin_api as claude_api
 import standin_gemini as gemini_api
+import standin_openai as copilot_api
 import standin_responses as codex_api
 
 Block = dict[str, Any]
 CLAUDE_VERSION = "2.1.328"
 CODEX_VERSION = "0.169.0"
 GEMINI_VERSION = "0.61.0"
+COPILOT_VERSION = "1.0.102"
 
 
 def promptster_command() -> list[str]:
@@ -214,16 +218,81 @@ class Gemini:
             raise AssertionError(f"gemini failed ({done.returncode}): {done.stderr[-2000:]}")
 
 
-CLIENTS: dict[str, type[Claude] | type[Codex] | type[Gemini]] = {
+class Copilot:
+    tool = "copilot-cli"
+    model = "gpt-4.1"
+
+    def __init__(self, executable: str, home: Path) -> None:
+        self.executable, self.home = executable, home
+
+    def read(self, path: Path) -> list[Block]:
+        return []
+
+    def write(self, path: Path, rel: str, text: str, exists: bool) -> list[Block]:
+        if exists:
+            raise ValueError(f"{rel}: Copilot CLI scenarios create new files only")
+        return [copilot_api.call("create", path=str(path), file_text=text)]
+
+    def edit(self, path: Path, rel: str, old: str, new: str) -> list[Block]:
+        return [copilot_api.call("edit", path=str(path), old_str=old, new_str=new)]
+
+    def shell(self, command: str) -> list[Block]:
+        return [
+            copilot_api.call(
+                "bash", command=command, description="write files", mode="sync", initial_wait=60
+            )
+        ]
+
+    def run(self, phrase: str, turns: list[list[Block]], ws: Path) -> _Run:
+        steps = [step for turn in turns for step in turn]
+        steps.append(copilot_api.say("Done with this round."))
+        return _Run(copilot_api.StandinOpenAI({phrase: steps}), self._go, phrase, ws)
+
+    def _go(self, api: copilot_api.StandinOpenAI, phrase: str, ws: Path) -> None:
+        env = {
+            k: v for k, v in os.environ.items() if not k.startswith(("COPILOT_", "GH_", "GITHUB"))
+        }
+        env.update(
+            HOME=str(self.home),
+            COPILOT_OFFLINE="true",
+            COPILOT_PROVIDER_BASE_URL=api.base_url,
+            COPILOT_PROVIDER_API_KEY="sk-standin",
+            COPILOT_MODEL=self.model,
+            COPILOT_ALLOW_ALL="true",  # trusts the folder, so its hooks load
+            COPILOT_AUTO_UPDATE="false",
+            PYTHONDONTWRITEBYTECODE="1",
+        )
+        done = subprocess.run(
+            [
+                self.executable,
+                "-p",
+                f"Please do {phrase}.",
+                "--allow-all-tools",
+                "--no-auto-update",
+            ],
+            cwd=ws,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            stdin=subprocess.DEVNULL,
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"copilot failed ({done.returncode}): {done.stderr[-2000:]}")
+
+
+CLIENTS: dict[str, type[Claude] | type[Codex] | type[Gemini] | type[Copilot]] = {
     "claude": Claude,
     "codex": Codex,
     "gemini": Gemini,
+    "copilot": Copilot,
 }
-EXECUTABLES = {"claude": "claude", "codex": "codex", "gemini": "gemini"}
+EXECUTABLES = {"claude": "claude", "codex": "codex", "gemini": "gemini", "copilot": "copilot"}
 PINNED = {
     "claude": ("@anthropic-ai/claude-code", CLAUDE_VERSION),
     "codex": ("@openai/codex", CODEX_VERSION),
     "gemini": ("@google/gemini-cli", GEMINI_VERSION),
+    "copilot": ("@github/copilot", COPILOT_VERSION),
 }
 
 

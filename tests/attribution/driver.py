@@ -122,6 +122,7 @@ class Group:
         self.ws.mkdir(parents=True)
         self.home.mkdir(exist_ok=True)
         for scenario in self.scenarios:
+            (self.ws / scenario.name).mkdir()  # some clients create files, not folders
             for rel, content in scenario.starter.items():
                 _write(self.ws / scenario.name / rel, content)
                 self.truths[scenario.name].starter(rel, content, _newline(content))
@@ -236,7 +237,8 @@ class Group:
             self._same(name, path, truth)
 
     def _same(self, name: str, path: str, truth: Truth) -> None:
-        disk = (self.ws / name / path).read_bytes().decode()
+        file = self.ws / name / path
+        disk = file.read_bytes().decode() if file.exists() else "(no such file)"
         expected = truth.files[path].content()
         if disk != expected:
             raise ScenarioError(

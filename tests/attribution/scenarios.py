@@ -557,4 +557,40 @@ SCENARIOS: list[Scenario] = [
             hand(HandReplace("fixtures.py", 6, 6, ("FIXTURE_COUNT = 2",))),
         ),
     ),
+    Scenario(
+        "copilot_creates_human_edits",
+        "Copilot CLI creates a module; the candidate revises a line and adds two",
+        tool="copilot",
+        rounds=(
+            ai(AIWrite("invoice.py", APP)),
+            hand(
+                HandReplace(
+                    "invoice.py",
+                    10,
+                    11,
+                    ("    return (amount * (1 + rate)).quantize(Decimal('0.01'), 'ROUND_UP')",),
+                    revise=True,
+                ),
+                HandReplace("invoice.py", 11, 11, ("", "DUE_DAYS = 30")),
+            ),
+        ),
+    ),
+    Scenario(
+        "copilot_edits_hand_file",
+        "the candidate writes a module; Copilot CLI's edit changes one of its lines",
+        tool="copilot",
+        rounds=(
+            hand(HandWrite("names.py", UTIL_HAND)),
+            ai(AIEdit("names.py", 2, 3, ("SLUG = re.compile(r'[^a-z0-9_]+')",))),
+        ),
+    ),
+    Scenario(
+        "copilot_shell_writes",
+        "a Copilot CLI bash command writes a file with a heredoc; the candidate adds a line",
+        tool="copilot",
+        rounds=(
+            ai(AIShell(writes=(("samples.py", _module("sample", 6)),))),
+            hand(HandReplace("samples.py", 6, 6, ("SAMPLE_COUNT = 2",))),
+        ),
+    ),
 ]

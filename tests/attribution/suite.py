@@ -59,6 +59,11 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "gemini_replaces_in_hand_file",
         "gemini_shell_writes",
     ),
+    "copilot": (
+        "copilot_creates_human_edits",
+        "copilot_edits_hand_file",
+        "copilot_shell_writes",
+    ),
 }
 BY_NAME = {s.name: s for s in SCENARIOS}
 
