@@ -146,7 +146,7 @@ def main() -> int:
             shutil.rmtree(root, ignore_errors=True)
     print(
         f"attribution accuracy: {len(results)} sessions, "
-        f"{sum(len(GROUPS[g]) for g in groups)} scenarios, real Claude Code and Codex, "
+        f"{sum(len(GROUPS[g]) for g in groups)} scenarios, real AI clients, "
         f"{time.monotonic() - began:.0f} s" + (f" (kept in {root})" if args.keep else "")
     )
     _print(results, blame_available())
