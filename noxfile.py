@@ -39,8 +39,8 @@ def typecheck(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def accuracy(session: nox.Session) -> None:
-    """Attribution accuracy on the labelled suite: real Claude Code and Codex sessions against
-    stand-in model APIs (figures: docs/attribution.md, "Measured accuracy")."""
+    """Attribution accuracy on the labelled suite: real AI clients' sessions against stand-in
+    model APIs (figures: docs/attribution.md, "Measured accuracy")."""
     session.install("-e", ".[test]")
     session.run("python", "benchmarks/bench_attribution.py", *session.posargs)
 
