@@ -26,12 +26,8 @@ SCENARIO_FLOOR = 0.95
 # Scenarios `promptster blame` is known to get wrong, and why; the test is an expected failure
 # while any of them is below the floor, and fails once one of them passes (remove it here).
 KNOWN_SHORTFALLS: dict[str, str] = {
-    "denied_edit_then_hand": "the refused Edit comes back from the transcript as a tool_result "
-    "with ok=false and data.edit, and its lines still explain the candidate's typing",
     "hand_save_during_ai_command": "a save from outside the recorded shell while an AI command "
     "runs is the AI's (a documented limit)",
-    "half_of_small_file_revised": "three tweaked lines of six make a rewrite, whose unchanged "
-    "lines take the rewriter's author",
 }
 
 

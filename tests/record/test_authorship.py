@@ -59,6 +59,28 @@ def test_an_edit_that_never_ran_is_no_candidate(tmp_path: Path) -> None:
     assert authors(session, "app.py") == ["human", "human"]
 
 
+def test_an_edit_the_candidate_denied_is_no_candidate(tmp_path: Path) -> None:
+    """A transcript import carries the refused call and its failed result (`ok: false`, with
+    the proposed edit): its lines must not explain the candidate typing the same lines."""
+    session = Session(tmp_path)
+    proposal = {"file_path": f"{WS}/app.py", "content": "import logging\nimport os\n"}
+    session.add(ce.tool_use_events(at(5), "Write", "denied", proposal))
+    refused = "Permission to use Write has been denied."
+    session.add(ce.tool_result_events(at(6), "Write", "denied", proposal, {}, error=refused))
+    session.save(12, {"app.py": b"import logging\nimport os\n"})
+    assert authors(session, "app.py") == ["human", "human"]
+
+
+def test_lines_revised_in_place_are_not_a_rewrite(tmp_path: Path) -> None:
+    """Three of six AI lines tweaked: the three left alone stay the AI's."""
+    session = Session(tmp_path)
+    ai = "a = 1\nb = 2\nc = 3\nd = 4\ne = 5\nf = 6\n"
+    session.ai_write(10, "t1", "v.py", ai)
+    mine = "a = 1\nb = 2\nc = 3\nd = 40\ne = 50\nf = 60\n"
+    session.save(200, {"v.py": mine.encode()})
+    assert authors(session, "v.py") == ["ai"] * 3 + ["ai_then_human"] * 3
+
+
 def test_ai_candidates_expire(tmp_path: Path) -> None:
     session = Session(tmp_path)
     session.ai_write(10, "t1", "a.py", "import logging\n")

@@ -10,8 +10,8 @@ commands are known) with these rules on top:
   (moved, re-indented), keeps its origin;
 - a line the candidate added in place of a similar AI line (a replaced block) is
   `ai_then_human`;
-- a rewrite (one change replacing at least half of a file's meaningful lines) takes over the
-  lines it left unchanged: a line the other party typed again identically is theirs; short of
+- a rewrite (one change replacing at least half of a file's meaningful lines with new text;
+  lines revised in place, `ai_then_human`, do not count) takes over the lines it left unchanged: a line the other party typed again identically is theirs; short of
   that, an unchanged line keeps its author;
 - blank and punctuation-only lines left unchanged between lines a change replaced follow that
   change;
@@ -290,7 +290,10 @@ def _assign(
     if not added_origins:
         return result
     change_origin = max(set(added_origins), key=added_origins.count)
-    rewrite = meaningful_old > 0 and replaced / meaningful_old >= REWRITE_SHARE
+    # Lines revised in place (`ai_then_human`: a similar line replaced) are edits of the text
+    # that stays, not a rewrite of it: only lines replaced by new text count towards one.
+    revised = sum(1 for origin in added_origins if origin.author == "ai_then_human")
+    rewrite = meaningful_old > 0 and (replaced - revised) / meaningful_old >= REWRITE_SHARE
     _take_over(result, opcodes, change_origin, rewrite)
     return result
 

@@ -156,6 +156,12 @@ class EventAttributor:
             return
         if kind == "tool_result":
             self._provisional.discard(tool_use_id)
+            if failed_edit(tool, data):
+                # Refused by the candidate or failed: nothing was written, so its lines are
+                # never a match candidate (a transcript import still carries the proposal).
+                self.attributor.withdraw(tool_use_id)
+                self._claimed.add(tool_use_id)
+                return
         proposed = kind == "tool_use" and tool_use_id not in self._claimed
         if proposed and self._ran is not None and tool_use_id not in self._ran:
             return  # proposed, never ran: never a match candidate
@@ -245,12 +251,24 @@ def apply_verdict(event: Event, verdict: ChangeVerdict) -> None:
 LineSource = Callable[[Json], tuple[list[str], list[str]]]
 
 
+def failed_edit(tool: str, data: Mapping[str, Any]) -> bool:
+    """A tool_result of an edit that did not happen (`ok: false`: denied, or it failed)."""
+    is_edit = tool in EDIT_TOOLS or "edit" in data or "edits" in data
+    return is_edit and data.get("ok") is False
+
+
 def tool_results(events: Iterable[Json]) -> dict[str, datetime]:
-    """The tool_use_ids that have a `tool_result` (the tool calls that ran), with its time."""
+    """The tool_use_ids that have a `tool_result` (the tool calls that ran), with its time;
+    an edit whose result says it failed (denied by the candidate) did not run."""
     ran: dict[str, datetime] = {}
     for event in events:
         data, time = event.get("data"), parse_time(event.get("ts"))
-        if event.get("kind") == "tool_result" and isinstance(data, Mapping) and time:
+        if (
+            event.get("kind") == "tool_result"
+            and isinstance(data, Mapping)
+            and time
+            and not failed_edit(_text(data.get("toolName")), data)
+        ):
             ran.setdefault(_text(data.get("toolUseId")), time)
     return ran
 
