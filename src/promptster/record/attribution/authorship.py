@@ -11,8 +11,9 @@ commands are known) with these rules on top:
 - a line the candidate added in place of a similar AI line (a replaced block) is
   `ai_then_human`;
 - a rewrite (one change replacing at least half of a file's meaningful lines with new text;
-  lines revised in place, `ai_then_human`, do not count) takes over the lines it left unchanged: a line the other party typed again identically is theirs; short of
-  that, an unchanged line keeps its author;
+  lines revised in place, `ai_then_human`, do not count) takes over the lines it left
+  unchanged: a line the other party typed again identically is theirs; short of that, an
+  unchanged line keeps its author;
 - blank and punctuation-only lines left unchanged between lines a change replaced follow that
   change;
 - a change flagged as a likely paste (paste.py) makes its lines `unknown`;
