@@ -12,11 +12,17 @@
 
     python benchmarks/bench_blame.py                # the budgets' sizes
     python benchmarks/bench_blame.py --events 400 --files 100   # a quick run
+
+With `--baseline-src DIR` (another checkout's `src`, e.g. `git archive main src | tar -x -C
+/tmp/base`), the authorship computation of the submit case is also timed with that code, in
+child processes run alternately with this checkout's (same session, same load), and the two
+results are compared byte for byte.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
 import tempfile
@@ -174,8 +180,6 @@ def hook_event(body: dict[str, Any]) -> Event:
 
 
 def timeline_dicts(material: SessionMaterial) -> list[dict[str, Any]]:
-    import json
-
     return [json.loads(line) for line in material.timeline.splitlines()]
 
 
@@ -213,15 +217,66 @@ def submit_case(root: Path, events: int, files: int, repeat: int) -> bool:
         report = verify_bundle(written.path)
         assert report.ok, [f.message for f in report.failures]
 
-    without = with_ = float("inf")
+    def compute() -> None:
+        compute_authorship(timeline_dicts(material), material.shadow_git_dir, head_of(material), WS)
+
+    without = with_ = alone = float("inf")
     for _ in range(repeat):  # interleaved, so machine noise hits both alike
         without = min(without, best(submit_without, 1))
         with_ = min(with_, best(submit_with, 1))
+        alone = min(alone, best(compute, 1))
     added = with_ / without - 1
     print(f"submit, {events:,} file events on {files} files (best of {repeat}):")
     print(f"  without line authorship {without:8.3f} s")
     print(f"  with line authorship    {with_:8.3f} s   (+{added:.1%}, budget +{SUBMIT_BUDGET:.0%})")
+    print(f"  of which computing it   {alone:8.3f} s   (parse the timeline, replay, encode)")
+    if BASELINE_SRC:
+        compare(root, material, without, with_ - alone - without, repeat)
     return added <= SUBMIT_BUDGET
+
+
+BASELINE_SRC: list[Path] = []  # `--baseline-src`, when given
+WORKER = """
+import hashlib, json, sys, time
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+from promptster.bundle.authorship import encode
+from promptster.record.attribution.authorship import compute_authorship
+root, head, workspace = Path(sys.argv[2]), sys.argv[3], sys.argv[4]
+times, digest = [], ""
+for _ in range(int(sys.argv[5])):
+    start = time.perf_counter()
+    events = [json.loads(line) for line in (root / "timeline.jsonl").read_bytes().splitlines()]
+    member = encode(compute_authorship(events, root / "shadow.git", head, workspace))
+    times.append(time.perf_counter() - start)
+    digest = hashlib.sha256(member).hexdigest()
+print(json.dumps({"best": min(times), "sha256": digest}))
+"""
+
+
+def compare(
+    root: Path, material: SessionMaterial, without: float, rest: float, repeat: int
+) -> None:
+    """The computation timed with this checkout's code and the baseline's, alternately in
+    child processes; `rest` is what the member adds to writing and verifying the bundle."""
+    import promptster
+
+    sources = {"this checkout": Path(promptster.__file__).resolve().parents[1],
+               "baseline": BASELINE_SRC[0]}  # fmt: skip
+    found: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
+    for _ in range(repeat):
+        for name, src in sources.items():
+            out = subprocess.run(
+                [sys.executable, "-c", WORKER, str(src), str(root), head_of(material), WS, "1"],
+                check=True, capture_output=True, text=True,
+            ).stdout  # fmt: skip
+            found[name].append(json.loads(out))
+    digests = {run["sha256"] for runs in found.values() for run in runs}
+    print(f"  computing it, in child processes (best of {repeat}, alternating):")
+    for name, runs in found.items():
+        took = min(run["best"] for run in runs)
+        print(f"    {name:14} {took:7.3f} s   submit overhead ≈ +{(took + rest) / without:.1%}")
+    print(f"    same authorship.json: {'yes' if len(digests) == 1 else 'NO, they differ'}")
 
 
 def blame_case(root: Path, lines: int, repeat: int) -> bool:
@@ -258,7 +313,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=500)
     parser.add_argument("--lines", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--baseline-src", type=Path, help="also time this checkout's src")
     args = parser.parse_args(argv)
+    if args.baseline_src:
+        BASELINE_SRC.append(args.baseline_src.resolve())
     with tempfile.TemporaryDirectory(prefix="bench-blame-") as tmp:
         root = Path(tmp)
         (root / "a").mkdir()

@@ -94,7 +94,9 @@ def run_length(path: str, origins: Sequence[LineOrigin], binary: bool = False) -
     ranges: list[Range] = []
     start = 1
     for index in range(1, len(origins) + 1):
-        if index == len(origins) or origins[index] != origins[start - 1]:
+        if index == len(origins) or (
+            origins[index] is not origins[start - 1] and origins[index] != origins[start - 1]
+        ):
             ranges.append(Range(start, index, origins[start - 1]))
             start = index + 1
     return FileAuthorship(path, len(origins), binary, tuple(ranges))

@@ -10,6 +10,7 @@ Standard library only: the hook imports this on every call.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import sys
@@ -122,6 +123,11 @@ def parse_time(text: Any) -> datetime | None:
     """An RFC 3339 time (as Claude Code and the journal write them); None if it is not one."""
     if not isinstance(text, str):
         return None
+    return _parse_time(text)
+
+
+@functools.lru_cache(maxsize=8192)  # a replay at submit parses each event's time many times
+def _parse_time(text: str) -> datetime | None:
     from datetime import UTC, datetime  # not at import: the hook does not parse times
 
     try:
@@ -137,9 +143,15 @@ def relative(path: Any, workspace: str) -> str | None:
         return None
     full = os.path.normpath(os.path.join(workspace, path))
     root = os.path.normpath(workspace)
-    for candidate, base in ((full, root), (os.path.realpath(full), os.path.realpath(root))):
-        if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
-            return os.path.relpath(candidate, base).replace(os.sep, "/")
+    found = _under(full, root)
+    if found is None:  # resolving links costs a system call per component: only when needed
+        found = _under(os.path.realpath(full), os.path.realpath(root))
+    return found
+
+
+def _under(candidate: str, base: str) -> str | None:
+    if candidate == base or candidate.startswith(base.rstrip(os.sep) + os.sep):
+        return os.path.relpath(candidate, base).replace(os.sep, "/")
     return None
 
 

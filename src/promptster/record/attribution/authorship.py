@@ -23,10 +23,13 @@ commands are known) with these rules on top:
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from queue import Full, Queue
+from typing import Any, cast
 
 from promptster.bundle.authorship import (
     Authorship,
@@ -48,6 +51,7 @@ from promptster.record.attribution.events import (
 )
 
 REWRITE_SHARE = 0.5
+PREFETCH_CHUNK = 64  # blobs handed over at a time by the reading thread
 MAX_PAIRS = 200  # AI lines of a replaced block compared with each new line (bounded work)
 STARTER = LineOrigin("starter")
 AI_AUTHORS = frozenset({"ai", "ai_then_human"})
@@ -97,24 +101,89 @@ def compute_authorship(
 ) -> Authorship:
     """Authorship of every file of snapshot `head`, from the session's events (journal order);
     `workspace` is the absolute workspace path the AI tools' events name files under."""
-    order = snapshot_order(git_dir, head)
     files: dict[str, _File] = {}
-    tools = _tools(events)
-    with BlobReader(git_dir) as blobs:
-        if order:
-            starter = list(tree_files(git_dir, order[0]))
-            read = blobs.read_many(oid for _, oid in starter)
-            for (path, _), content in zip(starter, read, strict=True):
-                files[path] = _starter(content or b"")
-        replay = _Replay(events, files, tools, blobs, workspace, changed_blobs(git_dir, head))
-        replay.run()
-        final = list(tree_files(git_dir, head))
+    # git runs in a worker thread while Python works (a subprocess does not hold the GIL):
+    # the history's blob ids and the starter files while the timeline is indexed, then the
+    # blobs of the file events while the replay consumes them.
+    with BlobReader(git_dir) as blobs, ThreadPoolExecutor(1) as worker:
+        history = worker.submit(_history, git_dir, head, blobs)
+        final_tree = worker.submit(lambda: list(tree_files(git_dir, head)))
+        tools = _tools(events)
+        attributor = EventAttributor(
+            workspace, ran=tool_results(events), shell_windows=human_command_windows(events)
+        )
+        starter, oids = history.result()
+        for path, content in starter:
+            files[path] = _starter(content or b"")
+        replay = _Replay(events, files, tools, attributor, oids)
+        replay.run(lambda names: _prefetch(worker, blobs.read_many(names)))
+        final = final_tree.result()
         read = blobs.read_many(oid for _, oid in final)
         result = [
             _final(path, content or b"", files.get(path))
             for (path, _), content in zip(final, read, strict=True)
         ]
     return Authorship(head, tuple(result))
+
+
+def _history(
+    git_dir: Path, head: str, blobs: BlobReader
+) -> tuple[list[tuple[str, bytes | None]], dict[tuple[str, str], str]]:
+    """The starter files (path, content) and the blob ids of every path each snapshot changed."""
+    order = snapshot_order(git_dir, head)
+    starter: list[tuple[str, bytes | None]] = []
+    if order:
+        listed = list(tree_files(git_dir, order[0]))
+        read = blobs.read_many(oid for _, oid in listed)
+        starter = [(path, content) for (path, _), content in zip(listed, read, strict=True)]
+    return starter, changed_blobs(git_dir, head)
+
+
+_DONE = object()
+
+
+def _prefetch(
+    worker: ThreadPoolExecutor, items: Iterator[bytes | None]
+) -> Generator[bytes | None, None, None]:
+    """`items`, produced by `worker` ahead of the consumer (a bounded number of chunks). Closing
+    the generator stops the producer."""
+    queue: Queue[object] = Queue(maxsize=8)
+    stop = threading.Event()
+
+    def put(value: object) -> None:
+        while not stop.is_set():
+            try:
+                queue.put(value, timeout=0.05)
+                return
+            except Full:
+                continue
+
+    def produce() -> None:
+        chunk: list[bytes | None] = []
+        try:
+            for item in items:
+                if stop.is_set():
+                    return
+                chunk.append(item)
+                if len(chunk) == PREFETCH_CHUNK:
+                    put(chunk)
+                    chunk = []
+            put(chunk)
+            put(_DONE)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put(exc)
+
+    worker.submit(produce)
+    try:
+        while True:
+            got = queue.get()
+            if got is _DONE:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield from cast(list[bytes | None], got)
+    finally:
+        stop.set()
 
 
 def _starter(content: bytes) -> _File:
@@ -146,34 +215,38 @@ class _Replay:
         events: Sequence[Json],
         files: dict[str, _File],
         tools: Mapping[str, str],
-        blobs: BlobReader,
-        workspace: str,
+        attributor: EventAttributor,
         oids: Mapping[tuple[str, str], str],
     ) -> None:
         self.oids = oids
         self.events = events
         self.files = files
         self.tools = tools
-        self.blobs = blobs
         self.deleted: dict[str, _File] = {}
-        self.attributor = EventAttributor(
-            workspace, ran=tool_results(events), shell_windows=human_command_windows(events)
-        )
+        self.attributor = attributor
+        self.origins: dict[LineOrigin, LineOrigin] = {}  # one object per origin: fast compares
 
-    def run(self) -> None:
-        wanted = [
-            _blob_name(event, self.oids) for event in self.events if event.get("kind") in FILE_KINDS
+    def run(self, read: Callable[[Iterable[str]], Generator[bytes | None, None, None]]) -> None:
+        """Replay the events; `read(names)` gives the blobs of the file events, in order."""
+        file_events = [
+            (event, _blob_name(event, self.oids))
+            for event in self.events
+            if event.get("kind") in FILE_KINDS
         ]
-        contents = self.blobs.read_many(name for name in wanted if name is not None)
-        for event in self.events:
-            if event.get("kind") not in FILE_KINDS:
-                self.attributor.observe(event)
-                continue
-            name = _blob_name(event, self.oids)
-            content = next(contents) if name is not None else None
-            self._change(event, content)
-        for _ in contents:  # none left; ends the reader's thread
-            pass
+        contents = read(name for _, name in file_events if name is not None)
+        pending = iter(file_events)
+        try:
+            for event in self.events:
+                if event.get("kind") not in FILE_KINDS:
+                    self.attributor.observe(event)
+                    continue
+                _, name = next(pending)
+                content = next(contents) if name is not None else None
+                self._change(event, content)
+            for _ in contents:  # none left; ends the reader's thread
+                pass
+        finally:
+            contents.close()  # on an error too: the reading thread stops
 
     def _change(self, event: Json, content: bytes | None) -> None:
         data = event.get("data")
@@ -268,6 +341,7 @@ def _assign(
     labels = iter(zip(verdict.line_labels, verdict.line_owners, strict=True))
     result: list[_Line] = []
     added_origins: list[LineOrigin] = []
+    ai_origins: dict[str, LineOrigin] = {}
     for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             result.extend(old[i1:i2])
@@ -281,7 +355,9 @@ def _assign(
             if carried:
                 origin = carried.pop(0)
             elif label != "human":
-                origin = LineOrigin("ai", tools.get(owner) or None, here.event_id, here.seq)
+                origin = ai_origins.get(owner) or ai_origins.setdefault(
+                    owner, LineOrigin("ai", tools.get(owner) or None, here.event_id, here.seq)
+                )  # one object per owner: run_length compares them by identity first
             elif pasted:
                 origin = LineOrigin("unknown", None, here.event_id, here.seq)
             else:
