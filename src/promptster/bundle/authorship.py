@@ -87,6 +87,8 @@ def split_text(content: bytes) -> list[str]:
     lines = text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
+    if "\r" not in text:  # the common case: no line to trim
+        return lines
     return [line[:-1] if line.endswith("\r") else line for line in lines]
 
 

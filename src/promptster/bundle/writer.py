@@ -42,6 +42,9 @@ class SessionMaterial:
     casts: list[bytes] = field(default_factory=list)
     blobs: dict[str, bytes] = field(default_factory=dict)  # sha256 hex -> content
     authorship: bytes | None = None  # authorship.json, when computed (bundle/authorship.py)
+    # create_git_bundle's result when the caller made it already (submit makes it while line
+    # authorship is computed); else build_members makes it
+    snapshots: tuple[bytes, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def build_members(
     split = split_lines(material.timeline)
     if split.torn_tail:
         raise InputError("the timeline ends with a partial line; recover the journal first")
-    snapshots, snapshot_head = create_git_bundle(material.shadow_git_dir)
+    snapshots, snapshot_head = material.snapshots or create_git_bundle(material.shadow_git_dir)
     members: dict[str, bytes] = {fmt.TIMELINE: material.timeline, fmt.SNAPSHOTS: snapshots}
     if material.assessment_pack is not None:
         members[fmt.ASSESSMENT] = material.assessment_pack

@@ -74,18 +74,18 @@ def _reject_constant(name: str) -> None:
 
 
 def json_depth(value: JsonValue) -> int:
-    """Nesting depth, computed iteratively so hostile input cannot exhaust the stack."""
-    deepest = 0
-    stack: list[tuple[JsonValue, int]] = [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        if isinstance(item, dict):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in item.values())
-        elif isinstance(item, list):
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in item)
-    return deepest
+    """Nesting depth, computed iteratively (a level at a time) so hostile input cannot exhaust
+    the stack; only containers are queued, so a big flat document is cheap."""
+    depth = 0
+    level = [value] if isinstance(value, dict | list) else []
+    while level:
+        depth += 1
+        below: list[JsonValue] = []
+        for item in level:
+            children = item.values() if isinstance(item, dict) else item
+            below.extend(child for child in children if isinstance(child, dict | list))
+        level = below
+    return depth
 
 
 def loads_limited(

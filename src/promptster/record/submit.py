@@ -13,12 +13,13 @@ import hashlib
 import logging
 from collections import Counter
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from promptster.bundle.verify import verify_bundle
-from promptster.bundle.writer import SessionMaterial, write_bundle
+from promptster.bundle.writer import SessionMaterial, create_git_bundle, write_bundle
 from promptster.errors import CheckFailed, EnvironmentProblem, StateError
 from promptster.formats.crypto import SigningKey
 from promptster.formats.events import FILE_KINDS, parse_ts
@@ -201,6 +202,13 @@ def write_submission(paths: SessionPaths, output: Path | None = None) -> SubmitR
             f"keep {paths.root} as it is and contact the reviewer",
         )
     pack = paths.assessment.read_bytes() if paths.assessment.exists() else None
+    # `git bundle create` runs while line authorship is computed (mostly Python: the GIL is
+    # free for the thread that waits on git); a failure of it is raised where writing is
+    with ThreadPoolExecutor(1) as worker:
+        snapshots = worker.submit(create_git_bundle, paths.shadow_git)
+        authorship = _authorship(
+            paths, [event.to_dict() for event in contents.events], state.workspace
+        )
     material = SessionMaterial(
         session_id=state.session_id,
         started_at=state.started_at,
@@ -211,12 +219,11 @@ def write_submission(paths: SessionPaths, output: Path | None = None) -> SubmitR
         candidate_key=state.candidate_key,
         assessment_pack=pack,
         casts=collect_casts(paths.root, parse_ts(contents.events[-1].ts).timestamp()),
-        authorship=_authorship(
-            paths, [event.to_dict() for event in contents.events], state.workspace
-        ),
+        authorship=authorship,
     )
     key = SigningKey.load(paths.key)
     try:
+        material.snapshots = snapshots.result()
         written = write_bundle(material, key, target)
     except OSError as exc:
         raise EnvironmentProblem(
