@@ -164,7 +164,8 @@ def test_the_analysis_schema_is_a_workspace_migration(home: Path) -> None:
         # the store's own names still resolve to its own tables after the migration
         search_path = con.execute("SELECT current_setting('search_path')").fetchone()
     assert [t for (t,) in tables] == sorted(
-        ["commands", "decisions", "events", "file_changes", "prompts", "sessions", "test_runs"]
+        ["authorship", "commands", "decisions", "events", "file_changes", "prompts", "sessions"]
+        + ["test_runs"]
     )
     assert search_path == ("",)
 

@@ -23,6 +23,7 @@ from promptster.analysis.moments import Moment, key_moments
 from promptster.analysis.narrative import Narrative, template_narrative
 from promptster.analysis.session_events import SessionEvents, read_events
 from promptster.analysis.signals import SessionSignals
+from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import ExtraCheck
 from promptster.formats.jsonio import JsonValue
 
@@ -57,7 +58,7 @@ class SessionAids:
 
 
 def session_aids(
-    timeline: bytes,
+    timeline: bytes | SpooledTimeline,
     signals: SessionSignals | None = None,
     judge: TextModel | None = None,
     timeout: float = TIMEOUT_S,
@@ -94,7 +95,7 @@ def bundle_followups(path: Path, checks: Sequence[ExtraCheck] = ()) -> dict[str,
     report, timeline = verify_for_loading(Path(path), allow_invalid=False, checks=checks)
     manifest = report.context.manifest
     with timeline:
-        aids = session_aids(timeline.read_bytes())
+        aids = session_aids(timeline)
     return {
         "format": "promptster-followups",
         "version": FORMAT_VERSION,

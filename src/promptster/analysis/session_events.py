@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from promptster.bundle.spool import SpooledTimeline
 from promptster.formats.events import FILE_KINDS
 from promptster.formats.timeline import split_lines
 
@@ -175,14 +176,16 @@ class Collector:
         return SessionEvents(tuple(self.events), self.limit, self.end_t)
 
 
-def read_events(timeline: bytes) -> SessionEvents:
-    """The session's events in timeline order (an unreadable line is skipped)."""
+def read_events(timeline: bytes | SpooledTimeline) -> SessionEvents:
+    """The session's events in timeline order (an unreadable line is skipped); a spooled
+    timeline is read line by line, never whole."""
     events: list[Ev] = []
     t0: datetime | None = None
     limit: int | None = None
     end_t = 0
     decoder = json.JSONDecoder()
-    for position, line in enumerate(split_lines(timeline).lines):
+    lines = split_lines(timeline).lines if isinstance(timeline, bytes) else timeline.lines()
+    for position, line in enumerate(lines):
         kind_match = _last(_KIND, line)
         kind = kind_match.decode() if kind_match else ""
         if not kind or kind in DECODED_KINDS:
