@@ -15,7 +15,10 @@
    not grow with the count). Every figure is printed with the load average.
 
 With --profile, part 1 also prints where the time goes: each step of loading and each signal
-family on its own (medians of the same interleaved runs).
+family on its own (medians of the same interleaved runs). With `--baseline-src DIR` (another
+checkout's `src`, e.g. `git archive main src | tar -x -C /tmp/base`) part 1 also times that
+code's load + every signal, in a worker process that takes its turn between this code's runs,
+so a change is measured before and after in one run on the same machine load.
 
 Bundles come from `promptster synth` (fixed seeds) and are cached in --cache between runs.
 Plain script: prints results, asserts nothing.
@@ -24,6 +27,7 @@ Plain script: prints results, asserts nothing.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import shutil
@@ -40,7 +44,9 @@ import duckdb
 from promptster.analysis import load
 from promptster.analysis.catalog import FAMILIES
 from promptster.analysis.load import TIMELINE_COLUMNS, connect, load_verified
+from promptster.analysis.prices import install_prices
 from promptster.analysis.signals import compute_signals, run_family, set_scope
+from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import VerifyReport, verify_bundle
 from promptster.record.synth import generate_bundle
 
@@ -74,7 +80,12 @@ def bundle(cache: Path, name: str, events: int, seed: int) -> Path:
     return path
 
 
-def profile_steps(path: Path, report: VerifyReport, timeline: bytes, runs: int) -> None:
+def scope_and_prices(con: duckdb.DuckDBPyConnection, sid: str) -> None:
+    set_scope(con, [sid])
+    install_prices(con)
+
+
+def profile_steps(path: Path, report: VerifyReport, timeline: SpooledTimeline, runs: int) -> None:
     """Wall and CPU medians of each step of load + signals, taken apart."""
     manifest = report.context.manifest
     assert manifest is not None
@@ -92,7 +103,7 @@ def profile_steps(path: Path, report: VerifyReport, timeline: bytes, runs: int) 
             load.LoadedSession(sid, path, "", True, (), load.LoadStatus.LOADED, None, 0),
             report,
         ),
-        "scope": lambda: set_scope(cons[-1], [sid]),
+        "scope, prices": lambda: scope_and_prices(cons[-1], sid),
     }
 
     def family_step(family: str) -> Callable[[], object]:
@@ -108,14 +119,66 @@ def profile_steps(path: Path, report: VerifyReport, timeline: bytes, runs: int) 
         print(f"    {name:47s}{wall:7.3f} {cpu:7.3f}")
 
 
-def bench_signals(cache: Path, events: int, runs: int, profile: bool = False) -> None:
+# The baseline's load + every signal, in its own process (the other checkout's package on its
+# path): it verifies the bundle once, then times one run per line read from stdin.
+_BASELINE = """
+import json, os, sys, time
+from pathlib import Path
+from promptster.analysis.load import connect, load_verified
+from promptster.analysis.signals import compute_signals
+from promptster.bundle.verify import verify_bundle
+
+path = Path(sys.argv[1])
+report = verify_bundle(path, keep_timeline=True)
+timeline = report.context.timeline
+print("ready", flush=True)
+for _ in sys.stdin:
+    wall, cpu = time.perf_counter(), time.process_time()
+    con = connect()
+    loaded = load_verified(con, path, report, timeline)
+    compute_signals(con, [loaded.session_id])
+    con.close()
+    print(json.dumps([time.perf_counter() - wall, time.process_time() - cpu]), flush=True)
+"""
+
+
+class Baseline:
+    """The worker process that times the baseline checkout's load + signals on request."""
+
+    def __init__(self, src: Path, path: Path) -> None:
+        env = {**os.environ, "PYTHONPATH": str(src.resolve())}
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", _BASELINE, str(path)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+        assert self.process.stdin is not None and self.process.stdout is not None
+        self.stdin, self.stdout = self.process.stdin, self.process.stdout
+        if self.stdout.readline().strip() != "ready":
+            raise SystemExit("the baseline worker did not start")
+        self.times: list[tuple[float, float]] = []
+
+    def run(self) -> None:
+        self.stdin.write("run\n")
+        self.stdin.flush()
+        wall, cpu = json.loads(self.stdout.readline())
+        self.times.append((wall, cpu))
+
+    def close(self) -> None:
+        self.stdin.close()
+        self.process.wait()
+
+
+def bench_signals(
+    cache: Path, events: int, runs: int, profile: bool = False, baseline: Path | None = None
+) -> None:
     path = bundle(cache, f"big-{events}", events, seed=4242)
     report = verify_bundle(path, keep_timeline=True)
     assert report.ok and report.context.timeline is not None
-    timeline_bytes = report.context.timeline
-    with tempfile.TemporaryDirectory() as tmp:
+    spool = report.context.timeline  # load_verified reads it and leaves it open
+    before = Baseline(baseline, path) if baseline is not None else None
+    with spool, tempfile.TemporaryDirectory() as tmp:
         timeline = Path(tmp) / "timeline.jsonl"
-        timeline.write_bytes(report.context.timeline)
+        shutil.copyfile(spool.path, timeline)
 
         def floor() -> None:
             # The honest floor: read every field the signals need (kind, ts, actor, seq, and
@@ -139,33 +202,40 @@ def bench_signals(cache: Path, events: int, runs: int, profile: bool = False) ->
 
         def load_only() -> None:
             con = connect()
-            load_verified(con, path, report, timeline_bytes)
+            load_verified(con, path, report, spool)
             con.close()
 
         def signals() -> None:
             con = connect()
-            loaded = load_verified(con, path, report, timeline_bytes)
+            loaded = load_verified(con, path, report, spool)
             compute_signals(con, [loaded.session_id])
             con.close()
 
         def verify_only() -> None:
-            verify_bundle(path, keep_timeline=True)
+            done = verify_bundle(path, keep_timeline=True)
+            if done.context.timeline is not None:
+                done.context.timeline.close()
 
-        timed = interleaved(
-            runs,
-            {
-                "floor": floor,
-                "kind floor": kind_floor,
-                "load": load_only,
-                "signals": signals,
-                "verify": verify_only,
-            },
-        )
+        actions: dict[str, Callable[[], object]] = {
+            "floor": floor,
+            "kind floor": kind_floor,
+            "load": load_only,
+            "signals": signals,
+            "verify": verify_only,
+        }
+        if before is not None:
+            actions["baseline"] = before.run
+        timed = interleaved(runs, actions)
+        timeline_size = spool.size
+        if profile:
+            profile_steps(path, report, spool, runs)
+    if before is not None:
+        before.close()
     size = path.stat().st_size
     (floor_wall, floor_cpu), (load_wall, load_cpu) = timed["floor"], timed["load"]
     (signals_wall, signals_cpu), (verify_wall, verify_cpu) = timed["signals"], timed["verify"]
     kind_wall, kind_cpu = timed["kind floor"]
-    print(f"signals for one bundle: {events:,} events, timeline {len(timeline_bytes):,} B")
+    print(f"signals for one bundle: {events:,} events, timeline {timeline_size:,} B")
     print(f"  medians of {runs} runs, wall / CPU seconds; load average {load_average()}")
     print(f"  floor (DuckDB reads kind, ts, actor, seq, data)   {floor_wall:7.3f} {floor_cpu:7.3f}")
     print(f"  kind-only floor (DuckDB skip-parses all but kind) {kind_wall:7.3f} {kind_cpu:7.3f}")
@@ -185,9 +255,15 @@ def bench_signals(cache: Path, events: int, runs: int, profile: bool = False) ->
     print(
         f"  verify (not counted above)                         {verify_wall:7.3f} {verify_cpu:7.3f}"
     )
+    if before is not None:
+        base_wall = statistics.median(w for w, _ in before.times)
+        base_cpu = statistics.median(c for _, c in before.times)
+        print(
+            f"  baseline: load + every signal (its own process)    {base_wall:7.3f} "
+            f"{base_cpu:7.3f}   ratio {base_wall / floor_wall:.2f}x wall, "
+            f"{base_cpu / floor_cpu:.2f}x CPU"
+        )
     print(f"  bundle {size:,} B")
-    if profile:
-        profile_steps(path, report, timeline_bytes, runs)
 
 
 def load_average() -> str:
@@ -319,10 +395,11 @@ def main() -> None:
     )
     parser.add_argument("--skip-score", action="store_true")
     parser.add_argument("--profile", action="store_true", help="time each step and family")
+    parser.add_argument("--baseline-src", type=Path, help="also time this checkout's src")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
     if not args.skip_signals:
-        bench_signals(args.cache, args.big_events, args.runs, args.profile)
+        bench_signals(args.cache, args.big_events, args.runs, args.profile, args.baseline_src)
     if not args.skip_score:
         bench_score(args.cache, args.bundles, args.events, args.score_runs)
 

@@ -55,41 +55,53 @@
 WITH
 base AS (SELECT session_id FROM sessions JOIN _scope USING (session_id)),
 replies AS (
-    SELECT e.session_id, e.seq, e.event_id,
-           left(nullif(trim(e.data->>'model'), ''), 200) AS model,
-           ps_token_count(e.data->'inputTokens') AS input_tokens,
-           ps_token_count(e.data->'outputTokens') AS output_tokens,
-           ps_token_count(e.data->'cachedInputTokens') AS cached,
-           ps_token_count(e.data->'cacheWriteTokens') AS cache_write,
-           CASE WHEN json_type(e.data->'costUsd') IN ('DOUBLE', 'UBIGINT', 'BIGINT')
-                     AND (e.data->>'costUsd')::DOUBLE >= 0
-                THEN (e.data->>'costUsd')::DOUBLE END AS given_cost,
-           coalesce(json_type(e.data->'tokensApproximate') = 'BOOLEAN'
-                    AND (e.data->>'tokensApproximate')::BOOLEAN, false) AS approx
-    FROM events e JOIN base USING (session_id)
-    WHERE e.kind = 'ai_response'
-      -- A reply the model-API recorder saw counts only when no hook or transcript of the same
-      -- tool (its `client`) reported usage in the session: else it is the same reply twice.
-      AND (e.channel IS DISTINCT FROM 'proxy'
-           OR NOT EXISTS (SELECT 1 FROM events o
-                          WHERE o.session_id = e.session_id AND o.kind = 'ai_response'
-                            AND o.channel IS DISTINCT FROM 'proxy'
-                            AND o.integration = (e.data->>'client')
-                            AND ((o.data->'inputTokens') IS NOT NULL
-                                 OR (o.data->'outputTokens') IS NOT NULL)))
+    -- `data` is parsed twice per reply (one call with a list of keys for the JSON values, one
+    -- for their text), not once per field: the same values as `data->'key'` / `data->>'key'`.
+    SELECT session_id, seq, event_id,
+           left(nullif(trim(s[1]), ''), 200) AS model,
+           ps_token_count(j[1]) AS input_tokens,
+           ps_token_count(j[2]) AS output_tokens,
+           ps_token_count(j[3]) AS cached,
+           ps_token_count(j[4]) AS cache_write,
+           CASE WHEN json_type(j[5]) IN ('DOUBLE', 'UBIGINT', 'BIGINT')
+                     AND s[2]::DOUBLE >= 0
+                THEN s[2]::DOUBLE END AS given_cost,
+           coalesce(json_type(j[6]) = 'BOOLEAN' AND s[3]::BOOLEAN, false) AS approx
+    FROM (SELECT e.session_id, e.seq, e.event_id,
+                 json_extract(e.data, ['inputTokens', 'outputTokens', 'cachedInputTokens',
+                                       'cacheWriteTokens', 'costUsd', 'tokensApproximate']) AS j,
+                 json_extract_string(e.data, ['model', 'costUsd', 'tokensApproximate']) AS s
+          FROM events e JOIN base USING (session_id)
+          WHERE e.kind = 'ai_response'
+            -- A reply the model-API recorder saw counts only when no hook or transcript of the
+            -- same tool (its `client`) reported usage in the session: else it is the same reply
+            -- twice.
+            AND (e.channel IS DISTINCT FROM 'proxy'
+                 OR NOT EXISTS (SELECT 1 FROM events o
+                                WHERE o.session_id = e.session_id AND o.kind = 'ai_response'
+                                  AND o.channel IS DISTINCT FROM 'proxy'
+                                  AND o.integration = (e.data->>'client')
+                                  AND ((o.data->'inputTokens') IS NOT NULL
+                                       OR (o.data->'outputTokens') IS NOT NULL))))
 ),
 reply_n AS (SELECT session_id, count(*) AS n FROM replies GROUP BY session_id),
 usage AS (
     SELECT * FROM replies
     WHERE input_tokens IS NOT NULL OR output_tokens IS NOT NULL OR given_cost IS NOT NULL
 ),
-matched AS (
-    SELECT u.*, p.prefix, p.input AS p_in, p.output AS p_out,
+-- Each distinct model is matched to its price entry (the longest prefix) once, not each reply.
+model_price AS (
+    SELECT m.model, p.prefix, p.input AS p_in, p.output AS p_out,
            coalesce(p.cache_read, p.input) AS p_read, coalesce(p.cache_write, p.input) AS p_write
-    FROM usage u
-    LEFT JOIN _prices p ON u.model IS NOT NULL AND starts_with(lower(u.model), p.prefix)
+    FROM (SELECT DISTINCT model FROM usage WHERE model IS NOT NULL) m
+    JOIN _prices p ON starts_with(lower(m.model), p.prefix)
+    QUALIFY row_number() OVER (PARTITION BY m.model ORDER BY length(p.prefix) DESC) = 1
+),
+matched AS (
+    SELECT u.*, mp.prefix, mp.p_in, mp.p_out, mp.p_read, mp.p_write
+    FROM usage u LEFT JOIN model_price mp ON mp.model = u.model
     QUALIFY row_number() OVER (PARTITION BY u.session_id, u.seq
-                               ORDER BY length(p.prefix) DESC NULLS LAST) = 1
+                               ORDER BY length(mp.prefix) DESC NULLS LAST) = 1
 ),
 costed AS (
     SELECT *,

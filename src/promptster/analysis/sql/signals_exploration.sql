@@ -35,11 +35,14 @@ first_change AS (
     FROM base LEFT JOIN file_changes f USING (session_id) GROUP BY base.session_id
 ),
 reads AS (
-    SELECT session_id, seq, event_id,
-           coalesce(data->'input'->>'file_path', data->'input'->>'path',
-                    data->'input'->>'notebook_path') AS path,
+    -- each tool call's `data` parsed once for its name and the three path fields
+    SELECT session_id, seq, event_id, coalesce(x[2], x[3], x[4]) AS path,
            NULL::VARCHAR AS command
-    FROM events WHERE kind = 'tool_use' AND ps_is_read_tool(data->>'toolName')
+    FROM (SELECT session_id, seq, event_id,
+                 json_extract_string(data, ['$.toolName', '$.input.file_path', '$.input.path',
+                                            '$.input.notebook_path']) AS x
+          FROM events WHERE kind = 'tool_use')
+    WHERE ps_is_read_tool(x[1])
     UNION ALL
     SELECT session_id, seq, event_id, NULL, command FROM commands WHERE category = 'read'
 ),

@@ -112,11 +112,15 @@ pt AS (
                                     outputTokens: output_tokens}) AS by_tool
     FROM (SELECT session_id, coalesce(integration, '?') AS tool,
                  count(*) FILTER (WHERE kind = 'prompt') AS prompts,
-                 sum(TRY_CAST(data->>'inputTokens' AS BIGINT))
-                     FILTER (WHERE kind = 'ai_response') AS input_tokens,
-                 sum(TRY_CAST(data->>'outputTokens' AS BIGINT))
-                     FILTER (WHERE kind = 'ai_response') AS output_tokens
-          FROM events WHERE kind IN ('prompt', 'ai_response') GROUP BY ALL ORDER BY tool)
+                 sum(TRY_CAST(x[1] AS BIGINT)) FILTER (WHERE kind = 'ai_response') AS input_tokens,
+                 sum(TRY_CAST(x[2] AS BIGINT)) FILTER (WHERE kind = 'ai_response') AS output_tokens
+          -- the replies' `data` parsed once for both counts (the prompts' not at all)
+          FROM (SELECT session_id, integration, kind,
+                       CASE WHEN kind = 'ai_response'
+                            THEN json_extract_string(data, ['inputTokens', 'outputTokens'])
+                       END AS x
+                FROM events WHERE kind IN ('prompt', 'ai_response'))
+          GROUP BY ALL ORDER BY tool)
     GROUP BY session_id
 )
 SELECT base.session_id, 'promptCount' AS signal, to_json(coalesce(p.n, 0)) AS value,
