@@ -233,6 +233,9 @@ def test_start_key_with_proxy_through_the_cli(
     assert shown["spentUsd"] >= 0.0005 and shown["budgetUsd"] == 0.0005
     doctor = run_promptster("doctor", cwd=ws)
     assert "API recorder" in doctor.stdout + doctor.stderr
+    # Tokens and cost so far, against the budget (a warning once it is spent).
+    assert "model usage" in doctor.stdout + doctor.stderr
+    assert "of the $0.0005 budget (over the budget)" in doctor.stdout + doctor.stderr
     aborted = run_promptster("abort", "--yes", cwd=ws)
     assert aborted.returncode == 0, aborted.stderr
     assert not control.running(ws / ".promptster")

@@ -8,6 +8,7 @@ import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from promptster.errors import PromptsterError
 from promptster.formats.events import parse_ts
@@ -95,6 +96,7 @@ def run_checks(paths: SessionPaths | None, now: datetime | None = None) -> list[
     )
     checks.extend(_heard(status.get("tools")))
     checks.extend(_api_recorder(paths, workspace))
+    checks.extend(_model_usage(status.get("usage")))
     problem = status.get("problem")
     if problem:
         checks.append(Check("recording", False, str(problem), "free disk space; see the log"))
@@ -119,6 +121,17 @@ def _api_recorder(paths: SessionPaths, workspace: Path) -> list[Check]:
     if restarted:
         detail = f"was not running; restarted (the gap is recorded); {detail}"
     return [Check("API recorder", True, detail, warning=restarted)]
+
+
+def _model_usage(usage: Any) -> list[Check]:
+    """Tokens and cost so far (every AI tool's reported usage and the API recorder's), with
+    the assessment's budget; over the budget is a warning, not a failure of the setup."""
+    if not isinstance(usage, dict) or not (usage.get("totalTokens") or usage.get("byModel")):
+        return []
+    from promptster.record.limits import usage_text
+
+    over = bool(usage.get("overBudget"))
+    return [Check("model usage", True, usage_text(usage), warning=over)]
 
 
 def _tools(workspace: Path, requested: list[str]) -> list[Check]:
