@@ -16,7 +16,11 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.cli.reviewer_format import prices_option, reviewer_key_options
+from promptster.cli.reviewer_format import (
+    hidden_tests_options,
+    prices_option,
+    reviewer_key_options,
+)
 from promptster.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -88,14 +92,7 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
         "with a hosted model, prompts and diffs are sent to its provider)."
     ),
 )
-@click.option(
-    "--rerun-tests", is_flag=True, help="Run the hidden tests again, even with a stored result."
-)
-@click.option(
-    "--unsafe-no-sandbox",
-    is_flag=True,
-    help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
-)
+@hidden_tests_options
 @click.option(
     "--tables",
     "tables_dir",
@@ -107,15 +104,6 @@ def _output(path: Path | None) -> Iterator[IO[bytes]]:
 )
 @reviewer_key_options
 @prices_option
-@click.option(
-    "--hidden-tests-at",
-    "hidden_at",
-    type=click.Choice(["final", "checkpoints"]),
-    default="final",
-    show_default=True,
-    help="Run the hidden tests on the final snapshot only, or also at every checkpoint and "
-    "where the candidate's own tests went green (at most 20 runs per bundle).",
-)
 def score(
     paths: tuple[Path, ...],
     fmt: str,
@@ -205,23 +193,7 @@ def score(
     type=click.Path(path_type=Path, dir_okay=False),
     help="Also write a cohort page here, with one report per session beside it.",
 )
-@click.option(
-    "--rerun-tests", is_flag=True, help="Run the hidden tests again, even with a stored result."
-)
-@click.option(
-    "--unsafe-no-sandbox",
-    is_flag=True,
-    help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
-)
-@click.option(
-    "--hidden-tests-at",
-    "hidden_at",
-    type=click.Choice(["final", "checkpoints"]),
-    default="final",
-    show_default=True,
-    help="Run the hidden tests on the final snapshot only, or also at every checkpoint and "
-    "where the candidate's own tests went green (at most 20 runs per bundle).",
-)
+@hidden_tests_options
 def cohort(
     paths: tuple[Path, ...],
     assessment_id: str | None,

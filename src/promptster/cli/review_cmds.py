@@ -15,7 +15,11 @@ import click
 from rich.markup import escape
 
 from promptster.cli.output import err_console, print_json
-from promptster.cli.reviewer_format import prices_option, reviewer_key_options
+from promptster.cli.reviewer_format import (
+    hidden_tests_options,
+    prices_option,
+    reviewer_key_options,
+)
 from promptster.errors import ExitCode, InputError
 
 if TYPE_CHECKING:
@@ -52,26 +56,10 @@ def open_in_browser(path: Path) -> None:
     metavar="ID",
     help="Compare with this assessment's sessions imported into the reviewer workspace.",
 )
-@click.option(
-    "--rerun-tests", is_flag=True, help="Run the hidden tests again, even with a stored result."
-)
-@click.option(
-    "--unsafe-no-sandbox",
-    is_flag=True,
-    help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
-)
+@hidden_tests_options
 @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON on stdout.")
 @reviewer_key_options
 @prices_option
-@click.option(
-    "--hidden-tests-at",
-    "hidden_at",
-    type=click.Choice(["final", "checkpoints"]),
-    default="final",
-    show_default=True,
-    help="Run the hidden tests on the final snapshot only, or also at every checkpoint and "
-    "where the candidate's own tests went green (at most 20 runs per bundle).",
-)
 @click.option(
     "--judge",
     "judge_model",

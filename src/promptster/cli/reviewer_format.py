@@ -1,6 +1,6 @@
 """Shared pieces of the reviewer commands: plain aligned columns for listings, and the
-`--reviewer-key` / `--require-issuer` options of verify, review and score, and `--prices` of
-review and score."""
+`--reviewer-key` / `--require-issuer` options of verify, review and score, `--prices` of
+review and score, and the hidden-test options of review, score and cohort."""
 
 from __future__ import annotations
 
@@ -59,6 +59,27 @@ def prices_option(command: F) -> F:
         callback=_load_prices,
         help="Price table (JSON, USD per million tokens) for totalCostUsd instead of the "
         "built-in one; see docs/token-cost.md.",
+    )(command)
+
+
+def hidden_tests_options(command: F) -> F:
+    """`--rerun-tests`, `--unsafe-no-sandbox` and `--hidden-tests-at final|checkpoints`."""
+    command = click.option(
+        "--hidden-tests-at",
+        "hidden_at",
+        type=click.Choice(["final", "checkpoints"]),
+        default="final",
+        show_default=True,
+        help="Run the hidden tests on the final snapshot only, or also at every checkpoint and "
+        "where the candidate's own tests went green (at most 20 runs per bundle).",
+    )(command)
+    command = click.option(
+        "--unsafe-no-sandbox",
+        is_flag=True,
+        help="Run hidden tests without bubblewrap: the candidate's code runs with your rights.",
+    )(command)
+    return click.option(
+        "--rerun-tests", is_flag=True, help="Run the hidden tests again, even with a stored result."
     )(command)
 
 
