@@ -282,6 +282,49 @@ def _restore(workspace: Path, spec: JsonFile, entry: Json, result: Unwired) -> N
 # --- what the hook tools share: a flat hooks file, and their doctor checks -------------------
 
 
+@dataclass(frozen=True)
+class FlatHooks:
+    """A `{"version": 1, "hooks": {"<event>": [handler, …]}}` file (Copilot CLI, Cursor): one
+    command handler of ours per event of `events`, its command in the field `command_key`."""
+
+    integration: str
+    events: frozenset[str]
+    command_key: str
+    handler: Callable[[str, str], Json]  # (our hook command, event) -> the handler object
+
+    def ours(self, handler: Any) -> bool:
+        return isinstance(handler, dict) and is_our_command(
+            handler.get(self.command_key), self.integration
+        )
+
+    def merge(self, config: Json, executable: str) -> Json:
+        merged = self.strip(dict(config), {})
+        merged.setdefault("version", 1)
+        hooks = merged.get("hooks")
+        hooks = dict(hooks) if isinstance(hooks, dict) else {}
+        command = hook_command(executable, self.integration)
+        for event in sorted(self.events):
+            existing = hooks.get(event)
+            kept = existing if isinstance(existing, list) else []
+            hooks[event] = [*kept, self.handler(command, event)]
+        merged["hooks"] = hooks
+        return merged
+
+    def strip(self, config: Json, original: Json) -> Json:
+        return strip_flat_hooks(config, original, self.ours)
+
+    def wired(self, config: Json) -> set[str]:
+        """The events with a working handler of ours (for `doctor`)."""
+        hooks = config.get("hooks") if isinstance(config.get("hooks"), dict) else {}
+        return {
+            event
+            for event, handlers in (hooks or {}).items()
+            if isinstance(handlers, list)
+            for handler in handlers
+            if self.ours(handler) and command_ok(handler.get(self.command_key))
+        }
+
+
 def strip_flat_hooks(config: Json, original: Json, is_ours: Callable[[Any], bool]) -> Json:
     """A `{"version": 1, "hooks": {"<event>": [handler, …]}}` file (Copilot CLI, Cursor)
     without our handlers; `hooks` and `version` go too where setup added them."""

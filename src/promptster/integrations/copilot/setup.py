@@ -23,30 +23,16 @@ MANAGED_PATHS = (HOOKS, MCP)
 HOOK_TIMEOUT_S = 10
 Json = dict[str, Any]
 
-
-def _ours(handler: Any) -> bool:
-    return isinstance(handler, dict) and wiring.is_our_command(handler.get("bash"), INTEGRATION)
-
-
-def _merge_hooks(config: Json, executable: str) -> Json:
-    merged = _strip_hooks(dict(config), {})
-    merged.setdefault("version", 1)
-    hooks = merged.get("hooks")
-    hooks = dict(hooks) if isinstance(hooks, dict) else {}
-    for event in sorted(HOOK_EVENTS):
-        handler = {
-            "type": "command",
-            "bash": f"{wiring.hook_command(executable, INTEGRATION)} {event}",
-            "timeoutSec": HOOK_TIMEOUT_S,
-        }
-        existing = hooks.get(event)
-        hooks[event] = [*(existing if isinstance(existing, list) else []), handler]
-    merged["hooks"] = hooks
-    return merged
-
-
-def _strip_hooks(config: Json, original: Json) -> Json:
-    return wiring.strip_flat_hooks(config, original, _ours)
+FLAT = wiring.FlatHooks(
+    INTEGRATION,
+    HOOK_EVENTS,
+    "bash",
+    lambda command, event: {
+        "type": "command",
+        "bash": f"{command} {event}",
+        "timeoutSec": HOOK_TIMEOUT_S,
+    },
+)
 
 
 def _merge_mcp(config: Json, executable: str) -> Json:
@@ -55,7 +41,7 @@ def _merge_mcp(config: Json, executable: str) -> Json:
 
 
 FILES = [
-    wiring.JsonFile(HOOKS, _merge_hooks, _strip_hooks),
+    wiring.JsonFile(HOOKS, FLAT.merge, FLAT.strip),
     wiring.JsonFile(MCP, _merge_mcp, wiring.strip_server),
 ]
 
@@ -90,14 +76,7 @@ def checks(workspace: Path) -> list[ToolCheck]:
         mcp = wiring.load_object(workspace / MCP, wiring.read_bytes(workspace / MCP), "Copilot CLI")
     except InputError as error:
         return [*result, ToolCheck("Copilot CLI settings", False, error.message, error.hint)]
-    hooks = config.get("hooks") if isinstance(config.get("hooks"), dict) else {}
-    wired = {
-        event
-        for event, handlers in (hooks or {}).items()
-        if isinstance(handlers, list)
-        for handler in handlers
-        if _ours(handler) and wiring.command_ok(handler.get("bash"))
-    }
+    wired = FLAT.wired(config)
     result.append(wiring.hooks_check("Copilot CLI", HOOK_EVENTS, wired, HOOKS, hint))
     result.append(wiring.mcp_server_check("Copilot CLI", mcp, MCP, hint))
     return result

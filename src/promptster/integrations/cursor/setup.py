@@ -23,30 +23,12 @@ MANAGED_PATHS = (HOOKS, MCP)
 HOOK_TIMEOUT_S = 10
 Json = dict[str, Any]
 
-
-def _ours(handler: Any) -> bool:
-    return isinstance(handler, dict) and wiring.is_our_command(handler.get("command"), INTEGRATION)
-
-
-def _merge_hooks(config: Json, executable: str) -> Json:
-    merged = _strip_hooks(dict(config), {})
-    merged.setdefault("version", 1)
-    hooks = merged.get("hooks")
-    hooks = dict(hooks) if isinstance(hooks, dict) else {}
-    for event in sorted(HOOK_EVENTS):
-        handler = {
-            "command": wiring.hook_command(executable, INTEGRATION),
-            "type": "command",
-            "timeout": HOOK_TIMEOUT_S,
-        }
-        existing = hooks.get(event)
-        hooks[event] = [*(existing if isinstance(existing, list) else []), handler]
-    merged["hooks"] = hooks
-    return merged
-
-
-def _strip_hooks(config: Json, original: Json) -> Json:
-    return wiring.strip_flat_hooks(config, original, _ours)
+FLAT = wiring.FlatHooks(
+    INTEGRATION,
+    HOOK_EVENTS,
+    "command",
+    lambda command, _event: {"command": command, "type": "command", "timeout": HOOK_TIMEOUT_S},
+)
 
 
 def _merge_mcp(config: Json, executable: str) -> Json:
@@ -54,7 +36,7 @@ def _merge_mcp(config: Json, executable: str) -> Json:
 
 
 FILES = [
-    wiring.JsonFile(HOOKS, _merge_hooks, _strip_hooks),
+    wiring.JsonFile(HOOKS, FLAT.merge, FLAT.strip),
     wiring.JsonFile(MCP, _merge_mcp, wiring.strip_server),
 ]
 
@@ -78,14 +60,7 @@ def checks(workspace: Path) -> list[ToolCheck]:
         mcp = wiring.load_object(workspace / MCP, wiring.read_bytes(workspace / MCP), "Cursor")
     except InputError as error:
         return [ToolCheck("Cursor settings", False, error.message, error.hint)]
-    hooks = hooks_file.get("hooks") if isinstance(hooks_file.get("hooks"), dict) else {}
-    wired = {
-        event
-        for event, handlers in (hooks or {}).items()
-        if isinstance(handlers, list)
-        for handler in handlers
-        if _ours(handler) and wiring.command_ok(handler.get("command"))
-    }
+    wired = FLAT.wired(hooks_file)
     enable = " (enable it once in Cursor's MCP settings)"
     return [
         wiring.hooks_check("Cursor", HOOK_EVENTS, wired, HOOKS, hint),
