@@ -13,7 +13,7 @@ import fcntl
 import os
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -25,7 +25,7 @@ from promptster.formats.jsonio import loads_limited
 from promptster.formats.timeline import split_lines
 from promptster.record.journal import JournalWriter
 from promptster.record.limits import ToolPolicy, UsageTally
-from promptster.record.losses import LossLedger
+from promptster.record.losses import ClientLossLedger, LossLedger
 from promptster.record.redact.redactor import redact_json, redact_text, redaction_warning
 
 # Fields that identify things (paths, commits, ids) are never redacted: replaying file events
@@ -61,6 +61,12 @@ def system_event(
 
 def warning(code: str, message: str, **extra: Any) -> Event:
     return system_event(Kind.WARNING, {"code": code, "message": message, **extra})
+
+
+def capture_gap(message: str, count: int, kinds: Mapping[str, int], **extra: Any) -> Event:
+    """The warning for events that could not be recorded: how many, of which kinds."""
+    extra.setdefault("source", "recorder")
+    return warning("capture_gap", message, count=count, kinds=dict(sorted(kinds.items())), **extra)
 
 
 def event_from_client(body: Any) -> Event:
@@ -241,13 +247,7 @@ class EventPipeline:
                 self._settle()
                 return
             self.pending.append(
-                warning(
-                    "capture_gap",
-                    f"{count} event(s) could not be recorded: {reason}",
-                    count=count,
-                    kinds=dict(sorted(lost.items())),
-                    source="recorder",
-                )
+                capture_gap(f"{count} event(s) could not be recorded: {reason}", count, lost)
             )
             self.retry_pending()
             if not self.pending:
@@ -261,20 +261,41 @@ class EventPipeline:
         """Refusals a previous recorder counted (losses.py) but died before recording."""
         with self.lock:
             self.pending.append(
-                warning(
-                    "capture_gap",
+                capture_gap(
                     f"up to {count} event(s) could not be recorded: the journal could not be "
                     "written and the recorder stopped before it could record the loss (those "
                     "that reached the spool were ingested)",
-                    count=count,
-                    kinds=dict(sorted(kinds.items())),
-                    source="recorder",
+                    count,
+                    kinds,
                     upTo=True,
                 )
             )
             self.retry_pending()
             if not self.pending and not (self.refused or self.refused_untracked):
                 self._settle()
+
+    def report_client_losses(self, ledger: ClientLossLedger) -> None:
+        """What the capture sources could neither send nor spool (losses.ClientLossLedger),
+        recorded as a `capture_gap` once the journal can be written again. Taken off the
+        ledger as soon as the warning is queued, as `report_losses` does with its own count."""
+        with self.lock:
+            if self.problem is not None or self.pending or self.closed:
+                return
+            count, kinds = ledger.peek()
+            if not count:
+                return
+            self.pending.append(
+                capture_gap(
+                    f"{count} event(s) from the capture sources (AI-tool hooks, the recorded "
+                    "shell, the CLI) could not be recorded: the recorder could not take them "
+                    "and the spool could not be written either",
+                    count,
+                    kinds,
+                    source="clients",
+                )
+            )
+            ledger.take_off(count, kinds)
+            self.retry_pending()
 
     def append_system(self, events: list[Event]) -> None:
         """Append the recorder's own events; on failure they wait in memory and are retried."""

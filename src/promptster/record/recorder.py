@@ -94,7 +94,6 @@ class Recorder:
         )
         self.pipeline.ledger = LossLedger(paths.root / LEDGER_FILE)
         self.client_losses = ClientLossLedger(paths.root / CLIENT_LOSSES_FILE)
-        self.client_loss_waiting: tuple[int, dict[str, int]] | None = None
         last = self.pipeline.stats.last_ts
         self.clock = SessionClock(not_before=_parsed(last))
         self.pipeline.clock_offset = self.clock.offset
@@ -132,7 +131,7 @@ class Recorder:
         self.ingest_spool()
         if unsettled:
             self.pipeline.report_unsettled(unsettled, kinds)
-        self.report_client_losses()
+        self.pipeline.report_client_losses(self.client_losses)
         self._restore_countdown()
         self._start_watchers()
         self.capture.start()
@@ -253,7 +252,7 @@ class Recorder:
         self.ingest_spool()
         self.pipeline.retry_pending()
         self.pipeline.report_losses()  # after the spool: what arrived that way was not lost
-        self.report_client_losses()
+        self.pipeline.report_client_losses(self.client_losses)
         self.poll_watchers()
         self.capture.tick()
         self._check_clock()
@@ -293,36 +292,6 @@ class Recorder:
             self.pipeline.append_system(
                 [warning("spool_ingested", message, count=count, rejected=bad)]
             )
-
-    def report_client_losses(self) -> None:
-        """What the capture sources could neither send nor spool (losses.ClientLossLedger),
-        recorded as a `capture_gap` once the journal can be written again; taken off the
-        ledger only once that warning is in the journal (not while it waits in memory)."""
-        if self.client_loss_waiting is not None:
-            if self.pipeline.pending:
-                return
-            self.client_losses.take_off(*self.client_loss_waiting)
-            self.client_loss_waiting = None
-        count, kinds = self.client_losses.peek()
-        if not count or self.pipeline.problem is not None or self.pipeline.pending:
-            return
-        self.client_loss_waiting = (count, kinds)
-        self.pipeline.append_system(
-            [
-                warning(
-                    "capture_gap",
-                    f"{count} event(s) from the capture sources (AI-tool hooks, the recorded "
-                    "shell, the CLI) could not be recorded: the recorder could not take them "
-                    "and the spool could not be written either",
-                    count=count,
-                    kinds=dict(sorted(kinds.items())),
-                    source="clients",
-                )
-            ]
-        )
-        if not self.pipeline.pending:
-            self.client_losses.take_off(count, kinds)
-            self.client_loss_waiting = None
 
     def _start_watchers(self) -> None:
         from promptster.integrations import catalog
