@@ -30,6 +30,8 @@ from promptster.errors import PromptsterError
 from promptster.formats.jsonio import JsonValue
 
 if TYPE_CHECKING:
+    import duckdb
+
     from promptster.analysis.batch import Staged
     from promptster.analysis.prices import Prices
     from promptster.analysis.signals import SignalJudge
@@ -279,17 +281,11 @@ def _batch_signals(
 ) -> dict[str, SessionSignals]:
     from promptster.analysis.batch import load_batch
     from promptster.analysis.load import connect
-    from promptster.analysis.signals import compute_signals
 
     con = connect()
     try:
         load_batch(con, staged)
-        signals = compute_signals(con, sorted(set(scored.values())), judge=judge, prices=prices)
-        if tables is not None:
-            from promptster.analysis.export import export_tables
-
-            export_tables(con, Path(tables))
-        return signals
+        return _signals_of(con, scored, judge, tables, prices)
     finally:
         con.close()
 
@@ -307,7 +303,6 @@ def _one_by_one_signals(
     """Load the bundles of `scored` one by one; one that fails gets its error row in `rows`
     and leaves `scored`."""
     from promptster.analysis.load import connect, load_bundle
-    from promptster.analysis.signals import compute_signals
 
     con = connect()
     try:
@@ -318,14 +313,27 @@ def _one_by_one_signals(
             except PromptsterError as exc:
                 rows[index] = flat_row(path, None, _error_text(path, exc))
                 del scored[index]
-        signals = compute_signals(con, sorted(set(scored.values())), judge=judge, prices=prices)
-        if tables is not None:
-            from promptster.analysis.export import export_tables
-
-            export_tables(con, Path(tables))
-        return signals
+        return _signals_of(con, scored, judge, tables, prices)
     finally:
         con.close()
+
+
+def _signals_of(
+    con: duckdb.DuckDBPyConnection,
+    scored: dict[int, str],
+    judge: SignalJudge | None,
+    tables: str | None,
+    prices: Prices | None,
+) -> dict[str, SessionSignals]:
+    """The signals of the loaded sessions, and their tables exported when asked."""
+    from promptster.analysis.signals import compute_signals
+
+    signals = compute_signals(con, sorted(set(scored.values())), judge=judge, prices=prices)
+    if tables is not None:
+        from promptster.analysis.export import export_tables
+
+        export_tables(con, Path(tables))
+    return signals
 
 
 def _score_chunk_args(
