@@ -1,12 +1,12 @@
 """Merge Promptster's entries into an AI tool's workspace JSON files, and undo it exactly.
 
-Used by the Gemini CLI, Cursor and Copilot CLI adapters (Claude Code has its own, older copy in
-`claude/setup.py`). A tool describes each file it touches as a `JsonFile`: how to add our
-entries (`merge`) and how to take them out again (`strip`). `wire` keeps what each file held
-before (or that it did not exist) in `.promptster/integrations/<tool>/setup.json`, then writes
-the merged files; `unwire` puts every file back byte for byte when it still holds what `wire`
-wrote, and otherwise removes only Promptster's entries, keeping whatever the candidate or the
-tool added meanwhile. Nothing outside the workspace is touched.
+Used by the Claude Code, Gemini CLI, Cursor and Copilot CLI adapters. A tool describes each file
+it touches as a `JsonFile`: how to add our entries (`merge`) and how to take them out again
+(`strip`), or as an `OwnedFile` whose whole content is ours (a slash command). `wire` keeps what
+each file held before (or that it did not exist) in `.promptster/integrations/<tool>/setup.json`,
+then writes the merged files; `unwire` puts every file back byte for byte when it still holds
+what `wire` wrote, and otherwise removes only Promptster's entries, keeping whatever the
+candidate or the tool added meanwhile. Nothing outside the workspace is touched.
 
 A file that is not valid JSON, or not an object, is left alone: `wire` raises `InputError`
 (exit 2) naming it, before anything is written.
@@ -22,7 +22,7 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,18 @@ class JsonFile:
     path: str  # workspace-relative
     merge: Callable[[Json, str], Json]
     strip: Callable[[Json, Json], Json]
+
+
+@dataclass(frozen=True)
+class OwnedFile:
+    """A workspace file whose whole content is ours (Claude Code's `/explain` command): written as
+    `content`, and put back as it was before setup at teardown, whatever happened to it."""
+
+    path: str  # workspace-relative
+    content: bytes
+
+
+FileSpec = JsonFile | OwnedFile
 
 
 @dataclass
@@ -125,6 +137,16 @@ def is_wired(workspace: Path, integration: str) -> bool:
     return record_path(workspace.resolve(), integration).exists()
 
 
+def read_record(workspace: Path, integration: str) -> Json | None:
+    """What `wire` recorded, or None when it did not run (or the record is unreadable)."""
+    data = read_bytes(record_path(workspace.resolve(), integration))
+    try:
+        record = json.loads(data) if data is not None else None
+    except ValueError:
+        return None
+    return record if isinstance(record, dict) else None
+
+
 # --- helpers for merge/strip functions -------------------------------------------------------
 
 
@@ -184,10 +206,16 @@ def strip_server(config: Json, original: Json) -> Json:
 
 
 def wire(
-    workspace: Path, integration: str, files: list[JsonFile], tool: str, executable: str
+    workspace: Path,
+    integration: str,
+    files: Sequence[FileSpec],
+    tool: str,
+    executable: str,
+    extra: Json | None = None,
 ) -> list[str]:
     """Merge our entries into `files`; returns the paths written. Idempotent: a second call
-    starts again from the user's own files."""
+    starts again from the user's own files. `extra` is kept in the record (what the tool's
+    `strip` needs at teardown, e.g. the proxy URL it wrote)."""
     workspace = workspace.resolve()
     if record_path(workspace, integration).exists():
         unwire(workspace, integration, files)
@@ -198,12 +226,16 @@ def wire(
         "executable": executable,
         "files": {},
         "createdDirs": created,
+        **(extra or {}),
     }
     plans: list[tuple[str, bytes]] = []
     for spec in files:
         original = read_bytes(workspace / spec.path)
-        current = load_object(workspace / spec.path, original, tool)  # raises before writing
-        data = dump(spec.merge(current, executable))
+        if isinstance(spec, OwnedFile):
+            data = spec.content
+        else:  # raises before anything is written
+            current = load_object(workspace / spec.path, original, tool)
+            data = dump(spec.merge(current, executable))
         plans.append((spec.path, data))
         record["files"][spec.path] = {
             "original": None if original is None else base64.b64encode(original).decode(),
@@ -220,7 +252,7 @@ def wire(
     return [name for name, _ in plans]
 
 
-def unwire(workspace: Path, integration: str, files: list[JsonFile]) -> Unwired:
+def unwire(workspace: Path, integration: str, files: Sequence[FileSpec]) -> Unwired:
     """Undo `wire`. Safe to run twice; a no-op when `wire` did not run."""
     workspace = workspace.resolve()
     path = record_path(workspace, integration)
@@ -253,11 +285,11 @@ def _put_back(path: Path, original: bytes | None) -> None:
         atomic_write_bytes(path, original)
 
 
-def _restore(workspace: Path, spec: JsonFile, entry: Json, result: Unwired) -> None:
+def _restore(workspace: Path, spec: FileSpec, entry: Json, result: Unwired) -> None:
     path = workspace / spec.path
     original = None if entry.get("original") is None else base64.b64decode(entry["original"])
     current = read_bytes(path)
-    if current is None or _digest(current) == entry.get("written"):
+    if current is None or _digest(current) == entry.get("written") or isinstance(spec, OwnedFile):
         _put_back(path, original)
         result.restored.append(spec.path)
         return

@@ -13,36 +13,28 @@ Both commands name the absolute path of the installed `promptster`, so they work
 Claude Code runs with. What each file held before (or that it did not exist) is kept in
 `.promptster/integrations/claude-code/setup.json`; `teardown_claude` puts every file back byte
 for byte when it still holds what setup wrote, and otherwise removes only Promptster's entries,
-keeping whatever the candidate or Claude Code added meanwhile. Nothing in the home folder is
-touched.
+keeping whatever the candidate or Claude Code added meanwhile (`integrations/wiring.py` does
+the keeping and restoring, as for the other tools). Nothing in the home folder is touched.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
-import json
-import os
 import shlex
 import shutil
-import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptster.errors import EnvironmentProblem, InputError
-from promptster.fsutil import atomic_write_bytes
-from promptster.integrations import apiproxy
+from promptster.errors import InputError
+from promptster.integrations import apiproxy, wiring
 from promptster.integrations.catalog import ToolCheck as Check
 from promptster.integrations.claude.hook import HOOK_EVENTS
-from promptster.paths import session_dir
 
-SERVER_NAME = "promptster"
+INTEGRATION = "claude-code"
+SERVER_NAME = wiring.SERVER_NAME
 SETTINGS = ".claude/settings.local.json"
 MCP_JSON = ".mcp.json"
 EXPLAIN = ".claude/commands/explain.md"
-RECORD = ("integrations", "claude-code", "setup.json")
 # The files setup writes: configuration, not the candidate's work (snapshots should skip them).
 MANAGED_PATHS = (SETTINGS, MCP_JSON, EXPLAIN)
 TOOL_EVENTS = ("PreToolUse", "PostToolUse", "PostToolUseFailure")
@@ -51,32 +43,16 @@ SESSION_END_TIMEOUT_S = 30  # reads the rest of the transcript
 BASE_URL_ENV = "ANTHROPIC_BASE_URL"
 
 Json = dict[str, Any]
-
-
-def promptster_executable() -> str:
-    """The absolute path of the installed `promptster` command."""
-    beside_python = Path(sys.executable).with_name("promptster")
-    candidates = [str(beside_python), shutil.which("promptster")]
-    for candidate in candidates:
-        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
-            return os.path.abspath(candidate)
-    raise EnvironmentProblem(
-        "cannot find the installed promptster command",
-        "install Promptster with pip (it provides the `promptster` command) and try again",
-    )
+promptster_executable = wiring.promptster_executable
+TeardownResult = wiring.Unwired
 
 
 def hook_command(executable: str) -> str:
-    return f"{shlex.quote(executable)} hook claude-code"
+    return wiring.hook_command(executable, INTEGRATION)
 
 
 def _is_our_handler(handler: Any) -> bool:
-    command = handler.get("command") if isinstance(handler, dict) else None
-    return (
-        isinstance(command, str)
-        and command.endswith(" hook claude-code")
-        and ("promptster" in command)
-    )
+    return isinstance(handler, dict) and wiring.is_our_command(handler.get("command"), INTEGRATION)
 
 
 def _hooks(executable: str) -> Json:
@@ -114,21 +90,6 @@ else: this is a note for the assessment, not an instruction to change the code.
 
 
 # --- merging and un-merging ----------------------------------------------------------------
-
-
-def _load_object(path: Path, data: bytes | None) -> Json:
-    if data is None or not data.strip():
-        return {}
-    try:
-        value = json.loads(data)
-    except ValueError as exc:
-        raise InputError(
-            f"{path} is not valid JSON, so Promptster cannot add its Claude Code settings",
-            "fix or move that file, then run the command again",
-        ) from exc
-    if not isinstance(value, dict):
-        raise InputError(f"{path} does not hold a JSON object", "fix or move that file")
-    return value
 
 
 def _merge_settings(settings: Json, executable: str, proxy_url: str | None = None) -> Json:
@@ -170,23 +131,10 @@ def _strip_settings(settings: Json, original: Json, proxy_url: str | None = None
     `original` had)."""
     result = dict(settings)
     _strip_proxy(result, original, proxy_url)
-    hooks = result.get("hooks")
-    if isinstance(hooks, dict):
-        kept: Json = {}
-        for event, groups in hooks.items():
-            if not isinstance(groups, list):
-                kept[event] = groups
-                continue
-            cleaned = []
-            for group in groups:
-                if isinstance(group, dict) and isinstance(group.get("hooks"), list):
-                    handlers = [h for h in group["hooks"] if not _is_our_handler(h)]
-                    if not handlers and group["hooks"]:
-                        continue
-                    group = {**group, "hooks": handlers}
-                cleaned.append(group)
-            if cleaned or event in (original.get("hooks") or {}):
-                kept[event] = cleaned
+    if "hooks" in result:
+        kept = wiring.strip_handlers(
+            result["hooks"], original.get("hooks"), _is_our_handler, nested=True
+        )
         if kept or "hooks" in original:
             result["hooks"] = kept
         else:
@@ -204,32 +152,21 @@ def _strip_settings(settings: Json, original: Json, proxy_url: str | None = None
 
 
 def _merge_mcp(config: Json, executable: str) -> Json:
-    servers = dict(config.get("mcpServers") or {})
-    servers[SERVER_NAME] = {"type": "stdio", "command": executable, "args": ["mcp"], "env": {}}
-    return {**config, "mcpServers": servers}
+    return wiring.add_server(
+        config, {"type": "stdio", "command": executable, "args": ["mcp"], "env": {}}
+    )
 
 
-def _strip_mcp(config: Json, original: Json) -> Json:
-    result = dict(config)
-    servers = dict(result.get("mcpServers") or {})
-    before = original.get("mcpServers") or {}
-    if SERVER_NAME in before:
-        servers[SERVER_NAME] = before[SERVER_NAME]
-    else:
-        servers.pop(SERVER_NAME, None)
-    if servers or "mcpServers" in original:
-        result["mcpServers"] = servers
-    else:
-        result.pop("mcpServers", None)
-    return result
-
-
-def _dump(value: Json) -> bytes:
-    return (json.dumps(value, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
-
-
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _files(proxy_url: str | None) -> list[wiring.FileSpec]:
+    return [
+        wiring.JsonFile(
+            SETTINGS,
+            lambda settings, exe: _merge_settings(settings, exe, proxy_url),
+            lambda settings, original: _strip_settings(settings, original, proxy_url),
+        ),
+        wiring.JsonFile(MCP_JSON, _merge_mcp, wiring.strip_server),
+        wiring.OwnedFile(EXPLAIN, explain_command().encode("utf-8")),
+    ]
 
 
 # --- setup and teardown ----------------------------------------------------------------------
@@ -241,124 +178,25 @@ class SetupResult:
     files: list[str]  # workspace-relative paths written
 
 
-@dataclass
-class TeardownResult:
-    restored: list[str] = field(default_factory=list)  # put back byte for byte (or removed)
-    merged: list[str] = field(default_factory=list)  # changed meanwhile: only our entries removed
-    notes: list[str] = field(default_factory=list)
-
-
-def _record_path(workspace: Path) -> Path:
-    return session_dir(workspace).joinpath(*RECORD)
-
-
-def _read(path: Path) -> bytes | None:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        return None
-
-
 def setup_claude(workspace: Path, *, executable: str | None = None) -> SetupResult:
     """Install the hooks, the MCP server and `/explain` into `workspace` (idempotent)."""
-    workspace = workspace.resolve()
-    if _record_path(workspace).exists():
-        teardown_claude(workspace)  # a second setup starts from the user's own files
     exe = executable or promptster_executable()
-    proxy_url = apiproxy.wired_url(workspace)
-    created_dirs = [d for d in (".claude", ".claude/commands") if not (workspace / d).is_dir()]
-    record: Json = {"version": 1, "executable": exe, "files": {}, "createdDirs": created_dirs}
-    if proxy_url is not None:
-        record["proxyUrl"] = proxy_url
-    plans: list[tuple[str, bytes]] = []
-    originals: dict[str, bytes | None] = {}
-    for name in (SETTINGS, MCP_JSON, EXPLAIN):
-        originals[name] = _read(workspace / name)
-    settings = _load_object(workspace / SETTINGS, originals[SETTINGS])
-    mcp_config = _load_object(workspace / MCP_JSON, originals[MCP_JSON])
-    plans.append((SETTINGS, _dump(_merge_settings(settings, exe, proxy_url))))
-    plans.append((MCP_JSON, _dump(_merge_mcp(mcp_config, exe))))
-    plans.append((EXPLAIN, explain_command().encode("utf-8")))
-    for name, data in plans:
-        original = originals[name]
-        record["files"][name] = {
-            "original": None if original is None else base64.b64encode(original).decode(),
-            "written": _digest(data),
-        }
-    # The record first: if writing a file fails, teardown can still undo the others.
-    record_path = _record_path(workspace)
-    session_dir(workspace).mkdir(mode=0o700, exist_ok=True)  # private, as `start` makes it
-    record_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    atomic_write_bytes(record_path, _dump(record), 0o600)
-    for name, data in plans:
-        atomic_write_bytes(workspace / name, data)
-    return SetupResult(exe, [name for name, _ in plans])
+    proxy_url = apiproxy.wired_url(workspace.resolve())
+    extra = {"proxyUrl": proxy_url} if proxy_url is not None else None
+    files = wiring.wire(workspace, INTEGRATION, _files(proxy_url), "Claude Code", exe, extra)
+    return SetupResult(exe, files)
 
 
 def setup_active(workspace: Path) -> bool:
     """Whether `setup_claude` ran here and was not undone yet."""
-    return _record_path(workspace.resolve()).exists()
+    return wiring.is_wired(workspace, INTEGRATION)
 
 
 def teardown_claude(workspace: Path) -> TeardownResult:
     """Undo `setup_claude`: restore what each file held before. Safe to run twice."""
-    workspace = workspace.resolve()
-    record_path = _record_path(workspace)
-    result = TeardownResult()
-    data = _read(record_path)
-    if data is None:
-        return result
-    try:
-        record = json.loads(data)
-        files = record["files"]
-    except (ValueError, KeyError, TypeError):
-        result.notes.append(f"{record_path} is unreadable; nothing was restored")
-        return result
+    record = wiring.read_record(workspace, INTEGRATION) or {}
     proxy_url = record.get("proxyUrl") if isinstance(record.get("proxyUrl"), str) else None
-    for name, entry in files.items():
-        _restore(workspace, name, entry, result, proxy_url)
-    for folder in reversed(record.get("createdDirs") or []):
-        with contextlib.suppress(OSError):  # not empty: the candidate put something there
-            (workspace / folder).rmdir()
-    record_path.unlink(missing_ok=True)
-    return result
-
-
-def _restore(
-    workspace: Path, name: str, entry: Json, result: TeardownResult, proxy_url: str | None
-) -> None:
-    path = workspace / name
-    original = None if entry.get("original") is None else base64.b64decode(entry["original"])
-    current = _read(path)
-    if current is None or _digest(current) == entry.get("written") or name == EXPLAIN:
-        if original is None:
-            path.unlink(missing_ok=True)
-        else:
-            atomic_write_bytes(path, original)
-        result.restored.append(name)
-        return
-    # Changed since setup (Claude Code saves permission choices here, people edit it).
-    try:
-        now = json.loads(current)
-        before = json.loads(original) if original and original.strip() else {}
-    except ValueError:
-        result.notes.append(f"{name} changed during the session and is not JSON; left as it is")
-        return
-    if not isinstance(now, dict) or not isinstance(before, dict):
-        result.notes.append(f"{name} changed during the session; left as it is")
-        return
-    stripped = (
-        _strip_settings(now, before, proxy_url) if name == SETTINGS else _strip_mcp(now, before)
-    )
-    if stripped == before:
-        if original is None:
-            path.unlink(missing_ok=True)
-        else:
-            atomic_write_bytes(path, original)
-        result.restored.append(name)
-    else:
-        atomic_write_bytes(path, _dump(stripped))
-        result.merged.append(name)
+    return wiring.unwire(workspace, INTEGRATION, _files(proxy_url))
 
 
 # --- doctor ----------------------------------------------------------------------------------
@@ -376,19 +214,16 @@ def _claude_version(claude: str) -> str:
     return (done.stdout or done.stderr).strip().splitlines()[0] if done.returncode == 0 else ""
 
 
-def _command_ok(command: Any) -> bool:
-    try:
-        program = shlex.split(command)[0] if isinstance(command, str) else ""
-    except ValueError:
-        return False
-    return bool(program) and os.path.isfile(program) and os.access(program, os.X_OK)
+def _load(workspace: Path, name: str) -> Json:
+    path = workspace / name
+    return wiring.load_object(path, wiring.read_bytes(path), "Claude Code")
 
 
 def proxy_wired(workspace: Path) -> bool:
     """Whether the workspace settings point Claude Code at the session's model-API recorder."""
     url = apiproxy.wired_url(workspace)
     try:
-        settings = _load_object(workspace / SETTINGS, _read(workspace / SETTINGS))
+        settings = _load(workspace, SETTINGS)
     except (InputError, OSError):
         return False
     env = settings.get("env")
@@ -410,8 +245,8 @@ def check_claude(workspace: Path) -> list[Check]:
         )
     )
     try:
-        settings = _load_object(workspace / SETTINGS, _read(workspace / SETTINGS))
-        mcp_config = _load_object(workspace / MCP_JSON, _read(workspace / MCP_JSON))
+        settings = _load(workspace, SETTINGS)
+        mcp_config = _load(workspace, MCP_JSON)
     except InputError as error:
         return [*checks, Check("Claude Code settings", False, error.message, error.hint)]
     setup_hint = "run `promptster setup claude-code` in the workspace"
@@ -429,7 +264,9 @@ def check_claude(workspace: Path) -> list[Check]:
     }
     missing = [event for event in HOOK_EVENTS if not ours.get(event)]
     broken = [
-        e for e, handlers in ours.items() if not all(_command_ok(h["command"]) for h in handlers)
+        e
+        for e, handlers in ours.items()
+        if not all(wiring.command_ok(h["command"]) for h in handlers)
     ]
     if settings.get("disableAllHooks") is True:
         checks.append(
@@ -446,7 +283,9 @@ def check_claude(workspace: Path) -> list[Check]:
     enabled = settings.get("enableAllProjectMcpServers") is True or SERVER_NAME in (
         settings.get("enabledMcpjsonServers") or []
     )
-    if not isinstance(server, dict) or not _command_ok(shlex.quote(str(server.get("command")))):
+    if not isinstance(server, dict) or not wiring.command_ok(
+        shlex.quote(str(server.get("command")))
+    ):
         checks.append(
             Check("MCP server", False, f"{SERVER_NAME!r} missing from {MCP_JSON}", setup_hint)
         )
