@@ -81,6 +81,10 @@ def _big_module() -> str:
     return "".join(line + "\n" for line in lines)
 
 
+# A 12 KiB file an AI shell command writes (big beside the bytes of a hand save).
+ROWS = "".join(
+    f"row {i:04d}: sku=item-{i * 7 % 1000:03d} qty={i % 13} price={i % 97}.50\n" for i in range(300)
+)
 PASTE = "".join(
     f"    ('{name}', {n}, {n * 3 % 17}),\n"
     for n, name in enumerate(f"country_{i:02d}" for i in range(40))
@@ -412,6 +416,20 @@ SCENARIOS: list[Scenario] = [
                     writes=(("report.txt", "rows: 3\nstatus: ok\n"),),
                     sleep=4,
                     during=(HandWrite("todo.md", "- check the report\n- ask about rounding\n"),),
+                )
+            ),
+        ),
+    ),
+    Scenario(
+        "ai_command_big_write_in_window",
+        "an AI shell command writes a big file, sleeps (a snapshot shows the file while it "
+        "runs), then writes a small one",
+        rounds=(
+            ai(
+                AIShell(
+                    before=(("rows.txt", ROWS),),
+                    sleep=3,
+                    writes=(("rows_done.txt", "rows: 300\nstatus: written\n"),),
                 )
             ),
         ),

@@ -71,11 +71,15 @@ class AIShell:
     # Hand steps the driver does while the command sleeps (a save during an AI command).
     during: tuple[Any, ...] = ()
     sleep: float = 0.0
+    # Files written before the sleep (the `writes` come after it).
+    before: tuple[tuple[str, str], ...] = ()
 
     def command(self, marker: Path | None) -> str:
         parts: list[str] = []
         if marker is not None:
             parts.append(f"touch {shlex.quote(str(marker))}")
+        for path, content in self.before:
+            parts.append(f"cat > {shlex.quote(path)} <<'PST_EOF'\n{content}PST_EOF")
         if self.sleep:
             parts.append(f"sleep {self.sleep}")
         for path, content in self.writes:
@@ -87,7 +91,7 @@ class AIShell:
         return "\n".join(parts)
 
     def apply(self, truth: Truth) -> None:
-        for path, content in self.writes:
+        for path, content in (*self.before, *self.writes):
             truth.write(path, content, AI)
         for old, new in self.moves:
             truth.rename(old, new)

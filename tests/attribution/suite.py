@@ -31,6 +31,7 @@ GROUPS: dict[str, tuple[str, ...]] = {
         "renamed_by_hand",
         "moved_by_ai_shell",
         "hand_save_during_ai_command",
+        "ai_command_big_write_in_window",
     ),
     "c": (
         "deleted_and_recreated_by_hand",

@@ -25,10 +25,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SCENARIO_FLOOR = 0.95
 # Scenarios `promptster blame` is known to get wrong, and why; the test is an expected failure
 # while any of them is below the floor, and fails once one of them passes (remove it here).
-KNOWN_SHORTFALLS: dict[str, str] = {
-    "hand_save_during_ai_command": "a save from outside the recorded shell while an AI command "
-    "runs is the AI's (a documented limit)",
-}
+KNOWN_SHORTFALLS: dict[str, str] = {}
 
 
 def _client(group: str) -> str:

@@ -85,6 +85,8 @@ def handle_request(recorder: Recorder, line: bytes) -> tuple[dict[str, Any], boo
             commit = recorder.capture.snapshot_now(str(request.get("reason") or "request"))
             recorder.pipeline.retry_pending()
             return {"ok": True, "commit": commit, "problem": recorder.pipeline.problem}, False
+        if op == "command_start":
+            return _command_start(recorder, request), False
         if op == "heartbeat":
             name = request.get("source")
             if not isinstance(name, str) or not name:
@@ -106,6 +108,23 @@ def handle_request(recorder: Recorder, line: bytes) -> tuple[dict[str, Any], boo
     except PromptsterError as exc:
         return _refuse("unavailable", exc.message), False
     return _refuse("invalid", f"unknown op {op!r}"), False
+
+
+def _proc(value: Any) -> tuple[int, int] | None:
+    if isinstance(value, list) and len(value) == 2 and all(type(v) is int for v in value):
+        return value[0], value[1]
+    return None
+
+
+def _command_start(recorder: Recorder, request: dict[str, Any]) -> dict[str, Any]:
+    """An AI shell command is about to run (its hook waits for this answer): measure what its
+    client's processes have written so far (attribution evidence, procio.py)."""
+    tool_use_id, client, hook = (
+        request.get("toolUseId"), _proc(request.get("client")), _proc(request.get("hook"))
+    )  # fmt: skip
+    if not isinstance(tool_use_id, str) or client is None or hook is None:
+        return _refuse("invalid", "command_start needs toolUseId, client and hook")
+    return {"ok": True, "measured": recorder.attribution.command_started(tool_use_id, client, hook)}
 
 
 def _append(recorder: Recorder, raw_events: Any) -> dict[str, Any]:

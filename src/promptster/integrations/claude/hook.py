@@ -113,6 +113,8 @@ def handle_call(stream: BinaryIO) -> None:
     events = events_for(payload, handle.dir, handle.workspace_dir)
     if events:
         _send(handle, events)
+    if name == "PreToolUse" and tool in ce.SHELL_TOOLS:
+        _command_start(handle, events)
     if changes_files and name != "PreToolUse" and tool in ce.EDIT_TOOLS:
         _snapshot(handle, "claude-code-post-tool")
 
@@ -134,6 +136,23 @@ def _ask(handle: client.SessionHandle, message: Json, timeout: float) -> None:
 def _snapshot(handle: client.SessionHandle, reason: str) -> None:
     # When this fails the watcher still snapshots; attribution then has coarser batches.
     _ask(handle, {"op": "snapshot", "reason": reason}, SNAPSHOT_TIMEOUT_S)
+
+
+def _command_start(handle: client.SessionHandle, events: list[Json]) -> None:
+    """Let the recorder measure what the AI client's processes have written so far, before
+    the command runs (Linux only; attribution tells a hand save during the command from the
+    command's own writes by it). This must be the hook's last write: the recorder takes the
+    measure while the hook waits for its answer, so the command has not started yet."""
+    from promptster.integrations import proctree
+
+    tool_use_id = next(
+        (e["data"].get("toolUseId") for e in events if e["kind"] == "tool_use"), None
+    )
+    me = proctree.ident(os.getpid())
+    owner = proctree.client_of(os.getpid()) if me is not None else None
+    if isinstance(tool_use_id, str) and me is not None and owner is not None:
+        message = {"op": "command_start", "toolUseId": tool_use_id, "client": owner, "hook": me}
+        _ask(handle, message, SNAPSHOT_TIMEOUT_S)
 
 
 def _heartbeat(handle: client.SessionHandle, payload: Json) -> None:

@@ -47,7 +47,9 @@ from promptster.record.attribution.engine import SIMILARITY, ChangeVerdict, is_t
 from promptster.record.attribution.events import (
     EventAttributor,
     human_command_windows,
+    in_time_order,
     tool_results,
+    write_evidence,
 )
 
 REWRITE_SHARE = 0.5
@@ -236,7 +238,7 @@ class _Replay:
         contents = read(name for _, name in file_events if name is not None)
         pending = iter(file_events)
         try:
-            for event in self.events:
+            for event in in_time_order(self.events):
                 if event.get("kind") not in FILE_KINDS:
                     self.attributor.observe(event)
                     continue
@@ -280,7 +282,7 @@ class _Replay:
         opcodes = matcher.get_opcodes()
         added = [t for tag, _, _, j1, j2 in opcodes if tag != "equal" for t in new_texts[j1:j2]]
         removed = [x.text for tag, i1, i2, _, _ in opcodes if tag != "equal" for x in old[i1:i2]]
-        verdict = self.attributor.verdict(path, commit, added, removed, time)
+        verdict = self.attributor.verdict(path, commit, added, removed, time, write_evidence(data))
         pasted = verdict.likely_paste
         here = LineOrigin("human", None, origin_id, seq)
         self.files[path] = _File(

@@ -35,6 +35,10 @@ COMMAND_SETTLE = timedelta(seconds=2)
 # edit within a second or two, so a line typed minutes later that happens to equal an unused
 # line of an old proposal (`import logging`) is the candidate's, not the AI's.
 CLAIM_EXPIRY = timedelta(seconds=60)
+# A page dirtied this long before a command began may still be dirty (not yet written back:
+# the kernel's default is 30 s) and is not counted again when the command rewrites it: the
+# `dirtied` count of a command is trusted only for a file that did not change that recently.
+DIRTY_WINDOW = timedelta(seconds=120)
 # A rewritten line at least this similar to an AI line counts as a revision of it.
 SIMILARITY = 0.6
 _MAX_SIMILARITY_PAIRS = 20_000
@@ -48,6 +52,23 @@ CONFIDENCE_MIXED = 0.6
 
 
 @dataclass(frozen=True)
+class WriteEvidence:
+    """What the measured AI shell commands had written when a snapshot showed a change (the
+    file event's `commandWrites`, procio.py): a command whose processes wrote fewer bytes than
+    the change needs did not make it."""
+
+    needed: int  # the fewest bytes any writer must have written to make the change
+    # (tool_use_id, bytes written since it began, bytes of file pages it dirtied or None)
+    commands: tuple[tuple[str, int, int | None], ...]
+
+    def of(self, tool_use_id: str) -> tuple[int, int | None] | None:
+        for key, written, dirtied in self.commands:
+            if key == tool_use_id:
+                return written, dirtied
+        return None
+
+
+@dataclass(frozen=True)
 class FileChange:
     """One path in one snapshot commit, as `file_create` / `file_diff` / `file_delete` saw it."""
 
@@ -57,6 +78,7 @@ class FileChange:
     removed: tuple[str, ...]
     time: datetime
     event_id: str | None = None
+    writes: WriteEvidence | None = None
 
 
 @dataclass(frozen=True)
@@ -233,6 +255,10 @@ class Attributor:
         self._pending: list[EditClaim] = []
         self._windows: list[CommandWindow] = []
         self._human_windows: list[tuple[datetime, datetime]] = []
+        # Bytes of a command's writes already explained by earlier snapshots' changes: window
+        # tool_use_id -> snapshot commit -> bytes.
+        self._spent: dict[str, dict[str, int]] = {}
+        self._changed_at: dict[str, datetime] = {}  # path -> its last change attributed
         self._claim_skew = claim_skew
         self._settle = command_settle
         self._expiry = claim_expiry
@@ -322,8 +348,33 @@ class Attributor:
                 end = min(end, max(window.settled_at, window.end or window.settled_at))
             in_time = window.start <= change.time and (end is None or change.time <= end)
             if in_time and (window.paths is None or change.path in window.paths):
+                if self._too_few_bytes(window, change):
+                    continue  # its processes did not write enough to make this change
                 return window
         return None
+
+    def _too_few_bytes(self, window: CommandWindow, change: FileChange) -> bool:
+        """Whether the command's processes wrote fewer bytes than the change needs, once what
+        explains its changes in earlier snapshots is taken off (changes of one snapshot are
+        not charged against each other: which of them the command made is unknown)."""
+        writes = change.writes
+        counts = writes.of(window.tool_use_id) if writes is not None else None
+        if writes is None or counts is None:
+            return False
+        written, dirtied = counts
+        last = self._changed_at.get(change.path)
+        if dirtied is not None and (last is None or last < window.start - DIRTY_WINDOW):
+            budget = dirtied  # every page the change touched was clean: it was counted
+        else:
+            budget = max(written, dirtied or 0)
+        spent = self._spent.get(window.tool_use_id, {})
+        return writes.needed > budget - sum(b for c, b in spent.items() if c != change.commit)
+
+    def _spend(self, window: CommandWindow, change: FileChange) -> None:
+        writes = change.writes
+        if writes is not None and writes.of(window.tool_use_id) is not None:
+            spent = self._spent.setdefault(window.tool_use_id, {})
+            spent[change.commit] = spent.get(change.commit, 0) + writes.needed
 
     def attribute(self, change: FileChange) -> ChangeVerdict:
         self._release_claims(change.time)
@@ -336,6 +387,8 @@ class Attributor:
         labels = self._label_added(change, state, window, owners, line_owners)
         if window is not None and "shell" in labels:
             owners.append(window.tool_use_id)
+            if "claim" not in labels:  # the client's own edits are not in the command's count
+                self._spend(window, change)
         ai_added = sum(1 for label in labels if label != "human")
         human_added = len(labels) - ai_added
 
@@ -378,6 +431,7 @@ class Attributor:
         )
         if attribution == "likely_ai" and "shell" in labels and "claim" not in labels:
             confidence = CONFIDENCE_SHELL
+        self._changed_at[change.path] = change.time
         return ChangeVerdict(
             path=change.path,
             commit=change.commit,

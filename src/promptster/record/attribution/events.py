@@ -12,18 +12,20 @@ the text of the lines that snapshot added and removed for that path. The file ev
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from promptster.formats.events import FILE_KINDS, Event
 from promptster.integrations.claude.events import EDIT_TOOLS, SHELL_TOOLS, parse_time, relative
 from promptster.record.attribution.engine import (
+    CLAIM_SKEW,
     Attributor,
     ChangeVerdict,
     CommandWindow,
     EditClaim,
     FileChange,
+    WriteEvidence,
 )
 from promptster.record.attribution.paste import PASTE_CONFIDENCE, PasteDetector
 
@@ -56,6 +58,26 @@ def lines_from_diff(diff: str) -> tuple[list[str], list[str]]:
 
 def _text(value: Any) -> str:
     return value if isinstance(value, str) else ""
+
+
+def _count(value: Any) -> int | None:
+    return value if type(value) is int and value >= 0 else None
+
+
+def write_evidence(data: Any) -> WriteEvidence | None:
+    """A file event's `commandWrites` (procio.py), or None when it has none or it is unusable."""
+    found = data.get("commandWrites") if isinstance(data, Mapping) else None
+    if not isinstance(found, Mapping):
+        return None
+    needed, commands = _count(found.get("bytesNeeded")), found.get("commands")
+    if needed is None or not isinstance(commands, Mapping):
+        return None
+    entries: list[tuple[str, int, int | None]] = []
+    for key, counts in commands.items():
+        written = _count(counts.get("written")) if isinstance(counts, Mapping) else None
+        if isinstance(key, str) and written is not None:
+            entries.append((key, written, _count(counts.get("dirtied"))))
+    return WriteEvidence(needed, tuple(entries))
 
 
 def claims_from_input(
@@ -218,10 +240,17 @@ class EventAttributor:
             self._claimed.add(claim.tool_use_id)
 
     def verdict(
-        self, path: str, commit: str, added: Iterable[str], removed: Iterable[str], time: datetime
+        self,
+        path: str,
+        commit: str,
+        added: Iterable[str],
+        removed: Iterable[str],
+        time: datetime,
+        writes: WriteEvidence | None = None,
     ) -> ChangeVerdict:
         lines = tuple(added)
-        verdict = self.attributor.attribute(FileChange(path, commit, lines, tuple(removed), time))
+        change = FileChange(path, commit, lines, tuple(removed), time, writes=writes)
+        verdict = self.attributor.attribute(change)
         if self.paste.is_paste(time, verdict, lines):
             return dataclasses.replace(
                 verdict, attribution="unknown", confidence=PASTE_CONFIDENCE, likely_paste=True
@@ -231,9 +260,9 @@ class EventAttributor:
     def annotate(self, event: Event, added: Iterable[str], removed: Iterable[str]) -> ChangeVerdict:
         """Attribute a file event in place (before the recorder journals it)."""
         time = parse_time(event.ts) or datetime.now(UTC)
-        verdict = self.verdict(
-            str(event.data.get("path", "")), str(event.data.get("commit", "")), added, removed, time
-        )
+        data = event.data
+        path, commit = str(data.get("path", "")), str(data.get("commit", ""))
+        verdict = self.verdict(path, commit, added, removed, time, write_evidence(data))
         apply_verdict(event, verdict)
         return verdict
 
@@ -290,6 +319,36 @@ def human_command_windows(events: Iterable[Json]) -> list[tuple[datetime, dateti
     return windows
 
 
+_EARLIEST = datetime.min.replace(tzinfo=UTC)
+
+
+def in_time_order(events: Sequence[Json], skew: timedelta = CLAIM_SKEW) -> Iterator[Json]:
+    """A finished timeline as attribution reads it: the file events in journal order (the
+    snapshots' order), every other event by its timestamp, each before the first file event it
+    may explain (up to `skew` after it: a claim can reach the recorder after the snapshot that
+    shows its change). A hook delivery that went through the spool is journaled after the
+    snapshots it explains; its timestamp puts it back in place."""
+    others = sorted(
+        (
+            (parse_time(event.get("ts")) or _EARLIEST, index)
+            for index, event in enumerate(events)
+            if event.get("kind") not in FILE_KINDS
+        )
+    )
+    position = 0
+    for event in events:
+        if event.get("kind") not in FILE_KINDS:
+            continue
+        time = parse_time(event.get("ts"))
+        if time is not None:
+            while position < len(others) and others[position][0] <= time + skew:
+                yield events[others[position][1]]
+                position += 1
+        yield event
+    for _, index in others[position:]:
+        yield events[index]
+
+
 def attribute_timeline(
     events: Sequence[Json], workspace: str, lines: LineSource
 ) -> dict[str, ChangeVerdict]:
@@ -302,15 +361,16 @@ def attribute_timeline(
         workspace, ran=tool_results(events), shell_windows=human_command_windows(events)
     )
     verdicts: dict[str, ChangeVerdict] = {}
-    for event in events:
+    for event in in_time_order(events):
         if event.get("kind") in FILE_KINDS:
             data = event.get("data") or {}
             time = parse_time(event.get("ts"))
             if time is None:
                 continue
             added, removed = lines(event)
+            path, commit = str(data.get("path", "")), str(data.get("commit", ""))
             verdicts[str(event.get("id"))] = attributor.verdict(
-                str(data.get("path", "")), str(data.get("commit", "")), added, removed, time
+                path, commit, added, removed, time, write_evidence(data)
             )
         else:
             attributor.observe(event)

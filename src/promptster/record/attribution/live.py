@@ -9,11 +9,16 @@ failure here never stops recording: the file event is then written with attribut
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from promptster.formats.events import FILE_KINDS, Event
+from promptster.record.attribution.procio import CommandWrites, counts_dirtied_pages
+
+if TYPE_CHECKING:
+    from promptster.record.files.snapshots import Snapshot
 
 log = logging.getLogger("promptster.recorder.attribution")
 Lines = tuple[tuple[str, ...], tuple[str, ...]]
@@ -24,8 +29,34 @@ class Attribution:
         from promptster.record.attribution.events import EventAttributor
 
         self._engine = EventAttributor(workspace)
+        self._workspace = Path(workspace)
         self._lines: dict[str, Lines] = {}
         self.failures = 0
+        self.commands = CommandWrites(pages=counts_dirtied_pages(workspace))
+
+    def command_started(
+        self, tool_use_id: str, client: tuple[int, int], hook: tuple[int, int]
+    ) -> bool:
+        """An AI shell command is about to run: take the baseline of its writes."""
+        try:
+            return self.commands.start(tool_use_id, client, hook)
+        except Exception:  # best effort: without a baseline the command is attributed as before
+            self.failures += 1
+            log.exception("could not measure the AI client's writes")
+            return False
+
+    def command_writes(self, snapshot: Snapshot, events: Sequence[Event], git_dir: Path) -> None:
+        """Give the file events of a snapshot taken while AI shell commands were measured their
+        `commandWrites` evidence (what the commands wrote, what each change needed)."""
+        try:
+            written = self.commands.sample()
+            if written:
+                from promptster.record.attribution.writes import attach
+
+                attach(snapshot, events, written, git_dir, self._workspace)
+        except Exception:
+            self.failures += 1
+            log.exception("could not attach the AI commands' write counts")
 
     def git_actor(self, time: datetime | None) -> str:
         """Who ran a git command that wrote the reflog at `time`: "ai" inside an AI tool's
@@ -57,6 +88,8 @@ class Attribution:
     def after_write(self, event: Event) -> None:
         if event.kind in FILE_KINDS:
             return
+        if event.kind == "tool_result":
+            self.commands.ended(str(event.data.get("toolUseId", "")))
         try:
             self._engine.observe(event)
         except Exception:
@@ -66,7 +99,7 @@ class Attribution:
     def replay(self, body: Mapping[str, Any]) -> None:
         """An event journaled before this recorder started (after a restart)."""
         from promptster.integrations.claude.events import parse_time
-        from promptster.record.attribution.events import lines_from_diff
+        from promptster.record.attribution.events import lines_from_diff, write_evidence
 
         try:
             if body.get("kind") not in FILE_KINDS:
@@ -78,9 +111,8 @@ class Attribution:
             if moment is None or not isinstance(diff, str):
                 return
             added, removed = lines_from_diff(diff)
-            self._engine.verdict(
-                str(data.get("path", "")), str(data.get("commit", "")), added, removed, moment
-            )
+            path, commit = str(data.get("path", "")), str(data.get("commit", ""))
+            self._engine.verdict(path, commit, added, removed, moment, write_evidence(data))
         except Exception:
             self.failures += 1
             log.exception("attribution could not replay an event")

@@ -17,6 +17,7 @@ flagged too: the flag says "unexplained", not "cheated".
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +35,7 @@ AI_KINDS = frozenset({"prompt", "ai_response", "tool_use", "tool_result", "plann
 class PasteDetector:
     def __init__(self, shell_windows: Iterable[tuple[datetime, datetime]] = ()) -> None:
         self._windows = list(shell_windows)
-        self._last_ai: datetime | None = None
+        self._ai_times: list[datetime] = []  # sorted: at submit, events may be seen early
 
     def observe(self, event: Mapping[str, Any]) -> None:
         time = parse_time(event.get("ts"))
@@ -44,8 +45,8 @@ class PasteDetector:
         is_ai = event.get("kind") in AI_KINDS or (
             isinstance(actor, Mapping) and actor.get("type") == "ai"
         )
-        if is_ai and (self._last_ai is None or time > self._last_ai):
-            self._last_ai = time
+        if is_ai:
+            bisect.insort(self._ai_times, time)
         data = event.get("data")
         channel = source.get("channel") if isinstance(source, Mapping) else None
         if event.get("kind") == "command" and channel == "terminal" and isinstance(data, Mapping):
@@ -59,7 +60,8 @@ class PasteDetector:
         meaningful = sum(1 for line in added if not is_trivial(line))
         if meaningful < PASTE_MIN_LINES:
             return False
-        if self._last_ai is not None and time - self._last_ai <= AI_QUIET:
+        at = bisect.bisect_right(self._ai_times, time)  # the AI events up to `time` only
+        if at and time - self._ai_times[at - 1] <= AI_QUIET:
             return False
         since = time - TYPING_WINDOW
         return not any(start <= time and end >= since for start, end in self._windows)

@@ -169,6 +169,7 @@ class Capture:
                 if down_since is not None:  # the first snapshot after a crash
                     started = parse_ts(self.recorder.started_at)
                     mark_gap_writes(events, self.workspace, down_since, started)
+                self.recorder.attribution.command_writes(snapshot, events, self.shadow.git_dir)
                 for event_id, changed in lines.items():
                     self.recorder.attribution.remember(event_id, changed)
                 self.recorder.pipeline.append_system(events)

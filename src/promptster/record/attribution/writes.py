@@ -1,0 +1,80 @@
+"""The `commandWrites` evidence of a snapshot's file events (procio.py measures the bytes).
+
+For each file created or changed while AI shell commands were being measured, the event gets
+`data.commandWrites`: `bytesNeeded`, the fewest bytes a writer must have written to make the
+change (procio.bytes_needed, from the snapshot's old and new blobs), and `commands`, what each
+measured command's process tree had written since it began (`written` and, where the file
+system counts it, `dirtied`: procio.py), sampled after the snapshot read the files (so every
+byte that made the change was written before the sample).
+
+A change that may have arrived without write(2) gets no evidence: a rename or a hard link (the
+content was already in the workspace), a symbolic link, a binary file (mmap, clones), a file
+whose stored content was redacted (it differs from what was written).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from promptster.formats.events import Event, Kind
+from promptster.gitblobs import BlobReader, tree_files
+from promptster.record.attribution.procio import bytes_needed, evidence
+
+if TYPE_CHECKING:
+    from promptster.record.files.snapshots import FileChange, Snapshot
+
+
+def _plain_write(change: FileChange, workspace: Path) -> bool:
+    try:
+        return not os.path.islink(workspace / change.path)
+    except (OSError, ValueError):
+        return False
+
+
+def attach(
+    snapshot: Snapshot,
+    events: Sequence[Event],
+    written: Mapping[str, Mapping[str, int]],
+    git_dir: Path,
+    workspace: Path,
+) -> int:
+    """Add `commandWrites` to the snapshot's file events; return how many got it."""
+    by_path = {
+        str(e.data.get("path")): e for e in events if e.kind in (Kind.FILE_CREATE, Kind.FILE_DIFF)
+    }
+    redacted = {path for path, _ in snapshot.redacted}
+    left = {c.old_oid for c in snapshot.changes if c.old_oid}  # moved within this snapshot
+    wanted = [
+        c
+        for c in snapshot.changes
+        if c.new_oid
+        and c.path in by_path
+        and not c.binary
+        and c.renamed_from is None
+        and c.path not in redacted
+        and c.new_oid not in left
+        and _plain_write(c, workspace)
+    ]
+    if wanted and snapshot.parent:
+        present = {oid for _, oid in tree_files(git_dir, snapshot.parent)}
+        wanted = [c for c in wanted if c.new_oid not in present]  # copied or linked
+    if not wanted:
+        return 0
+    names = [name for c in wanted for name in (c.old_oid or "", c.new_oid or "")]
+    with BlobReader(git_dir) as blobs:
+        contents = list(blobs.read_many(name for name in names if name))
+    found = iter(contents)
+    attached = 0
+    for change in wanted:
+        old = next(found) if change.old_oid else b""
+        new = next(found)
+        if old is None or new is None:
+            continue
+        needed = bytes_needed(old, new)
+        if needed:
+            by_path[change.path].data["commandWrites"] = evidence(needed, written)
+            attached += 1
+    return attached
