@@ -74,9 +74,14 @@ class Session:
             self.events.append(event)
 
     def save(
-        self, second: float, files: dict[str, bytes | None], renamed: dict[str, str] | None = None
+        self,
+        second: float,
+        files: dict[str, bytes | None],
+        renamed: dict[str, str] | None = None,
+        extra: dict[str, dict[str, Any]] | None = None,
     ) -> str:
-        """One snapshot commit changing `files` (None deletes), and its file events."""
+        """One snapshot commit changing `files` (None deletes), and its file events (`extra`:
+        more data fields per path)."""
         existed = {path: (self.dir / path).exists() for path in files}
         for path, content in files.items():
             self._write(path, content)
@@ -91,6 +96,7 @@ class Session:
             data: dict[str, Any] = {"path": path, "commit": commit}
             if renamed and path in renamed:
                 data["renamedFrom"] = renamed[path]
+            data.update((extra or {}).get(path, {}))
             event = make_event(
                 kind,
                 data,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from authorship_kit import WS, Session, at
 
@@ -128,6 +129,40 @@ def test_a_hand_save_during_a_long_ai_command(tmp_path: Path) -> None:
     session.add(ce.tool_result_events(at(70), "Bash", "b1", bash, {"stdout": "", "stderr": ""}))
     assert authors(session, "mine.py") == ["human"]
     assert authors(session, "gen_out.py") == ["ai"]
+
+
+def _measured(needed: int, written: int, dirtied: int) -> dict[str, Any]:
+    return {
+        "commandWrites": {
+            "bytesNeeded": needed,
+            "commands": {"b1": {"written": written, "dirtied": dirtied}},
+        }
+    }
+
+
+def test_a_save_from_outside_the_recorded_shell_during_an_ai_command(tmp_path: Path) -> None:
+    session = Session(tmp_path)
+    bash = {"command": "sleep 4 && python gen.py"}
+    session.add(ce.tool_use_events(at(10), "Bash", "b1", bash))
+    # saved from an editor the recorder does not see, while the command slept: the command's
+    # processes had written 664 bytes (to /dev/null) and dirtied no page
+    session.save(11, {"todo.md": b"- check the report\n"}, extra={"todo.md": _measured(19, 664, 0)})
+    session.save(
+        14.5, {"gen_out.py": b"GENERATED = 1\n"}, extra={"gen_out.py": _measured(14, 900, 4096)}
+    )
+    session.add(ce.tool_result_events(at(15), "Bash", "b1", bash, {"stdout": "", "stderr": ""}))
+    assert authors(session, "todo.md") == ["human"]
+    assert authors(session, "gen_out.py") == ["ai"]
+
+
+def test_a_claim_journaled_after_its_snapshot_still_explains_it(tmp_path: Path) -> None:
+    session = Session(tmp_path)
+    tool_input = {"file_path": f"{WS}/stats.py", "content": PY}
+    session.save(10.2, {"stats.py": PY.encode()})
+    # the hook's delivery went through the spool: journaled after the snapshot, stamped before
+    session.add(ce.tool_use_events(at(10), "Write", "t1", tool_input))
+    session.add(ce.tool_result_events(at(10.4), "Write", "t1", tool_input, {}))
+    assert set(authors(session, "stats.py")) == {"ai"}
 
 
 def test_a_large_block_nothing_explains_is_a_likely_paste(tmp_path: Path) -> None:

@@ -147,6 +147,18 @@ class ToolResultData(_Payload):
     nativeToolName: NotRequired[str]
 
 
+class CommandCounts(TypedDict):
+    written: int  # wchar since the command began
+    dirtied: NotRequired[int]  # write_bytes since then (file systems that count it)
+    idleWhenModified: NotRequired[bool]  # nothing written around the file's modification time
+
+
+class CommandWrites(TypedDict):
+    bytesNeeded: int
+    modifiedAt: NotRequired[str]  # the file's modification time, when before the snapshot
+    commands: dict[str, CommandCounts]  # by toolUseId
+
+
 class FileChangeData(_Payload):
     """`file_create`, `file_diff` and `file_delete`."""
 
@@ -166,6 +178,9 @@ class FileChangeData(_Payload):
     # Found by the first snapshot after a recorder crash: when the file was last modified (its
     # mtime, not before the recorder went down); the time limit is judged by it.
     writtenDuringGapAt: NotRequired[str]
+    # Linux: what the AI shell commands measured at that snapshot had written, and the fewest
+    # bytes the change needed (docs/attribution.md, "Hand saves during an AI command").
+    commandWrites: NotRequired[CommandWrites]
 
 
 class CommandData(_Payload):
@@ -351,5 +366,7 @@ NESTED: dict[tuple[str, str], type[Any]] = {
     ("tool_result", "edit"): EditClaim,
     ("tool_result", "edit.edits"): EditPart,
     ("planning", "items"): PlanItem,
+    ("file_diff", "commandWrites"): CommandWrites,
+    ("file_diff", "commandWrites.commands"): CommandCounts,
 }
 COMMON: type[Any] = _Payload

@@ -124,7 +124,10 @@ def _command_start(recorder: Recorder, request: dict[str, Any]) -> dict[str, Any
     )  # fmt: skip
     if not isinstance(tool_use_id, str) or client is None or hook is None:
         return _refuse("invalid", "command_start needs toolUseId, client and hook")
-    return {"ok": True, "measured": recorder.attribution.command_started(tool_use_id, client, hook)}
+    command = request.get("command")
+    command = command[:2000] if isinstance(command, str) else ""
+    measured = recorder.attribution.command_started(tool_use_id, client, hook, command)
+    return {"ok": True, "measured": measured}
 
 
 def _append(recorder: Recorder, raw_events: Any) -> dict[str, Any]:

@@ -145,13 +145,20 @@ def _command_start(handle: client.SessionHandle, events: list[Json]) -> None:
     measure while the hook waits for its answer, so the command has not started yet."""
     from promptster.integrations import proctree
 
-    tool_use_id = next(
-        (e["data"].get("toolUseId") for e in events if e["kind"] == "tool_use"), None
-    )
+    use: Json = next((e["data"] for e in events if e["kind"] == "tool_use"), {})
+    tool_use_id, tool_input = use.get("toolUseId"), use.get("input")
+    command = tool_input.get("command") if isinstance(tool_input, dict) else None
     me = proctree.ident(os.getpid())
     owner = proctree.client_of(os.getpid()) if me is not None else None
     if isinstance(tool_use_id, str) and me is not None and owner is not None:
-        message = {"op": "command_start", "toolUseId": tool_use_id, "client": owner, "hook": me}
+        first = command.strip().split("\n", 1)[0][:200] if isinstance(command, str) else ""
+        message = {
+            "op": "command_start",
+            "toolUseId": tool_use_id,
+            "client": owner,
+            "hook": me,
+            "command": first,  # its first line: the recorder finds the command's process by it
+        }
         _ask(handle, message, SNAPSHOT_TIMEOUT_S)
 
 

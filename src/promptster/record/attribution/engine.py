@@ -52,20 +52,26 @@ CONFIDENCE_MIXED = 0.6
 
 
 @dataclass(frozen=True)
+class CommandCounts:
+    """What one measured AI shell command had written when the snapshot showed the change."""
+
+    tool_use_id: str
+    written: int  # bytes passed to write(2) since it began
+    dirtied: int | None = None  # bytes of file pages it made dirty (where that is counted)
+    idle: bool | None = None  # its processes wrote nothing around the file's modification
+
+
+@dataclass(frozen=True)
 class WriteEvidence:
-    """What the measured AI shell commands had written when a snapshot showed a change (the
-    file event's `commandWrites`, procio.py): a command whose processes wrote fewer bytes than
-    the change needs did not make it."""
+    """The file event's `commandWrites` (procio.py, measure.py): a command whose processes
+    wrote fewer bytes than the change needs, or wrote nothing at all around the moment the file
+    was modified, did not make it."""
 
     needed: int  # the fewest bytes any writer must have written to make the change
-    # (tool_use_id, bytes written since it began, bytes of file pages it dirtied or None)
-    commands: tuple[tuple[str, int, int | None], ...]
+    commands: tuple[CommandCounts, ...]
 
-    def of(self, tool_use_id: str) -> tuple[int, int | None] | None:
-        for key, written, dirtied in self.commands:
-            if key == tool_use_id:
-                return written, dirtied
-        return None
+    def of(self, tool_use_id: str) -> CommandCounts | None:
+        return next((c for c in self.commands if c.tool_use_id == tool_use_id), None)
 
 
 @dataclass(frozen=True)
@@ -354,19 +360,21 @@ class Attributor:
         return None
 
     def _too_few_bytes(self, window: CommandWindow, change: FileChange) -> bool:
-        """Whether the command's processes wrote fewer bytes than the change needs, once what
+        """Whether the command did not make this change: its processes wrote nothing around
+        the moment the file was modified, or fewer bytes than the change needs once what
         explains its changes in earlier snapshots is taken off (changes of one snapshot are
         not charged against each other: which of them the command made is unknown)."""
         writes = change.writes
         counts = writes.of(window.tool_use_id) if writes is not None else None
         if writes is None or counts is None:
             return False
-        written, dirtied = counts
+        if counts.idle:
+            return True
         last = self._changed_at.get(change.path)
-        if dirtied is not None and (last is None or last < window.start - DIRTY_WINDOW):
-            budget = dirtied  # every page the change touched was clean: it was counted
+        if counts.dirtied is not None and (last is None or last < window.start - DIRTY_WINDOW):
+            budget = counts.dirtied  # every page the change touched was clean: it was counted
         else:
-            budget = max(written, dirtied or 0)
+            budget = max(counts.written, counts.dirtied or 0)
         spent = self._spent.get(window.tool_use_id, {})
         return writes.needed > budget - sum(b for c, b in spent.items() if c != change.commit)
 

@@ -22,6 +22,7 @@ from promptster.record.attribution.engine import (
     CLAIM_SKEW,
     Attributor,
     ChangeVerdict,
+    CommandCounts,
     CommandWindow,
     EditClaim,
     FileChange,
@@ -72,11 +73,15 @@ def write_evidence(data: Any) -> WriteEvidence | None:
     needed, commands = _count(found.get("bytesNeeded")), found.get("commands")
     if needed is None or not isinstance(commands, Mapping):
         return None
-    entries: list[tuple[str, int, int | None]] = []
+    entries: list[CommandCounts] = []
     for key, counts in commands.items():
         written = _count(counts.get("written")) if isinstance(counts, Mapping) else None
-        if isinstance(key, str) and written is not None:
-            entries.append((key, written, _count(counts.get("dirtied"))))
+        if isinstance(key, str) and isinstance(counts, Mapping) and written is not None:
+            idle = counts.get("idleWhenModified")
+            dirtied = _count(counts.get("dirtied"))
+            entries.append(
+                CommandCounts(key, written, dirtied, idle if isinstance(idle, bool) else None)
+            )
     return WriteEvidence(needed, tuple(entries))
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptster.formats.events import FILE_KINDS, Event
-from promptster.record.attribution.procio import CommandWrites, counts_dirtied_pages
+from promptster.record.attribution.measure import CommandWrites, Sampler
+from promptster.record.attribution.procio import counts_dirtied_pages
 
 if TYPE_CHECKING:
     from promptster.record.files.snapshots import Snapshot
@@ -33,19 +34,25 @@ class Attribution:
         self._lines: dict[str, Lines] = {}
         self.failures = 0
         self.commands = CommandWrites(pages=counts_dirtied_pages(workspace))
+        self._sampler = Sampler(self.commands)
 
     def command_started(
-        self, tool_use_id: str, client: tuple[int, int], hook: tuple[int, int]
+        self, tool_use_id: str, client: tuple[int, int], hook: tuple[int, int], command: str
     ) -> bool:
         """An AI shell command is about to run: take the baseline of its writes."""
         try:
-            return self.commands.start(tool_use_id, client, hook)
+            measured = self.commands.start(tool_use_id, client, hook, command)
+            if measured:
+                self._sampler.wake()
+            return measured
         except Exception:  # best effort: without a baseline the command is attributed as before
             self.failures += 1
             log.exception("could not measure the AI client's writes")
             return False
 
-    def command_writes(self, snapshot: Snapshot, events: Sequence[Event], git_dir: Path) -> None:
+    def command_writes(
+        self, snapshot: Snapshot, events: Sequence[Event], git_dir: Path, taken_at: float
+    ) -> None:
         """Give the file events of a snapshot taken while AI shell commands were measured their
         `commandWrites` evidence (what the commands wrote, what each change needed)."""
         try:
@@ -53,7 +60,8 @@ class Attribution:
             if written:
                 from promptster.record.attribution.writes import attach
 
-                attach(snapshot, events, written, git_dir, self._workspace)
+                idle = self.commands.idle_around
+                attach(snapshot, events, written, git_dir, self._workspace, idle, taken_at)
         except Exception:
             self.failures += 1
             log.exception("could not attach the AI commands' write counts")

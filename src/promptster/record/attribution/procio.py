@@ -5,9 +5,9 @@ evidence that separates a hand save from an AI shell command's writes (docs/attr
 When an AI shell command starts, its PreToolUse hook (a child of the AI client, still waiting
 for the recorder's answer, so the command has not started) asks the recorder to take a
 baseline of the client's process tree. At each snapshot while the command runs or settles, the
-recorder measures again: the difference is every byte the command's processes (and anything
-else the client started) have written since. A file change that needs more bytes than that
-cannot be the command's doing.
+recorder measures again (measure.py): the difference is every byte the command's processes
+(and anything else the client started) have written since. A file change that needs more bytes
+than that cannot be the command's doing.
 
 Two counters of every descendant of the client, living or reaped (the kernel adds a reaped
 child's counters to its parent's `/proc/<pid>/io`; the client's own share is its total minus its
@@ -32,18 +32,8 @@ Without /proc (macOS) nothing is measured and attribution is as before.
 from __future__ import annotations
 
 import os
-import threading
-import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 
 from promptster.integrations.proctree import ProcId, alive, stat
-
-# Counters kept this long after the command's result arrived (its writes may show up in the
-# next snapshot; the engine's settle window is shorter).
-KEEP_AFTER_END_S = 10.0
-# A command whose result never arrives (the client was killed) stops being measured after this.
-MAX_OPEN_S = 3600.0
 
 Written = tuple[int, int]  # (wchar, write_bytes)
 # File systems whose page-cache writeback counts `write_bytes` (tmpfs, ramfs, FUSE and network
@@ -112,14 +102,10 @@ def _children() -> dict[int, list[int]]:
     return children
 
 
-def tree_written(client: ProcId) -> Written | None:
-    """Bytes written so far by `client`'s descendants, living and reaped (its own live threads
-    left out); None without /proc or when the client is gone."""
-    if not alive(client):
-        return None
-    children = _children()
+def _below(root: int, children: dict[int, list[int]]) -> Written:
+    """The summed counters of `root`'s descendants (not `root`), each with its reaped ones."""
     order: list[int] = []  # deepest first: a child read before the parent that may reap it
-    stack = [(client[0], False)]
+    stack = [(root, False)]
     while stack:
         pid, expanded = stack.pop()
         if expanded:
@@ -132,6 +118,54 @@ def tree_written(client: ProcId) -> Written | None:
         got = _io(f"/proc/{pid}/io")
         if got is not None:
             wchar, write_bytes = wchar + got[0], write_bytes + got[1]
+    return wchar, write_bytes
+
+
+def subtree_written(proc: ProcId) -> Written | None:
+    """What `proc` and its descendants have written since it started (its reaped children
+    included); None when it is gone."""
+    if not alive(proc):
+        return None
+    wchar, write_bytes = _below(proc[0], _children())
+    own = _io(f"/proc/{proc[0]}/io")
+    if own is None or not alive(proc):
+        return None
+    return wchar + own[0], write_bytes + own[1]
+
+
+def _plain(text: str) -> str:
+    """Text with quotes and backslashes dropped: a command as the shell's command line holds it
+    after quoting (`eval '…'`) compares equal."""
+    return text.translate({ord("'"): None, ord('"'): None, ord("\\"): None})
+
+
+def find_command(client: ProcId, since: int, command: str) -> ProcId | None:
+    """The child of `client` started at or after `since` (clock ticks) whose command line holds
+    `command` (its first line): the shell running an AI tool's command. None if none or many."""
+    needle = _plain(command.strip().split("\n", 1)[0])[:120]
+    if len(needle) < 4:
+        return None
+    found: list[ProcId] = []
+    for pid in _children().get(client[0], ()):
+        started = stat(pid)
+        if started is None or started[1] < since:
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                line = file.read().decode("utf-8", "replace").replace("\0", " ")
+        except OSError:
+            continue
+        if needle in _plain(line):
+            found.append((pid, started[1]))
+    return found[0] if len(found) == 1 else None
+
+
+def tree_written(client: ProcId) -> Written | None:
+    """Bytes written so far by `client`'s descendants, living and reaped (its own live threads
+    left out); None without /proc or when the client is gone."""
+    if not alive(client):
+        return None
+    wchar, write_bytes = _below(client[0], _children())
     pid = client[0]
     try:
         tids = os.listdir(f"/proc/{pid}/task")
@@ -175,81 +209,3 @@ def bytes_needed(old: bytes, new: bytes) -> int | None:
     else:
         differing = 0
     return differing + max(len(new) - len(old), 0)
-
-
-@dataclass
-class _Command:
-    client: ProcId
-    base: Written
-    started: float
-    ended: float | None = None
-
-
-Reader = Callable[[ProcId], Written | None]
-
-
-class CommandWrites:
-    """The AI shell commands being measured, by tool_use_id (thread-safe: the socket threads
-    start them, the snapshot thread samples them)."""
-
-    def __init__(
-        self,
-        reader: Reader = tree_written,
-        clock: Callable[[], float] = time.monotonic,
-        *,
-        pages: bool = False,
-    ):
-        self._reader = reader
-        self._pages = pages  # the workspace's file system counts dirtied pages
-        self._clock = clock
-        self._commands: dict[str, _Command] = {}
-        self._lock = threading.Lock()
-
-    def start(self, tool_use_id: str, client: ProcId, hook: ProcId) -> bool:
-        """Take the baseline, while the hook (so the command has not started) is alive."""
-        if not tool_use_id or not descends(hook, client):
-            return False
-        base = self._reader(client)
-        if base is None or not alive(hook):
-            return False
-        with self._lock:
-            self._commands[tool_use_id] = _Command(client, base, self._clock())
-        return True
-
-    def ended(self, tool_use_id: str) -> None:
-        with self._lock:
-            command = self._commands.get(tool_use_id)
-            if command is not None and command.ended is None:
-                command.ended = self._clock()
-
-    def sample(self) -> dict[str, dict[str, int]]:
-        """What each measured command has written since it began, `{"written": wchar,
-        "dirtied": write_bytes}` (no `dirtied` where it is not counted); {}: none measured."""
-        now = self._clock()
-        with self._lock:
-            for key, command in list(self._commands.items()):
-                done = command.ended is not None and now - command.ended > KEEP_AFTER_END_S
-                if done or now - command.started > MAX_OPEN_S:
-                    del self._commands[key]
-            commands = dict(self._commands)
-        readings: dict[ProcId, Written | None] = {}
-        result: dict[str, dict[str, int]] = {}
-        for key, command in commands.items():
-            if command.client not in readings:
-                readings[command.client] = self._reader(command.client)
-            now_written = readings[command.client]
-            if now_written is None:
-                continue  # the client is gone: its reaped children's counts went with it
-            counts = {"written": max(now_written[0] - command.base[0], 0)}
-            if self._pages:
-                counts["dirtied"] = max(now_written[1] - command.base[1], 0)
-            result[key] = counts
-        return result
-
-
-def evidence(needed: int, written: Mapping[str, Mapping[str, int]]) -> dict[str, object]:
-    """The `commandWrites` object of a file event (docs/event-kinds.md)."""
-    return {
-        "bytesNeeded": needed,
-        "commands": {key: dict(written[key]) for key in sorted(written)},
-    }

@@ -151,6 +151,7 @@ class Capture:
         # seen by attribution) before the change itself.
         self.recorder.poll_watchers()
         with self._snap_lock:
+            taken_at = time.time()  # file times after this may be newer than what it reads
             try:
                 snapshot = self.shadow.take(f"snapshot ({trigger})")
             except (PromptsterError, OSError) as exc:
@@ -169,7 +170,9 @@ class Capture:
                 if down_since is not None:  # the first snapshot after a crash
                     started = parse_ts(self.recorder.started_at)
                     mark_gap_writes(events, self.workspace, down_since, started)
-                self.recorder.attribution.command_writes(snapshot, events, self.shadow.git_dir)
+                self.recorder.attribution.command_writes(
+                    snapshot, events, self.shadow.git_dir, taken_at
+                )
                 for event_id, changed in lines.items():
                     self.recorder.attribution.remember(event_id, changed)
                 self.recorder.pipeline.append_system(events)
