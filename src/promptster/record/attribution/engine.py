@@ -6,9 +6,10 @@ change. The algorithm and its limits are described in docs/attribution.md.
 
 In short: every line an AI edit claim adds goes into a per-file pool. A change's added lines
 that match the pool are the AI's (and are taken out of it); lines added while an AI-run shell
-command was running are the AI's too; every other line is the candidate's. Lines the AI wrote
-stay "live" per file, so a later hand edit that removes or rewrites them makes that change
-`ai_revised_by_human`.
+command was running are the AI's too, unless the change's `WriteEvidence` shows the command's
+processes did not write it (Linux I/O accounting); every other line is the candidate's. Lines
+the AI wrote stay "live" per file, so a later hand edit that removes or rewrites them makes
+that change `ai_revised_by_human`.
 
 `Attributor` is incremental (feed it claims, windows and changes in time order, as the recorder
 sees them); `attribute_changes` runs it over a whole session at once.
@@ -354,12 +355,12 @@ class Attributor:
                 end = min(end, max(window.settled_at, window.end or window.settled_at))
             in_time = window.start <= change.time and (end is None or change.time <= end)
             if in_time and (window.paths is None or change.path in window.paths):
-                if self._too_few_bytes(window, change):
-                    continue  # its processes did not write enough to make this change
+                if self._not_its_change(window, change):
+                    continue  # its processes were idle then, or wrote too few bytes
                 return window
         return None
 
-    def _too_few_bytes(self, window: CommandWindow, change: FileChange) -> bool:
+    def _not_its_change(self, window: CommandWindow, change: FileChange) -> bool:
         """Whether the command did not make this change: its processes wrote nothing around
         the moment the file was modified, or fewer bytes than the change needs once what
         explains its changes in earlier snapshots is taken off (changes of one snapshot are

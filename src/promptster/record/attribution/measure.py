@@ -141,8 +141,10 @@ class CommandWrites:
                 before = self._wall()
                 trees[command.client] = (before, self._probe.tree(command.client))
             before, tree = trees[command.client]
-            if tree is None:
-                continue  # the client is gone: its reaped children's counts went with it
+            if tree is None:  # the client is gone: its reaped children's counts went with it
+                with self._lock:
+                    self._commands.pop(key, None)
+                continue
             reading = _Sample(min(before, own[0]) if own else before, self._wall(), tree)
             if own is not None:
                 reading = dataclasses.replace(reading, own=own[1])
