@@ -7,8 +7,9 @@
    median and p95, against `python -c pass` on the same interpreter. Budget
    (docs/performance.md): the median ratio ≤ 3. Cases: no session here; a session whose
    recorder is down (events go to the spool); a live recorder with a tool call that needs no
-   snapshot (Read), a prompt, and a shell command's result (a snapshot first, then three
-   events).
+   snapshot (Read), a prompt, a shell command's start (a snapshot, its event, then the
+   `command_start` request that measures the AI client's writes, on Linux) and its result (a
+   snapshot first, then three events).
 2. Events per second the recorder accepts from concurrent hook processes: W workers each run
    N hook calls (PostToolUse of a Read: one event each) as fast as they can; every event must
    be in the journal afterwards. Then the same number of threads sending through the client
@@ -172,6 +173,13 @@ def bench_calls(root: Path, calls: int) -> None:
             "tool_response": {"stdout": "3 passed in 0.01s", "stderr": "", "interrupted": False},
             "duration_ms": 40,
         }
+        case(
+            "live: PreToolUse Bash (snapshot, event, command_start)",
+            hook,
+            lambda i: payload(live, "PreToolUse", i, **shell),
+            live,
+            calls,
+        )
         case(
             "live: PostToolUse Bash (snapshot + 3 events)",
             hook,
