@@ -435,3 +435,64 @@ def test_identical_prompts_without_a_prompt_id_stay_apart_and_dedupe_with_the_tr
     assert [e["id"] for e in first + second] == [e["id"] for e in hooked[:3]]
     backfilled = ct.read_transcript(transcript, lane=lane, workspace=str(workspace))
     assert [e["id"] for e in backfilled.events] == [e["id"] for e in hooked[:3]]
+
+
+def test_a_shell_command_s_hook_asks_the_recorder_to_measure_last(workspace: Path) -> None:
+    """PreToolUse of a shell tool: the snapshot, the event, then `command_start` naming the AI
+    client (the hook's nearest ancestor that is not a shell: here this test's process) and the
+    hook itself, as the hook's last write (attribution.md, "Hand saves during an AI command")."""
+    import os
+    import socket
+    import tempfile
+    import threading
+
+    from promptster.integrations import proctree
+    from support import require
+
+    require(Path("/proc/self/stat").exists(), "Linux /proc is missing")
+    session_dir = make_session(workspace)
+    folder = Path(tempfile.mkdtemp(prefix="pst-", dir="/tmp"))  # socket paths must be short
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    requests: list[dict[str, Any]] = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn, conn.makefile("rwb") as stream:
+                for line in stream:
+                    request = json.loads(line)
+                    requests.append(request)
+                    seqs = list(range(len(request.get("events") or [])))
+                    stream.write(json.dumps({"ok": True, "seqs": seqs}).encode() + b"\n")
+                    stream.flush()
+
+    try:
+        listener.bind(str(folder / "r.sock"))
+        listener.listen(16)
+        server = threading.Thread(target=serve, daemon=True)
+        server.start()
+        state = json.loads((session_dir / "session.json").read_text())
+        state["socket"] = str(folder / "r.sock")
+        (session_dir / "session.json").write_text(json.dumps(state))
+        payload = {
+            "session_id": "lane-1",
+            "cwd": str(workspace),
+            "hook_event_name": "PreToolUse",
+            "tool_name": "Bash",
+            "tool_input": {"command": "sleep 4 && python gen.py\necho done"},
+            "tool_use_id": "toolu_sh",
+        }
+        done = run_hook(json.dumps(payload).encode(), cwd=workspace)
+    finally:
+        listener.close()
+        (folder / "r.sock").unlink(missing_ok=True)
+        folder.rmdir()
+    assert (done.returncode, done.stdout) == (0, b"")
+    assert [r["op"] for r in requests] == ["snapshot", "append", "command_start"]
+    start = requests[-1]
+    assert start["toolUseId"] == "toolu_sh" and start["command"] == "sleep 4 && python gen.py"
+    assert start["client"] == list(proctree.ident(os.getpid()) or ())
+    assert start["hook"][0] != os.getpid()

@@ -4,11 +4,13 @@ a real shadow repository."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
@@ -27,6 +29,7 @@ from promptster.record.attribution.procio import (
 from promptster.record.attribution.writes import attach
 from promptster.record.files.events import snapshot_events
 from promptster.record.files.snapshots import ShadowRepo, Snapshot
+from promptster.record.server import handle_request
 from support import require
 
 
@@ -274,3 +277,34 @@ def test_file_events_get_the_evidence_except_where_bytes_may_come_without_writes
     events = snapshot_events(snapshot, "watcher", lines)
     assert attach(snapshot, events, written, shadow.git_dir, ws) == 0
     assert all("commandWrites" not in e.data for e in events)
+
+
+class _Attribution:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, ProcId, ProcId, str]] = []
+
+    def command_started(self, tool_use_id: str, client: ProcId, hook: ProcId, command: str) -> bool:
+        self.calls.append((tool_use_id, client, hook, command))
+        return True
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.attribution = _Attribution()
+
+
+def test_the_recorder_takes_command_start_and_refuses_bad_ones() -> None:
+    recorder = _Recorder()
+
+    def ask(request: dict[str, Any]) -> dict[str, Any]:
+        reply, stop = handle_request(cast(Any, recorder), json.dumps(request).encode())
+        assert not stop
+        return reply
+
+    good = {"op": "command_start", "toolUseId": "t1", "client": [10, 5], "hook": [11, 6]}
+    assert ask({**good, "command": "make"}) == {"ok": True, "measured": True}
+    assert recorder.attribution.calls == [("t1", (10, 5), (11, 6), "make")]
+    for bad in ({"client": [10]}, {"hook": ["11", 6]}, {"toolUseId": 3}, {"client": None}):
+        reply = ask({**good, **bad})
+        assert reply["ok"] is False and reply["code"] == "invalid"
+    assert len(recorder.attribution.calls) == 1
