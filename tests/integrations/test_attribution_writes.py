@@ -181,3 +181,17 @@ def test_events_are_read_by_time_but_never_long_before_their_snapshot() -> None:
     order = [e["id"] for e in in_time_order([late_prompt, early, untimed, near, second])]
     # within CLAIM_SKEW after a change an event comes before it; an untimed one comes first
     assert order == [untimed["id"], near["id"], early["id"], second["id"], late_prompt["id"]]
+
+
+def test_an_ai_event_read_early_does_not_explain_a_paste_before_it() -> None:
+    """At submit, events up to CLAIM_SKEW after a change are read before it: an AI event that
+    came after a paste must not make it look like AI activity before the paste."""
+    block = [f"value_{i} = compute({i})" for i in range(30)]
+    snapshot = _file_event(100, "pasted.py")
+    events = [snapshot, _prompt(102)]
+    lines: dict[str, tuple[list[str], list[str]]] = {snapshot["id"]: (block, [])}
+    verdict = attribute_timeline(events, WS, lambda e: lines[e["id"]])[snapshot["id"]]
+    assert verdict.likely_paste and verdict.attribution == "unknown"
+    earlier = [_prompt(90), snapshot]  # an AI event 10 s before: not a paste
+    verdict = attribute_timeline(earlier, WS, lambda e: lines[e["id"]])[snapshot["id"]]
+    assert not verdict.likely_paste
