@@ -96,7 +96,7 @@ def profile_steps(path: Path, report: VerifyReport, timeline: SpooledTimeline, r
         "connect (schema, macros)": lambda: cons.append(connect()),
         "hash the bundle (overlaps the read)": lambda: load.file_sha256(path),
         "read into events + typed tables": lambda: load._insert_timeline(
-            cons[-1], sid, timeline, split=split
+            cons[-1], sid, timeline, split=split, events=manifest.event_count
         ),
         "sessions row": lambda: load._insert_session(
             cons[-1],
