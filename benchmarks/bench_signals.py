@@ -113,10 +113,48 @@ def profile_steps(path: Path, report: VerifyReport, timeline: SpooledTimeline, r
         steps[f"family {family} (one connection)"] = family_step(family)
     steps["compute_signals (all, as measured)"] = lambda: compute_signals(cons[-1], [sid])
     steps["close"] = lambda: cons.pop().close()
-    timed = interleaved(runs, steps)
+    # The read alone, as the load does it (one thread), on a connection of its own.
+    steps["  connect + read into events alone + close"] = lambda: events_only(sid, timeline.path)
+    # What does not depend on the data: every family over a bundle of 500 events, loaded once.
+    small = bundle(path.parent, "small-500", 500, seed=4242)
+    small_con = connect()
+    small_sid = load.load_bundle(small_con, small).session_id
+    scope_and_prices(small_con, small_sid)
+
+    def small_step(family: str) -> Callable[[], object]:
+        return lambda: run_family(small_con, family)
+
+    for family in FAMILIES:
+        steps[f"  family {family}, 500 events"] = small_step(family)
+    try:
+        timed = interleaved(runs, steps)
+    finally:
+        small_con.close()
     print("  where the time goes (wall / CPU seconds)")
     for name, (wall, cpu) in timed.items():
         print(f"    {name:47s}{wall:7.3f} {cpu:7.3f}")
+    read_wall = statistics.median(w for w, _ in _READ_ALONE)
+    read_cpu = statistics.median(c for _, c in _READ_ALONE)
+    print(f"    {'  of which the read into events':47s}{read_wall:7.3f} {read_cpu:7.3f}")
+    fixed = [timed[f"  family {f}, 500 events"] for f in FAMILIES]
+    print(
+        f"    {'every family, 500 events (fixed cost)':47s}{sum(w for w, _ in fixed):7.3f} "
+        f"{sum(c for _, c in fixed):7.3f}"
+    )
+
+
+def events_only(sid: str, timeline: Path) -> None:
+    con = connect()
+    try:
+        with load.one_thread(con):
+            wall, cpu = time.perf_counter(), _cpu()
+            load.read_events(con, sid, timeline)
+            _READ_ALONE.append((time.perf_counter() - wall, _cpu() - cpu))
+    finally:
+        con.close()
+
+
+_READ_ALONE: list[tuple[float, float]] = []
 
 
 # The baseline's load + every signal, in its own process (the other checkout's package on its

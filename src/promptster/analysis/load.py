@@ -340,21 +340,11 @@ def _load_timeline(
     for a load that owns its transaction) on two connections once the events are committed.
     DuckDB reads the spool file itself: the timeline never passes through Python."""
     try:
-        literal = str(timeline.path).replace("'", "''")
         if transaction:
             con.execute("BEGIN TRANSACTION")
         try:
             con.execute("SET VARIABLE ps_session = ?", [session_id])
-            con.execute(
-                "INSERT INTO events SELECT ?::VARCHAR, seq, id, "
-                "try_cast(replace(ts, 'Z', '') AS TIMESTAMP), kind, source.channel, "
-                "source.integration, coalesce(actor.type, 'unknown'), "
-                "coalesce(provenance.attribution, 'unknown'), provenance.confidence, data "
-                f"FROM read_json('{literal}', format = 'newline_delimited', "
-                f"columns = {TIMELINE_COLUMNS}, ignore_errors = true, "
-                "maximum_object_size = 16777216)",
-                [session_id],
-            )
+            read_events(con, session_id, timeline.path)
             if not split:
                 con.execute(sql_text("load_kinds_texts.sql"))
                 con.execute(sql_text("load_kinds_runs.sql"))
@@ -368,6 +358,21 @@ def _load_timeline(
             _fill_kinds_split(con, session_id)
     except duckdb.Error as exc:
         raise FormatError(f"the timeline could not be loaded: {exc}") from exc
+
+
+def read_events(con: duckdb.DuckDBPyConnection, session_id: str, path: Path) -> None:
+    """The timeline file at `path` into `events`, as `session_id`, in file order."""
+    literal = str(path).replace("'", "''")
+    con.execute(
+        "INSERT INTO events SELECT ?::VARCHAR, seq, id, "
+        "try_cast(replace(ts, 'Z', '') AS TIMESTAMP), kind, source.channel, "
+        "source.integration, coalesce(actor.type, 'unknown'), "
+        "coalesce(provenance.attribution, 'unknown'), provenance.confidence, data "
+        f"FROM read_json('{literal}', format = 'newline_delimited', "
+        f"columns = {TIMELINE_COLUMNS}, ignore_errors = true, "
+        "maximum_object_size = 16777216)",
+        [session_id],
+    )
 
 
 AUTHORSHIP_COLUMNS = (
