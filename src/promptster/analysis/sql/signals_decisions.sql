@@ -37,22 +37,29 @@ missed_files AS (
                OR contains(c.words, lower(regexp_extract(s.path, '[^/]+$'))))
     )
 ),
+-- Each list is grouped once per session and joined (one plan, not a correlated subquery per
+-- figure): a session without rows gets a count of 0 and a null list, as a subquery would.
+cap AS (
+    SELECT session_id, count(*) AS n, list(event_id ORDER BY seq) AS ids
+    FROM captured GROUP BY session_id
+),
+rec AS (
+    SELECT session_id, count(*) AS n, list(event_id ORDER BY seq) AS ids
+    FROM decisions WHERE missed GROUP BY session_id
+),
+det AS (
+    SELECT session_id, count(*) AS n, list(path ORDER BY path) AS paths,
+           list(first_id ORDER BY first_seq) AS ids
+    FROM missed_files GROUP BY session_id
+),
 agg AS (
     SELECT base.session_id,
-           (SELECT count(*) FROM captured c WHERE c.session_id = base.session_id) AS captured_n,
-           (SELECT list(event_id ORDER BY seq) FROM captured c
-             WHERE c.session_id = base.session_id) AS captured_ids,
-           (SELECT count(*) FROM decisions d
-             WHERE d.session_id = base.session_id AND d.missed) AS missed_recorded,
-           (SELECT list(event_id ORDER BY seq) FROM decisions d
-             WHERE d.session_id = base.session_id AND d.missed) AS missed_recorded_ids,
-           (SELECT count(*) FROM missed_files m WHERE m.session_id = base.session_id)
-               AS missed_detected,
-           (SELECT list(path ORDER BY path) FROM missed_files m
-             WHERE m.session_id = base.session_id) AS missed_paths,
-           (SELECT list(first_id ORDER BY first_seq) FROM missed_files m
-             WHERE m.session_id = base.session_id) AS missed_ids
-    FROM base
+           coalesce(cap.n, 0) AS captured_n, cap.ids AS captured_ids,
+           coalesce(rec.n, 0) AS missed_recorded, rec.ids AS missed_recorded_ids,
+           coalesce(det.n, 0) AS missed_detected, det.paths AS missed_paths,
+           det.ids AS missed_ids
+    FROM base LEFT JOIN cap USING (session_id) LEFT JOIN rec USING (session_id)
+         LEFT JOIN det USING (session_id)
 )
 SELECT session_id, 'decisionVisibility' AS signal,
        to_json(ps_div(captured_n, captured_n + missed_recorded + missed_detected)) AS value,
