@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
 import pytest
 from analysis_tamper import newer_format, rewrite, tampered
 
@@ -137,3 +138,33 @@ def test_malformed_events_load_as_nulls_and_signals_still_compute(
         "build_run": 1, "command": 4, "decision_event": 1, "file_diff": 2, "prompt": 2,
         "session_end": 1, "session_start": 1, "test_run": 3, "tool_use": 1,
     }  # fmt: skip
+
+
+def test_a_load_runs_on_one_thread_and_gives_the_threads_back(
+    scenario_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One session's load runs with DuckDB's `threads` at 1 (load.one_thread), and the setting
+    is the one it found afterwards, whether the load worked or failed inside its transaction."""
+    from promptster.analysis import load
+
+    seen: list[int] = []
+    real = load.read_events
+
+    def spy(con: duckdb.DuckDBPyConnection, session_id: str, path: Path) -> None:
+        seen.append(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
+        real(con, session_id, path)
+
+    monkeypatch.setattr(load, "read_events", spy)
+    con = connect()
+    con.execute("SET threads = 3")
+    assert load_bundle(con, scenario_dir / "ada.pst").status is LoadStatus.LOADED
+    assert seen == [1]
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
+
+    report, timeline = load.verify_for_loading(scenario_dir / "ben.pst", allow_invalid=False)
+    timeline.path.unlink()  # DuckDB cannot read it: the load fails after BEGIN
+    with pytest.raises(FormatError, match="could not be loaded"):
+        load.load_verified(con, scenario_dir / "ben.pst", report, timeline)
+    timeline.close()
+    assert con.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
+    assert _counts(con)["sessions"] == 1  # nothing of ben's was kept
