@@ -16,10 +16,11 @@
 
 With --profile, part 1 also prints where the time goes: each step of loading and each signal
 family on its own (medians of the same interleaved runs), the read into `events` alone, and
-every family over a bundle of 500 events (the cost that does not depend on the data). With `--baseline-src DIR` (another
-checkout's `src`, e.g. `git archive main src | tar -x -C /tmp/base`) part 1 also times that
-code's load + every signal, in a worker process that takes its turn between this code's runs,
-so a change is measured before and after in one run on the same machine load.
+every family over a bundle of 500 events (the cost that does not depend on the data). With
+`--baseline-src DIR` (another checkout's `src`, e.g. `git archive main src | tar -x -C
+/tmp/base`) part 1 also times that code's load + every signal, in a worker process that takes
+its turn between this code's runs, so a change is measured before and after in one run on the
+same machine load.
 
 Bundles come from `promptster synth` (fixed seeds) and are cached in --cache between runs.
 Plain script: prints results, asserts nothing.
