@@ -282,9 +282,9 @@ def _insert_timeline(
 ) -> None:
     """`_load_timeline`; when it meets DUCKDB_MEMORY in a load that owns its transaction
     (rolled back, so nothing is half-loaded), again with more memory (MORE_MEMORY): an answer
-    over the memory budget beats none. `events` is the session's count (its manifest's): with
-    the rows already loaded, when they fit in one row group a load that owns its transaction
-    runs on one thread (`one_thread`)."""
+    over the memory budget beats none. `events` is the session's count (its manifest's): when
+    they and the rows already in `events` fit in one row group, a load that owns its
+    transaction runs on one thread (`one_thread`)."""
     attempt = 0
     while True:
         try:
@@ -311,9 +311,9 @@ def one_thread(con: duckdb.DuckDBPyConnection, *, when: bool = True) -> Iterator
     For the load of one session into a table of less than one row group (ROW_GROUP_ROWS, the
     unit of a parallel scan) a second thread adds no parallel work, only its own cost: DuckDB
     reads one JSON Lines file on one thread whatever `threads` says, and with two the ordered
-    INSERTs are written in per-thread pieces and merged. On 100,000 events the load took about
-    a fifth less CPU and wall time on one thread (docs/performance.md), and its rows come out
-    in one order every time (with two, `prompts` and `commands` of a big session did not).
+    INSERTs are written in per-thread pieces and merged. On 100,000 events the load took
+    14–19% less CPU on one thread (docs/performance.md), and its rows come out in one order
+    every time (with two, `prompts` and `commands` of a big session did not).
     The setting is the database's, not the connection's: the second connection of
     `_fill_kinds_split` sees it too, and each of the two runs its statement on its own thread,
     at the same time. Used only around a whole transaction: SET fails in an aborted one."""
