@@ -40,6 +40,7 @@ def session(tmp_path: Path) -> Iterator[tuple[SessionPaths, SessionState]]:
     state = SessionState("s-1", str(tmp_path), str(tmp_path / "sock"), "2026-12-01T10:00:00.000Z")
     found = (paths, state)
     with (
+        mock.patch("promptster.cli.current.current_session", return_value=found),
         mock.patch("promptster.cli.candidate_cmds.current_session", return_value=found),
         mock.patch("promptster.cli.candidate_session_cmds.current_session", return_value=found),
     ):

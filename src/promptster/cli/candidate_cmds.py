@@ -6,55 +6,21 @@ from __future__ import annotations
 import os
 import sys
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import click
 from rich.markup import escape
 
+from promptster.cli.current import current_session
 from promptster.cli.output import err_console, out_console, print_json
 from promptster.errors import EnvironmentProblem, InputError, StateError
 from promptster.formats.events import parse_ts
 from promptster.formats.payloads import CheckpointData, DecisionData, Payload
 from promptster.protocol import find_session, new_event, send_events
-from promptster.record.control import ask, ensure_recorder
+from promptster.record.control import ask
 from promptster.record.limits import Limits, journal_usage, read_limits
-from promptster.record.session import SessionPaths, SessionState, read_state
+from promptster.record.session import SessionPaths, SessionState
 from promptster.record.timer import format_remaining
-
-
-def current_session() -> tuple[SessionPaths, SessionState]:
-    """The session of this folder; its recorder is restarted if it was not running."""
-    handle = find_session()
-    if handle is None:
-        raise StateError(
-            f"no Promptster session in {Path.cwd()} or its parent folders",
-            "cd into the workspace that `promptster start` prepared, or start a session",
-        )
-    paths = SessionPaths(handle.session_dir)
-    state = read_state(paths)
-    if state.active:
-        check = ensure_recorder(paths)
-        if check.restarted:
-            err_console().print(
-                "[yellow]![/] the recorder was not running; restarted it "
-                "(the gap is recorded in the timeline)"
-            )
-        attach_terminal(paths)
-    return paths, state
-
-
-def attach_terminal(paths: SessionPaths) -> None:
-    """Ask the recorder to write time warnings to this terminal too (best effort)."""
-    for stream in (sys.stderr, sys.stdin, sys.stdout):
-        try:
-            if stream.isatty():
-                ask(paths, {"op": "attach", "tty": os.ttyname(stream.fileno())}, timeout=2.0)
-                return
-        except (OSError, ValueError, StateError):
-            return
-        except Exception:  # the terminal notice is a convenience, never a failure
-            return
 
 
 def remaining_text(state: SessionState, now: datetime | None = None) -> str | None:

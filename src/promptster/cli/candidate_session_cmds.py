@@ -10,7 +10,8 @@ from typing import Any
 import click
 from rich.markup import escape
 
-from promptster.cli.candidate_cmds import attach_terminal, current_session, print_brief
+from promptster.cli.candidate_cmds import print_brief
+from promptster.cli.current import attach_terminal, current_session
 from promptster.cli.output import err_console, out_console, print_json
 from promptster.errors import EnvironmentProblem, ExitCode, InputError, StateError
 from promptster.integrations.catalog import TOOLS as AI_TOOLS

@@ -39,7 +39,7 @@ def proxy(port: int | None, upstreams: tuple[str, ...], budget_usd: float | None
     at /v1/chat/completions and /v1/responses."""
     from dataclasses import replace
 
-    from promptster.cli.candidate_cmds import current_session
+    from promptster.cli.current import current_session
     from promptster.integrations import apiproxy
     from promptster.record.proxy import control
     from promptster.record.proxy.main import ProxyBusy, save_config, serve

@@ -22,7 +22,7 @@ def shell(ctx: click.Context) -> None:
     linters and builds are counted; the terminal is kept as a cast for `promptster replay`.
     `exit` leaves the shell; the session keeps recording until `promptster submit`.
     """
-    from promptster.cli.candidate_cmds import current_session
+    from promptster.cli.current import current_session
     from promptster.record.shell.integration import ShellLaunch
     from promptster.record.shell.session import (
         recorded_shell_session,

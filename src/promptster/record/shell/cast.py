@@ -25,62 +25,27 @@ from __future__ import annotations
 
 import codecs
 import json
-import os
 import re
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from promptster.record.redact.redactor import Finding, StreamRedactor, placeholder
+from promptster.record.shell.cast_header import (
+    CAST_NAME,
+    CAST_VERSION,
+    CASTS_DIR,
+    CastHeader,
+    new_cast_path,
+)
 
 # Reading casts lives in cast_reader.py, not re-exported here: the recording worker imports this
 # module before the shell starts, and the reader pulls in the bundle reader and cryptography.
-__all__ = ["CastEncoder", "CastFile", "CastHeader"]
+__all__ = ["CastEncoder", "CastFile", "CastHeader", "new_cast_path"]
 
-CAST_VERSION = 2
 COALESCE_S = 0.004
 MAX_CAST_BYTES = 512 * 1024 * 1024  # the bundle accepts 1 GiB per cast
-CASTS_DIR = "casts"
-_CAST_NAME = re.compile(r"([0-9]{1,4})\.cast")
 _EVENT_TIME = re.compile(rb"\[\s*([0-9]+(?:\.[0-9]*)?(?:[eE][-+]?[0-9]+)?)\s*,")
-
-
-@dataclass(frozen=True)
-class CastHeader:
-    width: int
-    height: int
-    timestamp: float  # seconds since the epoch when the recording started
-    env: dict[str, str] = field(default_factory=dict)
-    title: str | None = None
-    session_id: str | None = None
-    shell: str | None = None
-
-    def to_json_obj(self) -> dict[str, Any]:
-        header: dict[str, Any] = {
-            "version": CAST_VERSION,
-            "width": self.width,
-            "height": self.height,
-            "timestamp": int(self.timestamp),
-            "env": self.env,
-        }
-        if self.title:
-            header["title"] = self.title
-        extra: dict[str, Any] = {"startedAt": round(self.timestamp, 6)}
-        if self.session_id:
-            extra["sessionId"] = self.session_id
-        if self.shell:
-            extra["shell"] = self.shell
-        header["promptster"] = extra
-        return header
-
-    def line(self) -> bytes:
-        return _json_line(self.to_json_obj())
-
-
-def _json_line(value: object) -> bytes:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": ")).encode() + b"\n"
 
 
 def event_line(t: float, code: str, data: str) -> bytes:
@@ -265,22 +230,6 @@ class CastFile:
         self._file.close()
 
 
-def new_cast_path(session_dir: Path) -> tuple[int, Path]:
-    """The next free `casts/<n>.cast` (created empty, mode 0600, so two shells never share)."""
-    folder = session_dir / CASTS_DIR
-    folder.mkdir(mode=0o700, exist_ok=True)
-    taken = [int(m.group(1)) for p in folder.iterdir() if (m := _CAST_NAME.fullmatch(p.name))]
-    number = max(taken, default=-1) + 1
-    while True:
-        path = folder / f"{number}.cast"
-        try:
-            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        except FileExistsError:
-            number += 1
-            continue
-        return number, path
-
-
 def complete_lines(data: bytes, *, until: float | None = None) -> bytes:
     """The cast's whole lines (a writer may be in the middle of one), and with `until`
     (seconds since the recording started) only the events up to that time."""
@@ -306,7 +255,7 @@ def collect_casts(session_dir: Path, ended_epoch: float | None = None) -> list[b
     if not folder.is_dir():
         return []
     numbered = sorted(
-        (int(m.group(1)), p) for p in folder.iterdir() if (m := _CAST_NAME.fullmatch(p.name))
+        (int(m.group(1)), p) for p in folder.iterdir() if (m := CAST_NAME.fullmatch(p.name))
     )
     casts: list[bytes] = []
     for _, path in numbered:

@@ -23,12 +23,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from promptster.protocol import SessionHandle, format_ts, load_handle, new_event, send_events
 from promptster.record.shell.commands import CommandRecord
+from promptster.record.shell.stats import SenderStats
 from promptster.runs.events import run_event
 
 Event = dict[str, Any]
@@ -111,14 +111,6 @@ def command_events(record: CommandRecord) -> list[Event]:
             data: dict[str, Any] = {**run.data, "commandEventId": command_id}
             events.append(shell_event(run.kind, data, ts=ts))
     return events
-
-
-@dataclass
-class SenderStats:
-    sent: int = 0  # acknowledged by the recorder
-    spooled: int = 0  # in the spool, for the recorder to ingest
-    dropped: int = 0  # refused (session ended) or lost (no recorder, no spool)
-    restarts: int = 0
 
 
 class EventSender:

@@ -32,8 +32,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import unquote_to_bytes
 
-PRIVATE_OSC = 6973
-DEFAULT_MAX_SEQUENCE = 64 * 1024
+from promptster.record.shell.osc_strip import DEFAULT_MAX_SEQUENCE
 
 ESC = 0x1B
 BEL = 0x07

@@ -11,7 +11,9 @@ and it is then data, as is an unterminated one and a mark with another token.
 
 from __future__ import annotations
 
-from promptster.record.shell.osc import DEFAULT_MAX_SEQUENCE, PRIVATE_OSC
+# Defined here, not in osc.py, so that the pty loop does not import the worker's parser.
+PRIVATE_OSC = 6973
+DEFAULT_MAX_SEQUENCE = 64 * 1024
 
 _ESC = 0x1B
 _BEL = 0x07

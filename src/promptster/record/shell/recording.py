@@ -29,7 +29,6 @@ from __future__ import annotations
 import contextlib
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -39,22 +38,10 @@ from promptster.record.shell.cast import CastEncoder, CastFile
 from promptster.record.shell.commands import CommandAssembler, is_inside
 from promptster.record.shell.events import EventSender, command_events, system_warning
 from promptster.record.shell.osc import CommandEnd, CommandStart, Item
+from promptster.record.shell.stats import RecordingStats
 
 TICK_S = 0.02  # how soon `tick` is wanted while an event is coalescing or the file is dirty
 STATE_CHECK_S = 5.0
-
-
-@dataclass
-class RecordingStats:
-    commands: int = 0
-    test_runs: int = 0
-    build_runs: int = 0
-    redactions: int = 0
-    gap_bytes: int = 0
-    cast_bytes: int = 0
-    cast_dropped: int = 0
-    session_ended: bool = False
-    error: str | None = None  # recording failed; the shell went on unrecorded
 
 
 class ShellRecording:

@@ -36,13 +36,12 @@ from pathlib import Path
 from promptster.errors import EnvironmentProblem, StateError
 from promptster.protocol import SESSION_DIR_ENV, load_handle
 from promptster.record.session import SessionPaths, read_state
-from promptster.record.shell.cast import CastHeader, new_cast_path
-from promptster.record.shell.events import SenderStats
+from promptster.record.shell.cast_header import CastHeader, new_cast_path
 from promptster.record.shell.integration import ShellLaunch, prepare_shell
 from promptster.record.shell.osc_strip import MarkStripper
 from promptster.record.shell.pipe import READY, PipeSink, worker_config
 from promptster.record.shell.pty_shell import run_in_pty, terminal_size
-from promptster.record.shell.recording import RecordingStats
+from promptster.record.shell.stats import RecordingStats, SenderStats
 from promptster.record.timelimit import signed_deadline
 
 SHELLS_DIR = "shells"
