@@ -2,6 +2,8 @@
 
 AI tools run `promptster hook <tool>` on every prompt and tool call, so that path must not pay
 for importing click and the CLI: it is dispatched here, before anything else is imported.
+`promptster shell` starts its recording worker here too, so that the worker's start overlaps
+the CLI's (record/shell/prestart.py).
 """
 
 from __future__ import annotations
@@ -22,6 +24,11 @@ def run() -> None:
         module = HOOK_MODULES.get(sys.argv[2])
         if module is not None:
             sys.exit(__import__(module, fromlist=["main"]).main(sys.argv[3:]))
+    if sys.argv[1:] == ["shell"]:
+        # The recording worker imports its modules on another core while the CLI starts.
+        from promptster.record.shell.prestart import prestart
+
+        prestart()
     from promptster.cli import run as cli_run
 
     cli_run()

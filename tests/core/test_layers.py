@@ -56,7 +56,7 @@ ALLOWED: dict[str, set[str]] = {
         "report",
         "demo",
     },
-    "entry": {"cli", "integrations"},
+    "entry": {"cli", "integrations", "record"},  # record: the shell's worker, started first
 }
 
 

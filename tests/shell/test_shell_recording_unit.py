@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import promptster
 from promptster.protocol import SESSION_FILE, load_handle
 from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader
 from promptster.record.shell.cast_reader import read_cast
@@ -164,22 +165,61 @@ def test_the_worker_process_records_frames_into_a_cast(tmp_path: Path) -> None:
     )  # fmt: skip
     stream = one_command("echo hi", b"hi\r\n", 0)
     chunks = [stream[i : i + 5] for i in range(0, len(stream), 5)]
-    frames = b"".join(FRAME.pack(b"o", 0.1, len(c)) + c for c in chunks)
+    blob = config.encode()
+    frames = FRAME.pack(b"c", 0.0, len(blob)) + blob  # the configuration first
+    frames += b"".join(FRAME.pack(b"o", 0.1, len(c)) + c for c in chunks)
     frames += FRAME.pack(b"r", 0.2, 5) + b"90x30" + FRAME.pack(b"g", 0.3, 2) + b"42"
     done = subprocess.run(
-        [sys.executable, "-m", "promptster.record.shell.pipe", config],
+        [sys.executable, "-m", "promptster.record.shell.pipe"],
         input=frames[:-3],  # a torn last frame is dropped
         capture_output=True,
         timeout=300,
         check=True,
     )
     ready, summary_line = done.stdout.decode().splitlines()
-    assert ready + "\n" == READY  # said once started, before any frame: the shell waits for it
+    assert ready + "\n" == READY  # said once configured, before any output: the shell waits for it
     summary = json.loads(summary_line)
     assert summary["recording"]["commands"] == 1 and summary["delivery"] is None
     events = read_cast(cast.read_bytes()).events
     assert ["r", "90x30"] in [[e[1], e[2]] for e in events]
     assert "hi" in "".join(e[2] for e in events if e[1] == "o")
+
+
+def test_a_worker_whose_stdin_ends_before_its_configuration_exits_quietly() -> None:
+    """`promptster shell` starts the worker first thing; when the command then fails (no
+    session, a nested shell), the worker's stdin ends before any configuration."""
+    done = subprocess.run(
+        [sys.executable, "-m", "promptster.record.shell.pipe"],
+        input=b"",
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+
+
+def test_a_worker_that_cannot_import_writes_why_to_the_shells_log(tmp_path: Path) -> None:
+    """The worker imports before it knows its log; the error waits for the configuration."""
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "uuid.py").write_text("raise ImportError('a broken install')\n")
+    log = tmp_path / "0.log"
+    config = worker_config(
+        session_dir=tmp_path, cast_path=tmp_path / "0.cast", header={}, token=None,
+        workspace=WS, cwd=WS, shell="bash", note="", origin_wall=time.time(), log=log,
+    )  # fmt: skip
+    blob = config.encode()
+    src = Path(promptster.__file__).parent.parent
+    done = subprocess.run(
+        [sys.executable, "-m", "promptster.record.shell.pipe"],
+        input=FRAME.pack(b"c", 0.0, len(blob)) + blob,
+        capture_output=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(broken), str(src)])},
+    )
+    assert (done.returncode, done.stdout) == (1, b"")  # no ready line: the shell runs unrecorded
+    assert "ImportError: a broken install" in log.read_text()
 
 
 class BrokenAssembler(CommandAssembler):

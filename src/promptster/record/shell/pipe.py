@@ -2,10 +2,11 @@
 
 The pty loop must stay fast, and Python threads share one interpreter lock: a thread busy
 redacting 100 MB of `cat` output would hold up every read of the loop. So the recording runs
-in a worker process (`python -m promptster.record.shell.pipe CONFIG`), on another core when
+in a worker process (`python -m promptster.record.shell.pipe`), on another core when
 there is one. The loop only writes what it read into the worker's stdin, framed::
 
-    kind (1 byte: o output, r resize, g gap) | time (float64, seconds) | length (uint32) | data
+    kind (1 byte: c configuration, o output, r resize, g gap) | time (float64, seconds)
+    | length (uint32) | data
 
 `PipeSink` is the loop's end: writes are non-blocking; what the pipe cannot take waits in a
 buffer the loop drains when the pipe is writable (`poll`), and past `BUFFER_LIMIT` output is
@@ -15,12 +16,15 @@ system calls; the worker waits `BATCH_WAIT_S` for more anyway): the loop calls `
 `hold_timeout()` has passed without output. The worker parses the marks
 itself (the same token) and hands everything to `ShellRecording`: cast, commands, events.
 
-The worker says `ready` on stdout once its imports are done and it waits for frames; the shell
-is started only then (session.py), so that the ~130 ms of CPU of its start never delays the
-echo of the first keys typed. The worker runs in its own session, so a closed terminal or
-Ctrl-C does not stop it; when the loop's end of the pipe closes (the shell exited, or the
-loop was killed) it finishes the cast, delivers the last events and prints a JSON summary on
-stdout.
+The worker imports its modules first, then reads its configuration (the first frame, `c`, a
+JSON object from `worker_config`: the cast, the token, its log for stderr), then says `ready`
+on stdout and waits for frames; the shell is started only then (session.py), so that the
+~60 ms of CPU of its start never delays the echo of the first keys typed. `promptster shell`
+starts it before anything else (prestart.py), so that its imports overlap the CLI's; if its
+stdin ends before the configuration, it exits quietly. The worker runs in its own session, so
+a closed terminal or Ctrl-C does not stop it; when the loop's end of the pipe closes (the
+shell exited, or the loop was killed) it finishes the cast, delivers the last events and
+prints a JSON summary on stdout.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import select
 import struct
 import sys
 import time
+import traceback
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -84,6 +89,11 @@ class PipeSink:
 
     def resize(self, t: float, cols: int, rows: int) -> None:
         self._frame(b"r", t, f"{cols}x{rows}".encode())
+
+    def configure(self, config: str) -> None:
+        """The worker's configuration (`worker_config`): the first frame, before any other."""
+        self._append(b"c", 0.0, config.encode())
+        self.flush()
 
     def wants_write(self) -> bool:
         """The pipe is full and frames wait: flush when it is writable."""
@@ -229,6 +239,7 @@ def worker_config(
     shell: str,
     note: str,
     origin_wall: float,
+    log: Path | None = None,
 ) -> str:
     return json.dumps(
         {
@@ -241,22 +252,62 @@ def worker_config(
             "shell": shell,
             "note": note,
             "originWall": origin_wall,
+            "log": str(log) if log is not None else None,
         }
     )
 
 
-def worker_main(argv: list[str]) -> int:
-    """The worker process: frames from stdin into a ShellRecording; a summary on stdout."""
-    from promptster.protocol import load_handle
-    from promptster.record.session import SessionPaths
-    from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader
-    from promptster.record.shell.commands import CommandAssembler
-    from promptster.record.shell.events import EventSender, system_warning
-    from promptster.record.shell.osc import MarkParser
-    from promptster.record.shell.recording import ShellRecording
+def read_config(reader: FrameReader) -> tuple[dict[str, Any] | None, list[Frame]]:
+    """The worker's configuration, its stdin's first frame, and the frames read with it;
+    (None, []) if stdin ends first."""
+    while not reader.ended:
+        frames = reader.frames()  # blocks until the loop writes (or ends)
+        if frames:
+            kind, _, data = frames[0]
+            if kind != b"c":
+                raise ValueError("the recording worker's first frame must be its configuration")
+            config = json.loads(data)
+            if not isinstance(config, dict):
+                raise ValueError("the recording worker's configuration must be an object")
+            return config, frames[1:]
+    return None, []
 
-    config = json.loads(argv[0])
+
+def _log_to(path: str | None) -> None:
+    """From now on, stderr goes to the shell's log (until the configuration: nowhere)."""
+    if not path:
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.dup2(fd, 2)
+        os.close(fd)
+
+
+def worker_main(argv: list[str]) -> int:
+    """The worker process: its configuration, then frames from stdin into a ShellRecording;
+    a summary on stdout. `argv` is unused (the configuration is the first frame)."""
+    failed: str | None = None
+    try:  # first, before the configuration arrives: this is the start that prestart overlaps
+        from promptster.protocol import load_handle
+        from promptster.record.session import SessionPaths
+        from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader
+        from promptster.record.shell.commands import CommandAssembler
+        from promptster.record.shell.events import EventSender, system_warning
+        from promptster.record.shell.osc import MarkParser
+        from promptster.record.shell.recording import ShellRecording
+    except Exception:  # reported in the shell's log, which the configuration names
+        failed = traceback.format_exc()
+    reader = FrameReader(sys.stdin.fileno())
+    config, early = read_config(reader)
+    if config is None:
+        return 0  # no shell after all: `promptster shell` ended before starting one
+    _log_to(config.get("log"))
+    if failed is not None:
+        sys.stderr.write(failed)
+        return 1
     session_dir = Path(config["sessionDir"])
+    with contextlib.suppress(OSError):
+        os.chdir(session_dir)  # not the candidate's folder: it may go away while we run
     handle = load_handle(session_dir)
     sender = None
     if handle is not None:
@@ -280,11 +331,12 @@ def worker_main(argv: list[str]) -> int:
         cwd=config.get("cwd"),
     )
     parser = MarkParser(token) if token else None
-    reader = FrameReader(sys.stdin.fileno())
     # Started and idle: the shell starts now (session.py waits for this line), so that our
     # imports never compete with the first keys typed for the CPU.
     sys.stdout.write(READY)
     sys.stdout.flush()
+    if early:  # frames sent with the configuration (a worker slower than WORKER_READY_S)
+        record_frames(recording, parser, early)
     if token is None and sender is not None:  # after `ready`: delivery may wait for a recorder
         message = f"{config['note']}; the terminal is recorded, commands are not listed"
         sender.send([system_warning("shell_not_integrated", message, shell=config["shell"])])

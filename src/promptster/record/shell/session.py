@@ -6,9 +6,10 @@
 2. `prepare_shell` writes the bash/zsh integration under `.promptster/shells/<n>/` and says
    how to start the shell; any other shell (or an old bash/zsh) is recorded as a plain cast,
    with a `warning` saying so;
-3. a worker process is started (shell_pipe.py: the cast, command events, delivery to the
-   recorder) and, once it says it is ready, the shell runs under `pty_shell.run_in_pty`,
-   which hands every read to the worker through a non-blocking pipe;
+3. the worker process (pipe.py: the cast, command events, delivery to the recorder), which
+   the console script started before the CLI's imports (prestart.py), gets its configuration
+   and, once it says it is ready, the shell runs under `pty_shell.run_in_pty`, which hands
+   every read to the worker through a non-blocking pipe;
 4. when the shell exits, the worker finishes the cast, delivers (or spools) the last events
    and reports; the integration files are removed. The session itself keeps recording.
 
@@ -27,7 +28,6 @@ import pwd
 import select
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +40,7 @@ from promptster.record.shell.cast_header import CastHeader, new_cast_path
 from promptster.record.shell.integration import ShellLaunch, prepare_shell
 from promptster.record.shell.osc_strip import MarkStripper
 from promptster.record.shell.pipe import READY, PipeSink, worker_config
+from promptster.record.shell.prestart import RECORDED_SHELL_ENV, start_worker, take_worker
 from promptster.record.shell.pty_shell import run_in_pty, terminal_size
 from promptster.record.shell.stats import RecordingStats, SenderStats
 from promptster.record.timelimit import signed_deadline
@@ -47,7 +48,6 @@ from promptster.record.timelimit import signed_deadline
 SHELLS_DIR = "shells"
 WORKER_EXIT_S = 300.0  # finishing a cast and delivering events; a hang guard, not a budget
 WORKER_READY_S = 10.0  # the worker's start (imports); past this the shell starts anyway
-RECORDED_SHELL_ENV = "PROMPTSTER_SHELL_TOKEN"
 # Set by an outer recording: a fresh shell must not inherit them (prepare_shell sets its own).
 _STALE = ("PROMPTSTER_SHELL_STATE", "PROMPTSTER_SHIMS", "PROMPTSTER_USER_ZDOTDIR")
 
@@ -92,22 +92,6 @@ def shell_environment(
     env[SESSION_DIR_ENV] = str(paths.root)
     env.setdefault("TERM", "xterm-256color")
     return env
-
-
-def _start_worker(paths: SessionPaths, number: int, config: str) -> subprocess.Popen[bytes]:
-    """The recording worker (shell_pipe.py), in its own session: a hangup of the terminal or
-    a Ctrl-C must not stop it before it has finished the cast. Its errors go to a log."""
-    log_path = paths.root / SHELLS_DIR / f"{number}.log"
-    log_path.parent.mkdir(mode=0o700, exist_ok=True)
-    with open(log_path, "ab") as log:
-        return subprocess.Popen(
-            [sys.executable, "-m", "promptster.record.shell.pipe", config],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            cwd=paths.root,
-            start_new_session=True,
-        )
 
 
 def _await_worker(worker: subprocess.Popen[bytes], timeout: float = WORKER_READY_S) -> None:
@@ -204,8 +188,14 @@ def run_recorded_shell(
         session_id=state.session_id,
         shell=launch.shell,
     )
-    worker = _start_worker(
-        paths, number, worker_config(
+    log_path = paths.root / SHELLS_DIR / f"{number}.log"
+    log_path.parent.mkdir(mode=0o700, exist_ok=True)
+    # Usually started by the console script before the CLI's own imports (prestart.py).
+    worker = take_worker() or start_worker()
+    assert worker.stdin is not None
+    sink = PipeSink(worker.stdin.fileno())
+    sink.configure(
+        worker_config(
             session_dir=paths.root,
             cast_path=cast_path,
             header=dataclasses.asdict(header),
@@ -215,10 +205,9 @@ def run_recorded_shell(
             shell=launch.shell,
             note=launch.note,
             origin_wall=wall,
-        ),
-    )  # fmt: skip
-    assert worker.stdin is not None
-    sink = PipeSink(worker.stdin.fileno())
+            log=log_path,
+        )
+    )
     if announce is not None:
         announce(launch)
     _await_worker(worker)
