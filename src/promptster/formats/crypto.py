@@ -13,11 +13,15 @@ import binascii
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+if TYPE_CHECKING:
+    # Imported where keys are written or read as PEM: it costs more than the rest of this
+    # module (its SSH key support), and checking a signature does not need it.
+    from cryptography.hazmat.primitives import serialization
 
 from promptster.errors import CheckFailed, FormatError, InputError
 from promptster.fsutil import atomic_write_bytes
@@ -106,6 +110,8 @@ class SigningKey:
 
     @property
     def public(self) -> PublicKey:
+        from cryptography.hazmat.primitives import serialization
+
         raw = self._private.public_key().public_bytes(
             serialization.Encoding.Raw, serialization.PublicFormat.Raw
         )
@@ -115,6 +121,8 @@ class SigningKey:
         return self._private.sign(message)
 
     def to_pem(self, passphrase: bytes | None = None) -> bytes:
+        from cryptography.hazmat.primitives import serialization
+
         encryption: serialization.KeySerializationEncryption = (
             serialization.BestAvailableEncryption(passphrase)
             if passphrase
@@ -126,6 +134,8 @@ class SigningKey:
 
     @classmethod
     def from_pem(cls, data: bytes, passphrase: bytes | None = None, *, what: str) -> SigningKey:
+        from cryptography.hazmat.primitives import serialization
+
         try:
             key = serialization.load_pem_private_key(data, password=passphrase)
         except TypeError as exc:
