@@ -81,12 +81,12 @@ def signed_deadline(journal: Path, pack_file: Path, state_deadline: str | None) 
 
 
 def _pack_limit(pack_file: Path) -> int | None:
-    from promptster.issue.assessment import open_pack
-
     try:
         data = pack_file.read_bytes()
     except OSError:
-        return None
+        return None  # no pack (a practice session): no need for the pack reader's imports
+    from promptster.issue.assessment import open_pack
+
     try:
         return open_pack(data).pack.time_limit_minutes
     except (FormatError, CheckFailed):
