@@ -17,8 +17,9 @@ asciinema's of the same run, and the load printed at the end.
 
 Also printed, per case: the time from spawning the terminal to its first prompt (median and
 range; for the recorded shell it includes the worker's start, which comes before the shell's),
-and the CPU the terminal's processes spent until then (from /proc/PID/schedstat), split by
-process for the recorded shell (`promptster shell`'s pty loop, its worker); and, unless
+and the CPU the terminal's processes spent until then (from /proc/PID/schedstat): `loop` is
+the process spawned in the terminal (`promptster shell`'s pty loop, asciinema, `script`, or
+for the plain pty the shell itself), `shell` and `worker` its children; and, unless
 `--skip-settled`, the same echo typed `SETTLE_S` after the first prompt, for comparison.
 
 With `--baseline-src DIR` (another checkout's `src`), the recorded shell of that code (its
