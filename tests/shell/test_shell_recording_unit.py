@@ -16,6 +16,7 @@ import pytest
 
 import promptster
 from promptster.protocol import SESSION_FILE, load_handle
+from promptster.record.shell import prestart
 from promptster.record.shell.cast import CastEncoder, CastFile, CastHeader
 from promptster.record.shell.cast_reader import read_cast
 from promptster.record.shell.commands import CommandAssembler, OutputExcerpt
@@ -196,6 +197,24 @@ def test_a_worker_whose_stdin_ends_before_its_configuration_exits_quietly() -> N
         check=False,
     )
     assert (done.returncode, done.stdout, done.stderr) == (0, b"", b"")
+
+
+def test_the_worker_started_first_is_taken_once_and_ends_with_its_stdin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """What the console script does for `promptster shell` (entry.py): the worker starts
+    before the CLI; `run_recorded_shell` takes it; unused, it ends when its stdin closes."""
+    monkeypatch.delenv(prestart.RECORDED_SHELL_ENV, raising=False)
+    prestart.prestart()
+    worker = prestart.take_worker()
+    assert worker is not None and prestart.take_worker() is None
+    assert worker.stdin is not None
+    worker.stdin.close()  # as when `promptster shell` fails before starting a shell
+    assert worker.wait(timeout=300) == 0
+    assert worker.stdout is not None and worker.stdout.read() == b""
+    monkeypatch.setenv(prestart.RECORDED_SHELL_ENV, "t")  # inside a recorded shell: refused
+    prestart.prestart()
+    assert prestart.take_worker() is None
 
 
 def test_a_worker_that_cannot_import_writes_why_to_the_shells_log(tmp_path: Path) -> None:
