@@ -22,26 +22,40 @@ class BlobReader:
 
     def __init__(self, git_dir: Path) -> None:
         self.git_dir = git_dir
-        self._proc = subprocess.Popen(
-            [git_executable(), *SAFE_CONFIG, f"--git-dir={git_dir}", "cat-file", "--batch"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=git_env(),
-        )
+        # started by the first `read` (`read_many` runs its own): a process spawn saved for
+        # the callers that only read in batches
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def _process(self) -> subprocess.Popen[bytes]:
+        if self._proc is None:
+            self._proc = subprocess.Popen(
+                [
+                    git_executable(),
+                    *SAFE_CONFIG,
+                    f"--git-dir={self.git_dir}",
+                    "cat-file",
+                    "--batch",
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                env=git_env(),
+            )
+        return self._proc
 
     def read(self, name: str) -> bytes | None:
-        assert self._proc.stdin is not None and self._proc.stdout is not None
         if "\n" in name:
             return None
-        self._proc.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
-        self._proc.stdin.flush()
-        header = self._proc.stdout.readline().split()
+        proc = self._process()
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write(name.encode("utf-8", "surrogateescape") + b"\n")
+        proc.stdin.flush()
+        header = proc.stdout.readline().split()
         if len(header) != 3 or not header[2].isdigit():
             return None  # "<name> missing" or "ambiguous"
         size = int(header[2])
-        data = self._proc.stdout.read(size)
-        self._proc.stdout.read(1)  # the newline after the object
+        data = proc.stdout.read(size)
+        proc.stdout.read(1)  # the newline after the object
         return data if header[1] == b"blob" else None
 
     def read_many(self, names: Iterable[str]) -> Iterator[bytes | None]:
@@ -76,11 +90,14 @@ class BlobReader:
         return found
 
     def close(self) -> None:
-        if self._proc.stdin is not None:
-            self._proc.stdin.close()
-        self._proc.wait()
-        if self._proc.stdout is not None:
-            self._proc.stdout.close()
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.stdin is not None:
+            proc.stdin.close()
+        proc.wait()
+        if proc.stdout is not None:
+            proc.stdout.close()
 
     def __enter__(self) -> BlobReader:
         return self
@@ -106,11 +123,13 @@ def tree_files(git_dir: Path, commit: str) -> Iterator[tuple[str, str]]:
             yield path.decode("utf-8", "surrogateescape"), parts[2].decode("ascii")
 
 
-def changed_blobs(git_dir: Path, head: str) -> dict[tuple[str, str], str]:
+def changed_blobs(git_dir: Path, head: str, since: str | None = None) -> dict[tuple[str, str], str]:
     """(commit, path) -> the blob id the commit gives the path, for every path each commit of
-    `head`'s history changes: one `git log --raw` instead of a tree walk per lookup."""
+    `head`'s history (after `since`, when given) changes: one `git log --raw` instead of a
+    tree walk per lookup."""
+    span = [head, f"^{since}"] if since else [head]
     out = run_git(
-        ["log", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames", "-z", head],
+        ["log", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames", "-z", *span],
         git_dir=git_dir,
     ).stdout
     found: dict[tuple[str, str], str] = {}

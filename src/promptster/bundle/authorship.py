@@ -105,30 +105,50 @@ def run_length(path: str, origins: Sequence[LineOrigin], binary: bool = False) -
 
 
 def encode(authorship: Authorship) -> bytes:
-    files = []
-    for item in sorted(authorship.files, key=lambda f: f.path):
-        ranges = []
-        for piece in item.ranges:
-            entry: dict[str, Any] = {
-                "start": piece.start,
-                "end": piece.end,
-                "author": piece.origin.author,
-            }
-            if piece.origin.tool is not None:
-                entry["tool"] = piece.origin.tool
-            if piece.origin.event_id is not None:
-                entry["eventId"] = piece.origin.event_id
-                entry["seq"] = piece.origin.seq
-            ranges.append(entry)
-        files.append(
-            {"path": item.path, "lines": item.lines, "binary": item.binary, "ranges": ranges}
-        )
-    body = {"format": FORMAT, "version": VERSION, "snapshot": authorship.snapshot, "files": files}
-    return canonical_json(body) + b"\n"
+    return encode_parts(authorship.snapshot, [(f.path, file_json(f)) for f in authorship.files])
+
+
+def file_json(item: FileAuthorship) -> bytes:
+    """One file's entry of the member, in canonical form (`encode_parts` joins them)."""
+    ranges = []
+    for piece in item.ranges:
+        entry: dict[str, Any] = {
+            "start": piece.start,
+            "end": piece.end,
+            "author": piece.origin.author,
+        }
+        if piece.origin.tool is not None:
+            entry["tool"] = piece.origin.tool
+        if piece.origin.event_id is not None:
+            entry["eventId"] = piece.origin.event_id
+            entry["seq"] = piece.origin.seq
+        ranges.append(entry)
+    return canonical_json(
+        {"path": item.path, "lines": item.lines, "binary": item.binary, "ranges": ranges}
+    )
+
+
+def encode_parts(snapshot: str, files: Sequence[tuple[str, bytes]]) -> bytes:
+    """The member from each file's `file_json` (path, entry): exactly the canonical JSON of
+    the whole document (keys sorted, so `files` comes first; files sorted by path), built
+    without encoding again the entries a checkpoint kept."""
+    entries = b",".join(entry for _, entry in sorted(files, key=lambda item: item[0]))
+    rest = canonical_json({"format": FORMAT, "snapshot": snapshot, "version": VERSION})
+    return b'{"files":[' + entries + b"]," + rest[1:] + b"\n"
 
 
 def decode(data: bytes) -> Authorship:
     """Parse and check the member's shape (FormatError says what is wrong)."""
+    return _decode(data, keep_ranges=True)
+
+
+def decode_outline(data: bytes) -> Authorship:
+    """`decode`, every check included, keeping only each file's path, line count and binary
+    flag (no ranges: what `verify` compares with the snapshot, without building them)."""
+    return _decode(data, keep_ranges=False)
+
+
+def _decode(data: bytes, keep_ranges: bool) -> Authorship:
     body = loads_limited(data, what="authorship.json")
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise FormatError("authorship.json is not a promptster-authorship document")
@@ -143,7 +163,7 @@ def decode(data: bytes) -> Authorship:
     snapshot, raw_files = body.get("snapshot"), body.get("files")
     if not isinstance(snapshot, str) or not isinstance(raw_files, list):
         raise FormatError("authorship.json needs 'snapshot' (text) and 'files' (a list)")
-    return Authorship(snapshot, tuple(_file(raw) for raw in raw_files))
+    return Authorship(snapshot, tuple(_file(raw, keep_ranges) for raw in raw_files))
 
 
 def _count(value: Any, what: str) -> int:
@@ -152,7 +172,7 @@ def _count(value: Any, what: str) -> int:
     return value
 
 
-def _file(raw: Any) -> FileAuthorship:
+def _file(raw: Any, keep_ranges: bool) -> FileAuthorship:
     if not isinstance(raw, dict) or not isinstance(raw.get("path"), str):
         raise FormatError("authorship.json: a file entry has no path")
     path = raw["path"]
@@ -167,27 +187,32 @@ def _file(raw: Any) -> FileAuthorship:
     for entry in ranges_raw:
         if not isinstance(entry, dict):
             raise FormatError(f"authorship.json: {path!r} has a malformed range")
-        start = _count(entry.get("start"), f"{path!r} range start")
-        end = _count(entry.get("end"), f"{path!r} range end")
-        author = entry.get("author")
+        start, end, author = entry.get("start"), entry.get("end"), entry.get("author")
+        # `type(...) is int`: what _count accepts, as JSON gives it (no bool, no subclass);
+        # _count builds its message only on the way to raising
+        if type(start) is not int or start < 0:
+            start = _count(start, f"{path!r} range start")
+        if type(end) is not int or end < 0:
+            end = _count(end, f"{path!r} range end")
         if start != expected or end < start or author not in AUTHORS:
             raise FormatError(
                 f"authorship.json: {path!r} ranges must cover lines 1..{lines} in order, each "
                 f"with an author among {', '.join(AUTHORS)}"
             )
-        tool, event_id, seq = entry.get("tool"), entry.get("eventId"), entry.get("seq")
-        ranges.append(
-            Range(
-                start,
-                end,
-                LineOrigin(
-                    str(author),
-                    tool if isinstance(tool, str) else None,
-                    event_id if isinstance(event_id, str) else None,
-                    seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
-                ),
+        if keep_ranges:
+            tool, event_id, seq = entry.get("tool"), entry.get("eventId"), entry.get("seq")
+            ranges.append(
+                Range(
+                    start,
+                    end,
+                    LineOrigin(
+                        str(author),
+                        tool if isinstance(tool, str) else None,
+                        event_id if isinstance(event_id, str) else None,
+                        seq if isinstance(seq, int) and not isinstance(seq, bool) else None,
+                    ),
+                )
             )
-        )
         expected = end + 1
     if expected != lines + 1:
         raise FormatError(f"authorship.json: {path!r} ranges cover {expected - 1} of {lines} lines")

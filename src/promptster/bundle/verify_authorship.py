@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from promptster.bundle.authorship import count_lines, decode, is_binary
+from promptster.bundle.authorship import count_lines, decode_outline, is_binary
 from promptster.errors import FormatError
 from promptster.gitblobs import BlobReader, tree_files
 
@@ -33,7 +33,7 @@ def final_counts(git_dir: Path, commit: str) -> dict[str, tuple[int, bool]]:
 
 def check_authorship(data: bytes, head: str, counts: dict[str, tuple[int, bool]]) -> Result:
     try:
-        authorship = decode(data)
+        authorship = decode_outline(data)
     except FormatError as exc:
         return "failed", exc.message
     if authorship.snapshot != head:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from promptster.errors import EnvironmentProblem, JournalLocked, PromptsterError
 from promptster.formats.events import Kind, format_ts, now_ts, parse_ts
 from promptster.protocol import CLIENT_LOSSES_FILE, STARTING_FILE
+from promptster.record.attribution.checkpoint import Checkpoints
 from promptster.record.attribution.live import Attribution
 from promptster.record.control import restore_tool_config
 from promptster.record.files.capture import Capture
@@ -83,6 +84,8 @@ class Recorder:
         self.signed = signed_deadline(paths.journal, paths.assessment, state.deadline)
         self.deadline = self.signed.deadline
         self.attribution = Attribution(state.workspace)
+        # Line authorship replayed ahead in a child process, so submit replays only the rest.
+        self.checkpoints = Checkpoints(paths.root)
         # The budget and allowed tools, from the signed pack (record/limits.py).
         self.limits = read_limits(paths.assessment)
         allowed = self.limits.allowed_tools
@@ -257,8 +260,10 @@ class Recorder:
         self.capture.tick()
         self._check_clock()
         self._check_time()
+        self.checkpoints.tick()
 
     def shutdown(self) -> None:
+        self.checkpoints.stop()
         self.server.stop()
         self.capture.stop()
         if not self.pipeline.closed:
@@ -404,6 +409,7 @@ class Recorder:
         with self.ending:
             if self.end_result is not None:
                 return self.end_result
+            self.checkpoints.stop()  # submit follows: the CPU is its
             self.capture.stop_watching()
             commit = self.capture.snapshot_now("final")  # reads the watchers first
             self.backfill_transcripts()

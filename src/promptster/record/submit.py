@@ -260,10 +260,10 @@ def write_submission(paths: SessionPaths, output: Path | None = None) -> SubmitR
 def _authorship(paths: SessionPaths, events: list[dict[str, Any]], workspace: str) -> bytes | None:
     """authorship.json for the final snapshot; None (no member: blame says it is unavailable)
     when it cannot be computed, which never stops a submit."""
-    from promptster.bundle.authorship import encode
     from promptster.bundle.format import SNAPSHOT_REF
     from promptster.gitutil import run_git
-    from promptster.record.attribution.authorship import compute_authorship
+    from promptster.record.attribution import checkpoint
+    from promptster.record.attribution.authorship import authorship_member
 
     try:
         head = run_git(
@@ -271,7 +271,9 @@ def _authorship(paths: SessionPaths, events: list[dict[str, Any]], workspace: st
         )
         if head.returncode != 0:
             return None
-        return encode(compute_authorship(events, paths.shadow_git, head.text.strip(), workspace))
+        # The replay kept during the session, when there is one that fits (same result).
+        resume = checkpoint.load(paths.root / checkpoint.FILE_NAME, paths.key.read_bytes())
+        return authorship_member(events, paths.shadow_git, head.text.strip(), workspace, resume)
     except Exception:  # advisory: the bundle is written without it
         log.exception("line authorship could not be computed")
         return None

@@ -3,5 +3,7 @@
 `engine` matches snapshot changes against the edits the AI reported (pure, no I/O); `events`
 applies it to timeline events; `live` is the recorder's incremental use of it. `procio`,
 `measure` and `writes` measure what an AI shell command's processes wrote (Linux I/O
-accounting) and put it on the file events as evidence; `authorship` is line authorship at
-submit; `paste` flags likely pastes."""
+accounting) and put it on the file events as evidence; `paste` flags likely pastes. Line
+authorship at submit: `authorship` replays the file events onto the snapshots (`lines`: a
+file's lines and one change's origins), `resume` is a replay stopped after a prefix of the
+timeline and `checkpoint` keeps one during the session."""

@@ -26,7 +26,6 @@ import difflib
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from queue import Full, Queue
 from typing import Any, cast
@@ -35,6 +34,8 @@ from promptster.bundle.authorship import (
     Authorship,
     FileAuthorship,
     LineOrigin,
+    encode_parts,
+    file_json,
     is_binary,
     run_length,
     split_text,
@@ -43,39 +44,14 @@ from promptster.formats.events import FILE_KINDS
 from promptster.gitblobs import BlobReader, changed_blobs, tree_files
 from promptster.gitutil import run_git
 from promptster.integrations.claude.events import parse_time
-from promptster.record.attribution.engine import SIMILARITY, ChangeVerdict, is_trivial
-from promptster.record.attribution.events import (
-    EventAttributor,
-    human_command_windows,
-    in_time_order,
-    tool_results,
-    write_evidence,
-)
+from promptster.record.attribution.events import EventAttributor, time_order, write_evidence
+from promptster.record.attribution.lines import FileLines, assign, starter_file
+from promptster.record.attribution.resume import Knowledge, ReplayState, ToolNames
 
-REWRITE_SHARE = 0.5
-PREFETCH_CHUNK = 64  # blobs handed over at a time by the reading thread
-MAX_PAIRS = 200  # AI lines of a replaced block compared with each new line (bounded work)
-STARTER = LineOrigin("starter")
-AI_AUTHORS = frozenset({"ai", "ai_then_human"})
+__all__ = ["Knowledge", "ReplayState", "authorship_member", "compute_authorship", "replay_prefix"]
 
 Json = Mapping[str, Any]
-
-
-@dataclass
-class _Line:
-    text: str
-    origin: LineOrigin
-    trivial: bool = False
-
-    @classmethod
-    def of(cls, text: str, origin: LineOrigin) -> _Line:
-        return cls(text, origin, is_trivial(text))
-
-
-@dataclass
-class _File:
-    lines: list[_Line]
-    binary: bool = False
+PREFETCH_CHUNK = 64  # blobs handed over at a time by the reading thread
 
 
 def snapshot_order(git_dir: Path, head: str) -> list[str]:
@@ -83,62 +59,175 @@ def snapshot_order(git_dir: Path, head: str) -> list[str]:
     return out.split()
 
 
-def _tools(events: Sequence[Json]) -> dict[str, str]:
-    """tool_use_id -> the integration that reported it (claude, codex, …)."""
-    tools: dict[str, str] = {}
-    for event in events:
-        data, source = event.get("data"), event.get("source")
-        if event.get("kind") in ("tool_use", "tool_result") and isinstance(data, Mapping):
-            integration = source.get("integration") if isinstance(source, Mapping) else None
-            tool_use_id = data.get("toolUseId")
-            if isinstance(tool_use_id, str) and isinstance(integration, str):
-                # "claude-code" -> "claude", "gemini-cli" -> "gemini": the tool, not the adapter
-                name = integration.removesuffix("-code").removesuffix("-cli")
-                tools.setdefault(tool_use_id, name)
-    return tools
-
-
 def compute_authorship(
-    events: Sequence[Json], git_dir: Path, head: str, workspace: str
+    events: Sequence[Json],
+    git_dir: Path,
+    head: str,
+    workspace: str,
+    resume: ReplayState | None = None,
 ) -> Authorship:
     """Authorship of every file of snapshot `head`, from the session's events (journal order);
-    `workspace` is the absolute workspace path the AI tools' events name files under."""
-    files: dict[str, _File] = {}
+    `workspace` is the absolute workspace path the AI tools' events name files under.
+    `resume`: a replay of a prefix of `events`, used when it fits (same result, less work)."""
+    files = _finish(events, git_dir, head, workspace, resume, keep=False)
+    return Authorship(head, tuple(item for _, item in files if isinstance(item, FileAuthorship)))
+
+
+def authorship_member(
+    events: Sequence[Json],
+    git_dir: Path,
+    head: str,
+    workspace: str,
+    resume: ReplayState | None = None,
+) -> bytes:
+    """`encode(compute_authorship(...))`, byte for byte; from a checkpoint, the entries of the
+    files the rest of the timeline leaves alone are taken as the checkpoint encoded them."""
+    files = _finish(events, git_dir, head, workspace, resume, keep=True)
+    return encode_parts(
+        head, [(path, item if isinstance(item, bytes) else file_json(item)) for path, item in files]
+    )
+
+
+def _finish(
+    events: Sequence[Json],
+    git_dir: Path,
+    head: str,
+    workspace: str,
+    resume: ReplayState | None,
+    keep: bool,
+) -> list[tuple[str, FileAuthorship | bytes]]:
+    """Each file of `head` with its authorship, or (`keep`) its member entry as a checkpoint
+    kept it."""
     # git runs in a worker thread while Python works (a subprocess does not hold the GIL):
     # the history's blob ids and the starter files while the timeline is indexed, then the
     # blobs of the file events while the replay consumes them.
     with BlobReader(git_dir) as blobs, ThreadPoolExecutor(1) as worker:
-        history = worker.submit(_history, git_dir, head, blobs)
         final_tree = worker.submit(lambda: list(tree_files(git_dir, head)))
-        tools = _tools(events)
-        attributor = EventAttributor(
-            workspace, ran=tool_results(events), shell_windows=human_command_windows(events)
-        )
-        starter, oids = history.result()
-        for path, content in starter:
-            files[path] = _starter(content or b"")
-        replay = _Replay(events, files, tools, attributor, oids)
-        replay.run(lambda names: _prefetch(worker, blobs.read_many(names)))
+        state = _advance(events, len(events), git_dir, head, workspace, resume, blobs, worker)
         final = final_tree.result()
-        read = blobs.read_many(oid for _, oid in final)
-        result = [
-            _final(path, content or b"", files.get(path))
-            for (path, _), content in zip(final, read, strict=True)
+        kept = state.finals if keep else {}
+        missing = [(path, oid) for path, oid in final if kept.get(path, ("",))[0] != oid]
+        read = dict(zip(missing, blobs.read_many(oid for _, oid in missing), strict=True))
+        return [
+            (path, kept[path][1])
+            if (path, oid) not in read
+            else (path, _final(path, read[path, oid] or b"", state.files.get(path)))
+            for path, oid in final
         ]
-    return Authorship(head, tuple(result))
+
+
+def replay_prefix(
+    events: Sequence[Json],
+    count: int,
+    git_dir: Path,
+    head: str,
+    workspace: str,
+    resume: ReplayState | None = None,
+) -> ReplayState:
+    """The replay of `events[:count]` (count < len(events)), knowing all of `events`."""
+    if not 0 <= count < len(events):
+        raise ValueError(f"a prefix of 0..{len(events) - 1} events, not {count}")
+    with BlobReader(git_dir) as blobs, ThreadPoolExecutor(1) as worker:
+        state = _advance(events, count, git_dir, head, workspace, resume, blobs, worker)
+    state.make_finals()
+    return state
+
+
+def _advance(
+    events: Sequence[Json],
+    count: int,
+    git_dir: Path,
+    head: str,
+    workspace: str,
+    resume: ReplayState | None,
+    blobs: BlobReader,
+    worker: ThreadPoolExecutor,
+) -> ReplayState:
+    history = worker.submit(_history, git_dir, head, blobs, resume)
+    chained = (
+        resume is not None
+        and resume.workspace == workspace
+        and resume.chained(events)
+        and resume.count <= count
+    )
+    if resume is not None and chained:  # the prefix's knowledge is kept: only the rest's
+        knowledge = resume.prefix.extended(events[resume.count :])
+    else:
+        knowledge = Knowledge.of(events)
+    ran, windows = knowledge.ran, knowledge.windows
+    starter_commit, starter, oids = history.result()
+    # Attribution reads the events in time order (events.time_order), not journal order: the
+    # replay kept consumed the first events of that order, which must still come first.
+    order = time_order(events)
+    extra = None
+    if resume is not None and order[: len(resume.order)] == resume.order:
+        extra = resume.fits(events, starter_commit, ran, windows, knowledge.tools)
+    if resume is not None and chained and extra is not None:
+        files, deleted, attributor = resume.files, resume.deleted, resume.attributor
+        attributor.learn(ran, extra)
+        blob_ids, begin, prefix = resume.blob_ids, resume.count, resume.prefix
+        missed, consumed = resume.tools_missed, list(resume.order)
+    else:
+        attributor = EventAttributor(workspace, ran=ran, shell_windows=windows)
+        files, deleted, blob_ids, begin, resume = {}, {}, {}, 0, None
+        prefix, missed, consumed = Knowledge({}, {}, []), set(), []
+        if starter is None:  # read for a resume that does not fit after all
+            starter = _starter_files(git_dir, starter_commit, blobs)
+        for path, oid, content in starter:
+            files[path] = starter_file(content or b"")
+            blob_ids[path] = oid
+    # this time, up to the first event of the order beyond the first `count` events
+    end = next((n for n in range(len(consumed), len(order)) if order[n] >= count), len(order))
+    now = order[len(consumed) : end]
+    tool_of = ToolNames(knowledge.tools, missed)
+    replay = _Replay(events, files, deleted, tool_of, attributor, oids, blob_ids)
+    replay.run(lambda names: _prefetch(worker, blobs.read_many(names)), now)
+    consumed.extend(now)
+    chain = events[count].get("prev") if count < len(events) else None
+    finals = {}
+    if resume is not None:
+        finals = {p: item for p, item in resume.finals.items() if p not in replay.touched}
+    return ReplayState(
+        count,
+        chain if isinstance(chain, str) else "",
+        starter_commit,
+        files,
+        deleted,
+        attributor,
+        frozenset(windows),
+        prefix.extended(events[begin:count]),
+        replay.last_commit or (resume.head if resume is not None else starter_commit),
+        blob_ids,
+        finals,
+        missed,
+        workspace,
+        consumed,
+    )
 
 
 def _history(
-    git_dir: Path, head: str, blobs: BlobReader
-) -> tuple[list[tuple[str, bytes | None]], dict[tuple[str, str], str]]:
-    """The starter files (path, content) and the blob ids of every path each snapshot changed."""
+    git_dir: Path, head: str, blobs: BlobReader, resume: ReplayState | None
+) -> tuple[str, list[tuple[str, str, bytes | None]] | None, dict[tuple[str, str], str]]:
+    """The first snapshot, its files (path, blob id, content; None when `resume` starts from
+    it) and the blob ids of every path each snapshot changed (since `resume`'s head: the
+    events it replayed need none; any other is read by `<commit>:<path>`)."""
     order = snapshot_order(git_dir, head)
-    starter: list[tuple[str, bytes | None]] = []
-    if order:
-        listed = list(tree_files(git_dir, order[0]))
-        read = blobs.read_many(oid for _, oid in listed)
-        starter = [(path, content) for (path, _), content in zip(listed, read, strict=True)]
-    return starter, changed_blobs(git_dir, head)
+    first = order[0] if order else ""
+    starter = None
+    if resume is None or resume.starter != first:
+        starter = _starter_files(git_dir, first, blobs)
+    since = resume.head if resume is not None and resume.head in order else None
+    return first, starter, changed_blobs(git_dir, head, since)
+
+
+def _starter_files(
+    git_dir: Path, commit: str, blobs: BlobReader
+) -> list[tuple[str, str, bytes | None]]:
+    if not commit:
+        return []
+    listed = list(tree_files(git_dir, commit))
+    read = blobs.read_many(oid for _, oid in listed)
+    return [(path, oid, content) for (path, oid), content in zip(listed, read, strict=True)]
 
 
 _DONE = object()
@@ -188,26 +277,20 @@ def _prefetch(
         stop.set()
 
 
-def _starter(content: bytes) -> _File:
-    if is_binary(content):
-        return _File([], binary=True)
-    return _File([_Line.of(text, STARTER) for text in split_text(content)])
-
-
-def _final(path: str, content: bytes, state: _File | None) -> FileAuthorship:
+def _final(path: str, content: bytes, state: FileLines | None) -> FileAuthorship:
     """The file as the snapshot has it, with the replay's origins where the texts agree (a file
     whose events are missing or did not replay gets `unknown` for the lines that differ)."""
     if is_binary(content):
         return FileAuthorship(path, 0, True, ())
     texts = split_text(content)
-    known = state.lines if state is not None and not state.binary else []
-    if [line.text for line in known] == texts:
-        return run_length(path, [line.origin for line in known])
+    known, known_origins = state.columns() if state is not None and not state.binary else ([], [])
+    if known == texts:
+        return run_length(path, known_origins)
     origins = [LineOrigin("unknown")] * len(texts)
-    matcher = difflib.SequenceMatcher(None, [line.text for line in known], texts, autojunk=False)
+    matcher = difflib.SequenceMatcher(None, known, texts, autojunk=False)
     for tag, i1, _, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            origins[j1:j2] = [known[i1 + k].origin for k in range(j2 - j1)]
+            origins[j1:j2] = known_origins[i1 : i1 + j2 - j1]
     return run_length(path, origins)
 
 
@@ -215,42 +298,54 @@ class _Replay:
     def __init__(
         self,
         events: Sequence[Json],
-        files: dict[str, _File],
-        tools: Mapping[str, str],
+        files: dict[str, FileLines],
+        deleted: dict[str, FileLines],
+        tool_of: Callable[[str], str | None],
         attributor: EventAttributor,
         oids: Mapping[tuple[str, str], str],
+        blob_ids: dict[str, str],
     ) -> None:
         self.oids = oids
+        self.blob_ids = blob_ids
+        # The paths whose lines this run may have changed (a copy's source too: they share
+        # lines), so their authorship cannot be taken from a checkpoint.
+        self.touched: set[str] = set()
+        self.last_commit = ""  # the snapshot of the last file event replayed
         self.events = events
         self.files = files
-        self.tools = tools
-        self.deleted: dict[str, _File] = {}
+        self.tool_of = tool_of
+        self.deleted = deleted
         self.attributor = attributor
-        self.origins: dict[LineOrigin, LineOrigin] = {}  # one object per origin: fast compares
 
-    def run(self, read: Callable[[Iterable[str]], Generator[bytes | None, None, None]]) -> None:
-        """Replay the events; `read(names)` gives the blobs of the file events, in order."""
+    def run(
+        self,
+        read: Callable[[Iterable[str]], Generator[bytes | None, None, None]],
+        order: Sequence[int],
+    ) -> None:
+        """Replay the events at the positions `order` gives, in that order; `read(names)` gives
+        the blobs of the file events, in order."""
+        events = [self.events[index] for index in order]
         file_events = [
             (event, _blob_name(event, self.oids))
-            for event in self.events
+            for event in events
             if event.get("kind") in FILE_KINDS
         ]
         contents = read(name for _, name in file_events if name is not None)
         pending = iter(file_events)
         try:
-            for event in in_time_order(self.events):
+            for event in events:
                 if event.get("kind") not in FILE_KINDS:
                     self.attributor.observe(event)
                     continue
                 _, name = next(pending)
                 content = next(contents) if name is not None else None
-                self._change(event, content)
+                self._change(event, content, name)
             for _ in contents:  # none left; ends the reader's thread
                 pass
         finally:
             contents.close()  # on an error too: the reading thread stops
 
-    def _change(self, event: Json, content: bytes | None) -> None:
+    def _change(self, event: Json, content: bytes | None, name: str | None) -> None:
         data = event.get("data")
         time = parse_time(event.get("ts"))
         if not isinstance(data, Mapping) or time is None:
@@ -258,8 +353,14 @@ class _Replay:
         path, commit = str(data.get("path", "")), str(data.get("commit", ""))
         origin_id, seq = str(event.get("id", "")), event.get("seq")
         seq = seq if isinstance(seq, int) else None
+        self.touched.add(path)
+        self.last_commit = commit or self.last_commit
+        self.blob_ids.pop(path, None)
+        if content is not None and name is not None and ":" not in name:
+            self.blob_ids[path] = name  # set now: every branch below makes the file `content`
         before = self.files.pop(path, None)
         if before is None and isinstance(data.get("renamedFrom"), str):
+            self.touched.add(data["renamedFrom"])
             before = self.deleted.pop(data["renamedFrom"], None) or self.files.get(
                 data["renamedFrom"]
             )
@@ -271,10 +372,10 @@ class _Replay:
             )
             return
         if content is None:  # the snapshot is missing: the file's lines are unknown from here
-            self.files[path] = _File([])
+            self.files[path] = FileLines([])
             return
         if is_binary(content):
-            self.files[path] = _File([], binary=True)
+            self.files[path] = FileLines([], binary=True)
             return
         old = before.lines if before is not None and not before.binary else []
         new_texts = split_text(content)
@@ -285,8 +386,8 @@ class _Replay:
         verdict = self.attributor.verdict(path, commit, added, removed, time, write_evidence(data))
         pasted = verdict.likely_paste
         here = LineOrigin("human", None, origin_id, seq)
-        self.files[path] = _File(
-            _assign(old, new_texts, opcodes, verdict, here, self.tools, pasted)
+        self.files[path] = FileLines(
+            assign(old, new_texts, opcodes, verdict, here, self.tool_of, pasted)
         )
 
 
@@ -300,116 +401,3 @@ def _blob_name(event: Json, oids: Mapping[tuple[str, str], str]) -> str | None:
         return None
     commit, path = str(data.get("commit", "")), str(data.get("path", ""))
     return oids.get((commit, path)) or f"{commit}:{path}"
-
-
-def _similar(a: str, b: str) -> bool:
-    """A revision of a line keeps most of it: the common prefix and suffix (whitespace at
-    the ends ignored) are at least SIMILARITY of the longer line. Linear, unlike difflib."""
-    a, b = a.strip(), b.strip()
-    longest = max(len(a), len(b))
-    if not longest:
-        return False
-    prefix = 0
-    for x, y in zip(a, b, strict=False):
-        if x != y:
-            break
-        prefix += 1
-    suffix = 0
-    for x, y in zip(reversed(a), reversed(b), strict=False):
-        if x != y or prefix + suffix >= min(len(a), len(b)):
-            break
-        suffix += 1
-    return (prefix + suffix) / longest >= SIMILARITY
-
-
-def _assign(
-    old: list[_Line],
-    new_texts: list[str],
-    opcodes: Sequence[tuple[str, int, int, int, int]],
-    verdict: ChangeVerdict,
-    here: LineOrigin,
-    tools: Mapping[str, str],
-    pasted: bool,
-) -> list[_Line]:
-    moved: dict[str, list[LineOrigin]] = {}
-    replaced = 0
-    for tag, i1, i2, _, _ in opcodes:
-        if tag != "equal":
-            for line in old[i1:i2]:
-                if not line.trivial:
-                    moved.setdefault(line.text.strip(), []).append(line.origin)
-                    replaced += 1
-    meaningful_old = sum(1 for line in old if not line.trivial)
-    labels = iter(zip(verdict.line_labels, verdict.line_owners, strict=True))
-    result: list[_Line] = []
-    added_origins: list[LineOrigin] = []
-    ai_origins: dict[str, LineOrigin] = {}
-    for tag, i1, i2, j1, j2 in opcodes:
-        if tag == "equal":
-            result.extend(old[i1:i2])
-            continue
-        block_old = old[i1:i2]
-        block_ai = [line for line in block_old if line.origin.author in AI_AUTHORS]
-        for text in new_texts[j1:j2]:
-            label, owner = next(labels)
-            trivial = is_trivial(text)
-            carried = moved.get(text.strip()) if not trivial else None
-            if carried:
-                origin = carried.pop(0)
-            elif label != "human":
-                origin = ai_origins.get(owner) or ai_origins.setdefault(
-                    owner, LineOrigin("ai", tools.get(owner) or None, here.event_id, here.seq)
-                )  # one object per owner: run_length compares them by identity first
-            elif pasted:
-                origin = LineOrigin("unknown", None, here.event_id, here.seq)
-            else:
-                origin = _human(text, trivial, block_ai, here)
-            result.append(_Line(text, origin, trivial))
-            added_origins.append(origin)
-    if not added_origins:
-        return result
-    change_origin = max(set(added_origins), key=added_origins.count)
-    # Lines revised in place (`ai_then_human`: a similar line replaced) are edits of the text
-    # that stays, not a rewrite of it: only lines replaced by new text count towards one.
-    revised = sum(1 for origin in added_origins if origin.author == "ai_then_human")
-    rewrite = meaningful_old > 0 and (replaced - revised) / meaningful_old >= REWRITE_SHARE
-    _take_over(result, opcodes, change_origin, rewrite)
-    return result
-
-
-def _human(text: str, trivial: bool, block_ai: list[_Line], here: LineOrigin) -> LineOrigin:
-    """The candidate's line, or `ai_then_human` when it replaced a similar AI line of the same
-    replaced block."""
-    if not trivial:
-        for line in block_ai[:MAX_PAIRS]:
-            if _similar(line.text, text):
-                return LineOrigin("ai_then_human", line.origin.tool, here.event_id, here.seq)
-    return here
-
-
-def _take_over(
-    result: list[_Line],
-    opcodes: Sequence[tuple[str, int, int, int, int]],
-    origin: LineOrigin,
-    rewrite: bool,
-) -> None:
-    """Unchanged lines the change takes over: all of them in a rewrite (retyped identically),
-    else runs of blank/punctuation lines between lines it replaced."""
-    for index, (tag, _, _, j1, j2) in enumerate(opcodes):
-        if tag != "equal":
-            continue
-        run = result[j1:j2]
-        if rewrite:
-            retyped = [
-                line
-                for line in run
-                if line.origin.author != "starter" and line.origin.author != origin.author
-            ]
-            for line in retyped:
-                line.origin = origin
-            continue
-        before_changed = index > 0 and opcodes[index - 1][0] in ("insert", "replace")
-        after_changed = index + 1 < len(opcodes) and opcodes[index + 1][0] in ("insert", "replace")
-        if before_changed and after_changed and all(line.trivial for line in run):
-            for line in run:
-                line.origin = origin

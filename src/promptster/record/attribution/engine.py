@@ -18,12 +18,13 @@ sees them); `attribute_changes` runs it over a whole session at once.
 from __future__ import annotations
 
 import difflib
+import pickle
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 Verdict = Literal["likely_ai", "ai_revised_by_human", "likely_human", "mixed", "unknown"]
 
@@ -193,7 +194,6 @@ class _FileState:
     old_pool: Counter[str] = field(default_factory=Counter)  # lines AI edits removed
     fragments: list[_Fragment] = field(default_factory=list)  # ... when edits split lines
     old_fragments: list[_Fragment] = field(default_factory=list)
-    owners: dict[str, list[str]] = field(default_factory=dict)  # line -> tool_use_ids
     live_ai: Counter[str] = field(default_factory=Counter)  # AI lines now in the file
     modified_claims: dict[str, datetime] = field(default_factory=dict)  # userModified claims
     last_claim: datetime | None = None
@@ -259,6 +259,7 @@ class Attributor:
         claim_expiry: timedelta = CLAIM_EXPIRY,
     ) -> None:
         self._files: dict[str, _FileState] = {}
+        self._packed: dict[str, bytes] = {}  # files' states as a checkpoint keeps them
         self._pending: list[EditClaim] = []
         self._windows: list[CommandWindow] = []
         self._human_windows: list[tuple[datetime, datetime]] = []
@@ -266,6 +267,9 @@ class Attributor:
         # tool_use_id -> snapshot commit -> bytes.
         self._spent: dict[str, dict[str, int]] = {}
         self._changed_at: dict[str, datetime] = {}  # path -> its last change attributed
+        # The change times at which the candidate's shell windows were looked at: a window
+        # learnt later (its command ended later) matters only if it covers one of them.
+        self.windows_consulted: list[datetime] = []
         self._claim_skew = claim_skew
         self._settle = command_settle
         self._expiry = claim_expiry
@@ -273,8 +277,18 @@ class Attributor:
     def _file(self, path: str) -> _FileState:
         state = self._files.get(path)
         if state is None:  # not setdefault: a _FileState is 10 fields to build on every call
-            state = self._files[path] = _FileState()
+            packed = self._packed.pop(path, None)
+            state = _FileState() if packed is None else pickle.loads(packed)
+            self._files[path] = state
         return state
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled for a checkpoint (checkpoint.py): each file's state pickled on its own, and
+        # unpickled only when a later change needs it (most files see none).
+        packed = dict(self._packed)
+        for path, state in self._files.items():
+            packed[path] = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
+        return {**self.__dict__, "_files": {}, "_packed": packed}
 
     def add_claim(self, claim: EditClaim) -> None:
         self._pending.append(claim)
@@ -292,6 +306,8 @@ class Attributor:
     def withdraw(self, tool_use_id: str) -> None:
         """An edit that was proposed but never ran: its lines are no longer candidates."""
         self._pending = [c for c in self._pending if c.tool_use_id != tool_use_id]
+        for path in list(self._packed):
+            self._file(path)
         for state in self._files.values():
             state.pool.withdraw(tool_use_id)
             state.fragments = [f for f in state.fragments if f.owner != tool_use_id]
@@ -320,8 +336,6 @@ class Attributor:
             state.old_pool.update(removed)
             state.fragments.extend(_fragments(claim.new_text, added, claim.tool_use_id, claim.time))
             state.old_fragments.extend(_fragments(claim.old_text, removed, claim.tool_use_id))
-            for line in added:
-                state.owners.setdefault(line, []).append(claim.tool_use_id)
             if claim.user_modified:
                 state.modified_claims[claim.tool_use_id] = claim.time
             if claim.truncated:
@@ -347,8 +361,6 @@ class Attributor:
         return False
 
     def _shell_window(self, change: FileChange) -> CommandWindow | None:
-        if self._human_command_at(change.time):
-            return None  # the candidate's own command was writing at that moment
         for window in reversed(self._windows):
             end = window.end + self._settle if window.end is not None else None
             if end is not None and window.settled_at is not None:
@@ -357,6 +369,9 @@ class Attributor:
             if in_time and (window.paths is None or change.path in window.paths):
                 if self._not_its_change(window, change):
                     continue  # its processes were idle then, or wrote too few bytes
+                self.windows_consulted.append(change.time)
+                if self._human_command_at(change.time):
+                    return None  # the candidate's own command was writing at that moment
                 return window
         return None
 

@@ -161,9 +161,25 @@ class EventAttributor:
         self._settling: list[CommandWindow] = []  # ended, until the AI or candidate acts again
         self._ran = ran
         self._provisional: set[str] = set()
+        self.unran: set[str] = set()  # proposals skipped because `ran` had no result for them
         self.paste = PasteDetector(shell_windows)
         for start, end in shell_windows:
             self.attributor.add_human_window(start, end)
+
+    def __getstate__(self) -> dict[str, Any]:
+        # Pickled for a checkpoint: `ran` is the whole timeline's, given again by `learn`.
+        return {**self.__dict__, "_ran": None if self._ran is None else {}}
+
+    def learn(
+        self, ran: Mapping[str, datetime], windows: Iterable[tuple[datetime, datetime]]
+    ) -> None:
+        """More of the timeline is known (resuming a replay): the tool calls that ran, and more
+        of the candidate's shell windows. The caller checks first that none of it changes what
+        was already replayed (`authorship.ReplayState.fits`)."""
+        self._ran = ran
+        for start, end in windows:
+            self.attributor.add_human_window(start, end)
+            self.paste.add_window(start, end)
 
     def observe(self, event: Json | Event) -> None:
         body = event.to_dict() if isinstance(event, Event) else event
@@ -191,6 +207,7 @@ class EventAttributor:
                 return
         proposed = kind == "tool_use" and tool_use_id not in self._claimed
         if proposed and self._ran is not None and tool_use_id not in self._ran:
+            self.unran.add(tool_use_id)  # a result learnt later would change this
             return  # proposed, never ran: never a match candidate
         if proposed and tool in EDIT_TOOLS:
             tool_input = data.get("input")
@@ -333,6 +350,11 @@ def in_time_order(events: Sequence[Json], skew: timedelta = CLAIM_SKEW) -> Itera
     may explain (up to `skew` after it: a claim can reach the recorder after the snapshot that
     shows its change). A hook delivery that went through the spool is journaled after the
     snapshots it explains; its timestamp puts it back in place."""
+    return (events[index] for index in time_order(events, skew))
+
+
+def time_order(events: Sequence[Json], skew: timedelta = CLAIM_SKEW) -> list[int]:
+    """The positions of `events` in the order `in_time_order` gives them."""
     others = sorted(
         (
             (parse_time(event.get("ts")) or _EARLIEST, index)
@@ -340,18 +362,19 @@ def in_time_order(events: Sequence[Json], skew: timedelta = CLAIM_SKEW) -> Itera
             if event.get("kind") not in FILE_KINDS
         )
     )
+    order: list[int] = []
     position = 0
-    for event in events:
+    for index, event in enumerate(events):
         if event.get("kind") not in FILE_KINDS:
             continue
         time = parse_time(event.get("ts"))
         if time is not None:
             while position < len(others) and others[position][0] <= time + skew:
-                yield events[others[position][1]]
+                order.append(others[position][1])
                 position += 1
-        yield event
-    for _, index in others[position:]:
-        yield events[index]
+        order.append(index)
+    order.extend(index for _, index in others[position:])
+    return order
 
 
 def attribute_timeline(

@@ -36,6 +36,11 @@ class PasteDetector:
     def __init__(self, shell_windows: Iterable[tuple[datetime, datetime]] = ()) -> None:
         self._windows = list(shell_windows)
         self._ai_times: list[datetime] = []  # sorted: at submit, events may be seen early
+        # The spans in which the shell windows were looked at (see Attributor's).
+        self.windows_consulted: list[tuple[datetime, datetime]] = []
+
+    def add_window(self, start: datetime, end: datetime) -> None:
+        self._windows.append((start, end))
 
     def observe(self, event: Mapping[str, Any]) -> None:
         time = parse_time(event.get("ts"))
@@ -64,4 +69,5 @@ class PasteDetector:
         if at and time - self._ai_times[at - 1] <= AI_QUIET:
             return False
         since = time - TYPING_WINDOW
+        self.windows_consulted.append((since, time))
         return not any(start <= time and end >= since for start, end in self._windows)
