@@ -3,8 +3,9 @@
 Line authorship replays every file event of the session at submit; most of that work can be
 done while the candidate is still working. The recorder runs this module now and then in a
 low-priority child process (`Checkpoints.tick`): it replays the journal so far, resuming the
-previous checkpoint, up to a settled point (before any AI tool call still waiting for its
-result), and keeps the replay's state in `<session>/authorship.checkpoint`. At submit,
+previous checkpoint, up to a settled point (before the last 10 s, which an event still to
+come may precede in time order, and before any AI tool call still waiting for its result),
+and keeps the replay's state in `<session>/authorship.checkpoint`. At submit,
 `compute_authorship` resumes from it when it fits the final timeline (`ReplayState.fits`) and
 replays only the rest: the same `authorship.json`, byte for byte, as a replay from the start.
 
