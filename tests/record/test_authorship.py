@@ -208,3 +208,17 @@ def test_a_snapshot_missing_for_an_event(tmp_path: Path) -> None:
     (event,) = [e for e in session.events if e["kind"] == "file_create"]
     event["data"]["commit"] = "0" * 40  # the file event names no snapshot
     assert authors(session, "a.py") == ["unknown"]
+
+
+def test_a_copy_has_lines_of_its_own(tmp_path: Path) -> None:
+    """A file created `renamedFrom` a file that still exists (a copy): rewriting the copy by
+    hand, retyping some lines identically, leaves the source's authors alone."""
+    session = Session(tmp_path)
+    source = "def a():\n    return 1\n\n\ndef b():\n    return 2\n"
+    session.ai_write(10, "t1", "a.py", source)
+    session.save(200, {"b.py": source.encode()}, renamed={"b.py": "a.py"})
+    assert set(authors(session, "b.py")) == {"ai"}
+    mine = b"class Registry:\n    items = []\n\n\n    return 1\n\n\nREGISTRY = Registry()\n"
+    session.save(300, {"b.py": mine})
+    assert set(authors(session, "b.py")) == {"human"}
+    assert set(authors(session, "a.py")) == {"ai"}

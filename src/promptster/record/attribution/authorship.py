@@ -360,10 +360,11 @@ class _Replay:
             self.blob_ids[path] = name  # set now: every branch below makes the file `content`
         before = self.files.pop(path, None)
         if before is None and isinstance(data.get("renamedFrom"), str):
-            self.touched.add(data["renamedFrom"])
-            before = self.deleted.pop(data["renamedFrom"], None) or self.files.get(
-                data["renamedFrom"]
-            )
+            source = data["renamedFrom"]
+            self.touched.add(source)
+            before = self.deleted.pop(source, None)
+            if before is None and source in self.files:  # a copy: lines of its own
+                before = self.files[source].copy()
         if event.get("kind") == "file_delete":
             if before is not None:
                 self.deleted[path] = before

@@ -51,6 +51,10 @@ class FileLines:
             self._packed = None
         return self._lines
 
+    def copy(self) -> FileLines:
+        """The same lines as new objects: a later change to one file leaves the other alone."""
+        return FileLines([Line(x.text, x.origin, x.trivial) for x in self.lines], self.binary)
+
     def columns(self) -> tuple[list[str], list[LineOrigin]]:
         if self._packed is not None:
             return self._packed[0], self._packed[1]
