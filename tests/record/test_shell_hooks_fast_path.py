@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from test_shell_integration import Session, assemble, assert_no_errors_from_our_code, find
 
+from promptster.record.shell.history import HistoryRecords
 from promptster.record.shell.integration import prepare_shell
-from promptster.record.shell.osc import CommandEnd, MarkParser
+from promptster.record.shell.osc import CommandEnd, MarkParser, ShellInit
 from support import require_executable
 
 DEADLINE = 2_000_000_000
@@ -77,6 +78,9 @@ def test_bash_prompt_cache_follows_the_clock_ps1_path_and_prompt_command(tmp_pat
     shims = launch.env["PROMPTSTER_SHIMS"]
     prompts = [line.split("|")[0] for line in lines[:11]]
     a, b = r"\[\e]133;A\a\]", r"\[\e]133;B\a\]"  # PS1 holds prompt escapes
+    # the end mark leads PS1, in the same invisible run as OSC 133 A
+    assert all(p.startswith(r"\[${__pst_dm[") and r"\e]133;A\a\]" in p for p in prompts)
+    prompts = [a + p.split(r"\e]133;A\a\]", 1)[1] for p in prompts]
     assert prompts == [
         f"{a}[2h01m left] user$ {b}",
         f"{a}[2m left] user$ {b}",
@@ -177,11 +181,18 @@ def test_slow_paths_of_a_live_shell(tmp_path: Path, shell: str) -> None:
     session.run("true")
     stream = session.close()
 
-    records = assemble(stream, launch.token, workspace)
+    records = assemble(stream, launch, workspace)
     commands = [r.command for r in records]
-    # a comment is not a command, but its end mark carries it (from history in bash)
+    # a comment is not a command, but its end mark carries it (bash's: from its history
+    # records, read by the recorder)
     _, marks = MarkParser(launch.token).feed(stream)
-    ends = [m.command for m in marks if isinstance(m, CommandEnd) and not m.executed]
+    history = HistoryRecords(launch.env["PROMPTSTER_SHELL_STATE"])
+    ends = []
+    for mark in marks:
+        if isinstance(mark, ShellInit):
+            history.started(mark)
+        elif isinstance(mark, CommandEnd) and (end := history.resolve(mark)) is not None:
+            ends += [end.command] if not end.executed else []
     assert "# comment after an empty line" in ends
     assert find(records, "echo 'a;b' 50%").output_head == "a;b 50%"
     assert find(records, "printf '%s\\t|' x; echo").output_head == "x\t|"
@@ -195,7 +206,11 @@ def test_slow_paths_of_a_live_shell(tmp_path: Path, shell: str) -> None:
     assert find(records, "pwd").relative_cwd == "sub"
     assert find(records, "true").exit_code == 0
     assert find(records, "echo ctl\x01").exit_code == 0
-    assert b"cmd=echo ctl%01\x07" in stream  # percent-encoded on the wire
+    if shell == "zsh":
+        assert b"cmd=echo ctl%01\x07" in stream  # percent-encoded on the wire
+    else:  # bash's line is in its history records, as typed
+        (records_file,) = Path(launch.env["PROMPTSTER_SHELL_STATE"]).glob("history.*")
+        assert b"  echo ctl\x01\n\0" in records_file.read_bytes()
     # the PS1 set by a command is wrapped at the next prompt (the time left, OSC 133 B)
     assert b"left] new$ \x1b]133;B\x07" in stream
     assert_no_errors_from_our_code(stream, launch.token)

@@ -100,10 +100,13 @@ def wait_for_child(parent: int, program: str) -> None:
     raise AssertionError(f"{program} never started under {parent}")
 
 
-def assemble(stream: bytes, token: str, workspace: Path, seed: int = 0) -> list[CommandRecord]:
-    """Parse like the recorder will: in reads of arbitrary sizes."""
-    parser = MarkParser(token)
-    assembler = CommandAssembler(workspace)
+def assemble(
+    stream: bytes, launch: ShellLaunch, workspace: Path, seed: int = 0
+) -> list[CommandRecord]:
+    """Parse like the recorder will: in reads of arbitrary sizes, bash's command lines read
+    from its history records."""
+    parser = MarkParser(launch.token)
+    assembler = CommandAssembler(workspace, history_dir=launch.env.get("PROMPTSTER_SHELL_STATE"))
     rng = random.Random(seed)
     records: list[CommandRecord] = []
     pos = 0
@@ -173,7 +176,7 @@ def test_bash_commands_and_user_hooks(dirs: tuple[Path, Path, Path]) -> None:
         session.fullscreen("less notes.txt", ["q"])
     stream = session.close()
 
-    records = assemble(stream, launch.token, workspace)
+    records = assemble(stream, launch, workspace)
     assert find(records, "true").exit_code == 0
     assert find(records, "false").exit_code == 1
     assert find(records, "(exit 3)").exit_code == 3
@@ -236,7 +239,7 @@ def test_bash_prompt_command_array(dirs: tuple[Path, Path, Path]) -> None:
     session.run("false")
     session.run("PROMPT_COMMAND+=('echo pc3 >> ~/pc.log')")
     session.run("true")
-    records = assemble(session.close(), launch.token, workspace)
+    records = assemble(session.close(), launch, workspace)
     assert summary(records)[0] == ("false", 1, 1)
     assert find(records, "true").exit_code == 0
     log = (home / "pc.log").read_text().splitlines()
@@ -272,7 +275,7 @@ def test_bash_preexec_style_hooks_and_history_off(dirs: tuple[Path, Path, Path])
     session.run("set +o history")
     session.run("echo not-in-history")
     stream = session.close()
-    records = assemble(stream, launch.token, workspace)
+    records = assemble(stream, launch, workspace)
     assert summary(records)[0] == ("false", 1, 1)
     assert [r.exit_code for r in records if r.command == "true"] == [0, 0]
     hidden = find(records, "echo not-in-history")  # history is off: read from the echo
@@ -319,7 +322,7 @@ def test_zsh_commands_and_user_hooks(dirs: tuple[Path, Path, Path]) -> None:
         session.fullscreen("vim -u NONE -N", ["iecho typed-in-vim\x1b", ":q!\r"])
     stream = session.close()
 
-    records = assemble(stream, launch.token, workspace, seed=1)
+    records = assemble(stream, launch, workspace, seed=1)
     assert find(records, "true").exit_code == 0
     assert find(records, "false").exit_code == 1
     assert find(records, "(exit 3)").exit_code == 3

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from promptster.record.shell.history import HistoryRecords
 from promptster.record.shell.osc import (
     AltScreen,
     CommandEnd,
@@ -230,8 +231,12 @@ class CommandAssembler:
         workspace: str | os.PathLike[str] | None = None,
         *,
         excerpt_bytes: int = DEFAULT_EXCERPT_BYTES,
+        history_dir: str | os.PathLike[str] | None = None,
     ) -> None:
+        """`history_dir`: where bash writes its history records (`history.HistoryRecords`);
+        without it bash's command lines come from the terminal echo."""
         self._workspace = os.fspath(workspace) if workspace is not None else None
+        self._history = HistoryRecords(history_dir)
         self._limit = excerpt_bytes
         self._running: list[_Running] = []  # innermost (highest shell level) last
         self._alt = False
@@ -260,7 +265,9 @@ class CommandAssembler:
                 if item.active and self._running:
                     self._running[-1].fullscreen = True
             elif isinstance(item, CommandEnd):
-                self._end(item, done)
+                end = self._history.resolve(item)
+                if end is not None:
+                    self._end(end, done)
             elif self._alt:
                 continue  # a mark while a full-screen program owns the screen is not ours
             elif isinstance(item, CommandInput):
@@ -269,6 +276,7 @@ class CommandAssembler:
                 self._echo_text = self._echo.result()[0]
                 self._echo = None
             elif isinstance(item, ShellInit):
+                self._history.started(item)
                 # a shell starting at level N replaced (exec) or outlived what ran there
                 self._close_from(item.level, done)
             elif isinstance(item, CommandStart):
@@ -283,6 +291,7 @@ class CommandAssembler:
         """End of the stream: commands still running are recorded without an exit code."""
         done: list[CommandRecord] = []
         self._close_from(0, done)
+        self._history.close()
         return done
 
     def _end(self, end: CommandEnd, done: list[CommandRecord]) -> None:

@@ -16,9 +16,10 @@ of Operating System Command sequences into the terminal stream:
   ``cat`` of an old typescript, are not ours and pass through as data. Values are
   percent-encoded: ``%``, ``;`` and the control characters, nothing else, which the shells
   can do with parameter expansion alone (base64 or JSON would need a fork per command).
-  Kinds: ``init`` (shell, ver, lvl, pid), ``start`` (lvl, pid, t0, cwd, cmd) and ``end``
-  (lvl, pid, exit, ran, pipe, t0, t1, src, cwd, cmd); times are integer microseconds since
-  the epoch. Unknown kinds and keys are kept, for a newer rc file.
+  Kinds: ``init`` (shell, ver, lvl, pid, hist), ``start`` (lvl, pid, t0, cwd, cmd) and
+  ``end`` (lvl, pid, exit, ran, pipe, t0, t1, src, cwd, cmd; bash's also n, h0, hc and no
+  cmd, see `CommandEnd`); times are integer microseconds since the epoch. Unknown kinds and
+  keys are kept, for a newer rc file.
 
 ``MarkParser`` also reports switches to and from the alternate screen (``CSI ? 1049 h/l``
 and the older 47/1047), which full-screen programs use. It is incremental: a sequence split
@@ -83,6 +84,7 @@ class ShellInit:
     version: str
     level: int
     pid: int
+    history: str = ""  # bash: the name of its history records' file (history.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,8 +103,11 @@ class CommandEnd:
     """Private ``end``: the shell is back at its prompt.
 
     ``executed`` is false for a line that was accepted but never ran (a comment, a syntax
-    error); ``command`` is then the line. bash sends the executed line's text here, taken
-    from history (``source == "history"``); ``source == "none"`` means it was not available.
+    error); ``command`` is then the line. bash's mark is part of its prompt and goes out at
+    every prompt: ``prompt`` numbers it, and its command line is in the history record of
+    that number, which `history.HistoryRecords` reads (with ``history_at_start``, HISTCMD
+    when the line was accepted, and ``history_next``, HISTCMD at the prompt) and fills in
+    as ``command`` (``source == "history"``; ``"none"``: it was not available).
     """
 
     level: int
@@ -115,6 +120,9 @@ class CommandEnd:
     command: str | None
     source: str
     pipestatus: tuple[int, ...] = ()
+    prompt: int | None = None
+    history_at_start: int | None = None
+    history_next: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,7 +337,9 @@ def _parse_private(kind_raw: bytes, raw_fields: bytes | None) -> Mark:
     level = _int(fields.get("lvl")) or 0
     pid = _int(fields.get("pid")) or 0
     if kind == "init":
-        return ShellInit(fields.get("shell", ""), fields.get("ver", ""), level, pid)
+        return ShellInit(
+            fields.get("shell", ""), fields.get("ver", ""), level, pid, fields.get("hist", "")
+        )
     if kind == "start":
         cmd = fields.get("cmd")
         return CommandStart(level, pid, _int(fields.get("t0")), fields.get("cwd", ""), cmd or None)
@@ -346,5 +356,8 @@ def _parse_private(kind_raw: bytes, raw_fields: bytes | None) -> Mark:
             command=fields.get("cmd") or None,
             source=fields.get("src", "none"),
             pipestatus=pipe,
+            prompt=_int(fields.get("n")),
+            history_at_start=_int(fields.get("h0")),
+            history_next=_int(fields.get("hc")),
         )
     return UnknownMark(kind, tuple(sorted(fields.items())))

@@ -240,6 +240,7 @@ def worker_config(
     note: str,
     origin_wall: float,
     log: Path | None = None,
+    history_dir: str | None = None,
 ) -> str:
     return json.dumps(
         {
@@ -253,6 +254,7 @@ def worker_config(
             "note": note,
             "originWall": origin_wall,
             "log": str(log) if log is not None else None,
+            "historyDir": history_dir,
         }
     )
 
@@ -323,7 +325,11 @@ def worker_main(argv: list[str]) -> int:
     recording = ShellRecording(
         cast=CastFile(Path(config["castPath"]), header),
         encoder=CastEncoder(),
-        assembler=CommandAssembler(config["workspace"]) if token else None,
+        assembler=(
+            CommandAssembler(config["workspace"], history_dir=config.get("historyDir"))
+            if token
+            else None
+        ),
         sender=sender,
         session_dir=session_dir,
         origin=time.monotonic() - (time.time() - config["originWall"]),

@@ -206,6 +206,7 @@ def run_recorded_shell(
             note=launch.note,
             origin_wall=wall,
             log=log_path,
+            history_dir=launch.env.get("PROMPTSTER_SHELL_STATE"),
         )
     )
     if announce is not None:

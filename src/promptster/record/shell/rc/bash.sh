@@ -1,8 +1,9 @@
 # Promptster shell integration for bash >= 5.0. Started as `bash --rcfile <this file> -i`.
 #
-# Protocol and design: src/promptster/record/shell_integration.py (module docstring).
-# In short: OSC 133 A/B sit in PS1, OSC 133 C and our private "start" mark in PS0, and
-# OSC 133 D plus our private "end" mark are printed by the first PROMPT_COMMAND entry.
+# Protocol and design: src/promptster/record/shell/integration.py (module docstring).
+# In short: OSC 133 C and our private "start" mark sit in PS0; OSC 133 D, our private "end"
+# mark and OSC 133 A/B in PS1; the first PROMPT_COMMAND entry appends `history 1` to a file
+# the recorder reads the command line from.
 # Everything uses builtins only: no command substitution, no fork per command, no DEBUG trap.
 # Every name we define starts with __pst_ so it cannot clash with the user's.
 
@@ -72,6 +73,7 @@ __pst_adopt_history_settings() {
         esac
     done
     __pst_eff_histcontrol=$__pst_out
+    __pst_hlast= # the entries seen so far are counted again from the next prompt
     HISTCONTROL=$__pst_out
     HISTIGNORE=
 }
@@ -138,86 +140,61 @@ __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours
     fi
 }
 
-# The two functions below run at every prompt: their common path is a handful of
-# statements (no nested function calls, one write for the marks); anything that rarely
-# changes (history settings, PS1, PROMPT_COMMAND, PATH, the encoded cwd, the time left) is
-# compared with what we last set and only redone when it differs.
+# What runs at every prompt is kept to the least: the end mark is not printed by a function
+# but is part of PS1 (`__pst_mark`, expanded with the prompt, so it goes out in the prompt's
+# own write), and the first PROMPT_COMMAND entry only appends `history 1` to the state file,
+# where the recorder reads the command line (the end mark says which record: the prompt
+# number `n`). Anything that rarely changes (history settings, PS1, PROMPT_COMMAND, PATH,
+# the encoded cwd, the time left) is compared with what we last set and only redone when it
+# differs. Only a user whose HISTCONTROL/HISTIGNORE can keep a line out of history pays for
+# reading the record back (__pst_apply_rules).
+__pst_n=0 # prompts so far
 __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
-    # globals, not locals: a function's locals are created and disposed of at every call
-    __pst_s=$? __pst_pipe=${PIPESTATUS[*]-} __pst_t1=${EPOCHREALTIME/[!0-9]/}
-    __pst_ran=0 __pst_src=none __pst_text='' __pst_new=0 __pst_line='' __pst_hnum=0
-    [[ -n ${__pst_t0-} ]] && __pst_ran=1
+    __pst_s=$?
     if [[ ${HISTCONTROL-} != "$__pst_eff_histcontrol" || -n ${HISTIGNORE-} ]]; then
         __pst_adopt_history_settings # the user changed them since: they are the new rules
     fi
-    # Outside of execution HISTCMD is the number the next entry will get, so it moves
-    # exactly when an entry was added (or deleted): an empty line or a Ctrl-C at the prompt
-    # leaves it, and then there is nothing to read back.
-    if [[ -o history && -n ${__pst_hr-} ]] && ((__pst_ran || HISTCMD != __pst_hcmd)); then
-        # `history 1` appended to our file, NUL-terminated, and read back with `read`:
-        # builtins only. Both descriptors stay open for the shell's life (opened below,
-        # once), so a prompt costs no open(2), close(2) or 2>/dev/null: the reader's offset
-        # follows the writer's, and each `read` takes exactly the entry just written.
-        if [[ -n ${HISTTIMEFORMAT-} ]]; then # a timestamp would come before the entry
-            { HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
-        else
-            { builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
-        fi && IFS= builtin read -r -d '' -u "$__pst_hr" __pst_line
-        # `history` prints "%5d%c %s\n": the number, '*' or ' ', one space, the entry.
-        # (Several assignments in one statement are done in order, and each statement
-        # costs: the hot path packs them.)
-        __pst_line=${__pst_line%$'\n'} __pst_line=${__pst_line#"${__pst_line%%[! ]*}"} \
-            __pst_hnum=${__pst_line%%[!0-9]*}
-        if [[ -n $__pst_hnum ]]; then
-            if ((__pst_ran)); then
-                # PS0 saved HISTCMD when the line was accepted: the line is one below it
-                ((__pst_hnum + 1 == ${__pst_h0:-0})) && __pst_new=1
-            elif ((__pst_hnum > ${__pst_hlast:--1} && ${__pst_hlast:--1} >= 0)); then
-                __pst_new=1 # accepted but never executed: a comment or a syntax error
-            fi
-        else
-            __pst_hnum=0
-        fi
-    elif [[ -n ${__pst_hlast-} ]]; then
-        __pst_hnum=$__pst_hlast # nothing new
+    # one record per prompt: "<n> <history 1>\0" ("%5d%c %s\n": number, '*' or ' ', one
+    # space, the entry); with history off or empty it holds a stale entry or none, which
+    # the recorder tells from HISTCMD (`h0` in PS0, `hc` in the mark)
+    if [[ -z $__pst_hw ]]; then
+        ((++__pst_n)) # no state file: the recorder takes the line from the terminal echo
+    elif [[ -z ${HISTTIMEFORMAT-} ]]; then
+        { builtin printf '%s ' "$((++__pst_n))"; builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
+    else # a timestamp would come before the entry
+        { builtin printf '%s ' "$((++__pst_n))"; HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
+    fi
+    [[ -z $__pst_rules ]] || __pst_apply_rules
+    return "$__pst_s" # the user's PROMPT_COMMAND entries still see the command's status
+}
+
+__pst_hlast= # the number of the last entry seen (rules only)
+__pst_apply_rules() { # the user's HISTCONTROL/HISTIGNORE, applied to the entry just added
+    local __pst_line= __pst_rec __pst_hnum __pst_new=0
+    [[ -n $__pst_hr ]] || return 0
+    # every record not read yet (rules may have been off for a while): the last is this one
+    while IFS= builtin read -r -d '' -u "$__pst_hr" __pst_rec; do __pst_line=$__pst_rec; done
+    __pst_line=${__pst_line#* } __pst_line=${__pst_line%$'\n'}
+    __pst_line=${__pst_line#"${__pst_line%%[! ]*}"} __pst_hnum=${__pst_line%%[!0-9]*}
+    [[ -n $__pst_hnum ]] || return 0
+    __pst_line=${__pst_line:${#__pst_hnum}+2}
+    if ((__pst_t0)); then
+        # PS0 saved HISTCMD when the line was accepted: the line is one below it
+        ((__pst_hnum + 1 == ${__pst_h0:-0})) && __pst_new=1
+    elif [[ -n $__pst_hlast ]] && ((__pst_hnum > __pst_hlast)); then
+        __pst_new=1 # accepted but never executed: a comment or a syntax error
     fi
     if ((__pst_new)); then
-        __pst_line=${__pst_line:${#__pst_hnum}+2} __pst_src=history
-        __pst_text=${__pst_line:0:8192}
-        if [[ -n $__pst_rules ]] && __pst_forget "$__pst_line"; then
+        if __pst_forget "$__pst_line"; then
             builtin history -d "$__pst_hnum" 2>/dev/null
             ((__pst_hnum -= 1))
         else
             __pst_prev_kept=$__pst_line
         fi
-    elif [[ -z ${__pst_hlast-} ]]; then
-        # first prompt: history has just been loaded
-        [[ -n $__pst_line ]] && __pst_prev_kept=${__pst_line:${#__pst_hnum}+2}
+    elif [[ -z $__pst_hlast ]]; then
+        __pst_prev_kept=$__pst_line # first prompt: history has just been loaded
     fi
-    __pst_hlast=$__pst_hnum __pst_hcmd=$HISTCMD
-    if [[ -n ${__pst_started-} ]] && ((__pst_ran || __pst_new)); then
-        # percent-encoding only when there is something to encode (rare)
-        if [[ $__pst_text == *[%\;[:cntrl:]]* ]]; then
-            __pst_enc "$__pst_text"
-            __pst_text=$__pst_r
-        fi
-        if [[ $PWD != "$__pst_cwd_raw" ]]; then
-            __pst_cwd
-        fi
-        # one printf, so one write: every write is a wakeup for whoever reads the pty
-        if ((__pst_ran)); then
-            builtin printf '\e]133;D;%s\a\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=1;pipe=%s;t0=%s;t1=%s;src=%s;cwd=%s;cmd=%s\a' \
-                "$__pst_s" "$__pst_token" "$__pst_level" "$$" "$__pst_s" "$__pst_pipe" \
-                "$__pst_t0" "$__pst_t1" "$__pst_src" "$__pst_cwd_enc" "$__pst_text" >&2
-        else
-            builtin printf '\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=0;pipe=%s;t0=;t1=%s;src=%s;cwd=%s;cmd=%s\a' \
-                "$__pst_token" "$__pst_level" "$$" "$__pst_s" "$__pst_pipe" \
-                "$__pst_t1" "$__pst_src" "$__pst_cwd_enc" "$__pst_text" >&2
-        fi
-    fi
-    __pst_started=1
-    unset __pst_t0 __pst_h0
-    return "$__pst_s" # the user's PROMPT_COMMAND entries still see the command's status
+    __pst_hlast=$__pst_hnum
 }
 
 __pst_cwd_raw=
@@ -261,7 +238,7 @@ __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user
     [[ ${PS1-} == "$__pst_ps1_set" ]] || __pst_ps1_user=${PS1-}
     [[ ${PS0-} == "$__pst_ps0_set" ]] || __pst_ps0_user=${PS0-}
     ((EPOCHSECONDS < __pst_prefix_until)) || __pst_prefix
-    PS1="\[\e]133;A\a\]$__pst_prefix_text${__pst_ps1_user-}\[\e]133;B\a\]"
+    PS1="\[$__pst_mark\e]133;A\a\]$__pst_prefix_text${__pst_ps1_user-}\[\e]133;B\a\]"
     PS0="$__pst_ps0${__pst_ps0_user-}"
     __pst_ps1_set=$PS1
     __pst_ps0_set=$PS0
@@ -291,6 +268,20 @@ __pst_ps0='${__pst_e:0:(__pst_h0=HISTCMD,__pst_t0=${EPOCHREALTIME/[!0-9]/})*0}'
 __pst_ps0+="\\e]133;C\\a\\e]6973;$__pst_token;start;lvl=$__pst_level;pid=$$"
 __pst_ps0+=';t0=${__pst_t0};cwd=${__pst_cwd_enc-}\a'
 
+# The end mark, at the start of PS1: OSC 133 D with the status (only when a command ran:
+# PS0 set __pst_t0, and the mark sets it back to 0) and our private mark. The status and
+# PIPESTATUS in a prompt are the command's (bash restores them after PROMPT_COMMAND), `\!`
+# is HISTCMD once PROMPT_COMMAND is done (it tells whether the entry was deleted again),
+# `n` the prompt number of the history record. A redisplay of the prompt (Ctrl-L, a list
+# of completions) repeats the mark as it was: the recorder drops a repeated `n`.
+__pst_dm=('' $'\e]133;D;') __pst_bel=('' $'\a')
+__pst_mark='${__pst_dm[__pst_t0>0]}${?:0:(__pst_t0>0)*9}${__pst_bel[__pst_t0>0]}'
+__pst_mark+="\\e]6973;$__pst_token;end;lvl=$__pst_level;pid=$$"
+__pst_mark+=';n=${__pst_n};exit=$?;ran=$((__pst_t0>0));pipe=${PIPESTATUS[*]};t0=${__pst_t0}'
+__pst_mark+=';t1=${EPOCHREALTIME/[!0-9]/};h0=${__pst_h0-};hc=\!;cwd=${__pst_cwd_enc-}\a'
+__pst_mark+='${__pst_e:0:(__pst_t0=0)*0}'
+__pst_t0=0
+
 if [[ -r ~/.bashrc ]]; then
     # shellcheck disable=SC1090
     . ~/.bashrc
@@ -302,9 +293,10 @@ if ((BASH_VERSINFO[0] >= 5)); then
         # truncated once here (`exec bash` keeps the PID, so the name may be taken); the
         # descriptors are not close-on-exec (bash cannot set that), so commands inherit
         # two descriptors of this file, as they would any the user's rc file opens
-        __pst_h=$PROMPTSTER_SHELL_STATE/history.$$
+        __pst_hfile=history.$$.${EPOCHREALTIME/[!0-9]/} # `exec bash` keeps the PID
+        __pst_h=$PROMPTSTER_SHELL_STATE/$__pst_hfile
         if ! builtin exec {__pst_hw}>"$__pst_h" {__pst_hr}<"$__pst_h"; then
-            __pst_hw= __pst_hr=
+            __pst_hw= __pst_hr= __pst_hfile=
         fi 2>/dev/null
         unset __pst_h
     fi
@@ -312,6 +304,6 @@ if ((BASH_VERSINFO[0] >= 5)); then
     __pst_adopt_history_settings
     __pst_wrap_prompt_command
     __pst_enc "$BASH_VERSION"
-    builtin printf '\e]6973;%s;init;lvl=%s;pid=%s;shell=bash;ver=%s\a' \
-        "$__pst_token" "$__pst_level" "$$" "$__pst_r" >&2
+    builtin printf '\e]6973;%s;init;lvl=%s;pid=%s;shell=bash;ver=%s;hist=%s\a' \
+        "$__pst_token" "$__pst_level" "$$" "$__pst_r" "${__pst_hfile-}" >&2
 fi
