@@ -6,7 +6,8 @@
     python benchmarks/bench_shell_worker.py --dump OUT           # events + cast, for a diff
 
 A byte stream of N commands is built with the marks the rc files print (record/shell/rc/bash.sh and
-record/shell/rc/zsh/.zshrc: bash sends the command text with its end mark, zsh with its start mark),
+record/shell/rc/zsh/.zshrc: bash writes the command text to its history records, zsh sends
+it with its start mark),
 cut into the frames the pty loop would send (the typed line's echo, then the start mark, then
 the output, the end mark and the next prompt) and fed through the worker's own code path:
 `record_frames` into a `ShellRecording` with a real `CastEncoder`, `CastFile` and
@@ -101,14 +102,20 @@ def _mark(kind: str, body: str) -> bytes:
     return f"\x1b]6973;{TOKEN};{kind};{body}\x07".encode()
 
 
-def build_frames(style: str, commands: list[Command]) -> list[Frame]:
-    """The frames the pty loop sends for `commands`, typed one after the other."""
+def build_frames(style: str, commands: list[Command], history: Path) -> list[Frame]:
+    """The frames the pty loop sends for `commands`, typed one after the other (bash's
+    command lines go to its history records in `history`, as its prompt hook writes them)."""
     shell = "bash" if style == "bash" else "zsh"
-    init = _mark("init", f"lvl=1;pid={PID};shell={shell};ver=5.2.21")
-    frames: list[Frame] = [(b"o", 0.0, init + PROMPT)]
+    name = f"history.{PID}.{T0_US}"
+    hist = f";hist={name}" if style == "bash" else ""
+    init = _mark("init", f"lvl=1;pid={PID};shell={shell};ver=5.2.21{hist}")
+    first = _mark("end", f"lvl=1;pid={PID};n=1;exit=0;ran=0;pipe=0;t0=0;t1={T0_US};h0=;hc=1;"
+                  f"src=records;cwd={_enc(WORKSPACE)}")  # fmt: skip
+    records = [b"1 \0"]
+    frames: list[Frame] = [(b"o", 0.0, init + (first if style == "bash" else b"") + PROMPT)]
     t = 0.5
     cwd = WORKSPACE
-    for line, output, status, after in commands:
+    for number, (line, output, status, after) in enumerate(commands, start=1):
         t0 = T0_US + int(t * 1e6) + 100
         t1 = t0 + 1500
         frames.append((b"o", t, line.replace("\n", "\r\n> ").encode()))  # the echo
@@ -119,15 +126,20 @@ def build_frames(style: str, commands: list[Command]) -> list[Frame]:
             start = _mark("start", f"lvl=1;pid={PID};t0={t0};cwd={_enc(cwd)};cmd={_enc(line)}")
         frames.append((b"o", t, b"\r\n\x1b]133;C\x07" + start))
         cwd = after
-        cmd = _enc(line) if style == "bash" else ""
-        src = "history" if style == "bash" else "preexec"
+        if style == "bash":
+            records.append(f"{number + 1} {number:5d}  {line}\n".encode() + b"\0")
+            fields = f"n={number + 1};h0={number + 1};hc={number + 1};src=records"
+        else:
+            fields = "src=preexec;cmd="
         end = b"\x1b]133;D;%d\x07" % status + _mark(
             "end",
             f"lvl=1;pid={PID};exit={status};ran=1;pipe={status};t0={t0};t1={t1};"
-            f"src={src};cwd={_enc(cwd)};cmd={cmd}",
+            f"cwd={_enc(cwd)};{fields}",
         )
         frames.append((b"o", t + 0.0015, output + end + PROMPT))
         t += 0.5
+    if style == "bash":
+        (history / name).write_bytes(b"".join(records))
     return frames
 
 
@@ -140,13 +152,14 @@ class ListSender:
 
 
 def run(frames: list[Frame], cast_path: Path) -> tuple[ShellRecording, ListSender]:
-    """Feed `frames` through the worker's path, one `tick()` after each command."""
+    """Feed `frames` through the worker's path, one `tick()` after each command (bash's
+    history records are read from the cast's folder)."""
     sender = ListSender()
     clock = iter(range(10**9)).__next__
     recording = ShellRecording(
         cast=CastFile(cast_path, CastHeader(80, 24, 1_780_000_000.0)),
         encoder=CastEncoder(),
-        assembler=CommandAssembler(WORKSPACE),
+        assembler=CommandAssembler(WORKSPACE, history_dir=cast_path.parent),
         sender=sender,  # type: ignore[arg-type]
         clock=lambda: clock() * 1e-3,
         origin=0.0,
@@ -175,7 +188,7 @@ def workload(name: str, commands: int) -> list[Command]:
 
 
 def cpu_per_command(style: str, commands: list[Command], rounds: int, workdir: Path) -> float:
-    frames = build_frames(style, commands)
+    frames = build_frames(style, commands, workdir)
     best = float("inf")
     for i in range(rounds):
         start = time.process_time()
@@ -190,7 +203,7 @@ def dump(out: Path, workdir: Path, repeat: int) -> None:
         bits = random.Random(7).getrandbits
         ids = mock.patch.object(uuid, "uuid4", lambda bits=bits: uuid.UUID(int=bits(128)))
         with ids, mock.patch("promptster.protocol.now_ts", lambda: "2026-01-01T00:00:00Z"):
-            _, sender = run(build_frames(style, MIX * repeat), out / f"{style}.cast")
+            _, sender = run(build_frames(style, MIX * repeat, out), out / f"{style}.cast")
         with (out / f"{style}.events.jsonl").open("w") as f:
             for event in sender.events:
                 f.write(json.dumps(event, sort_keys=True) + "\n")
@@ -217,7 +230,7 @@ def main() -> None:
             for style in args.styles.split(","):
                 if args.profile:
                     profile = cProfile.Profile()
-                    profile.runcall(run, build_frames(style, commands), workdir / "p.cast")
+                    profile.runcall(run, build_frames(style, commands, workdir), workdir / "p.cast")
                     print(f"--- {style}, {name} ---")
                     pstats.Stats(profile).sort_stats("tottime").print_stats(25)
                     continue

@@ -18,7 +18,7 @@ def init(name: str = NAME, pid: int = 9) -> ShellInit:
 
 def end(n: int, *, ran: bool, h0: int | None = None, hc: int = 0, pid: int = 9) -> CommandEnd:
     t0 = 1_000 if ran else None
-    return CommandEnd(1, pid, 0, ran, t0, 2_000, "/w", None, "none", (0,), n, h0, hc)
+    return CommandEnd(1, pid, 0, ran, t0, 2_000, "/w", None, "records", (0,), n, h0, hc)
 
 
 def record(n: int, number: int | None, line: str = "") -> bytes:
@@ -78,9 +78,13 @@ def test_no_folder_a_bad_name_and_marks_of_other_shells(tmp_path: Path) -> None:
         assert history.resolve(end(1, ran=False, hc=1)) is None
         got = history.resolve(end(2, ran=True, h0=2, hc=2))
         assert got is not None and got.command is None
-    # zsh's marks carry their line and no prompt number: untouched
-    zsh = CommandEnd(1, 9, 0, True, 1, 2, "/w", None, "preexec")
-    assert HistoryRecords(tmp_path).resolve(zsh) is zsh
+    # marks that carry their line (zsh's) are untouched, but for repeats of a prompt
+    old = CommandEnd(1, 9, 0, True, 1, 2, "/w", None, "preexec")
+    history = HistoryRecords(tmp_path)
+    assert history.resolve(old) is old
+    zsh = CommandEnd(1, 7, 0, True, 1, 2, "/w", None, "preexec", (), 1)
+    assert history.resolve(zsh) is zsh
+    assert history.resolve(zsh) is None
 
 
 def test_exec_bash_starts_again_with_its_own_file(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import pytest
 
 from promptster.record.shell.commands import CommandAssembler, CommandRecord
 from promptster.record.shell.integration import ShellLaunch, prepare_shell
-from promptster.record.shell.osc import MarkParser
+from promptster.record.shell.osc import CommandEnd, MarkParser
 from support import require_executable
 
 PROMPT_READY = b"\x1b]133;B\x07"  # end of every integrated prompt, at any shell level
@@ -355,3 +355,45 @@ def test_unsupported_shell_is_plain(tmp_path: Path) -> None:
     assert launch.plain_cast_only and launch.note
     assert launch.argv == (os.path.abspath(sh),)
     assert launch.env["PROMPTSTER_SESSION"] == "s-sh"
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_a_redisplayed_prompt_and_prompt_options_that_expand(
+    dirs: tuple[Path, Path, Path], shell: str
+) -> None:
+    """The end mark is part of the prompt: a redisplay (Ctrl-L) repeats it, and a cwd that
+    PROMPT_SUBST or PROMPT_BANG would expand must not run anything or break the mark."""
+    exe = require_executable(shell, "apt-get install zsh" if shell == "zsh" else "")
+    home, workspace, runtime = dirs
+    odd = "d$(touch PWNED)`touch PWNED2`!x%y"
+    (workspace / odd).mkdir()
+    if shell == "bash":
+        (home / ".bashrc").write_text("PS1='u$ '\n")
+    else:
+        (home / ".zshrc").write_text("setopt prompt_subst prompt_bang\nPS1='u$ '\n")
+    launch = prepare_shell(exe, runtime, deadline_epoch=None, session_id=f"s-{shell}")
+    session = Session(launch, home, workspace)
+    session.run("true")
+    session.child.send(b"\x0c")  # Ctrl-L: the prompt (and its end mark) is drawn again
+    session.prompt()
+    session.run("false")
+    session.run(f"cd '{odd}'")
+    session.run("echo here")
+    session.child.send(b"\x0c")
+    session.prompt()
+    session.run("cd ..")
+    stream = session.close()
+
+    _, marks = MarkParser(launch.token).feed(stream)
+    numbers = [m.prompt for m in marks if isinstance(m, CommandEnd) and m.prompt is not None]
+    assert len(numbers) > len(set(numbers))  # the redisplay repeated a mark
+    records = assemble(stream, launch, workspace)
+    assert [(r.command, r.exit_code) for r in records if r.command in ("true", "false")] == [
+        ("true", 0),
+        ("false", 1),
+    ]
+    here = find(records, "echo here")
+    assert (here.relative_cwd, here.output_head, here.exit_code) == (odd, "here", 0)
+    assert find(records, "cd ..").relative_cwd == odd
+    assert not list(workspace.rglob("PWNED*")) and not list(home.rglob("PWNED*"))
+    assert_no_errors_from_our_code(stream, launch.token)

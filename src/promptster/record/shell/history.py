@@ -23,8 +23,9 @@ the mark is written to the pty, so reading the file when the mark is parsed alwa
 * the first prompt of a shell only says where history stands; a prompt number seen before
   is a redisplay of the prompt (Ctrl-L, a completion listing) repeating its mark: dropped.
 
-Marks without a prompt number (zsh's, which carry the line themselves) pass through as they
-are. A file that cannot be read gives no line, never an error: the echo is the fallback.
+Marks without a prompt number pass through as they are; zsh's, which carry their line
+themselves and may be part of the prompt too, are only checked for repeats. A file that
+cannot be read gives no line, never an error: the echo is the fallback.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ MAX_COMMAND_CHARS = 8192  # as much of a line as a command event keeps
 MAX_BUFFER = 4 * 1024 * 1024  # records are read as they are needed; more is not ours
 MAX_FILES = 32  # open record files (one per integrated bash; nested shells are few)
 READ_SIZE = 256 * 1024
+RECORDS = "records"  # the `src` of a mark whose line is in the history records
 _NAME = re.compile(r"history\.[0-9]{1,10}\.[0-9]{1,20}")
 
 
@@ -52,6 +54,7 @@ class _Shell:
     fd: int | None = None
     offset: int = 0
     buffer: bytearray = dataclasses.field(default_factory=bytearray)
+    pos: int = 0  # where the records not taken yet start in `buffer`
     last_entry: int | None = None  # None: no prompt seen yet
     last_prompt: int = 0
 
@@ -83,6 +86,8 @@ class HistoryRecords:
         if end.prompt <= shell.last_prompt:
             return None  # the prompt was shown again
         shell.last_prompt = end.prompt
+        if end.source != RECORDS:
+            return end  # zsh's mark carries its line itself
         number, line = _entry(self._record(shell, end.prompt))
         first = shell.last_entry is None
         new = False
@@ -97,11 +102,20 @@ class HistoryRecords:
             shell.last_entry = 0
         if first or not (end.executed or new):
             return None
-        return dataclasses.replace(
-            end,
-            command=line[:MAX_COMMAND_CHARS] if new else None,
-            source="history" if new else "none",
-            started_us=end.started_us if end.executed else None,
+        return CommandEnd(  # not dataclasses.replace: it costs more than all the rest here
+            end.level,
+            end.pid,
+            end.exit_code,
+            end.executed,
+            end.started_us if end.executed else None,
+            end.ended_us,
+            end.cwd,
+            line[:MAX_COMMAND_CHARS] if new else None,
+            "history" if new else "none",
+            end.pipestatus,
+            end.prompt,
+            end.history_at_start,
+            end.history_next,
         )
 
     def close(self) -> None:
@@ -125,17 +139,21 @@ class HistoryRecords:
     @staticmethod
     def _take(shell: _Shell, prompt: int) -> bytes | None:
         buffer = shell.buffer
-        pos = 0
+        pos = shell.pos
         found = None
         while (end := buffer.find(b"\0", pos)) >= 0:
-            number, _, rest = bytes(buffer[pos:end]).partition(b" ")
+            space = buffer.find(b" ", pos, end)
+            number = buffer[pos:space] if space >= 0 else b""
             if number.isdigit() and int(number) > prompt:
                 break  # a later prompt's: kept for its mark
             pos = end + 1
             if number.isdigit() and int(number) == prompt:
-                found = rest
+                found = bytes(buffer[space + 1 : end])
                 break
-        del buffer[:pos]
+        if pos > READ_SIZE:  # what was taken goes, now and then (not a copy per record)
+            del buffer[:pos]
+            pos = 0
+        shell.pos = pos
         return found
 
     def _read(self, shell: _Shell) -> bool:
@@ -153,8 +171,9 @@ class HistoryRecords:
             return False
         shell.offset += len(data)
         shell.buffer += data
-        if len(shell.buffer) > MAX_BUFFER:  # no record ends: not what our hook writes
+        if len(shell.buffer) - shell.pos > MAX_BUFFER:  # no record ends: not our hook's
             shell.buffer.clear()
+            shell.pos = 0
         return True
 
 

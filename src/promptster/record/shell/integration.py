@@ -20,42 +20,53 @@ Nothing in the user's dotfiles is edited:
 How the bash hooks work, and why. bash < 5.3 has no way to run a function before a command
 without a DEBUG trap, and a DEBUG trap runs for every simple command, competes with the
 user's own trap and needs bash-preexec's guards (completion, PROMPT_COMMAND internals). We
-use PS0 instead: bash expands it exactly once per accepted command line, just before
-running it, and never for completion, ``bind -x`` or PROMPT_COMMAND. PS0 cannot call a
-function without forking, but its expansion can assign through arithmetic, so it records
-the start time and HISTCMD, and prints OSC 133 C and the ``start`` mark. The command text is
-read at the next prompt from history (``history 1`` into a per-shell file in the state
-directory, read back with ``read``: builtins only). That is the exact line as typed,
-multi-line and all, which BASH_COMMAND (one simple command, aliases expanded) is not. For
-every line to reach history, our HISTCONTROL drops ignorespace/ignoredups and HISTIGNORE
-is cleared; after reading the entry the user's own rules are applied by deleting it again
-(``history -d``), so the history they see and save is unchanged. The DEBUG trap stays the
-user's, untouched. PROMPT_COMMAND (string or bash 5.1 array) is wrapped: our first entry
-captures ``$?``/PIPESTATUS and returns the same status so the user's entries still see it;
-our last entry wraps PS1 (OSC 133 A/B, time left) and re-wraps when something appended to
-PROMPT_COMMAND or rewrote PS1 (git prompts do, each time). bash-preexec (atuin, bashhub,
-iTerm2) is the one exception to "ours last": its ``__bp_interactive_mode`` arms its DEBUG
-trap and must stay the very last entry, so ours goes just before it. A command that ends its
-shell (``exit``, ``exec bash``) never reaches the next prompt; its text is then taken from
-the terminal echo between OSC 133 B and C (``CommandRecord.command_source == "echo"``), as
-it is when history is off. Known limits: with ``shopt -u promptvars`` PS0 cannot record
-anything; a shell started as a bash login shell (``bash -l``) is not integrated.
+use PS0 instead: bash expands it exactly once per accepted command line, just before running
+it, and never for completion, ``bind -x`` or PROMPT_COMMAND. PS0 cannot call a function
+without forking, but its expansion can assign through arithmetic, so it records the start
+time and HISTCMD, and prints OSC 133 C and the ``start`` mark. The end mark is part of PS1
+itself (the status a prompt expands is the command's: our PROMPT_COMMAND entries return it;
+bash 5.2 also restores PIPESTATUS after PROMPT_COMMAND), so it costs no function and goes
+out in the prompt's own write. The command text comes from history: the first PROMPT_COMMAND
+entry appends ``history 1`` to a per-shell file in the state directory (builtins only), and
+the recorder reads it from there (``history.HistoryRecords``: the end mark numbers the
+prompt, the record carries the same number). That is the exact line as typed, multi-line and
+all, which BASH_COMMAND (one simple command, aliases expanded) is not. For every line to
+reach history, our HISTCONTROL drops ignorespace/ignoredups and HISTIGNORE is cleared; when
+the user's settings had them, the hook reads its record back and applies the user's own
+rules by deleting the entry again (``history -d``), so the history they see and save is
+unchanged. The DEBUG trap stays the user's, untouched. PROMPT_COMMAND (string or bash 5.1
+array) is wrapped: our first entry writes the record and returns the command's status so the
+user's entries still see it; our last entry wraps PS1 (the end mark, OSC 133 A/B, time left)
+and re-wraps when something appended to PROMPT_COMMAND or rewrote PS1 (git prompts do, each
+time). bash-preexec (atuin, bashhub, iTerm2) is the one exception to "ours last": its
+``__bp_interactive_mode`` arms its DEBUG trap and must stay the very last entry, so ours
+goes just before it. A command that ends its shell (``exit``, ``exec bash``) never reaches
+the next prompt; its text is then taken from the terminal echo between OSC 133 B and C
+(``CommandRecord.command_source == "echo"``), as it is when history is off. A redisplay of
+the prompt (Ctrl-L, a completion listing) repeats the end mark; the recorder drops a prompt
+number it has seen. Known limits: with ``shopt -u promptvars`` PS0 and PS1 cannot record
+anything; a shell started as a bash login shell (``bash -l``) is not integrated; output that
+the user's own PROMPT_COMMAND entries or precmd hooks print comes before the end mark, so it
+counts as the command's output in its excerpt (the cast is unaffected); a PROMPT_COMMAND
+entry added after ours that rewrites PS1 loses one prompt's end mark until ours is last
+again (the command is then recorded without its exit status).
 
-zsh needs none of this: ``preexec`` receives the line as typed, ``zshaddhistory`` sees
+zsh needs less: ``preexec`` receives the line as typed, ``zshaddhistory`` sees
 comment-only lines that never reach preexec, and zsh gives every precmd hook the
-command's ``$?``. ``EPOCHREALTIME`` comes from the zsh/datetime module (no process).
+command's ``$?``. ``EPOCHREALTIME`` comes from the zsh/datetime module (no process). The
+first precmd hook builds the end mark and the last one puts it at the start of PS1 (with
+no precmd hook of the user's, one hook does both); it is printed on its own instead when
+it holds a command line or a cwd that the user's PROMPT_SUBST or PROMPT_BANG would expand.
 
 Cost per prompt (docs/performance.md; ``benchmarks/bench_shell_hooks.py``
 measures it). The hooks run at every prompt, so their common path only does what that
-prompt needs: the history read-back (bash) is skipped when ``HISTCMD`` did not move (an
-empty line, Ctrl-C at the prompt); OSC 133 D and the ``end`` mark go out in one write; text
-is percent-encoded only when it holds ``%``, ``;`` or a control character, the cwd only when
-it changed; and the last hook returns at once unless PS1, PS0, PROMPT_COMMAND/the precmd
-hooks, PATH or the cwd differ from what it last set, or the minute of the time left is
-over. What stays is the floor of this design: in bash, one write for PS0 and one for the
-marks, ``history 1`` into the state file and ``read`` back (two opens) and a few dozen
-builtin statements; in zsh, four hook function calls (zsh maps a fresh heap per call), the
-two writes and a few statements.
+prompt needs: text is percent-encoded only when it holds ``%``, ``;`` or a control
+character, the cwd only when it changed; and bash's last hook returns at once unless PS1,
+PS0, PROMPT_COMMAND, PATH or the cwd differ from what it last set, or the minute of the
+time left is over. What stays is the floor of this design: in bash, one write for PS0, the
+expansion of PS0 and PS1, ``history 1`` appended to the state file (no open, no read back)
+and two short functions; in zsh, three hook function calls (zsh maps a fresh heap per call;
+four with precmd hooks of the user's), one write for the start mark and a few statements.
 
 Shell level and nesting. ``PROMPTSTER_SHELL_LEVEL`` counts integrated shells: each adds one,
 except a shell whose PID equals ``PROMPTSTER_SHELL_PID``, which was started by ``exec`` and

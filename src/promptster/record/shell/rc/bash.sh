@@ -269,8 +269,9 @@ __pst_ps0+="\\e]133;C\\a\\e]6973;$__pst_token;start;lvl=$__pst_level;pid=$$"
 __pst_ps0+=';t0=${__pst_t0};cwd=${__pst_cwd_enc-}\a'
 
 # The end mark, at the start of PS1: OSC 133 D with the status (only when a command ran:
-# PS0 set __pst_t0, and the mark sets it back to 0) and our private mark. The status and
-# PIPESTATUS in a prompt are the command's (bash restores them after PROMPT_COMMAND), `\!`
+# PS0 set __pst_t0, and the mark sets it back to 0) and our private mark. The status in a
+# prompt is the command's (our PROMPT_COMMAND entries return it; bash 5.2 also restores
+# PIPESTATUS after PROMPT_COMMAND), `\!`
 # is HISTCMD once PROMPT_COMMAND is done (it tells whether the entry was deleted again),
 # `n` the prompt number of the history record. A redisplay of the prompt (Ctrl-L, a list
 # of completions) repeats the mark as it was: the recorder drops a repeated `n`.
@@ -278,7 +279,7 @@ __pst_dm=('' $'\e]133;D;') __pst_bel=('' $'\a')
 __pst_mark='${__pst_dm[__pst_t0>0]}${?:0:(__pst_t0>0)*9}${__pst_bel[__pst_t0>0]}'
 __pst_mark+="\\e]6973;$__pst_token;end;lvl=$__pst_level;pid=$$"
 __pst_mark+=';n=${__pst_n};exit=$?;ran=$((__pst_t0>0));pipe=${PIPESTATUS[*]};t0=${__pst_t0}'
-__pst_mark+=';t1=${EPOCHREALTIME/[!0-9]/};h0=${__pst_h0-};hc=\!;cwd=${__pst_cwd_enc-}\a'
+__pst_mark+=';t1=${EPOCHREALTIME/[!0-9]/};h0=${__pst_h0-};hc=\!;src=records;cwd=${__pst_cwd_enc-}\a'
 __pst_mark+='${__pst_e:0:(__pst_t0=0)*0}'
 __pst_t0=0
 

@@ -1,7 +1,8 @@
 # Promptster: wrapper around the user's .zshrc, then the shell integration for zsh >= 5.0.
-# Protocol and design: src/promptster/record/shell_integration.py (module docstring).
+# Protocol and design: src/promptster/record/shell/integration.py (module docstring).
 # OSC 133 A/B sit in PROMPT; preexec prints OSC 133 C and our private "start" mark with
-# the command line zsh hands it; the first precmd prints OSC 133 D and our "end" mark.
+# the command line zsh hands it; the first precmd hook puts OSC 133 D and our "end" mark at
+# the start of PROMPT (they go out with the prompt, in one write).
 # Builtins only (zsh/datetime is a module, not a process): no fork per command.
 if [[ -n ${PROMPTSTER_USER_ZDOTDIR-} ]]; then ZDOTDIR=$PROMPTSTER_USER_ZDOTDIR; else unset ZDOTDIR; fi
 if [[ -r ${ZDOTDIR:-$HOME}/.zshrc ]]; then source "${ZDOTDIR:-$HOME}/.zshrc"; fi
@@ -59,10 +60,10 @@ __pst_addhistory() { # comment-only lines never reach preexec (atuin does the sa
     return 0
 }
 
-__pst_precmd() { # first precmd hook: zsh gives every hook the command's $?
+__pst_precmd() { # first precmd hook (the only one of ours when the user has none)
     local s=$? pipe="${pipestatus[*]}"
     emulate -L zsh
-    local t1 c=''
+    local t1 c='' m=''
     builtin printf -v t1 '%d%06d' $epochtime[1] $(( epochtime[2] / 1000 ))
     if [[ -n ${__pst_started-} ]] && { (( __pst_ran )) || [[ -n $__pst_line ]] }; then
         if (( ! __pst_ran )); then
@@ -76,18 +77,31 @@ __pst_precmd() { # first precmd hook: zsh gives every hook the command's $?
             __pst_enc "$PWD"
             typeset -g __pst_cwd_enc=$REPLY __pst_cwd_raw=$PWD
         fi
-        # D and our end mark in one write: every write is a wakeup for the pty's reader
+        # `n` numbers the mark: a redisplay of the prompt repeats it, the recorder drops that
         if (( __pst_ran )); then
-            builtin print -u2 -nf '\e]133;D;%s\a\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=1;pipe=%s;t0=%s;t1=%s;src=preexec;cwd=%s;cmd=\a' \
-                "$s" "$__pst_token" "$__pst_level" "$$" "$s" "$pipe" "$__pst_t0" "$t1" \
-                "$__pst_cwd_enc"
+            builtin printf -v m '\e]133;D;%s\a\e]6973;%s;end;lvl=%s;pid=%s;n=%s;exit=%s;ran=1;pipe=%s;t0=%s;t1=%s;src=preexec;cwd=%s;cmd=\a' \
+                "$s" "$__pst_token" "$__pst_level" "$$" $(( ++__pst_n )) "$s" "$pipe" \
+                "$__pst_t0" "$t1" "$__pst_cwd_enc"
         else
-            builtin print -u2 -nf '\e]6973;%s;end;lvl=%s;pid=%s;exit=%s;ran=0;pipe=%s;t0=%s;t1=%s;src=history;cwd=%s;cmd=%s\a' \
-                "$__pst_token" "$__pst_level" "$$" "$s" "$pipe" "$__pst_t0" "$t1" \
-                "$__pst_cwd_enc" "$c"
+            builtin printf -v m '\e]6973;%s;end;lvl=%s;pid=%s;n=%s;exit=%s;ran=0;pipe=%s;t0=%s;t1=%s;src=history;cwd=%s;cmd=%s\a' \
+                "$__pst_token" "$__pst_level" "$$" $(( ++__pst_n )) "$s" "$pipe" "$__pst_t0" \
+                "$t1" "$__pst_cwd_enc" "$c"
+        fi
+        # The marks ride in the prompt's own write (PS1 is rebuilt at every prompt anyway),
+        # unless they hold what the user's prompt options would expand (PROMPT_SUBST,
+        # PROMPT_BANG): then they go out on their own, as a typed line's text always does.
+        # A hook of the user's registered after ours may rewrite PS1 once: print then too.
+        # (Only the cwd and a line can hold more than digits: '%' is left out too.)
+        if [[ -n $c || $__pst_cwd_enc == *[\$\`\\!%]* ]] ||
+            { (( $#precmd_functions > 1 )) && [[ ${precmd_functions[-1]} != __pst_precmd_last ]] }; then
+            builtin print -u2 -nr -- "$m"
+            m=''
         fi
     fi
-    typeset -g __pst_started=1 __pst_ran=0 __pst_t0= __pst_line=
+    typeset -g __pst_started=1 __pst_ran=0 __pst_t0= __pst_line= __pst_endmark=$m
+    if (( $#precmd_functions == 1 )); then # no hook of the user's runs after this one
+        __pst_wrap_prompt # replaced by the body of that function below: no call at all
+    fi
     return s
 }
 
@@ -109,24 +123,41 @@ __pst_prefix() { # remaining assessment time for the prompt, into __pst_prefix_t
     fi
 }
 
-__pst_precmd_last() { # last precmd hook: wrap whatever PROMPT the user's hooks have set
-    emulate -L zsh
-    # the common case: nothing changed since the last prompt, nothing to do
-    [[ $PS1 == "$__pst_ps1_set" && $PATH == "$__pst_path_set" &&
-        ${precmd_functions[1]} == __pst_precmd && ${precmd_functions[-1]} == __pst_precmd_last ]] &&
-        (( EPOCHSECONDS < __pst_prefix_until )) && return 0
+# PS1 is rebuilt at every prompt, with the end mark first: by the last precmd hook, or
+# by __pst_precmd itself when it is the only one (a zsh function call is the costly part,
+# so the code is pasted into both; `functions` comes with zsh/parameter, loaded on use).
+__pst_wrap_prompt='
     [[ $PS1 == "$__pst_ps1_set" ]] || typeset -g __pst_ps1_user=$PS1
     (( EPOCHSECONDS < __pst_prefix_until )) || __pst_prefix
-    PS1="%{$__pst_mark_a%}$__pst_prefix_text$__pst_ps1_user%{$__pst_mark_b%}"
-    typeset -g __pst_ps1_set=$PS1
+    PS1="%{$__pst_endmark$__pst_mark_a%}$__pst_prefix_text$__pst_ps1_user%{$__pst_mark_b%}"
+    typeset -g __pst_ps1_set=$PS1 __pst_endmark=
     # hooks registered later (prompt frameworks do it lazily) would run outside ours
-    if [[ ${precmd_functions[1]} != __pst_precmd || ${precmd_functions[-1]} != __pst_precmd_last ]]; then
-        precmd_functions=(__pst_precmd ${precmd_functions:#__pst_precmd(|_last)} __pst_precmd_last)
+    if [[ ${precmd_functions[1]} != __pst_precmd ||
+        ( $#precmd_functions -gt 1 && ${precmd_functions[-1]} != __pst_precmd_last ) ]]; then
+        __pst_order_hooks
     fi
-    if [[ -n $__pst_shims && ${path[(Ie)$__pst_shims]} -eq 0 ]]; then
-        path=($__pst_shims $path)
+    if [[ $PATH != "$__pst_path_set" ]]; then
+        if [[ -n $__pst_shims && ${path[(Ie)$__pst_shims]} -eq 0 ]]; then
+            path=($__pst_shims $path)
+        fi
+        typeset -g __pst_path_set=$PATH
     fi
-    typeset -g __pst_path_set=$PATH
+'
+functions[__pst_precmd]=${functions[__pst_precmd]/__pst_wrap_prompt/$__pst_wrap_prompt}
+eval "__pst_precmd_last() { # last precmd hook: wrap whatever PROMPT the user's hooks have set
+    emulate -L zsh
+    $__pst_wrap_prompt
+}"
+unset __pst_wrap_prompt
+
+__pst_order_hooks() { # ours first and last, or ours alone
+    emulate -L zsh
+    local rest=(${precmd_functions:#__pst_precmd(|_last)})
+    if (( $#rest )); then
+        precmd_functions=(__pst_precmd $rest __pst_precmd_last)
+    else
+        precmd_functions=(__pst_precmd)
+    fi
 }
 
 () {
@@ -146,11 +177,12 @@ __pst_precmd_last() { # last precmd hook: wrap whatever PROMPT the user's hooks 
     [[ $__pst_deadline != *[^0-9]* ]] || __pst_deadline=
     typeset -g __pst_shims=${PROMPTSTER_SHIMS-}
     typeset -g __pst_mark_a=$'\e]133;A\a' __pst_mark_b=$'\e]133;B\a'
-    typeset -g __pst_ps1_user=$PS1 __pst_ps1_set= __pst_ran=0 __pst_t0= __pst_line=
+    typeset -g __pst_ps1_user=$PS1 __pst_ps1_set= __pst_ran=0 __pst_t0= __pst_line= __pst_n=0
+    typeset -g __pst_endmark=
     typeset -g __pst_cwd_raw= __pst_cwd_enc= __pst_path_set= __pst_prefix_text=
     typeset -g __pst_prefix_until=0 # the first prompt computes the time left
     typeset -ga precmd_functions preexec_functions zshaddhistory_functions
-    precmd_functions=(__pst_precmd ${precmd_functions:#__pst_precmd(|_last)} __pst_precmd_last)
+    __pst_order_hooks
     preexec_functions=(${preexec_functions:#__pst_preexec} __pst_preexec)
     zshaddhistory_functions=(${zshaddhistory_functions:#__pst_addhistory} __pst_addhistory)
     __pst_enc "$ZSH_VERSION"
