@@ -31,78 +31,74 @@ __pst_enc() { # percent-encode $1 into REPLY: '%', ';' and control characters
     REPLY=$s
 }
 
-# The hooks below run at every command. A zsh function call costs several microseconds (it
-# maps a fresh heap), so the common path calls none: encoding only runs when there is
-# something to encode, the cwd is encoded when it changed, the time left is recomputed when
-# its minute is over, and the marks go out with one `print -u2` each (one write, and no
-# redirection to set up and undo).
+# The hooks below run at every command, so their common path is kept to the least. A zsh
+# function call costs several microseconds (it maps a fresh heap), and so does every builtin
+# command (zsh blocks and unblocks signals three times around each), while an assignment,
+# [[ ]] or (( )) costs neither: the globals (declared once, below) are assigned, not
+# `typeset`, times are computed with arithmetic, not `printf -v`, and nothing is called
+# unless there is something to encode, the cwd changed or the minute of the time left is
+# over; each mark goes out with one `print -u2` (one write, no redirection to undo).
 
 __pst_preexec() { # $1: the line as typed (empty without history), $3: after alias expansion
     emulate -L zsh
     # microseconds, like bash's EPOCHREALTIME (zsh's has nanoseconds)
-    typeset -g __pst_t0 __pst_ran=1
-    builtin printf -v __pst_t0 '%d%06d' $epochtime[1] $(( epochtime[2] / 1000 ))
-    local c=${${1:-$3}[1,8192]}
-    if [[ $c == *[%\;[:cntrl:]]* ]]; then
-        __pst_enc "$c"
-        c=$REPLY
+    __pst_t0=$(( epochtime[1] * 1000000 + epochtime[2] / 1000 )) __pst_ran=1
+    __pst_c=${${1:-$3}[1,8192]}
+    if [[ $__pst_c == *[%\;[:cntrl:]]* ]]; then
+        __pst_enc "$__pst_c"
+        __pst_c=$REPLY
     fi
     if [[ $PWD != "$__pst_cwd_raw" ]]; then
         __pst_enc "$PWD"
-        typeset -g __pst_cwd_enc=$REPLY __pst_cwd_raw=$PWD
+        __pst_cwd_enc=$REPLY __pst_cwd_raw=$PWD
     fi
-    builtin print -u2 -nf '\e]133;C\a\e]6973;%s;start;lvl=%s;pid=%s;t0=%s;cwd=%s;cmd=%s\a' \
-        "$__pst_token" "$__pst_level" "$$" "$__pst_t0" "$__pst_cwd_enc" "$c"
+    builtin print -u2 -nr -- $'\e]133;C\a\e]6973;'"$__pst_token;start;lvl=$__pst_level;pid=$$;t0=$__pst_t0;cwd=$__pst_cwd_enc;cmd=$__pst_c"$'\a'
 }
 
 __pst_addhistory() { # comment-only lines never reach preexec (atuin does the same)
-    typeset -g __pst_line=${1%$'\n'}
-    return 0
+    __pst_line=${1%$'\n'} # (an assignment's status is 0: the line is saved as usual)
 }
 
 __pst_precmd() { # first precmd hook (the only one of ours when the user has none)
-    local s=$? pipe="${pipestatus[*]}"
+    __pst_s=$? __pst_pipe="${pipestatus[*]}" # zsh gives every precmd hook the status
     emulate -L zsh
-    local t1 c='' m=''
-    builtin printf -v t1 '%d%06d' $epochtime[1] $(( epochtime[2] / 1000 ))
-    if [[ -n ${__pst_started-} ]] && { (( __pst_ran )) || [[ -n $__pst_line ]] }; then
+    __pst_t1=$(( epochtime[1] * 1000000 + epochtime[2] / 1000 )) __pst_endmark=
+    if [[ -n $__pst_started ]] && { (( __pst_ran )) || [[ -n $__pst_line ]] }; then
+        __pst_c=
         if (( ! __pst_ran )); then
-            c=${__pst_line[1,8192]}
-            if [[ $c == *[%\;[:cntrl:]]* ]]; then
-                __pst_enc "$c"
-                c=$REPLY
+            __pst_c=${__pst_line[1,8192]}
+            if [[ $__pst_c == *[%\;[:cntrl:]]* ]]; then
+                __pst_enc "$__pst_c"
+                __pst_c=$REPLY
             fi
         fi
         if [[ $PWD != "$__pst_cwd_raw" ]]; then
             __pst_enc "$PWD"
-            typeset -g __pst_cwd_enc=$REPLY __pst_cwd_raw=$PWD
+            __pst_cwd_enc=$REPLY __pst_cwd_raw=$PWD
         fi
         # `n` numbers the mark: a redisplay of the prompt repeats it, the recorder drops that
+        __pst_n=$(( __pst_n + 1 ))
+        __pst_endmark=$'\e]6973;'"$__pst_token;end;lvl=$__pst_level;pid=$$;n=$__pst_n;exit=$__pst_s"
         if (( __pst_ran )); then
-            builtin printf -v m '\e]133;D;%s\a\e]6973;%s;end;lvl=%s;pid=%s;n=%s;exit=%s;ran=1;pipe=%s;t0=%s;t1=%s;src=preexec;cwd=%s;cmd=\a' \
-                "$s" "$__pst_token" "$__pst_level" "$$" $(( ++__pst_n )) "$s" "$pipe" \
-                "$__pst_t0" "$t1" "$__pst_cwd_enc"
+            __pst_endmark=$'\e]133;D;'"$__pst_s"$'\a'"$__pst_endmark;ran=1;pipe=$__pst_pipe;t0=$__pst_t0;t1=$__pst_t1;src=preexec;cwd=$__pst_cwd_enc;cmd="$'\a'
         else
-            builtin printf -v m '\e]6973;%s;end;lvl=%s;pid=%s;n=%s;exit=%s;ran=0;pipe=%s;t0=%s;t1=%s;src=history;cwd=%s;cmd=%s\a' \
-                "$__pst_token" "$__pst_level" "$$" $(( ++__pst_n )) "$s" "$pipe" "$__pst_t0" \
-                "$t1" "$__pst_cwd_enc" "$c"
+            __pst_endmark+=";ran=0;pipe=$__pst_pipe;t0=;t1=$__pst_t1;src=history;cwd=$__pst_cwd_enc;cmd=$__pst_c"$'\a'
         fi
         # The marks ride in the prompt's own write (PS1 is rebuilt at every prompt anyway),
         # unless they hold what the user's prompt options would expand (PROMPT_SUBST,
         # PROMPT_BANG): then they go out on their own, as a typed line's text always does.
         # A hook of the user's registered after ours may rewrite PS1 once: print then too.
         # (Only the cwd and a line can hold more than digits: '%' is left out too.)
-        if [[ -n $c || $__pst_cwd_enc == *[\$\`\\!%]* ]] ||
+        if [[ -n $__pst_c || $__pst_cwd_enc == *[\$\`\\!%]* ]] ||
             { (( $#precmd_functions > 1 )) && [[ ${precmd_functions[-1]} != __pst_precmd_last ]] }; then
-            builtin print -u2 -nr -- "$m"
-            m=''
+            builtin print -u2 -nr -- "$__pst_endmark"
+            __pst_endmark=
         fi
     fi
-    typeset -g __pst_started=1 __pst_ran=0 __pst_t0= __pst_line= __pst_endmark=$m
+    __pst_started=1 __pst_ran=0 __pst_t0= __pst_line=
     if (( $#precmd_functions == 1 )); then # no hook of the user's runs after this one
         __pst_wrap_prompt # replaced by the body of that function below: no call at all
     fi
-    return s
 }
 
 __pst_prefix() { # remaining assessment time for the prompt, into __pst_prefix_text
@@ -127,10 +123,10 @@ __pst_prefix() { # remaining assessment time for the prompt, into __pst_prefix_t
 # by __pst_precmd itself when it is the only one (a zsh function call is the costly part,
 # so the code is pasted into both; `functions` comes with zsh/parameter, loaded on use).
 __pst_wrap_prompt='
-    [[ $PS1 == "$__pst_ps1_set" ]] || typeset -g __pst_ps1_user=$PS1
+    [[ $PS1 == "$__pst_ps1_set" ]] || __pst_ps1_user=$PS1
     (( EPOCHSECONDS < __pst_prefix_until )) || __pst_prefix
     PS1="%{$__pst_endmark$__pst_mark_a%}$__pst_prefix_text$__pst_ps1_user%{$__pst_mark_b%}"
-    typeset -g __pst_ps1_set=$PS1 __pst_endmark=
+    __pst_ps1_set=$PS1 __pst_endmark=
     # hooks registered later (prompt frameworks do it lazily) would run outside ours
     if [[ ${precmd_functions[1]} != __pst_precmd ||
         ( $#precmd_functions -gt 1 && ${precmd_functions[-1]} != __pst_precmd_last ) ]]; then
@@ -140,7 +136,7 @@ __pst_wrap_prompt='
         if [[ -n $__pst_shims && ${path[(Ie)$__pst_shims]} -eq 0 ]]; then
             path=($__pst_shims $path)
         fi
-        typeset -g __pst_path_set=$PATH
+        __pst_path_set=$PATH
     fi
 '
 functions[__pst_precmd]=${functions[__pst_precmd]/__pst_wrap_prompt/$__pst_wrap_prompt}
@@ -178,7 +174,7 @@ __pst_order_hooks() { # ours first and last, or ours alone
     typeset -g __pst_shims=${PROMPTSTER_SHIMS-}
     typeset -g __pst_mark_a=$'\e]133;A\a' __pst_mark_b=$'\e]133;B\a'
     typeset -g __pst_ps1_user=$PS1 __pst_ps1_set= __pst_ran=0 __pst_t0= __pst_line= __pst_n=0
-    typeset -g __pst_endmark=
+    typeset -g __pst_endmark= __pst_started= __pst_s= __pst_pipe= __pst_t1= __pst_c=
     typeset -g __pst_cwd_raw= __pst_cwd_enc= __pst_path_set= __pst_prefix_text=
     typeset -g __pst_prefix_until=0 # the first prompt computes the time left
     typeset -ga precmd_functions preexec_functions zshaddhistory_functions
