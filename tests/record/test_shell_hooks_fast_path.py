@@ -79,7 +79,7 @@ def test_bash_prompt_cache_follows_the_clock_ps1_path_and_prompt_command(tmp_pat
     prompts = [line.split("|")[0] for line in lines[:11]]
     a, b = r"\[\e]133;A\a\]", r"\[\e]133;B\a\]"  # PS1 holds prompt escapes
     # the end mark leads PS1, in the same invisible run as OSC 133 A
-    assert all(p.startswith(r"\[${__pst_dm[") and r"\e]133;A\a\]" in p for p in prompts)
+    assert all(p.startswith(r"\[${__pst_mark@P}\e]133;A\a\]") for p in prompts)
     prompts = [a + p.split(r"\e]133;A\a\]", 1)[1] for p in prompts]
     assert prompts == [
         f"{a}[2h01m left] user$ {b}",
@@ -97,7 +97,7 @@ def test_bash_prompt_cache_follows_the_clock_ps1_path_and_prompt_command(tmp_pat
     paths = [line.split("|")[1] for line in lines[:11]]
     assert paths[7] == f"{shims}:/usr/bin:/bin"  # PATH replaced: the shims come back first
     ps0, prompt_command = lines[11:]
-    assert ps0.startswith("${__pst_e:0:(") and ps0.endswith("user-ps0")
+    assert ps0 == "${__pst_ps0@P}user-ps0"
     # something appended to PROMPT_COMMAND: ours are first and last again
     assert prompt_command == '__pst_prompt_start "$_";echo added;__pst_prompt_end'
 

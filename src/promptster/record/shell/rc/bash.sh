@@ -238,8 +238,11 @@ __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user
     [[ ${PS1-} == "$__pst_ps1_set" ]] || __pst_ps1_user=${PS1-}
     [[ ${PS0-} == "$__pst_ps0_set" ]] || __pst_ps0_user=${PS0-}
     ((EPOCHSECONDS < __pst_prefix_until)) || __pst_prefix
-    PS1="\[$__pst_mark\e]133;A\a\]$__pst_prefix_text${__pst_ps1_user-}\[\e]133;B\a\]"
-    PS0="$__pst_ps0${__pst_ps0_user-}"
+    # ours by reference (`@P`: expanded as a prompt), so that PS1 and PS0 stay short: the
+    # comparisons above run at every prompt, and a long string costs (bash compares as a
+    # pattern, in wide characters in a UTF-8 locale)
+    PS1="\[\${__pst_mark@P}\e]133;A\a\]$__pst_prefix_text${__pst_ps1_user-}\[\e]133;B\a\]"
+    PS0="\${__pst_ps0@P}${__pst_ps0_user-}"
     __pst_ps1_set=$PS1
     __pst_ps0_set=$PS0
     # PS0 cannot run code without forking, so the cwd it reports is encoded here
@@ -271,7 +274,7 @@ __pst_ps0+=';t0=${__pst_t0};cwd=${__pst_cwd_enc-}\a'
 # The end mark, at the start of PS1: OSC 133 D with the status (only when a command ran:
 # PS0 set __pst_t0, and the mark sets it back to 0) and our private mark. The status in a
 # prompt is the command's (our PROMPT_COMMAND entries return it; bash 5.2 also restores
-# PIPESTATUS after PROMPT_COMMAND), `\!`
+# PIPESTATUS after PROMPT_COMMAND), `hc`
 # is HISTCMD once PROMPT_COMMAND is done (it tells whether the entry was deleted again),
 # `n` the prompt number of the history record. A redisplay of the prompt (Ctrl-L, a list
 # of completions) repeats the mark as it was: the recorder drops a repeated `n`.
@@ -279,7 +282,7 @@ __pst_dm=('' $'\e]133;D;') __pst_bel=('' $'\a')
 __pst_mark='${__pst_dm[__pst_t0>0]}${?:0:(__pst_t0>0)*9}${__pst_bel[__pst_t0>0]}'
 __pst_mark+="\\e]6973;$__pst_token;end;lvl=$__pst_level;pid=$$"
 __pst_mark+=';n=${__pst_n};exit=$?;ran=$((__pst_t0>0));pipe=${PIPESTATUS[*]};t0=${__pst_t0}'
-__pst_mark+=';t1=${EPOCHREALTIME/[!0-9]/};h0=${__pst_h0-};hc=\!;src=records;cwd=${__pst_cwd_enc-}\a'
+__pst_mark+=';t1=${EPOCHREALTIME/[!0-9]/};h0=${__pst_h0-};hc=${HISTCMD};src=records;cwd=${__pst_cwd_enc-}\a'
 __pst_mark+='${__pst_e:0:(__pst_t0=0)*0}'
 __pst_t0=0
 
