@@ -73,7 +73,7 @@ __pst_adopt_history_settings() {
         esac
     done
     __pst_eff_histcontrol=$__pst_out
-    __pst_hlast= # the entries seen so far are counted again from the next prompt
+    __pst_hlast= __pst_synced= # counted again from the next prompt, records read up to it
     HISTCONTROL=$__pst_out
     HISTIGNORE=
 }
@@ -147,7 +147,7 @@ __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours
 # number `n`). Anything that rarely changes (history settings, PS1, PROMPT_COMMAND, PATH,
 # the encoded cwd, the time left) is compared with what we last set and only redone when it
 # differs. Only a user whose HISTCONTROL/HISTIGNORE can keep a line out of history pays for
-# reading the record back (__pst_apply_rules).
+# reading the record back.
 __pst_n=0 # prompts so far
 __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
     __pst_s=$?
@@ -164,38 +164,45 @@ __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
     else # a timestamp would come before the entry
         { builtin printf '%s ' "$((++__pst_n))"; HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
     fi
-    [[ -z $__pst_rules ]] || __pst_apply_rules
+    if [[ -n $__pst_rules && -n $__pst_hr ]]; then
+        # The user's HISTCONTROL/HISTIGNORE, applied to the entry just added (inline, with
+        # globals: this runs at every prompt of a Debian-style ~/.bashrc). The record is
+        # read back; after the rules were off for a while, every record not read yet is.
+        __pst_line= __pst_new=0
+        if [[ -n $__pst_synced ]]; then
+            IFS= builtin read -r -d '' -u "$__pst_hr" __pst_line
+        else
+            while IFS= builtin read -r -d '' -u "$__pst_hr" __pst_rec; do __pst_line=$__pst_rec; done
+            __pst_synced=1
+        fi
+        __pst_line=${__pst_line#* } __pst_line=${__pst_line%$'\n'}
+        __pst_line=${__pst_line#"${__pst_line%%[! ]*}"} __pst_hnum=${__pst_line%%[!0-9]*}
+        if [[ -n $__pst_hnum ]]; then
+            __pst_line=${__pst_line:${#__pst_hnum}+2}
+            if ((__pst_t0)); then
+                # PS0 saved HISTCMD when the line was accepted: the line is one below it
+                ((__pst_hnum + 1 == ${__pst_h0:-0})) && __pst_new=1
+            elif [[ -n $__pst_hlast ]] && ((__pst_hnum > __pst_hlast)); then
+                __pst_new=1 # accepted but never executed: a comment or a syntax error
+            fi
+            if ((__pst_new)); then
+                if __pst_forget "$__pst_line"; then
+                    builtin history -d "$__pst_hnum" 2>/dev/null
+                    ((__pst_hnum -= 1))
+                else
+                    __pst_prev_kept=$__pst_line
+                fi
+            elif [[ -z $__pst_hlast ]]; then
+                __pst_prev_kept=$__pst_line # first prompt: history has just been loaded
+            fi
+            __pst_hlast=$__pst_hnum
+        fi
+    fi
     return "$__pst_s" # the user's PROMPT_COMMAND entries still see the command's status
 }
 
-__pst_hlast= # the number of the last entry seen (rules only)
-__pst_apply_rules() { # the user's HISTCONTROL/HISTIGNORE, applied to the entry just added
-    local __pst_line= __pst_rec __pst_hnum __pst_new=0
-    [[ -n $__pst_hr ]] || return 0
-    # every record not read yet (rules may have been off for a while): the last is this one
-    while IFS= builtin read -r -d '' -u "$__pst_hr" __pst_rec; do __pst_line=$__pst_rec; done
-    __pst_line=${__pst_line#* } __pst_line=${__pst_line%$'\n'}
-    __pst_line=${__pst_line#"${__pst_line%%[! ]*}"} __pst_hnum=${__pst_line%%[!0-9]*}
-    [[ -n $__pst_hnum ]] || return 0
-    __pst_line=${__pst_line:${#__pst_hnum}+2}
-    if ((__pst_t0)); then
-        # PS0 saved HISTCMD when the line was accepted: the line is one below it
-        ((__pst_hnum + 1 == ${__pst_h0:-0})) && __pst_new=1
-    elif [[ -n $__pst_hlast ]] && ((__pst_hnum > __pst_hlast)); then
-        __pst_new=1 # accepted but never executed: a comment or a syntax error
-    fi
-    if ((__pst_new)); then
-        if __pst_forget "$__pst_line"; then
-            builtin history -d "$__pst_hnum" 2>/dev/null
-            ((__pst_hnum -= 1))
-        else
-            __pst_prev_kept=$__pst_line
-        fi
-    elif [[ -z $__pst_hlast ]]; then
-        __pst_prev_kept=$__pst_line # first prompt: history has just been loaded
-    fi
-    __pst_hlast=$__pst_hnum
-}
+__pst_hlast= __pst_synced= # the last entry seen, and whether the records read are all
+__pst_line= __pst_rec= __pst_hnum= __pst_new=0
 
 __pst_cwd_raw=
 __pst_cwd_enc=
