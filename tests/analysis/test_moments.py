@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from analysis_scenarios import Scenario, ada, ben, dee
 from moments_kit import events_of, timeline_bytes
 
@@ -134,6 +137,7 @@ def test_moments_are_in_time_order_and_deterministic() -> None:
 def test_moments_cite_event_ids_of_the_timeline() -> None:
     events = events_of(ada())
     ids = {e.seq: e.id for e in events.events}
+    ids.update((e.seq, e.id) for gap in events.gaps for e in gap)  # any kind borders a gap
     for moment in km.key_moments(events):
         assert moment.ids == tuple(ids[seq] for seq in moment.seqs)
 
@@ -142,9 +146,28 @@ def test_a_nested_kind_or_id_in_data_does_not_mislead_the_scan() -> None:
     s = Scenario("nested", "N")
     s.add(5, "tool_use", {"toolName": "Bash", "input": {"id": "ffffffff", "kind": "prompt"}})
     s.prompt(10, "hello")
-    events = read_events(timeline_bytes(s)).events
-    assert [e.kind for e in events] == ["session_start", "tool_use", "prompt"]
-    assert events[1].id != "ffffffff" and events[1].data == {}  # not decoded: not needed
+    s.add(700, "note", {"text": "back", "id": "eeeeeeee"})  # an idle gap before it
+    read = read_events(timeline_bytes(s))
+    assert [e.kind for e in read.events] == ["session_start", "prompt"]  # the decoded kinds
+    assert read.kind_counts == {"session_start": 1, "tool_use": 1, "prompt": 1, "note": 1}
+    ((_, after),) = read.gaps
+    assert after.kind == "note" and after.id != "eeeeeeee" and after.data == {}  # not decoded
+
+
+def test_only_the_fields_the_detectors_read_are_kept() -> None:
+    """Each event keeps just KEPT_FIELDS of its data (a million events must fit the
+    reviewer's memory): every field a detector reads by name must be among them."""
+    from promptster.analysis import session_events
+
+    read = re.compile(r"""\.(?:text|number)\(['"](\w+)['"]\)|data\.get\(['"](\w+)['"]\)""")
+    root = Path(session_events.__file__).parent
+    names = ("moments", "followups", "fluency", "fluency_judge", "narrative", "aids")
+    used = {
+        a or b
+        for name in names
+        for a, b in read.findall((root / f"{name}.py").read_text("utf-8"))
+    }
+    assert used and used <= set(session_events.KEPT_FIELDS), used - set(session_events.KEPT_FIELDS)
 
 
 def test_the_report_collector_reads_what_read_events_reads() -> None:

@@ -347,6 +347,6 @@ def place_rubric(
     s: SessionEvents, signals: SessionSignals, moments: list[Moment]
 ) -> list[Placement]:
     """The heuristic placement of every dimension, in the rubric's order."""
-    kinds = {kind: len(found) for kind, found in s.by_kind.items()}
+    kinds = dict(s.kind_counts)
     facts = _Facts(s, signals, moments, kinds)
     return [place(facts) for place in PLACERS]

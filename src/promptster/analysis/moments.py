@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from promptster.analysis.session_events import Ev, SessionEvents
+from promptster.analysis.session_events import IDLE_GAP_MS, Ev, SessionEvents
 from promptster.formats.events import FILE_KINDS
 from promptster.formats.jsonio import JsonValue
 
@@ -33,7 +33,6 @@ FORMAT_VERSION = 1  # of a moment's JSON (`promptster followups --json` carries 
 STUCK_REPEATS = 3  # the same command failing this many times with no success between
 LARGE_AI_EDIT_LINES = 40  # lines added + removed by one AI change to count as large
 REWRITE_MIN_LINES = 3  # lines a hand change must remove from AI-written code
-IDLE_GAP_MS = 10 * 60_000  # no event at all for this long
 RUSH_WINDOW_SHARE = 0.10  # the last tenth of the time limit (or of the session)
 RUSH_MIN_SPAN_MS = 10 * 60_000  # a shorter session has no "last minute" to rush in
 RUSH_MIN_SHARE = 0.30  # of all changed lines landing in that window
@@ -329,20 +328,17 @@ def decisions(s: SessionEvents) -> list[Moment]:
 
 
 def idle_gaps(s: SessionEvents) -> list[Moment]:
-    out = []
-    for before, after in zip(s.events, s.events[1:], strict=False):
-        gap = after.t - before.t
-        if gap >= IDLE_GAP_MS and after.kind != "session_end":
-            out.append(
-                _moment(
-                    "idle_gap",
-                    f"Idle for {minutes(gap)}",
-                    f"nothing was recorded between event #{before.seq} and #{after.seq}",
-                    [before, after],
-                    gapMs=gap,
-                )
-            )
-    return out
+    """Stretches of IDLE_GAP_MS or more without any event (found as the events were read)."""
+    return [
+        _moment(
+            "idle_gap",
+            f"Idle for {minutes(after.t - before.t)}",
+            f"nothing was recorded between event #{before.seq} and #{after.seq}",
+            [before, after],
+            gapMs=after.t - before.t,
+        )
+        for before, after in s.gaps
+    ]
 
 
 def last_minute_rush(s: SessionEvents) -> list[Moment]:

@@ -4,6 +4,11 @@ follow-up questions and the fluency rubric work on (`moments`, `followups`, `flu
 Only the kinds those read are decoded in full; every other line gives its seq, id, time and
 kind from a cheap scan, so a 100,000-event timeline with long AI replies is not decoded
 twice over. Values stay untrusted: a field of the wrong type reads as absent.
+
+Memory stays small for a million events (the reviewer's budget, docs/performance.md): only
+the events of the decoded kinds are kept, each with just the fields the detectors read
+(`KEPT_FIELDS`); every other event counts for its kind and for the idle gaps, which are found
+as the events go by.
 """
 
 from __future__ import annotations
@@ -36,6 +41,15 @@ DECODED_KINDS = frozenset(
 # Canonical lines sort their keys, so each top-level field is followed by the next one, and
 # `data` (the only field holding free-form objects) comes before `id`, `kind`, `seq` and `ts`:
 # the last match of each anchored pattern is the top-level field, never one nested in `data`.
+# The `data` fields the detectors (moments, follow-ups, fluency, the judge's prompts) read;
+# the others are dropped on the way in. tests/analysis/test_moments.py checks the list
+# against the detectors' source.
+KEPT_FIELDS = (
+    "action", "aiAttributionPct", "chosenOption", "command", "diff", "errors", "exitCode",
+    "failed", "impactScore", "linesAdded", "linesRemoved", "missedDecision", "outcome",
+    "passed", "path", "ref", "text", "timeLimitMinutes", "title", "tool", "tradeoffs",
+)  # fmt: skip
+IDLE_GAP_MS = 10 * 60_000  # no event at all for this long: an idle gap (moments.idle_gaps)
 _KIND = re.compile(rb'"kind":"([a-z_]{1,40})","prev":')
 _TS = re.compile(rb'"ts":"([0-9T:.+Z-]{10,40})","v":')
 _SEQ = re.compile(rb'"seq":(\d{1,12}),"source":')
@@ -88,9 +102,13 @@ class Ev:
 
 @dataclass(frozen=True)
 class SessionEvents:
-    events: tuple[Ev, ...]
+    events: tuple[Ev, ...]  # the events of the DECODED_KINDS, in timeline order
     time_limit_minutes: int | None
     end_t: int
+    # events of every kind (decoded or not) by kind, in the order each kind first occurs
+    kind_counts: dict[str, int] = field(default_factory=dict)
+    # (before, after) of each stretch of IDLE_GAP_MS or more without any event (of any kind)
+    gaps: tuple[tuple[Ev, Ev], ...] = ()
     # the events of each kind, indexed once: detectors ask for a few kinds of 100,000 events
     by_kind: dict[str, list[Ev]] = field(init=False, repr=False, compare=False)
 
@@ -142,23 +160,21 @@ class Collector:
         self.events: list[Ev] = []
         self.limit: int | None = None
         self.end_t = 0
+        self.kind_counts: dict[str, int] = {}
+        self.gaps: list[tuple[Ev, Ev]] = []
+        self._last: Ev | None = None
+        # one string object per distinct kind, actor, attribution and path, not one per event
+        self._names: dict[str, str] = {}
 
     def add(self, event: dict[str, Any], seq: int, t: int) -> None:
-        # Called once per event of a 100,000-event timeline: plain lookups, no helpers.
+        # Called once per event of a 1,000,000-event timeline: plain lookups, no helpers.
         kind = event.get("kind")
         kind = kind if isinstance(kind, str) and kind else "unknown"
         actor, provenance = event.get("actor"), event.get("provenance")
         who = actor.get("type") if isinstance(actor, dict) else None
         attribution = provenance.get("attribution") if isinstance(provenance, dict) else None
-        data: dict[str, Any] = {}
-        if kind in DECODED_KINDS:
-            data = _dict(event.get("data"))
-            if kind == "session_start" and self.limit is None:
-                value = data.get("timeLimitMinutes")
-                if isinstance(value, int) and not isinstance(value, bool):
-                    self.limit = value
         ident = event.get("id")
-        self.events.append(
+        self.add_ev(
             Ev(
                 seq,
                 ident if isinstance(ident, str) else "",
@@ -166,23 +182,47 @@ class Collector:
                 kind,
                 who if isinstance(who, str) and who else "unknown",
                 attribution if isinstance(attribution, str) and attribution else "unknown",
-                data,
+                _dict(event.get("data")) if kind in DECODED_KINDS else {},
             )
         )
-        if t > self.end_t:
-            self.end_t = t
+
+    def add_ev(self, e: Ev) -> None:
+        """Count `e` and keep it when its kind is decoded (with only the KEPT_FIELDS)."""
+        names = self._names
+        e.kind = names.setdefault(e.kind, e.kind)
+        self.kind_counts[e.kind] = self.kind_counts.get(e.kind, 0) + 1
+        last, self._last = self._last, e
+        if last is not None and e.t - last.t >= IDLE_GAP_MS and e.kind != "session_end":
+            self.gaps.append((last, e))
+        if e.t > self.end_t:
+            self.end_t = e.t
+        if e.kind not in DECODED_KINDS:
+            return
+        e.actor = names.setdefault(e.actor, e.actor)
+        e.attribution = names.setdefault(e.attribution, e.attribution)
+        data = e.data
+        if data:
+            e.data = {key: data[key] for key in KEPT_FIELDS if key in data}
+            path = e.data.get("path")
+            if isinstance(path, str):
+                e.data["path"] = names.setdefault(path, path)
+        if e.kind == "session_start" and self.limit is None:
+            value = data.get("timeLimitMinutes")
+            if isinstance(value, int) and not isinstance(value, bool):
+                self.limit = value
+        self.events.append(e)
 
     def result(self) -> SessionEvents:
-        return SessionEvents(tuple(self.events), self.limit, self.end_t)
+        return SessionEvents(
+            tuple(self.events), self.limit, self.end_t, dict(self.kind_counts), tuple(self.gaps)
+        )
 
 
 def read_events(timeline: bytes | SpooledTimeline) -> SessionEvents:
     """The session's events in timeline order (an unreadable line is skipped); a spooled
     timeline is read line by line, never whole."""
-    events: list[Ev] = []
+    collector = Collector()
     t0: datetime | None = None
-    limit: int | None = None
-    end_t = 0
     decoder = json.JSONDecoder()
     lines = split_lines(timeline).lines if isinstance(timeline, bytes) else timeline.lines()
     for position, line in enumerate(lines):
@@ -215,11 +255,7 @@ def read_events(timeline: bytes | SpooledTimeline) -> SessionEvents:
             if isinstance(seq_value, int) and not isinstance(seq_value, bool)
             else position
         )
-        if kind == "session_start" and limit is None:
-            value = data.get("timeLimitMinutes")
-            limit = value if isinstance(value, int) and not isinstance(value, bool) else None
-        events.append(
+        collector.add_ev(
             Ev(seq, ident if isinstance(ident, str) else "", t, kind, actor, attribution, data)
         )
-        end_t = max(end_t, t)
-    return SessionEvents(tuple(events), limit, end_t)
+    return collector.result()
