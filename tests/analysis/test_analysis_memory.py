@@ -27,7 +27,7 @@ def test_the_analysis_database_is_bounded_and_spills_to_tmpdir(
         ).fetchone() or (None, None)
     finally:
         con.close()
-    assert limit == "152.5 MiB" and folder == str(tmp_path)
+    assert limit == "122.0 MiB" and folder == str(tmp_path)
 
 
 def test_a_limit_too_small_for_a_query_still_gives_the_same_signals(

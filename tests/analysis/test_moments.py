@@ -163,9 +163,7 @@ def test_only_the_fields_the_detectors_read_are_kept() -> None:
     root = Path(session_events.__file__).parent
     names = ("moments", "followups", "fluency", "fluency_judge", "narrative", "aids")
     used = {
-        a or b
-        for name in names
-        for a, b in read.findall((root / f"{name}.py").read_text("utf-8"))
+        a or b for name in names for a, b in read.findall((root / f"{name}.py").read_text("utf-8"))
     }
     assert used and used <= set(session_events.KEPT_FIELDS), used - set(session_events.KEPT_FIELDS)
 

@@ -126,13 +126,15 @@ def test_long_fields_shrink_to_the_text_budget(monkeypatch: Any) -> None:
     timeline = b"".join(
         json.dumps({**line, "seq": i, "data": {"text": text}}).encode() + b"\n" for i in range(20)
     )
-    digest = timeline_data.digest_timeline(timeline, None)
+    rows: list[list[Any]] = []
+    digest = timeline_data.digest_timeline(timeline, None, rows=rows)
     assert digest.field_cap == 40_000 // (20 * 2)
-    assert all(len(row[6]["text"]) <= digest.field_cap + 1 for row in digest.rows)
+    assert all(len(row[6]["text"]) <= digest.field_cap + 1 for row in rows)
     assert digest.cut_fields == 20
     prompt = {**line, "kind": "prompt", "data": {"text": text}}
-    full = timeline_data.digest_timeline(json.dumps(prompt).encode() + b"\n", None)
-    assert full.rows[0][6]["text"] == text  # prompts are shown in full
+    rows.clear()
+    timeline_data.digest_timeline(json.dumps(prompt).encode() + b"\n", None, rows=rows)
+    assert rows[0][6]["text"] == text  # prompts are shown in full
 
 
 def test_report_size_is_reported_per_block(reports: dict[str, Path]) -> None:

@@ -48,11 +48,16 @@ TABLES = (
 # From this many events (the manifest's count) a load that owns its transaction fills the typed
 # tables on two connections at once; below, the second connection costs more than it saves.
 SPLIT_EVENTS = 50_000
+# From this many events, work runs on one connection again (the load's typed tables here,
+# the signal families in parallel.py): two statements at once over so many events would not
+# fit DUCKDB_MEMORY (their sorts and windows grow with the events; a million events need
+# the limit twice over), and a statement that meets it runs again with more memory.
+SERIAL_EVENTS = 300_000
 # DuckDB's own memory for an analysis database, beyond which it spills its tables to the run's
 # temporary folder (TMPDIR, never the current folder): its default, 80% of the machine, would
 # let one big session's events take most of the reviewer's budget of 300 MB (docs/security.md).
 # PROMPTSTER_DUCKDB_MEMORY overrides it (a DuckDB size: "1GB").
-DUCKDB_MEMORY = "160MB"
+DUCKDB_MEMORY = "128MB"
 # Rows of one DuckDB row group, the unit of a parallel table scan.
 ROW_GROUP_ROWS = 122_880
 # When a query cannot spill within the limit, it runs again with more (then without one).
@@ -255,7 +260,7 @@ def load_verified(
     # Hash the bundle file while DuckDB reads the timeline: both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
         hashing = pool.submit(file_sha256, path)
-        split = transaction and manifest.event_count >= SPLIT_EVENTS
+        split = transaction and SPLIT_EVENTS <= manifest.event_count < SERIAL_EVENTS
         _insert_timeline(
             con,
             manifest.session_id,

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from promptster.analysis.session_events import IDLE_GAP_MS, Ev, SessionEvents
+from promptster.analysis.session_events import Ev, SessionEvents
 from promptster.formats.events import FILE_KINDS
 from promptster.formats.jsonio import JsonValue
 

@@ -22,9 +22,12 @@ from typing import Any
 
 import duckdb
 
-from promptster.analysis.load import sql_text
+from promptster.analysis.load import SERIAL_EVENTS, sql_text
 
 PARALLEL_EVENTS = 20_000
+# From load.SERIAL_EVENTS events in scope, one connection runs every family, one after the
+# other (two at once would not fit DuckDB's memory); a pair that meets the limit below it
+# also runs again on one connection.
 # What the second connection runs: about half of the time of a big session (measured on the
 # 100,000-event benchmark bundle); the rest runs on the caller's connection.
 HELPER_FAMILIES = frozenset({"errors", "prompts", "craft", "verification"})
@@ -82,10 +85,12 @@ def _helper(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection | None:
 def run_families(con: duckdb.DuckDBPyConnection, families: Sequence[str]) -> dict[str, Rows]:
     """The rows of every family in `families` over the scope in `con`'s `_scope` table."""
     # the loader counted each session's events into `sessions`: no second scan of `events`
-    biggest = con.execute(
-        "SELECT coalesce(max(event_count), 0) FROM sessions JOIN _scope USING (session_id)"
+    ((biggest, total),) = con.execute(
+        "SELECT coalesce(max(event_count), 0), coalesce(sum(event_count), 0) "
+        "FROM sessions JOIN _scope USING (session_id)"
     ).fetchall()
-    helper = _helper(con) if biggest[0][0] >= PARALLEL_EVENTS else None
+    split = biggest >= PARALLEL_EVENTS and total < SERIAL_EVENTS
+    helper = _helper(con) if split else None
     if helper is None:
         return _run(con, families)
     try:
@@ -93,6 +98,8 @@ def run_families(con: duckdb.DuckDBPyConnection, families: Sequence[str]) -> dic
             theirs = pool.submit(_run, helper, [f for f in families if f in HELPER_FAMILIES])
             mine = _run(con, [f for f in families if f not in HELPER_FAMILIES])
             mine.update(theirs.result())
+    except duckdb.OutOfMemoryException:
+        mine = {}  # the two at once did not fit DuckDB's memory: one after the other, below
     finally:
         helper.close()
-    return {f: mine[f] for f in families}
+    return {f: mine[f] for f in families} if mine else _run(con, families)

@@ -49,6 +49,7 @@ KEPT_FIELDS = (
     "failed", "impactScore", "linesAdded", "linesRemoved", "missedDecision", "outcome",
     "passed", "path", "ref", "text", "timeLimitMinutes", "title", "tool", "tradeoffs",
 )  # fmt: skip
+_REPEATED = ("path", "command", "tool")  # kept once per distinct value
 IDLE_GAP_MS = 10 * 60_000  # no event at all for this long: an idle gap (moments.idle_gaps)
 _KIND = re.compile(rb'"kind":"([a-z_]{1,40})","prev":')
 _TS = re.compile(rb'"ts":"([0-9T:.+Z-]{10,40})","v":')
@@ -203,9 +204,10 @@ class Collector:
         data = e.data
         if data:
             e.data = {key: data[key] for key in KEPT_FIELDS if key in data}
-            path = e.data.get("path")
-            if isinstance(path, str):
-                e.data["path"] = names.setdefault(path, path)
+            for key in _REPEATED:
+                value = e.data.get(key)
+                if isinstance(value, str):
+                    e.data[key] = names.setdefault(value, value)
         if e.kind == "session_start" and self.limit is None:
             value = data.get("timeLimitMinutes")
             if isinstance(value, int) and not isinstance(value, bool):

@@ -91,9 +91,9 @@ def _tests(signals: SessionSignals | None, digest: Digest) -> Answer:
 
 
 def _thinking(signals: SessionSignals | None, digest: Digest) -> Answer:
-    decisions = len(digest.decisions)
-    plans = sum(1 for row in digest.rows if digest.kinds[row[2]] == "planning")
-    notes = sum(1 for row in digest.rows if digest.kinds[row[2]] == "note")
+    decisions = digest.decision_count
+    plans = digest.kind_count("planning")
+    notes = digest.kind_count("note")
     parts = []
     if decisions:
         parts.append(f"{decisions:,} decision{'s' if decisions != 1 else ''} written down")

@@ -147,14 +147,15 @@ def _stacked(
     names = (digest.kinds, digest.actors)[column - 2]
     series = list(dict.fromkeys(groups.values()))
     buckets = [dict.fromkeys(series, 0) for _ in range(BUCKETS)]
-    for row in digest.rows:
-        bucket = min(BUCKETS - 1, max(0, row[1] * BUCKETS // span))
-        group = groups.get(names[row[column]], "other")
-        if group not in buckets[bucket]:
+    codes = (digest.kind_codes, digest.actor_codes)[column - 2]
+    for t, code in zip(digest.times, codes, strict=True):
+        slot = min(BUCKETS - 1, max(0, t * BUCKETS // span))
+        group = groups.get(names[code], "other")
+        if group not in buckets[slot]:
             for b in buckets:
                 b.setdefault(group, 0)
             series.append(group)
-        buckets[bucket][group] += 1
+        buckets[slot][group] += 1
     series = [s for s in series if any(b[s] for b in buckets)]
     top = _nice(max((sum(b.values()) for b in buckets), default=1))
     frame = _Frame(span)
@@ -177,7 +178,7 @@ def _stacked(
             base += count
     legend, extra = _legend(series)
     parts.extend(legend)
-    desc = f"{len(digest.rows):,} events over {duration(span)}, in {BUCKETS} intervals."
+    desc = f"{digest.event_count:,} events over {duration(span)}, in {BUCKETS} intervals."
     return Chart(chart_id, title, desc, _svg(chart_id, title, desc, parts, extra))
 
 

@@ -31,6 +31,7 @@ from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
 from promptster.report.cost_view import cost_view
 from promptster.report.delivered import delivered
+from promptster.report.events_block import RowsFile, stream_block
 from promptster.report.hidden_chart import hidden_over_time
 from promptster.report.hidden_view import HiddenTestsView, hidden_view
 from promptster.report.meta import CONFIDENCE_TEXT, format_value, spec_for
@@ -48,7 +49,7 @@ from promptster.report.model import (
 )
 from promptster.report.snapshots import SnapshotData
 from promptster.report.text import one_line, visible
-from promptster.report.timeline_data import Digest, digest_timeline
+from promptster.report.timeline_data import DECISIONS_KEPT, Digest, digest_timeline
 from promptster.reviewer.hidden_tests.over_time import HiddenSeries
 from promptster.reviewer.hidden_tests.results import HiddenResult
 
@@ -56,7 +57,7 @@ if TYPE_CHECKING:
     from promptster.formats.payloads import SessionStartData
 
 DIFF_BUDGET = 16 * 1024 * 1024
-DECISIONS_SHOWN = 300
+DECISIONS_SHOWN = DECISIONS_KEPT
 FILES_SHOWN = 3000
 IDLE_MS = 5 * 60 * 1000
 
@@ -168,7 +169,7 @@ def _header(inputs: ReportInputs, digest: Digest) -> Header:
         if isinstance(limit, int) and not isinstance(limit, bool)
         else None,
         tools=tools,
-        event_count=len(digest.rows),
+        event_count=digest.event_count,
         bundle_name=visible(inputs.report.path.name),
         bundle_sha256=inputs.bundle_sha256,
         bundle_size=inputs.bundle_size,
@@ -339,11 +340,34 @@ def _diffs(digest: Digest, snaps: SnapshotData, limits: list[str]) -> dict[str, 
 def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) -> ReportData:
     manifest = inputs.report.context.manifest
     collector = Collector() if inputs.aids and inputs.timeline else None
-    digest = digest_timeline(
-        inputs.timeline or b"",
-        manifest.started_at if manifest else None,
-        collector.add if collector is not None else None,
-    )
+    rows = RowsFile()  # the page's rows, streamed to a file: never a list of all events
+    try:
+        digest = digest_timeline(
+            inputs.timeline or b"",
+            manifest.started_at if manifest else None,
+            collector.add if collector is not None else None,
+            rows=rows,
+            ids=_evidence_ids(inputs.signals),
+        )
+        return _report_data(inputs, digest, collector, rows, extra_notes)
+    finally:
+        rows.close()
+
+
+def _evidence_ids(signals: SessionSignals | None) -> set[str]:
+    """The event ids the signals cite (at most 1,000 each): the only ids the page links."""
+    if signals is None:
+        return set()
+    return {i for signal in signals.signals.values() for i in signal.evidence}
+
+
+def _report_data(
+    inputs: ReportInputs,
+    digest: Digest,
+    collector: Collector | None,
+    rows: RowsFile,
+    extra_notes: Sequence[str],
+) -> ReportData:
     limits: list[str] = list(extra_notes)
     aids = None
     if collector is not None:
@@ -387,19 +411,19 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
         )
         if cast.truncated:
             limits.append(f"{visible(cast.name)} is cut short to stay within the size budget")
-    events_block = {
+    events_head = {
         "v": 1,
         "t0": digest.t0.isoformat() if digest.t0 else None,
         "kinds": digest.kinds,
         "actors": digest.actors,
         "sources": digest.sources,
         "attrs": digest.attributions,
-        "rows": digest.rows,
+        "rows": [],  # filled from `rows` as the block is compressed
         "evidence": evidence,
         "idleMs": IDLE_MS,
     }
     blocks = [
-        make_block("ps-events", events_block),
+        stream_block("ps-events", events_head, rows),
         make_block("ps-diffs", _diffs(digest, inputs.snapshots, limits)),
         make_block("ps-files", files_block),
         *blocks,
@@ -412,7 +436,7 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
         signals=signal_rows,
         cohort_size=inputs.cohort.size if inputs.cohort else None,
         decisions=_decisions(digest),
-        decisions_total=len(digest.decisions),
+        decisions_total=digest.decision_count,
         files=file_rows,
         casts=casts,
         charts=all_charts(digest),

@@ -27,7 +27,8 @@ REASONS = {
 
 def hidden_over_time(digest: Digest, series: HiddenSeries) -> Chart:
     span = max(digest.end_t, 1)
-    at = {row[0]: row[1] for row in digest.rows}
+    wanted = {item.point.seq for item in series.points}
+    at = {seq: t for seq, t in zip(digest.seqs, digest.times, strict=True) if seq in wanted}
     frame = _Frame(span)
     parts = _axes(frame, 100, "hidden tests passing, %")
     coords: list[str] = []

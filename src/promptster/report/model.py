@@ -9,9 +9,12 @@ which the page's script decodes on demand.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from markupsafe import Markup
+
+if TYPE_CHECKING:
+    from promptster.report.events_block import BlockFile
 
 Status = Literal["ok", "warning", "failed"]
 
@@ -158,8 +161,11 @@ class Chart:
 @dataclass(frozen=True)
 class DataBlock:
     id: str
-    payload: str  # base64 of gzip of UTF-8 JSON
+    payload: str  # base64 of gzip of UTF-8 JSON ("" when it is in `file`)
     raw_bytes: int
+    # a large block's payload in a temporary file (report.events_block.BlockFile), copied
+    # into the page as it is written, never held whole
+    file: BlockFile | None = None
 
 
 @dataclass(frozen=True)

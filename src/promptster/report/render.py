@@ -11,13 +11,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jinja2
 from markupsafe import Markup
 
+from promptster.fsutil import atomic_writer
 from promptster.report.meta import duration, number, percent_text
 from promptster.report.model import DataBlock, ReportData
 
@@ -62,6 +65,11 @@ def content_security_policy(script: str, style: str) -> str:
 
 
 def _data_block(block: DataBlock) -> Markup:
+    if block.file is not None:  # copied in by _pieces, as the page is written
+        return Markup(
+            f'<script type="application/json" id="{block.id}" data-bytes="{block.raw_bytes}">'
+            f'"{block.file.marker}"</script>'
+        )
     if not _BASE64.fullmatch(block.payload):  # never happens: the payload is our base64
         raise ValueError("a data block is not base64")
     return Markup(
@@ -130,7 +138,37 @@ def render_page(template: str, page: str, **context: Any) -> str:
 
 
 def render_report(data: ReportData, *, generated_at: str) -> str:
-    """The report page for one session."""
+    """The report page for one session (whole, in memory: `write_report` streams it)."""
+    page = report_template(data, generated_at=generated_at)
+    return b"".join(_pieces(page, data.blocks)).decode("utf-8")
+
+
+def write_report(path: Path, page: str, blocks: list[DataBlock]) -> int:
+    """Write a page of `report_template` to `path` (atomically), copying the blocks kept in
+    files into it piece by piece; return its size in bytes."""
+    size = 0
+    with atomic_writer(path) as out:
+        for piece in _pieces(page, blocks):
+            out.write(piece)
+            size += len(piece)
+    return size
+
+
+def _pieces(page: str, blocks: list[DataBlock]) -> Iterator[bytes]:
+    """The rendered `page` in UTF-8, with each file block's payload where its marker is."""
+    for block in blocks:
+        if block.file is None:
+            continue
+        before, found, page = page.partition(block.file.marker)
+        if not found:
+            raise ValueError(f"the page has no place for data block {block.id}")
+        yield before.encode("utf-8")
+        yield from block.file.chunks()
+    yield page.encode("utf-8")
+
+
+def report_template(data: ReportData, *, generated_at: str) -> str:
+    """The report page with a marker in place of each block kept in a file (see _pieces)."""
     from promptster.reviewer.ratings import DECISIONS, DIMENSION_LABELS
 
     return render_page(

@@ -25,10 +25,9 @@ from promptster.analysis.signals import SessionSignals
 from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
 from promptster.errors import FormatError, InputError, NewerFormatError, PromptsterError
-from promptster.fsutil import atomic_write_text
 from promptster.report.casts import Cast, load_casts
 from promptster.report.data import CohortContext, ReportInputs, build_report_data
-from promptster.report.render import render_report
+from promptster.report.render import report_template, write_report
 from promptster.report.signals_step import cohort_for, signals_for, workspace_cohort
 from promptster.report.snapshots import SnapshotData, load_snapshots
 from promptster.reviewer.hidden_tests.batch import add_hidden_signals, hidden_signal
@@ -157,6 +156,8 @@ def _review(
         report = verify_bundle(bundle, extra_checks=checks, keep_timeline=True)
         timings["verify"] = time.perf_counter() - started
         timeline, report.context.timeline = report.context.timeline, None
+        # what the checks replayed, not read again here: ~50 MB for a million events
+        report.context.file_events = []
         if timeline is not None:
             spools.append(timeline)
         manifest = report.context.manifest
@@ -243,16 +244,19 @@ def _review(
     timings["data"] = time.perf_counter() - started
     started = time.perf_counter()
     moment = generated_at or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    html = render_report(data, generated_at=moment)
-    timings["render"] = time.perf_counter() - started
-    started = time.perf_counter()
-    atomic_write_text(output, html)
-    timings["write"] = time.perf_counter() - started
+    try:
+        page = report_template(data, generated_at=moment)
+        timings["render"] = time.perf_counter() - started
+        started = time.perf_counter()
+        size = write_report(output, page, data.blocks)  # the events block copied in, streamed
+        timings["write"] = time.perf_counter() - started
+    finally:
+        for block in data.blocks:
+            if block.file is not None:
+                block.file.close()
     aids = data.aids
     counts = None if aids is None else (aids.moment_count, len(aids.questions))
-    return ReviewResult(
-        output, report, len(html.encode("utf-8")), timings, notes, hidden_series, counts
-    )
+    return ReviewResult(output, report, size, timings, notes, hidden_series, counts)
 
 
 def _judge(judge_model: str | None) -> TextModel | None:

@@ -6,16 +6,22 @@ the same strings), and `body` holds the kind's fields the page shows, every stri
 visible and bounded (promptster.report.text). Prompts are kept in full up to the journal's own
 bound; replies, outputs and tool payloads are cut to budgets that shrink as a session grows,
 so a 100,000-event report stays within its size budget.
+
+No list of all rows is ever held (a million events would take over a gigabyte as Python
+lists): each row goes to a sink as it is made (report.events_block.RowsFile, which writes it
+to a temporary file), and the digest keeps per event only what the charts need, in compact
+columns (seq, time, kind, actor), plus counts.
 """
 
 from __future__ import annotations
 
 import json
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from promptster.bundle.spool import SpooledTimeline
 from promptster.formats.events import FILE_KINDS
@@ -54,7 +60,7 @@ FIELD_MAX, FIELD_MIN = 8 * 1024, 400
 JSON_FIELD = 600
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class FileEvent:
     seq: int
     t: int
@@ -69,7 +75,7 @@ class FileEvent:
     diff: str | None  # the event's own bounded diff, used when the snapshots have none
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TestPoint:
     seq: int
     t: int
@@ -85,18 +91,39 @@ class TestPoint:
 _SAID_OUTCOMES = ("error", "no_tests", "interrupted", "unknown")
 
 
+DECISIONS_KEPT = 300  # decisions whose fields the digest keeps (the report lists as many)
+_INT64 = (-(2**63), 2**63 - 1)
+
+
+class RowSink(Protocol):
+    """Where each page row goes (a list, or events_block.RowsFile)."""
+
+    def append(self, row: list[Any]) -> None: ...
+
+
 @dataclass
 class Digest:
     t0: datetime | None = None
-    rows: list[list[Any]] = field(default_factory=list)
+    event_count: int = 0
     kinds: list[str] = field(default_factory=list)
     actors: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     attributions: list[str] = field(default_factory=list)
-    id_to_seq: dict[str, int] = field(default_factory=dict)
+    # per event, in timeline order: its seq, ms offset, and kind and actor (indexes into
+    # `kinds` and `actors`), for the charts; 24 bytes an event, not a Python row
+    seqs: array[int] = field(default_factory=lambda: array("q"))
+    times: array[int] = field(default_factory=lambda: array("q"))
+    kind_codes: array[int] = field(default_factory=lambda: array("I"))
+    actor_codes: array[int] = field(default_factory=lambda: array("I"))
+    # events per index of kinds, actors, sources, attributions
+    code_counts: tuple[Counter[int], ...] = field(
+        default_factory=lambda: (Counter(), Counter(), Counter(), Counter())
+    )
+    id_to_seq: dict[str, int] = field(default_factory=dict)  # of the ids asked for only
     files: list[FileEvent] = field(default_factory=list)
     tests: list[TestPoint] = field(default_factory=list)
-    decisions: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)
+    decisions: list[tuple[int, int, dict[str, Any]]] = field(default_factory=list)  # the first
+    decision_count: int = 0
     start: dict[str, Any] = field(default_factory=dict)
     integrations: set[str] = field(default_factory=set)
     end_t: int = 0
@@ -108,8 +135,13 @@ class Digest:
     capture_total: int = 0
 
     def counts(self, column: int, names: list[str]) -> list[tuple[str, int]]:
-        counter = Counter(row[column] for row in self.rows)
+        """(name, events) of a row column (2 kind, 3 actor, 4 source, 5 attribution), most
+        first."""
+        counter = self.code_counts[column - 2]
         return sorted(((names[i], n) for i, n in counter.items()), key=lambda kv: (-kv[1], kv[0]))
+
+    def kind_count(self, kind: str) -> int:
+        return self.code_counts[0][self.kinds.index(kind)] if kind in self.kinds else 0
 
 
 def _int(value: Any) -> int | None:
@@ -143,6 +175,10 @@ class _Builder:
         self.d = digest
         self.index: dict[tuple[int, str], int] = {}
         self.tables = (digest.kinds, digest.actors, digest.sources, digest.attributions)
+        self.names: dict[str, str] = {}  # one object per distinct path or commit, not per event
+
+    def name(self, text: str) -> str:
+        return self.names.setdefault(text, text)
 
     def code(self, table: int, name: str) -> int:
         key = (table, name)
@@ -222,8 +258,8 @@ def _file_change(b: _Builder, data: FileChangeData, at: _At) -> Body:
             at.seq,
             at.t,
             at.kind,
-            path,
-            str(data.get("commit") or ""),
+            b.name(path),
+            b.name(str(data.get("commit") or "")),
             added,
             removed,
             ai,
@@ -306,7 +342,9 @@ def _decision(b: _Builder, data: DecisionData, at: _At) -> Body:
     }
     if data.get("missedDecision"):
         body["missed"] = True
-    b.d.decisions.append((at.seq, at.t, body))
+    b.d.decision_count += 1
+    if len(b.d.decisions) < DECISIONS_KEPT:
+        b.d.decisions.append((at.seq, at.t, body))
     return body
 
 
@@ -415,11 +453,15 @@ def digest_timeline(
     timeline: bytes | SpooledTimeline,
     started_at: str | None,
     visit: Callable[[dict[str, Any], int, int], None] | None = None,
+    *,
+    rows: RowSink | None = None,
+    ids: Collection[str] = (),
 ) -> Digest:
     """Digest the timeline's lines (an unreadable line becomes an `unreadable` row); `visit`
-    sees each decoded event with its seq and ms offset (the key moments read them there). A
-    spooled timeline is read twice, line by line (the field budget needs the count of long
-    lines first), and never held whole."""
+    sees each decoded event with its seq and ms offset (the key moments read them there),
+    `rows` each page row, and `Digest.id_to_seq` maps the event `ids` asked for (a signal's
+    evidence). A spooled timeline is read twice, line by line (the field budget needs the
+    count of long lines first), and never held whole."""
     if isinstance(timeline, SpooledTimeline):
         digest = Digest(field_cap=_field_cap(timeline.lines()))
         lines: Iterable[bytes] = timeline.lines()
@@ -429,6 +471,8 @@ def digest_timeline(
     _, digest.t0 = _ms(started_at, None)
     builder = _Builder(digest)
     decoder = json.JSONDecoder()
+    wanted = set(ids)
+    low, high = _INT64
     for position, line in enumerate(lines):
         try:
             event = decoder.decode(line.decode("utf-8", "replace"))
@@ -447,8 +491,9 @@ def digest_timeline(
         attribution = one_line(provenance.get("attribution"), 40) or "unknown"
         if provenance.get("likelyPaste") is True and kind in FILE_KINDS:
             attribution = "likely_paste"  # shown as its own chip: a block nothing explains
-        if isinstance(event.get("id"), str):
-            digest.id_to_seq[event["id"]] = seq
+        ident = event.get("id")
+        if isinstance(ident, str) and ident in wanted:
+            digest.id_to_seq[ident] = seq
         if kind == "session_start" and not digest.start:
             digest.start = data
         if kind == "warning" and data.get("code") in CAPTURE_CODES:
@@ -457,17 +502,22 @@ def digest_timeline(
                 digest.capture.append((seq, t, str(data["code"]), data))
         if integration not in ("promptster", "unknown"):
             digest.integrations.add(integration)
-        digest.rows.append(
-            [
-                seq,
-                t,
-                builder.code(0, kind),
-                builder.code(1, one_line(actor.get("type"), 30) or "unknown"),
-                builder.code(2, integration),
-                builder.code(3, attribution),
-                builder.body(kind, data, seq, t, attribution),
-            ]
+        codes = (
+            builder.code(0, kind),
+            builder.code(1, one_line(actor.get("type"), 30) or "unknown"),
+            builder.code(2, integration),
+            builder.code(3, attribution),
         )
+        body = builder.body(kind, data, seq, t, attribution)
+        if rows is not None:
+            rows.append([seq, t, *codes, body])
+        digest.event_count += 1
+        for counter, code in zip(digest.code_counts, codes, strict=True):
+            counter[code] += 1
+        digest.seqs.append(min(max(seq, low), high))
+        digest.times.append(min(max(t, low), high))
+        digest.kind_codes.append(codes[0])
+        digest.actor_codes.append(codes[1])
         digest.end_t = max(digest.end_t, t)
         if visit is not None and kind != "unreadable":
             visit(event, seq, t)
