@@ -154,7 +154,8 @@ def task_framing(f: _Facts) -> Placement:
     first = f.of("first_prompt")
     planned = bool(first and first[0].detail.get("plan"))
     planning, exploring = f.num("planningBeforeActing"), f.num("explorationBeforeActionRatio")
-    early_decision = [m for m in f.of("decision") if changes == 0 or m.t <= _first_change(f)]
+    first_change = _first_change(f)
+    early_decision = [m for m in f.of("decision") if changes == 0 or m.t <= first_change]
     score = sum((planned, (planning or 0) >= PLANNING_GOOD, (exploring or 0) >= EXPLORATION_GOOD,
                  bool(early_decision)))  # fmt: skip
     evidence = (
