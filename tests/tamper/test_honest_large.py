@@ -6,12 +6,15 @@ own accounting (getrusage ru_maxrss), never by the wall clock.
 interpreter's own (it never holds the timeline), and `score`, which loads it into DuckDB,
 under the reviewer's 300 MB budget; so must `score --allow-invalid` of the same bundle with
 one byte of its timeline changed (a failed timeline is copied to a spool in pieces, not read
-whole).
+whole), and `review`, whose page rows are streamed into the page.
 """
 
 from __future__ import annotations
 
+import base64
+import gzip
 import json
+import re
 import zipfile
 from pathlib import Path
 
@@ -76,3 +79,21 @@ def test_allow_invalid_streams_a_failed_timeline_too(
     (row,) = json.loads(run.stdout)
     assert row["verified"] is False
     assert run.peak_mb < MEMORY_BUDGET_MB, f"score --allow-invalid peaked at {run.peak_mb:.0f} MB"
+
+
+def test_review_streams_a_large_session_into_its_page(
+    large: tuple[Path, Path, float], child: Child
+) -> None:
+    """The report's rows are streamed to the page (never a list of all events), and every
+    event is in it: 200,000 events took `review` to 365 MB before."""
+    honest, _, _ = large
+    page = child.root / "cwd" / "report.html"
+    run = child.run("review", str(honest), "-o", str(page))
+    assert run.code == 0, run.stderr
+    assert run.peak_mb < MEMORY_BUDGET_MB, f"review peaked at {run.peak_mb:.0f} MB"
+    found = re.search(r'id="ps-events" data-bytes="\d+">"([A-Za-z0-9+/=]*)"', page.read_text())
+    assert found is not None
+    events = json.loads(gzip.decompress(base64.b64decode(found.group(1))))
+    assert len(events["rows"]) >= EVENTS
+    assert [row[0] for row in events["rows"][:3]] == [0, 1, 2]
+    page.unlink()
