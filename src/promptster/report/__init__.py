@@ -2,5 +2,6 @@
 
 `review` is the flow (verify, signals, side data in parallel, render, atomic write); `data`,
 `answers`, `charts`, `timeline_data`, `snapshots`, `casts` build plain dataclasses (`model`);
-`render` fills `templates/` with `static/` inlined; `meta` holds labels and formatting.
+`render` fills `templates/` with `static/` inlined; `meta` holds labels and formatting;
+`events_block` streams the page's rows (one per event) through temporary files into the page.
 May import `reviewer`, `analysis`, `bundle` and `formats`."""
