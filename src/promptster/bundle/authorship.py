@@ -149,7 +149,7 @@ def decode_outline(data: bytes) -> Authorship:
 
 
 def _decode(data: bytes, keep_ranges: bool) -> Authorship:
-    body = loads_limited(data, what="authorship.json")
+    body = loads_limited(data, what="authorship.json", shape=_containers)
     if not isinstance(body, dict) or body.get("format") != FORMAT:
         raise FormatError("authorship.json is not a promptster-authorship document")
     version = body.get("version")
@@ -164,6 +164,22 @@ def _decode(data: bytes, keep_ranges: bool) -> Authorship:
     if not isinstance(snapshot, str) or not isinstance(raw_files, list):
         raise FormatError("authorship.json needs 'snapshot' (text) and 'files' (a list)")
     return Authorship(snapshot, tuple(_file(raw, keep_ranges) for raw in raw_files))
+
+
+def _containers(body: Any) -> int:
+    """The containers of the member's shape found in `body`, at most 5 levels deep: the
+    document, its file list, each file entry, its range list, each range (`loads_limited`
+    skips its nesting walk when the text holds no other)."""
+    files = body.get("files") if isinstance(body, dict) else None
+    if not isinstance(files, list):
+        return 1 if isinstance(body, dict) else 0
+    count = 2
+    for item in files:
+        if type(item) is dict:
+            ranges = item.get("ranges")
+            # `count(dict)` over the types: C speed (parsed objects are plain dicts)
+            count += (2 + [*map(type, ranges)].count(dict)) if type(ranges) is list else 1
+    return count
 
 
 def _count(value: Any, what: str) -> int:

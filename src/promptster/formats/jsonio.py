@@ -94,8 +94,14 @@ def loads_limited(
     what: str,
     max_bytes: int = DEFAULT_MAX_BYTES,
     max_depth: int = MAX_DEPTH,
+    shape: Callable[[JsonValue], int] | None = None,
 ) -> JsonValue:
-    """Parse untrusted JSON with a size cap, a nesting cap and duplicate-key rejection."""
+    """Parse untrusted JSON with a size cap, a nesting cap and duplicate-key rejection.
+
+    `shape(value)`: how many containers of the value the caller's expected shape accounts
+    for, all within `max_depth` levels (count only what is there). Each container of the value
+    is one bracket of the text, outside strings: when the text holds no more brackets than
+    that, there is no other container, so the nesting walk is skipped (same outcome)."""
     if len(data) > max_bytes:
         raise FormatError(f"{what} is {len(data):,} bytes; the limit is {max_bytes:,}")
     if isinstance(data, bytes):
@@ -116,6 +122,11 @@ def loads_limited(
     except json.JSONDecodeError as exc:
         raise FormatError(f"{what} is not valid JSON: {exc.msg} at char {exc.pos}") from exc
     # Counting brackets is cheap (C speed); only walk the value when it could be too deep.
-    if text.count("{") + text.count("[") > max_depth and json_depth(value) > max_depth:
+    brackets = text.count("{") + text.count("[")
+    if (
+        brackets > max_depth
+        and (shape is None or shape(value) < brackets)
+        and json_depth(value) > max_depth
+    ):
         raise FormatError(f"{what} is nested deeper than {max_depth} levels")
     return value

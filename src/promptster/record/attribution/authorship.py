@@ -103,11 +103,16 @@ def _finish(
     # blobs of the file events while the replay consumes them.
     with BlobReader(git_dir) as blobs, ThreadPoolExecutor(1) as worker:
         final_tree = worker.submit(lambda: list(tree_files(git_dir, head)))
-        state = _advance(events, len(events), git_dir, head, workspace, resume, blobs, worker)
+        state, latest = _advance(
+            events, len(events), git_dir, head, workspace, resume, blobs, worker
+        )
         final = final_tree.result()
         kept = state.finals if keep else {}
         missing = [(path, oid) for path, oid in final if kept.get(path, ("",))[0] != oid]
-        read = dict(zip(missing, blobs.read_many(oid for _, oid in missing), strict=True))
+        # most files the replay changed end as its last event left them: read already
+        read = {item: latest[item] for item in missing if item in latest}
+        unread = [item for item in missing if item not in read]
+        read.update(zip(unread, blobs.read_many(oid for _, oid in unread), strict=True))
         return [
             (path, kept[path][1])
             if (path, oid) not in read
@@ -128,7 +133,7 @@ def replay_prefix(
     if not 0 <= count < len(events):
         raise ValueError(f"a prefix of 0..{len(events) - 1} events, not {count}")
     with BlobReader(git_dir) as blobs, ThreadPoolExecutor(1) as worker:
-        state = _advance(events, count, git_dir, head, workspace, resume, blobs, worker)
+        state, _ = _advance(events, count, git_dir, head, workspace, resume, blobs, worker)
     state.make_finals()
     return state
 
@@ -142,7 +147,9 @@ def _advance(
     resume: ReplayState | None,
     blobs: BlobReader,
     worker: ThreadPoolExecutor,
-) -> ReplayState:
+) -> tuple[ReplayState, dict[tuple[str, str], bytes]]:
+    """The replay of the events up to `count`, and the content of each file as the last of
+    them that read it left it, by (path, blob id)."""
     history = worker.submit(_history, git_dir, head, blobs, resume)
     chained = (
         resume is not None
@@ -187,7 +194,7 @@ def _advance(
     finals = {}
     if resume is not None:
         finals = {p: item for p, item in resume.finals.items() if p not in replay.touched}
-    return ReplayState(
+    state = ReplayState(
         count,
         chain if isinstance(chain, str) else "",
         starter_commit,
@@ -203,6 +210,7 @@ def _advance(
         workspace,
         consumed,
     )
+    return state, {(path, oid): content for path, (oid, content) in replay.latest.items()}
 
 
 def _history(
@@ -311,6 +319,7 @@ class _Replay:
         # lines), so their authorship cannot be taken from a checkpoint.
         self.touched: set[str] = set()
         self.last_commit = ""  # the snapshot of the last file event replayed
+        self.latest: dict[str, tuple[str, bytes]] = {}  # path -> its last blob read (id, content)
         self.events = events
         self.files = files
         self.tool_of = tool_of
@@ -356,8 +365,10 @@ class _Replay:
         self.touched.add(path)
         self.last_commit = commit or self.last_commit
         self.blob_ids.pop(path, None)
+        self.latest.pop(path, None)
         if content is not None and name is not None and ":" not in name:
             self.blob_ids[path] = name  # set now: every branch below makes the file `content`
+            self.latest[path] = name, content
         before = self.files.pop(path, None)
         if before is None and isinstance(data.get("renamedFrom"), str):
             source = data["renamedFrom"]

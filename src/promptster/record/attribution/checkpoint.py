@@ -76,10 +76,13 @@ def load(path: Path, secret: bytes) -> ReplayState | None:
     except OSError:
         return None
     head = len(MAGIC)
-    digest, mac, payload = data[head : head + 32], data[head + 32 : head + 64], data[head + 64 :]
+    digest, mac = data[head : head + 32], data[head + 32 : head + 64]
+    payload = memoryview(data)[head + 64 :]  # megabytes: not copied
     if not data.startswith(MAGIC) or digest != code_digest():
         return None
-    if not hmac.compare_digest(mac, hmac.new(secret, digest + payload, hashlib.sha256).digest()):
+    check = hmac.new(secret, digest, hashlib.sha256)
+    check.update(payload)
+    if not hmac.compare_digest(mac, check.digest()):
         return None
     try:
         state = pickle.loads(payload)

@@ -3,8 +3,10 @@ lines their origins (the rules are listed in authorship.py)."""
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 from promptster.bundle.authorship import LineOrigin, is_binary, split_text
 from promptster.record.attribution.engine import SIMILARITY, ChangeVerdict, is_trivial
@@ -26,25 +28,34 @@ class Line:
         return cls(text, origin, is_trivial(text))
 
 
-Packed = tuple[bool, list[str], list[LineOrigin], bytes] | tuple[bool, list[Line]]
+Columns = tuple[list[str], list[LineOrigin], bytes]  # texts, origins, trivial flags
+Packed = tuple[bool, bytes] | tuple[bool, list[Line]]
 
 
 class FileLines:
-    """A file's lines as the replay has them. Pickled (checkpoint.py) as columns, text and
-    origins, and unpacked into `Line`s only when an event changes the file again."""
+    """A file's lines as the replay has them. Pickled (checkpoint.py) as its columns (text,
+    origins, trivial flags) pickled on their own, unpickled only when the replay or the member
+    needs them (most files see no event after a checkpoint), and made `Line`s only when an
+    event changes the file again."""
 
     __slots__ = ("_lines", "_packed", "binary")
 
     def __init__(self, lines: list[Line], binary: bool = False) -> None:
         self._lines: list[Line] | None = lines
-        self._packed: tuple[list[str], list[LineOrigin], bytes] | None = None
+        self._packed: Columns | bytes | None = None  # bytes: the columns, pickled
         self.binary = binary
+
+    def _columns(self) -> Columns | None:
+        if isinstance(self._packed, bytes):
+            self._packed = pickle.loads(self._packed)
+        return cast("Columns | None", self._packed)
 
     @property
     def lines(self) -> list[Line]:
         if self._lines is None:
-            assert self._packed is not None
-            texts, origins, trivial = self._packed
+            packed = self._columns()
+            assert packed is not None
+            texts, origins, trivial = packed
             self._lines = [
                 Line(*line) for line in zip(texts, origins, map(bool, trivial), strict=True)
             ]
@@ -56,8 +67,9 @@ class FileLines:
         return FileLines([Line(x.text, x.origin, x.trivial) for x in self.lines], self.binary)
 
     def columns(self) -> tuple[list[str], list[LineOrigin]]:
-        if self._packed is not None:
-            return self._packed[0], self._packed[1]
+        packed = self._columns()
+        if packed is not None:
+            return packed[0], packed[1]
         lines = self.lines
         return [line.text for line in lines], [line.origin for line in lines]
 
@@ -66,22 +78,27 @@ class FileLines:
         return self._lines is not None and any(id(line) in shared for line in self._lines)
 
     def pack(self, shared: set[int]) -> Packed:
-        """The file for pickling: columns, or its `Line`s themselves when another file holds
-        some of them too (a copy recorded as a rename: a change to one changes the other)."""
+        """The file for pickling: its pickled columns, or its `Line`s themselves when another
+        file holds some of them too (a copy recorded as a rename: a change to one changes the
+        other, so they are pickled together)."""
         if self._lines is not None and self.holds_any(shared):
             return self.binary, self._lines
-        if self._packed is not None:
-            return (self.binary, *self._packed)
-        lines = self.lines
-        texts, origins = [x.text for x in lines], [x.origin for x in lines]
-        return self.binary, texts, origins, bytes(x.trivial for x in lines)
+        if isinstance(self._packed, bytes):  # as the last checkpoint kept it
+            return self.binary, self._packed
+        packed = self._packed
+        if packed is None:
+            lines = self.lines
+            texts, origins = [x.text for x in lines], [x.origin for x in lines]
+            packed = texts, origins, bytes(x.trivial for x in lines)
+        return self.binary, pickle.dumps(packed, protocol=pickle.HIGHEST_PROTOCOL)
 
     @classmethod
     def unpack(cls, packed: Packed) -> FileLines:
-        if len(packed) == 2:
-            return cls(packed[1], packed[0])
-        found = cls([], packed[0])
-        found._lines, found._packed = None, (packed[1], packed[2], packed[3])
+        binary, kept = packed
+        if not isinstance(kept, bytes):
+            return cls(kept, binary)
+        found = cls([], binary)
+        found._lines, found._packed = None, kept
         return found
 
 
