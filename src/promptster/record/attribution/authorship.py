@@ -110,7 +110,9 @@ def _finish(
         kept = state.finals if keep else {}
         missing = [(path, oid) for path, oid in final if kept.get(path, ("",))[0] != oid]
         # most files the replay changed end as its last event left them: read already
-        read = {item: latest[item] for item in missing if item in latest}
+        read: dict[tuple[str, str], bytes | None] = {
+            item: latest[item] for item in missing if item in latest
+        }
         unread = [item for item in missing if item not in read]
         read.update(zip(unread, blobs.read_many(oid for _, oid in unread), strict=True))
         return [
