@@ -128,10 +128,36 @@ def changed_blobs(git_dir: Path, head: str, since: str | None = None) -> dict[tu
     `head`'s history (after `since`, when given) changes: one `git log --raw` instead of a
     tree walk per lookup."""
     span = [head, f"^{since}"] if since else [head]
-    out = run_git(
-        ["log", "--format=%x01%H", "--raw", "--no-abbrev", "--no-renames", "-z", *span],
-        git_dir=git_dir,
-    ).stdout
+    return _raw_log(run_git([*RAW_LOG, *span], git_dir=git_dir).stdout)[1]
+
+
+def changes_since(
+    git_dir: Path, head: str, since: str
+) -> tuple[set[str], dict[tuple[str, str], str]] | None:
+    """The commits after `since` and `changed_blobs(git_dir, head, since)`, when those commits
+    are one line from `head` down to a child of `since` (each with one parent): then `since`
+    is on `head`'s first-parent line. None otherwise, or when git cannot tell."""
+    out = run_git([*RAW_LOG, head, f"^{since}"], git_dir=git_dir, check=False)
+    if out.returncode != 0:
+        return None
+    parents, found = _raw_log(out.stdout)
+    at, line = head, set()
+    while at != since:
+        above = parents.get(at)
+        if above is None or len(above) != 1 or at in line:
+            return None
+        line.add(at)
+        at = above[0]
+    return (line, found) if len(line) == len(parents) else None
+
+
+# `%P` too: changes_since checks the line of commits (it changes nothing else of the output)
+RAW_LOG = ["log", "--format=%x01%H %P", "--raw", "--no-abbrev", "--no-renames", "-z"]
+
+
+def _raw_log(out: bytes) -> tuple[dict[str, list[str]], dict[tuple[str, str], str]]:
+    """commit -> its parents, and (commit, path) -> blob id, from `RAW_LOG`'s output."""
+    parents: dict[str, list[str]] = {}
     found: dict[tuple[str, str], str] = {}
     commit = ""
     tokens = out.split(b"\0")
@@ -141,7 +167,8 @@ def changed_blobs(git_dir: Path, head: str, since: str | None = None) -> dict[tu
         index += 1
         if token.startswith(b"\x01"):
             header, _, rest = token[1:].partition(b"\n")
-            commit = header.decode("ascii", "replace").strip()
+            commit, *above = header.decode("ascii", "replace").split() or [""]
+            parents[commit] = above
             token = rest.lstrip(b"\n")
         if token.startswith(b":") and index < len(tokens):
             parts = token.split()
@@ -149,4 +176,4 @@ def changed_blobs(git_dir: Path, head: str, since: str | None = None) -> dict[tu
             index += 1
             if len(parts) >= 4:
                 found[(commit, path)] = parts[3].decode("ascii")
-    return found
+    return parents, found

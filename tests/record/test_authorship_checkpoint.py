@@ -29,7 +29,9 @@ from promptster.bundle.authorship import (
     encode,
 )
 from promptster.formats.jsonio import canonical_json
+from promptster.gitblobs import changes_since
 from promptster.integrations.claude import events as ce
+from promptster.record.attribution import authorship as authorship_module
 from promptster.record.attribution import checkpoint
 from promptster.record.attribution.authorship import (
     ReplayState,
@@ -356,3 +358,42 @@ def test_the_member_assembled_from_parts_is_the_canonical_document(
     authorship: Authorship,
 ) -> None:
     assert encode(authorship) == reference_encode(authorship)
+
+
+def test_a_checkpoint_of_an_earlier_head_resumes_without_listing_the_history(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The recorder's checkpoint was taken when the snapshot branch stood further back: its
+    head is on the final head's line, so one `git log` of the commits since is enough."""
+    session = Session(tmp_path, {"f0.py": PY.encode()})
+    play(session, [("ai_write", 1, 0), ("hand", 1, 1), ("ai_edit", 1, 0)])
+    earlier, known = session.head, len(session.events)
+    play(session, [("hand", 0, 2), ("ai_write", 2, 1), ("rename", 1, 0)])
+    session.save(999, {"END.md": b"end\n"})
+    events = chained(session.events)
+    state = replay_prefix(events[:known], known - 1, session.git_dir, earlier, WS)
+    assert state.tip == earlier
+    expected = cold(session, events)
+
+    def unused(*_: object) -> list[str]:
+        raise AssertionError("the whole history was listed")
+
+    monkeypatch.setattr(authorship_module, "snapshot_order", unused)
+    assert authorship_member(events, session.git_dir, session.head, WS, state) == expected
+
+
+def test_a_checkpoint_whose_head_is_not_on_the_line_lists_the_history(tmp_path: Path) -> None:
+    session = Session(tmp_path, {"f0.py": PY.encode()})
+    play(session, [("ai_write", 1, 0), ("hand", 1, 1), ("ai_edit", 1, 0), ("hand", 0, 2)])
+    session.save(999, {"END.md": b"end\n"})
+    events = chained(session.events)
+    expected = cold(session, events)
+    tree = session.git("rev-parse", "HEAD^{tree}").strip()
+    elsewhere = session.git("commit-tree", tree, "-m", "another line").strip()
+    assert changes_since(session.git_dir, session.head, elsewhere) is None
+    assert changes_since(session.git_dir, elsewhere, session.head) is None
+    state = replay_prefix(events, len(events) - 2, session.git_dir, session.head, WS)
+    state.tip = elsewhere
+    assert authorship_member(events, session.git_dir, session.head, WS, state) == expected
+    line = changes_since(session.git_dir, session.head, state.head)
+    assert line is not None and session.head in line[0] and state.head not in line[0]

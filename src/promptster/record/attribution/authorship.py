@@ -41,7 +41,7 @@ from promptster.bundle.authorship import (
     split_text,
 )
 from promptster.formats.events import FILE_KINDS
-from promptster.gitblobs import BlobReader, changed_blobs, tree_files
+from promptster.gitblobs import BlobReader, changed_blobs, changes_since, tree_files
 from promptster.gitutil import run_git
 from promptster.integrations.claude.events import parse_time
 from promptster.record.attribution.events import EventAttributor, time_order, write_evidence
@@ -211,6 +211,7 @@ def _advance(
         missed,
         workspace,
         consumed,
+        head,
     )
     return state, {(path, oid): content for path, (oid, content) in replay.latest.items()}
 
@@ -221,6 +222,12 @@ def _history(
     """The first snapshot, its files (path, blob id, content; None when `resume` starts from
     it) and the blob ids of every path each snapshot changed (since `resume`'s head: the
     events it replayed need none; any other is read by `<commit>:<path>`)."""
+    if resume is not None and resume.tip:
+        # One `git log` instead of listing the whole history too: when `resume`'s head and tip
+        # are on `head`'s first-parent line, its first commit is the one `resume` knew.
+        after = changes_since(git_dir, head, resume.head)
+        if after is not None and (resume.tip == resume.head or resume.tip in after[0]):
+            return resume.starter, None, after[1]
     order = snapshot_order(git_dir, head)
     first = order[0] if order else ""
     starter = None

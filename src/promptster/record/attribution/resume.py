@@ -103,6 +103,9 @@ class ReplayState:
     tools_missed: set[str]  # calls whose tool the replay asked for and did not know
     workspace: str  # the AI tools' paths are read relative to it
     order: list[int]  # the positions of the events replayed, in the order they were
+    # the snapshot branch's head it was replayed against: `starter` is the first commit of its
+    # first-parent line (a later head that has it on its line has the same first commit)
+    tip: str = ""
 
     def make_finals(self) -> None:
         """Each file's authorship as it stands, to reuse at submit for the files the rest of
