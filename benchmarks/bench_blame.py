@@ -51,6 +51,7 @@ from promptster.record.attribution import checkpoint
 from promptster.record.attribution.authorship import (
     authorship_member,
     compute_authorship,
+    replay_events,
     replay_prefix,
 )
 from promptster.record.journal import JournalWriter, read_journal
@@ -268,7 +269,7 @@ def submit_case(root: Path, events: int, files: int, repeat: int) -> bool:
         with ThreadPoolExecutor(1) as worker:
             snapshots = worker.submit(create_git_bundle, material.shadow_git_dir)
             state = checkpoint.load(saved, CHECKPOINT_SECRET) if resume else None
-            events = [event.to_dict() for event in parsed]
+            events = replay_events(parsed)
             material.authorship = authorship_member(events, material.shadow_git_dir,
                                                     head_of(material), WS, state)  # fmt: skip
         material.snapshots = snapshots.result()
@@ -290,7 +291,7 @@ def submit_case(root: Path, events: int, files: int, repeat: int) -> bool:
 
     def compute(resume: bool = False) -> None:
         state = checkpoint.load(saved, CHECKPOINT_SECRET) if resume else None
-        events = [event.to_dict() for event in parsed]
+        events = replay_events(parsed)
         authorship_member(events, material.shadow_git_dir, head_of(material), WS, state)
 
     def resume_submit() -> None:

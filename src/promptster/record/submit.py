@@ -22,7 +22,7 @@ from promptster.bundle.verify import verify_bundle
 from promptster.bundle.writer import SessionMaterial, create_git_bundle, write_bundle
 from promptster.errors import CheckFailed, EnvironmentProblem, StateError
 from promptster.formats.crypto import SigningKey
-from promptster.formats.events import FILE_KINDS, parse_ts
+from promptster.formats.events import FILE_KINDS, Event, parse_ts
 from promptster.record.journal import read_journal
 from promptster.record.session import (
     ABORTED,
@@ -206,9 +206,7 @@ def write_submission(paths: SessionPaths, output: Path | None = None) -> SubmitR
     # free for the thread that waits on git); a failure of it is raised where writing is
     with ThreadPoolExecutor(1) as worker:
         snapshots = worker.submit(create_git_bundle, paths.shadow_git)
-        authorship = _authorship(
-            paths, [event.to_dict() for event in contents.events], state.workspace
-        )
+        authorship = _authorship(paths, contents.events, state.workspace)
     material = SessionMaterial(
         session_id=state.session_id,
         started_at=state.started_at,
@@ -257,13 +255,13 @@ def write_submission(paths: SessionPaths, output: Path | None = None) -> SubmitR
     )
 
 
-def _authorship(paths: SessionPaths, events: list[dict[str, Any]], workspace: str) -> bytes | None:
+def _authorship(paths: SessionPaths, journal: list[Event], workspace: str) -> bytes | None:
     """authorship.json for the final snapshot; None (no member: blame says it is unavailable)
     when it cannot be computed, which never stops a submit."""
     from promptster.bundle.format import SNAPSHOT_REF
     from promptster.gitutil import run_git
     from promptster.record.attribution import checkpoint
-    from promptster.record.attribution.authorship import authorship_member
+    from promptster.record.attribution.authorship import authorship_member, replay_events
 
     try:
         head = run_git(
@@ -273,6 +271,7 @@ def _authorship(paths: SessionPaths, events: list[dict[str, Any]], workspace: st
             return None
         # The replay kept during the session, when there is one that fits (same result).
         resume = checkpoint.load(paths.root / checkpoint.FILE_NAME, paths.key.read_bytes())
+        events = replay_events(journal)
         return authorship_member(events, paths.shadow_git, head.text.strip(), workspace, resume)
     except Exception:  # advisory: the bundle is written without it
         log.exception("line authorship could not be computed")

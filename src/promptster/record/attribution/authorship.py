@@ -40,7 +40,7 @@ from promptster.bundle.authorship import (
     run_length,
     split_text,
 )
-from promptster.formats.events import FILE_KINDS
+from promptster.formats.events import FILE_KINDS, Event
 from promptster.gitblobs import BlobReader, changed_blobs, changes_since, tree_files
 from promptster.gitutil import run_git
 from promptster.integrations.claude.events import parse_time
@@ -48,7 +48,14 @@ from promptster.record.attribution.events import EventAttributor, time_order, wr
 from promptster.record.attribution.lines import FileLines, assign, starter_file
 from promptster.record.attribution.resume import Knowledge, ReplayState, ToolNames
 
-__all__ = ["Knowledge", "ReplayState", "authorship_member", "compute_authorship", "replay_prefix"]
+__all__ = [
+    "Knowledge",
+    "ReplayState",
+    "authorship_member",
+    "compute_authorship",
+    "replay_events",
+    "replay_prefix",
+]
 
 Json = Mapping[str, Any]
 PREFETCH_CHUNK = 64  # blobs handed over at a time by the reading thread
@@ -57,6 +64,16 @@ PREFETCH_CHUNK = 64  # blobs handed over at a time by the reading thread
 def snapshot_order(git_dir: Path, head: str) -> list[str]:
     out = run_git(["rev-list", "--reverse", "--first-parent", head], git_dir=git_dir).text
     return out.split()
+
+
+def replay_events(events: Iterable[Event]) -> list[dict[str, Any]]:
+    """The journal's events as the replay reads them: `Event.to_dict` with the fields it reads
+    only, and the event's own `source`, `actor` and `data` (not copied: it reads them only)."""
+    return [
+        {"id": e.id, "seq": e.seq, "ts": e.ts, "kind": e.kind, "source": e.source,
+         "actor": e.actor, "data": e.data, "prev": e.prev}
+        for e in events
+    ]  # fmt: skip
 
 
 def compute_authorship(

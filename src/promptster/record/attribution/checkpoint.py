@@ -36,7 +36,7 @@ from promptster.bundle import authorship as member
 from promptster.fsutil import atomic_write_bytes
 from promptster.integrations.claude.events import parse_time
 from promptster.record.attribution import authorship, engine, events, lines, paste, resume
-from promptster.record.attribution.authorship import ReplayState, replay_prefix
+from promptster.record.attribution.authorship import ReplayState, replay_events, replay_prefix
 from promptster.record.attribution.engine import CLAIM_SKEW
 from promptster.record.attribution.events import tool_results
 
@@ -129,7 +129,7 @@ def checkpoint_session(root: Path, settle: timedelta = SETTLE) -> int:
     paths = SessionPaths(root)
     state = read_state(paths)
     secret = paths.key.read_bytes()
-    timeline = [event.to_dict() for event in read_journal(paths.journal, state.session_id).events]
+    timeline = replay_events(read_journal(paths.journal, state.session_id).events)
     head = run_git(["rev-parse", "--verify", SNAPSHOT_REF], git_dir=paths.shadow_git, check=False)
     count = settled_count(timeline, settle, datetime.now(UTC))
     target = root / FILE_NAME
