@@ -73,7 +73,9 @@ class BlobReader:
 
     def _batch(self, names: list[str]) -> list[bytes | None]:
         request = "".join(name + "\n" for name in names).encode("utf-8", "surrogateescape")
-        out = run_git(["cat-file", "--batch"], git_dir=self.git_dir, stdin=request).stdout
+        out = run_git(
+            ["cat-file", "--batch"], git_dir=self.git_dir, stdin=request, spool=True
+        ).stdout
         found: list[bytes | None] = []
         position = 0
         for _ in names:

@@ -10,6 +10,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -92,21 +93,29 @@ def run_git(
     env: dict[str, str] | None = None,
     stdin: bytes | None = None,
     check: bool = True,
+    spool: bool = False,
 ) -> GitResult:
+    """Run git and collect what it printed. `spool`: its output goes to a temporary file,
+    read once it has ended: for output written in many small pieces (`cat-file --batch`
+    writes object by object), which a pipe would hand over a wake-up per piece."""
     command = [git_executable(), *SAFE_CONFIG]
     if git_dir is not None:
         command.append(f"--git-dir={git_dir}")
     if work_tree is not None:
         command.append(f"--work-tree={work_tree}")
     command.extend(args)
-    completed = subprocess.run(
-        command,
-        cwd=cwd,
-        env=git_env(env),
-        input=stdin,
-        capture_output=True,
-        check=False,
-    )
+    if spool:
+        with tempfile.TemporaryFile() as out:
+            completed = subprocess.run(
+                command, cwd=cwd, env=git_env(env), input=stdin, stdout=out,
+                stderr=subprocess.PIPE, check=False,
+            )  # fmt: skip
+            out.seek(0)
+            completed.stdout = out.read()
+    else:
+        completed = subprocess.run(
+            command, cwd=cwd, env=git_env(env), input=stdin, capture_output=True, check=False
+        )
     result = GitResult(completed.returncode, completed.stdout, completed.stderr)
     if check and completed.returncode != 0:
         raise EnvironmentProblem(
