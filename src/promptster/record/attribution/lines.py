@@ -4,7 +4,7 @@ lines their origins (the rules are listed in authorship.py)."""
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -29,7 +29,7 @@ class Line:
 
 
 Columns = tuple[list[str], list[LineOrigin], bytes]  # texts, origins, trivial flags
-Packed = tuple[bool, bytes] | tuple[bool, list[Line]]
+Packed = tuple[bool, bytes]
 
 
 class FileLines:
@@ -73,16 +73,9 @@ class FileLines:
         lines = self.lines
         return [line.text for line in lines], [line.origin for line in lines]
 
-    def holds_any(self, shared: set[int]) -> bool:
-        """Whether some of its `Line`s are among `shared` (ids, from `shared_lines`)."""
-        return self._lines is not None and any(id(line) in shared for line in self._lines)
-
-    def pack(self, shared: set[int]) -> Packed:
-        """The file for pickling: its pickled columns, or its `Line`s themselves when another
-        file holds some of them too (a copy recorded as a rename: a change to one changes the
-        other, so they are pickled together)."""
-        if self._lines is not None and self.holds_any(shared):
-            return self.binary, self._lines
+    def pack(self) -> Packed:
+        """The file for pickling: its columns, pickled on their own. (No two files hold the same
+        `Line`: a copy gets its own, see `copy`.)"""
         if isinstance(self._packed, bytes):  # as the last checkpoint kept it
             return self.binary, self._packed
         packed = self._packed
@@ -95,25 +88,9 @@ class FileLines:
     @classmethod
     def unpack(cls, packed: Packed) -> FileLines:
         binary, kept = packed
-        if not isinstance(kept, bytes):
-            return cls(kept, binary)
         found = cls([], binary)
         found._lines, found._packed = None, kept
         return found
-
-
-def shared_lines(*groups: Mapping[str, FileLines]) -> set[int]:
-    """The ids of `Line`s held by more than one file."""
-    seen: set[int] = set()
-    shared: set[int] = set()
-    for files in groups:
-        for item in files.values():
-            for line in item._lines or ():
-                key = id(line)
-                if key in seen:
-                    shared.add(key)
-                seen.add(key)
-    return shared
 
 
 def starter_file(content: bytes) -> FileLines:

@@ -14,7 +14,7 @@ from promptster.record.attribution.events import (
     human_command_windows,
     tool_results,
 )
-from promptster.record.attribution.lines import FileLines, shared_lines
+from promptster.record.attribution.lines import FileLines
 
 Json = Mapping[str, Any]
 
@@ -109,13 +109,11 @@ class ReplayState:
 
     def make_finals(self) -> None:
         """Each file's authorship as it stands, to reuse at submit for the files the rest of
-        the timeline leaves alone (not for lines shared with another file: a change to that
-        one changes them too)."""
-        shared = shared_lines(self.files, self.deleted)
+        the timeline leaves alone."""
         finals: dict[str, tuple[str, bytes]] = {}
         for path, item in self.files.items():
             oid = self.blob_ids.get(path)
-            if oid is None or item.holds_any(shared):
+            if oid is None:
                 continue
             known = self.finals.get(path)
             if known is not None and known[0] == oid:
@@ -127,11 +125,10 @@ class ReplayState:
         self.finals = finals
 
     def __getstate__(self) -> dict[str, Any]:
-        shared = shared_lines(self.files, self.deleted)
         return {
             **self.__dict__,
-            "files": {path: item.pack(shared) for path, item in self.files.items()},
-            "deleted": {path: item.pack(shared) for path, item in self.deleted.items()},
+            "files": {path: item.pack() for path, item in self.files.items()},
+            "deleted": {path: item.pack() for path, item in self.deleted.items()},
         }
 
     def __setstate__(self, state: dict[str, Any]) -> None:
