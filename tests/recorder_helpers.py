@@ -16,6 +16,7 @@ import pytest
 
 from promptster.record.control import recorder_running
 from promptster.record.lifecycle import StartedSession, StartOptions, start_session
+from promptster.record.proxy import control as proxy_control
 from promptster.record.session import SessionPaths
 
 GIT_USER = ["-c", "user.name=Candidate", "-c", "user.email=candidate@example.com"]
@@ -106,6 +107,9 @@ def start_recording(recorder_env: Path) -> Iterator[Callable[..., StartedSession
     yield start
     for paths in started:
         stop_recorder(paths)
+        # A session left active keeps its model-API recorder (it stops with the session, not
+        # with the recorder): stop it too, so no test leaves a process behind.
+        proxy_control.stop(paths.root)
 
 
 def run_promptster(
