@@ -16,6 +16,7 @@ import pytest
 
 from promptster.integrations import proctree
 from promptster.integrations.proctree import ProcId
+from promptster.record.attribution import procio
 from promptster.record.attribution.measure import CommandWrites, Probe
 from promptster.record.attribution.procio import (
     Written,
@@ -89,7 +90,15 @@ def _wait_for(path: Path) -> None:
     raise AssertionError(f"{path} never appeared")
 
 
-def test_a_child_counts_alive_and_once_reaped_the_client_itself_does_not(tmp_path: Path) -> None:
+# Both ways of finding a process's children: the kernel's lists, and a scan of /proc.
+BOTH_WAYS = pytest.mark.parametrize("kernel_lists", [True, False], ids=["lists", "scan"])
+
+
+@BOTH_WAYS
+def test_a_child_counts_alive_and_once_reaped_the_client_itself_does_not(
+    tmp_path: Path, kernel_lists: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(procio, "_KERNEL_LISTS", kernel_lists)
     proc = _client(tmp_path, "1")
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
@@ -125,7 +134,11 @@ def test_the_client_of_a_hook_is_its_nearest_ancestor_that_is_no_shell() -> None
     assert proctree.client_of(10**9) is None
 
 
-def test_the_command_s_own_process_is_found_by_its_command_line(tmp_path: Path) -> None:
+@BOTH_WAYS
+def test_the_command_s_own_process_is_found_by_its_command_line(
+    tmp_path: Path, kernel_lists: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(procio, "_KERNEL_LISTS", kernel_lists)
     me = proctree.ident(os.getpid())
     assert me is not None
     since = me[1]

@@ -32,6 +32,7 @@ Without /proc (macOS) nothing is measured and attribution is as before.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from promptster.integrations.proctree import ProcId, alive, stat
 
@@ -88,7 +89,8 @@ def _io(path: str) -> Written | None:
     return wchar, write_bytes or 0
 
 
-def _children() -> dict[int, list[int]]:
+def _scan() -> dict[int, list[int]]:
+    """Every process's children, from a scan of /proc (kernels without the children lists)."""
     children: dict[int, list[int]] = {}
     try:
         names = os.listdir("/proc")
@@ -102,7 +104,36 @@ def _children() -> dict[int, list[int]]:
     return children
 
 
-def _below(root: int, children: dict[int, list[int]]) -> Written:
+def _listed(pid: int) -> list[int]:
+    """`pid`'s children from the kernel's own per-thread lists (CONFIG_PROC_CHILDREN)."""
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return []
+    kids: list[int] = []
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/children", "rb") as file:
+                kids.extend(int(word) for word in file.read().split())
+        except (OSError, ValueError):
+            continue
+    return kids
+
+
+# Sampled ten times a second while an AI command runs: read only the subtree from the kernel's
+# children lists where it keeps them, rather than scanning every process of the machine.
+_KERNEL_LISTS = os.path.exists(f"/proc/self/task/{os.getpid()}/children")
+
+
+def _children() -> Callable[[int], list[int]]:
+    """How to find a process's children, for one sample."""
+    if _KERNEL_LISTS:
+        return _listed
+    scanned = _scan()
+    return lambda pid: scanned.get(pid, [])
+
+
+def _below(root: int, children: Callable[[int], list[int]]) -> Written:
     """The summed counters of `root`'s descendants (not `root`), each with its reaped ones."""
     order: list[int] = []  # deepest first: a child read before the parent that may reap it
     stack = [(root, False)]
@@ -112,7 +143,7 @@ def _below(root: int, children: dict[int, list[int]]) -> Written:
             order.append(pid)
             continue
         stack.append((pid, True))
-        stack.extend((child, False) for child in children.get(pid, ()))
+        stack.extend((child, False) for child in children(pid))
     wchar = write_bytes = 0
     for pid in order[:-1]:
         got = _io(f"/proc/{pid}/io")
@@ -146,7 +177,7 @@ def find_command(client: ProcId, since: int, command: str) -> ProcId | None:
     if len(needle) < 4:
         return None
     found: list[ProcId] = []
-    for pid in _children().get(client[0], ()):
+    for pid in _children()(client[0]):
         started = stat(pid)
         if started is None or started[1] < since:
             continue
