@@ -22,13 +22,17 @@ every family over a bundle of 500 events (the cost that does not depend on the d
 its turn between this code's runs, so a change is measured before and after in one run on the
 same machine load.
 
-Bundles come from `promptster synth` (fixed seeds) and are cached in --cache between runs.
-Plain script: prints results, asserts nothing.
+Bundles come from `promptster synth` (fixed seeds) and are cached in --cache between runs, in
+a folder named after what wrote them (the package version, the bundle format version and a
+digest of the sources of synth and the bundle writer): bundles written by other code are never
+reused, and the folders of older writers are removed. Plain script: prints results, asserts
+nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import resource
@@ -43,11 +47,13 @@ from pathlib import Path
 
 import duckdb
 
+import promptster
 from promptster.analysis import load
 from promptster.analysis.catalog import FAMILIES
 from promptster.analysis.load import TIMELINE_COLUMNS, connect, load_verified
 from promptster.analysis.prices import install_prices
 from promptster.analysis.signals import compute_signals, run_family, set_scope
+from promptster.bundle import format as fmt
 from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import VerifyReport, verify_bundle
 from promptster.record.synth import generate_bundle
@@ -73,6 +79,48 @@ def interleaved(
         name: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got))
         for name, got in times.items()
     }
+
+
+# What a synthetic bundle's bytes depend on, besides its seed: synth and everything it writes
+# the bundle with (the bundle format, the event and payload formats, the assessment pack, the
+# journal). A change to any of them gives a cache folder of its own.
+_WRITER_SOURCES = (
+    "record/synth.py", "record/journal.py", "gitutil.py", "bundle", "formats", "issue",
+)  # fmt: skip
+_CACHE_PREFIX = "bundles-"
+
+
+def writer_key() -> str:
+    """The cache folder name of bundles written by this code."""
+    root = Path(promptster.__file__).parent
+    digest = hashlib.sha256()
+    for name in _WRITER_SOURCES:
+        target = root / name
+        files = sorted(target.rglob("*.py")) if target.is_dir() else [target]
+        for path in files:
+            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+    return (
+        f"{_CACHE_PREFIX}{promptster.__version__}-f{fmt.FORMAT_VERSION}-{digest.hexdigest()[:12]}"
+    )
+
+
+def bundle_cache(root: Path) -> Path:
+    """This writer's folder under `root`; the folders of other writers are removed (bundles
+    made by older code can fail today's verification, e.g. format 1 without a pack)."""
+    key = writer_key()
+    root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(f"{_CACHE_PREFIX}*"):
+        if stale.is_dir() and stale.name != key:
+            shutil.rmtree(stale)
+    # what the benchmark kept directly in `root` before bundles had a folder per writer
+    for old in (*root.glob("*.pst"), *root.glob("batch-*"), root / "verify_only.py"):
+        if old.is_dir():
+            shutil.rmtree(old)
+        elif old.exists():
+            old.unlink()
+    folder = root / key
+    folder.mkdir(exist_ok=True)
+    return folder
 
 
 def bundle(cache: Path, name: str, events: int, seed: int) -> Path:
@@ -431,17 +479,21 @@ def main() -> None:
     parser.add_argument("--score-runs", type=int, default=3, help="score vs verify, best of N")
     parser.add_argument("--skip-signals", action="store_true")
     parser.add_argument(
-        "--cache", type=Path, default=Path(tempfile.gettempdir()) / "promptster-bench-signals"
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "promptster-bench-signals",
+        help="bundles are kept in a folder per bundle writer under it",
     )
     parser.add_argument("--skip-score", action="store_true")
     parser.add_argument("--profile", action="store_true", help="time each step and family")
     parser.add_argument("--baseline-src", type=Path, help="also time this checkout's src")
     args = parser.parse_args()
-    args.cache.mkdir(parents=True, exist_ok=True)
+    cache = bundle_cache(args.cache)
+    print(f"bundles in {cache}")
     if not args.skip_signals:
-        bench_signals(args.cache, args.big_events, args.runs, args.profile, args.baseline_src)
+        bench_signals(cache, args.big_events, args.runs, args.profile, args.baseline_src)
     if not args.skip_score:
-        bench_score(args.cache, args.bundles, args.events, args.score_runs)
+        bench_score(cache, args.bundles, args.events, args.score_runs)
 
 
 if __name__ == "__main__":
