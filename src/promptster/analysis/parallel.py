@@ -22,15 +22,19 @@ from typing import Any
 
 import duckdb
 
-from promptster.analysis.load import SERIAL_EVENTS, sql_text
+from promptster.analysis.load import SERIAL_EVENTS, one_thread, sql_text
 
 PARALLEL_EVENTS = 20_000
 # From load.SERIAL_EVENTS events in scope, one connection runs every family, one after the
 # other (two at once would not fit DuckDB's memory); a pair that meets the limit below it
 # also runs again on one connection.
-# What the second connection runs: about half of the time of a big session (measured on the
-# 100,000-event benchmark bundle); the rest runs on the caller's connection.
-HELPER_FAMILIES = frozenset({"errors", "prompts", "craft", "verification"})
+# What the second connection runs: about half of the time of a big session (CPU time of each
+# family on one thread, measured on the 100,000-event benchmark bundle: errors 121 ms,
+# exploration 27, prompts 14, craft 11, verification 8, authorship 6 here; cost 72, activity
+# 66, headline 45, decisions 12 and the derived family on the caller's connection).
+HELPER_FAMILIES = frozenset(
+    {"errors", "exploration", "prompts", "craft", "verification", "authorship"}
+)
 
 _VISIBLE = (
     "SELECT count(*), (SELECT count(*) FROM events JOIN _scope USING (session_id)) "
@@ -94,7 +98,12 @@ def run_families(con: duckdb.DuckDBPyConnection, families: Sequence[str]) -> dic
     if helper is None:
         return _run(con, families)
     try:
-        with ThreadPoolExecutor(max_workers=1) as pool:
+        # Each connection on one thread of its own (the setting is the database's): a family's
+        # plan over one session is one window partition and one group, so a second DuckDB
+        # thread per connection has little to do but costs CPU, and two connections with two
+        # threads each put three threads on a machine's two cores. On the 100,000-event
+        # benchmark bundle, 10-20% less CPU (docs/performance.md).
+        with one_thread(con), ThreadPoolExecutor(max_workers=1) as pool:
             theirs = pool.submit(_run, helper, [f for f in families if f in HELPER_FAMILIES])
             mine = _run(con, [f for f in families if f not in HELPER_FAMILIES])
             mine.update(theirs.result())
