@@ -102,7 +102,7 @@ def run_families(con: duckdb.DuckDBPyConnection, families: Sequence[str]) -> dic
         # plan over one session is one window partition and one group, so a second DuckDB
         # thread per connection has little to do but costs CPU, and two connections with two
         # threads each put three threads on a machine's two cores. On the 100,000-event
-        # benchmark bundle, 10-20% less CPU (docs/performance.md).
+        # benchmark bundle, 11-17% less CPU for the families (docs/performance.md).
         with one_thread(con), ThreadPoolExecutor(max_workers=1) as pool:
             theirs = pool.submit(_run, helper, [f for f in families if f in HELPER_FAMILIES])
             mine = _run(con, [f for f in families if f not in HELPER_FAMILIES])
