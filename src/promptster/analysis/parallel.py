@@ -4,10 +4,10 @@ its second connection for the typed tables of a big session, see load.py).
 Most of a family's plan runs on one thread per session (one session is one window partition
 and one group), so for one big session the second core idles. When a session in scope has
 `PARALLEL_EVENTS` events or more, a second connection to the same database (`cursor()`) runs
-about half of the families while this one runs the rest. Scopes of ordinary sessions (one
-bundle, a chunk of `score`) stay on one connection: there the second connection's setup costs
-more than it saves, many sessions already spread over the threads, and `score --jobs` keeps
-every core busy.
+about half of the families while this one runs the rest, each on one DuckDB thread. Scopes
+of ordinary sessions (one bundle, a chunk of `score`) stay on one connection: there the second
+connection's setup costs more than it saves, many sessions already spread over the threads,
+and `score --jobs` keeps every core busy.
 
 The second connection sees only committed rows, and has its own temporary objects (macros,
 `_scope`) and settings; it gets them here, and it is used only when it sees exactly the rows
