@@ -48,9 +48,10 @@ from pathlib import Path
 import duckdb
 
 import promptster
-from promptster.analysis import load
+from promptster.analysis import database, load, verified
 from promptster.analysis.catalog import FAMILIES
-from promptster.analysis.load import TIMELINE_COLUMNS, connect, load_verified
+from promptster.analysis.database import connect
+from promptster.analysis.load import TIMELINE_COLUMNS, load_verified
 from promptster.analysis.prices import install_prices
 from promptster.analysis.signals import compute_signals, run_family, set_scope
 from promptster.bundle import format as fmt
@@ -144,7 +145,7 @@ def profile_steps(path: Path, report: VerifyReport, timeline: SpooledTimeline, r
     cons: list[duckdb.DuckDBPyConnection] = []
     steps: dict[str, Callable[[], object]] = {
         "connect (schema, macros)": lambda: cons.append(connect()),
-        "hash the bundle (overlaps the read)": lambda: load.file_sha256(path),
+        "hash the bundle (overlaps the read)": lambda: verified.file_sha256(path),
         "read into events + typed tables": lambda: load._insert_timeline(
             cons[-1], sid, timeline, split=split, events=manifest.event_count
         ),
@@ -196,7 +197,7 @@ def profile_steps(path: Path, report: VerifyReport, timeline: SpooledTimeline, r
 def events_only(sid: str, timeline: Path) -> None:
     con = connect()
     try:
-        with load.one_thread(con):
+        with database.one_thread(con):
             wall, cpu = time.perf_counter(), _cpu()
             load.read_events(con, sid, timeline)
             _READ_ALONE.append((time.perf_counter() - wall, _cpu() - cpu))
@@ -212,7 +213,8 @@ _READ_ALONE: list[tuple[float, float]] = []
 _BASELINE = """
 import json, os, sys, time
 from pathlib import Path
-from promptster.analysis.load import connect, load_verified
+from promptster.analysis.database import connect
+from promptster.analysis.load import load_verified
 from promptster.analysis.signals import compute_signals
 from promptster.bundle.verify import verify_bundle
 
@@ -394,7 +396,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
 from pathlib import Path
-from promptster.analysis.load import find_bundles
+from promptster.analysis.verified import find_bundles
 from promptster.analysis.score import chunks
 from promptster.bundle.verify import verify_bundle
 from promptster.reviewer.checks import default_checks

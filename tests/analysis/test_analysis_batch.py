@@ -8,7 +8,8 @@ import duckdb
 import pytest
 
 from promptster.analysis import batch, score
-from promptster.analysis.load import connect, load_bundle
+from promptster.analysis.database import connect
+from promptster.analysis.load import load_bundle
 from promptster.record.synth import generate_bundle
 
 BUNDLES = 300
@@ -39,7 +40,8 @@ def test_300_bundles_score_the_same_set_based_and_one_by_one(synth_dir: Path) ->
 def test_the_tables_hold_the_same_rows_as_loading_one_by_one(
     synth_dir: Path, tmp_path: Path
 ) -> None:
-    from promptster.analysis.load import TABLES, verify_for_loading
+    from promptster.analysis.database import TABLES
+    from promptster.analysis.verified import verify_for_loading
 
     paths = sorted(synth_dir.glob("*.pst"))[:20]
     one_by_one, together = connect(), connect()

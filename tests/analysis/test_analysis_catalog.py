@@ -12,8 +12,9 @@ from analysis_scenarios import DEMO, EDGE
 
 from promptster.analysis import catalog, score
 from promptster.analysis.cohort import ALIASES, AVERAGES, PERCENTILE_METRICS
+from promptster.analysis.database import connect
 from promptster.analysis.definitions import parse_family
-from promptster.analysis.load import connect, load_bundle
+from promptster.analysis.load import load_bundle
 from promptster.analysis.signals import sql_signals
 
 SCENARIOS = [make().name for make in DEMO + EDGE]

@@ -9,8 +9,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from promptster.analysis.database import connect
 from promptster.analysis.export import attach_exported
-from promptster.analysis.load import connect, load_bundle
+from promptster.analysis.load import load_bundle
 from promptster.analysis.signals import compute_signals
 from promptster.cli import main
 

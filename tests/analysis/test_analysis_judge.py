@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
+from promptster.analysis.database import connect
 from promptster.analysis.judge import Rating, apply_judge, parse_rating
-from promptster.analysis.load import connect, load_bundle
+from promptster.analysis.load import load_bundle
 from promptster.analysis.signals import compute_signals
 from support import require
 

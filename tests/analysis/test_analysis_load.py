@@ -8,8 +8,10 @@ import duckdb
 import pytest
 from analysis_tamper import newer_format, rewrite, tampered
 
-from promptster.analysis.load import TABLES, LoadStatus, connect, find_bundles, load_bundle
+from promptster.analysis.database import TABLES, connect
+from promptster.analysis.load import LoadStatus, load_bundle
 from promptster.analysis.signals import bundle_signals
+from promptster.analysis.verified import find_bundles
 from promptster.errors import CheckFailed, FormatError, InputError, NewerFormatError
 
 
@@ -98,7 +100,7 @@ def test_find_bundles(scenario_dir: Path, tmp_path: Path) -> None:
 def test_tables_in_their_own_schema_beside_other_tables(scenario_dir: Path, tmp_path: Path) -> None:
     import duckdb
 
-    from promptster.analysis.load import prepare
+    from promptster.analysis.database import prepare
 
     con = duckdb.connect(str(tmp_path / "workspace.duckdb"))
     con.execute("CREATE TABLE sessions (session_id VARCHAR, unrelated INTEGER)")
@@ -143,9 +145,9 @@ def test_malformed_events_load_as_nulls_and_signals_still_compute(
 def test_a_load_runs_on_one_thread_and_gives_the_threads_back(
     scenario_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """One session's load runs with DuckDB's `threads` at 1 (load.one_thread), and the setting
+    """One session's load runs with DuckDB's `threads` at 1 (database.one_thread), and the setting
     is the one it found afterwards, whether the load worked or failed inside its transaction."""
-    from promptster.analysis import load
+    from promptster.analysis import load, verified
 
     seen: list[int] = []
     real = load.read_events
@@ -161,7 +163,7 @@ def test_a_load_runs_on_one_thread_and_gives_the_threads_back(
     assert seen == [1]
     assert con.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
 
-    report, timeline = load.verify_for_loading(scenario_dir / "ben.pst", allow_invalid=False)
+    report, timeline = verified.verify_for_loading(scenario_dir / "ben.pst", allow_invalid=False)
     timeline.path.unlink()  # DuckDB cannot read it: the load fails after BEGIN
     with pytest.raises(FormatError, match="could not be loaded"):
         load.load_verified(con, scenario_dir / "ben.pst", report, timeline)

@@ -7,16 +7,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from promptster.analysis import load, parallel
-from promptster.analysis.load import (
-    TABLES,
-    LoadStatus,
-    connect,
-    load_bundle,
-    load_verified,
-    verify_for_loading,
-)
+from promptster.analysis import database, load, parallel
+from promptster.analysis.database import TABLES, connect
+from promptster.analysis.load import LoadStatus, load_bundle, load_verified
 from promptster.analysis.signals import compute_signals
+from promptster.analysis.verified import verify_for_loading
 from promptster.errors import FormatError
 from promptster.formats.jsonio import JsonValue
 
@@ -93,7 +88,7 @@ def test_a_failed_split_load_leaves_no_rows(
     demo_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(load, "SPLIT_EVENTS", 0)
-    real = load.sql_text
+    real = database.sql_text
     monkeypatch.setattr(
         load,
         "sql_text",

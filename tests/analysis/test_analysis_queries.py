@@ -7,7 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from promptster.analysis.load import connect, load_bundle
+from promptster.analysis.database import connect
+from promptster.analysis.load import load_bundle
 from promptster.analysis.queries import decisions, get_session, list_sessions, timeline_page
 from promptster.errors import InputError
 

@@ -14,7 +14,7 @@ import pytest
 from analysis_scenarios import Scenario, build
 
 from promptster.analysis.cohort import build_cohort
-from promptster.analysis.load import connect
+from promptster.analysis.database import connect
 from promptster.analysis.signals import bundle_signals
 from promptster.cli import main
 from promptster.runs.events import TestSummary, classify_outcome, run_event

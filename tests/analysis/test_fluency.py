@@ -16,8 +16,8 @@ import pytest
 from promptster.analysis.aids import session_aids
 from promptster.analysis.fluency import DIMENSIONS, TIER_RANK
 from promptster.analysis.fluency_judge import aggregate_confidence, lower_median, parse_tier
-from promptster.analysis.load import verify_for_loading
 from promptster.analysis.signals import SessionSignals
+from promptster.analysis.verified import verify_for_loading
 from support import require
 
 MODEL_ID = "promptster-test-fluency"

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from promptster.analysis.load import connect, load_bundle
+from promptster.analysis.database import connect
+from promptster.analysis.load import load_bundle
 from promptster.analysis.signals import compute_signals
 from promptster.bundle import format as fmt
 from promptster.bundle.verify import verify_bundle

@@ -18,11 +18,11 @@ from promptster.analysis.fluency_judge import (
     judged_narrative,
 )
 from promptster.analysis.followups import FORMAT_VERSION, FollowUp, follow_ups
-from promptster.analysis.load import verify_for_loading
 from promptster.analysis.moments import Moment, key_moments
 from promptster.analysis.narrative import Narrative, template_narrative
 from promptster.analysis.session_events import SessionEvents, read_events
 from promptster.analysis.signals import SessionSignals
+from promptster.analysis.verified import verify_for_loading
 from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import ExtraCheck
 from promptster.formats.jsonio import JsonValue

@@ -8,7 +8,7 @@ tables filled from every session at once (`ps_session` NULL, see macros.sql `ps_
 INSERT of all the sessions rows. The tables end up holding the same rows as loading the bundles
 one by one, in the same order.
 
-The database must be fresh (`load.connect()`): a session is looked up only within the batch.
+The database must be fresh (`database.connect()`): a session is looked up only within the batch.
 Verification stays per bundle and happens before (`stage`), so that a worker keeps only the
 timeline files on disk, never their bytes in memory, while it verifies the rest.
 """
@@ -22,14 +22,14 @@ from pathlib import Path
 
 import duckdb
 
+from promptster.analysis.database import sql_text
 from promptster.analysis.load import (
     TIMELINE_COLUMNS,
     LoadedSession,
     LoadStatus,
-    file_sha256,
     insert_authorship_file,
-    sql_text,
 )
+from promptster.analysis.verified import file_sha256
 from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import VerifyReport
 
@@ -53,7 +53,7 @@ class Staged:
 def stage(
     folder: Path, index: int, path: Path, report: VerifyReport, timeline: SpooledTimeline
 ) -> Staged:
-    """Move the spooled timeline of a bundle that `load.verify_for_loading` checked into
+    """Move the spooled timeline of a bundle that `verified.verify_for_loading` checked into
     `folder`; `index` (its position in the batch, unique) names the file."""
     manifest = report.context.manifest
     assert manifest is not None

@@ -375,14 +375,10 @@ def cohort_from_bundles(
     `allow_invalid`, when it is only the verification that failed) and named in the notes.
     `augment` adds signals computed outside the analysis (the reviewer's hidden tests) before
     the sessions are ranked."""
-    from promptster.analysis.load import (
-        LoadStatus,
-        connect,
-        find_bundles,
-        load_bundle,
-        without_path,
-    )
+    from promptster.analysis.database import connect
+    from promptster.analysis.load import LoadStatus, load_bundle
     from promptster.analysis.signals import compute_signals
+    from promptster.analysis.verified import find_bundles, without_path
 
     bundles = find_bundles(paths)
     if not bundles:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from promptster.analysis.load import sql_text
+from promptster.analysis.database import sql_text
 
 
 @dataclass(frozen=True)

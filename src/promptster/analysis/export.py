@@ -17,7 +17,7 @@ from pathlib import Path
 
 import duckdb
 
-from promptster.analysis.load import TABLES, sql_text
+from promptster.analysis.database import TABLES, sql_text
 from promptster.errors import EnvironmentProblem
 
 PARTITION = "assessment"

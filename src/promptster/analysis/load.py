@@ -1,4 +1,5 @@
-"""Load bundles into DuckDB: verify first, then let DuckDB read the timeline JSONL itself.
+"""Load bundles into DuckDB: verify first (verified.py), then let DuckDB read the timeline
+JSONL itself into the analysis database (database.py).
 
 Tables (sql/schema.sql): `sessions`, `events`, `prompts`, `file_changes`, `commands`,
 `test_runs` (test and build runs), `decisions`. The same loader fills an in-memory database
@@ -7,31 +8,28 @@ for one-off commands and the reviewer's workspace for `promptster import`.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from enum import StrEnum
-from importlib import resources
 from pathlib import Path
 
 import duckdb
 
-from promptster.bundle import format as fmt
-from promptster.bundle.reader import BundleReader
-from promptster.bundle.spool import SpooledTimeline
-from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
-from promptster.errors import (
-    CheckFailed,
-    FormatError,
-    InputError,
-    NewerFormatError,
-    PromptsterError,
+from promptster.analysis.database import (
+    ROW_GROUP_ROWS,
+    TABLES,
+    more_memory,
+    one_thread,
+    sql_text,
 )
+from promptster.analysis.verified import file_sha256, verify_for_loading
+from promptster.bundle.spool import SpooledTimeline
+from promptster.bundle.verify import ExtraCheck, VerifyReport
+from promptster.errors import FormatError
 
 # The explicit column spec DuckDB reads each timeline line with (docs/event-kinds.md).
 TIMELINE_COLUMNS = (
@@ -41,10 +39,6 @@ TIMELINE_COLUMNS = (
     "provenance: 'STRUCT(attribution VARCHAR, confidence DOUBLE, observability VARCHAR)', "
     "data: 'JSON', prev: 'VARCHAR'}"
 )
-TABLES = (
-    "sessions", "events", "prompts", "file_changes", "commands", "test_runs", "decisions",
-    "authorship",
-)  # fmt: skip
 # From this many events (the manifest's count) a load that owns its transaction fills the typed
 # tables on two connections at once; below, the second connection costs more than it saves.
 SPLIT_EVENTS = 50_000
@@ -53,68 +47,6 @@ SPLIT_EVENTS = 50_000
 # fit DUCKDB_MEMORY (their sorts and windows grow with the events; a million events need
 # the limit twice over), and a statement that meets it runs again with more memory.
 SERIAL_EVENTS = 300_000
-# DuckDB's own memory for an analysis database, beyond which it spills its tables to the run's
-# temporary folder (TMPDIR, never the current folder): its default, 80% of the machine, would
-# let one big session's events take most of the reviewer's budget of 300 MB (docs/security.md).
-# PROMPTSTER_DUCKDB_MEMORY overrides it (a DuckDB size: "1GB").
-DUCKDB_MEMORY = "128MB"
-# Rows of one DuckDB row group, the unit of a parallel table scan.
-ROW_GROUP_ROWS = 122_880
-# When a query cannot spill within the limit, it runs again with more (then without one).
-MORE_MEMORY = ("320MB", "640MB", None)
-
-
-def more_memory(con: duckdb.DuckDBPyConnection, attempt: int) -> bool:
-    """Raise the connection's memory limit for retry number `attempt` (0, 1, …) of a query
-    that ran out; False when there is nothing left to raise."""
-    if attempt >= len(MORE_MEMORY):
-        return False
-    limit = MORE_MEMORY[attempt]
-    if limit is None:
-        con.execute("RESET memory_limit")
-    else:
-        con.execute("SET memory_limit = ?", [limit])
-    return True
-
-
-def sql_text(name: str) -> str:
-    """The text of a packaged SQL file (src/promptster/analysis/sql/NAME)."""
-    return resources.files("promptster.analysis").joinpath("sql", name).read_text("utf-8")
-
-
-def prepare(con: duckdb.DuckDBPyConnection, schema: str | None = None) -> None:
-    """Create the tables (if absent) and this connection's macros.
-
-    With `schema` (e.g. "analysis" inside the reviewer workspace) the tables live in that
-    DuckDB schema, which becomes the connection's search path, so that they never collide
-    with other tables of the same database.
-    """
-    if schema is not None:
-        if not schema.isidentifier():
-            raise ValueError(f"not a schema name: {schema!r}")
-        con.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
-        con.execute(f"SET search_path = '{schema}'")
-    con.execute(sql_text("schema.sql"))
-    con.execute(sql_text("macros.sql"))
-
-
-def connect(database: str | Path = ":memory:") -> duckdb.DuckDBPyConnection:
-    """A DuckDB connection ready for loading and signals (in memory unless a path is given)."""
-    con = duckdb.connect(str(database))
-    con.execute("SET TimeZone = 'UTC'")
-    if str(database) == ":memory:":
-        limit = os.environ.get("PROMPTSTER_DUCKDB_MEMORY") or DUCKDB_MEMORY
-        try:
-            con.execute("SET memory_limit = ?", [limit])
-        except duckdb.Error as exc:
-            con.close()
-            raise InputError(
-                f"PROMPTSTER_DUCKDB_MEMORY={limit!r} is not a memory size",
-                "use a DuckDB size such as 512MB or 2GB, or unset it",
-            ) from exc
-        con.execute("SET temp_directory = ?", [tempfile.gettempdir()])
-    prepare(con)
-    return con
 
 
 class LoadStatus(StrEnum):
@@ -135,81 +67,6 @@ class LoadedSession:
     status: LoadStatus
     assessment_id: str | None
     event_count: int
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return "sha256:" + digest.hexdigest()
-
-
-def _unverified_timeline(report: VerifyReport) -> SpooledTimeline | None:
-    """The timeline of a bundle that failed verification (for --allow-invalid), copied to a
-    spool file in pieces: never held whole, and never inflated past its declared size."""
-    if report.context.timeline is not None:
-        return report.context.timeline
-    try:
-        with BundleReader(report.path) as reader:
-            if fmt.TIMELINE not in reader.infos:
-                return None
-            with reader.open_member(fmt.TIMELINE) as stream:
-                return SpooledTimeline.from_stream(stream)
-    except PromptsterError:
-        return None
-
-
-def naming(path: Path, message: str) -> str:
-    """`message` about the bundle at `path`, naming the path once (at the start)."""
-    return message if message.startswith(str(path)) else f"{path}: {message}"
-
-
-def without_path(path: Path, exc: PromptsterError) -> str:
-    """An error's message and hint for a line or row that names `path` already."""
-    text = exc.message
-    if text.startswith(f"{path}: "):
-        text = text[len(f"{path}: ") :]
-    elif text.startswith(f"{path} "):
-        text = "the file " + text[len(f"{path} ") :]
-    return text + (f" ({exc.hint})" if exc.hint else "")
-
-
-def verify_for_loading(
-    path: Path, *, allow_invalid: bool, checks: Sequence[ExtraCheck] = ()
-) -> tuple[VerifyReport, SpooledTimeline]:
-    """Verify `path`; return the report and its timeline spooled to a temporary file (the
-    caller closes it), or raise a typed error.
-
-    `checks` are the extra checks to run: the reviewer's (the assessment pack and candidate key,
-    `promptster.reviewer.checks.default_checks()`) are passed in by the layers above, which
-    know the reviewer workspace; analysis itself never opens it."""
-    report = verify_bundle(path, extra_checks=checks, keep_timeline=True)
-    manifest = report.context.manifest
-    usable = not report.unreadable and manifest is not None and (report.ok or allow_invalid)
-    if not usable and report.context.timeline is not None:
-        report.context.timeline.close()  # not handed out below
-        report.context.timeline = None
-    problems = [f.message for f in report.failures]
-    first = problems[0] if problems else f"{path} is not a readable bundle"
-    if "reads up to" in first:  # written by a newer promptster
-        raise NewerFormatError(
-            naming(path, first.split("; upgrade")[0]),
-            "upgrade promptster (pip install -U promptster) to read it",
-        )
-    if report.unreadable or manifest is None:
-        # No usable manifest: nothing can be attributed to a session.
-        raise FormatError(naming(path, first))
-    if not report.ok and not allow_invalid:
-        raise CheckFailed(
-            f"{path} failed verification: {problems[0]}",
-            "run `promptster verify` for every finding; --allow-invalid loads it anyway, flagged",
-        )
-    timeline = report.context.timeline if report.ok else _unverified_timeline(report)
-    report.context.timeline = None  # the caller owns it now
-    if timeline is None:
-        raise FormatError(f"{path} has no readable timeline.jsonl")
-    return report, timeline
 
 
 def load_bundle(
@@ -307,30 +164,6 @@ def _one_row_group(con: duckdb.DuckDBPyConnection, events: int) -> bool:
     """Whether `events` more rows leave the `events` table within one row group."""
     found = con.execute("SELECT count(*) FROM events").fetchall()[0][0]
     return bool(found + events < ROW_GROUP_ROWS)
-
-
-@contextmanager
-def one_thread(con: duckdb.DuckDBPyConnection, *, when: bool = True) -> Iterator[None]:
-    """Run the block with DuckDB's `threads` at 1 (`when` it is true), then put it back.
-
-    For the load of one session into a table of less than one row group (ROW_GROUP_ROWS, the
-    unit of a parallel scan) a second thread adds no parallel work, only its own cost: DuckDB
-    reads one JSON Lines file on one thread whatever `threads` says, and with two the ordered
-    INSERTs are written in per-thread pieces and merged. On 100,000 events the load took
-    14–19% less CPU on one thread (docs/performance.md), and its rows come out in one order
-    every time (with two, `prompts` and `commands` of a big session did not).
-    The setting is the database's, not the connection's: the second connection of
-    `_fill_kinds_split` sees it too, and each of the two runs its statement on its own thread,
-    at the same time. Used only around a whole transaction: SET fails in an aborted one."""
-    before = int(con.execute("SELECT current_setting('threads')").fetchall()[0][0])
-    if not when or before == 1:
-        yield
-        return
-    con.execute("SET threads = 1")
-    try:
-        yield
-    finally:
-        con.execute(f"SET threads = {before}")
 
 
 def _load_timeline(
@@ -478,26 +311,3 @@ def _insert_session(
             loaded.session_id,
         ],
     )
-
-
-def find_bundles(paths: list[Path] | tuple[Path, ...]) -> list[Path]:
-    """Bundle files named directly, plus every *.pst under the named folders, sorted.
-
-    Paths come back as given but normalised (`a/../b.pst` is `b.pst`), as they are printed."""
-    found: list[Path] = []
-    for path in paths:
-        path = Path(os.path.normpath(path))
-        if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*.pst") if p.is_file()))
-        elif path.exists():
-            found.append(path)
-        else:
-            raise InputError(f"{path}: no such file or folder")
-    seen: set[Path] = set()
-    unique = []
-    for path in found:
-        key = path.resolve()
-        if key not in seen:
-            seen.add(key)
-            unique.append(path)
-    return unique

@@ -22,7 +22,8 @@ from typing import Any
 
 import duckdb
 
-from promptster.analysis.load import SERIAL_EVENTS, one_thread, sql_text
+from promptster.analysis.database import one_thread, sql_text
+from promptster.analysis.load import SERIAL_EVENTS
 
 PARALLEL_EVENTS = 20_000
 # From load.SERIAL_EVENTS events in scope, one connection runs every family, one after the

@@ -208,7 +208,7 @@ def score_bundle(
 
 
 def _error_text(path: Path, exc: PromptsterError) -> str:
-    from promptster.analysis.load import without_path
+    from promptster.analysis.verified import without_path
 
     return without_path(path, exc)
 
@@ -232,7 +232,8 @@ def score_chunk(
 
     from promptster.analysis.batch import stage, statuses
     from promptster.analysis.judge import LlmJudge
-    from promptster.analysis.load import LoadStatus, verify_for_loading
+    from promptster.analysis.load import LoadStatus
+    from promptster.analysis.verified import verify_for_loading
 
     rows: list[dict[str, Any] | None] = [None] * len(paths)
     try:
@@ -280,7 +281,7 @@ def _batch_signals(
     prices: Prices | None = None,
 ) -> dict[str, SessionSignals]:
     from promptster.analysis.batch import load_batch
-    from promptster.analysis.load import connect
+    from promptster.analysis.database import connect
 
     con = connect()
     try:
@@ -302,7 +303,8 @@ def _one_by_one_signals(
 ) -> dict[str, SessionSignals]:
     """Load the bundles of `scored` one by one; one that fails gets its error row in `rows`
     and leaves `scored`."""
-    from promptster.analysis.load import connect, load_bundle
+    from promptster.analysis.database import connect
+    from promptster.analysis.load import load_bundle
 
     con = connect()
     try:

@@ -41,8 +41,8 @@ def score_bundles(
 
     `jobs` None means one worker per core; never more workers than bundles. With `tables`,
     the analysis tables are also written there as Parquet (export.py)."""
-    from promptster.analysis.load import find_bundles
     from promptster.analysis.score import default_jobs, iter_scores, write_rows
+    from promptster.analysis.verified import find_bundles
 
     bundles = find_bundles(tuple(paths))
     if not bundles:

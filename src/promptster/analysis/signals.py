@@ -28,7 +28,8 @@ from promptster.analysis.catalog import (
     FAMILIES,
     SIGNAL_NAMES,
 )
-from promptster.analysis.load import connect, load_bundle, more_memory, sql_text
+from promptster.analysis.database import connect, more_memory, sql_text
+from promptster.analysis.load import load_bundle
 from promptster.analysis.parallel import run_families
 from promptster.analysis.prices import Prices, install_prices
 from promptster.formats.events import format_ts
@@ -259,7 +260,7 @@ def _run_sql(
             families = run_families(con, FAMILIES)
             break
         except duckdb.OutOfMemoryException:
-            # A query that cannot spill met load.DUCKDB_MEMORY (a session of a million
+            # A query that cannot spill met database.DUCKDB_MEMORY (a session of a million
             # events): an answer over the memory budget beats none, so run again with more.
             if not more_memory(con, attempt):
                 raise

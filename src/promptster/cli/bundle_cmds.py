@@ -75,7 +75,7 @@ def verify(
 def _bundles(paths: tuple[Path, ...]) -> list[Path]:
     """The named files (read as bundles even when missing: verify reports them), and every
     *.pst under the named folders, sorted; a folder without any is a usage error."""
-    from promptster.analysis.load import find_bundles
+    from promptster.analysis.verified import find_bundles
 
     found: list[Path] = []
     for path in (Path(os.path.normpath(p)) for p in paths):  # printed as `a/b`, not `a/x/../b`

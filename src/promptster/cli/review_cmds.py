@@ -109,7 +109,7 @@ def review(
         LlmJudge(judge_model)  # fail early on a missing library or an unknown model
     cohort: list[Path] = []
     if cohort_dir is not None:
-        from promptster.analysis.load import find_bundles
+        from promptster.analysis.verified import find_bundles
 
         cohort = find_bundles([cohort_dir])
     console = err_console()

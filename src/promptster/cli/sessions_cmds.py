@@ -33,7 +33,7 @@ def import_cmd(paths: tuple[Path, ...], allow_invalid: bool, as_json: bool) -> N
     0 all imported, 1 a bundle failed verification or was a duplicate, 2 usage error,
     3 the workspace is busy or damaged.
     """
-    from promptster.analysis.load import find_bundles
+    from promptster.analysis.verified import find_bundles
     from promptster.reviewer.imports import ImportStatus, import_bundles
     from promptster.reviewer.store import Workspace
 

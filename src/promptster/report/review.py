@@ -19,9 +19,9 @@ from pathlib import Path
 
 from promptster.analysis.cohort import HIDDEN_METRIC
 from promptster.analysis.fluency_judge import TextModel
-from promptster.analysis.load import file_sha256
 from promptster.analysis.prices import Prices
 from promptster.analysis.signals import SessionSignals
+from promptster.analysis.verified import file_sha256
 from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
 from promptster.errors import FormatError, InputError, NewerFormatError, PromptsterError
@@ -164,7 +164,7 @@ def _review(
         if manifest is None or report.unreadable:
             first = report.failures[0].message if report.failures else "not a bundle"
             error = NewerFormatError if "reads up to" in first else FormatError
-            from promptster.analysis.load import naming
+            from promptster.analysis.verified import naming
 
             raise error(
                 naming(bundle, first),

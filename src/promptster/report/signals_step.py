@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from promptster.analysis import load
+from promptster.analysis import database, load
 from promptster.analysis.catalog import Direction
 from promptster.analysis.cohort import build_cohort
 from promptster.analysis.prices import Prices
@@ -35,7 +35,7 @@ def _insert(con: duckdb.DuckDBPyConnection, report: VerifyReport, timeline: Spoo
 def signals_for(
     report: VerifyReport, timeline: SpooledTimeline, prices: Prices | None = None
 ) -> SessionSignals:
-    con = load.connect()
+    con = database.connect()
     try:
         session_id = _insert(con, report, timeline)
         return compute_signals(con, [session_id], prices=prices)[session_id]
@@ -54,7 +54,7 @@ def cohort_for(
 ) -> tuple[SessionSignals, CohortContext | None]:
     """This session's signals and its place among the same assessment's other sessions
     (verified with the same extra `checks` as the session itself)."""
-    con = load.connect()
+    con = database.connect()
     try:
         session_id = _insert(con, report, timeline)
         assessment = report.context.manifest.assessment_id if report.context.manifest else None

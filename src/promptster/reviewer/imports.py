@@ -18,14 +18,9 @@ from pathlib import Path
 
 import duckdb
 
-from promptster.analysis.load import (
-    LoadStatus,
-    file_sha256,
-    load_verified,
-    sql_text,
-    verify_for_loading,
-    without_path,
-)
+from promptster.analysis.database import sql_text
+from promptster.analysis.load import LoadStatus, load_verified
+from promptster.analysis.verified import file_sha256, verify_for_loading, without_path
 from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import VerifyReport
 from promptster.errors import EnvironmentProblem, InputError, PromptsterError

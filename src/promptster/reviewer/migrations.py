@@ -44,7 +44,7 @@ def create_current(conn: duckdb.DuckDBPyConnection) -> None:
     """Create the current schema in an empty workspace: the store's tables
     (reviewer/schema.sql) and the analysis tables in the DuckDB schema `analysis`, through the
     analysis loader itself (the same file an in-memory analysis database is made from)."""
-    from promptster.analysis.load import prepare
+    from promptster.analysis.database import prepare
 
     conn.execute(resources.files("promptster.reviewer").joinpath("schema.sql").read_text("utf-8"))
     try:

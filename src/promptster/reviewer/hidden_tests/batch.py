@@ -31,7 +31,7 @@ def hidden_fields(result: HiddenResult | None) -> dict[str, Any]:
 
 
 def bundle_digest(path: Path) -> str:
-    from promptster.analysis.load import file_sha256
+    from promptster.analysis.verified import file_sha256
 
     return file_sha256(path)
 
