@@ -111,7 +111,7 @@ def build_frames(style: str, commands: list[Command], history: Path) -> list[Fra
     init = _mark("init", f"lvl=1;pid={PID};shell={shell};ver=5.2.21{hist}")
     first = _mark("end", f"lvl=1;pid={PID};n=1;exit=0;ran=0;pipe=0;t0=0;t1={T0_US};h0=;hc=1;"
                   f"src=records;cwd={_enc(WORKSPACE)}")  # fmt: skip
-    records = [b"1 \0"]
+    records = [b"\x001 "]
     frames: list[Frame] = [(b"o", 0.0, init + (first if style == "bash" else b"") + PROMPT)]
     t = 0.5
     cwd = WORKSPACE
@@ -127,7 +127,7 @@ def build_frames(style: str, commands: list[Command], history: Path) -> list[Fra
         frames.append((b"o", t, b"\r\n\x1b]133;C\x07" + start))
         cwd = after
         if style == "bash":
-            records.append(f"{number + 1} {number:5d}  {line}\n".encode() + b"\0")
+            records.append(b"\0" + f"{number + 1} {number:5d}  {line}\n".encode())
             fields = f"n={number + 1};h0={number + 1};hc={number + 1};src=records"
         else:
             fields = "src=preexec;cmd="

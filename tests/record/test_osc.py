@@ -79,6 +79,23 @@ def test_end_and_init_marks() -> None:
     ]
 
 
+def test_times_as_bash_prints_epochrealtime() -> None:
+    """bash's marks carry EPOCHREALTIME as it is: the locale's decimal point is dropped."""
+    marks = []
+    for t0, t1 in (("1700000000.123456", "1700000001,000007"), ("1700000000\xb7000001", "9")):
+        data = private("end", lvl="1", pid="9", exit="0", ran="1", t0=t0, t1=t1)
+        marks += MarkParser(TOKEN).feed(data)[1]
+        marks += MarkParser(TOKEN).feed(private("start", lvl="1", pid="9", t0=t0))[1]
+    assert [m.ended_us for m in marks if isinstance(m, CommandEnd)] == [1700000001000007, 9]
+    assert [m.started_us for m in marks if isinstance(m, CommandStart)] == [
+        1700000000123456,
+        1700000000000001,
+    ]
+    bad = private("end", lvl="1", pid="9", ran="1", t0="17.5", t1="x.123456")
+    end = MarkParser(TOKEN).feed(bad)[1][0]
+    assert isinstance(end, CommandEnd) and end.started_us is None and end.ended_us is None
+
+
 def test_osc_133_passes_through_and_is_reported() -> None:
     data = b"\x1b]133;A\x07$ \x1b]133;B\x07ls\r\n\x1b]133;C\x07x\x1b]133;D;2\x07\x1b]133;D\x1b\\"
     passthrough, marks = MarkParser(TOKEN).feed(data)

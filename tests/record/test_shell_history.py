@@ -1,5 +1,5 @@
 """bash's command lines from its history records (record/shell/history.py), with records
-written as bash's prompt hook writes them ("<n> <history 1>\\0"); the live shells of
+written as bash's prompt hook writes them ("\\0<n> <history 1>"); the live shells of
 test_shell_integration.py and test_shell_hooks_fast_path.py cover the hook itself."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def end(n: int, *, ran: bool, h0: int | None = None, hc: int = 0, pid: int = 9) 
 
 def record(n: int, number: int | None, line: str = "") -> bytes:
     body = f"{number:5d}  {line}\n" if number is not None else ""
-    return f"{n} {body}".encode() + b"\0"
+    return b"\0" + f"{n} {body}".encode()
 
 
 def test_the_rules_bash_applied_in_the_shell(tmp_path: Path) -> None:
@@ -98,3 +98,21 @@ def test_exec_bash_starts_again_with_its_own_file(tmp_path: Path) -> None:
     assert history.resolve(end(1, ran=False, hc=3)) is None
     got = history.resolve(end(2, ran=True, h0=4, hc=4))
     assert got is not None and got.command == "echo b"
+
+
+def test_a_record_ends_at_the_next_or_at_the_end_of_the_file(tmp_path: Path) -> None:
+    """The last record has no end but the file's; a later one may be half written (the
+    shell is ahead of the recorder), and a record may hold NUL-free newlines of any kind."""
+    path = tmp_path / NAME
+    history = HistoryRecords(tmp_path)
+    history.started(init())
+    path.write_bytes(record(1, 4, "ls"))
+    assert history.resolve(end(1, ran=False, hc=5)) is None
+    path.write_bytes(record(1, 4, "ls") + record(2, 5, "echo 'a\n 6  b'") + b"\x003 ")
+    got = history.resolve(end(2, ran=True, h0=6, hc=6))
+    assert got is not None and got.command == "echo 'a\n 6  b'"
+    with path.open("ab") as tail:
+        tail.write(b"    6  make\n")
+    got = history.resolve(end(3, ran=True, h0=7, hc=7))
+    assert got is not None and got.command == "make"
+    history.close()

@@ -78,9 +78,9 @@ def test_bash_prompt_cache_follows_the_clock_ps1_path_and_prompt_command(tmp_pat
     shims = launch.env["PROMPTSTER_SHIMS"]
     prompts = [line.split("|")[0] for line in lines[:11]]
     a, b = r"\[\e]133;A\a\]", r"\[\e]133;B\a\]"  # PS1 holds prompt escapes
-    # the end mark leads PS1, in the same invisible run as OSC 133 A
-    assert all(p.startswith(r"\[${__pst_mark@P}\e]133;A\a\]") for p in prompts)
-    prompts = [a + p.split(r"\e]133;A\a\]", 1)[1] for p in prompts]
+    # the end mark is printed by the first hook, not part of PS1 (readline's cost per
+    # prompt grows with the square of the prompt's length)
+    assert not any("6973" in p or "__pst" in p for p in prompts)
     assert prompts == [
         f"{a}[2h01m left] user$ {b}",
         f"{a}[2m left] user$ {b}",

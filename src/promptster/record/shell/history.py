@@ -5,10 +5,12 @@ reading it back from history inside the shell at every prompt was most of the in
 cost. Instead the first PROMPT_COMMAND entry appends one record per prompt to a file in the
 runtime's state directory, named in the shell's ``init`` mark::
 
-    <n> <`history 1`: "%5d%c %s\\n", the entry's number, '*' or ' ', a space, the entry>\\0
+    \\0<n> <`history 1`: "%5d%c %s\\n", the entry's number, '*' or ' ', a space, the entry>
 
-and the end mark of prompt ``n`` says which record is its own. The record is on disk before
-the mark is written to the pty, so reading the file when the mark is parsed always finds it.
+(the separator comes first: one `printf` fewer per prompt), and the end mark of prompt ``n``
+says which record is its own. The record is on disk before the mark is written to the pty,
+so the file read to its end when the mark is parsed always holds it whole: a record ends at
+the next separator or at the end of what was read.
 `HistoryRecords.resolve` then decides what bash itself decided before, with the same rules:
 
 * a command ran (PS0 saved HISTCMD as ``h0``): the entry is its line when its number is
@@ -129,52 +131,56 @@ class HistoryRecords:
                 os.close(shell.fd)
 
     def _record(self, shell: _Shell, prompt: int) -> bytes | None:
-        """The record of `prompt`, reading the file as far as needed; older ones are
-        dropped (their marks are gone or were shown before)."""
-        while True:
-            found = self._take(shell, prompt)
-            if found is not None or not self._read(shell):
-                return found
+        """The record of `prompt`; older ones are dropped (their marks are gone or were
+        shown before). The file is read to its end first: the record is whole there."""
+        self._read(shell)
+        return self._take(shell, prompt)
 
     @staticmethod
     def _take(shell: _Shell, prompt: int) -> bytes | None:
         buffer = shell.buffer
         pos = shell.pos
         found = None
-        while (end := buffer.find(b"\0", pos)) >= 0:
-            space = buffer.find(b" ", pos, end)
-            number = buffer[pos:space] if space >= 0 else b""
-            if number.isdigit() and int(number) > prompt:
-                break  # a later prompt's: kept for its mark
-            pos = end + 1
-            if number.isdigit() and int(number) == prompt:
-                found = bytes(buffer[space + 1 : end])
-                break
+        size = len(buffer)
+        while pos < size:
+            end = buffer.find(b"\0", pos + 1)
+            if end < 0:
+                end = size
+            if buffer[pos] == 0:  # else bytes before the first record: not ours
+                space = buffer.find(b" ", pos + 1, end)
+                number = buffer[pos + 1 : space] if space >= 0 else b""
+                if number.isdigit() and int(number) > prompt:
+                    break  # a later prompt's (perhaps still being written): kept for its mark
+                if number.isdigit() and int(number) == prompt:
+                    found = bytes(buffer[space + 1 : end])
+                    pos = end
+                    break
+            pos = end
         if pos > READ_SIZE:  # what was taken goes, now and then (not a copy per record)
             del buffer[:pos]
             pos = 0
         shell.pos = pos
         return found
 
-    def _read(self, shell: _Shell) -> bool:
-        """Whether more of the file was read."""
+    def _read(self, shell: _Shell) -> None:
+        """Read the file to its end (as it is now)."""
         if shell.path is None:
-            return False
-        try:
-            if shell.fd is None:
-                shell.fd = os.open(shell.path, os.O_RDONLY | os.O_CLOEXEC)
-            data = os.pread(shell.fd, READ_SIZE, shell.offset)
-        except OSError:
-            shell.path = None
-            return False
-        if not data:
-            return False
-        shell.offset += len(data)
-        shell.buffer += data
-        if len(shell.buffer) - shell.pos > MAX_BUFFER:  # no record ends: not our hook's
-            shell.buffer.clear()
-            shell.pos = 0
-        return True
+            return
+        while True:
+            try:
+                if shell.fd is None:
+                    shell.fd = os.open(shell.path, os.O_RDONLY | os.O_CLOEXEC)
+                data = os.pread(shell.fd, READ_SIZE, shell.offset)
+            except OSError:
+                shell.path = None
+                return
+            shell.offset += len(data)
+            shell.buffer += data
+            if len(shell.buffer) - shell.pos > MAX_BUFFER:  # no record ends: not our hook's
+                shell.buffer.clear()
+                shell.pos = 0
+            if len(data) < READ_SIZE:  # a regular file: that was its end
+                return
 
 
 def _entry(record: bytes | None) -> tuple[int | None, str]:

@@ -43,6 +43,8 @@ _TERMINATOR = re.compile(rb"[\x07\x1b]")
 _MARK_BEL = re.compile(rb"\x1b\](133|6973);([^\x07\x1b]*)\x07")  # as `_osc` finds it
 _CANDIDATE = re.compile(rb"\x1b(?:[\]c]|\[(?:\?|\Z)|\Z)")
 _INTEGER = re.compile(r"-?[0-9]{1,18}")
+# bash's EPOCHREALTIME: seconds, the locale's decimal point (one byte), microseconds
+_REALTIME = re.compile(r"([0-9]{1,12})[^0-9]([0-9]{6})")
 _ALT_SCREEN_MODES = frozenset({b"47", b"1047", b"1049"})
 _MAX_CSI = 32  # `ESC [ ? 1049 ; 1 h` is far shorter; longer private-mode CSIs are not ours
 
@@ -320,6 +322,16 @@ def _int(value: str | None) -> int | None:
     return int(value) if _INTEGER.fullmatch(value) else None
 
 
+def _us(value: str | None) -> int | None:
+    """A time in microseconds since the epoch: digits, or bash's EPOCHREALTIME as it is."""
+    if value is None:
+        return None
+    if value.isascii() and value.isdigit() and len(value) <= 18:
+        return int(value)
+    found = _REALTIME.fullmatch(value)
+    return int(found.group(1) + found.group(2)) if found else _int(value)
+
+
 def _parse_private(kind_raw: bytes, raw_fields: bytes | None) -> Mark:
     """`raw_fields`: the ";"-separated key=value fields after the kind (None: no fields)."""
     kind = _decode(kind_raw)
@@ -342,7 +354,7 @@ def _parse_private(kind_raw: bytes, raw_fields: bytes | None) -> Mark:
         )
     if kind == "start":
         cmd = fields.get("cmd")
-        return CommandStart(level, pid, _int(fields.get("t0")), fields.get("cwd", ""), cmd or None)
+        return CommandStart(level, pid, _us(fields.get("t0")), fields.get("cwd", ""), cmd or None)
     if kind == "end":
         pipe = tuple(p for p in (_int(x) for x in fields.get("pipe", "").split()) if p is not None)
         return CommandEnd(
@@ -350,8 +362,8 @@ def _parse_private(kind_raw: bytes, raw_fields: bytes | None) -> Mark:
             pid=pid,
             exit_code=_int(fields.get("exit")),
             executed=fields.get("ran") == "1",
-            started_us=_int(fields.get("t0")),
-            ended_us=_int(fields.get("t1")),
+            started_us=_us(fields.get("t0")),
+            ended_us=_us(fields.get("t1")),
             cwd=fields.get("cwd", ""),
             command=fields.get("cmd") or None,
             source=fields.get("src", "none"),

@@ -1,9 +1,9 @@
 # Promptster shell integration for bash >= 5.0. Started as `bash --rcfile <this file> -i`.
 #
 # Protocol and design: src/promptster/record/shell/integration.py (module docstring).
-# In short: OSC 133 C and our private "start" mark sit in PS0; OSC 133 D, our private "end"
-# mark and OSC 133 A/B in PS1; the first PROMPT_COMMAND entry appends `history 1` to a file
-# the recorder reads the command line from.
+# In short: OSC 133 C and our private "start" mark sit in PS0; the first PROMPT_COMMAND entry
+# appends `history 1` to a file the recorder reads the command line from, then prints OSC 133
+# D and our private "end" mark; OSC 133 A/B are in PS1.
 # Everything uses builtins only: no command substitution, no fork per command, no DEBUG trap.
 # Every name we define starts with __pst_ so it cannot clash with the user's.
 
@@ -73,7 +73,7 @@ __pst_adopt_history_settings() {
         esac
     done
     __pst_eff_histcontrol=$__pst_out
-    __pst_hlast= __pst_synced= # counted again from the next prompt, records read up to it
+    __pst_hlast= # counted again from the next prompt
     HISTCONTROL=$__pst_out
     HISTIGNORE=
 }
@@ -140,68 +140,81 @@ __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours
     fi
 }
 
-# What runs at every prompt is kept to the least: the end mark is not printed by a function
-# but is part of PS1 (`__pst_mark`, expanded with the prompt, so it goes out in the prompt's
-# own write), and the first PROMPT_COMMAND entry only appends `history 1` to the state file,
-# where the recorder reads the command line (the end mark says which record: the prompt
-# number `n`). Anything that rarely changes (history settings, PS1, PROMPT_COMMAND, PATH,
+# What runs at every prompt is kept to the least: the first PROMPT_COMMAND entry appends
+# `history 1` to the state file, where the recorder reads the command line (the end mark
+# says which record: the prompt number `n`), and prints the end mark with one `printf`. The
+# mark is not part of PS1: readline measures its prompt at every prompt in a way that grows
+# with the square of its length in a UTF-8 locale (`_rl_adjust_point` from
+# `rl_expand_prompt`), so 200 invisible bytes in PS1 cost more than the whole function. Anything that rarely changes (history settings, PS1, PROMPT_COMMAND, PATH,
 # the encoded cwd, the time left) is compared with what we last set and only redone when it
 # differs. Only a user whose HISTCONTROL/HISTIGNORE can keep a line out of history pays for
 # reading the record back.
 __pst_n=0 # prompts so far
 __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
-    __pst_s=$?
-    if [[ ${HISTCONTROL-} != "$__pst_eff_histcontrol" || -n ${HISTIGNORE-} ]]; then
+    __pst_s=$? __pst_pipe=${PIPESTATUS[*]} # both the command's, in one statement
+    [[ ${HISTCONTROL-} == "$__pst_eff_histcontrol" && -z ${HISTIGNORE-} ]] ||
         __pst_adopt_history_settings # the user changed them since: they are the new rules
-    fi
-    # one record per prompt: "<n> <history 1>\0" ("%5d%c %s\n": number, '*' or ' ', one
-    # space, the entry); with history off or empty it holds a stale entry or none, which
-    # the recorder tells from HISTCMD (`h0` in PS0, `hc` in the mark)
+    # one record per prompt: "\0<n> <history 1>" ("%5d%c %s\n": number, '*' or ' ', one
+    # space, the entry), ended by the next one or the end of the file (it is complete
+    # before the mark is printed); with history off or empty it holds a stale entry or
+    # none, which the recorder tells from HISTCMD (`h0` in PS0, `hc` in the mark). Without
+    # a state file the recorder takes the line from the terminal echo. (A temporary
+    # HISTTIMEFORMAT='' costs five times `history 1` itself: only when it is set.)
+    ((++__pst_n))
     if [[ -z $__pst_hw ]]; then
-        ((++__pst_n)) # no state file: the recorder takes the line from the terminal echo
+        :
     elif [[ -z ${HISTTIMEFORMAT-} ]]; then
-        { builtin printf '%s ' "$((++__pst_n))"; builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
+        { builtin printf '\0%s ' "$__pst_n"; builtin history 1; } >&"$__pst_hw"
     else # a timestamp would come before the entry
-        { builtin printf '%s ' "$((++__pst_n))"; HISTTIMEFORMAT='' builtin history 1; builtin printf '\0'; } >&"$__pst_hw"
+        { builtin printf '\0%s ' "$__pst_n"; HISTTIMEFORMAT='' builtin history 1; } >&"$__pst_hw"
     fi
-    if [[ -n $__pst_rules && -n $__pst_hr ]]; then
-        # The user's HISTCONTROL/HISTIGNORE, applied to the entry just added (inline, with
-        # globals: this runs at every prompt of a Debian-style ~/.bashrc). The record is
-        # read back; after the rules were off for a while, every record not read yet is.
-        __pst_line= __pst_new=0
-        if [[ -n $__pst_synced ]]; then
-            IFS= builtin read -r -d '' -u "$__pst_hr" __pst_line
-        else
-            while IFS= builtin read -r -d '' -u "$__pst_hr" __pst_rec; do __pst_line=$__pst_rec; done
-            __pst_synced=1
-        fi
-        __pst_line=${__pst_line#* } __pst_line=${__pst_line%$'\n'}
-        __pst_line=${__pst_line#"${__pst_line%%[! ]*}"} __pst_hnum=${__pst_line%%[!0-9]*}
-        if [[ -n $__pst_hnum ]]; then
-            __pst_line=${__pst_line:${#__pst_hnum}+2}
-            if ((__pst_t0)); then
-                # PS0 saved HISTCMD when the line was accepted: the line is one below it
-                ((__pst_hnum + 1 == ${__pst_h0:-0})) && __pst_new=1
-            elif [[ -n $__pst_hlast ]] && ((__pst_hnum > __pst_hlast)); then
-                __pst_new=1 # accepted but never executed: a comment or a syntax error
-            fi
-            if ((__pst_new)); then
-                if __pst_forget "$__pst_line"; then
-                    builtin history -d "$__pst_hnum" 2>/dev/null
-                    ((__pst_hnum -= 1))
-                else
-                    __pst_prev_kept=$__pst_line
-                fi
-            elif [[ -z $__pst_hlast ]]; then
-                __pst_prev_kept=$__pst_line # first prompt: history has just been loaded
-            fi
-            __pst_hlast=$__pst_hnum
-        fi
-    fi
+    [[ -z $__pst_rules || -z $__pst_hr ]] || __pst_apply_rules
+    [[ $PWD == "$__pst_cwd_raw" ]] || __pst_cwd
+    # The end mark: OSC 133 D with the status (only when a command ran: PS0 set __pst_t0;
+    # `%.0s` prints nothing) and our private mark. The times are EPOCHREALTIME as it is
+    # (its decimal point depends on the locale; a pattern to drop it costs as much as the
+    # printf): the recorder keeps the digits. `hc` is HISTCMD once the entry was or was
+    # not deleted again, `n` the prompt number of the history record. It goes to stdout, not
+    # `>&2` like the prompt: a redirection costs five system calls, and both are the terminal.
+    builtin printf "${__pst_endf[${__pst_t0:+1}0]}" "$__pst_s" "$__pst_n" "$__pst_s" "$__pst_pipe" \
+        "${__pst_t0:-0}" "$EPOCHREALTIME" "${__pst_h0-}" "$HISTCMD" "${__pst_cwd_enc-}"
+    __pst_t0= __pst_h0=
     return "$__pst_s" # the user's PROMPT_COMMAND entries still see the command's status
 }
 
-__pst_hlast= __pst_synced= # the last entry seen, and whether the records read are all
+# The user's HISTCONTROL/HISTIGNORE, applied to the entry just added (with globals: this
+# runs at every prompt of a Debian-style ~/.bashrc). The record is read back; after the
+# rules were off for a while, every record not read yet is.
+__pst_apply_rules() {
+    __pst_new=0
+    # to the end of the file: the last record is this prompt's (it has no NUL after it)
+    while IFS= builtin read -r -d '' -u "$__pst_hr" __pst_rec; do :; done
+    __pst_line=$__pst_rec
+    __pst_line=${__pst_line#* } __pst_line=${__pst_line%$'\n'}
+    __pst_line=${__pst_line#"${__pst_line%%[! ]*}"} __pst_hnum=${__pst_line%%[!0-9]*}
+    if [[ -n $__pst_hnum ]]; then
+        __pst_line=${__pst_line:${#__pst_hnum}+2}
+        if [[ -n $__pst_t0 ]]; then
+            # PS0 saved HISTCMD when the line was accepted: the line is one below it
+            ((__pst_hnum + 1 == ${__pst_h0:-0})) && __pst_new=1
+        elif [[ -n $__pst_hlast ]] && ((__pst_hnum > __pst_hlast)); then
+            __pst_new=1 # accepted but never executed: a comment or a syntax error
+        fi
+        if ((__pst_new)); then
+            if __pst_forget "$__pst_line"; then
+                builtin history -d "$__pst_hnum" 2>/dev/null
+                ((__pst_hnum -= 1))
+            else
+                __pst_prev_kept=$__pst_line
+            fi
+        elif [[ -z $__pst_hlast ]]; then
+            __pst_prev_kept=$__pst_line # first prompt: history has just been loaded
+        fi
+        __pst_hlast=$__pst_hnum
+    fi
+}
+
+__pst_hlast= # the last entry seen
 __pst_line= __pst_rec= __pst_hnum= __pst_new=0
 
 __pst_cwd_raw=
@@ -235,25 +248,29 @@ __pst_prefix() { # remaining assessment time for the prompt, into __pst_prefix_t
     fi
 }
 
+# bash copies a function's whole body at every call, the lines it skips included, so the
+# two functions that run at every prompt stay short and call others for what is rare.
 __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user has now
     __pst_s=$?
     # the common case: nothing changed since the last prompt, nothing to do
-    [[ ${PS1-} == "$__pst_ps1_set" && ${PS0-} == "$__pst_ps0_set" && $PWD == "$__pst_cwd_raw" &&
+    [[ ${PS1-} == "$__pst_ps1_set" && ${PS0-} == "$__pst_ps0_set" &&
         ${PROMPT_COMMAND[*]-} == "$__pst_pc_set" && $PATH == "$__pst_path_set" ]] &&
-        ((EPOCHSECONDS < __pst_prefix_until)) && return "$__pst_s"
+        ((EPOCHSECONDS < __pst_prefix_until)) || __pst_rewrap
+    return "$__pst_s"
+}
+
+__pst_rewrap() {
     # prompt code may rewrite PS1 on every prompt (git prompts, starship): wrap it again
     [[ ${PS1-} == "$__pst_ps1_set" ]] || __pst_ps1_user=${PS1-}
     [[ ${PS0-} == "$__pst_ps0_set" ]] || __pst_ps0_user=${PS0-}
     ((EPOCHSECONDS < __pst_prefix_until)) || __pst_prefix
-    # ours by reference (`@P`: expanded as a prompt), so that PS1 and PS0 stay short: the
+    # PS0 holds ours by reference (`@P`: expanded as a prompt), so that it stays short: the
     # comparisons above run at every prompt, and a long string costs (bash compares as a
     # pattern, in wide characters in a UTF-8 locale)
-    PS1="\[\${__pst_mark@P}\e]133;A\a\]$__pst_prefix_text${__pst_ps1_user-}\[\e]133;B\a\]"
+    PS1="\[\e]133;A\a\]$__pst_prefix_text${__pst_ps1_user-}\[\e]133;B\a\]"
     PS0="\${__pst_ps0@P}${__pst_ps0_user-}"
     __pst_ps1_set=$PS1
     __pst_ps0_set=$PS0
-    # PS0 cannot run code without forking, so the cwd it reports is encoded here
-    [[ $PWD == "$__pst_cwd_raw" ]] || __pst_cwd
     [[ ${PROMPT_COMMAND[*]-} == "$__pst_pc_set" ]] || __pst_wrap_prompt_command
     __pst_pc_set=${PROMPT_COMMAND[*]-}
     if [[ -n ${__pst_rearm_bp-} ]]; then
@@ -264,34 +281,26 @@ __pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user
     fi
     case :$PATH: in *:"${__pst_shims-}":*) ;; *) [[ -n ${__pst_shims-} ]] && PATH=$__pst_shims:$PATH ;; esac
     __pst_path_set=$PATH
-    return "$__pst_s"
 }
 
 # PS0 is expanded once per accepted line, just before it runs, and never for completion,
 # `bind -x` or PROMPT_COMMAND itself: exactly the guards bash-preexec builds around its
-# DEBUG trap. Arithmetic side effects record HISTCMD and the start time in microseconds
-# (the substring of length 0 prints nothing); EPOCHREALTIME's decimal point depends on
-# the locale, so the one non-digit is dropped.
-__pst_e=x
+# DEBUG trap. Default assignments (`:=`: the prompt function empties both) record the start
+# time and HISTCMD, and print them in the start mark.
 __pst_ps1_set='' __pst_ps0_set='' __pst_pc_set='' __pst_path_set='' __pst_hcmd='' __pst_prefix_text=''
-__pst_ps0='${__pst_e:0:(__pst_h0=HISTCMD,__pst_t0=${EPOCHREALTIME/[!0-9]/})*0}'
-__pst_ps0+="\\e]133;C\\a\\e]6973;$__pst_token;start;lvl=$__pst_level;pid=$$"
-__pst_ps0+=';t0=${__pst_t0};cwd=${__pst_cwd_enc-}\a'
+__pst_ps0="\\e]133;C\\a\\e]6973;$__pst_token;start;lvl=$__pst_level;pid=$$"
+__pst_ps0+=';t0=${__pst_t0:=$EPOCHREALTIME};h0=${__pst_h0:=$HISTCMD};cwd=${__pst_cwd_enc-}\a'
 
-# The end mark, at the start of PS1: OSC 133 D with the status (only when a command ran:
-# PS0 set __pst_t0, and the mark sets it back to 0) and our private mark. The status in a
-# prompt is the command's (our PROMPT_COMMAND entries return it; bash 5.2 also restores
-# PIPESTATUS after PROMPT_COMMAND), `hc`
-# is HISTCMD once PROMPT_COMMAND is done (it tells whether the entry was deleted again),
-# `n` the prompt number of the history record. A redisplay of the prompt (Ctrl-L, a list
-# of completions) repeats the mark as it was: the recorder drops a repeated `n`.
-__pst_dm=('' $'\e]133;D;') __pst_bel=('' $'\a')
-__pst_mark='${__pst_dm[__pst_t0>0]}${?:0:(__pst_t0>0)*9}${__pst_bel[__pst_t0>0]}'
-__pst_mark+="\\e]6973;$__pst_token;end;lvl=$__pst_level;pid=$$"
-__pst_mark+=';n=${__pst_n};exit=$?;ran=$((__pst_t0>0));pipe=${PIPESTATUS[*]};t0=${__pst_t0}'
-__pst_mark+=';t1=${EPOCHREALTIME/[!0-9]/};h0=${__pst_h0-};hc=${HISTCMD};src=records;cwd=${__pst_cwd_enc-}\a'
-__pst_mark+='${__pst_e:0:(__pst_t0=0)*0}'
-__pst_t0=0
+# The end mark's fixed part (__pst_prompt_start prints it with the prompt's fields). The
+# status in it is the command's, as are PIPESTATUS's (both read in the function's first
+# statement). A redisplay of the prompt (Ctrl-L, a list of completions) does not repeat it.
+__pst_endp=$'\e]6973;'"$__pst_token;end;lvl=$__pst_level;pid=$$"
+# printf formats, by whether a command ran (`${__pst_t0:+1}0`: 10 or 0)
+__pst_endf=()
+__pst_endf[0]="%.0s$__pst_endp;n=%s;exit=%s;ran=0;pipe=%s;t0=%s;t1=%s;h0=%s;hc=%s;src=records;cwd=%s\a"
+__pst_endf[10]="\e]133;D;%s\a$__pst_endp;n=%s;exit=%s;ran=1;pipe=%s;t0=%s;t1=%s;h0=%s;hc=%s;src=records;cwd=%s\a"
+__pst_pipe=
+__pst_t0= __pst_h0=
 
 if [[ -r ~/.bashrc ]]; then
     # shellcheck disable=SC1090
