@@ -76,7 +76,8 @@ def event_from_client(body: Any) -> Event:
     body = {k: v for k, v in body.items() if k not in ("seq", "prev")}
     body["seq"] = -1
     body.setdefault("v", 1)
-    body.setdefault("ts", now_ts())
+    if "ts" not in body:  # (not setdefault: it would format the time for every event)
+        body["ts"] = now_ts()
     for name in ("source", "actor", "provenance"):
         body.setdefault(name, {})
     try:

@@ -35,6 +35,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
+from functools import lru_cache
 from typing import Final, TypeAlias
 
 from promptster.formats.jsonio import JsonValue
@@ -115,12 +116,33 @@ _JsonWork: TypeAlias = tuple[
 ]
 
 
+@lru_cache(maxsize=1024)
+def _secret_key(name: str) -> bool:
+    return is_secret_name(name)
+
+
+def _clean_flat(value: dict[str, JsonValue]) -> bool:
+    """Whether `value` is a flat object (scalars only) with no secret-looking key and no
+    string any rule could match: most events' data (a shell command's, every prompt)."""
+    for key, item in value.items():
+        if isinstance(item, str):
+            if scan(item)[0]:
+                return False
+        elif isinstance(item, dict | list | tuple):
+            return False
+        if not isinstance(key, str) or _secret_key(key):
+            return False
+    return True
+
+
 def redact_json(value: JsonValue) -> tuple[JsonValue, tuple[Finding, ...]]:
     """Redact every string in a JSON-like value; keys stay, offsets are per string.
 
     A string directly under a secret-looking key (or in a list under one) is replaced whole.
     The input is not modified. Iterative, so depth is bounded by memory, not the call stack.
     """
+    if isinstance(value, dict) and _clean_flat(value):
+        return dict(value), ()  # nothing to replace: the general walk would copy it as is
     findings: list[Finding] = []
     root: list[JsonValue] = [None]
     stack: list[_JsonWork] = [(value, root, 0, (), "")]

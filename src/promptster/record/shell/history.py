@@ -132,12 +132,17 @@ class HistoryRecords:
 
     def _record(self, shell: _Shell, prompt: int) -> bytes | None:
         """The record of `prompt`; older ones are dropped (their marks are gone or were
-        shown before). The file is read to its end first: the record is whole there."""
-        self._read(shell)
-        return self._take(shell, prompt)
+        shown before). A record followed by the next one's NUL is whole; one at the end of
+        what was read may have been cut short, so the file is read to its end first (the
+        record was whole there before its mark was printed)."""
+        found = self._take(shell, prompt, whole_only=True)
+        if found is None:
+            self._read(shell)
+            found = self._take(shell, prompt, whole_only=False)
+        return found
 
     @staticmethod
-    def _take(shell: _Shell, prompt: int) -> bytes | None:
+    def _take(shell: _Shell, prompt: int, *, whole_only: bool) -> bytes | None:
         buffer = shell.buffer
         pos = shell.pos
         found = None
@@ -145,6 +150,8 @@ class HistoryRecords:
         while pos < size:
             end = buffer.find(b"\0", pos + 1)
             if end < 0:
+                if whole_only:
+                    break  # perhaps cut short: read on first
                 end = size
             if buffer[pos] == 0:  # else bytes before the first record: not ours
                 space = buffer.find(b" ", pos + 1, end)
