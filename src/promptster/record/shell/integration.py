@@ -22,34 +22,37 @@ without a DEBUG trap, and a DEBUG trap runs for every simple command, competes w
 user's own trap and needs bash-preexec's guards (completion, PROMPT_COMMAND internals). We
 use PS0 instead: bash expands it exactly once per accepted command line, just before running
 it, and never for completion, ``bind -x`` or PROMPT_COMMAND. PS0 cannot call a function
-without forking, but its expansion can assign through arithmetic, so it records the start
-time and HISTCMD, and prints OSC 133 C and the ``start`` mark. The end mark is part of PS1
-itself (the status a prompt expands is the command's: our PROMPT_COMMAND entries return it;
-bash 5.2 also restores PIPESTATUS after PROMPT_COMMAND), so it costs no function and goes
-out in the prompt's own write. The command text comes from history: the first PROMPT_COMMAND
-entry appends ``history 1`` to a per-shell file in the state directory (builtins only), and
-the recorder reads it from there (``history.HistoryRecords``: the end mark numbers the
-prompt, the record carries the same number). That is the exact line as typed, multi-line and
-all, which BASH_COMMAND (one simple command, aliases expanded) is not. For every line to
+without forking, but its expansion can assign (default assignments, ``${v:=...}``), so it
+records the start time and HISTCMD, and prints OSC 133 C and the ``start`` mark. The first
+PROMPT_COMMAND entry reads the command's status and PIPESTATUS in its first statement,
+appends ``history 1`` to a per-shell file in the state directory (builtins only), then prints
+OSC 133 D and the end mark with one ``printf``; the recorder reads the command line from the
+file (``history.HistoryRecords``: the end mark numbers the prompt, the record carries the
+same number). The end mark is not part of PS1: readline measures the prompt at every prompt
+in a time that grows with the square of its length in a UTF-8 locale (``_rl_adjust_point``),
+and 200 invisible bytes there cost more than the whole function. The record holds the exact
+line as typed, multi-line and all, which BASH_COMMAND (one simple command, aliases expanded)
+is not. For every line to
 reach history, our HISTCONTROL drops ignorespace/ignoredups and HISTIGNORE is cleared; when
 the user's settings had them, the hook reads its record back and applies the user's own
 rules by deleting the entry again (``history -d``), so the history they see and save is
 unchanged. The DEBUG trap stays the user's, untouched. PROMPT_COMMAND (string or bash 5.1
 array) is wrapped: our first entry writes the record and returns the command's status so the
-user's entries still see it; our last entry wraps PS1 (the end mark, OSC 133 A/B, time left)
+user's entries still see it; our last entry wraps PS1 (OSC 133 A/B, the time left)
 and re-wraps when something appended to PROMPT_COMMAND or rewrote PS1 (git prompts do, each
 time). bash-preexec (atuin, bashhub, iTerm2) is the one exception to "ours last": its
 ``__bp_interactive_mode`` arms its DEBUG trap and must stay the very last entry, so ours
 goes just before it. A command that ends its shell (``exit``, ``exec bash``) never reaches
 the next prompt; its text is then taken from the terminal echo between OSC 133 B and C
-(``CommandRecord.command_source == "echo"``), as it is when history is off. A redisplay of
-the prompt (Ctrl-L, a completion listing) repeats the end mark; the recorder drops a prompt
-number it has seen. Known limits: with ``shopt -u promptvars`` PS0 and PS1 cannot record
-anything; a shell started as a bash login shell (``bash -l``) is not integrated; output that
-the user's own PROMPT_COMMAND entries or precmd hooks print comes before the end mark, so it
-counts as the command's output in its excerpt (the cast is unaffected); a PROMPT_COMMAND
-entry added after ours that rewrites PS1 loses one prompt's end mark until ours is last
-again (the command is then recorded without its exit status).
+(``CommandRecord.command_source == "echo"``), as it is when history is off. bash's end mark
+goes to the hook's stdout (a redirection to stderr, where the prompt goes, costs five system
+calls a prompt); both are the terminal unless the user's startup file redirects one. Output
+that the user's own PROMPT_COMMAND entries print comes after bash's end mark, so it is not
+counted as the command's output. In zsh the end mark rides in the prompt: a redisplay of the
+prompt (Ctrl-L, a completion listing) repeats it and the recorder drops a prompt number it
+has seen, and output of the user's precmd hooks comes before it, in the command's excerpt
+(the cast is unaffected either way). Known limits: with ``shopt -u promptvars`` PS0 cannot
+record the start; a shell started as a bash login shell (``bash -l``) is not integrated.
 
 zsh needs less: ``preexec`` receives the line as typed, ``zshaddhistory`` sees
 comment-only lines that never reach preexec, and zsh gives every precmd hook the
@@ -62,11 +65,13 @@ Cost per prompt (docs/performance.md; ``benchmarks/bench_shell_hooks.py``
 measures it). The hooks run at every prompt, so their common path only does what that
 prompt needs: text is percent-encoded only when it holds ``%``, ``;`` or a control
 character, the cwd only when it changed; and bash's last hook returns at once unless PS1,
-PS0, PROMPT_COMMAND, PATH or the cwd differ from what it last set, or the minute of the
-time left is over. What stays is the floor of this design: in bash, one write for PS0, the
-expansion of PS0 and PS1, ``history 1`` appended to the state file (no open, no read back)
-and two short functions; in zsh, three hook function calls (zsh maps a fresh heap per call;
-four with precmd hooks of the user's), one write for the start mark and a few statements.
+PS0, PROMPT_COMMAND or PATH differ from what it last set, or the minute of the time left is
+over. bash copies a function's whole body at every call, so the two per-prompt functions are
+short and call others for what is rare. What stays is the floor of this design: in bash, one
+write for PS0 and one for the end mark, ``history 1`` appended to the state file (no open, no
+read back) and two short functions; in zsh, three hook function calls (zsh maps a fresh
+heap per call; four with precmd hooks of the user's), one write for the start mark and a few
+statements.
 
 Shell level and nesting. ``PROMPTSTER_SHELL_LEVEL`` counts integrated shells: each adds one,
 except a shell whose PID equals ``PROMPTSTER_SHELL_PID``, which was started by ``exec`` and
