@@ -214,3 +214,34 @@ def test_slow_paths_of_a_live_shell(tmp_path: Path, shell: str) -> None:
     # the PS1 set by a command is wrapped at the next prompt (the time left, OSC 133 B)
     assert b"left] new$ \x1b]133;B\x07" in stream
     assert_no_errors_from_our_code(stream, launch.token)
+
+
+BASH_SOLO = r"""
+printf '%s\n' "$PROMPT_COMMAND"
+PROMPT_COMMAND+=$'\necho user'
+__pst_prompt_end
+printf '%s\n' "${PROMPT_COMMAND//$'\n'/;}"
+PROMPT_COMMAND=(); __pst_wrap_prompt_command
+printf '%s\n' "${PROMPT_COMMAND[*]}" "${#PROMPT_COMMAND[@]}"
+PROMPT_COMMAND+=('echo arr'); __pst_prompt_end
+printf '%s|' "${PROMPT_COMMAND[@]}"
+"""
+
+
+def test_bash_one_prompt_function_until_the_user_adds_an_entry(tmp_path: Path) -> None:
+    """With nothing of the user's in PROMPT_COMMAND one function does both ends (a call
+    fewer per prompt); an entry of the user's, string or array, gets ours around it."""
+    bash = require_executable("bash")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".bashrc").write_text("PS1='user$ '\n")
+    launch = prepare_shell(bash, tmp_path / "run", deadline_epoch=None, session_id="s")
+    rc = launch.argv[2]
+    lines = _run([bash, "--norc", "-c"], f". {rc}\n{BASH_SOLO}", _env(home, launch.env))
+    assert lines == [
+        '__pst_prompt "$_"',
+        '__pst_prompt_start "$_";echo user;__pst_prompt_end',
+        '__pst_prompt "$_"',
+        "1",
+        '__pst_prompt_start "$_"|echo arr|__pst_prompt_end|',
+    ]

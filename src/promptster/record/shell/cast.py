@@ -133,6 +133,14 @@ class CastEncoder:
         self._emitted = end
         while len(self._chunks) > 1 and self._chunks[1][0] <= start:
             self._chunks.popleft()
+        if (
+            not found
+            and not self._deferred
+            and (len(self._chunks) == 1 or self._chunks[1][0] >= end)
+        ):
+            # the common case: no secret, one chunk, nothing waiting (the general way below
+            # gives the same)
+            return self._add([(self._chunks[0][1], out)])
         bounds = [(start, self._chunks[0][1])]
         bounds += [(o, t) for o, t in list(self._chunks)[1:] if o < end]
         spans = [(f.start, f.end, len(placeholder(f.kind))) for f in found]

@@ -100,9 +100,11 @@ __pst_forget() { # $1 = line: would the user's own settings have kept it out of 
 }
 
 __pst_first='__pst_prompt_start "$_"'
+__pst_solo='__pst_prompt "$_"'
 __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours last
     # ...except that bash-preexec's __bp_interactive_mode must stay the very last entry: it
-    # arms its DEBUG trap, which disarms again on any PROMPT_COMMAND entry run after it
+    # arms its DEBUG trap, which disarms again on any PROMPT_COMMAND entry run after it.
+    # With no entry of the user's, one function does both (`__pst_solo`: a call fewer).
     local __pst_bp=__bp_interactive_mode
     if [[ -n ${PROMPT_COMMAND+x} && ${PROMPT_COMMAND@a} == *a* ]]; then
         # bash >= 5.1 runs every element of an array PROMPT_COMMAND
@@ -112,29 +114,42 @@ __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours
         done
         [[ ${PROMPT_COMMAND[0]} == "$__pst_first" &&
             ${PROMPT_COMMAND[-${#__pst_tail[@]}]} == __pst_prompt_end ]] && return 0
+        [[ ${#PROMPT_COMMAND[@]} == 1 && ${PROMPT_COMMAND[0]} == "$__pst_solo" ]] && return 0
         for __pst_item in "${PROMPT_COMMAND[@]}"; do
             [[ $__pst_item == "$__pst_first" || $__pst_item == __pst_prompt_end ||
+                $__pst_item == "$__pst_solo" ||
                 ($__pst_item == "$__pst_bp" && ${#__pst_tail[@]} == 2) ]] ||
                 __pst_keep+=("$__pst_item")
         done
+        if ((${#__pst_keep[@]} == 0 && ${#__pst_tail[@]} == 1)); then
+            PROMPT_COMMAND=("$__pst_solo")
+            return 0
+        fi
         PROMPT_COMMAND=("$__pst_first" "${__pst_keep[@]}" "${__pst_tail[@]}")
         ((${#__pst_tail[@]} == 1)) || __pst_rearm_bp=1
     else
         local __pst_pc=${PROMPT_COMMAND-} __pst_last=__pst_prompt_end
         [[ $'\n'$__pst_pc$'\n' == *$'\n'"$__pst_bp"$'\n'* ]] && __pst_last+=$'\n'$__pst_bp
         [[ $__pst_pc == "$__pst_first"$'\n'* && $__pst_pc == *$'\n'"$__pst_last" ]] && return 0
+        [[ $__pst_pc == "$__pst_solo" ]] && return 0
         # something was added before or after ours (`PROMPT_COMMAND+=...`): wrap again;
         # newlines, not ';', so that a user string ending in ';' or '&' stays valid
         # (whole lines only: with nothing of the user's left, ours were "first\nend")
         __pst_pc=$'\n'$__pst_pc$'\n'
         __pst_pc=${__pst_pc//$'\n'"$__pst_first"$'\n'/$'\n'}
         __pst_pc=${__pst_pc//$'\n'__pst_prompt_end$'\n'/$'\n'}
+        __pst_pc=${__pst_pc//$'\n'"$__pst_solo"$'\n'/$'\n'}
         if [[ $__pst_last == *"$__pst_bp" ]]; then
             __pst_pc=${__pst_pc//$'\n'"$__pst_bp"$'\n'/$'\n'}
         fi
         __pst_pc=${__pst_pc#$'\n'}
         __pst_pc=${__pst_pc%$'\n'}
         # shellcheck disable=SC2178  # the user's PROMPT_COMMAND is a string: keep it one
+        if [[ -z $__pst_pc && $__pst_last == __pst_prompt_end ]]; then
+            PROMPT_COMMAND=$__pst_solo
+            return 0
+        fi
+        # shellcheck disable=SC2178
         PROMPT_COMMAND=$__pst_first$'\n'${__pst_pc:+$__pst_pc$'\n'}$__pst_last
         [[ $__pst_last != *"$__pst_bp" ]] || __pst_rearm_bp=1
     fi
@@ -150,23 +165,28 @@ __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours
 # differs. Only a user whose HISTCONTROL/HISTIGNORE can keep a line out of history pays for
 # reading the record back.
 __pst_n=0 # prompts so far
-__pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
-    __pst_s=$? __pst_pipe=${PIPESTATUS[*]} # both the command's, in one statement
+# bash copies a function's whole body at every call, the lines it skips included, so the
+# functions that run at every prompt stay short and call others for what is rare.
+# The first entry's work, and the last entry's check; `__pst_prompt` does both in one call,
+# for a PROMPT_COMMAND with nothing of the user's (the usual case). The functions are
+# defined from this text (it holds no single quote) before the user's startup file runs.
+__pst_body='
+    __pst_s=$? __pst_pipe=${PIPESTATUS[*]} # both of the command, in one statement
     [[ ${HISTCONTROL-} == "$__pst_eff_histcontrol" && -z ${HISTIGNORE-} ]] ||
         __pst_adopt_history_settings # the user changed them since: they are the new rules
-    # one record per prompt: "\0<n> <history 1>" ("%5d%c %s\n": number, '*' or ' ', one
+    # one record per prompt: "\0<n> <history 1>" ("%5d%c %s\n": number, a star or a space, one
     # space, the entry), ended by the next one or the end of the file (it is complete
     # before the mark is printed); with history off or empty it holds a stale entry or
     # none, which the recorder tells from HISTCMD (`h0` in PS0, `hc` in the mark). Without
     # a state file the recorder takes the line from the terminal echo. (A temporary
-    # HISTTIMEFORMAT='' costs five times `history 1` itself: only when it is set.)
+    # HISTTIMEFORMAT costs five times `history 1` itself: only when it is set.)
     ((++__pst_n))
     if [[ -z $__pst_hw ]]; then
         :
     elif [[ -z ${HISTTIMEFORMAT-} ]]; then
-        { builtin printf '\0%s ' "$__pst_n"; builtin history 1; } >&"$__pst_hw"
+        { builtin printf "\\0%s " "$__pst_n"; builtin history 1; } >&"$__pst_hw"
     else # a timestamp would come before the entry
-        { builtin printf '\0%s ' "$__pst_n"; HISTTIMEFORMAT='' builtin history 1; } >&"$__pst_hw"
+        { builtin printf "\\0%s " "$__pst_n"; HISTTIMEFORMAT= builtin history 1; } >&"$__pst_hw"
     fi
     [[ -z $__pst_rules || -z $__pst_hr ]] || __pst_apply_rules
     [[ $PWD == "$__pst_cwd_raw" ]] || __pst_cwd
@@ -179,8 +199,28 @@ __pst_prompt_start() { # first PROMPT_COMMAND entry; $1 is the caller's "$_"
     builtin printf "${__pst_endf[${__pst_t0:+1}0]}" "$__pst_s" "$__pst_n" "$__pst_s" "$__pst_pipe" \
         "${__pst_t0:-0}" "$EPOCHREALTIME" "${__pst_h0-}" "$HISTCMD" "${__pst_cwd_enc-}"
     __pst_t0= __pst_h0=
-    return "$__pst_s" # the user's PROMPT_COMMAND entries still see the command's status
+'
+# The common case of the check: nothing changed since the last prompt, nothing to do (one
+# comparison of the four joined costs a quarter of four: each `[[ == ]]` converts both
+# sides to wide characters)
+__pst_sep=$'\1'
+__pst_check='[[ ${PS1-}$__pst_sep${PS0-}$__pst_sep${PROMPT_COMMAND[*]-}$__pst_sep$PATH == "$__pst_all_set" ]] &&
+        ((EPOCHSECONDS < __pst_prefix_until)) || __pst_rewrap'
+eval "__pst_prompt_start() { # first PROMPT_COMMAND entry; \$1 is the caller's \"\$_\"
+    $__pst_body
+    return \"\$__pst_s\" # the user's PROMPT_COMMAND entries still see the command's status
 }
+__pst_prompt() { # the only PROMPT_COMMAND entry; \$1 is the caller's \"\$_\"
+    $__pst_body
+    $__pst_check
+    return \"\$__pst_s\"
+}
+__pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user has now
+    __pst_s=\$?
+    $__pst_check
+    return \"\$__pst_s\"
+}"
+unset __pst_body __pst_check
 
 # The user's HISTCONTROL/HISTIGNORE, applied to the entry just added (with globals: this
 # runs at every prompt of a Debian-style ~/.bashrc). The record is read back; after the
@@ -248,17 +288,6 @@ __pst_prefix() { # remaining assessment time for the prompt, into __pst_prefix_t
     fi
 }
 
-# bash copies a function's whole body at every call, the lines it skips included, so the
-# two functions that run at every prompt stay short and call others for what is rare.
-__pst_prompt_end() { # last PROMPT_COMMAND entry: wrap whatever PS1/PS0 the user has now
-    __pst_s=$?
-    # the common case: nothing changed since the last prompt, nothing to do
-    [[ ${PS1-} == "$__pst_ps1_set" && ${PS0-} == "$__pst_ps0_set" &&
-        ${PROMPT_COMMAND[*]-} == "$__pst_pc_set" && $PATH == "$__pst_path_set" ]] &&
-        ((EPOCHSECONDS < __pst_prefix_until)) || __pst_rewrap
-    return "$__pst_s"
-}
-
 __pst_rewrap() {
     # prompt code may rewrite PS1 on every prompt (git prompts, starship): wrap it again
     [[ ${PS1-} == "$__pst_ps1_set" ]] || __pst_ps1_user=${PS1-}
@@ -281,13 +310,14 @@ __pst_rewrap() {
     fi
     case :$PATH: in *:"${__pst_shims-}":*) ;; *) [[ -n ${__pst_shims-} ]] && PATH=$__pst_shims:$PATH ;; esac
     __pst_path_set=$PATH
+    __pst_all_set=${PS1-}$__pst_sep${PS0-}$__pst_sep${PROMPT_COMMAND[*]-}$__pst_sep$PATH
 }
 
 # PS0 is expanded once per accepted line, just before it runs, and never for completion,
 # `bind -x` or PROMPT_COMMAND itself: exactly the guards bash-preexec builds around its
 # DEBUG trap. Default assignments (`:=`: the prompt function empties both) record the start
 # time and HISTCMD, and print them in the start mark.
-__pst_ps1_set='' __pst_ps0_set='' __pst_pc_set='' __pst_path_set='' __pst_hcmd='' __pst_prefix_text=''
+__pst_ps1_set='' __pst_ps0_set='' __pst_pc_set='' __pst_path_set='' __pst_all_set='' __pst_hcmd='' __pst_prefix_text=''
 __pst_ps0="\\e]133;C\\a\\e]6973;$__pst_token;start;lvl=$__pst_level;pid=$$"
 __pst_ps0+=';t0=${__pst_t0:=$EPOCHREALTIME};h0=${__pst_h0:=$HISTCMD};cwd=${__pst_cwd_enc-}\a'
 
