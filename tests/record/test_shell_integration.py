@@ -222,6 +222,25 @@ def test_bash_commands_and_user_hooks(dirs: tuple[Path, Path, Path]) -> None:
     assert_no_errors_from_our_code(stream, launch.token)
 
 
+def test_bash_histignore_patterns_and_the_previous_line(dirs: tuple[Path, Path, Path]) -> None:
+    """HISTIGNORE (patterns, `&` for the previous line) applied after the fact, as bash
+    would have: every line is recorded, the user's history keeps what bash would keep."""
+    bash = require_executable("bash")
+    home, workspace, runtime = dirs
+    (home / ".bashrc").write_text("set -u\nHISTIGNORE='ls*:&'\nPS1='user$ '\n")
+    launch = prepare_shell(bash, runtime, deadline_epoch=None, session_id="s-ignore")
+    session = Session(launch, home, workspace)
+    for line in ["ls -a", "pwd", "pwd", "echo x", " echo y", "ls"]:
+        session.run(line)
+    stream = session.close()
+    records = assemble(stream, launch, workspace)
+    ran = [r.command for r in records if r.command]
+    assert ran == ["ls -a", "pwd", "pwd", "echo x", " echo y", "ls", "exit"]
+    history = (home / ".bash_history").read_text().splitlines()
+    assert history == ["pwd", "echo x", " echo y", "exit"]
+    assert_no_errors_from_our_code(stream, launch.token)
+
+
 def assert_no_errors_from_our_code(stream: bytes, token: str) -> None:
     """bash and zsh name the function in their error messages (set -u, nounset...)."""
     passthrough, _ = MarkParser(token).feed(stream)

@@ -62,12 +62,14 @@ __pst_adopt_history_settings() {
     __pst_user_histcontrol=${HISTCONTROL-}
     __pst_user_histignore=${HISTIGNORE-}
     local __pst_out='' __pst_rest=$__pst_user_histcontrol: __pst_item
-    __pst_rules=$__pst_user_histignore
+    __pst_rules=$__pst_user_histignore __pst_ign_space=0 __pst_ign_dups=0
     while [[ -n $__pst_rest ]]; do
         __pst_item=${__pst_rest%%:*}
         __pst_rest=${__pst_rest#*:}
         case $__pst_item in
-            ignorespace | ignoredups | ignoreboth) __pst_rules=1 ;;
+            ignorespace) __pst_rules=1 __pst_ign_space=1 ;;
+            ignoredups) __pst_rules=1 __pst_ign_dups=1 ;;
+            ignoreboth) __pst_rules=1 __pst_ign_space=1 __pst_ign_dups=1 ;;
             '') ;;
             *) __pst_out+=${__pst_out:+:}$__pst_item ;;
         esac
@@ -78,13 +80,8 @@ __pst_adopt_history_settings() {
     HISTIGNORE=
 }
 
-__pst_forget() { # $1 = line: would the user's own settings have kept it out of history?
-    case :$__pst_user_histcontrol: in
-        *:ignorespace:* | *:ignoreboth:*) [[ $1 == ' '* ]] && return 0 ;;
-    esac
-    case :$__pst_user_histcontrol: in
-        *:ignoredups:* | *:ignoreboth:*) [[ $1 == "${__pst_prev_kept-}" ]] && return 0 ;;
-    esac
+__pst_ign_space=0 __pst_ign_dups=0 # the user's HISTCONTROL, parsed
+__pst_forget() { # $1 = line: would the user's HISTIGNORE have kept it out of history?
     local __pst_rest=$__pst_user_histignore __pst_pat
     while [[ -n $__pst_rest ]]; do
         __pst_pat=${__pst_rest%%:*}
@@ -227,9 +224,10 @@ unset __pst_body __pst_check
 # rules were off for a while, every record not read yet is.
 __pst_apply_rules() {
     __pst_new=0
-    # to the end of the file: the last record is this prompt's (it has no NUL after it)
-    while IFS= builtin read -r -d '' -u "$__pst_hr" __pst_rec; do :; done
-    __pst_line=$__pst_rec
+    # to the end of the file: the last record is this prompt's (it has no NUL after it);
+    # one `mapfile` costs half of one `read` (and a leading NUL would take two)
+    builtin mapfile -d '' -u "$__pst_hr" __pst_recs
+    __pst_line=${__pst_recs[*]: -1}
     __pst_line=${__pst_line#* } __pst_line=${__pst_line%$'\n'}
     __pst_line=${__pst_line#"${__pst_line%%[! ]*}"} __pst_hnum=${__pst_line%%[!0-9]*}
     if [[ -n $__pst_hnum ]]; then
@@ -241,8 +239,11 @@ __pst_apply_rules() {
             __pst_new=1 # accepted but never executed: a comment or a syntax error
         fi
         if ((__pst_new)); then
-            if __pst_forget "$__pst_line"; then
-                builtin history -d "$__pst_hnum" 2>/dev/null
+            # the user's own settings would have kept it out of history
+            if { ((__pst_ign_space)) && [[ $__pst_line == " "* ]]; } ||
+                { ((__pst_ign_dups)) && [[ $__pst_line == "${__pst_prev_kept-}" ]]; } ||
+                { [[ -n $__pst_user_histignore ]] && __pst_forget "$__pst_line"; }; then
+                builtin history -d "$__pst_hnum" # listed just now: it exists
                 ((__pst_hnum -= 1))
             else
                 __pst_prev_kept=$__pst_line
@@ -255,7 +256,7 @@ __pst_apply_rules() {
 }
 
 __pst_hlast= # the last entry seen
-__pst_line= __pst_rec= __pst_hnum= __pst_new=0
+__pst_line= __pst_recs=() __pst_hnum= __pst_new=0
 
 __pst_cwd_raw=
 __pst_cwd_enc=
