@@ -28,6 +28,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Iterable
+from itertools import islice
 from pathlib import Path
 
 from promptster.record.redact.redactor import Finding, StreamRedactor, placeholder
@@ -133,14 +134,18 @@ class CastEncoder:
         self._emitted = end
         while len(self._chunks) > 1 and self._chunks[1][0] <= start:
             self._chunks.popleft()
-        if (
-            not found
-            and not self._deferred
-            and (len(self._chunks) == 1 or self._chunks[1][0] >= end)
-        ):
-            # the common case: no secret, one chunk, nothing waiting (the general way below
-            # gives the same)
-            return self._add([(self._chunks[0][1], out)])
+        if not found and not self._deferred:
+            # the common case, no secret and nothing waiting: each chunk's text at its time
+            # (what the general way below gives then, without its bookkeeping)
+            quick: list[tuple[float, str]] = []
+            at, t = start, self._chunks[0][1]
+            for offset, next_t in islice(self._chunks, 1, None):
+                if offset >= end:
+                    break
+                quick.append((t, out[at - start : offset - start]))
+                at, t = offset, next_t
+            quick.append((t, out[at - start :]))
+            return self._add(quick)
         bounds = [(start, self._chunks[0][1])]
         bounds += [(o, t) for o, t in list(self._chunks)[1:] if o < end]
         spans = [(f.start, f.end, len(placeholder(f.kind))) for f in found]
