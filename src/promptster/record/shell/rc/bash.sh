@@ -157,9 +157,9 @@ __pst_wrap_prompt_command() { # ours first (to see $?), the user's entries, ours
 # says which record: the prompt number `n`), and prints the end mark with one `printf`. The
 # mark is not part of PS1: readline measures its prompt at every prompt in a way that grows
 # with the square of its length in a UTF-8 locale (`_rl_adjust_point` from
-# `rl_expand_prompt`), so 200 invisible bytes in PS1 cost more than the whole function. Anything that rarely changes (history settings, PS1, PROMPT_COMMAND, PATH,
-# the encoded cwd, the time left) is compared with what we last set and only redone when it
-# differs. Only a user whose HISTCONTROL/HISTIGNORE can keep a line out of history pays for
+# `rl_expand_prompt`), so 200 invisible bytes in PS1 cost more than the whole function.
+# Anything that rarely changes (history settings, PS1, PROMPT_COMMAND, PATH, the encoded cwd,
+# the time left) is compared with what we last set and only redone when it differs. Only a user whose HISTCONTROL/HISTIGNORE can keep a line out of history pays for
 # reading the record back.
 __pst_n=0 # prompts so far
 # bash copies a function's whole body at every call, the lines it skips included, so the
@@ -168,7 +168,7 @@ __pst_n=0 # prompts so far
 # for a PROMPT_COMMAND with nothing of the user's (the usual case). The functions are
 # defined from this text (it holds no single quote) before the user's startup file runs.
 __pst_body='
-    __pst_s=$? __pst_pipe=${PIPESTATUS[*]} # both of the command, in one statement
+    __pst_s=$? __pst_pipe=${PIPESTATUS[*]} # status and PIPESTATUS of the command, together
     [[ ${HISTCONTROL-} == "$__pst_eff_histcontrol" && -z ${HISTIGNORE-} ]] ||
         __pst_adopt_history_settings # the user changed them since: they are the new rules
     # one record per prompt: "\0<n> <history 1>" ("%5d%c %s\n": number, a star or a space, one
