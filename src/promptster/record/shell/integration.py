@@ -45,14 +45,14 @@ time). bash-preexec (atuin, bashhub, iTerm2) is the one exception to "ours last"
 goes just before it. A command that ends its shell (``exit``, ``exec bash``) never reaches
 the next prompt; its text is then taken from the terminal echo between OSC 133 B and C
 (``CommandRecord.command_source == "echo"``), as it is when history is off. bash's end mark
-goes to the hook's stdout (a redirection to stderr, where the prompt goes, costs five system
-calls a prompt); both are the terminal unless the user's startup file redirects one. Output
-that the user's own PROMPT_COMMAND entries print comes after bash's end mark, so it is not
-counted as the command's output. In zsh the end mark rides in the prompt: a redisplay of the
-prompt (Ctrl-L, a completion listing) repeats it and the recorder drops a prompt number it
-has seen, and output of the user's precmd hooks comes before it, in the command's excerpt
-(the cast is unaffected either way). Known limits: with ``shopt -u promptvars`` PS0 cannot
-record the start; a shell started as a bash login shell (``bash -l``) is not integrated.
+goes to stderr, as the prompt and PS0 do, so that it stays in order with them whatever the
+user's startup file did to stdout. Output that the user's own PROMPT_COMMAND entries print
+comes after bash's end mark, so it is not counted as the command's output. In zsh the end
+mark rides in the prompt: a redisplay of the prompt (Ctrl-L, a completion listing) repeats
+it and the recorder drops a prompt number it has seen, and output of the user's precmd
+hooks comes before it, in the command's excerpt (the cast is unaffected either way). Known
+limits: with ``shopt -u promptvars`` PS0 cannot record the start; a shell started as a bash
+login shell (``bash -l``) is not integrated.
 
 zsh needs less: ``preexec`` receives the line as typed, ``zshaddhistory`` sees
 comment-only lines that never reach preexec, and zsh gives every precmd hook the

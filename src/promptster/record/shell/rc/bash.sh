@@ -191,10 +191,11 @@ __pst_body='
     # `%.0s` prints nothing) and our private mark. The times are EPOCHREALTIME as it is
     # (its decimal point depends on the locale; a pattern to drop it costs as much as the
     # printf): the recorder keeps the digits. `hc` is HISTCMD once the entry was or was
-    # not deleted again, `n` the prompt number of the history record. It goes to stdout, not
-    # `>&2` like the prompt: a redirection costs five system calls, and both are the terminal.
+    # not deleted again, `n` the prompt number of the history record. It goes where the
+    # prompt and PS0 go (stderr), so it stays in order with them whatever the user did to
+    # stdout (`exec > >(tee log)`), for five system calls more than stdout would cost.
     builtin printf "${__pst_endf[${__pst_t0:+1}0]}" "$__pst_s" "$__pst_n" "$__pst_s" "$__pst_pipe" \
-        "${__pst_t0:-0}" "$EPOCHREALTIME" "${__pst_h0-}" "$HISTCMD" "${__pst_cwd_enc-}"
+        "${__pst_t0:-0}" "$EPOCHREALTIME" "${__pst_h0-}" "$HISTCMD" "${__pst_cwd_enc-}" >&2
     __pst_t0= __pst_h0=
 '
 # The common case of the check: nothing changed since the last prompt, nothing to do (one
