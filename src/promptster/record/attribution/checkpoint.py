@@ -32,10 +32,25 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from promptster import gitblobs
 from promptster.bundle import authorship as member
+from promptster.formats import events as event_kinds
+from promptster.formats import jsonio
 from promptster.fsutil import atomic_write_bytes
+from promptster.integrations.claude import events as claude_events
 from promptster.integrations.claude.events import parse_time
-from promptster.record.attribution import authorship, engine, events, lines, paste, resume
+from promptster.record.attribution import (
+    authorship,
+    claims,
+    engine,
+    events,
+    lines,
+    model,
+    paste,
+    resume,
+    verdict,
+    windows,
+)
 from promptster.record.attribution.authorship import ReplayState, replay_events, replay_prefix
 from promptster.record.attribution.engine import CLAIM_SKEW
 from promptster.record.attribution.events import tool_results
@@ -54,10 +69,33 @@ MIN_GROWTH = 32 * 1024  # journal bytes since the last job
 Json = Mapping[str, Any]
 
 
+# The code whose behaviour the replay's state and result depend on: every module of this
+# package the replay imports, the authorship member's encoding (entries are kept encoded),
+# which events are file events, which tools count as edits and shell commands, and how the
+# snapshots' blobs are listed (tests/record/test_checkpoint_digest.py keeps this complete).
+REPLAY_MODULES = (
+    authorship,
+    claims,
+    engine,
+    events,
+    lines,
+    model,
+    paste,
+    resume,
+    verdict,
+    windows,
+    member,
+    jsonio,
+    event_kinds,
+    claude_events,
+    gitblobs,
+)
+
+
 def code_digest() -> bytes:
     """The attribution code's identity: a checkpoint written by other code is not used."""
     digest = hashlib.sha256(sys.version.encode())
-    for module in (authorship, engine, events, lines, paste, resume, member):
+    for module in REPLAY_MODULES:
         digest.update(Path(str(module.__file__)).read_bytes())
     return digest.digest()
 

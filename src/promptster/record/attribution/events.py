@@ -18,9 +18,8 @@ from typing import Any
 
 from promptster.formats.events import FILE_KINDS, Event
 from promptster.integrations.claude.events import EDIT_TOOLS, SHELL_TOOLS, parse_time, relative
-from promptster.record.attribution.engine import (
-    CLAIM_SKEW,
-    Attributor,
+from promptster.record.attribution.engine import CLAIM_SKEW, Attributor
+from promptster.record.attribution.model import (
     ChangeVerdict,
     CommandCounts,
     CommandWindow,

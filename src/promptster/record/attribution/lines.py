@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from typing import cast
 
 from promptster.bundle.authorship import LineOrigin, is_binary, split_text
-from promptster.record.attribution.engine import SIMILARITY, ChangeVerdict, is_trivial
+from promptster.record.attribution.claims import is_trivial
+from promptster.record.attribution.model import ChangeVerdict
+from promptster.record.attribution.verdict import SIMILARITY
 
 REWRITE_SHARE = 0.5
 MAX_PAIRS = 200  # AI lines of a replaced block compared with each new line (bounded work)

@@ -23,7 +23,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from promptster.integrations.claude.events import parse_time
-from promptster.record.attribution.engine import ChangeVerdict, is_trivial
+from promptster.record.attribution.claims import is_trivial
+from promptster.record.attribution.model import ChangeVerdict
 
 PASTE_MIN_LINES = 20
 AI_QUIET = timedelta(seconds=120)
