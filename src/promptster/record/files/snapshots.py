@@ -9,10 +9,11 @@ being over the size cap.
 
 One snapshot: list what changed (`ls-files -o -m -d`), skip oversized or secret files, stage
 exactly those paths (`update-index --add --remove`; a file holding a secret is staged as its
-redacted copy), `write-tree`; when the tree differs from the last snapshot, `commit-tree` with
-a fixed author and `update-ref refs/heads/snapshots`. The per-path line counts
-come from `diff-tree --numstat --no-renames`, which is exactly what `verify` replays; rename
-detection runs separately and only adds `renamedFrom`.
+redacted copy), `write-tree` (not needed when nothing was listed: the index is then as the last
+`write-tree` left it); when the tree differs from the last snapshot, a commit with a fixed
+author on `refs/heads/snapshots` (written in process, as `commit-tree` and `update-ref` would:
+gitobjects.py). The per-path line counts come from `diff-tree --numstat --no-renames`, which
+is exactly what `verify` replays; rename detection runs separately and only adds `renamedFrom`.
 """
 
 from __future__ import annotations
@@ -22,14 +23,15 @@ import os
 import stat
 import subprocess
 import threading
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from promptster.bundle.format import SNAPSHOT_REF
 from promptster.errors import EnvironmentProblem
-from promptster.gitutil import SAFE_CONFIG, git_env, git_executable, run_git
-from promptster.record.files import blob_pack
+from promptster.gitutil import SAFE_CONFIG, SNAPSHOT_AUTHOR, git_env, git_executable, run_git
+from promptster.record.files import blob_pack, gitobjects
 from promptster.record.files.blob_pack import BlobPacker
 from promptster.record.files.gitparse import (
     Patch,
@@ -103,6 +105,10 @@ class ShadowRepo:
         self._nested_seen: set[str] = set()
         self._head: str | None = None
         self._head_tree: str | None = None
+        # The tree of the index as the last `write-tree` in this process left it; None once
+        # anything may have changed the index since (or before the first).
+        self._index_tree: str | None = None
+        self._refs_in_process: bool | None = None
         self._env = {"GIT_INDEX_FILE": str(index_file), "GIT_LITERAL_PATHSPECS": "1"}
         self._redactions_seen: set[tuple[str, str]] = set()
         self._redacted_now: list[tuple[str, dict[str, int]]] = []
@@ -208,6 +214,24 @@ class ShadowRepo:
             worktree=True,
         )
         paths = sorted({p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p})
+        skipped: list[SkippedFile] = []
+        nested: list[str] = []
+        if paths or self._index_tree is None:
+            self._index_tree = None
+            skipped, nested = self._stage(paths)
+            self._index_tree = self._git(["write-tree"]).decode().strip()
+        tree = self._index_tree
+        redacted = self._take_redactions()
+        if self._head is not None and tree == self._head_tree:
+            return None
+        commit = self._commit(tree, message)
+        parent, self._head, self._head_tree = self._head, commit, tree
+        changes = self._changes(parent, commit) if parent else []
+        return Snapshot(commit, parent, changes, skipped, nested, redacted)
+
+    def _stage(self, paths: list[str]) -> tuple[list[SkippedFile], list[str]]:
+        """Bring the index to the workspace for these paths; the files skipped, the nested
+        repositories found."""
         skipped, nested = self._screen(paths)
         if skipped:
             tracked = {s.path for s in skipped} & self._tracked(s.path for s in skipped)
@@ -224,19 +248,27 @@ class ShadowRepo:
             if path not in self._unreadable:
                 self._unreadable.add(path)
                 skipped.append(SkippedFile(path, "unreadable", 0))
-        tree = self._git(["write-tree"]).decode().strip()
-        redacted = self._take_redactions()
-        if self._head is not None and tree == self._head_tree:
-            return None
-        parents = ["-p", self._head] if self._head else []
-        commit = (
-            self._git(["commit-tree", tree, *parents, "-m", message]).decode().strip()
-        )  # author and committer come from gitutil's fixed identity
+        return skipped, nested
+
+    def _commit(self, tree: str, message: str) -> str:
+        """Commit `tree` on the snapshot head and move the snapshot ref to it."""
+        parents = [self._head] if self._head else []
+        if gitobjects.plain_message(message):
+            seconds = int(time.time())
+            zone = gitobjects.git_timezone(seconds)
+            body = gitobjects.commit_body(tree, parents, SNAPSHOT_AUTHOR, seconds, zone, message)
+            commit = gitobjects.write_loose(self.git_dir, "commit", body)
+        else:  # git's own rules for an unusual message
+            args = ["commit-tree", tree, *(a for p in parents for a in ("-p", p)), "-m", message]
+            commit = self._git(args).decode().strip()  # gitutil's fixed identity
         old = self._head or "0" * 40
-        self._git(["update-ref", "-m", message, SNAPSHOT_REF, commit, old])
-        parent, self._head, self._head_tree = self._head, commit, tree
-        changes = self._changes(parent, commit) if parent else []
-        return Snapshot(commit, parent, changes, skipped, nested, redacted)
+        if self._refs_in_process is None:
+            self._refs_in_process = gitobjects.refs_in_process(self.git_dir)
+        if not (
+            self._refs_in_process and gitobjects.update_ref(self.git_dir, SNAPSHOT_REF, commit, old)
+        ):
+            self._git(["update-ref", "-m", message, SNAPSHOT_REF, commit, old])
+        return commit
 
     def _add(self, paths: list[str]) -> list[str]:
         """Stage exactly these paths (new, changed or gone); return the ones that could not be.
@@ -389,13 +421,21 @@ class ShadowRepo:
         return changes
 
     def _sizes(self, oids: list[str]) -> dict[str, int]:
-        if not oids:
-            return {}
+        """Object sizes: from the loose objects' headers, from git for packed ones."""
+        sizes: dict[str, int] = {}
+        packed = []
+        for oid in oids:
+            size = gitobjects.loose_size(self.git_dir, oid)
+            if size is None:
+                packed.append(oid)
+            else:
+                sizes[oid] = size
+        if not packed:
+            return sizes
         out = self._git(
             ["cat-file", "--batch-check=%(objectname) %(objectsize)"],
-            stdin="\n".join(oids).encode() + b"\n",
+            stdin="\n".join(packed).encode() + b"\n",
         )
-        sizes = {}
         for line in out.decode().splitlines():
             parts = line.split()
             if len(parts) == 2 and parts[1].isdigit():
