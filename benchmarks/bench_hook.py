@@ -9,7 +9,8 @@
    recorder is down (events go to the spool); a live recorder with a tool call that needs no
    snapshot (Read), a prompt, a shell command's start (a snapshot, its event, then the
    `command_start` request that measures the AI client's writes, on Linux) and its result (a
-   snapshot first, then three events).
+   snapshot first, then three events), also after the command changed a file (the snapshot
+   then commits a change).
 2. Events per second the recorder accepts from concurrent hook processes: W workers each run
    N hook calls (PostToolUse of a Read: one event each) as fast as they can; every event must
    be in the journal afterwards. Then the same number of threads sending through the client
@@ -17,7 +18,9 @@
 
 With `--baseline-src DIR` (another checkout's `src`, e.g. `git archive main src | tar -x -C
 /tmp/base`) every hook case also runs that code's hook, interleaved with this one's and the
-floor, so a change is measured before and after in one run on the same machine load.
+floor, so a change is measured before and after in one run on the same machine load; the live
+cases send the baseline's hook to a second session whose recorder runs that code too (a change
+to the recorder's side, e.g. its snapshots, is measured as well).
 
 Plain script: prints results, asserts only that nothing was lost.
 """
@@ -35,6 +38,7 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 from promptster.integrations.claude.setup import promptster_executable
@@ -62,6 +66,7 @@ def timed(command: list[str], data: bytes, cwd: Path) -> float:
 
 FLOOR = [sys.executable, "-c", "pass"]
 BASELINE: list[str] = []  # the baseline console script (`--baseline-src`), when given
+BASELINE_SRC: list[str] = []  # ... and the folder it imports promptster from
 
 
 def baseline_script(src: Path, folder: Path) -> str:
@@ -71,15 +76,23 @@ def baseline_script(src: Path, folder: Path) -> str:
     script = folder / "promptster-baseline"
     script.write_text(text)
     script.chmod(0o755)
+    BASELINE_SRC[:] = [str(src)]
     return str(script)
 
 
 def case(
-    name: str, command: list[str], make: Callable[[int], bytes], cwd: Path, calls: int
+    name: str,
+    command: list[str],
+    make: Callable[[int], bytes],
+    cwd: Path,
+    calls: int,
+    baseline: tuple[Callable[[int], bytes], Path] | None = None,
 ) -> None:
     """Hook calls interleaved with floor runs (and the baseline's hook calls), so all see the
-    same machine load."""
+    same machine load. `baseline`: the payloads and folder for the baseline's hook (its own
+    session), when not the same as this code's."""
     other = [BASELINE[0], *command[1:]] if BASELINE and command[0] == PROMPTSTER else None
+    other_make, other_cwd = baseline or (make, cwd)
     timed(command, make(-1), cwd)  # warm the page cache
     hook_times: list[float] = []
     floor_times: list[float] = []
@@ -88,7 +101,7 @@ def case(
         floor_times.append(timed(FLOOR, b"", cwd))
         hook_times.append(timed(command, make(i), cwd))
         if other is not None:
-            other_times.append(timed(other, make(calls + i), cwd))
+            other_times.append(timed(other, other_make(calls + i), other_cwd))
     hook, floor = statistics.median(hook_times), statistics.median(floor_times)
     p95 = sorted(hook_times)[max(0, int(len(hook_times) * 0.95) - 1)]
     line = (
@@ -108,6 +121,25 @@ def start_recorded(workspace: Path) -> Path:
     (workspace / "app.py").write_text("print('hello')\n")
     started = start_session(StartOptions(workspace=workspace, tools=["shell", "claude-code"]))
     return started.paths.root
+
+
+def start_baseline_recorded(workspace: Path) -> Path | None:
+    """A session like `start_recorded`'s whose recorder runs the `--baseline-src` code; None
+    without a baseline."""
+    if not BASELINE:
+        return None
+    code = (
+        "import sys; from pathlib import Path; sys.path.insert(0, sys.argv[1]); "
+        "from bench_hook import start_recorded; print(start_recorded(Path(sys.argv[2])))"
+    )
+    env = {**os.environ, "PYTHONPATH": BASELINE_SRC[0]}  # the recorder it starts inherits it
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(Path(__file__).parent), str(workspace)],
+        env=env,
+        capture_output=True,
+        check=True,
+    )
+    return Path(out.stdout.decode().strip().splitlines()[-1])
 
 
 def stop_recorded(session_dir: Path) -> None:
@@ -150,45 +182,57 @@ def bench_calls(root: Path, calls: int) -> None:
 
     live = root / "live"
     session_dir = start_recorded(live)
+    before = root / "live-baseline"
+    before_dir = start_baseline_recorded(before)
     try:
-        read = {"tool_name": "Read", "tool_input": {"file_path": str(live / "app.py")}}
-        case(
-            "live: PreToolUse Read",
-            hook,
-            lambda i: payload(live, "PreToolUse", i, **read),
-            live,
-            calls,
-        )
-        prompt = {"prompt": "make the greeting friendlier", "prompt_id": "p"}
-        case(
-            "live: UserPromptSubmit",
-            hook,
-            lambda i: payload(live, "UserPromptSubmit", i, **prompt),
-            live,
-            calls,
-        )
-        shell = {
-            "tool_name": "Bash",
-            "tool_input": {"command": "python -m pytest -q"},
-            "tool_response": {"stdout": "3 passed in 0.01s", "stderr": "", "interrupted": False},
-            "duration_ms": 40,
-        }
-        case(
-            "live: PreToolUse Bash (snapshot, event, command_start)",
-            hook,
-            lambda i: payload(live, "PreToolUse", i, **shell),
-            live,
-            calls,
-        )
-        case(
-            "live: PostToolUse Bash (snapshot + 3 events)",
-            hook,
-            lambda i: payload(live, "PostToolUse", i, **shell),
-            live,
-            calls,
-        )
+        for name, make in live_cases().items():
+            baseline = None
+            if before_dir is not None:
+                baseline = (partial(make, before), before)
+            case(name, hook, partial(make, live), live, calls, baseline)
     finally:
         stop_recorded(session_dir)
+        if before_dir is not None:
+            stop_recorded(before_dir)
+
+
+def live_cases() -> dict[str, Callable[[Path, int], bytes]]:
+    """The live hook cases: name -> payload for a workspace and a call number."""
+
+    def read(ws: Path, i: int) -> bytes:
+        tool = {"tool_name": "Read", "tool_input": {"file_path": str(ws / "app.py")}}
+        return payload(ws, "PreToolUse", i, **tool)
+
+    def prompt(ws: Path, i: int) -> bytes:
+        text = {"prompt": "make the greeting friendlier", "prompt_id": "p"}
+        return payload(ws, "UserPromptSubmit", i, **text)
+
+    shell = {
+        "tool_name": "Bash",
+        "tool_input": {"command": "python -m pytest -q"},
+        "tool_response": {"stdout": "3 passed in 0.01s", "stderr": "", "interrupted": False},
+        "duration_ms": 40,
+    }
+
+    def shell_start(ws: Path, i: int) -> bytes:
+        return payload(ws, "PreToolUse", i, **shell)
+
+    def shell_end(ws: Path, i: int) -> bytes:
+        return payload(ws, "PostToolUse", i, **shell)
+
+    def shell_wrote(ws: Path, i: int) -> bytes:
+        # the command changed a file just before its result: the snapshot has a change (the
+        # watcher's own snapshot may race it, as it would for a real command)
+        (ws / "app.py").write_text(f"print('hello {i}')\n")
+        return payload(ws, "PostToolUse", i, **shell)
+
+    return {
+        "live: PreToolUse Read": read,
+        "live: UserPromptSubmit": prompt,
+        "live: PreToolUse Bash (snapshot, event, command_start)": shell_start,
+        "live: PostToolUse Bash (snapshot + 3 events)": shell_end,
+        "live: PostToolUse Bash after a write (a snapshot with a change)": shell_wrote,
+    }
 
 
 def bench_concurrency(root: Path, workers: int, per_worker: int) -> None:

@@ -13,6 +13,9 @@ fast Aider's histories are read.
    (at most 256 KiB per history per poll); records per second and the growth of the process's
    peak memory while reading.
 
+With `--baseline-src DIR` every hook case also runs that code's hook, interleaved, and the live
+cases send it to a session whose recorder runs that code too (as in bench_hook.py).
+
 Plain script: prints results (docs/performance.md has the figures).
 """
 
@@ -26,7 +29,15 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench_hook import BASELINE, PROMPTSTER, baseline_script, case, start_recorded, stop_recorded
+from bench_hook import (
+    BASELINE,
+    PROMPTSTER,
+    baseline_script,
+    case,
+    start_baseline_recorded,
+    start_recorded,
+    stop_recorded,
+)
 
 Make = Callable[[Path, str, int], dict[str, object]]
 
@@ -120,21 +131,29 @@ def bench_hooks(root: Path, calls: int) -> None:
     )
     live = root / "live"
     session_dir = start_recorded(live)
+    before = root / "live-baseline"  # the baseline's own session (`--baseline-src`)
+    before_dir = start_baseline_recorded(before)
     try:
         for tool, (make, argv) in TOOLS.items():
             for where, label in ((down, "recorder down: spooled"), (live, "live")):
                 for kind in ("pre", "post") if where == live else ("pre",):
                     command = [PROMPTSTER, "hook", tool, *argv[kind]]
                     what = "tool call (snapshot + 1 event)" if kind == "pre" else "shell result"
+                    baseline = None
+                    if where == live and before_dir is not None:
+                        baseline = (payloads(make, before, kind), before)
                     case(
                         f"{tool} {label}: {what if where == live else 'tool call'}",
                         command,
                         payloads(make, where, kind),
                         where,
                         calls,
+                        baseline,
                     )
     finally:
         stop_recorded(session_dir)
+        if before_dir is not None:
+            stop_recorded(before_dir)
 
 
 def bench_aider(root: Path, entries: int) -> None:

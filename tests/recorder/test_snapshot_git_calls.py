@@ -12,7 +12,7 @@ import pytest
 
 from promptster.bundle.format import SNAPSHOT_REF
 from promptster.gitutil import GitResult, run_git
-from promptster.record.files import snapshots
+from promptster.record.files import changes, snapshots
 from promptster.record.files.blob_pack import PACK_AT_LEAST
 from promptster.record.files.snapshots import ShadowRepo
 
@@ -39,6 +39,7 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         return real(args, **kwargs)
 
     monkeypatch.setattr(snapshots, "run_git", recording)
+    monkeypatch.setattr(changes, "run_git", recording)
     yield seen
 
 

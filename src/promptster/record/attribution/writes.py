@@ -30,7 +30,8 @@ from promptster.record.attribution.measure import evidence
 from promptster.record.attribution.procio import bytes_needed
 
 if TYPE_CHECKING:
-    from promptster.record.files.snapshots import FileChange, Snapshot
+    from promptster.record.files.changes import FileChange
+    from promptster.record.files.snapshots import Snapshot
 
 
 Idle = Callable[[str, float], "bool | None"]

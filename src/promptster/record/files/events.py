@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from promptster.formats.events import Event, Kind, format_ts, make_event
-from promptster.record.files.snapshots import FileChange, Snapshot
+from promptster.record.files.changes import FileChange
+from promptster.record.files.snapshots import Snapshot
 from promptster.record.pipeline import warning
 
 if TYPE_CHECKING:

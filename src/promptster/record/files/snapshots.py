@@ -12,16 +12,13 @@ exactly those paths (`update-index --add --remove`; a file holding a secret is s
 redacted copy), `write-tree` (not needed when nothing was listed: the index is then as the last
 `write-tree` left it); when the tree differs from the last snapshot, a commit with a fixed
 author on `refs/heads/snapshots` (written in process, as `commit-tree` and `update-ref` would:
-gitobjects.py). The per-path line counts come from `diff-tree --numstat --no-renames`, which
-is exactly what `verify` replays; rename detection runs separately and only adds `renamedFrom`.
+gitobjects.py). What the commit changed, path by path, is read by changes.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
-import subprocess
 import threading
 import time
 from collections.abc import Iterable
@@ -30,14 +27,12 @@ from pathlib import Path
 
 from promptster.bundle.format import SNAPSHOT_REF
 from promptster.errors import EnvironmentProblem
-from promptster.gitutil import SAFE_CONFIG, SNAPSHOT_AUTHOR, git_env, git_executable, run_git
+from promptster.gitutil import SNAPSHOT_AUTHOR, run_git
 from promptster.record.files import blob_pack, gitobjects
 from promptster.record.files.blob_pack import BlobPacker
+from promptster.record.files.changes import FileChange, snapshot_changes
 from promptster.record.files.gitparse import (
-    Patch,
     nul_join,
-    parse_raw_numstat,
-    split_patch,
 )
 from promptster.record.files.ignores import (
     DEFAULT_EXCLUDES,
@@ -48,7 +43,6 @@ from promptster.record.files.ignores import (
 from promptster.record.redact.redactor import is_secret_path
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
-MAX_DIFF_BYTES_PER_SNAPSHOT = 8 * 1024 * 1024  # read from git at most, per snapshot
 
 SKIPPED_MARKER = "# --- skipped by promptster (too large or secret); one literal path per line"
 
@@ -58,26 +52,6 @@ class SkippedFile:
     path: str
     reason: str  # "too_large" | "secret" | "unreadable"
     size: int
-
-
-@dataclass(frozen=True)
-class FileChange:
-    """One path changed by a snapshot, with git's own numstat for it."""
-
-    path: str
-    status: str  # A (create), M (modify), D (delete), T (type change)
-    added: int
-    removed: int
-    binary: bool
-    old_oid: str | None
-    new_oid: str | None
-    size: int | None = None
-    sha256: str | None = None
-    diff: str | None = None
-    diff_truncated: bool = False
-    renamed_from: str | None = None
-    added_lines: tuple[str, ...] = ()  # full text, for attribution (not written to the event)
-    removed_lines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,7 +200,7 @@ class ShadowRepo:
             return None
         commit = self._commit(tree, message)
         parent, self._head, self._head_tree = self._head, commit, tree
-        changes = self._changes(parent, commit) if parent else []
+        changes = snapshot_changes(self.git_dir, parent, commit) if parent else []
         return Snapshot(commit, parent, changes, skipped, nested, redacted)
 
     def _stage(self, paths: list[str]) -> tuple[list[SkippedFile], list[str]]:
@@ -383,101 +357,3 @@ class ShadowRepo:
     def _tracked(self, paths: Iterable[str]) -> set[str]:
         listed = self._git(["ls-files", "-z", "--cached", "--", *paths], worktree=True)
         return {p for p in listed.decode("utf-8", "surrogateescape").split("\0") if p}
-
-    def _changes(self, parent: str, commit: str) -> list[FileChange]:
-        raw = self._git(
-            ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--numstat", parent, commit]
-        )
-        entries = parse_raw_numstat(raw)
-        sizes = self._sizes([e.new_oid for e in entries if e.new_oid])
-        renames: dict[str, str] = {}
-        statuses = {e.status for e in entries}
-        if "A" in statuses and "D" in statuses:
-            renames = self._renames(parent, commit)
-        diffs = self._diffs(parent, commit, {e.path for e in entries if not e.binary})
-        changes = []
-        for entry in entries:
-            size = sizes.get(entry.new_oid or "")
-            digest = self._blob_sha256(entry.new_oid) if entry.binary and entry.new_oid else None
-            patch = diffs.get(entry.path)
-            changes.append(
-                FileChange(
-                    path=entry.path,
-                    status=entry.status,
-                    added=entry.added,
-                    removed=entry.removed,
-                    binary=entry.binary,
-                    old_oid=entry.old_oid,
-                    new_oid=entry.new_oid,
-                    size=size,
-                    sha256=digest,
-                    diff=patch.text if patch else None,
-                    diff_truncated=patch.truncated if patch else False,
-                    renamed_from=renames.get(entry.path),
-                    added_lines=patch.added if patch else (),
-                    removed_lines=patch.removed if patch else (),
-                )
-            )
-        return changes
-
-    def _sizes(self, oids: list[str]) -> dict[str, int]:
-        """Object sizes: from the loose objects' headers, from git for packed ones."""
-        sizes: dict[str, int] = {}
-        packed = []
-        for oid in oids:
-            size = gitobjects.loose_size(self.git_dir, oid)
-            if size is None:
-                packed.append(oid)
-            else:
-                sizes[oid] = size
-        if not packed:
-            return sizes
-        out = self._git(
-            ["cat-file", "--batch-check=%(objectname) %(objectsize)"],
-            stdin="\n".join(packed).encode() + b"\n",
-        )
-        for line in out.decode().splitlines():
-            parts = line.split()
-            if len(parts) == 2 and parts[1].isdigit():
-                sizes[parts[0]] = int(parts[1])
-        return sizes
-
-    def _blob_sha256(self, oid: str) -> str:
-        return "sha256:" + hashlib.sha256(self._git(["cat-file", "blob", oid])).hexdigest()
-
-    def _renames(self, parent: str, commit: str) -> dict[str, str]:
-        out = self._git(["diff-tree", "-r", "-z", "-M", "--name-status", parent, commit])
-        tokens = out.decode("utf-8", "surrogateescape").split("\0")
-        renames: dict[str, str] = {}
-        index = 0
-        while index < len(tokens) and tokens[index]:
-            status = tokens[index]
-            if status.startswith(("R", "C")):
-                renames[tokens[index + 2]] = tokens[index + 1]
-                index += 3
-            else:
-                index += 2
-        return renames
-
-    def _diffs(self, parent: str, commit: str, wanted: set[str]) -> dict[str, Patch]:
-        """Bounded unified diffs per path, read from one `diff-tree -p` with a byte budget."""
-        if not wanted:
-            return {}
-        command = [
-            git_executable(), *SAFE_CONFIG, f"--git-dir={self.git_dir}", "diff-tree", "-r", "-p",
-            "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", parent, commit,
-        ]  # fmt: skip
-        chunks: list[bytes] = []
-        with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
-        ) as proc:
-            assert proc.stdout is not None
-            total = 0
-            while total < MAX_DIFF_BYTES_PER_SNAPSHOT:
-                block = proc.stdout.read(65536)
-                if not block:
-                    break
-                chunks.append(block)
-                total += len(block)
-            proc.kill()
-        return split_patch(b"".join(chunks), wanted)
