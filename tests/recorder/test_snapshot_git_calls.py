@@ -1,6 +1,7 @@
 """Fewer git processes per snapshot, the same snapshots (real git): commits and the ref are
-written in process (gitobjects.py) exactly as `commit-tree` and `update-ref` write them, and
-`write-tree` is skipped only when the index cannot have changed since the last one."""
+written in process (gitobjects.py) exactly as `commit-tree` and `update-ref` write them,
+`write-tree` is skipped only when the index cannot have changed since the last one, and one
+`diff-tree` gives both the numstat records and the patch that two gave before."""
 
 from __future__ import annotations
 
@@ -9,8 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from promptster.bundle.format import SNAPSHOT_REF
+from promptster.errors import EnvironmentProblem
 from promptster.gitutil import GitResult, run_git
 from promptster.record.files import changes, snapshots
 from promptster.record.files.blob_pack import PACK_AT_LEAST
@@ -38,8 +42,15 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
         seen.append(args[0])
         return real(args, **kwargs)
 
+    real_diff = changes.numstat_and_patch
+
+    def diff(git_dir: Path, parent: str, commit: str) -> tuple[bytes, bytes]:
+        seen.append("diff-tree")
+        return real_diff(git_dir, parent, commit)
+
     monkeypatch.setattr(snapshots, "run_git", recording)
     monkeypatch.setattr(changes, "run_git", recording)
+    monkeypatch.setattr(changes, "numstat_and_patch", diff)
     yield seen
 
 
@@ -177,3 +188,79 @@ def test_sizes_of_packed_blobs_come_from_git(tmp_path: Path, calls: list[str]) -
         f"f{n:03d}.txt": n for n in range(PACK_AT_LEAST + 5)
     }
     assert_as_git_writes_them(shadow)
+
+
+def tree_of(git_dir: Path, files: dict[str, tuple[str, bytes]]) -> str:
+    lines = []
+    for name, (mode, content) in sorted(files.items()):
+        oid = run_git(["hash-object", "-w", "--stdin"], git_dir=git_dir, stdin=content).text
+        lines.append(f"{mode} blob {oid.strip()}\t{name}\0")
+    return run_git(["mktree", "-z"], git_dir=git_dir, stdin="".join(lines).encode()).text.strip()
+
+
+awkward = st.text(
+    st.characters(exclude_characters="/\0", exclude_categories=["Cs"]), min_size=1, max_size=10
+).filter(lambda n: n not in (".", ".."))
+content = st.binary(max_size=300) | st.lists(
+    st.sampled_from(["a", "b = 1", "", "  x", "\tz", "é", "\r"]), max_size=12
+).map(lambda lines: "\n".join(lines).encode())
+state = st.dictionaries(
+    st.sampled_from(["a.txt", "b c", 'q"uote', "tab\tname", "új", "new\nline"]) | awkward,
+    st.tuples(st.sampled_from(["100644", "100755", "120000"]), content),
+    max_size=6,
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(before=state, after=state, budget=st.sampled_from([None, 1, 37, 200]))
+def test_one_diff_tree_prints_what_the_two_printed(
+    tmp_path_factory: pytest.TempPathFactory,
+    monkeypatch: pytest.MonkeyPatch,
+    before: dict[str, tuple[str, bytes]],
+    after: dict[str, tuple[str, bytes]],
+    budget: int | None,
+) -> None:
+    git_dir = tmp_path_factory.mktemp("repo")
+    run_git(["init", "--quiet", "--bare", str(git_dir)])
+    parent = run_git(["commit-tree", tree_of(git_dir, before), "-m", "1"], git_dir=git_dir)
+    args = ["commit-tree", tree_of(git_dir, after), "-p", parent.text.strip(), "-m", "2"]
+    commit = run_git(args, git_dir=git_dir).text.strip()
+    parent_id = parent.text.strip()
+    records = ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--numstat", parent_id, commit]
+    patch = ["diff-tree", "-r", "-p", "--no-renames", "--no-color", "--no-ext-diff"]
+    patch += ["--no-textconv", parent_id, commit]
+    full = run_git(patch, git_dir=git_dir).stdout
+    if budget is not None:
+        monkeypatch.setattr(changes, "MAX_DIFF_BYTES_PER_SNAPSHOT", budget)
+    limit = budget if budget is not None else changes.MAX_DIFF_BYTES_PER_SNAPSHOT
+    assert changes.numstat_and_patch(git_dir, parent_id, commit) == (
+        run_git(records, git_dir=git_dir).stdout,
+        full[:limit],
+    )
+    monkeypatch.undo()
+
+
+def test_records_longer_than_a_read_and_a_failing_diff_tree(tmp_path: Path) -> None:
+    git_dir = tmp_path / "repo"
+    run_git(["init", "--quiet", "--bare", str(git_dir)])
+    blob = run_git(["hash-object", "-w", "--stdin"], git_dir=git_dir, stdin=b"one\n").text
+    other = run_git(["hash-object", "-w", "--stdin"], git_dir=git_dir, stdin=b"two\n").text
+    names = [f"{'long-name-' * 5}{n:05d}.txt" for n in range(1500)]  # ~250 KB of records
+
+    def commit(oid: str, *parents: str) -> str:
+        listing = "".join(f"100644 blob {oid.strip()}\t{name}\0" for name in names)
+        tree = run_git(["mktree", "-z"], git_dir=git_dir, stdin=listing.encode()).text.strip()
+        args = ["commit-tree", tree, *(a for p in parents for a in ("-p", p)), "-m", "m"]
+        return run_git(args, git_dir=git_dir).text.strip()
+
+    first = commit(blob)
+    second = commit(other, first)
+    records, patch = changes.numstat_and_patch(git_dir, first, second)
+    expected = ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--numstat", first, second]
+    assert len(records) > 4 * 65536
+    assert records == run_git(expected, git_dir=git_dir).stdout
+    assert patch.count(b"\ndiff --git ") == len(names) - 1
+    with pytest.raises(EnvironmentProblem, match="git diff-tree failed"):
+        changes.numstat_and_patch(git_dir, first, "f" * 40)

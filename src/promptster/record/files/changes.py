@@ -1,7 +1,7 @@
 """What one snapshot changed, read from the shadow repository: per path, git's own numstat
-(`diff-tree --numstat --no-renames`, exactly what `verify` replays), the new blob's size, a
-rename's source (detected separately: it only adds `renamedFrom`) and a bounded unified diff
-(one `diff-tree -p` read up to a byte budget per snapshot).
+(`diff-tree --numstat --no-renames`, exactly what `verify` replays) and a bounded unified diff
+(the first 8 MiB of `diff-tree -p`), both from one `diff-tree`; the new blob's size and a
+rename's source (detected separately: it only adds `renamedFrom`).
 
 Sizes come from the loose objects' headers (gitobjects.py); `cat-file --batch-check` is asked
 only for objects that are packed (a big batch is written as one pack).
@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from promptster.errors import EnvironmentProblem
 from promptster.gitutil import SAFE_CONFIG, git_env, git_executable, run_git
 from promptster.record.files import gitobjects
-from promptster.record.files.gitparse import Patch, parse_raw_numstat, split_patch
+from promptster.record.files.gitparse import parse_raw_numstat, split_patch
 
 MAX_DIFF_BYTES_PER_SNAPSHOT = 8 * 1024 * 1024  # read from git at most, per snapshot
 
@@ -48,16 +50,15 @@ def _git(git_dir: Path, args: list[str], *, stdin: bytes | None = None) -> bytes
 def snapshot_changes(git_dir: Path, parent: str, commit: str) -> list[FileChange]:
     """Each path the commit changed against its parent, with git's numstat (what `verify`
     replays), sizes, renames and bounded diffs."""
-    raw = _git(
-        git_dir, ["diff-tree", "-r", "-z", "--no-renames", "--raw", "--numstat", parent, commit]
-    )
-    entries = parse_raw_numstat(raw)
+    records, patch_text = numstat_and_patch(git_dir, parent, commit)
+    entries = parse_raw_numstat(records)
     sizes = _sizes(git_dir, [e.new_oid for e in entries if e.new_oid])
     renames: dict[str, str] = {}
     statuses = {e.status for e in entries}
     if "A" in statuses and "D" in statuses:
         renames = _renames(git_dir, parent, commit)
-    diffs = _diffs(git_dir, parent, commit, {e.path for e in entries if not e.binary})
+    wanted = {e.path for e in entries if not e.binary}
+    diffs = split_patch(patch_text, wanted) if wanted else {}
     changes = []
     for entry in entries:
         size = sizes.get(entry.new_oid or "")
@@ -127,25 +128,70 @@ def _renames(git_dir: Path, parent: str, commit: str) -> dict[str, str]:
     return renames
 
 
-def _diffs(git_dir: Path, parent: str, commit: str, wanted: set[str]) -> dict[str, Patch]:
-    """Bounded unified diffs per path, read from one `diff-tree -p` with a byte budget."""
-    if not wanted:
-        return {}
+def numstat_and_patch(git_dir: Path, parent: str, commit: str) -> tuple[bytes, bytes]:
+    """What `diff-tree -r -z --no-renames --raw --numstat` prints, and the first
+    MAX_DIFF_BYTES_PER_SNAPSHOT bytes of what `diff-tree -r -p --no-renames` prints, from one
+    `diff-tree` asked for both (it prints the records, a NUL, then the patch: -z changes
+    only the records)."""
     command = [
-        git_executable(), *SAFE_CONFIG, f"--git-dir={git_dir}", "diff-tree", "-r", "-p",
-        "--no-renames", "--no-color", "--no-ext-diff", "--no-textconv", parent, commit,
+        git_executable(), *SAFE_CONFIG, f"--git-dir={git_dir}", "diff-tree", "-r", "-z",
+        "--no-renames", "--raw", "--numstat", "-p", "--no-color", "--no-ext-diff",
+        "--no-textconv", parent, commit,
     ]  # fmt: skip
-    chunks: list[bytes] = []
-    with subprocess.Popen(
-        command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=git_env()
-    ) as proc:
+    data = bytearray()
+    records = _Records()
+    end: int | None = None
+    with (
+        tempfile.TemporaryFile() as errors,
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, env=git_env()) as proc,
+    ):
         assert proc.stdout is not None
-        total = 0
-        while total < MAX_DIFF_BYTES_PER_SNAPSHOT:
+        finished = False
+        while end is None or len(data) - end - 1 < MAX_DIFF_BYTES_PER_SNAPSHOT:
             block = proc.stdout.read(65536)
             if not block:
+                finished = True
                 break
-            chunks.append(block)
-            total += len(block)
-        proc.kill()
-    return split_patch(b"".join(chunks), wanted)
+            data += block
+            if end is None:
+                end = records.scan(data)
+        if finished:
+            end = records.scan(data, done=True)
+            if proc.wait() != 0:
+                errors.seek(0)
+                message = errors.read().decode("utf-8", "replace").strip()
+                raise EnvironmentProblem(f"git diff-tree failed: {message}")
+        else:
+            proc.kill()  # the rest of the patch is over the budget
+    assert end is not None
+    patch = bytes(data[end + 1 : end + 1 + MAX_DIFF_BYTES_PER_SNAPSHOT])
+    return bytes(data[:end]), patch
+
+
+class _Records:
+    """Finds where the raw and numstat records end in the output read so far: first raw
+    records (`:meta` NUL path NUL, renames off), then one numstat record (NUL-ended) each."""
+
+    def __init__(self) -> None:
+        self.pos = 0
+        self.raws = 0
+        self.stats = 0
+
+    def scan(self, data: bytearray, *, done: bool = False) -> int | None:
+        """The offset just after the last record, or None: not read yet."""
+        while True:
+            if self.stats == 0 and self.pos < len(data) and data[self.pos] == ord(":"):
+                meta_end = data.find(b"\0", self.pos)
+                path_end = data.find(b"\0", meta_end + 1) if meta_end >= 0 else -1
+                if path_end < 0:
+                    return len(data) if done else None
+                self.pos, self.raws = path_end + 1, self.raws + 1
+            elif self.pos >= len(data) and not done:
+                return None  # another raw record may follow
+            elif self.stats < self.raws:
+                stat_end = data.find(b"\0", self.pos)
+                if stat_end < 0:
+                    return len(data) if done else None
+                self.pos, self.stats = stat_end + 1, self.stats + 1
+            else:
+                return self.pos
