@@ -160,7 +160,7 @@ def numstat_and_patch(git_dir: Path, parent: str, commit: str) -> tuple[bytes, b
             if proc.wait() != 0:
                 errors.seek(0)
                 message = errors.read().decode("utf-8", "replace").strip()
-                raise EnvironmentProblem(f"git diff-tree failed: {message}")
+                raise EnvironmentProblem(f"git diff-tree failed: {message or proc.returncode}")
         else:
             proc.kill()  # the rest of the patch is over the budget
     assert end is not None
