@@ -169,3 +169,28 @@ def test_a_packed_or_missing_object_has_no_loose_size(tmp_path: Path) -> None:
     broken.parent.mkdir()
     broken.write_bytes(b"not zlib at all")
     assert gitobjects.loose_size(git_dir, "ab" + "c" * 38) is None
+
+
+def test_a_loose_blob_is_read_back_as_git_reads_it(tmp_path: Path) -> None:
+    from promptster.gitblobs import BlobReader
+    from promptster.record.attribution.writes import _blobs
+
+    git_dir = bare(tmp_path / "repo")
+    packed = gitobjects.write_loose(git_dir, "blob", b"packed\n")
+    run_git(["update-ref", "refs/tags/kept", packed], git_dir=git_dir)
+    run_git(["repack", "-a", "-d", "-q"], git_dir=git_dir)
+    run_git(["prune-packed"], git_dir=git_dir)
+    loose = gitobjects.write_loose(git_dir, "blob", b"loose\x00\xff bytes\n")
+    tree = run_git(["mktree"], git_dir=git_dir, stdin=f"100644 blob {loose}\tf\n".encode())
+    tree_id = tree.text.strip()
+    assert gitobjects.read_loose_blob(git_dir, loose) == b"loose\x00\xff bytes\n"
+    assert gitobjects.read_loose_blob(git_dir, packed) is None  # packed: git reads it
+    assert gitobjects.read_loose_blob(git_dir, tree_id) is None  # not a blob
+    assert gitobjects.read_loose_blob(git_dir, "0" * 40) is None  # missing
+    forged = git_dir / "objects" / "ab" / ("c" * 38)  # content that is not its name
+    forged.parent.mkdir()
+    forged.write_bytes(gitobjects.loose_bytes("blob", b"other\n"))
+    assert gitobjects.read_loose_blob(git_dir, "ab" + "c" * 38) is None
+    names = [packed, loose, tree_id, "0" * 40, loose]
+    with BlobReader(git_dir) as reader:
+        assert _blobs(git_dir, names) == list(reader.read_many(names))

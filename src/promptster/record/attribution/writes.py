@@ -28,6 +28,7 @@ from promptster.formats.events import Event, Kind, format_ts
 from promptster.gitblobs import BlobReader, tree_files
 from promptster.record.attribution.measure import evidence
 from promptster.record.attribution.procio import bytes_needed
+from promptster.record.files.gitobjects import read_loose_blob
 
 if TYPE_CHECKING:
     from promptster.record.files.changes import FileChange
@@ -52,6 +53,18 @@ def _modified(path: Path, before: float) -> float | None:
     except (OSError, ValueError):
         return None
     return mtime if mtime < before else None
+
+
+def _blobs(git_dir: Path, oids: list[str]) -> list[bytes | None]:
+    """The blobs' contents: loose ones read here (the snapshot just wrote them), the others
+    (packed) through one `git cat-file --batch`."""
+    found = [read_loose_blob(git_dir, oid) for oid in oids]
+    missing = [oid for oid, data in zip(oids, found, strict=True) if data is None]
+    if not missing:
+        return found
+    with BlobReader(git_dir) as blobs:
+        rest = iter(list(blobs.read_many(missing)))
+    return [data if data is not None else next(rest) for data in found]
 
 
 def attach(
@@ -90,9 +103,7 @@ def attach(
     if not wanted:
         return 0
     names = [name for c in wanted for name in (c.old_oid or "", c.new_oid or "")]
-    with BlobReader(git_dir) as blobs:
-        contents = list(blobs.read_many(name for name in names if name))
-    found = iter(contents)
+    found = iter(_blobs(git_dir, [name for name in names if name]))
     attached = 0
     for change in wanted:
         old = next(found) if change.old_oid else b""

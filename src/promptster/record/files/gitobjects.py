@@ -5,7 +5,8 @@ A snapshot that changed something used to start `git commit-tree`, `git update-r
 hundred bytes. The formats are simple and stable, so the shadow repository does them here:
 
 - a loose object is `<kind> <size>\\0<body>`, named by its SHA-1 and stored zlib-compressed
-  (git's default loose level, `Z_BEST_SPEED`) at `objects/<2 hex>/<38 hex>`, read-only;
+  (git's default loose level, `Z_BEST_SPEED`) at `objects/<2 hex>/<38 hex>`, read-only (and
+  read back here: a size from its header, a blob's content for the write evidence);
 - a commit is `tree`, `parent`s, `author` and `committer` lines (`Name <email> <seconds>
   <±hhmm>`), a blank line and the message, which `commit-tree -m` ends with a newline;
 - a loose ref is its 40-hex value and a newline, replaced through `<ref>.lock` (created
@@ -85,6 +86,19 @@ def loose_size(git_dir: Path, oid: str) -> int | None:
         return None
     kind, _, size = head.partition(b"\0")[0].partition(b" ")
     return int(size) if kind and size.isdigit() else None
+
+
+def read_loose_blob(git_dir: Path, oid: str) -> bytes | None:
+    """A loose blob's content, checked against its id; None when it is not loose (packed,
+    missing), not a blob, or does not check out (git decides then)."""
+    try:
+        raw = zlib.decompress(_object_path(git_dir, oid).read_bytes())
+    except (OSError, ValueError, zlib.error):
+        return None
+    head, _, body = raw.partition(b"\0")
+    if head != b"blob %d" % len(body) or object_id("blob", body) != oid:
+        return None
+    return body
 
 
 def git_timezone(seconds: int) -> str:
