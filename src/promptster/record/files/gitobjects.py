@@ -39,11 +39,8 @@ def object_id(kind: str, body: bytes) -> str:
 def loose_bytes(kind: str, body: bytes) -> bytes:
     """The object as git stores it loose (compressed header and body)."""
     packer = zlib.compressobj(LOOSE_LEVEL)
-    return (
-        packer.compress(b"%s %d\0" % (kind.encode(), len(body)))
-        + packer.compress(body)
-        + (packer.flush())
-    )
+    head = packer.compress(b"%s %d\0" % (kind.encode(), len(body)))
+    return head + packer.compress(body) + packer.flush()
 
 
 def _object_path(git_dir: Path, oid: str) -> Path:

@@ -31,9 +31,7 @@ from promptster.gitutil import SNAPSHOT_AUTHOR, run_git
 from promptster.record.files import blob_pack, gitobjects
 from promptster.record.files.blob_pack import BlobPacker
 from promptster.record.files.changes import FileChange, snapshot_changes
-from promptster.record.files.gitparse import (
-    nul_join,
-)
+from promptster.record.files.gitparse import nul_join
 from promptster.record.files.ignores import (
     DEFAULT_EXCLUDES,
     literal_pattern,
