@@ -96,6 +96,7 @@ from importlib import resources
 from pathlib import Path
 
 from promptster.errors import EnvironmentProblem
+from promptster.integrations.aider import shims as aider_shims
 
 MIN_VERSION = {"bash": (5, 0), "zsh": (5, 0)}
 ZSH_STARTUP_FILES = (".zshenv", ".zprofile", ".zshrc", ".zlogin")
@@ -288,4 +289,5 @@ def _write_shims(
     if real_zsh is not None:
         text = _ZSH_SHIM.format(real=shlex.quote(real_zsh), zdotdir=shlex.quote(str(zdotdir)))
         written.append(_write(shims / "zsh", text.encode(), 0o755))
+    written += aider_shims.write(shims)  # Aider's commands are recorded through its SHELL
     return written
