@@ -128,6 +128,9 @@ def test_the_layer_table_has_no_loop() -> None:
         visit(name, ())
 
 
+HEAVY = ["click", "rich", "cryptography", "duckdb", "git", "watchdog", "jinja2", "mcp", "aiohttp"]
+
+
 @pytest.mark.parametrize(
     "module",
     [
@@ -139,23 +142,13 @@ def test_the_layer_table_has_no_loop() -> None:
         "promptster.integrations.catalog",
         "promptster.integrations.codex.hook",
         "promptster.integrations.apiproxy",
+        "promptster.integrations.aider.runshell",
         "promptster.entry",
     ],
 )
 def test_the_hook_path_imports_nothing_heavy(module: str) -> None:
     """AI tools run a hook on every prompt and tool call: its imports are its start-up time."""
-    heavy = [
-        "click",
-        "rich",
-        "cryptography",
-        "duckdb",
-        "git",
-        "watchdog",
-        "jinja2",
-        "mcp",
-        "aiohttp",
-    ]
-    code = f"import sys, {module}; print([m for m in {heavy!r} if m in sys.modules])"
+    code = f"import sys, {module}; print([m for m in {HEAVY!r} if m in sys.modules])"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
 
@@ -235,3 +228,36 @@ def test_the_hook_path_imports_no_costly_stdlib(tool: str, where: str, tmp_path:
     assert json.loads(done.stdout.splitlines()[-1]) == []
     if where == "recorder down":
         assert (tmp_path / ".promptster" / "spool.jsonl").stat().st_size > 0
+
+
+_RUN_AIDER_SHELL = """
+import json, os, sys
+from promptster.integrations.aider.runshell import main
+forbidden = {forbidden!r}
+os.environ["PROMPTSTER_AIDER_SHELL"] = "/bin/sh"
+code = main(["-c", "exit 0 || python -m pytest -q"])
+print(json.dumps([code, [m for m in forbidden if m in sys.modules]]))
+"""
+
+
+def test_the_aider_shell_wrapper_imports_no_costly_stdlib(tmp_path: Path) -> None:
+    """The shell Aider runs each command with (recorder down: the spool, the test-run
+    parsers) imports none of the costly modules either."""
+    session = tmp_path / ".promptster"
+    session.mkdir()
+    state = {"sessionId": "s", "workspace": str(tmp_path), "status": "active"}
+    state["socket"] = str(tmp_path / "none.sock")
+    (session / "session.json").write_text(json.dumps(state))
+    code = _RUN_AIDER_SHELL.format(forbidden=[*HOOK_PATH_STDLIB_FORBIDDEN, *HEAVY])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "PROMPTSTER_SESSION_DIR": ""},
+    )
+    assert json.loads(done.stdout.splitlines()[-1]) == [0, []]
+    spooled = (session / "spool.jsonl").read_text()
+    assert '"kind":"test_run"' in spooled

@@ -60,6 +60,7 @@ exec "${{{env}:-/bin/sh}}" "$@"
 def write(shims: Path, python: str | None = None) -> list[Path]:
     """Write `aider` and the wrapper into `shims`; the wrapper runs Promptster on `python`
     (default: this interpreter, the one Promptster is installed in)."""
+    shims.mkdir(parents=True, exist_ok=True)
     wrapper = shims / WRAPPER
     text = _WRAPPER.format(python=shlex.quote(python or sys.executable), env=REAL_SHELL_ENV)
     _write(wrapper, text)
