@@ -5,9 +5,11 @@ A recorded session with `--tools shell,aider`; `promptster shell` runs in a real
 stand-in OpenAI-compatible API. In Aider the candidate types `/run` with a failing command
 (and answers Aider's "add the output to the chat?" with no), then `/test` with a real pytest
 run that fails (Aider sends the failure to the stand-in model), then `!` with a passing
-command. The bundle is submitted and verified; its timeline must hold, for each command,
-`tool_use` → `tool_result` → `command` (and `test_run` for pytest) from integration `aider`,
-actor ai, with the exit status, the output and the times, after the input that asked for it.
+command; last it asks for a fix, which the stand-in model makes and Aider's `--auto-test`
+checks with the same pytest run, now passing. The bundle is submitted and verified; its
+timeline must hold, for each command, `tool_use` → `tool_result` → `command` (and `test_run`
+for pytest) from integration `aider`, actor ai, with the exit status, the output and the
+times, after the input that asked for it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import pexpect
 import pytest
 from claude_support import promptster_command
 from session_support import Event, of, recording_env, starter_repo, submit_and_read
-from standin_openai import StandinOpenAI
+from standin_openai import StandinOpenAI, say
 
 from promptster.integrations.claude.events import parse_time
 from promptster.protocol import find_session
@@ -37,8 +39,15 @@ PROMPT_READY = b"\x1b]133;B\x07"  # the recorded shell's prompt
 AIDER_READY = b">\x1b[0m"  # Aider's prompt (prompt_toolkit)
 HANG_GUARD_S = 180  # a hang guard only: nothing here is timed
 FAILING = "python3 -c \"import sys; print('boom'); sys.exit(3)\""
-PASSING = "echo all-good"
+SECRET_TAIL = "A1b2" * 9  # printed after "ghp_": a GitHub token in the output only
+PASSING = f"printf 'all-good %s%s\\n' ghp_ {SECRET_TAIL}"
 TESTS = "def test_add():\n    from calc import add\n\n    assert add(2, 3) == 5\n"
+FIX_PROMPT = "Please fix add."
+FIX = (
+    "Fixed.\n\n"
+    "calc.py\n```python\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n"
+    ">>>>>>> REPLACE\n```\n"
+)
 
 
 def aider_executable() -> str:
@@ -83,7 +92,8 @@ def record_session(aider: str, bash: str, root: Path) -> Recorded:
     assert session is not None and session.active
     pytest_command = f"{sys.executable} -m pytest -q -p no:cacheprovider test_calc.py"
 
-    with StandinOpenAI({}, fallback="The test fails because add subtracts.") as api:
+    scripts = {FIX_PROMPT: [say(FIX)]}
+    with StandinOpenAI(scripts, fallback="The test fails because add subtracts.") as api:
         env = {
             k: v
             for k, v in os.environ.items()
@@ -113,7 +123,8 @@ def record_session(aider: str, bash: str, root: Path) -> Recorded:
         term.send(
             f"{Path(aider).name} --openai-api-base {api.base_url} --model openai/standin "
             "--no-pretty --no-check-update --no-analytics --no-show-model-warnings "
-            "--no-show-release-notes --no-gitignore --no-auto-lint --no-auto-commits\r"
+            "--no-show-release-notes --no-gitignore --no-auto-lint --no-auto-commits "
+            f"--edit-format diff --auto-test --test-cmd '{pytest_command}' calc.py\r"
         )
         term.expect_exact(AIDER_READY)
         term.send(f"/run {FAILING}\r")
@@ -127,6 +138,10 @@ def record_session(aider: str, bash: str, root: Path) -> Recorded:
         term.send(f"!{PASSING}\r")
         term.expect_exact(b"(Y)es/(N)o")
         term.send("n\r")
+        term.expect_exact(AIDER_READY)
+        term.send(f"{FIX_PROMPT}\r")
+        term.expect_exact(b"Applied edit to calc.py")
+        term.expect_exact(b"1 passed")  # --auto-test
         term.expect_exact(AIDER_READY)
         term.send("/exit\r")
         term.expect_exact(PROMPT_READY)
@@ -160,10 +175,11 @@ def test_each_command_aider_ran_is_a_command_event_with_its_exit_status(
         FAILING,
         recorded.pytest_command,
         PASSING,
+        recorded.pytest_command,  # --auto-test after the fix
     ]
-    assert [c["data"]["exitCode"] for c in commands] == [3, 1, 0]
+    assert [c["data"]["exitCode"] for c in commands] == [3, 1, 0, 0]
     assert commands[0]["data"]["outputHead"].strip() == "boom"
-    assert commands[2]["data"]["outputHead"].strip() == "all-good"
+    assert commands[2]["data"]["outputHead"].startswith("all-good ")
     for command in commands:
         assert command["actor"] == {"type": "ai"}
         assert command["source"] == {
@@ -179,29 +195,41 @@ def test_each_command_aider_ran_is_a_command_event_with_its_exit_status(
     assert shell.count(FAILING) == 1 and shell.count(PASSING) == 1
 
 
-def test_the_pytest_run_is_a_test_run_with_its_counts(recorded: Recorded) -> None:
+def test_the_pytest_runs_are_test_runs_with_their_counts(recorded: Recorded) -> None:
     runs = [e for e in of(recorded.events, "test_run") if e["source"]["integration"] == "aider"]
-    assert len(runs) == 1
-    run = runs[0]
-    assert run["actor"] == {"type": "ai"}
-    assert run["data"]["tool"] == "pytest"
-    assert run["data"]["command"] == recorded.pytest_command
-    assert (run["data"]["passed"], run["data"]["failed"], run["data"]["exitCode"]) == (0, 1, 1)
-    assert run["data"]["outcome"] == "failed"
-    command = aider_commands(recorded.events)[1]
-    assert run["data"]["commandEventId"] == command["id"]
+    assert [
+        (r["data"]["passed"], r["data"]["failed"], r["data"]["exitCode"], r["data"]["outcome"])
+        for r in runs
+    ] == [(0, 1, 1, "failed"), (1, 0, 0, "passed")]
+    commands = aider_commands(recorded.events)
+    for run, command in zip(runs, (commands[1], commands[3]), strict=True):
+        assert run["actor"] == {"type": "ai"}
+        assert run["data"]["tool"] == "pytest"
+        assert run["data"]["command"] == recorded.pytest_command
+        assert run["data"]["commandEventId"] == command["id"]
+
+
+def test_the_fix_is_the_ais_and_its_auto_test_comes_after_it(recorded: Recorded) -> None:
+    fixes = [e for e in recorded.events if e["kind"] == "file_diff"]
+    assert [(e["data"]["path"], e["provenance"]["attribution"]) for e in fixes] == [
+        ("calc.py", "likely_ai")
+    ]
+    auto_test = aider_commands(recorded.events)[3]
+    assert fixes[0]["seq"] < auto_test["seq"]
 
 
 def test_each_command_is_bracketed_in_order_after_the_input_that_asked_for_it(
     recorded: Recorded,
 ) -> None:
     events = recorded.events
-    for command in aider_commands(events):
+    commands = aider_commands(events)
+    uses = [e for e in of(events, "tool_use") if e["source"]["integration"] == "aider"]
+    uses = [e for e in uses if e["data"]["toolName"] == "Bash"]
+    prompts = [p for p in of(events, "prompt") if p["source"]["integration"] == "aider"]
+    typed = [f"/run {FAILING}", f"/test {recorded.pytest_command}", f"!{PASSING}", FIX_PROMPT]
+    for index, (use, command) in enumerate(zip(uses, commands, strict=True)):
         text = command["data"]["command"]
-        uses = [e for e in of(events, "tool_use") if e["data"]["input"].get("command") == text]
-        assert len(uses) == 1
-        use = uses[0]
-        assert use["data"]["toolName"] == "Bash"
+        assert use["data"]["input"] == {"command": text}
         assert use["data"]["nativeToolName"] == "run_cmd"
         results = [
             e
@@ -216,17 +244,35 @@ def test_each_command_is_bracketed_in_order_after_the_input_that_asked_for_it(
         assert started is not None and ended is not None
         span_ms = (ended - started).total_seconds() * 1000
         assert 0 <= command["data"]["durationMs"] <= span_ms + 1
-        # Aider's input history holds what was typed; it is journaled before the command
-        typed = [
-            p
-            for p in of(events, "prompt")
-            if p["data"]["text"] in (f"/run {text}", f"/test {text}", f"!{text}")
-        ]
-        assert len(typed) == 1 and typed[0]["seq"] < use["seq"]
+        # what was typed (Aider's input history; for --auto-test the request for the fix) is
+        # journaled before the command, and the next input after it
+        asked = [p for p in prompts if p["data"]["text"] == typed[index]]
+        assert len(asked) == 1 and asked[0]["seq"] < use["seq"]
+        if index + 1 < len(typed):
+            after = [p for p in prompts if p["data"]["text"] == typed[index + 1]]
+            assert command["seq"] < after[0]["seq"]
     seqs = [e["seq"] for e in events]
-    assert seqs == sorted(seqs)
+    assert seqs == list(range(len(events)))
     times = [parse_time(e["ts"]) for e in events]
     assert all(a is not None and b is not None and a <= b for a, b in itertools.pairwise(times))
+
+
+def test_secrets_in_the_output_are_redacted(recorded: Recorded) -> None:
+    command = aider_commands(recorded.events)[2]
+    result = [
+        e
+        for e in of(recorded.events, "tool_result")
+        if e["source"]["integration"] == "aider" and "all-good" in e["data"].get("output", "")
+    ]
+    assert len(result) == 1
+    for text in (command["data"]["outputHead"], result[0]["data"]["output"]):
+        assert SECRET_TAIL not in text
+    warnings = [
+        e["data"]
+        for e in of(recorded.events, "warning")
+        if e["data"]["code"] == "redaction" and e["data"].get("eventId") == command["id"]
+    ]
+    assert warnings and "github_token" in warnings[0]["kinds"]
 
 
 def test_the_candidate_saw_the_commands_output_as_without_promptster(recorded: Recorded) -> None:
