@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 from promptster.integrations.aider import runshell, shims
+from promptster.integrations.claude.events import OUTPUT_LIMIT
 from promptster.protocol import CLIENT_LOSSES_FILE, SESSION_DIR_NAME, SESSION_FILE
 from promptster.record.losses import ClientLossLedger
 from support import require_executable
@@ -152,6 +153,7 @@ def test_a_huge_output_is_relayed_whole_and_recorded_bounded(
     assert done.stdout.count(b"x") == size  # the candidate and Aider see all of it
     data = one(spooled(workspace), "command")["data"]
     assert data["outputTruncated"] is True
+    assert runshell.KEEP == OUTPUT_LIMIT  # bounded as every command's output
     assert len(data["outputHead"].encode()) <= runshell.KEEP
     assert len(data["outputTail"].encode()) <= runshell.KEEP
     assert data["outputTail"].rstrip().endswith("THE-END")

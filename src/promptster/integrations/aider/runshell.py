@@ -20,18 +20,19 @@ every hook. Standard library only, and lean: it runs once per command.
 from __future__ import annotations
 
 import os
-import select
-import signal
 import sys
 import time
 
 from promptster import protocol as client
-from promptster.integrations import hookkit as hk
-from promptster.integrations.claude import events as ce
 
+# `signal` (enum), the normaliser and the pty code are imported when a command is recorded:
+# outside a session the wrapper only looks for one and execs the shell.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from promptster.integrations import hookkit as hk
+    from promptster.integrations.claude import events as ce
 
 REAL_SHELL_ENV = "PROMPTSTER_AIDER_SHELL"
 FALLBACK_SHELL = "/bin/sh"  # what Aider itself uses when SHELL is unset
@@ -39,7 +40,7 @@ INTEGRATION = "aider"
 LANE = "aider"
 EMITTER = "promptster-aider-shell"
 NATIVE_TOOL = "run_cmd"  # Aider's function that runs every command
-KEEP = ce.OUTPUT_LIMIT  # bytes of the output's head, and of its tail, that are kept
+KEEP = 8 * 1024  # bytes of the output's head, and of its tail, kept (the events' OUTPUT_LIMIT)
 SNAPSHOT_TIMEOUT_S = 2.0
 
 
@@ -80,6 +81,11 @@ def command_of(argv: list[str]) -> str | None:
 def run_recorded(
     handle: client.SessionHandle, shell: str, argv: list[str], env: dict[str, str], command: str
 ) -> int:
+    import signal
+
+    from promptster.integrations import hookkit as hk
+    from promptster.integrations.claude import events as ce
+
     cwd = os.getcwd()
     ctx = ce.Context(
         lane=LANE,
@@ -107,6 +113,8 @@ def run_recorded(
 def result_events(
     ctx: ce.Context, call: hk.Call, code: int, output: Tail, duration_ms: int
 ) -> list[dict[str, object]]:
+    from promptster.integrations import hookkit as hk
+
     text = output.text()
     if code == 0:
         events = hk.tool_result(ctx, call, {"stdout": text}, duration_ms=duration_ms)
@@ -168,6 +176,7 @@ def relay(shell: str, argv: list[str], env: dict[str, str], sink: Callable[[byte
     """Run `shell argv…` in a new pty, relaying stdin to it and its output to stdout (and to
     `sink`); return its wait status. The window size follows ours."""
     import pty
+    import signal
     import termios
     import tty
 
@@ -211,6 +220,8 @@ def relay(shell: str, argv: list[str], env: dict[str, str], sink: Callable[[byte
 
 
 def _pump(master: int, sink: Callable[[bytes], None]) -> None:
+    import select
+
     inputs = [master, 0]
     while True:
         ready = select.select(inputs, [], [])[0]
