@@ -4,11 +4,13 @@ The wrapper is run as Aider runs it (`<wrapper> -i -c <command>`, through the sh
 `shims.write` makes) by real shells, in a workspace whose session has no recorder running (a
 stand-in session.json whose socket is missing): its events then go to the spool, where they are
 read back. Bad input: the real shell missing or unset, the recorder down, the spool unwritable
-too, a huge output, a signal death, no `-c`, no session.
+too, a huge output, a signal death, no `-c`, no session. In a terminal (pexpect, as Aider
+spawns it): typed keys, the window size and Ctrl-C behave as with the bare shell.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -18,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pexpect
 import pytest
 
 from promptster.integrations.aider import runshell, shims
@@ -25,6 +28,8 @@ from promptster.integrations.claude.events import OUTPUT_LIMIT
 from promptster.protocol import CLIENT_LOSSES_FILE, SESSION_DIR_NAME, SESSION_FILE
 from promptster.record.losses import ClientLossLedger
 from support import require_executable
+
+HANG_GUARD_S = 60  # a hang guard only: nothing here is timed
 
 
 @pytest.fixture
@@ -277,3 +282,60 @@ def test_the_recorded_shell_writes_the_aider_shim(tmp_path: Path) -> None:
     names = {p.name for p in launch.files}
     assert {"aider", shims.WRAPPER} <= names
     assert Path(launch.env["PROMPTSTER_SHIMS"], "aider").exists()
+
+
+# --- in a terminal, as Aider runs it (pexpect) ---------------------------------------------------
+
+
+def spawn(wrapper: Path, cwd: Path, command: str, bash: str) -> pexpect.spawn:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PROMPTSTER_")}
+    env |= {runshell.REAL_SHELL_ENV: bash, "SHELL": str(wrapper), "TERM": "xterm"}
+    env["HOME"] = str(cwd)  # no rc files of ours
+    return pexpect.spawn(
+        str(wrapper),
+        ["-i", "-c", command],
+        env=env,
+        cwd=str(cwd),
+        dimensions=(31, 123),
+        timeout=HANG_GUARD_S,
+    )
+
+
+def test_keys_reach_the_command_once_and_the_window_size_follows(
+    wrapper: Path, workspace: Path, bash: str
+) -> None:
+    term = spawn(wrapper, workspace, "stty size; read -r x; echo got:$x", bash)
+    seen = io.BytesIO()
+    term.logfile_read = seen
+    term.expect_exact("31 123")
+    term.send("hello\r")
+    term.expect_exact("got:hello")
+    term.expect(pexpect.EOF)
+    term.close()
+    assert term.exitstatus == 0
+    # echoed once (by the command's terminal), then printed once by the command
+    assert seen.getvalue().count(b"hello") == 2
+    data = one(spooled(workspace), "command")["data"]
+    assert "31 123" in data["outputHead"] and "got:hello" in data["outputHead"]
+
+
+@pytest.mark.parametrize("command", ["echo started; sleep 600", "echo started; exec sleep 600"])
+def test_ctrl_c_stops_the_command_as_it_would_have(
+    wrapper: Path, workspace: Path, bash: str, command: str
+) -> None:
+    statuses = []
+    for shell in (bash, str(wrapper)):  # Aider's SHELL without Promptster, then with it
+        term = spawn(Path(shell), workspace, command, bash)
+        term.expect_exact("started")
+        term.sendintr()
+        term.expect(pexpect.EOF)
+        term.close()
+        statuses.append((term.exitstatus, term.signalstatus))
+    assert statuses[0] == statuses[1]
+    data = one(spooled(workspace), "command")["data"]
+    exit_status, signal_status = statuses[1]
+    if signal_status is None:
+        assert data["exitCode"] == exit_status
+    else:
+        assert data["exitCode"] == 128 + signal_status
+        assert data["interrupted"] is True
