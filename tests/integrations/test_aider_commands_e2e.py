@@ -1,15 +1,15 @@
 """End to end: the commands the real Aider runs in a recorded terminal become events.
 
-A recorded session with `--tools shell,aider`; `promptster shell` runs in a real terminal
-(pexpect) and the candidate starts Aider in it (the recorded shell's `aider` shim), against a
-stand-in OpenAI-compatible API. In Aider the candidate types `/run` with a failing command
-(and answers Aider's "add the output to the chat?" with no), then `/test` with a real pytest
-run that fails (Aider sends the failure to the stand-in model), then `!` with a passing
-command; last it asks for a fix, which the stand-in model makes and Aider's `--auto-test`
-checks with the same pytest run, now passing. The bundle is submitted and verified; its
-timeline must hold, for each command, `tool_use` → `tool_result` → `command` (and `test_run`
-for pytest) from integration `aider`, actor ai, with the exit status, the output and the
-times, after the input that asked for it.
+A recorded session with `--tools shell,aider`; `promptster shell` (bash, then zsh) runs in a
+real terminal (pexpect) and the candidate starts Aider in it (the recorded shell's `aider`
+shim), against a stand-in OpenAI-compatible API. In Aider the candidate types `/run` with a
+failing command (and answers Aider's "add the output to the chat?" with no), then `/test`
+with a real pytest run that fails (Aider sends the failure to the stand-in model), then `!`
+with a passing command; last it asks for a fix, which the stand-in model makes and Aider's
+`--auto-test` checks with the same pytest run, now passing. The bundle is submitted and
+verified; its timeline must hold, for each command, `tool_use` → `tool_result` → `command`
+(and `test_run` for pytest) from integration `aider`, actor ai, with the exit status, the
+output and the times, after the input that asked for it.
 """
 
 from __future__ import annotations
@@ -67,18 +67,20 @@ class Recorded:
     terminal: bytes
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorded]:
+@pytest.fixture(scope="module", params=["bash", "zsh"])
+def recorded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Recorded]:
     aider = aider_executable()
-    bash = shutil.which("bash")
-    require(bash is not None, "bash is not installed")
-    assert bash is not None
-    root = tmp_path_factory.mktemp("aider-commands")
+    shell = shutil.which(request.param)
+    require(shell is not None, f"{request.param} is not installed")
+    assert shell is not None
+    root = tmp_path_factory.mktemp(f"aider-commands-{request.param}")
     with recording_env(root):
-        yield record_session(aider, bash, root)
+        yield record_session(aider, shell, root)
 
 
-def record_session(aider: str, bash: str, root: Path) -> Recorded:
+def record_session(aider: str, shell: str, root: Path) -> Recorded:
     from promptster.record.lifecycle import StartOptions, start_session
 
     ws = root / "work"
@@ -87,6 +89,7 @@ def record_session(aider: str, bash: str, root: Path) -> Recorded:
     home = root / "home"
     home.mkdir()
     (home / ".bashrc").write_text("PS1='cand$ '\n")
+    (home / ".zshrc").write_text("PS1='cand%% '\nunsetopt PROMPT_SP\n")
     start_session(StartOptions(workspace=ws, tools=["shell", "aider"]))
     session = find_session(ws)
     assert session is not None and session.active
@@ -102,7 +105,7 @@ def record_session(aider: str, bash: str, root: Path) -> Recorded:
         env["PROMPTSTER_HOME"] = os.environ["PROMPTSTER_HOME"]
         env |= {
             "HOME": str(home),
-            "SHELL": bash,
+            "SHELL": shell,  # the recorded shell, and the one Aider's commands run in
             "TERM": "xterm-256color",
             "LC_ALL": "C.UTF-8",
             "OPENAI_API_KEY": "sk-standin",

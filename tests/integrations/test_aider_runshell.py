@@ -265,6 +265,16 @@ def test_the_aider_shim_hands_aider_the_wrapper_as_shell(
     assert nested.stdout.strip() == f"{wrapper}|{bash}|--model x y"
 
 
+def test_the_aider_shim_skips_other_recorded_shells_shims(
+    fake_path: tuple[Path, Path], tmp_path: Path, bash: str
+) -> None:
+    bin_dir, real = fake_path
+    other = tmp_path / "other-session-bin"
+    shims.write(other)
+    done = shim(bin_dir, f"{bin_dir}:{other}:{real}", SHELL=bash)
+    assert done.stdout.strip() == f"{bin_dir / shims.WRAPPER}|{bash}|--model x y"
+
+
 def test_the_aider_shim_without_aider_says_so(fake_path: tuple[Path, Path], bash: str) -> None:
     bin_dir, _ = fake_path
     done = shim(bin_dir, f"{bin_dir}:/nonexistent", SHELL=bash)

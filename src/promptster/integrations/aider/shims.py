@@ -30,7 +30,8 @@ set -f
 old_ifs=$IFS
 IFS=:
 for dir in $PATH; do
-    if [ -z "$dir" ] || [ "$dir" = "$shims" ]; then continue; fi
+    # skip this folder, and any other recorded shell's (a nested session's) shims
+    if [ -z "$dir" ] || [ "$dir" = "$shims" ] || [ -e "$dir/{wrapper_name}" ]; then continue; fi
     if [ -f "$dir/aider" ] && [ -x "$dir/aider" ]; then real=$dir/aider; break; fi
 done
 IFS=$old_ifs
@@ -66,7 +67,10 @@ def write(shims: Path, python: str | None = None) -> list[Path]:
     _write(wrapper, text)
     aider = shims / "aider"
     text = _AIDER_SHIM.format(
-        shims=shlex.quote(str(shims)), wrapper=shlex.quote(str(wrapper)), env=REAL_SHELL_ENV
+        shims=shlex.quote(str(shims)),
+        wrapper=shlex.quote(str(wrapper)),
+        wrapper_name=WRAPPER,
+        env=REAL_SHELL_ENV,
     )
     _write(aider, text)
     return [wrapper, aider]
