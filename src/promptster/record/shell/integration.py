@@ -80,6 +80,8 @@ integrated too, a shim directory is put first in PATH: ``bash``/``zsh`` there re
 integration into interactive invocations and exec the real shell untouched otherwise
 (scripts, ``-c``, ``--norc``, bash login shells). A shell started by absolute path, e.g.
 ``$SHELL`` from vim's ``:sh``, is a plain shell, as is anything inside tmux (its own pty).
+The same folder holds an ``aider`` shim that gives Aider the shell wrapper recording the
+commands it runs (integrations/aider/shims.py).
 """
 
 from __future__ import annotations
