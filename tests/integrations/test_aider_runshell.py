@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -337,6 +338,7 @@ def test_ctrl_c_stops_the_command_as_it_would_have(
     for shell in (bash, str(wrapper)):  # Aider's SHELL without Promptster, then with it
         term = spawn(Path(shell), workspace, command, bash)
         term.expect_exact("started")
+        wait_for_descendant("sleep", term.pid)  # ^C then reaches the command, not the shell
         term.sendintr()
         term.expect(pexpect.EOF)
         term.close()
@@ -349,3 +351,54 @@ def test_ctrl_c_stops_the_command_as_it_would_have(
     else:
         assert data["exitCode"] == 128 + signal_status
         assert data["interrupted"] is True
+
+
+def wait_for_descendant(name: str, ancestor: int) -> None:
+    """Until `ancestor` or a process under it runs `name` (bash execs a last command)."""
+    deadline = time.monotonic() + HANG_GUARD_S  # a hang guard only
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").glob("[0-9]*"):
+            pid = int(entry.name)
+            if _comm(entry) == name and (pid == ancestor or _descends(pid, ancestor)):
+                return
+        time.sleep(0.01)
+    raise AssertionError(f"{name} never started")
+
+
+def _comm(entry: Path) -> str | None:
+    try:
+        return (entry / "comm").read_text().strip()
+    except OSError:
+        return None
+
+
+def _descends(pid: int, ancestor: int) -> bool:
+    for _ in range(32):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return False
+        pid = int(stat[stat.rfind(")") + 2 :].split()[1])
+        if pid == ancestor:
+            return True
+        if pid <= 1:
+            return False
+    return False
+
+
+def test_without_a_pty_left_the_command_still_runs(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    import pty
+
+    def no_pty() -> tuple[int, int]:
+        raise OSError(11, "out of pseudo-terminals")
+
+    monkeypatch.setattr(pty, "fork", no_pty)
+    kept: list[bytes] = []
+    status = runshell.relay("/bin/sh", ["-c", "echo plain; exit 5"], {}, kept.append)
+    assert runshell.exit_code(status) == 5
+    out, err = capfd.readouterr()
+    assert "plain" in out
+    assert "out of pseudo-terminals" in err and "not recorded" in err
+    assert kept == []

@@ -30,6 +30,7 @@ from promptster import protocol as client
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
     from promptster.integrations import hookkit as hk
     from promptster.integrations.claude import events as ce
@@ -181,37 +182,68 @@ def relay(shell: str, argv: list[str], env: dict[str, str], sink: Callable[[byte
     import tty
 
     size = _window_size(0)
-    pid, master = pty.fork()
-    if pid == 0:  # the child: the pty is its terminal
-        try:
-            if size is not None:
-                _set_window_size(0, size)
-            os.execve(shell, [shell, *argv], env)
-        except OSError as exc:
-            os.write(2, f"promptster: cannot run {shell}: {exc.strerror}\n".encode())
-        finally:
-            os._exit(127)
     saved = None
-    if os.isatty(0):
+    if os.isatty(0):  # raw before the command starts: a key typed at once is its, not ours
         try:
             saved = termios.tcgetattr(0)
             tty.setraw(0, termios.TCSANOW)  # keys go to the command's terminal as typed
         except termios.error:
             saved = None
     previous = None
-    if size is not None:
-        previous = signal.signal(signal.SIGWINCH, lambda *_: _follow_size(master))
     try:
-        _pump(master, sink)
+        try:
+            pid, master = pty.fork()
+        except OSError as exc:  # no pty left: run it on our terminal, its output unseen
+            _restore(saved)
+            saved = None
+            _say(f"no terminal for the command ({exc.strerror}): its output is not recorded")
+            return _run_plain(shell, argv, env)
+        if pid == 0:  # the child: the pty is its terminal
+            try:
+                if size is not None:
+                    _set_window_size(0, size)
+            finally:
+                _exec_child(shell, argv, env)
+        if size is not None:
+            previous = signal.signal(signal.SIGWINCH, lambda *_: _follow_size(master))
+        try:
+            _pump(master, sink)
+        finally:
+            os.close(master)
     finally:
-        if saved is not None:
-            try:  # noqa: SIM105 (contextlib: import time on every command)
-                termios.tcsetattr(0, termios.TCSADRAIN, saved)
-            except termios.error:
-                pass
+        _restore(saved)
         if previous is not None:
             signal.signal(signal.SIGWINCH, previous)
-        os.close(master)
+    return _wait(pid)
+
+
+def _restore(saved: list[Any] | None) -> None:
+    import termios
+
+    if saved is not None:
+        try:  # noqa: SIM105 (contextlib: import time on every command)
+            termios.tcsetattr(0, termios.TCSADRAIN, saved)
+        except termios.error:
+            pass
+
+
+def _run_plain(shell: str, argv: list[str], env: dict[str, str]) -> int:
+    pid = os.fork()
+    if pid == 0:
+        _exec_child(shell, argv, env)
+    return _wait(pid)
+
+
+def _exec_child(shell: str, argv: list[str], env: dict[str, str]) -> None:
+    try:
+        os.execve(shell, [shell, *argv], env)
+    except OSError as exc:
+        os.write(2, f"promptster: cannot run {shell}: {exc.strerror}\n".encode())
+    finally:
+        os._exit(127)
+
+
+def _wait(pid: int) -> int:
     while True:
         try:
             return os.waitpid(pid, 0)[1]
