@@ -103,8 +103,10 @@ def run_recorded(
     status = relay(shell, argv, env, output.add)
     duration_ms = int((time.monotonic() - started) * 1000)
     code = exit_code(status)
-    _quietly(lambda: _send(handle, result_events(ctx, call, code, output, duration_ms)))
+    # the snapshot first: what the command wrote is journaled before its result closes its
+    # attribution window
     _quietly(lambda: _snapshot(handle, "aider-post-tool"))
+    _quietly(lambda: _send(handle, result_events(ctx, call, code, output, duration_ms)))
     if code < 0:  # killed by a signal: die of it too, so Aider sees what it would have seen
         signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
