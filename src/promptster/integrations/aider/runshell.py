@@ -57,7 +57,11 @@ def main(argv: list[str]) -> int:
     handle = _session() if command is not None else None
     if command is None or handle is None:
         return _exec(shell, argv, env)
-    return run_recorded(handle, shell, argv, env, command)
+    try:
+        prepared = prepare(handle, command)
+    except Exception:  # recording cannot begin: the command runs unrecorded, as it would have
+        return _exec(shell, argv, env)
+    return run_recorded(handle, shell, argv, env, prepared)
 
 
 def real_shell(configured: str | None) -> tuple[str, str]:
@@ -79,23 +83,34 @@ def command_of(argv: list[str]) -> str | None:
     return None
 
 
-def run_recorded(
-    handle: client.SessionHandle, shell: str, argv: list[str], env: dict[str, str], command: str
-) -> int:
-    import signal
-
+def prepare(handle: client.SessionHandle, command: str) -> tuple[ce.Context, hk.Call]:
+    """Where the command's events belong, and the tool call it is."""
     from promptster.integrations import hookkit as hk
     from promptster.integrations.claude import events as ce
 
-    cwd = os.getcwd()
     ctx = ce.Context(
         lane=LANE,
         workspace=handle.workspace_dir,
-        cwd=cwd,
+        cwd=os.getcwd(),
         emitter=EMITTER,
         integration=INTEGRATION,
     )
     call = hk.Call(NATIVE_TOOL, "Bash", {"command": command}, "aider-run-" + client.new_id())
+    return ctx, call
+
+
+def run_recorded(
+    handle: client.SessionHandle,
+    shell: str,
+    argv: list[str],
+    env: dict[str, str],
+    prepared: tuple[ce.Context, hk.Call],
+) -> int:
+    import signal
+
+    from promptster.integrations import hookkit as hk
+
+    ctx, call = prepared
     _quietly(lambda: _snapshot(handle, "aider-pre-tool"))
     _quietly(lambda: _send(handle, hk.tool_use(ctx, call)))
     output = Tail(KEEP)
