@@ -402,3 +402,11 @@ def test_without_a_pty_left_the_command_still_runs(
     assert "plain" in out
     assert "out of pseudo-terminals" in err and "not recorded" in err
     assert kept == []
+
+
+def test_doctor_finds_the_real_aider_not_the_shim(fake_path: tuple[Path, Path]) -> None:
+    from promptster.integrations.aider.adapter import real_aider
+
+    bin_dir, real = fake_path
+    assert real_aider(f"{bin_dir}:{real}") == str(real / "aider")
+    assert real_aider(f"{bin_dir}:/nonexistent") is None  # only the shim: Aider is missing

@@ -3,12 +3,13 @@ files are read while it works (`HistoryWatcher`, which the recorder polls every 
 
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from promptster.integrations.aider import tail
+from promptster.integrations.aider import shims, tail
 from promptster.integrations.catalog import ToolCheck
 
 
@@ -27,7 +28,7 @@ def is_active(workspace: Path) -> bool:
 
 
 def checks(workspace: Path) -> list[ToolCheck]:
-    found = shutil.which("aider")
+    found = real_aider()
     result = [
         ToolCheck(
             "aider binary",
@@ -46,6 +47,14 @@ def checks(workspace: Path) -> list[ToolCheck]:
             )
         )
     return result
+
+
+def real_aider(path: str | None = None) -> str | None:
+    """The `aider` in PATH, passing over the recorded shell's shim (shims.py), which is found
+    even where Aider is not installed."""
+    folders = (path if path is not None else os.environ.get("PATH", os.defpath)).split(os.pathsep)
+    real = [f for f in folders if f and not os.path.exists(os.path.join(f, shims.WRAPPER))]
+    return shutil.which("aider", path=os.pathsep.join(real))
 
 
 def poll(session_dir: Path, workspace: Path) -> list[dict[str, Any]]:
