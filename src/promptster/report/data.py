@@ -7,10 +7,11 @@ in; the bulky parts become compressed data blocks the page decodes on demand.
 from __future__ import annotations
 
 import base64
+import dataclasses
 import gzip
 import json
 import typing
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -86,6 +87,10 @@ class ReportInputs:
     # key moments, follow-ups, the rubric: for a verified bundle, with an optional judge
     aids: bool = False
     judge: TextModel | None = None
+    # when given, gives the snapshots and casts in place of the two above, called once the
+    # timeline is digested (review reads them meanwhile, after the signals: their memory is
+    # never added to the signals step's)
+    later: Callable[[], tuple[SnapshotData, Sequence[Cast]]] | None = None
 
 
 def make_block(block_id: str, value: Any) -> DataBlock:
@@ -349,6 +354,9 @@ def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) 
             rows=rows,
             ids=_evidence_ids(inputs.signals),
         )
+        if inputs.later is not None:
+            snapshots, casts = inputs.later()
+            inputs = dataclasses.replace(inputs, snapshots=snapshots, casts=casts, later=None)
         return _report_data(inputs, digest, collector, rows, extra_notes)
     finally:
         rows.close()

@@ -10,6 +10,9 @@ may be built to exhaust the reviewer's machine). A bundle with no readable manif
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -84,6 +87,18 @@ def reviewer_knows(assessment_id: str | None, candidate_key: str | None) -> Revi
     return ReviewerKnows(person.assessment_title, person.name, person.email)
 
 
+def release_freed_memory() -> None:
+    """Collect garbage and give the heap's free pages back to the system (glibc's
+    `malloc_trim`; nothing elsewhere), so a step's peak is not stacked on the last one's
+    leftovers."""
+    gc.collect()
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return
+    trim(0)
+
+
 def _side_data(bundle: Path) -> tuple[SnapshotData, list[Cast]]:
     return load_snapshots(bundle), load_casts(bundle)
 
@@ -150,98 +165,115 @@ def _review(
     timings: dict[str, float] = {}
     notes: list[str] = []
     checks = default_checks() if extra_checks is None else list(extra_checks)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-git") as pool:
-        side = pool.submit(_side_data, bundle)
-        started = time.perf_counter()
-        report = verify_bundle(bundle, extra_checks=checks, keep_timeline=True)
-        timings["verify"] = time.perf_counter() - started
-        timeline, report.context.timeline = report.context.timeline, None
-        # what the checks replayed, not read again here: ~50 MB for a million events
-        report.context.file_events = []
-        if timeline is not None:
-            spools.append(timeline)
-        manifest = report.context.manifest
-        if manifest is None or report.unreadable:
-            first = report.failures[0].message if report.failures else "not a bundle"
-            error = NewerFormatError if "reads up to" in first else FormatError
-            from promptster.analysis.verified import naming
-
-            raise error(
-                naming(bundle, first),
-                "no report can be made without a readable manifest; "
-                "`promptster verify` shows every finding",
-            )
-        if not report.ok:
-            timeline = None
-            notes.append(FAILED_NOTE)
-        started = time.perf_counter()
-        hidden = HiddenTests.load(
-            [manifest.assessment_id], rerun=rerun_tests, unsafe=unsafe_no_sandbox
-        )
-        hidden_result = hidden.result_for(
-            bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id
-        )
-        hidden_series = (
-            hidden.series_for(
-                bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id,
-                hidden_result,
-            )
-            if hidden_at == "checkpoints" and hidden_result is not None
-            else None
-        )  # fmt: skip
-        timings["hidden_tests"] = time.perf_counter() - started
-        started = time.perf_counter()
-        signals: SessionSignals | None = None
-        cohort: CohortContext | None = None
-        if not report.ok:
-            pass  # findings only
-        elif known is not None:
-            signals, cohort = known
-        elif timeline is not None:
-            try:
-                signals, cohort = _signals(
-                    report, timeline, cohort_bundles, notes, checks, hidden, hidden_result, prices
-                )
-            except PromptsterError as exc:
-                notes.append(f"signals could not be computed: {exc.message}")
-            if signals is not None and cohort_assessment is not None:
-                cohort = workspace_cohort(
-                    signals,
-                    cohort_assessment,
-                    notes,
-                    lambda s: add_hidden_signals(s, hidden),
-                    prices,
-                )
-        hidden.save()
-        timings["signals"] = time.perf_counter() - started
-        started = time.perf_counter()
-        snapshots, casts = side.result()
-        if not report.ok:
-            snapshots, casts = SnapshotData(problem="not read: the bundle failed verification"), []
-        timings["snapshots_wait"] = time.perf_counter() - started
     started = time.perf_counter()
-    knows = reviewer_knows(manifest.assessment_id, manifest.candidate_key)
-    data = build_report_data(
-        ReportInputs(
-            report=report,
-            timeline=timeline,
-            signals=signals,
-            snapshots=snapshots,
-            casts=casts,
-            cohort=cohort,
-            assessment_title=title or knows.assessment_title,
-            candidate_name=knows.candidate_name,
-            candidate_email=knows.candidate_email,
-            bundle_sha256=file_sha256(bundle),
-            bundle_size=bundle.stat().st_size,
-            hidden=hidden_result,
-            hidden_series=hidden_series,
-            aids=report.ok,
-            judge=_judge(judge_model),
-        ),
-        extra_notes=notes,
+    report = verify_bundle(bundle, extra_checks=checks, keep_timeline=True)
+    timings["verify"] = time.perf_counter() - started
+    timeline, report.context.timeline = report.context.timeline, None
+    # what the checks replayed, not read again here: ~50 MB for a million events
+    report.context.file_events = []
+    if timeline is not None:
+        spools.append(timeline)
+    manifest = report.context.manifest
+    if manifest is None or report.unreadable:
+        first = report.failures[0].message if report.failures else "not a bundle"
+        error = NewerFormatError if "reads up to" in first else FormatError
+        from promptster.analysis.verified import naming
+
+        raise error(
+            naming(bundle, first),
+            "no report can be made without a readable manifest; "
+            "`promptster verify` shows every finding",
+        )
+    if not report.ok:
+        timeline = None
+        notes.append(FAILED_NOTE)
+    release_freed_memory()  # verify's peak is behind: the signals step starts from less
+    started = time.perf_counter()
+    hidden = HiddenTests.load([manifest.assessment_id], rerun=rerun_tests, unsafe=unsafe_no_sandbox)
+    hidden_result = hidden.result_for(
+        bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id
     )
-    timings["data"] = time.perf_counter() - started
+    hidden_series = (
+        hidden.series_for(
+            bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id,
+            hidden_result,
+        )
+        if hidden_at == "checkpoints" and hidden_result is not None
+        else None
+    )  # fmt: skip
+    timings["hidden_tests"] = time.perf_counter() - started
+    started = time.perf_counter()
+    signals: SessionSignals | None = None
+    cohort: CohortContext | None = None
+    if not report.ok:
+        pass  # findings only
+    elif known is not None:
+        signals, cohort = known
+    elif timeline is not None:
+        try:
+            signals, cohort = _signals(
+                report, timeline, cohort_bundles, notes, checks, hidden, hidden_result, prices
+            )
+        except PromptsterError as exc:
+            notes.append(f"signals could not be computed: {exc.message}")
+        if signals is not None and cohort_assessment is not None:
+            cohort = workspace_cohort(
+                signals,
+                cohort_assessment,
+                notes,
+                lambda s: add_hidden_signals(s, hidden),
+                prices,
+            )
+    hidden.save()
+    timings["signals"] = time.perf_counter() - started
+    release_freed_memory()  # DuckDB's peak is behind too
+    knows = reviewer_knows(manifest.assessment_id, manifest.candidate_key)
+    opened: list[SnapshotData] = []  # the snapshots' patch file, removed at the end
+    # The snapshots and casts are read (git, a thread) while the timeline is digested: after
+    # the signals, so the two steps' memory never adds up; a failed bundle's are never read.
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="report-git") as pool:
+        side = pool.submit(_side_data, bundle) if report.ok else None
+
+        def side_data() -> tuple[SnapshotData, list[Cast]]:
+            waited = time.perf_counter()
+            if side is None:
+                timings["snapshots_wait"] = 0.0
+                return SnapshotData(problem="not read: the bundle failed verification"), []
+            snapshots, casts = side.result()
+            opened.append(snapshots)
+            timings["snapshots_wait"] = time.perf_counter() - waited
+            return snapshots, casts
+
+        started = time.perf_counter()
+        try:
+            data = build_report_data(
+                ReportInputs(
+                    report=report,
+                    timeline=timeline,
+                    signals=signals,
+                    snapshots=SnapshotData(),
+                    casts=[],
+                    cohort=cohort,
+                    assessment_title=title or knows.assessment_title,
+                    candidate_name=knows.candidate_name,
+                    candidate_email=knows.candidate_email,
+                    bundle_sha256=file_sha256(bundle),
+                    bundle_size=bundle.stat().st_size,
+                    hidden=hidden_result,
+                    hidden_series=hidden_series,
+                    aids=report.ok,
+                    judge=_judge(judge_model),
+                    later=side_data,
+                ),
+                extra_notes=notes,
+            )
+        finally:
+            if side is not None and not opened:  # build_report_data failed before reading it
+                with contextlib.suppress(Exception):  # its own error is the one to report
+                    opened.append(side.result()[0])
+            for snapshots in opened:
+                snapshots.close()
+    timings["data"] = time.perf_counter() - started - timings.get("snapshots_wait", 0.0)
     started = time.perf_counter()
     moment = generated_at or datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     try:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import subprocess
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +28,7 @@ from promptster.bundle.members import copy_member
 from promptster.bundle.reader import BundleReader, bounded_lines
 from promptster.errors import PromptsterError
 from promptster.gitutil import BIG_FILE_THRESHOLD, SAFE_CONFIG, git_env, git_executable, run_git
+from promptster.report.diffstore import DiffStore
 from promptster.report.final_diff import FinalDiff, build_final_diff
 
 MAX_DIFF_LINES = 400
@@ -55,14 +56,20 @@ class TreeFile:
 
 @dataclass
 class SnapshotData:
-    diffs: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
-    # (commit, path) -> (patch hunks, lines left out)
+    diffs: Mapping[tuple[str, str], tuple[str, int]] = field(default_factory=dict)
+    # (commit, path) -> (patch hunks, lines left out); a DiffStore (a temporary file) when read
+    # from a bundle: `close()` removes it
     tree: list[TreeFile] = field(default_factory=list)
     baseline_paths: set[str] = field(default_factory=set)
     baseline_commit: str | None = None  # the first snapshot: the starter as handed out
     final_commit: str | None = None
     final_diff: FinalDiff | None = None  # the final tree against the baseline
     problem: str | None = None
+
+    def close(self) -> None:
+        """Remove the patches' temporary file (when they are in one)."""
+        if isinstance(self.diffs, DiffStore):
+            self.diffs.close()
 
 
 def unquote_path(text: str) -> str:
@@ -120,14 +127,17 @@ class _Patch:
         return "\n".join(self.kept[:kept]), body - kept
 
 
-def parse_log(text: str) -> dict[tuple[str, str], tuple[str, int]]:
+def parse_log(text: str) -> Mapping[tuple[str, str], tuple[str, int]]:
     """Parse `git log -p --raw --no-renames --format=%x01%H` into (commit, path) -> patch."""
     return parse_log_lines(text.split("\n"))
 
 
-def parse_log_lines(lines: Iterable[str]) -> dict[tuple[str, str], tuple[str, int]]:
-    """`parse_log` over lines as they stream; stops after MAX_PATCHES patches."""
-    diffs: dict[tuple[str, str], tuple[str, int]] = {}
+def parse_log_lines(
+    lines: Iterable[str], into: DiffStore | None = None
+) -> Mapping[tuple[str, str], tuple[str, int]]:
+    """`parse_log` over lines as they stream; stops after MAX_PATCHES patches. The patches go
+    `into` a DiffStore when given (a real review: out of memory), else into a dict."""
+    diffs: dict[tuple[str, str], tuple[str, int]] | DiffStore = {} if into is None else into
     commit = ""
     paths: list[str] = []
     patch: _Patch | None = None
@@ -184,7 +194,7 @@ def _big_paths(repo: Path, log_range: list[str]) -> set[str]:
 
 def _streamed_log(
     repo: Path, log_range: list[str], leave_out: set[str]
-) -> dict[tuple[str, str], tuple[str, int]]:
+) -> Mapping[tuple[str, str], tuple[str, int]]:
     """Run `git log -p` (without the paths in `leave_out`) and parse its output as it streams,
     within MAX_LOG_BYTES."""
     excluded = [f":(exclude,literal){path}" for path in sorted(leave_out)]
@@ -211,8 +221,12 @@ def _streamed_log(
                     return
                 yield raw.decode("utf-8", "replace").removesuffix("\n")
 
+        store = DiffStore()
         try:
-            return parse_log_lines(lines())
+            return parse_log_lines(lines(), store)
+        except BaseException:
+            store.close()
+            raise
         finally:
             process.kill()
 
