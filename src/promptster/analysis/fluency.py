@@ -216,7 +216,7 @@ def direction_quality(f: _Facts) -> Placement:
 
 
 def steering_discernment(f: _Facts) -> Placement:
-    ai_changes = [e for e in f.s.files if e.by_ai]
+    ai_changes = sum(1 for e in f.s.files if e.by_ai)
     if not ai_changes:
         return Placement("steering_discernment", "insufficient_evidence", "low",
                          ("the AI changed no file, so there was nothing to steer",))  # fmt: skip
@@ -231,7 +231,7 @@ def steering_discernment(f: _Facts) -> Placement:
         f"{len(loops)} stuck loop(s)",
     )
     seqs, ids = _cite(rewrites + loops)
-    return Placement("steering_discernment", _tier(score, 4, 3), _level(len(ai_changes) + 2),
+    return Placement("steering_discernment", _tier(score, 4, 3), _level(ai_changes + 2),
                      evidence, seqs, ids)  # fmt: skip
 
 
@@ -262,21 +262,24 @@ def verification_loop(f: _Facts) -> Placement:
 
 
 def fix_integrity(f: _Facts) -> Placement:
-    with_diff = [e for e in f.s.files if e.text("diff")]
+    with_diff = 0
+    flagged = []
+    for e in f.s.files:  # one pass, holding only the flagged changes
+        if not e.text("diff"):
+            continue
+        with_diff += 1
+        added = [ln[1:] for ln in e.text("diff").splitlines() if ln.startswith("+")]
+        if any(flag in line for line in added for flag in _RED_FLAGS):
+            flagged.append(e)
     if not with_diff:
         return Placement("fix_integrity", "not_collectible", "low",
                          ("no diff text in the timeline's file events, so the fix's content "
                           "cannot be read here (see Delivered for the final diff)",))  # fmt: skip
-    flagged = []
-    for e in with_diff:
-        added = [ln[1:] for ln in e.text("diff").splitlines() if ln.startswith("+")]
-        if any(flag in line for line in added for flag in _RED_FLAGS):
-            flagged.append(e)
     deleted_tests = [e for e in f.s.of("file_delete") if "test" in e.text("path")]
     bad = flagged + deleted_tests
     tier: Tier = "developing" if bad else "adequate"
     evidence = (
-        f"{len(with_diff)} change(s) with diff text read",
+        f"{with_diff} change(s) with diff text read",
         f"{len(flagged)} add a skip marker, a swallowed exception, `assert True` or a lint/type "
         "silencer",
         f"{len(deleted_tests)} test file(s) deleted",

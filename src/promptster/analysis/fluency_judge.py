@@ -20,7 +20,7 @@ from typing import Protocol
 from promptster.analysis.fluency import BY_KEY, TIER_RANK, Level, Placement, Tier
 from promptster.analysis.moments import Moment
 from promptster.analysis.narrative import Narrative
-from promptster.analysis.session_events import SessionEvents
+from promptster.analysis.session_events import Ev, SessionEvents
 from promptster.formats.jsonio import JsonValue
 
 PASSES = 3
@@ -103,13 +103,18 @@ def aggregate_confidence(tiers: list[Tier]) -> Level:
 
 def evidence_text(s: SessionEvents, moments: list[Moment], placement: Placement) -> str:
     """What the model sees: the heuristic's evidence, the key moments and the prompts."""
-    prompts = [e for e in s.of("prompt") if e.text("text").strip()]
+    said, shown = 0, list[Ev]()  # counted, not held: 100,000 prompts in a million events
+    for e in s.of("prompt"):
+        if e.text("text").strip():
+            said += 1
+            if len(shown) < MAX_PROMPTS:
+                shown.append(e)
     lines = [f"Heuristic evidence for {placement.dimension}:"]
     lines += [f"- {item}" for item in placement.evidence]
     lines.append("Key moments:")
     lines += [f"- [{m.kind}] {m.title}: {m.summary}" for m in moments[:30]] or ["- none"]
-    lines.append(f"Prompts ({len(prompts)}, first {MAX_PROMPTS} shown):")
-    lines += [f"- {e.text('text')[:PROMPT_CHARS]}" for e in prompts[:MAX_PROMPTS]] or ["- none"]
+    lines.append(f"Prompts ({said}, first {MAX_PROMPTS} shown):")
+    lines += [f"- {e.text('text')[:PROMPT_CHARS]}" for e in shown] or ["- none"]
     return "\n".join(lines)
 
 

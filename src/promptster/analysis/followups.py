@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
-from promptster.analysis.moments import Moment, key_moments, minutes, short
+from promptster.analysis.moments import MAX_CITED, Moment, key_moments, minutes, short
 from promptster.analysis.session_events import Ev, SessionEvents
 from promptster.formats.jsonio import JsonValue
 
@@ -177,24 +177,25 @@ _ORDER = (
 
 
 def _fallbacks(s: SessionEvents) -> list[FollowUp]:
+    """The evidence-based questions; each read in one pass over the events, keeping per path
+    or command only the counts and the events a question cites (a million-event session has
+    150,000 file changes)."""
     out: list[FollowUp] = []
-    by_path: dict[str, list[Ev]] = defaultdict(list)
+    by_path: dict[str, _Tally] = {}
     for e in s.files:
         if e.text("path"):
-            by_path[e.text("path")].append(e)
+            by_path.setdefault(e.text("path"), _Tally()).add(e, e.lines_changed)
     if by_path:
-        path, changes = max(
-            by_path.items(), key=lambda kv: (sum(e.lines_changed for e in kv[1]), kv[0])
-        )
-        lines = sum(e.lines_changed for e in changes)
+        path, changes = max(by_path.items(), key=lambda kv: (kv[1].total, kv[0]))
+        lines, count = changes.total, changes.count
         out.append(
             _from_events(
                 "most_changed_file",
-                changes[:12],
-                f"{path} is the file you changed most ({lines} lines over {len(changes)} "
-                f"change{'s' if len(changes) != 1 else ''}). Explain its design, and what you "
+                changes.first,
+                f"{path} is the file you changed most ({lines} lines over {count} "
+                f"change{'s' if count != 1 else ''}). Explain its design, and what you "
                 "would refactor next.",
-                f"{len(changes)} change{'s' if len(changes) != 1 else ''}, {lines} lines",
+                f"{count} change{'s' if count != 1 else ''}, {lines} lines",
                 "architecture",
                 "medium",
             )
@@ -215,39 +216,41 @@ def _fallbacks(s: SessionEvents) -> list[FollowUp]:
             )
         )
     else:
-        changes = s.files
-        if changes:
+        files = s.files
+        if files:
             out.append(
                 _from_events(
                     "no_test_run",
-                    changes[-1:],
+                    [files[-1]],
                     "No test run was recorded. How do you know your change works, and how "
                     "would you test it given an hour more?",
-                    f"{len(changes)} file changes, no test run",
+                    f"{len(files)} file changes, no test run",
                     "testing_strategy",
                     "medium",
                 )
             )
-    failures: dict[str, list[Ev]] = defaultdict(list)
+    failures: dict[str, _Tally] = {}
     for e in s.of("command"):
         if (e.number("exitCode") or 0) != 0 and e.text("command").strip():
-            failures[" ".join(e.text("command").split())].append(e)
+            failures.setdefault(" ".join(e.text("command").split()), _Tally()).add(e, 0)
     if failures:
-        command, failed = max(failures.items(), key=lambda kv: (len(kv[1]), kv[0]))
+        command, failed = max(failures.items(), key=lambda kv: (kv[1].count, kv[0]))
+        n = failed.count
         out.append(
             _from_events(
                 "failed_command",
-                failed[:12],
-                f"`{short(command, 80)}` failed {len(failed)} time{'s' if len(failed) != 1 else ''}"
+                failed.first,
+                f"`{short(command, 80)}` failed {n} time{'s' if n != 1 else ''}"
                 ". What was the error, and how did you get past it?",
-                f"exit {failed[-1].number('exitCode')}",
+                f"exit {failed.last.number('exitCode') if failed.last else None}",
                 "debugging",
                 "easy",
             )
         )
-    ai_changes = [e for e in s.files if e.by_ai]
-    if ai_changes:
-        largest = max(ai_changes, key=lambda e: (e.lines_changed, -e.seq))
+    largest = max(
+        (e for e in s.files if e.by_ai), key=lambda e: (e.lines_changed, -e.seq), default=None
+    )
+    if largest is not None:
         out.append(
             _from_events(
                 "largest_ai_change",
@@ -260,9 +263,16 @@ def _fallbacks(s: SessionEvents) -> list[FollowUp]:
                 "medium",
             )
         )
-    prompts = [e for e in s.of("prompt") if e.text("text").strip()]
-    if len(prompts) >= 2:
-        longest = max(prompts, key=lambda e: (len(e.text("text")), -e.seq))
+    prompts = (e for e in s.of("prompt") if e.text("text").strip())
+    said, longest = 0, None
+    for e in prompts:  # the first of the longest, as max() picks it
+        said += 1
+        if longest is None or (len(e.text("text")), -e.seq) > (
+            len(longest.text("text")),
+            -longest.seq,
+        ):
+            longest = e
+    if said >= 2 and longest is not None:
         out.append(
             _from_events(
                 "longest_prompt",
@@ -275,6 +285,24 @@ def _fallbacks(s: SessionEvents) -> list[FollowUp]:
             )
         )
     return out
+
+
+class _Tally:
+    """Events of one path or command: how many, their lines, the first MAX_CITED, the last."""
+
+    __slots__ = ("count", "first", "last", "total")
+
+    def __init__(self) -> None:
+        self.count, self.total = 0, 0
+        self.first: list[Ev] = []
+        self.last: Ev | None = None
+
+    def add(self, e: Ev, lines: int) -> None:
+        self.count += 1
+        self.total += lines
+        if len(self.first) < MAX_CITED:
+            self.first.append(e)
+        self.last = e
 
 
 def follow_ups(s: SessionEvents, moments: list[Moment] | None = None) -> list[FollowUp]:

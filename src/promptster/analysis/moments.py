@@ -8,8 +8,9 @@ same timeline always gives the same moments, in time order.
 
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -115,7 +116,8 @@ def first_prompt(s: SessionEvents) -> list[Moment]:
     text = first.text("text")
     files = s.files
     first_change = files[0].t if files else None
-    plans = [e for e in s.of("planning") if first_change is None or e.t <= first_change][:1]
+    plan = next((e for e in s.of("planning") if first_change is None or e.t <= first_change), None)
+    plans = [] if plan is None else [plan]
     planned = has_plan(text) or bool(plans)
     where = "with a plan" if has_plan(text) else ("then a plan" if plans else "no plan")
     return [
@@ -164,7 +166,12 @@ def first_failure_and_fix(s: SessionEvents) -> list[Moment]:
     green = next((e for e in runs if e.seq > failing.seq and _passed(e)), None)
     if green is None:
         return out
-    changes = [e for e in s.files if failing.seq < e.seq < green.seq]
+    changes = []
+    for e in s.files:  # in seq order: none after the green run can count
+        if e.seq >= green.seq:
+            break
+        if e.seq > failing.seq:
+            changes.append(e)
     paths = sorted({e.text("path") for e in changes if e.text("path")})
     ai = sum(1 for e in changes if e.by_ai)
     by = "the AI" if changes and ai == len(changes) else ("by hand" if ai == 0 else "AI and hand")
@@ -226,34 +233,33 @@ def stuck_loops(s: SessionEvents) -> list[Moment]:
 
 def untested_ai_edits(s: SessionEvents) -> list[Moment]:
     """A large AI change with no test or build run after it before the next prompt (or the
-    end): the candidate moved on without checking it."""
-    out = []
-    events = s.of("test_run", "build_run", "prompt", *sorted(FILE_KINDS))
-    for index, e in enumerate(events):
-        if not (e.is_file and e.by_ai and e.lines_changed >= LARGE_AI_EDIT_LINES):
-            continue
-        checked = False
-        for later in events[index + 1 :]:
-            if later.kind in ("test_run", "build_run"):
-                checked = True
-                break
-            if later.kind == "prompt":
-                break
-        if checked:
-            continue
-        path = e.text("path")
-        out.append(
-            _moment(
-                "untested_ai_edit",
-                "Large AI edit kept untested",
-                f"{path}: +{e.number('linesAdded') or 0} −{e.number('linesRemoved') or 0} by "
-                "the AI, no test or build run before the next prompt",
-                [e],
-                path=path,
-                lines=e.lines_changed,
-            )
-        )
+    end): the candidate moved on without checking it. One pass: the large AI changes since
+    the last prompt or run wait for the next one."""
+    out: list[Moment] = []
+    waiting: list[Ev] = []
+    for e in s.of("test_run", "build_run", "prompt", *sorted(FILE_KINDS)):
+        if e.kind in ("test_run", "build_run"):
+            waiting.clear()  # checked
+        elif e.kind == "prompt":
+            out.extend(_untested(w) for w in waiting)
+            waiting.clear()
+        elif e.is_file and e.by_ai and e.lines_changed >= LARGE_AI_EDIT_LINES:
+            waiting.append(e)
+    out.extend(_untested(w) for w in waiting)
     return out
+
+
+def _untested(e: Ev) -> Moment:
+    path = e.text("path")
+    return _moment(
+        "untested_ai_edit",
+        "Large AI edit kept untested",
+        f"{path}: +{e.number('linesAdded') or 0} −{e.number('linesRemoved') or 0} by "
+        "the AI, no test or build run before the next prompt",
+        [e],
+        path=path,
+        lines=e.lines_changed,
+    )
 
 
 def rewrites_of_ai(s: SessionEvents) -> list[Moment]:
@@ -347,25 +353,57 @@ def last_minute_rush(s: SessionEvents) -> list[Moment]:
         return []
     window = int(span * RUSH_WINDOW_SHARE)
     start = span - window
-    sizes = [(e, e.lines_changed) for e in s.files]
-    total = sum(size for _, size in sizes)
-    late = [e for e, _ in sizes if e.t >= start]
-    late_lines = sum(size for e, size in sizes if e.t >= start)
-    if total <= 0 or len(late) < RUSH_MIN_CHANGES or late_lines / total < RUSH_MIN_SHARE:
+    total = late_count = late_lines = 0
+    for e in s.files:  # counted as they go by: the late ones may be most of 150,000
+        size = e.lines_changed
+        total += size
+        if e.t >= start:
+            late_count += 1
+            late_lines += size
+    if total <= 0 or late_count < RUSH_MIN_CHANGES or late_lines / total < RUSH_MIN_SHARE:
         return []
     basis = "time limit" if s.time_limit_minutes else "session"
     return [
-        _moment(
+        _moment_in_order(
             "last_minute_rush",
             "Last-minute rush",
-            f"{len(late)} changes ({late_lines / total:.0%} of all changed lines) in the last "
+            f"{late_count} changes ({late_lines / total:.0%} of all changed lines) in the last "
             f"{minutes(window)} of the {basis}",
-            late,
-            changes=len(late),
+            (e for e in s.files if e.t >= start),
+            changes=late_count,
             share=round(late_lines / total, 3),
             windowMs=window,
         )
     ]
+
+
+def _moment_in_order(
+    kind: MomentKind, title: str, summary: str, cited: Iterable[Ev], **detail: JsonValue
+) -> Moment:
+    """`_moment` of events given in seq order, holding only the first MAX_CITED of them: the
+    same moment (of events with one seq, the last counts, as there)."""
+    kept: list[Ev] = []
+    count, end = 0, None
+    last: Ev | None = None
+    for e in itertools.chain(cited, [None]):
+        if last is not None and (e is None or e.seq != last.seq):
+            count += 1
+            end = last.t if end is None else max(end, last.t)
+            if len(kept) < MAX_CITED:
+                kept.append(last)
+        last = e
+    if count > MAX_CITED:
+        detail["citedLeftOut"] = count - MAX_CITED
+    return Moment(
+        kind,
+        title,
+        summary,
+        kept[0].t if kept else 0,
+        0 if end is None else end,
+        tuple(e.seq for e in kept),
+        tuple(e.id for e in kept),
+        detail,
+    )
 
 
 DETECTORS: tuple[Callable[[SessionEvents], list[Moment]], ...] = (

@@ -7,20 +7,25 @@ twice over. Values stay untrusted: a field of the wrong type reads as absent.
 
 Memory stays small for a million events (the reviewer's budget, docs/performance.md): only
 the events of the decoded kinds are kept, each with just the fields the detectors read
-(`KEPT_FIELDS`); every other event counts for its kind and for the idle gaps, which are found
-as the events go by.
+(`KEPT_FIELDS`), in compact columns (`event_columns`: ~100 bytes an event, an `Ev` is made
+when one is read); every other event counts for its kind and for the idle gaps, which are
+found as the events go by.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from promptster.analysis.event_columns import Ev, EvColumns, EvView, view_of
 from promptster.bundle.spool import SpooledTimeline
 from promptster.formats.events import FILE_KINDS
+
+__all__ = ["Collector", "Ev", "SessionEvents", "read_events"]
 from promptster.formats.timeline import split_lines
 
 # Kinds whose payload the detectors read; the rest only count for time (idle gaps).
@@ -49,7 +54,6 @@ KEPT_FIELDS = (
     "failed", "impactScore", "linesAdded", "linesRemoved", "missedDecision", "outcome",
     "passed", "path", "ref", "text", "timeLimitMinutes", "title", "tool", "tradeoffs",
 )  # fmt: skip
-_REPEATED = ("path", "command", "tool")  # kept once per distinct value
 IDLE_GAP_MS = 10 * 60_000  # no event at all for this long: an idle gap (moments.idle_gaps)
 _KIND = re.compile(rb'"kind":"([a-z_]{1,40})","prev":')
 _TS = re.compile(rb'"ts":"([0-9T:.+Z-]{10,40})","v":')
@@ -57,81 +61,36 @@ _SEQ = re.compile(rb'"seq":(\d{1,12}),"source":')
 _ID = re.compile(rb'"id":"([0-9a-fA-F-]{8,64})","kind":')
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass is slow to build, 100,000 times
-class Ev:
-    """One event: where it is (seq, id, ms since the session start), what and who, and its
-    `data` when its kind is decoded (else empty). Read-only by convention."""
-
-    seq: int
-    id: str
-    t: int
-    kind: str
-    actor: str = "unknown"
-    attribution: str = "unknown"
-    data: dict[str, Any] = field(default_factory=dict)
-
-    def text(self, key: str) -> str:
-        value = self.data.get(key)
-        return value if isinstance(value, str) else ""
-
-    def number(self, key: str) -> int | None:
-        value = self.data.get(key)
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None
-        return int(value)
-
-    @property
-    def is_file(self) -> bool:
-        return self.kind in FILE_KINDS
-
-    @property
-    def lines_changed(self) -> int:
-        return (self.number("linesAdded") or 0) + (self.number("linesRemoved") or 0)
-
-    @property
-    def by_ai(self) -> bool:
-        return self.attribution == "likely_ai" or (
-            self.actor == "ai" and self.attribution in ("unknown", "mixed")
-        )
-
-    @property
-    def by_human(self) -> bool:
-        return self.attribution in ("likely_human", "ai_revised_by_human") or (
-            self.actor == "human" and self.attribution == "unknown"
-        )
-
-
 @dataclass(frozen=True)
 class SessionEvents:
-    events: tuple[Ev, ...]  # the events of the DECODED_KINDS, in timeline order
+    events: Sequence[Ev]  # the events of the DECODED_KINDS, in timeline order (EvColumns)
     time_limit_minutes: int | None
     end_t: int
     # events of every kind (decoded or not) by kind, in the order each kind first occurs
     kind_counts: dict[str, int] = field(default_factory=dict)
     # (before, after) of each stretch of IDLE_GAP_MS or more without any event (of any kind)
     gaps: tuple[tuple[Ev, Ev], ...] = ()
-    # the events of each kind, indexed once: detectors ask for a few kinds of 100,000 events
-    by_kind: dict[str, list[Ev]] = field(init=False, repr=False, compare=False)
-    _files: list[Ev] = field(init=False, repr=False, compare=False)
+    _columns: EvColumns = field(init=False, repr=False, compare=False)
+    _files: EvView = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        index: dict[str, list[Ev]] = {}
-        for e in self.events:
-            index.setdefault(e.kind, []).append(e)
-        object.__setattr__(self, "by_kind", index)
-        object.__setattr__(self, "_files", self.of(*sorted(FILE_KINDS)))
+        columns = self.events
+        if not isinstance(columns, EvColumns):  # events made elsewhere: stored the same way
+            columns = EvColumns()
+            for e in self.events:
+                columns.add(e.seq, e.id, e.t, e.kind, e.actor, e.attribution, e.data)
+        object.__setattr__(self, "_columns", columns)
+        object.__setattr__(self, "_files", view_of(columns, sorted(FILE_KINDS)))
 
-    def of(self, *kinds: str) -> list[Ev]:
-        """The events of these kinds, in timeline order."""
-        if len(kinds) == 1:
-            return list(self.by_kind.get(kinds[0], ()))
-        found = [e for kind in kinds for e in self.by_kind.get(kind, ())]
-        return sorted(found, key=lambda e: e.seq)
+    def of(self, *kinds: str) -> EvView:
+        """The events of these kinds, in seq order (one kind: in timeline order); each
+        access makes a fresh `Ev`, so keep only what is needed."""
+        return view_of(self._columns, kinds)
 
     @property
-    def files(self) -> list[Ev]:
-        """The file events in timeline order: sorted once (a detector asks for them once per
-        moment, and there are 150,000 of them in a million events). Do not change the list."""
+    def files(self) -> EvView:
+        """The file events in seq order: sorted once (a detector asks for them once per
+        moment, and there are 150,000 of them in a million events)."""
         return self._files
 
 
@@ -162,13 +121,13 @@ class Collector:
     timeline is not decoded twice: `add` each event with its ms offset, then `result()`."""
 
     def __init__(self) -> None:
-        self.events: list[Ev] = []
+        self.events = EvColumns()
         self.limit: int | None = None
         self.end_t = 0
         self.kind_counts: dict[str, int] = {}
         self.gaps: list[tuple[Ev, Ev]] = []
         self._last: Ev | None = None
-        # one string object per distinct kind, actor, attribution and path, not one per event
+        # one string object per distinct kind, actor and attribution, not one per event
         self._names: dict[str, str] = {}
 
     def add(self, event: dict[str, Any], seq: int, t: int) -> None:
@@ -208,19 +167,15 @@ class Collector:
         data = e.data
         if data:
             e.data = {key: data[key] for key in KEPT_FIELDS if key in data}
-            for key in _REPEATED:
-                value = e.data.get(key)
-                if isinstance(value, str):
-                    e.data[key] = names.setdefault(value, value)
         if e.kind == "session_start" and self.limit is None:
             value = data.get("timeLimitMinutes")
             if isinstance(value, int) and not isinstance(value, bool):
                 self.limit = value
-        self.events.append(e)
+        self.events.add(e.seq, e.id, e.t, e.kind, e.actor, e.attribution, e.data)
 
     def result(self) -> SessionEvents:
         return SessionEvents(
-            tuple(self.events), self.limit, self.end_t, dict(self.kind_counts), tuple(self.gaps)
+            self.events, self.limit, self.end_t, dict(self.kind_counts), tuple(self.gaps)
         )
 
 

@@ -11,7 +11,7 @@ import dataclasses
 import gzip
 import json
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -32,7 +32,7 @@ from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
 from promptster.report.cost_view import cost_view
 from promptster.report.delivered import delivered
-from promptster.report.events_block import RowsFile, stream_block
+from promptster.report.events_block import RowsFile, stream_block, stream_object_block
 from promptster.report.hidden_chart import hidden_over_time
 from promptster.report.hidden_view import HiddenTestsView, hidden_view
 from promptster.report.meta import CONFIDENCE_TEXT, format_value, spec_for
@@ -319,8 +319,21 @@ def _files(
     return rows, block
 
 
-def _diffs(digest: Digest, snaps: SnapshotData, limits: list[str]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+def _diffs_block(digest: Digest, snaps: SnapshotData, limits: list[str]) -> DataBlock:
+    """The diffs block, streamed (its 16 MB of text is not held twice over as one JSON text)
+    when each file change has its own seq, as in every verified timeline."""
+    previous = None
+    for change in digest.files:
+        if previous is not None and change.seq <= previous:  # a dict keeps the last of a seq
+            return make_block("ps-diffs", dict(_diff_items(digest, snaps, limits)))
+        previous = change.seq
+    return stream_object_block("ps-diffs", _diff_items(digest, snaps, limits))
+
+
+def _diff_items(
+    digest: Digest, snaps: SnapshotData, limits: list[str]
+) -> Iterator[tuple[str, Any]]:
+    """(seq, [diff, lines left out]) of the changes whose diffs fit the budget, in order."""
     used = 0
     dropped = 0
     for change in digest.files:
@@ -334,12 +347,11 @@ def _diffs(digest: Digest, snaps: SnapshotData, limits: list[str]) -> dict[str, 
             dropped += 1
             continue
         used += len(text)
-        out[str(change.seq)] = [visible(text), more]
+        yield str(change.seq), [visible(text), more]
     if dropped:
         limits.append(
             f"{dropped:,} diffs beyond the {DIFF_BUDGET // 2**20} MB diff budget are left out"
         )
-    return out
 
 
 def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) -> ReportData:
@@ -432,7 +444,7 @@ def _report_data(
     }
     blocks = [
         stream_block("ps-events", events_head, rows),
-        make_block("ps-diffs", _diffs(digest, inputs.snapshots, limits)),
+        _diffs_block(digest, inputs.snapshots, limits),
         make_block("ps-files", files_block),
         *blocks,
     ]

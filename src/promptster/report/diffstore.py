@@ -29,6 +29,7 @@ class DiffStore(Mapping[tuple[str, str], Patch]):
         self._in: BinaryIO | None = None
         self._size = 0
         self._index: dict[tuple[str, str], int] = {}
+        self._names: dict[str, str] = {}
         self._offsets = array("q")
         self._lengths = array("q")
         self._more = array("q")
@@ -36,6 +37,8 @@ class DiffStore(Mapping[tuple[str, str], Patch]):
     def __setitem__(self, key: tuple[str, str], patch: Patch) -> None:
         text, more = patch
         data = text.encode("utf-8", "surrogatepass")  # any str round-trips
+        commit, path = key  # one string per distinct commit and path, not one per patch
+        key = (self._names.setdefault(commit, commit), self._names.setdefault(path, path))
         self._index[key] = len(self._offsets)  # a repeated key: the last patch wins, as a dict
         self._offsets.append(self._size)
         self._lengths.append(len(data))
