@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
-import gzip
-import json
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from promptster import __version__
 from promptster.analysis.aids import aids_for
@@ -32,16 +30,15 @@ from promptster.report.casts import Cast
 from promptster.report.charts import all_charts
 from promptster.report.cost_view import cost_view
 from promptster.report.delivered import delivered
-from promptster.report.events_block import RowsFile, stream_block, stream_object_block
+from promptster.report.events_block import RowsFile, make_block, stream_block
+from promptster.report.files_view import diffs_block, files_view
 from promptster.report.hidden_chart import hidden_over_time
 from promptster.report.hidden_view import HiddenTestsView, hidden_view
 from promptster.report.meta import CONFIDENCE_TEXT, format_value, spec_for
 from promptster.report.model import (
     CastRow,
     CheckRow,
-    DataBlock,
     DecisionRow,
-    FileRow,
     Header,
     Limits,
     ReportData,
@@ -57,9 +54,7 @@ from promptster.reviewer.hidden_tests.results import HiddenResult
 if TYPE_CHECKING:
     from promptster.formats.payloads import SessionStartData
 
-DIFF_BUDGET = 16 * 1024 * 1024
 DECISIONS_SHOWN = DECISIONS_KEPT
-FILES_SHOWN = 3000
 IDLE_MS = 5 * 60 * 1000
 
 
@@ -91,12 +86,6 @@ class ReportInputs:
     # timeline is digested (review reads them meanwhile, after the signals: their memory is
     # never added to the signals step's)
     later: Callable[[], tuple[SnapshotData, Sequence[Cast]]] | None = None
-
-
-def make_block(block_id: str, value: Any) -> DataBlock:
-    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    packed = gzip.compress(raw, compresslevel=6, mtime=0)
-    return DataBlock(block_id, base64.b64encode(packed).decode("ascii"), len(raw))
 
 
 def _pack_fields(pack: bytes | None) -> dict[str, Any]:
@@ -243,117 +232,6 @@ def _decisions(digest: Digest) -> list[DecisionRow]:
     return rows
 
 
-def _authors(member: bytes | None) -> dict[str, list[list[Any]]]:
-    """path -> [[first line, last line, author, event seq], …] from the verified authorship.json
-    (none for a bundle without it): the Files view colours lines and links them to events."""
-    if member is None:
-        return {}
-    from promptster.bundle.authorship import decode
-    from promptster.errors import FormatError
-
-    try:
-        authorship = decode(member)
-    except FormatError:
-        return {}
-    return {
-        visible(item.path): [
-            [r.start, r.end, r.origin.author, r.origin.seq, r.origin.tool] for r in item.ranges
-        ]
-        for item in authorship.files
-    }
-
-
-def _files(
-    digest: Digest, snaps: SnapshotData, limits: list[str], authorship: bytes | None = None
-) -> tuple[list[FileRow], Any]:
-    authors = _authors(authorship)
-    by_path: dict[str, list[Any]] = {}
-    for change in digest.files:
-        by_path.setdefault(change.path, []).append(change)
-    tree = {visible(f.path): f for f in snaps.tree}
-    baseline = {visible(p) for p in snaps.baseline_paths}
-    paths = sorted(set(tree) | set(by_path), key=lambda p: (p not in by_path, p))
-    rows: list[FileRow] = []
-    block: list[dict[str, Any]] = []
-    for path in paths[:FILES_SHOWN]:
-        changes = by_path.get(path, [])
-        final = tree.get(path)
-        status: Literal["added", "modified", "deleted", "unchanged"]
-        if final is None:
-            status = "deleted"
-        elif not changes:
-            status = "unchanged"
-        else:
-            status = "modified" if path in baseline or not snaps.tree else "added"
-        index = len(block)
-        rows.append(
-            FileRow(
-                path=path,
-                status=status,
-                size=final.size if final else None,
-                changes=len(changes),
-                added=sum(c.added for c in changes),
-                removed=sum(c.removed for c in changes),
-                ai_lines=sum(c.ai_lines for c in changes),
-                human_lines=sum(c.human_lines for c in changes),
-                attribution=changes[-1].attribution if changes else "",
-                index=index,
-            )
-        )
-        entry: dict[str, Any] = {
-            "path": path,
-            "status": status,
-            "history": [c.seq for c in changes],
-        }
-        if final is not None:
-            entry.update(size=final.size, bin=final.binary, cut=final.cut)
-            if final.text is not None:
-                entry["text"] = visible(final.text)
-                if path in authors:
-                    entry["authors"] = authors[path]
-        block.append(entry)
-    if len(paths) > FILES_SHOWN:
-        limits.append(f"the file view lists {FILES_SHOWN:,} of {len(paths):,} files")
-    if any(f.cut for f in snaps.tree):
-        limits.append("some large files are listed without their content")
-    return rows, block
-
-
-def _diffs_block(digest: Digest, snaps: SnapshotData, limits: list[str]) -> DataBlock:
-    """The diffs block, streamed (its 16 MB of text is not held twice over as one JSON text)
-    when each file change has its own seq, as in every verified timeline."""
-    previous = None
-    for change in digest.files:
-        if previous is not None and change.seq <= previous:  # a dict keeps the last of a seq
-            return make_block("ps-diffs", dict(_diff_items(digest, snaps, limits)))
-        previous = change.seq
-    return stream_object_block("ps-diffs", _diff_items(digest, snaps, limits))
-
-
-def _diff_items(
-    digest: Digest, snaps: SnapshotData, limits: list[str]
-) -> Iterator[tuple[str, Any]]:
-    """(seq, [diff, lines left out]) of the changes whose diffs fit the budget, in order."""
-    used = 0
-    dropped = 0
-    for change in digest.files:
-        found = snaps.diffs.get((change.commit, change.path))
-        if found is None and change.diff is not None:
-            found = (change.diff, 0)
-        if found is None:
-            continue
-        text, more = found
-        if used + len(text) > DIFF_BUDGET:
-            dropped += 1
-            continue
-        used += len(text)
-        yield str(change.seq), [visible(text), more]
-    if dropped:
-        limits.append(
-            f"{dropped:,} diffs beyond the {DIFF_BUDGET // 2**20} MB diff budget are left out"
-        )
-
-
 def build_report_data(inputs: ReportInputs, *, extra_notes: Sequence[str] = ()) -> ReportData:
     manifest = inputs.report.context.manifest
     collector = Collector() if inputs.aids and inputs.timeline else None
@@ -406,7 +284,7 @@ def _report_data(
         limits.append(f"diffs and the file view are unavailable: {visible(snap_problem)}")
     header = _header(inputs, digest)
     signal_rows, evidence = _signals(inputs, digest)
-    file_rows, files_block = _files(
+    file_rows, files_block = files_view(
         digest, inputs.snapshots, limits, inputs.report.context.authorship
     )
     casts = []
@@ -444,7 +322,7 @@ def _report_data(
     }
     blocks = [
         stream_block("ps-events", events_head, rows),
-        _diffs_block(digest, inputs.snapshots, limits),
+        diffs_block(digest, inputs.snapshots, limits),
         make_block("ps-files", files_block),
         *blocks,
     ]

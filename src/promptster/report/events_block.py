@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import gzip
 import itertools
 import json
 import os
@@ -28,6 +29,12 @@ from promptster.report.model import DataBlock
 CHUNK = 1 << 20
 ROWS_PER_BATCH = 4096  # rows serialised by one json.dumps (one call per row is ~3x slower)
 _ROWS = '"rows":[]'  # where the rows go in the block's JSON (an object key: never in a string)
+
+
+def make_block(block_id: str, value: Any) -> DataBlock:
+    raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    packed = gzip.compress(raw, compresslevel=6, mtime=0)
+    return DataBlock(block_id, base64.b64encode(packed).decode("ascii"), len(raw))
 
 
 def _unlink(path: str) -> None:
