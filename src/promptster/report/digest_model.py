@@ -140,6 +140,46 @@ _SAID_OUTCOMES = ("error", "no_tests", "interrupted", "unknown")
 DECISIONS_KEPT = 300  # decisions whose fields the digest keeps (the report lists as many)
 
 
+class SeqColumn(Sequence[int]):
+    """Each event's seq, in timeline order: kept only where it differs from the event's
+    position (in a verified timeline, nowhere)."""
+
+    def __init__(self) -> None:
+        self._count = 0
+        self._other: dict[int, int] = {}
+
+    def append(self, seq: int) -> None:
+        if seq != self._count:
+            self._other[self._count] = seq
+        self._count += 1
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(self._count)[index]]
+        position = range(self._count)[index]  # IndexError beyond the end, as a list
+        return self._other.get(position, position)
+
+    def __iter__(self) -> Iterator[int]:
+        other = self._other
+        for position in range(self._count):
+            yield other.get(position, position)
+
+
+def append_code(column: array[int], code: int) -> array[int]:
+    """`column` with `code` appended: the same array, or (past 255) one of 4-byte codes."""
+    if code > 255 and column.typecode == "B":
+        column = array("I", column)
+    column.append(code)
+    return column
+
+
 class RowSink(Protocol):
     """Where each page row goes (a list, or events_block.RowsFile)."""
 
@@ -155,11 +195,12 @@ class Digest:
     sources: list[str] = field(default_factory=list)
     attributions: list[str] = field(default_factory=list)
     # per event, in timeline order: its seq, ms offset, and kind and actor (indexes into
-    # `kinds` and `actors`), for the charts; 24 bytes an event, not a Python row
-    seqs: array[int] = field(default_factory=lambda: array("q"))
+    # `kinds` and `actors`), for the charts; ~10 bytes an event, not a Python row: a seq is
+    # stored only where it is not the event's position, a code in one byte while it fits
+    seqs: SeqColumn = field(default_factory=lambda: SeqColumn())
     times: array[int] = field(default_factory=lambda: array("q"))
-    kind_codes: array[int] = field(default_factory=lambda: array("I"))
-    actor_codes: array[int] = field(default_factory=lambda: array("I"))
+    kind_codes: array[int] = field(default_factory=lambda: array("B"))
+    actor_codes: array[int] = field(default_factory=lambda: array("B"))
     # events per index of kinds, actors, sources, attributions
     code_counts: tuple[Counter[int], ...] = field(
         default_factory=lambda: (Counter(), Counter(), Counter(), Counter())

@@ -36,6 +36,7 @@ from promptster.report.digest_model import (
     FileEvent,
     RowSink,
     TestPoint,
+    append_code,
 )
 from promptster.report.page_bodies import _Builder, _command, _dict, _int
 from promptster.report.text import one_line
@@ -140,8 +141,8 @@ def digest_timeline(
             counter[code] += 1
         digest.seqs.append(min(max(seq, low), high))
         digest.times.append(min(max(t, low), high))
-        digest.kind_codes.append(codes[0])
-        digest.actor_codes.append(codes[1])
+        digest.kind_codes = append_code(digest.kind_codes, codes[0])
+        digest.actor_codes = append_code(digest.actor_codes, codes[1])
         digest.end_t = max(digest.end_t, t)
         if visit is not None and kind != "unreadable":
             visit(event, seq, t)
