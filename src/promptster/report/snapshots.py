@@ -168,7 +168,16 @@ def parse_log_lines(
 def _big_paths(repo: Path, log_range: list[str]) -> set[str]:
     """Paths that have, in some commit of the range, content over MAX_DIFF_BLOB (either side)."""
     raw = run_git(
-        ["log", "--raw", "--no-renames", "--no-abbrev", "--format=", *log_range], git_dir=repo
+        [
+            *BIG_FILE_THRESHOLD,
+            "log",
+            "--raw",
+            "--no-renames",
+            "--no-abbrev",
+            "--format=",
+            *log_range,
+        ],
+        git_dir=repo,
     ).text
     sides: dict[str, set[str]] = {}
     for line in raw.splitlines():
