@@ -7,7 +7,8 @@ column), read by the modules here, the report and the CLI; `signals` runs the SQ
 sessions of one assessment; `score` is the batch path of `promptster score` (`score_run`
 is the command as one call); `queries` answers `sessions`/`events`; `judge` is the optional
 LLM judge; `docs` writes docs/signals.md. The reviewer's decision aids (docs/key-moments.md):
-`session_events` reads a timeline into light records, `moments` finds the key moments,
+`session_events` reads a timeline into light records (`event_columns`: compact columns),
+`moments` finds the key moments,
 `followups` the interview questions, `fluency` places the ai_fluency_v1 rubric (with
 `fluency_judge` a model's placement beside it), `narrative` the summary, `aids` all of them
 in one call. Imports `bundle` and `formats` only: it never opens

@@ -10,7 +10,9 @@ so a 100,000-event report stays within its size budget.
 No list of all rows is ever held (a million events would take over a gigabyte as Python
 lists): each row goes to a sink as it is made (report.events_block.RowsFile, which writes it
 to a temporary file), and the digest keeps per event only what the charts need, in compact
-columns (seq, time, kind, actor), plus counts.
+columns (time, kind, actor; a seq only where it is not the event's position), its file
+changes in columns too, plus counts (report.digest_model). Each kind's page fields are made in
+report.page_bodies.
 """
 
 from __future__ import annotations
