@@ -232,7 +232,9 @@ def _streamed_log(
 
         store = DiffStore()
         try:
-            return parse_log_lines(lines(), store)
+            parse_log_lines(lines(), store)
+            store.finish()
+            return store
         except BaseException:
             store.close()
             raise
