@@ -27,6 +27,7 @@ import pytest
 from claude_support import promptster_command
 from session_support import Event, of, recording_env, starter_repo, submit_and_read
 from standin_openai import StandinOpenAI, say
+from test_aider_e2e import aider_executable
 
 from promptster.integrations.claude.events import parse_time
 from promptster.protocol import find_session
@@ -34,7 +35,6 @@ from support import require
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-AIDER_VERSION = "0.86.2"
 PROMPT_READY = b"\x1b]133;B\x07"  # the recorded shell's prompt
 AIDER_READY = b">\x1b[0m"  # Aider's prompt (prompt_toolkit)
 HANG_GUARD_S = 180  # a hang guard only: nothing here is timed
@@ -52,16 +52,6 @@ FIX = (
     "calc.py\n```python\n<<<<<<< SEARCH\n    return a - b\n=======\n    return a + b\n"
     ">>>>>>> REPLACE\n```\n"
 )
-
-
-def aider_executable() -> str:
-    found = os.environ.get("PROMPTSTER_AIDER") or shutil.which("aider")
-    require(
-        found is not None,
-        f"aider is not installed: pip install aider-chat=={AIDER_VERSION} in its own venv",
-    )
-    assert found is not None
-    return found
 
 
 @dataclass(frozen=True)
