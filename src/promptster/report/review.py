@@ -189,13 +189,14 @@ def _review(
         notes.append(FAILED_NOTE)
     release_freed_memory()  # verify's peak is behind: the signals step starts from less
     started = time.perf_counter()
+    bundle_sha256 = file_sha256(bundle)  # read once: a bundle can be hundreds of megabytes
     hidden = HiddenTests.load([manifest.assessment_id], rerun=rerun_tests, unsafe=unsafe_no_sandbox)
     hidden_result = hidden.result_for(
-        bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id
+        bundle, bundle_sha256, manifest.assessment_id, manifest.session_id
     )
     hidden_series = (
         hidden.series_for(
-            bundle, file_sha256(bundle), manifest.assessment_id, manifest.session_id,
+            bundle, bundle_sha256, manifest.assessment_id, manifest.session_id,
             hidden_result,
         )
         if hidden_at == "checkpoints" and hidden_result is not None
@@ -257,7 +258,7 @@ def _review(
                     assessment_title=title or knows.assessment_title,
                     candidate_name=knows.candidate_name,
                     candidate_email=knows.candidate_email,
-                    bundle_sha256=file_sha256(bundle),
+                    bundle_sha256=bundle_sha256,
                     bundle_size=bundle.stat().st_size,
                     hidden=hidden_result,
                     hidden_series=hidden_series,
