@@ -175,10 +175,10 @@ class Tail:
         with a marker where bytes were left out."""
         from promptster.runs.text import clean_output
 
-        head = clean_output(bytes(self.head).decode("utf-8", "replace"))
-        tail = clean_output(bytes(self.tail).decode("utf-8", "replace"))
         if not self.dropped:
             return clean_output(bytes(self.head + self.tail).decode("utf-8", "replace"))
+        head = clean_output(bytes(self.head).decode("utf-8", "replace"))
+        tail = clean_output(bytes(self.tail).decode("utf-8", "replace"))
         return f"{head}\n[… {self.dropped:,} bytes of output not kept …]\n{tail}"
 
 
