@@ -11,8 +11,6 @@ may be built to exhaust the reviewer's machine). A bundle with no readable manif
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import gc
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -28,6 +26,7 @@ from promptster.analysis.verified import file_sha256
 from promptster.bundle.spool import SpooledTimeline
 from promptster.bundle.verify import ExtraCheck, VerifyReport, verify_bundle
 from promptster.errors import FormatError, InputError, NewerFormatError, PromptsterError
+from promptster.heap import release_freed_memory
 from promptster.report.casts import Cast, load_casts
 from promptster.report.data import CohortContext, ReportInputs, build_report_data
 from promptster.report.render import report_template, write_report
@@ -85,18 +84,6 @@ def reviewer_knows(assessment_id: str | None, candidate_key: str | None) -> Revi
         return ReviewerKnows()
     person = load_directory().person(assessment_id, candidate_key)
     return ReviewerKnows(person.assessment_title, person.name, person.email)
-
-
-def release_freed_memory() -> None:
-    """Collect garbage and give the heap's free pages back to the system (glibc's
-    `malloc_trim`; nothing elsewhere), so a step's peak is not stacked on the last one's
-    leftovers."""
-    gc.collect()
-    try:
-        trim = ctypes.CDLL(None).malloc_trim
-    except (OSError, AttributeError):
-        return
-    trim(0)
 
 
 def _side_data(bundle: Path) -> tuple[SnapshotData, list[Cast]]:
