@@ -170,3 +170,19 @@ def test_a_load_runs_on_one_thread_and_gives_the_threads_back(
     timeline.close()
     assert con.execute("SELECT current_setting('threads')").fetchall() == [(3,)]
     assert _counts(con)["sessions"] == 1  # nothing of ben's was kept
+
+
+def test_a_hash_the_caller_has_is_used_not_computed_again(scenario_dir: Path) -> None:
+    from promptster.analysis import load, verified
+
+    bundle = scenario_dir / "ada.pst"
+    report, timeline = verified.verify_for_loading(bundle, allow_invalid=False)
+    con = connect()
+    with timeline:
+        loaded = load.load_verified(con, bundle, report, timeline, bundle_sha256="sha256:given")
+    assert loaded.bundle_sha256 == "sha256:given"
+    assert con.execute("SELECT bundle_sha256 FROM sessions").fetchall() == [("sha256:given",)]
+    report, timeline = verified.verify_for_loading(bundle, allow_invalid=False)
+    with timeline:  # the session is there: compared with the given hash, not the file's
+        again = load.load_verified(con, bundle, report, timeline, bundle_sha256="sha256:given")
+    assert again.status is LoadStatus.UNCHANGED

@@ -91,10 +91,12 @@ def load_verified(
     timeline: SpooledTimeline,
     *,
     transaction: bool = True,
+    bundle_sha256: str | None = None,
 ) -> LoadedSession:
     """Load a bundle that `verify_for_loading` already checked (its report and timeline).
 
-    With `transaction=False` the caller runs it inside its own transaction."""
+    With `transaction=False` the caller runs it inside its own transaction. `bundle_sha256`
+    is the file's hash when the caller has it already (else it is computed here)."""
     manifest = report.context.manifest
     assert manifest is not None
     found = con.execute(
@@ -111,12 +113,12 @@ def load_verified(
         event_count=manifest.event_count,
     )
     if found:
-        sha = file_sha256(path)
+        sha = bundle_sha256 or file_sha256(path)
         status = LoadStatus.UNCHANGED if found[0][0] == sha else LoadStatus.DUPLICATE
         return replace(result, bundle_sha256=sha, status=status)
     # Hash the bundle file while DuckDB reads the timeline: both release the GIL.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        hashing = pool.submit(file_sha256, path)
+        hashing = pool.submit(lambda: bundle_sha256 or file_sha256(path))
         split = transaction and SPLIT_EVENTS <= manifest.event_count < SERIAL_EVENTS
         _insert_timeline(
             con,

@@ -200,8 +200,9 @@ def _review(
     elif timeline is not None:
         try:
             signals, cohort = _signals(
-                report, timeline, cohort_bundles, notes, checks, hidden, hidden_result, prices
-            )
+                report, timeline, cohort_bundles, notes, checks, hidden, hidden_result, prices,
+                bundle_sha256,
+            )  # fmt: skip
         except PromptsterError as exc:
             notes.append(f"signals could not be computed: {exc.message}")
         if signals is not None and cohort_assessment is not None:
@@ -297,10 +298,11 @@ def _signals(
     checks: Sequence[ExtraCheck],
     hidden: HiddenTests,
     hidden_result: HiddenResult | None,
-    prices: Prices | None = None,
+    prices: Prices | None,
+    bundle_sha256: str,
 ) -> tuple[SessionSignals, CohortContext | None]:
     if not cohort_bundles:
-        own = signals_for(report, timeline, prices)
+        own = signals_for(report, timeline, prices, bundle_sha256=bundle_sha256)
         if hidden_result is not None:
             own.signals[HIDDEN_METRIC] = hidden_signal(hidden_result)
         return own, None
@@ -312,6 +314,7 @@ def _signals(
         checks,
         lambda s: add_hidden_signals(s, hidden),
         prices,
+        bundle_sha256=bundle_sha256,
     )
     return own, cohort
 

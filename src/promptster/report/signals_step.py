@@ -28,16 +28,28 @@ from promptster.report.text import visible
 Augment = Callable[[dict[str, SessionSignals]], object]
 
 
-def _insert(con: duckdb.DuckDBPyConnection, report: VerifyReport, timeline: SpooledTimeline) -> str:
-    return load.load_verified(con, report.path, report, timeline).session_id
+def _insert(
+    con: duckdb.DuckDBPyConnection,
+    report: VerifyReport,
+    timeline: SpooledTimeline,
+    bundle_sha256: str | None,
+) -> str:
+    return load.load_verified(
+        con, report.path, report, timeline, bundle_sha256=bundle_sha256
+    ).session_id
 
 
 def signals_for(
-    report: VerifyReport, timeline: SpooledTimeline, prices: Prices | None = None
+    report: VerifyReport,
+    timeline: SpooledTimeline,
+    prices: Prices | None = None,
+    *,
+    bundle_sha256: str | None = None,
 ) -> SessionSignals:
+    """This session's signals (`bundle_sha256`: the file's hash, when the caller has it)."""
     con = database.connect()
     try:
-        session_id = _insert(con, report, timeline)
+        session_id = _insert(con, report, timeline, bundle_sha256)
         return compute_signals(con, [session_id], prices=prices)[session_id]
     finally:
         con.close()
@@ -51,12 +63,14 @@ def cohort_for(
     checks: Sequence[ExtraCheck] = (),
     augment: Augment | None = None,
     prices: Prices | None = None,
+    *,
+    bundle_sha256: str | None = None,
 ) -> tuple[SessionSignals, CohortContext | None]:
     """This session's signals and its place among the same assessment's other sessions
     (verified with the same extra `checks` as the session itself)."""
     con = database.connect()
     try:
-        session_id = _insert(con, report, timeline)
+        session_id = _insert(con, report, timeline, bundle_sha256)
         assessment = report.context.manifest.assessment_id if report.context.manifest else None
         ids = [session_id]
         own = report.path.resolve()
