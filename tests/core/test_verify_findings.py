@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from corekit import ShadowRepo, event, record_session
 
-from promptster.bundle import verify as verify_module
+from promptster.bundle import verify_history
 from promptster.bundle.verify import Finding, VerifyContext, verify_bundle
 from promptster.bundle.writer import write_bundle
 from promptster.errors import EnvironmentProblem, ExitCode
@@ -157,7 +157,7 @@ def test_git_trouble_becomes_a_finding_and_the_temp_dir_is_removed(
         assert any(temp.iterdir())  # the repository is unpacked in the temp dir ...
         raise EnvironmentProblem("git log failed: out of memory")
 
-    monkeypatch.setattr(verify_module, "commit_log", broken)
+    monkeypatch.setattr(verify_history, "commit_log", broken)
     report = verify_bundle(path)
     message = "cannot read the snapshot history: git log failed: out of memory"
     assert report.failures == [Finding("snapshots", "failed", message)]
