@@ -5,8 +5,9 @@ DuckDB; `catalog` lists every signal once (family, unit, label, orientation, wei
 column), read by the modules here, the report and the CLI; `signals` runs the SQL families in
 `sql/` (their header comments define each signal, parsed by `definitions`); `cohort` ranks
 sessions of one assessment; `score` is the batch path of `promptster score` (`score_run`
-is the command as one call); `queries` answers `sessions`/`events`; `judge` is the optional
-LLM judge; `docs` writes docs/signals.md. The reviewer's decision aids (docs/key-moments.md):
+is the command as one call, `score_columns` the row, `score_write` its formats);
+`queries` answers `sessions`/`events`; `judge` is the optional LLM judge; `docs` writes
+docs/signals.md. The reviewer's decision aids (docs/key-moments.md):
 `session_events` reads a timeline into light records (`event_columns`: compact columns),
 `moments` finds the key moments,
 `followups` the interview questions, `fluency` places the ai_fluency_v1 rubric (with

@@ -6,28 +6,33 @@ batch, then loads them all into one in-memory DuckDB set-based and runs each sig
 once over all their sessions (batch.py); the database is thrown away after the batch: memory
 grows with the batch and the largest bundle, not with the number of bundles. Rows come back
 in input order and are written as they arrive. A bundle that cannot be read or fails
-verification gets a row with its error; it never stops the batch.
+verification gets a row with its error; it never stops the batch. The rows' columns are
+score_columns.py's; score_write.py writes them out.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import multiprocessing
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from promptster.analysis.catalog import CATALOG
+from promptster.analysis.score_columns import (
+    AI_TOOL_COLUMNS,
+    COLUMNS,
+    HIDDEN_COLUMNS,
+    PRIVATE_PREFIX,
+    REVIEWER_COLUMNS,
+    TEST_COLUMNS,
+    flat_row,
+)
+from promptster.analysis.score_write import FORMATS, Format, ScoreSummary, write_rows
 from promptster.analysis.signals import SessionSignals
 from promptster.bundle.verify import ExtraCheck
 from promptster.errors import PromptsterError
-from promptster.formats.jsonio import JsonValue
 
 if TYPE_CHECKING:
     import duckdb
@@ -36,148 +41,28 @@ if TYPE_CHECKING:
     from promptster.analysis.prices import Prices
     from promptster.analysis.signals import SignalJudge
 
-Format = Literal["table", "json", "jsonl", "csv", "parquet"]
-FORMATS: tuple[Format, ...] = ("table", "json", "jsonl", "csv", "parquet")
-
-# The catalog says what each signal becomes: one column (integer or number), the test-count
-# columns, one joined column (a list), or nothing (an object). Scalar columns come first, in
-# catalog order, then the test counts, then the joined lists.
-_SCALAR = tuple(s.name for s in CATALOG if s.score in ("integer", "number"))
-_JOINED = tuple(s.name for s in CATALOG if s.score == "joined")
-_TESTS = tuple(s.name for s in CATALOG if s.score == "tests")  # testResults
-TEST_COLUMNS = ("testsPassed", "testsFailed", "testsSkipped", "testsErrors", "testsTotal")
-# Filled by the reviewer's hidden tests (promptster.reviewer.hidden_tests), empty without them.
-HIDDEN_COLUMNS = ("hiddenTestsPassed", "hiddenTestsTotal", "hiddenTestPassRate")
-# From promptCount's detail.byTool: "codex=2;claude-code=3", and token totals over all tools.
-AI_TOOL_COLUMNS = ("promptsByTool", "aiInputTokens", "aiOutputTokens", "tokensByTool")
-# Filled from the reviewer workspace (promptster.reviewer.scoring): the candidate's e-mail and
-# the assessment's title from the keys the reviewer issued, and the human scorecards
-# (reviewer/ratings.py). Empty (reviewerCount 0) without a workspace. Appended after the
-# older columns so that scripts reading CSV columns by position keep working.
-REVIEWER_COLUMNS = (
-    "candidateEmail",
-    "assessmentTitle",
-    "reviewerCount",
-    "ratingMean",
-    "ratingProblemDecomposition",
-    "ratingAiOrchestration",
-    "ratingCodeQuality",
-    "ratingDebuggingProcess",
-    "ratingCommunication",
-    "decisions",
-)
-# A row's private fields (never written): what the reviewer step joins on.
-PRIVATE_PREFIX = "_"
-COLUMNS: tuple[str, ...] = (
-    "path",
-    "sessionId",
-    "assessmentId",
-    "candidateName",
-    "verified",
-    "error",
-    "eventCount",
-    *_SCALAR,
-    *((*TEST_COLUMNS, "testOutcome") if _TESTS else ()),
-    *HIDDEN_COLUMNS,
-    *_JOINED,
-    *AI_TOOL_COLUMNS,
-    *REVIEWER_COLUMNS,
-)
-# DuckDB types of the columns, for the parquet writer.
-_TYPES = {
-    "path": "VARCHAR",
-    "sessionId": "VARCHAR",
-    "assessmentId": "VARCHAR",
-    "candidateName": "VARCHAR",
-    "verified": "BOOLEAN",
-    "error": "VARCHAR",
-    "eventCount": "BIGINT",
-    **dict.fromkeys(_JOINED, "VARCHAR"),
-    **{
-        s.name: "BIGINT" if s.score == "integer" else "DOUBLE" for s in CATALOG if s.name in _SCALAR
-    },
-    **dict.fromkeys(TEST_COLUMNS, "BIGINT"),
-    "testOutcome": "VARCHAR",
-    "hiddenTestsPassed": "BIGINT",
-    "hiddenTestsTotal": "BIGINT",
-    "hiddenTestPassRate": "DOUBLE",
-    **dict.fromkeys(("promptsByTool", "tokensByTool"), "VARCHAR"),
-    **dict.fromkeys(("aiInputTokens", "aiOutputTokens"), "BIGINT"),
-    **dict.fromkeys(REVIEWER_COLUMNS, "VARCHAR"),
-    "reviewerCount": "BIGINT",
-    **dict.fromkeys(REVIEWER_COLUMNS[3:9], "DOUBLE"),
-}
-# The columns `--format table` shows after the bundle's name.
-_TABLE = ("verified", *(s.name for s in CATALOG if s.score_table))
-
-
-def _round(value: JsonValue) -> JsonValue:
-    return round(value, 6) if isinstance(value, float) else value
-
-
-def flat_row(path: Path, signals: SessionSignals | None, error: str | None) -> dict[str, Any]:
-    """The row of one bundle: session fields, one column per scalar signal, joined lists."""
-    row: dict[str, Any] = dict.fromkeys(COLUMNS)
-    row["path"] = str(path)
-    row["error"] = error
-    row["verified"] = False
-    if signals is None:
-        return row
-    info = signals.session
-    row["_candidateKey"] = info.candidate_key
-    row.update(
-        sessionId=info.session_id,
-        assessmentId=info.assessment_id,
-        candidateName=info.candidate_name,
-        verified=info.verified,
-        eventCount=info.event_count,
-    )
-    if not info.verified and error is None:
-        row["error"] = info.problems[0] if info.problems else "failed verification"
-    for name in _SCALAR:
-        row[name] = _round(signals.value(name))
-    for name in _TESTS:
-        tests = signals.value(name)
-        if isinstance(tests, dict):
-            for column, key in zip(
-                TEST_COLUMNS, ("passed", "failed", "skipped", "errors", "total"), strict=True
-            ):
-                row[column] = tests.get(key)
-            row["testOutcome"] = tests.get("outcome")
-    for name in _JOINED:
-        value = signals.value(name)
-        row[name] = ";".join(str(v) for v in value) if isinstance(value, list) else None
-    prompts = signals.signals.get("promptCount")
-    row.update(_by_tool(prompts.detail if prompts is not None else None))
-    row["confidence"] = {name: s.confidence for name, s in signals.signals.items()}
-    return row
-
-
-def _by_tool(detail: Any) -> dict[str, Any]:
-    """The AI tool columns from promptCount's `detail.byTool` (None when no tool was heard)."""
-    tools = detail.get("byTool") if isinstance(detail, dict) else None
-    if not isinstance(tools, dict) or not tools:
-        return {}
-
-    def count(entry: Any, key: str) -> int | None:
-        value = entry.get(key) if isinstance(entry, dict) else None
-        return value if isinstance(value, int) and not isinstance(value, bool) else None
-
-    names = sorted(tools)
-    inputs = [count(tools[n], "inputTokens") for n in names]
-    outputs = [count(tools[n], "outputTokens") for n in names]
-    has_tokens = any(v is not None for v in inputs + outputs)
-    return {
-        "promptsByTool": ";".join(f"{n}={count(tools[n], 'prompts') or 0}" for n in names),
-        "aiInputTokens": sum(v or 0 for v in inputs) if has_tokens else None,
-        "aiOutputTokens": sum(v or 0 for v in outputs) if has_tokens else None,
-        "tokensByTool": ";".join(
-            f"{n}={i or 0}/{o or 0}"
-            for n, i, o in zip(names, inputs, outputs, strict=True)
-            if i is not None or o is not None
-        )
-        or None,
-    }
+# The rows' columns are score_columns.py's, their writers score_write.py's: callers import
+# them from here.
+__all__ = [
+    "AI_TOOL_COLUMNS",
+    "CHUNK_BUNDLES",
+    "CHUNK_BYTES",
+    "COLUMNS",
+    "FORMATS",
+    "HIDDEN_COLUMNS",
+    "PRIVATE_PREFIX",
+    "REVIEWER_COLUMNS",
+    "TEST_COLUMNS",
+    "Format",
+    "ScoreSummary",
+    "chunks",
+    "default_jobs",
+    "flat_row",
+    "iter_scores",
+    "score_bundle",
+    "score_chunk",
+    "write_rows",
+]
 
 
 def score_bundle(
@@ -405,114 +290,3 @@ def default_jobs() -> int:
         1,
         len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1),
     )
-
-
-@dataclass
-class ScoreSummary:
-    total: int = 0
-    failed: int = 0
-
-
-def _csv_value(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return value
-
-
-def write_rows(
-    rows: Iterator[dict[str, Any]],
-    fmt: Format,
-    out: IO[bytes],
-    *,
-    on_row: Callable[[dict[str, Any]], None] | None = None,
-) -> ScoreSummary:
-    """Stream rows to `out` in format `fmt` (table and parquet are built at the end)."""
-    summary = ScoreSummary()
-
-    def counted() -> Iterator[dict[str, Any]]:
-        for row in rows:
-            summary.total += 1
-            summary.failed += 0 if row["verified"] else 1
-            if on_row is not None:
-                on_row(row)
-            yield row
-
-    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    try:
-        if fmt == "jsonl":
-            for row in counted():
-                text.write(json.dumps(_public(row), ensure_ascii=False, allow_nan=False) + "\n")
-        elif fmt == "json":
-            text.write("[")
-            for index, row in enumerate(counted()):
-                text.write(
-                    ("," if index else "")
-                    + "\n  "
-                    + json.dumps(_public(row), ensure_ascii=False, allow_nan=False)
-                )
-            text.write("\n]\n")
-        elif fmt == "csv":
-            writer = csv.writer(text, lineterminator="\n")
-            writer.writerow(COLUMNS)
-            for row in counted():
-                writer.writerow([_csv_value(row[c]) for c in COLUMNS])
-        elif fmt == "table":
-            _write_table(list(counted()), text)
-        else:
-            _write_parquet(counted(), out)
-    finally:
-        text.detach()
-    return summary
-
-
-def _public(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if not k.startswith(PRIVATE_PREFIX)}
-
-
-def _write_table(rows: list[dict[str, Any]], text: IO[str]) -> None:
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(show_edge=False, header_style="bold")
-    table.add_column("bundle")
-    table.add_column("candidate")
-    for column in _TABLE:
-        table.add_column(column, justify="right")
-    for row in rows:
-        cells = [Path(row["path"]).name, row.get("candidateName") or "–"]
-        for column in _TABLE:
-            value = row[column]
-            if column == "verified":
-                cells.append("yes" if value else f"NO: {row['error']}")
-            elif isinstance(value, float):
-                cells.append(f"{value:.3f}")
-            else:
-                cells.append("–" if value is None else str(value))
-        table.add_row(*cells)
-    Console(file=text, width=200, highlight=False, color_system=None).print(table)
-
-
-def _write_parquet(rows: Iterator[dict[str, Any]], out: IO[bytes]) -> None:
-    import duckdb
-
-    with tempfile.TemporaryDirectory(prefix="promptster-score-") as tmp:
-        staged, result = Path(tmp) / "rows.jsonl", Path(tmp) / "rows.parquet"
-        with staged.open("w", encoding="utf-8") as handle:
-            for row in rows:
-                body = {c: row[c] for c in COLUMNS}
-                handle.write(json.dumps(body, ensure_ascii=False, allow_nan=False) + "\n")
-        spec = ", ".join(f"{c!r}: '{_TYPES[c]}'" for c in COLUMNS)
-        con = duckdb.connect()
-        try:
-            source, target = (str(p).replace("'", "''") for p in (staged, result))
-            con.execute(
-                f"COPY (SELECT * FROM read_json('{source}', format = 'newline_delimited', "
-                f"columns = {{{spec}}})) TO '{target}' (FORMAT parquet)"
-            )
-        finally:
-            con.close()
-        with result.open("rb") as handle:
-            while block := handle.read(1 << 20):
-                out.write(block)
