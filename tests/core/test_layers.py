@@ -21,8 +21,8 @@ import promptster
 
 ROOT = Path(promptster.__file__).parent
 
-# The leaves every layer may use: one error hierarchy, paths, two tiny helpers.
-BASE = {"errors", "paths", "fsutil", "gitutil", "gitblobs", "__init__"}
+# The leaves every layer may use: one error hierarchy, paths, small helpers (heap: stdlib only).
+BASE = {"errors", "paths", "fsutil", "gitutil", "gitblobs", "heap", "__init__"}
 
 # package → what it may import (besides itself and BASE). Lower layers first.
 ALLOWED: dict[str, set[str]] = {
@@ -31,6 +31,7 @@ ALLOWED: dict[str, set[str]] = {
     "fsutil": set(),
     "gitutil": set(),
     "gitblobs": set(),
+    "heap": set(),
     "__init__": set(),
     "protocol": set(),  # stdlib only: the hook path imports it
     "formats": {"protocol"},  # the envelope's version, timestamps and defaults are protocol's
