@@ -202,7 +202,7 @@ def dump(out: Path, workdir: Path, repeat: int) -> None:
     for style in ("bash", "zsh"):
         bits = random.Random(7).getrandbits
         ids = mock.patch.object(uuid, "uuid4", lambda bits=bits: uuid.UUID(int=bits(128)))
-        with ids, mock.patch("promptster.protocol.now_ts", lambda: "2026-01-01T00:00:00Z"):
+        with ids, mock.patch("promptster.protocol.envelope.now_ts", lambda: "2026-01-01T00:00:00Z"):
             _, sender = run(build_frames(style, MIX * repeat, out), out / f"{style}.cast")
         with (out / f"{style}.events.jsonl").open("w") as f:
             for event in sender.events:
