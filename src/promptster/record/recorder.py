@@ -6,6 +6,9 @@ or a client asks and on a periodic rescan, turns the candidate's reflogs into `g
 events, gives time warnings, ingests the spool, and at the time limit ends and submits the
 session itself. It stops on `end` (submit/abort). If it dies any other way, the
 `recorder.json` it leaves behind tells the next recorder to record the gap.
+
+Its parts in time (the gap, clock jumps, warnings, auto-submit) are `recorder_time.py`, its
+sources (the AI tools' watchers, backfill, the `status` reply) `recorder_sources.py`.
 """
 
 from __future__ import annotations
@@ -20,12 +23,12 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from promptster.errors import EnvironmentProblem, JournalLocked, PromptsterError
-from promptster.formats.events import Kind, format_ts, now_ts, parse_ts
+from promptster.formats.events import Kind, now_ts, parse_ts
 from promptster.protocol import CLIENT_LOSSES_FILE, STARTING_FILE
 from promptster.record.attribution.checkpoint import Checkpoints
 from promptster.record.attribution.live import Attribution
@@ -36,8 +39,6 @@ from promptster.record.limits import ToolPolicy, read_limits
 from promptster.record.losses import LEDGER_FILE, ClientLossLedger, LossLedger
 from promptster.record.pipeline import (
     EventPipeline,
-    Rejected,
-    event_from_client,
     ingest_locked,
     ingest_spool,
     locked_spool,
@@ -45,6 +46,8 @@ from promptster.record.pipeline import (
     warning,
 )
 from promptster.record.proxy import control as proxy_control
+from promptster.record.recorder_sources import Sources
+from promptster.record.recorder_time import TimeKeeping, parsed_ts
 from promptster.record.server import RecorderServer
 from promptster.record.session import (
     ABORTED,
@@ -56,7 +59,7 @@ from promptster.record.session import (
     update_state,
 )
 from promptster.record.timelimit import SessionClock, signed_deadline
-from promptster.record.timer import Countdown, TimeNotice
+from promptster.record.timer import Countdown
 
 if TYPE_CHECKING:
     from promptster.integrations.catalog import LiveWatcher
@@ -66,14 +69,7 @@ TICK_S = 0.5
 HEARTBEAT_S = 5.0
 
 
-def _parsed(ts: str | None) -> datetime | None:
-    try:
-        return parse_ts(ts) if ts else None
-    except PromptsterError:
-        return None
-
-
-class Recorder:
+class Recorder(TimeKeeping, Sources):
     def __init__(self, paths: SessionPaths, state: SessionState, journal: JournalWriter) -> None:
         self.paths = paths
         self.state = state
@@ -98,7 +94,7 @@ class Recorder:
         self.pipeline.ledger = LossLedger(paths.root / LEDGER_FILE)
         self.client_losses = ClientLossLedger(paths.root / CLIENT_LOSSES_FILE)
         last = self.pipeline.stats.last_ts
-        self.clock = SessionClock(not_before=_parsed(last))
+        self.clock = SessionClock(not_before=parsed_ts(last))
         self.pipeline.clock_offset = self.clock.offset
         self.capture = Capture(self, paths, state)
         self.server = RecorderServer(self, Path(state.socket))
@@ -124,9 +120,9 @@ class Recorder:
     def startup(self, previous: dict[str, Any] | None) -> None:
         recovery = self.pipeline.journal.recovery
         if previous is not None or recovery.torn_bytes:
-            self._record_gap(previous, recovery.torn_bytes)
+            self.record_gap(previous, recovery.torn_bytes)
         self._write_info()
-        self._record_time_anomalies()
+        self.record_time_anomalies()
         unsettled, kinds = (
             self.pipeline.ledger.load_and_reserve() if self.pipeline.ledger else (0, {})
         )
@@ -135,93 +131,15 @@ class Recorder:
         if unsettled:
             self.pipeline.report_unsettled(unsettled, kinds)
         self.pipeline.report_client_losses(self.client_losses)
-        self._restore_countdown()
-        self._start_watchers()
+        self.restore_countdown()
+        self.start_watchers()
         self.capture.start()
         self.server.start()
         log.info("recorder %s serving %s", os.getpid(), self.state.socket)
 
-    def _record_gap(self, previous: dict[str, Any] | None, torn: int) -> None:
-        last_seen = self.pipeline.stats.last_ts
-        with contextlib.suppress(OSError, ValueError):
-            heartbeat = self.paths.recorder_info.stat().st_mtime
-            moment = format_ts(datetime.fromtimestamp(heartbeat, UTC))
-            last_seen = max(last_seen or moment, moment)
-        gap_ms = 0
-        self.down_since = _parsed(last_seen)
-        if last_seen:
-            with contextlib.suppress(PromptsterError):
-                gap_ms = int((datetime.now(UTC) - parse_ts(last_seen)).total_seconds() * 1000)
-        message = "the recorder stopped unexpectedly and was restarted"
-        if torn:
-            message += f"; a partial last line ({torn} bytes) was set aside"
-        self.pipeline.append_system(
-            [
-                warning(
-                    "recorder_restart",
-                    message,
-                    gapMs=max(gap_ms, 0),
-                    previousPid=(previous or {}).get("pid"),
-                    tornBytes=torn,
-                )
-            ]
-        )
-
-    def _record_time_anomalies(self) -> None:
-        """What the recorder found wrong with time when it started (timelimit.py)."""
-        events = []
-        if self.signed.mismatch is not None and self.deadline is not None:
-            events.append(
-                warning(
-                    "deadline_mismatch",
-                    "session.json's deadline differs from the signed time limit; the signed "
-                    "limit is used",
-                    claimed=self.signed.mismatch,
-                    deadline=format_ts(self.deadline),
-                    source=self.signed.source,
-                )
-            )
-        back = self.clock.set_back_at_start
-        if back is not None:
-            events.append(
-                warning(
-                    "clock_jump",
-                    "the system clock is behind the session's last event: it was set back",
-                    jumpMs=-int(back.total_seconds() * 1000),
-                )
-            )
-        if events:
-            self.pipeline.append_system(events)
-
-    def _check_clock(self) -> None:
-        jump = self.clock.jump()
-        if jump is None or self.pipeline.closed:
-            return
-        direction = "forward" if jump.total_seconds() > 0 else "back"
-        self.pipeline.append_system(
-            [
-                warning(
-                    "clock_jump",
-                    f"the system clock was set {direction} by {abs(jump.total_seconds()):.0f} s; "
-                    "the time limit is measured without it",
-                    jumpMs=int(jump.total_seconds() * 1000),
-                    sessionClock=format_ts(self.clock.now()),
-                )
-            ]
-        )
-
     def _write_info(self) -> None:
         info = {"pid": os.getpid(), "startedAt": self.started_at, "socket": self.state.socket}
         self.paths.recorder_info.write_text(json.dumps(info) + "\n")
-
-    def _restore_countdown(self) -> None:
-        if self.countdown is None:
-            return
-        now = self.clock.now()
-        # Warnings already given before a restart are not repeated.
-        for minutes in self.countdown.thresholds:
-            if self.countdown.remaining(now).total_seconds() <= minutes * 60:
-                self.countdown.given.add(minutes)
 
     def run(self) -> None:
         last_heartbeat = 0.0
@@ -258,8 +176,8 @@ class Recorder:
         self.pipeline.report_client_losses(self.client_losses)
         self.poll_watchers()
         self.capture.tick()
-        self._check_clock()
-        self._check_time()
+        self.check_clock()
+        self.check_time()
         self.checkpoints.tick()
 
     def shutdown(self) -> None:
@@ -297,110 +215,6 @@ class Recorder:
             self.pipeline.append_system(
                 [warning("spool_ingested", message, count=count, rejected=bad)]
             )
-
-    def _start_watchers(self) -> None:
-        from promptster.integrations import catalog
-
-        for tool in catalog.TOOLS:
-            try:
-                watcher = tool.watcher(self.paths.root, self.workspace)
-            except Exception:  # an adapter that cannot watch leaves the backfill to it
-                log.exception("%s: no live watcher", tool.label)
-                continue
-            if watcher is not None:
-                self.watchers[tool.name] = watcher
-
-    def poll_watchers(self) -> None:
-        """New events from the AI tools' own records (called every tick and before each
-        snapshot, so an AI tool call is journaled before the changes it explains)."""
-        with self.watch_lock:
-            if self.pipeline.closed:
-                return
-            for name, watcher in self.watchers.items():
-                try:
-                    bodies = watcher.poll()
-                except Exception:  # undocumented input: keep recording, backfill retries
-                    log.exception("%s watcher failed", name)
-                    continue
-                for body in bodies:
-                    try:
-                        self.watch_waiting.append(event_from_client(body))
-                    except Rejected as exc:
-                        log.warning("%s watcher: event skipped: %s", name, exc)
-            if not self.watch_waiting:
-                return
-            try:
-                self.pipeline.append_client(self.watch_waiting)
-            except PromptsterError as exc:  # the journal cannot be written: retried next tick
-                log.warning("watched events wait: %s", exc.message)
-                return
-            self.watch_waiting = []
-
-    def seen_source(self, name: str, detail: str | None = None, *, heartbeat: bool = False) -> None:
-        entry = self.sources.setdefault(name, {})
-        entry["lastSeen"] = now_ts()
-        if detail:
-            entry["detail"] = detail
-        if heartbeat:  # a hook said it ran (Codex's send no events of their own)
-            entry["heartbeatAt"] = entry["lastSeen"]
-
-    # -- time limit -----------------------------------------------------------------------
-
-    def _check_time(self) -> None:
-        if self.countdown is None or self.pipeline.closed:
-            return
-        notice = self.countdown.due(self.clock.now())
-        if notice is None:
-            return
-        self._give_notice(notice)
-        if notice.code == "time_expired":
-            threading.Thread(target=self.auto_submit, name="auto-submit", daemon=True).start()
-
-    def _give_notice(self, notice: TimeNotice) -> None:
-        data: dict[str, Any] = {"minutesLeft": notice.minutes_left}
-        if self.deadline is not None:
-            data["deadline"] = format_ts(self.deadline)
-        self.pipeline.append_system([warning(notice.code, notice.message, **data)])
-        self.notify(notice.message)
-
-    def notify(self, message: str) -> None:
-        """Write a line to every terminal that asked for notices (best effort)."""
-        log.info("notice: %s", message)
-        line = f"\r\n\x1b[1;33m[promptster] {message}\x1b[0m\r\n".encode()
-        for tty in sorted(self.ttys):
-            try:
-                fd = os.open(tty, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
-                try:
-                    os.write(fd, line)
-                finally:
-                    os.close(fd)
-            except OSError:
-                self.ttys.discard(tty)
-
-    def attach_tty(self, tty: str) -> bool:
-        if not tty.startswith(("/dev/pts/", "/dev/tty")):
-            return False
-        try:
-            if os.stat(tty).st_uid != os.getuid():
-                return False
-        except OSError:
-            return False
-        self.ttys.add(tty)
-        return True
-
-    def auto_submit(self) -> None:
-        """At the time limit: the `submit --auto` flow, run by the recorder itself."""
-        from promptster.record.submit import submit_session
-
-        try:
-            result = submit_session(self.paths, "auto", end=lambda r: self.end(r, stop=False))
-            assert result is not None  # no confirmation asked
-            self.notify(f"submitted automatically: {result.path} (sha256 {result.sha256[7:19]}…)")
-        except PromptsterError as exc:
-            log.error("automatic submission failed: %s", exc.message)
-            self.notify(f"automatic submission failed: {exc.message}; run `promptster submit`")
-        finally:
-            self.stopped.set()
 
     # -- ending ---------------------------------------------------------------------------
 
@@ -441,77 +255,6 @@ class Recorder:
         if stop:
             self.stopped.set()
         return self.end_result
-
-    def backfill_transcripts(self) -> None:
-        """What hooks cannot see (replies with model and tokens, slash commands, interruptions),
-        from each AI tool's own records of this workspace (Claude Code's transcripts, …); ids
-        already journaled are skipped, so this is safe after the hooks' own reads. Never stops
-        the session from ending."""
-        from promptster.integrations import catalog
-
-        for tool in catalog.TOOLS:
-            try:
-                bodies = tool.adapter().backfill(self.paths.root, self.state.workspace_path)
-                if bodies:
-                    self.pipeline.append_client([event_from_client(body) for body in bodies])
-            except Exception as exc:  # undocumented input; it must not block submit
-                self.pipeline.append_system(
-                    [warning("transcript_skipped", f"{tool.label} backfill failed: {exc}")]
-                )
-
-    def status(self) -> dict[str, Any]:
-        now = self.clock.now()
-        body: dict[str, Any] = {
-            "ok": True,
-            "sessionId": self.state.session_id,
-            "pid": os.getpid(),
-            "nextSeq": self.pipeline.next_seq,
-            "counts": dict(self.pipeline.stats.counts),
-            "redactions": self.pipeline.stats.redactions,
-            "deadline": format_ts(self.deadline) if self.deadline else None,
-            "problem": self.pipeline.problem or self.capture.problem,
-            "sources": {**self.capture.sources(), **self._watcher_sources(), **self.sources},
-            "tools": self._tools(),
-            "lastSnapshot": self.capture.shadow.head,
-            "usage": self.pipeline.stats.usage.to_json_obj(budget=self.limits.token_budget_usd),
-        }
-        if self.deadline is not None:
-            body["remainingSeconds"] = int((self.deadline - now).total_seconds())
-        return body
-
-    def _watcher_sources(self) -> dict[str, Any]:
-        """The live watchers of the tools wired for this session, and of any other tool that
-        has been heard from (a candidate may run plain `codex` without `--tools codex`)."""
-        sources: dict[str, Any] = {}
-        heard = self.pipeline.stats.heard
-        for name, watcher in self.watchers.items():
-            if name not in self.state.tools and name not in heard:
-                continue
-            with contextlib.suppress(Exception):
-                sources[f"{name} watcher"] = watcher.status()
-        return sources
-
-    def _tools(self) -> dict[str, Any]:
-        """Each AI tool: whether it is wired for this session, and when each of its channels
-        (hook, import, mcp, …) last delivered an event."""
-        from promptster.integrations import catalog
-
-        tools: dict[str, Any] = {}
-        for tool in catalog.TOOLS:
-            try:
-                active = tool.adapter().is_active(self.workspace)
-            except Exception:
-                active = False
-            channels = dict(self.pipeline.stats.heard.get(tool.name, {}))
-            beat = self.sources.get(tool.name, {}).get("heartbeatAt")
-            if beat:  # a hook that sends no events of its own (Codex's) still counts
-                channels["hook"] = max(channels.get("hook", ""), str(beat))
-            tools[tool.name] = {
-                "label": tool.label,
-                "wired": tool.name in self.state.tools or active,
-                "channels": channels,
-            }
-        return tools
 
 
 @contextlib.contextmanager
