@@ -86,7 +86,7 @@ def interleaved(
 # the bundle with (the bundle format, the event and payload formats, the assessment pack, the
 # journal). A change to any of them gives a cache folder of its own.
 _WRITER_SOURCES = (
-    "record/synth.py", "record/journal.py", "gitutil.py", "bundle", "formats", "issue",
+    "record/synth", "record/journal.py", "gitutil.py", "bundle", "formats", "issue",
 )  # fmt: skip
 _CACHE_PREFIX = "bundles-"
 

@@ -92,7 +92,7 @@ def generate(out: Path, events: int, seed: int) -> tuple[WrittenBundle, float, f
         captured["key"] = key
         return written
 
-    with mock.patch("promptster.record.synth.write_bundle", write_and_time):
+    with mock.patch("promptster.record.synth.bundle.write_bundle", write_and_time):
         total, written = timed(lambda: synth.generate_bundle(out, events=events, seed=seed))
     return written, total, captured["write"], captured
 

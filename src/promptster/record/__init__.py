@@ -6,5 +6,5 @@ redacts and orders events into the hash-chained `journal`, `submit` writes the b
 `control`/`session`/`timer`/`doctor` manage it. Capture channels:
 `files/` (watcher, shadow git, `file_*` events), `shell/` (the recorded pty shell), AI tools
 through `promptster.integrations`, `attribution/` (AI or human), `redact/` (secrets), and
-`synth` (synthetic sessions through the same journal and writer). May import `integrations`,
+`synth/` (synthetic sessions through the same journal and writer). May import `integrations`,
 `runs`, `issue`, `bundle`, `formats`, `protocol`; never the reviewer side."""

@@ -1,99 +1,29 @@
-"""Synthetic sessions: realistic, valid, signed bundles of any size, reproducible by seed.
-
-Used by the tests, the benchmarks and the signals and report work. A synthetic session goes
-through the same journal and bundle writer as a recorded one; its snapshots are a real git
-history, built in one `git fast-import` run so that a 100,000-event session takes seconds.
-Changes replace a block of lines with lines that never occurred before, so any diff algorithm
-(git's included) counts exactly the lines the events claim.
-"""
+"""What happens in a synthetic session: prompts and the AI's tool calls, the candidate's edits
+and commands, test runs, decisions, notes and checkpoints, in seeded proportions."""
 
 from __future__ import annotations
 
-import hashlib
 import random
-import tempfile
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from promptster import __version__
-from promptster.bundle import format as fmt
-from promptster.bundle.writer import SessionMaterial, WrittenBundle, write_bundle
-from promptster.formats.crypto import SigningKey, sha256_digest
-from promptster.formats.events import Event, Kind, format_ts, make_event
+from promptster.formats.events import Kind
 from promptster.formats.payloads import Payload, PlanItem
-from promptster.gitutil import SNAPSHOT_AUTHOR, run_git
-from promptster.issue.assessment import AssessmentPack, KdfParams, PackKey, hash_key, sign_pack
-from promptster.issue.keys import ALPHABET as KEY_ALPHABET
-from promptster.issue.keys import CandidateKey, check_symbol, parse_key
-from promptster.record.journal import JournalWriter
-
-BASE_TIME = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
-SYNTH_ASSESSMENT = "synthetic"
-SYNTH_TIME_LIMIT_MINUTES = 120
-# The synthetic reviewer: its packs verify, and `--reviewer-key` with its fingerprint checks
-# the issuer of synthetic bundles. Cheap scrypt parameters: these keys protect nothing.
-SYNTH_REVIEWER = SigningKey.from_seed(hashlib.sha256(b"promptster-synthetic-reviewer").digest())
-SYNTH_KDF = KdfParams(n=2**10)
-CANDIDATES = ("Ada Lovelace", "Alan Turing", "Grace Hopper", "Edsger Dijkstra", "Barbara Liskov")
-FILES = (
-    "src/app/service.py",
-    "src/app/models.py",
-    "src/app/api.py",
-    "tests/test_service.py",
-    "tests/test_api.py",
-    "README.md",
-    "src/app/util.py",
-    "docs/design.md",
-)
-PROMPTS = (
-    "Add input validation to {f} so that negative quantities are rejected with a 400.",
-    "Why does the test in {f} fail with a KeyError? Don't change the public API.",
-    "Refactor {f} to remove the global state; keep behaviour identical and keep it under 200 "
-    "lines.",
-    "Write tests for the edge cases in {f}: empty input, unicode, and very large values.",
-    "Explain what {f} does.",
-    "fix it",
-    "Use a dict instead of a list in {f}, we must stay O(1) for lookups. Must not break the "
-    "existing tests.",
-)
-COMMANDS = (
-    "ls -la",
-    "git status",
-    "cat {f}",
-    "python -m pytest -q",
-    "ruff check .",
-    "mypy src",
-    "git diff",
-    "python -m app",
-    "grep -rn TODO src",
+from promptster.record.synth.timeline import Timeline
+from promptster.record.synth.vocabulary import (
+    COMMANDS,
+    FILES,
+    PROMPTS,
+    SYNTH_ASSESSMENT,
+    SYNTH_TIME_LIMIT_MINUTES,
+    SYSTEM,
 )
 
 
-# The envelope of what the CLI writes on its own behalf (as record.pipeline.system_event).
-SYSTEM: dict[str, Any] = {
-    "channel": "cli",
-    "integration": "promptster",
-    "emitter": "promptster-cli",
-    "actor": "system",
-    "attribution": "system_generated",
-    "confidence": 1.0,
-    "observability": "high",
-}
+class Simulator(Timeline):
+    """A session of `target` events by `candidate`, bound to its assessment by `binding`."""
 
-
-@dataclass
-class _Plan:
-    """Events with snapshot placeholders, and the commits they need, before git runs."""
-
-    events: list[tuple[datetime, Event]] = field(default_factory=list)
-    commits: list[tuple[datetime, dict[str, list[str] | None]]] = field(default_factory=list)
-
-
-class _Simulator:
     def __init__(
         self,
         rng: random.Random,
@@ -102,41 +32,14 @@ class _Simulator:
         candidate: str,
         binding: tuple[str, str | None, str] = (SYNTH_ASSESSMENT, None, ""),
     ) -> None:
-        self.rng = rng
+        super().__init__(rng)  # first: the clock's start is the stream's first draw here
         # (assessment id, candidate key hash, pack digest): what the manifest must repeat
         self.binding = binding
         self.candidate = candidate
         self.session_id = session_id
         self.target = target
-        self.clock = BASE_TIME + timedelta(minutes=rng.randrange(0, 60 * 24 * 20))
-        self.started = self.clock
-        self.files: dict[str, list[str]] = {}
-        self.counter = 0
-        self.plan = _Plan()
         self.lane = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         self.failing_tests = rng.randint(1, 4)
-
-    def tick(self, low: float, high: float) -> datetime:
-        self.clock += timedelta(milliseconds=int(self.rng.uniform(low, high) * 1000))
-        return self.clock
-
-    def emit(self, kind: Kind | str, data: Payload, **envelope: Any) -> None:
-        event = make_event(kind, data, **envelope)
-        event.id = str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
-        self.plan.events.append((self.clock, event))
-
-    def fresh_lines(self, count: int, path: str) -> list[str]:
-        lines = []
-        for _ in range(count):
-            self.counter += 1
-            lines.append(f"# {path} line {self.counter} {self.rng.getrandbits(32):08x}")
-        return lines
-
-    def commit(self, changes: dict[str, list[str] | None]) -> str:
-        self.plan.commits.append((self.clock, changes))
-        return f"@commit:{len(self.plan.commits) - 1}"
-
-    # -- behaviour -------------------------------------------------------------------------
 
     def run(self) -> None:
         baseline = {}
@@ -437,145 +340,3 @@ class _Simulator:
                 attribution="system_generated",
                 confidence=1.0,
             )
-
-
-def _fast_import(
-    git_dir: Path, commits: list[tuple[datetime, dict[str, list[str] | None]]]
-) -> list[str]:
-    """Build the snapshot history in one `git fast-import`; return the commit ids in order."""
-    name, email = SNAPSHOT_AUTHOR
-    stream: list[bytes] = []
-    for index, (moment, changes) in enumerate(commits):
-        message = b"baseline" if index == 0 else f"snapshot {index}".encode()
-        stamp = int(moment.timestamp())
-        stream.append(f"commit {fmt.SNAPSHOT_REF}\nmark :{index + 1}\n".encode())
-        stream.append(f"committer {name} <{email}> {stamp} +0000\n".encode())
-        stream.append(b"data %d\n%s\n" % (len(message), message))
-        if index:
-            stream.append(f"from :{index}\n".encode())
-        for path, lines in sorted(changes.items()):
-            if lines is None:
-                stream.append(f"D {path}\n".encode())
-                continue
-            content = ("\n".join(lines) + "\n").encode() if lines else b""
-            stream.append(f"M 100644 inline {path}\ndata {len(content)}\n".encode())
-            stream.append(content + b"\n")
-        stream.append(b"\n")
-    marks = git_dir / "marks"
-    run_git(
-        ["fast-import", "--quiet", f"--export-marks={marks}"],
-        git_dir=git_dir,
-        stdin=b"".join(stream),
-    )
-    by_mark = dict(line.split() for line in marks.read_text().splitlines())
-    return [by_mark[f":{i + 1}"] for i in range(len(commits))]
-
-
-def _resolve(value: Any, commits: list[str]) -> Any:
-    if isinstance(value, str) and value.startswith("@commit:"):
-        return commits[int(value.split(":")[1])]
-    return value
-
-
-def _seeded(seed: int) -> tuple[random.Random, str, SigningKey]:
-    """The generator's random stream, session id and session key for `seed`, in that order."""
-    rng = random.Random(seed)
-    session_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
-    key = SigningKey.from_seed(rng.randbytes(32))
-    return rng, session_id, key
-
-
-def synthetic_candidate_key(seed: int) -> str:
-    """The candidate key of `generate_bundle(seed=seed)` when none is given (valid, stable)."""
-    digest = hashlib.sha256(f"promptster-synth-key-{seed}".encode()).digest()
-    data = "".join(KEY_ALPHABET[b % len(KEY_ALPHABET)] for b in digest[:7])
-    return CandidateKey(data + check_symbol(data)).text
-
-
-def synthetic_pack(key_text: str, seed: int, assessment_id: str = SYNTH_ASSESSMENT) -> bytes:
-    """A pack of `assessment_id` (default: the synthetic assessment) signed by the synthetic
-    reviewer and issued for `key_text`; deterministic."""
-    salt = hashlib.sha256(f"promptster-synth-salt-{seed}".encode()).digest()[:16]
-    pack = AssessmentPack(
-        assessment_id=assessment_id,
-        org="Synthetic reviewer",
-        role="Backend engineer",
-        brief="Build a small service with tests (synthetic session).",
-        time_limit_minutes=SYNTH_TIME_LIMIT_MINUTES,
-        repo=None,
-        reviewer_public_key=SYNTH_REVIEWER.public,
-        keys=(
-            PackKey(
-                "key-1",
-                salt,
-                hash_key(parse_key(key_text), salt, SYNTH_KDF),
-                datetime(2030, 1, 1, tzinfo=UTC),
-                False,
-            ),
-        ),
-        issued_at=BASE_TIME - timedelta(days=1),
-        kdf=SYNTH_KDF,
-    )
-    return sign_pack(pack, SYNTH_REVIEWER)
-
-
-def session_key_for_seed(seed: int) -> SigningKey:
-    """The session key `generate_bundle(seed=seed)` signs with (tests re-sign tampered copies)."""
-    return _seeded(seed)[2]
-
-
-def generate_bundle(
-    out_path: Path,
-    *,
-    events: int = 500,
-    seed: int = 0,
-    candidate: str | None = None,
-    candidate_key: str | None = None,
-    progress: Callable[[str], None] | None = None,
-    issued: tuple[str, bytes] | None = None,
-) -> WrittenBundle:
-    """Write a synthetic, signed, verifiable bundle with about `events` events.
-
-    The bundle carries an assessment pack for assessment "synthetic", signed by the synthetic
-    reviewer key (`SYNTH_REVIEWER`), holding the hash of `candidate_key` (a valid key; by
-    default one derived from the seed), exactly as a recorded session from a redeemed key.
-    `progress` hears of each stage (a large bundle takes seconds).
-    `issued` = (assessment id, pack) replaces the synthetic assessment with a real one.
-    """
-    if events < 2:
-        raise ValueError("a session needs at least 2 events (start and end)")
-    say = progress or (lambda stage: None)
-    rng, session_id, key = _seeded(seed)
-    candidate = candidate or rng.choice(CANDIDATES)
-    key_text = parse_key(candidate_key).text if candidate_key else synthetic_candidate_key(seed)
-    assessment_id, pack = issued or (SYNTH_ASSESSMENT, synthetic_pack(key_text, seed))
-    binding = (assessment_id, fmt.candidate_key_hash(key_text), sha256_digest(pack))
-    simulator = _Simulator(rng, session_id, events, candidate, binding)
-    simulator.run()
-    with tempfile.TemporaryDirectory(prefix="promptster-synth-") as tmp:
-        git_dir = Path(tmp) / "shadow.git"
-        run_git(["init", "--quiet", "--bare", str(git_dir)])
-        say(f"writing {len(simulator.plan.commits):,} git snapshots")
-        commit_ids = _fast_import(git_dir, simulator.plan.commits)
-        say("writing the timeline")
-        journal_path = Path(tmp) / "timeline.jsonl"
-        with JournalWriter(journal_path, session_id) as journal:
-            for moment, event in simulator.plan.events:
-                event.ts = format_ts(moment)
-                for name in ("commit", "snapshot"):
-                    if name in event.data:
-                        event.data[name] = _resolve(event.data[name], commit_ids)
-                journal.append(event)
-        first, last = simulator.plan.events[0][0], simulator.plan.events[-1][0]
-        material = SessionMaterial(
-            session_id=session_id,
-            started_at=format_ts(first),
-            ended_at=format_ts(last),
-            timeline=journal_path.read_bytes(),
-            shadow_git_dir=git_dir,
-            assessment_id=assessment_id,  # one assessment: synthetic bundles form a cohort
-            candidate_key=key_text,
-            assessment_pack=pack,
-        )
-        say("signing and writing the bundle")
-        return write_bundle(material, key, out_path)
