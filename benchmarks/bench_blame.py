@@ -46,7 +46,8 @@ from promptster.formats.crypto import SigningKey
 from promptster.formats.events import Event, make_event
 from promptster.gitutil import git_env, git_executable, run_git
 from promptster.integrations.claude import events as ce
-from promptster.integrations.claude.events import parse_time
+from promptster.integrations.claude import tool_events as cte
+from promptster.integrations.claude.values import parse_time
 from promptster.record.attribution import checkpoint
 from promptster.record.attribution.authorship import (
     authorship_member,
@@ -164,7 +165,7 @@ def build_session(root: Path, events: int, files: int, big_lines: int = 0) -> Se
         tool_input = {"file_path": f"{WS}/{path}", "content": text}
         ctx = ce.Context(lane="lane", workspace=WS, cwd=WS, ts=ts(second - 0.5))
         if by_ai:
-            timeline.extend(map(hook_event, ce.tool_use_events(ctx, "Write", tool_id, tool_input)))
+            timeline.extend(map(hook_event, cte.tool_use_events(ctx, "Write", tool_id, tool_input)))
         kind = "file_create" if added and not removed else "file_diff"
         data = {"path": path, "commit": commits[mark], "linesAdded": added, "linesRemoved": removed}
         timeline.append(make_event(kind, data, channel="watcher", integration="promptster",
@@ -172,7 +173,7 @@ def build_session(root: Path, events: int, files: int, big_lines: int = 0) -> Se
         if by_ai:
             ctx = ce.Context(lane="lane", workspace=WS, cwd=WS, ts=ts(second + 0.2))
             timeline.extend(
-                map(hook_event, ce.tool_result_events(ctx, "Write", tool_id, tool_input, {}))
+                map(hook_event, cte.tool_result_events(ctx, "Write", tool_id, tool_input, {}))
             )
     end_second = (planned[-1][1] if planned else 0) + 5
     timeline.append(make_event("session_end", {"reason": "submit"}, channel="cli",

@@ -29,7 +29,7 @@ from session_support import Event, of, recording_env, starter_repo, submit_and_r
 from standin_openai import StandinOpenAI, say
 from test_aider_e2e import aider_executable
 
-from promptster.integrations.claude.events import parse_time
+from promptster.integrations.claude.values import parse_time
 from promptster.protocol import find_session
 from support import require
 

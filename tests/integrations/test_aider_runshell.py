@@ -25,7 +25,7 @@ import pexpect
 import pytest
 
 from promptster.integrations.aider import runshell, shims
-from promptster.integrations.claude.events import OUTPUT_LIMIT
+from promptster.integrations.claude.values import OUTPUT_LIMIT
 from promptster.protocol import CLIENT_LOSSES_FILE, SESSION_DIR_NAME, SESSION_FILE
 from promptster.record.losses import ClientLossLedger
 from support import require_executable

@@ -6,6 +6,7 @@ from typing import Any
 
 from promptster.formats.events import make_event
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import tool_events as cte
 from promptster.record.attribution.events import (
     EventAttributor,
     attribute_timeline,
@@ -39,18 +40,18 @@ def test_lines_from_diff() -> None:
 def test_a_session_of_hook_events() -> None:
     edit_input = {"file_path": f"{WS}/calc.py", "old_string": "a - b", "new_string": "a + b"}
     events: list[dict[str, Any]] = [
-        *ce.tool_use_events(
+        *cte.tool_use_events(
             at(1), "Write", "t1", {"file_path": f"{WS}/util.py", "content": "x = 1\n"}
         ),
         file_event(1, "util.py", "+x = 1"),
-        *ce.tool_result_events(at(2), "Write", "t1", {"file_path": f"{WS}/util.py"}, {}),
+        *cte.tool_result_events(at(2), "Write", "t1", {"file_path": f"{WS}/util.py"}, {}),
         file_event(20, "notes.md", "+my own note"),
-        *ce.tool_use_events(at(30), "Edit", "t2", edit_input),
-        *ce.tool_result_events(at(30), "Edit", "t2", edit_input, {"userModified": False}),
+        *cte.tool_use_events(at(30), "Edit", "t2", edit_input),
+        *cte.tool_result_events(at(30), "Edit", "t2", edit_input, {"userModified": False}),
         file_event(30, "calc.py", "-    return a - b\n+    return a + b"),
-        *ce.tool_use_events(at(40), "Bash", "t3", {"command": "python gen.py"}),
+        *cte.tool_use_events(at(40), "Bash", "t3", {"command": "python gen.py"}),
         file_event(41, "generated.py", "+GENERATED = True"),
-        *ce.tool_result_events(
+        *cte.tool_result_events(
             at(42), "Bash", "t3", {"command": "python gen.py"}, {"stdout": "", "stderr": ""}
         ),
         file_event(55, "calc.py", "-    return a + b\n+    return b + a  # I prefer this"),
@@ -72,7 +73,7 @@ def test_a_session_of_hook_events() -> None:
 
 def test_annotate_sets_the_file_event_fields() -> None:
     attributor = EventAttributor(WS)
-    for event in ce.tool_use_events(
+    for event in cte.tool_use_events(
         at(1), "Write", "t1", {"file_path": f"{WS}/a.py", "content": "y = 2\n"}
     ):
         attributor.observe(event)
@@ -95,10 +96,10 @@ def test_user_modified_and_changed_files() -> None:
     attributor = EventAttributor(WS)
     edit_input = {"file_path": f"{WS}/a.py", "old_string": "n = 1", "new_string": "n = 10"}
     for event in [
-        *ce.tool_use_events(at(1), "Edit", "t1", edit_input),
-        *ce.tool_result_events(at(1), "Edit", "t1", edit_input, {"userModified": True}),
-        *ce.tool_use_events(at(5), "Bash", "t2", {"command": "make"}),
-        *ce.tool_result_events(
+        *cte.tool_use_events(at(1), "Edit", "t1", edit_input),
+        *cte.tool_result_events(at(1), "Edit", "t1", edit_input, {"userModified": True}),
+        *cte.tool_use_events(at(5), "Bash", "t2", {"command": "make"}),
+        *cte.tool_result_events(
             at(6),
             "Bash",
             "t2",
@@ -124,7 +125,7 @@ def test_a_proposal_that_never_ran_is_withdrawn_at_the_turn_end() -> None:
 
     attributor = EventAttributor(WS)
     proposal = {"file_path": f"{WS}/app.py", "content": "import logging\n"}
-    for event in ce.tool_use_events(at(1), "Write", "t1", proposal):
+    for event in cte.tool_use_events(at(1), "Write", "t1", proposal):
         attributor.observe(event)
     turn_end = make_event(
         "ai_response",

@@ -8,6 +8,7 @@ from typing import Any
 
 from promptster.formats.events import make_event
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import tool_events as cte
 from promptster.record.attribution.engine import (
     DIRTY_WINDOW,
     Attributor,
@@ -158,8 +159,8 @@ def _file_event(seconds: float, path: str) -> dict[str, Any]:
 def test_a_claim_journaled_after_its_snapshot_still_explains_it() -> None:
     content = "def mean(values):\n    return sum(values) / len(values)\n"
     tool_input = {"file_path": f"{WS}/stats.py", "content": content}
-    use = ce.tool_use_events(_ctx(10), "Write", "t1", tool_input)
-    result = ce.tool_result_events(_ctx(10.4), "Write", "t1", tool_input, {})
+    use = cte.tool_use_events(_ctx(10), "Write", "t1", tool_input)
+    result = cte.tool_result_events(_ctx(10.4), "Write", "t1", tool_input, {})
     snapshot = _file_event(10.2, "stats.py")
     # the hook's delivery went through the spool: both reached the journal after the snapshot
     events = [snapshot, *use, *result]

@@ -8,6 +8,7 @@ from typing import Any
 
 from promptster.formats.events import make_event
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import tool_events as cte
 
 WS = "/home/candidate/work"
 Event = dict[str, Any]
@@ -110,16 +111,16 @@ class Session:
 
     def ai_write(self, second: float, tool_id: str, path: str, content: str) -> None:
         tool_input = {"file_path": f"{WS}/{path}", "content": content}
-        self.add(ce.tool_use_events(at(second), "Write", tool_id, tool_input))
+        self.add(cte.tool_use_events(at(second), "Write", tool_id, tool_input))
         self.save(second + 0.2, {path: content.encode()})
-        self.add(ce.tool_result_events(at(second + 0.4), "Write", tool_id, tool_input, {}))
+        self.add(cte.tool_result_events(at(second + 0.4), "Write", tool_id, tool_input, {}))
 
     def ai_edit(self, second: float, tool_id: str, path: str, old: str, new: str) -> None:
         tool_input = {"file_path": f"{WS}/{path}", "old_string": old, "new_string": new}
         current = (self.dir / path).read_text()
-        self.add(ce.tool_use_events(at(second), "Edit", tool_id, tool_input))
+        self.add(cte.tool_use_events(at(second), "Edit", tool_id, tool_input))
         self.save(second + 0.2, {path: current.replace(old, new).encode()})
-        self.add(ce.tool_result_events(at(second + 0.4), "Edit", tool_id, tool_input, {}))
+        self.add(cte.tool_result_events(at(second + 0.4), "Edit", tool_id, tool_input, {}))
 
     def terminal_command(self, end: float, duration_ms: int, command: str) -> None:
         event = make_event(

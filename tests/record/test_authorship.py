@@ -8,7 +8,7 @@ from typing import Any
 from authorship_kit import WS, Session, at
 
 from promptster.bundle.authorship import Authorship, decode, encode
-from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import tool_events as cte
 from promptster.record.attribution.authorship import compute_authorship
 
 PY = (
@@ -55,7 +55,7 @@ def test_round_trip_and_run_length(tmp_path: Path) -> None:
 def test_an_edit_that_never_ran_is_no_candidate(tmp_path: Path) -> None:
     session = Session(tmp_path)
     proposal = {"file_path": f"{WS}/app.py", "content": "import logging\nimport os\n"}
-    session.add(ce.tool_use_events(at(5), "Write", "rejected", proposal))  # no tool_result
+    session.add(cte.tool_use_events(at(5), "Write", "rejected", proposal))  # no tool_result
     session.save(20, {"app.py": b"import logging\nimport os\n"})
     assert authors(session, "app.py") == ["human", "human"]
 
@@ -65,9 +65,9 @@ def test_an_edit_the_candidate_denied_is_no_candidate(tmp_path: Path) -> None:
     the proposed edit): its lines must not explain the candidate typing the same lines."""
     session = Session(tmp_path)
     proposal = {"file_path": f"{WS}/app.py", "content": "import logging\nimport os\n"}
-    session.add(ce.tool_use_events(at(5), "Write", "denied", proposal))
+    session.add(cte.tool_use_events(at(5), "Write", "denied", proposal))
     refused = "Permission to use Write has been denied."
-    session.add(ce.tool_result_events(at(6), "Write", "denied", proposal, {}, error=refused))
+    session.add(cte.tool_result_events(at(6), "Write", "denied", proposal, {}, error=refused))
     session.save(12, {"app.py": b"import logging\nimport os\n"})
     assert authors(session, "app.py") == ["human", "human"]
 
@@ -91,8 +91,8 @@ def test_ai_candidates_expire(tmp_path: Path) -> None:
         "new_string": "import os\n",
     }
     # the edit ran, but the candidate's save 10 minutes later is not its effect
-    session.add(ce.tool_use_events(at(20), "Edit", "t2", edit))
-    session.add(ce.tool_result_events(at(21), "Edit", "t2", edit, {}))
+    session.add(cte.tool_use_events(at(20), "Edit", "t2", edit))
+    session.add(cte.tool_result_events(at(21), "Edit", "t2", edit, {}))
     session.save(620, {"a.py": b"import logging\nimport os\n"})
     assert authors(session, "a.py") == ["ai", "human"]
 
@@ -122,11 +122,11 @@ def test_a_big_ai_file_is_attributed_per_line(tmp_path: Path) -> None:
 def test_a_hand_save_during_a_long_ai_command(tmp_path: Path) -> None:
     session = Session(tmp_path)
     bash = {"command": "sleep 60 && python gen.py"}
-    session.add(ce.tool_use_events(at(10), "Bash", "b1", bash))
+    session.add(cte.tool_use_events(at(10), "Bash", "b1", bash))
     session.save(30, {"mine.py": b"typed_by_me = 1\n"})  # saved in vim in the recorded shell
     session.terminal_command(32, 25_000, "vim mine.py")
     session.save(69, {"gen_out.py": b"GENERATED = 1\n"})
-    session.add(ce.tool_result_events(at(70), "Bash", "b1", bash, {"stdout": "", "stderr": ""}))
+    session.add(cte.tool_result_events(at(70), "Bash", "b1", bash, {"stdout": "", "stderr": ""}))
     assert authors(session, "mine.py") == ["human"]
     assert authors(session, "gen_out.py") == ["ai"]
 
@@ -143,14 +143,14 @@ def _measured(needed: int, written: int, dirtied: int) -> dict[str, Any]:
 def test_a_save_from_outside_the_recorded_shell_during_an_ai_command(tmp_path: Path) -> None:
     session = Session(tmp_path)
     bash = {"command": "sleep 4 && python gen.py"}
-    session.add(ce.tool_use_events(at(10), "Bash", "b1", bash))
+    session.add(cte.tool_use_events(at(10), "Bash", "b1", bash))
     # saved from an editor the recorder does not see, while the command slept: the command's
     # processes had written 664 bytes (to /dev/null) and dirtied no page
     session.save(11, {"todo.md": b"- check the report\n"}, extra={"todo.md": _measured(19, 664, 0)})
     session.save(
         14.5, {"gen_out.py": b"GENERATED = 1\n"}, extra={"gen_out.py": _measured(14, 900, 4096)}
     )
-    session.add(ce.tool_result_events(at(15), "Bash", "b1", bash, {"stdout": "", "stderr": ""}))
+    session.add(cte.tool_result_events(at(15), "Bash", "b1", bash, {"stdout": "", "stderr": ""}))
     assert authors(session, "todo.md") == ["human"]
     assert authors(session, "gen_out.py") == ["ai"]
 
@@ -160,8 +160,8 @@ def test_a_claim_journaled_after_its_snapshot_still_explains_it(tmp_path: Path) 
     tool_input = {"file_path": f"{WS}/stats.py", "content": PY}
     session.save(10.2, {"stats.py": PY.encode()})
     # the hook's delivery went through the spool: journaled after the snapshot, stamped before
-    session.add(ce.tool_use_events(at(10), "Write", "t1", tool_input))
-    session.add(ce.tool_result_events(at(10.4), "Write", "t1", tool_input, {}))
+    session.add(cte.tool_use_events(at(10), "Write", "t1", tool_input))
+    session.add(cte.tool_result_events(at(10.4), "Write", "t1", tool_input, {}))
     assert set(authors(session, "stats.py")) == {"ai"}
 
 

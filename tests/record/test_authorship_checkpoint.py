@@ -30,7 +30,7 @@ from promptster.bundle.authorship import (
 )
 from promptster.formats.jsonio import canonical_json
 from promptster.gitblobs import changes_since
-from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import tool_events as cte
 from promptster.record.attribution import authorship as authorship_module
 from promptster.record.attribution import checkpoint
 from promptster.record.attribution.authorship import (
@@ -129,20 +129,20 @@ def play(session: Session, ops: list[tuple[str, int, int]]) -> None:
             session.save(second, {target: current.encode()}, {target: path})
         elif op == "unanswered":  # proposed; its result may come later (late_result)
             tool_input = {"file_path": f"{WS}/{path}", "content": f"late_{n} = {variant}\n"}
-            session.add(ce.tool_use_events(at(second), "Write", f"u{n}", tool_input))
+            session.add(cte.tool_use_events(at(second), "Write", f"u{n}", tool_input))
             session.save(second + 1, {path: tool_input["content"].encode()})
             pending.append((f"u{n}", tool_input))
         elif op == "late_result" and pending:
             tool_id, tool_input = pending.pop(0)
-            session.add(ce.tool_result_events(at(second), "Write", tool_id, tool_input, {}))
+            session.add(cte.tool_result_events(at(second), "Write", tool_id, tool_input, {}))
         elif op == "terminal":  # a command that started long before it ended (an editor)
             session.terminal_command(second, 1000 * 30 * (variant + 1), "vim")
         elif op == "ai_bash":
             bash = {"command": f"python gen{n}.py"}
-            session.add(ce.tool_use_events(at(second), "Bash", f"b{n}", bash))
+            session.add(cte.tool_use_events(at(second), "Bash", f"b{n}", bash))
             session.save(second + 2, {path: f"generated_{n} = {variant}\n".encode()})
             result = {"stdout": "", "stderr": ""}
-            session.add(ce.tool_result_events(at(second + 4), "Bash", f"b{n}", bash, result))
+            session.add(cte.tool_result_events(at(second + 4), "Bash", f"b{n}", bash, result))
         elif op == "paste":
             block = "".join(f"def pasted_{n}_{i}(v):\n    return v * {i}\n" for i in range(12))
             session.save(second, {path: block.encode()})
@@ -184,11 +184,11 @@ def test_a_tool_result_learnt_later_does_not_fit(tmp_path: Path) -> None:
     then, it was a proposal that never ran (the candidate's lines); it did run."""
     session = Session(tmp_path)
     tool_input = {"file_path": f"{WS}/a.py", "content": PY}
-    session.add(ce.tool_use_events(at(10), "Write", "t1", tool_input))
+    session.add(cte.tool_use_events(at(10), "Write", "t1", tool_input))
     session.save(10.2, {"a.py": PY.encode()})
     session.save(10.3, {"b.py": b"mine = 1\n"})
     result_at = len(session.events)
-    session.add(ce.tool_result_events(at(10.4), "Write", "t1", tool_input, {}))
+    session.add(cte.tool_result_events(at(10.4), "Write", "t1", tool_input, {}))
     session.save(99, {"END.md": b"end\n"})
     events = chained(session.events)
     assert b'"author":"ai"' in cold(session, events)
@@ -204,10 +204,10 @@ def test_a_shell_window_learnt_later_does_not_fit_where_it_was_consulted(tmp_pat
     editor in the recorded shell) was running then, which the journal says when it ends."""
     session = Session(tmp_path)
     bash = {"command": "sleep 30 && python gen.py"}
-    session.add(ce.tool_use_events(at(10), "Bash", "b1", bash))
+    session.add(cte.tool_use_events(at(10), "Bash", "b1", bash))
     session.save(30, {"mine.py": b"typed_by_me = 1\n"})  # saved in vim in the recorded shell
     session.save(39, {"gen_out.py": b"GENERATED = 1\n"})
-    session.add(ce.tool_result_events(at(40), "Bash", "b1", bash, {"stdout": "", "stderr": ""}))
+    session.add(cte.tool_result_events(at(40), "Bash", "b1", bash, {"stdout": "", "stderr": ""}))
     vim_ends = len(session.events)
     session.terminal_command(45, 40_000, "vim mine.py")  # from 5 s to 45 s
     events = chained(session.events)
@@ -228,15 +228,15 @@ def test_a_tool_named_only_by_a_later_event_does_not_fit(tmp_path: Path) -> None
     when that event comes after the checkpoint, the checkpoint's replay did not know it."""
     session = Session(tmp_path)
     tool_input = {"file_path": f"{WS}/a.py", "content": PY}
-    unnamed = [*ce.tool_use_events(at(10), "Write", "t1", tool_input),
-               *ce.tool_result_events(at(10.4), "Write", "t1", tool_input, {})]  # fmt: skip
+    unnamed = [*cte.tool_use_events(at(10), "Write", "t1", tool_input),
+               *cte.tool_result_events(at(10.4), "Write", "t1", tool_input, {})]  # fmt: skip
     for event in unnamed:
         event["source"] = {k: v for k, v in event["source"].items() if k != "integration"}
     session.add(unnamed)
     session.save(10.2, {"a.py": PY.encode()})
     session.save(20, {"b.py": b"mine = 1\n"})
     known = len(session.events)
-    session.add(ce.tool_result_events(at(70), "Write", "t1", tool_input, {}))  # names it
+    session.add(cte.tool_result_events(at(70), "Write", "t1", tool_input, {}))  # names it
     session.save(90, {"END.md": b"end\n"})
     events = chained(session.events)
     assert b'"tool":"claude"' in cold(session, events)

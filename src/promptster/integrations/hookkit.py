@@ -19,6 +19,7 @@ import sys
 
 from promptster import protocol as client
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import tool_events as cte
 
 # Plain classes, no dataclasses, typing, pathlib or contextlib at run time: the hook budget.
 TYPE_CHECKING = False
@@ -243,7 +244,7 @@ def _mark_native(events: list[Json], native: str, canonical: str) -> list[Json]:
 
 
 def tool_use(ctx: ce.Context, call: Call) -> list[Json]:
-    events = ce.tool_use_events(ctx, call.canonical, call.tool_use_id, call.tool_input)
+    events = cte.tool_use_events(ctx, call.canonical, call.tool_use_id, call.tool_input)
     return _mark_native(events, call.native, call.canonical)
 
 
@@ -255,7 +256,7 @@ def tool_result(
     error: str | None = None,
     duration_ms: int | None = None,
 ) -> list[Json]:
-    events = ce.tool_result_events(
+    events = cte.tool_result_events(
         ctx,
         call.canonical,
         call.tool_use_id,

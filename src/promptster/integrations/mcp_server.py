@@ -25,7 +25,7 @@ from pydantic import Field
 from promptster import __version__
 from promptster import protocol as client
 from promptster.formats.payloads import DecisionData
-from promptster.integrations.claude.events import bound, relative
+from promptster.integrations.claude.values import bound, relative
 
 SERVER_NAME = "promptster"
 TOOL_NAME = "capture_decision"

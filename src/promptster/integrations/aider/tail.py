@@ -28,6 +28,7 @@ from promptster.integrations import hookkit as hk
 from promptster.integrations.aider import commits as git
 from promptster.integrations.aider.history import ChatState, parse_chat, parse_input
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import values as cv
 from promptster.paths import session_dir
 
 INTEGRATION = "aider"
@@ -175,7 +176,7 @@ def _chat(workspace: Path, state: TailState, ctx: ce.Context) -> list[Json]:
         state.turn_edits.append(key)
         call = hk.Call("search_replace", canonical, tool_input, f"aider-edit-{key}")
         events += hk.tool_use(turn, call) + hk.tool_result(turn, call, {})
-        relative = ce.relative(full, str(workspace))
+        relative = cv.relative(full, str(workspace))
         if relative and relative not in state.claimed:
             state.claimed.append(relative)
     return events
@@ -195,7 +196,7 @@ def _commits(workspace: Path, state: TailState, ctx: ce.Context) -> list[Json]:
             continue
         for path, (old, new) in sorted(git.changes(workspace, commit.sha).items()):
             full = os.path.join(root, path)
-            if ce.relative(full, str(workspace)) in state.claimed or not new:
+            if cv.relative(full, str(workspace)) in state.claimed or not new:
                 continue
             tool_input = {"file_path": full, "old_string": old, "new_string": new}
             call = hk.Call("commit", "Edit", tool_input, f"aider-commit-{commit.sha[:16]}-{path}")

@@ -19,6 +19,7 @@ import time
 
 from promptster import protocol as client
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import values as cv
 
 TYPE_CHECKING = False  # no typing, pathlib, contextlib at run time: the hook budget
 if TYPE_CHECKING:  # on every hook call: the payload types cost nothing at run time
@@ -198,7 +199,7 @@ def events_for(payload: Json, session_dir: str | Path, workspace: str) -> list[J
         return _turn_end(ctx, payload, session_dir, transcript)
     if name == "Notification":
         message = _text(payload.get("message")) or "notification"
-        data: NoteData = {"text": ce.bound(f"Claude Code: {message}")[0], "lane": lane}
+        data: NoteData = {"text": cv.bound(f"Claude Code: {message}")[0], "lane": lane}
         kind = _text(payload.get("notification_type"))
         if kind:
             data["notificationType"] = kind
@@ -207,20 +208,22 @@ def events_for(payload: Json, session_dir: str | Path, workspace: str) -> list[J
 
 
 def _tool_events(ctx: ce.Context, name: str, payload: Json) -> list[Json]:
+    from promptster.integrations.claude import tool_events as cte  # tool calls only
+
     tool = _text(payload.get("tool_name")) or "unknown"
     tool_input = payload.get("tool_input")
     tool_use_id = _text(payload.get("tool_use_id"))
     if not tool_use_id:  # pair Pre and Post by what they share
         tool_use_id = "synthetic-" + ce.text_key(tool + json.dumps(tool_input, sort_keys=True))
     if name == "PreToolUse":
-        return ce.tool_use_events(ctx, tool, tool_use_id, tool_input)
+        return cte.tool_use_events(ctx, tool, tool_use_id, tool_input)
     duration = payload.get("duration_ms")
     error = None
     if name == "PostToolUseFailure":
         error = _text(payload.get("error")) or "the tool failed"
         if payload.get("is_interrupt") is True:
             error = "interrupted by the user\n" + error
-    return ce.tool_result_events(
+    return cte.tool_result_events(
         ctx,
         tool,
         tool_use_id,

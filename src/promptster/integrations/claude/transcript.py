@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import tool_events as cte
+from promptster.integrations.claude import values as cv
 from promptster.integrations.claude.hookstate import STATE_DIR as STATE_DIR  # the hook's state
 from promptster.integrations.claude.hookstate import count_prompt as count_prompt
 from promptster.integrations.claude.hookstate import counts as _counts
@@ -161,7 +163,7 @@ class _Reader:
                 ctx = self.context(record)
                 self.tools[block["id"]] = (name, block.get("input"), ctx.ts)
                 self.result.events.extend(
-                    ce.tool_use_events(ctx, name, block["id"], block.get("input"))
+                    cte.tool_use_events(ctx, name, block["id"], block.get("input"))
                 )
 
     def flush(self) -> None:
@@ -225,7 +227,7 @@ class _Reader:
             error = _block_text(block.get("content"))
         duration = _duration_ms(started, ctx.ts)
         self.result.events.extend(
-            ce.tool_result_events(
+            cte.tool_result_events(
                 ctx, name, tool_use_id, tool_input, response, error=error, duration_ms=duration
             )
         )
@@ -245,7 +247,7 @@ def _block_text(content: Any) -> str:
 
 
 def _duration_ms(start: str | None, end: str | None) -> int | None:
-    began, ended = ce.parse_time(start), ce.parse_time(end)
+    began, ended = cv.parse_time(start), cv.parse_time(end)
     if began is None or ended is None:
         return None
     return max(0, int((ended - began).total_seconds() * 1000))
@@ -381,7 +383,7 @@ def discover_transcripts(
 
 
 def _epoch(ts: str | None) -> float | None:
-    moment = ce.parse_time(ts)
+    moment = cv.parse_time(ts)
     return moment.timestamp() if moment is not None else None
 
 

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import tool_events as cte
+from promptster.integrations.claude import values as cv
 from promptster.integrations.codex import patch
 
 INTEGRATION = "codex"
@@ -240,7 +242,7 @@ class RolloutParser:
         cwd = _file_path(item.get("cwd"))
         if cwd:
             ctx = ce.Context(**{**ctx.__dict__, "cwd": cwd})
-        return ce.tool_result_events(
+        return cte.tool_result_events(
             ctx,
             "Bash",
             call_id,
@@ -263,7 +265,7 @@ class RolloutParser:
         output = "\n".join(s for s in (_text(item.get("stdout")), _text(item.get("stderr"))) if s)
         data: Json = {"toolName": call.name, "toolUseId": call_id, "ok": ok, "lane": ctx.lane}
         if output:
-            data["output"] = ce.bound(output, 2 * ce.OUTPUT_LIMIT)[0]
+            data["output"] = cv.bound(output, 2 * cv.OUTPUT_LIMIT)[0]
         if ok and len(edits) == 1:
             data["edit"] = edits[0]
         elif ok and edits:
@@ -281,7 +283,7 @@ class RolloutParser:
             isinstance(result, dict) and result.get("isError") is True
         )
         text = _joined(result.get("content")) if isinstance(result, dict) else ""
-        return ce.tool_result_events(
+        return cte.tool_result_events(
             ctx,
             name,
             call_id,
@@ -302,7 +304,7 @@ class RolloutParser:
             if len(self.calls) > 1024:  # calls never answered (a crash): forget the oldest
                 del self.calls[next(iter(self.calls))]
             self.calls[call_id] = _Call(name, tool_input)
-            events = ce.tool_use_events(ctx, name, call_id, tool_input)
+            events = cte.tool_use_events(ctx, name, call_id, tool_input)
             if name == "apply_patch":  # the claims before the files change (see patch.py)
                 base = _text(tool_input.get("workdir")) or self.cwd
                 claims = patch.patch_claims(_text(tool_input.get("command")), self.workspace, base)
@@ -317,7 +319,7 @@ class RolloutParser:
                 return []
             output = _joined(payload.get("output"))
             error = output if output.startswith("unsupported") else None
-            return ce.tool_result_events(
+            return cte.tool_result_events(
                 ctx, call.name, call_id, call.tool_input, output, error=error
             )
         if kind not in IGNORED_RESPONSES:

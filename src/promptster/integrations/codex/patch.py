@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import values as cv
 
 Json = dict[str, Any]
 MAX_FILES = 200
@@ -25,7 +25,7 @@ _FILE_HEADERS = ("*** Add File: ", "*** Update File: ", "*** Delete File: ")
 
 def _claim(workspace: str, path: str) -> Json:
     claim: Json = {"tool": "apply_patch", "userModified": False}
-    where = ce.relative(path, workspace)
+    where = cv.relative(path, workspace)
     if where is None:
         claim["outsideWorkspace"] = True  # nothing outside the workspace is captured
     else:
@@ -35,8 +35,8 @@ def _claim(workspace: str, path: str) -> Json:
 
 def _pair(old: list[str], new: list[str]) -> Json:
     return {
-        "oldString": ce.bound("\n".join(old))[0],
-        "newString": ce.bound("\n".join(new))[0],
+        "oldString": cv.bound("\n".join(old))[0],
+        "newString": cv.bound("\n".join(new))[0],
         "replaceAll": False,
     }
 
@@ -81,7 +81,7 @@ def patch_claims(text: str, workspace: str, cwd: str | None = None) -> list[Json
         if current is None:
             return
         if "content" in current:
-            current["content"] = ce.bound("\n".join(lines) + ("\n" if lines else ""))[0]
+            current["content"] = cv.bound("\n".join(lines) + ("\n" if lines else ""))[0]
         elif not current.get("deleted"):
             current["edits"] = hunks(lines)
         claims.append(current)
@@ -117,7 +117,7 @@ def change_claim(workspace: str, path: str, change: Any) -> Json | None:
         return claim
     if kind == "add":
         content = change.get("content")
-        claim.update(content=ce.bound(content if isinstance(content, str) else "")[0])
+        claim.update(content=cv.bound(content if isinstance(content, str) else "")[0])
         claim["created"] = True
     elif kind == "delete":
         claim["deleted"] = True

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from promptster.integrations.claude import events as ce
+from promptster.integrations.claude import values as cv
 from promptster.integrations.codex.events import INTEGRATION, RolloutParser
 
 MAX_LINE = 16 * 1024 * 1024
@@ -175,7 +176,7 @@ class RolloutTail:
         payload = record.get("payload")
         if record.get("type") != "session_meta" or not isinstance(payload, dict):
             return False  # not a rollout this version of Promptster understands
-        return ce.relative(payload.get("cwd"), self.parser.workspace) is not None
+        return cv.relative(payload.get("cwd"), self.parser.workspace) is not None
 
 
 def session_start(session_dir: Path) -> str | None:
@@ -207,7 +208,7 @@ class RolloutWatcher:
         now = time.monotonic()
         if now - self.last_scan >= RESCAN_S or not self.tails:
             self.last_scan = now
-            since = ce.parse_time(self.since)
+            since = cv.parse_time(self.since)
             for path in rollout_files(codex_homes(self.session_dir), since):
                 if path not in self.tails:
                     parser = RolloutParser(str(self.workspace), since=self.since)
@@ -246,7 +247,7 @@ def backfill(
         if existing_ids is not None
         else journal_ids(session_dir / "timeline.jsonl")
     )
-    found = rollout_files(homes or codex_homes(session_dir), ce.parse_time(since))
+    found = rollout_files(homes or codex_homes(session_dir), cv.parse_time(since))
     events: list[Json] = []
     for path in found:
         tail = RolloutTail(path, RolloutParser(str(workspace), since=since))

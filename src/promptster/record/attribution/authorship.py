@@ -43,7 +43,7 @@ from promptster.bundle.authorship import (
 from promptster.formats.events import FILE_KINDS, Event
 from promptster.gitblobs import BlobReader, changed_blobs, changes_since, tree_files
 from promptster.gitutil import run_git
-from promptster.integrations.claude.events import parse_time
+from promptster.integrations.claude.values import parse_time
 from promptster.record.attribution.events import EventAttributor, time_order, write_evidence
 from promptster.record.attribution.lines import FileLines, assign, starter_file
 from promptster.record.attribution.resume import Knowledge, ReplayState, ToolNames

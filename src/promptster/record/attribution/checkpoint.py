@@ -38,7 +38,9 @@ from promptster.formats import events as event_kinds
 from promptster.formats import jsonio
 from promptster.fsutil import atomic_write_bytes
 from promptster.integrations.claude import events as claude_events
-from promptster.integrations.claude.events import parse_time
+from promptster.integrations.claude import tool_events as claude_tool_events
+from promptster.integrations.claude import values as claude_values
+from promptster.integrations.claude.values import parse_time
 from promptster.record.attribution import (
     authorship,
     claims,
@@ -88,6 +90,8 @@ REPLAY_MODULES = (
     jsonio,
     event_kinds,
     claude_events,
+    claude_tool_events,
+    claude_values,
     gitblobs,
 )
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from promptster.formats.events import FILE_KINDS, Event
-from promptster.integrations.claude.events import EDIT_TOOLS, SHELL_TOOLS, parse_time, relative
+from promptster.integrations.claude.events import EDIT_TOOLS, SHELL_TOOLS
+from promptster.integrations.claude.values import parse_time, relative
 from promptster.record.attribution.engine import CLAIM_SKEW, Attributor
 from promptster.record.attribution.model import (
     ChangeVerdict,

@@ -106,7 +106,7 @@ class Attribution:
 
     def replay(self, body: Mapping[str, Any]) -> None:
         """An event journaled before this recorder started (after a restart)."""
-        from promptster.integrations.claude.events import parse_time
+        from promptster.integrations.claude.values import parse_time
         from promptster.record.attribution.events import lines_from_diff, write_evidence
 
         try:

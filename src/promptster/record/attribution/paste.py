@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from promptster.integrations.claude.events import parse_time
+from promptster.integrations.claude.values import parse_time
 from promptster.record.attribution.claims import is_trivial
 from promptster.record.attribution.model import ChangeVerdict
 
