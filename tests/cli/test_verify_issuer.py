@@ -132,3 +132,19 @@ def test_a_bad_reviewer_key_is_a_usage_error(
     code, _, err = run(capsys, "verify", "--reviewer-key", "no-such-file", str(sample))
     assert code == 2
     assert "neither a key fingerprint nor a file" in err
+
+
+def test_synth_says_how_to_trust_its_issuer_once_you_have_an_identity(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A new reviewer who tries `synth` after `identity init`: the issuer is not theirs, and
+    synth's own output says which `--reviewer-key` makes verify accept it."""
+    init_identity("Acme Hiring", None)
+    bundle = tmp_path / "try.pst"
+    code, _, err = run(capsys, "synth", "-o", str(bundle), "--events", "30")
+    assert code == 0
+    (line,) = [line for line in err.splitlines() if "--reviewer-key" in line]
+    fingerprint = line.split("--reviewer-key ", 1)[1].strip()
+    assert fingerprint == SYNTH_REVIEWER.public.fingerprint
+    assert run(capsys, "verify", str(bundle))[0] == 1
+    assert run(capsys, "verify", "--reviewer-key", fingerprint, str(bundle))[0] == 0

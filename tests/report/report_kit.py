@@ -426,3 +426,53 @@ def hostile(name: str = "hostile") -> SessionScript:
         )
     )
     return s
+
+
+class Watched:
+    """A page with everything that must not happen recorded: requests, errors, dialogs."""
+
+    def __init__(self, page: Any, url: str) -> None:
+        self.page = page
+        self.url = url
+        self.requests: list[str] = []
+        self.console_errors: list[str] = []
+        self.page_errors: list[str] = []
+        self.dialogs: list[str] = []
+        page.on("request", lambda r: self.requests.append(r.url))
+        page.on(
+            "console", lambda m: self.console_errors.append(m.text) if m.type == "error" else None
+        )
+        page.on("pageerror", lambda e: self.page_errors.append(str(e)))
+        page.on("dialog", lambda d: (self.dialogs.append(d.message), d.dismiss()))
+        # Injected by the DevTools protocol, so the page's CSP does not apply to it.
+        page.add_init_script(
+            "window.__csp = []; document.addEventListener('securitypolicyviolation', "
+            "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));"
+        )
+
+    def open(self) -> Watched:
+        self.page.goto(self.url)
+        self.page.wait_for_selector("html[data-ready]")
+        return self
+
+    def until(self, expression: str, timeout_s: float = 30.0) -> None:
+        """Wait until a JavaScript expression is true. Polled with `evaluate` (DevTools, not
+        eval in the page), because the report's CSP rightly forbids eval and so breaks
+        Playwright's wait_for_function."""
+        for _ in range(int(timeout_s * 20)):
+            if self.page.evaluate(expression):
+                return
+            self.page.wait_for_timeout(50)
+        raise AssertionError(f"never became true: {expression}")
+
+    def csp_violations(self) -> list[str]:
+        return list(self.page.evaluate("window.__csp || []"))
+
+    def assert_clean(self) -> None:
+        """Nothing left the page, nothing failed, nothing ran that should not have."""
+        assert [u for u in self.requests if u != self.url] == []
+        assert self.console_errors == []
+        assert self.page_errors == []
+        assert self.dialogs == []
+        assert self.csp_violations() == []
+        assert self.page.evaluate("window.__pwned") is None

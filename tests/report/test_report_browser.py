@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Watched
+from report_kit import Watched
 
 GOLD_VIEWS = Path(__file__).parent.parent / "gold" / "report" / "views"
 ACTUAL = Path(__file__).parent.parent / "actual" / "report"

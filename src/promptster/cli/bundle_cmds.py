@@ -166,9 +166,12 @@ def synth(output: Path, events: int, seed: int, candidate: str | None, as_json: 
     """Write a realistic synthetic bundle, for trying the reviewer side and for benchmarks.
 
     The session mixes prompts, AI edits, hand edits, commands, test runs, decisions and
-    warnings, with real git snapshots, and is signed like a recorded one.
+    warnings, with real git snapshots, and is signed like a recorded one. Its assessment pack
+    is issued by a built-in synthetic reviewer, not by you: once you have a reviewer identity
+    (`identity init`), `verify` and `review` report that issuer as not yours unless given
+    `--reviewer-key` with the fingerprint this command prints.
     """
-    from promptster.record.synth import generate_bundle
+    from promptster.record.synth import SYNTH_REVIEWER, generate_bundle
 
     if events < 2:
         raise InputError("--events must be at least 2 (a session start and end)")
@@ -194,6 +197,10 @@ def synth(output: Path, events: int, seed: int, candidate: str | None, as_json: 
     console.print(
         f"wrote {escape(str(written.path))} ({written.size:,} bytes, "
         f"{written.manifest.event_count:,} events)"
+    )
+    console.print(
+        f"  issued by the synthetic reviewer: trust it with "
+        f"--reviewer-key {SYNTH_REVIEWER.public.fingerprint}"
     )
     if as_json:
         print_json(
