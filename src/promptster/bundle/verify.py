@@ -26,7 +26,7 @@ from promptster.bundle.verify_report import (
     VerifyContext,
     VerifyReport,
 )
-from promptster.bundle.verify_timeline import calendar_date, check_streamed_timeline
+from promptster.bundle.verify_timeline import check_streamed_timeline
 from promptster.errors import (
     CheckFailed,
     FormatError,
@@ -77,9 +77,6 @@ def verify_bundle(
     if not keep_timeline and context.timeline is not None:
         context.timeline.close()
         context.timeline = None
-    # Its entries were made all along the stream, one in each of dozens of the allocator's
-    # 1 MiB arenas, which they would keep from being freed (37 MB for a million events).
-    calendar_date.cache_clear()
     return VerifyReport(context.path, findings, context, unreadable=unreadable)
 
 
