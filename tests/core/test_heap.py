@@ -11,7 +11,14 @@ from pathlib import Path
 import pytest
 
 from promptster import heap
-from promptster.cli import BUNDLE_READERS, main
+from promptster.bundle.reader import BundleReader
+from promptster.cli import main
+from promptster.record.synth import generate_bundle
+
+
+@pytest.fixture(autouse=True)
+def _bound_again() -> None:
+    heap.bound.cache_clear()  # once a process: each test starts unbound
 
 
 class FakeLibc:
@@ -95,12 +102,24 @@ def test_a_bound_heap_keeps_big_blocks_out_of_it(mode: str, tmp_path: Path) -> N
         assert mapped == 0
 
 
-def test_bundle_readers_bound_the_heap(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_opening_a_bundle_bounds_the_heap(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     called: list[bool] = []
     monkeypatch.setattr(heap, "bound", lambda: called.append(True))
-    assert main(["verify", str(tmp_path / "missing.pst")]) != 0
-    assert called == [True]
-    called.clear()
+    monkeypatch.setenv("PROMPTSTER_HOME", str(tmp_path / "home"))
     assert main(["version"]) == 0
     assert called == []
-    assert {"verify", "review", "score", "cohort", "import"} <= BUNDLE_READERS
+    bundle = generate_bundle(tmp_path / "s.pst", events=20, seed=1).path
+    called.clear()  # writing checks the bundle too
+    with BundleReader(bundle):
+        assert called == [True]
+    assert main(["verify", str(bundle)]) == 0
+    assert called == [True, True]
+
+
+def test_bound_is_done_once_a_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    libc = FakeLibc()
+    monkeypatch.setattr(heap, "_libc", lambda: libc)
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    heap.bound()
+    heap.bound()
+    assert libc.calls == [("mallopt", (-3, 2 << 20))]

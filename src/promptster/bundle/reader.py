@@ -22,6 +22,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, BinaryIO
 
+from promptster import heap
 from promptster.bundle import format as fmt
 from promptster.errors import FormatError, InputError
 
@@ -69,6 +70,7 @@ class BundleReader:
     """An open bundle. Structural problems are collected in `problems`, not raised."""
 
     def __init__(self, path: Path) -> None:
+        heap.bound()  # what a bundle makes this process hold must not fragment its heap
         self.path = Path(path)
         self._file = _open_regular_file(self.path)
         try:

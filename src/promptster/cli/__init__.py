@@ -62,11 +62,6 @@ COMMANDS: dict[str, str] = {
     "version": "promptster.cli.meta_cmds:version",
     "help": "promptster.cli.meta_cmds:help_cmd",
 }
-# Commands that read whole bundles, which may be a stranger's million events: their heap is
-# kept from fragmenting (promptster/heap.py), for the reviewer's memory budget.
-BUNDLE_READERS = frozenset(
-    {"verify", "score", "cohort", "import", "review", "blame", "followups", "demo", "replay"}
-)
 # 128 + SIGPIPE: what a shell reports for a writer whose reader went away
 CLOSED_STDOUT_STATUS = 128 + int(getattr(signal, "SIGPIPE", 13))
 
@@ -125,8 +120,7 @@ class LazyGroup(click.Group):
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(__version__, prog_name="promptster")
-@click.pass_context
-def cli(ctx: click.Context) -> None:
+def cli() -> None:
     """Record how a candidate works with AI coding tools; verify and review the result.
 
     \b
@@ -134,10 +128,6 @@ def cli(ctx: click.Context) -> None:
     Reviewer:   promptster verify bundle.pst     promptster review bundle.pst
     CI:         promptster score bundles/ --format json
     """
-    if ctx.invoked_subcommand in BUNDLE_READERS:
-        from promptster import heap
-
-        heap.bound()
 
 
 def main(argv: list[str] | None = None) -> int:
